@@ -1,0 +1,77 @@
+"""`modelyard job submit` and `modelyard job create -f job.yml`: the same job, two spellings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from modelyard.cli.common import WorkspaceOption, opened_workspace
+from modelyard.cli.output import console
+from modelyard.cli.run import print_details, stream_logs
+from modelyard.entities import RunStatus
+from modelyard.environments import Environment
+from modelyard.services import jobs, runs
+from modelyard.services.job_file import load_job_file
+from modelyard.services.workspaces import OpenWorkspace
+
+app = typer.Typer(help="Submit scripts as jobs on a compute target.", no_args_is_help=True)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def submit(
+    ctx: typer.Context,
+    experiment: str = typer.Option(..., "--experiment", "-e", help="experiment name"),
+    source_dir: Path = typer.Option(
+        Path("."), "--source-dir", help="folder snapshotted for the job"
+    ),
+    script: str = typer.Option(..., "--script", help="script path inside the source folder"),
+    compute: str = typer.Option("local", "--compute", help="compute target"),
+    requirements: Path | None = typer.Option(
+        None, "--requirements", help="pip requirements file: the job runs in a venv built from it"
+    ),
+    display_name: str | None = typer.Option(None, "--display-name"),
+    stream: bool = typer.Option(False, "--stream", help="print the log until the run ends"),
+    workspace: str | None = WorkspaceOption,
+) -> None:
+    """Submit SCRIPT with the arguments after `--`."""
+    environment = (
+        Environment.from_pip_requirements(f"{experiment}-env", requirements)
+        if requirements
+        else Environment.default()
+    )
+    job = jobs.ScriptJob(
+        experiment=experiment,
+        source_directory=source_dir.absolute(),
+        script=script,
+        arguments=tuple(ctx.args),
+        compute_target=compute,
+        environment=environment,
+        display_name=display_name,
+    )
+    with opened_workspace(workspace) as ws:
+        _submit_and_report(ws, job, stream)
+
+
+@app.command()
+def create(
+    file: Path = typer.Option(..., "--file", "-f", help="job YAML"),
+    stream: bool = typer.Option(False, "--stream", help="print the log until the run ends"),
+    workspace: str | None = WorkspaceOption,
+) -> None:
+    """Submit the job described in a YAML file (see the README for its fields)."""
+    job = load_job_file(file)
+    with opened_workspace(workspace) as ws:
+        _submit_and_report(ws, job, stream)
+
+
+def _submit_and_report(ws: OpenWorkspace, job: jobs.ScriptJob, stream: bool) -> None:
+    run = jobs.submit(ws, job)
+    console.print(f"Submitted run [bold]{run.id}[/] ({run.display_name}) to {job.compute_target}.")
+    if not stream:
+        console.print(f"Follow it with: modelyard run logs {run.id} --follow")
+        return
+    final = stream_logs(ws, run.id, follow=True)
+    print_details(runs.get_run_details(ws, final.id))
+    if final.status is not RunStatus.COMPLETED:
+        raise typer.Exit(code=1)

@@ -1,0 +1,39 @@
+"""The `modelyard` command: one Typer app, a module per noun, and one error boundary."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.text import Text
+
+from modelyard.cli import db, experiment, job, run, workspace
+from modelyard.cli.output import errors
+from modelyard.errors import ModelyardError
+
+app = typer.Typer(
+    help="Modelyard: a self-hosted machine-learning workspace.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(workspace.app, name="workspace")
+app.add_typer(experiment.app, name="experiment")
+app.add_typer(run.app, name="run")
+app.add_typer(job.app, name="job")
+app.add_typer(db.app, name="db")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Known errors print one line and exit 1; only a bug prints a traceback."""
+    try:
+        app(args=argv, prog_name="modelyard")
+    except ModelyardError as error:
+        errors.print(Text.assemble(("error: ", "bold red"), error.message), soft_wrap=True)
+        return 1
+    except SystemExit as done:  # Typer's own exits: --help, usage errors, typer.Exit.
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Process-tree control on this machine: find a process again, and stop it with all its children."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import time
+
+import psutil
+
+from modelyard.compute.base import ProcessHandle
+
+# A pid is reused by the OS; the pair (pid, create time) is not. Times are compared loosely
+# because psutil rounds them differently across calls on some kernels.
+_START_TIME_TOLERANCE_S = 1.0
+
+
+def this_host() -> str:
+    return socket.gethostname()
+
+
+def handle_for(pid: int) -> ProcessHandle:
+    return ProcessHandle(host=this_host(), pid=pid, started_at=psutil.Process(pid).create_time())
+
+
+def handle_for_this_process() -> ProcessHandle:
+    return handle_for(os.getpid())
+
+
+def find_process(handle: ProcessHandle) -> psutil.Process | None:
+    try:
+        process = psutil.Process(handle.pid)
+        if abs(process.create_time() - handle.started_at) > _START_TIME_TOLERANCE_S:
+            return None
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return process
+    except psutil.Error:
+        return None
+
+
+def is_gone(handle: ProcessHandle) -> bool | None:
+    if handle.host != this_host():
+        return None
+    return find_process(handle) is None
+
+
+def stop_process_tree(handle: ProcessHandle, grace_s: float) -> bool:
+    """SIGTERM the process, its group and every descendant; SIGKILL what is left after grace_s."""
+    root = find_process(handle)
+    if root is None:
+        return True
+    tree = _tree(root)
+    _signal_all(root, tree, signal.SIGTERM)
+    _, alive = psutil.wait_procs(tree, timeout=grace_s)
+    if alive:
+        _signal_all(root, _tree(root) if find_process(handle) else alive, signal.SIGKILL)
+        _, alive = psutil.wait_procs(alive, timeout=5)
+    return not alive
+
+
+def _tree(root: psutil.Process) -> list[psutil.Process]:
+    try:
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return [root]
+
+
+def _signal_all(root: psutil.Process, tree: list[psutil.Process], sig: signal.Signals) -> None:
+    # The group catches children that re-parented to init; the list catches those that left
+    # the group with setsid.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(os.getpgid(root.pid), sig)
+    for process in tree:
+        with contextlib.suppress(psutil.Error):
+            process.send_signal(sig)
+
+
+def wait_until_gone(handle: ProcessHandle, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if find_process(handle) is None:
+            return True
+        time.sleep(0.05)
+    return find_process(handle) is None

@@ -1,0 +1,25 @@
+"""Plain typed objects of the domain: every layer imports them; they import only errors."""
+
+from modelyard.entities.limits import describe as describe_limits
+from modelyard.entities.names import (
+    validate_compute_name,
+    validate_experiment_name,
+    validate_workspace_name,
+)
+from modelyard.entities.records import Experiment, Metric, Run, RunData, RunSource, Workspace
+from modelyard.entities.run_status import ALLOWED_TRANSITIONS, RunStatus
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "Experiment",
+    "Metric",
+    "Run",
+    "RunData",
+    "RunSource",
+    "RunStatus",
+    "Workspace",
+    "describe_limits",
+    "validate_compute_name",
+    "validate_experiment_name",
+    "validate_workspace_name",
+]

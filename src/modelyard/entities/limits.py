@@ -1,0 +1,36 @@
+"""Every size limit Modelyard enforces, published in one place (the README lists them too).
+
+Limits are checked before anything is written, so a refused call leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+WORKSPACE_NAME_MIN: Final = 3
+WORKSPACE_NAME_MAX: Final = 33
+COMPUTE_NAME_MIN: Final = 2
+COMPUTE_NAME_MAX: Final = 16
+EXPERIMENT_NAME_MAX: Final = 255
+RUN_DISPLAY_NAME_MAX: Final = 255
+
+METRIC_NAME_MAX: Final = 250
+PARAM_KEY_MAX: Final = 250
+PARAM_VALUE_MAX: Final = 6000
+TAG_KEY_MAX: Final = 250
+TAG_VALUE_MAX: Final = 5000
+PROPERTY_KEY_MAX: Final = 250
+PROPERTY_VALUE_MAX: Final = 5000
+
+METRICS_PER_BATCH_MAX: Final = 1000
+PARAMS_PER_BATCH_MAX: Final = 100
+TAGS_PER_BATCH_MAX: Final = 100
+
+ARTIFACT_PATH_MAX: Final = 1024
+SNAPSHOT_FILES_MAX: Final = 2000
+SNAPSHOT_BYTES_MAX: Final = 300 * 1024 * 1024
+
+
+def describe() -> dict[str, int]:
+    """The limits as a table, for the README and `modelyard limits`."""
+    return {name.lower(): value for name, value in globals().items() if name.isupper()}

@@ -1,0 +1,95 @@
+"""The run lifecycle: states and their allowed transitions, defined once."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from modelyard.errors import InvalidTransition
+
+
+class RunStatus(StrEnum):
+    NOT_STARTED = "NotStarted"
+    QUEUED = "Queued"
+    PREPARING = "Preparing"
+    RUNNING = "Running"
+    FINALIZING = "Finalizing"
+    CANCEL_REQUESTED = "CancelRequested"
+    NOT_RESPONDING = "NotResponding"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    CANCELED = "Canceled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+    @property
+    def is_active(self) -> bool:
+        """A process is (or should be) working on the run: heartbeats are expected."""
+        return self in _ACTIVE
+
+    def can_become(self, target: RunStatus) -> bool:
+        return target in ALLOWED_TRANSITIONS[self]
+
+    def check_transition(self, target: RunStatus, run_id: str = "") -> None:
+        if not self.can_become(target):
+            allowed = ", ".join(sorted(s.value for s in ALLOWED_TRANSITIONS[self])) or "none"
+            raise InvalidTransition(
+                f"run {run_id or '?'} cannot go from {self.value} to {target.value}:"
+                f" from {self.value} it may only become {allowed}",
+                run_id=run_id,
+                current=self.value,
+                target=target.value,
+            )
+
+
+_TERMINAL = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED})
+_ACTIVE = frozenset(
+    {
+        RunStatus.PREPARING,
+        RunStatus.RUNNING,
+        RunStatus.FINALIZING,
+        RunStatus.CANCEL_REQUESTED,
+        RunStatus.NOT_RESPONDING,
+    }
+)
+
+_ENDINGS = {RunStatus.FAILED, RunStatus.CANCELED}
+
+ALLOWED_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
+    RunStatus.NOT_STARTED: frozenset(
+        {RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED, *_ENDINGS}
+    ),
+    RunStatus.QUEUED: frozenset(
+        {RunStatus.PREPARING, RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED, *_ENDINGS}
+    ),
+    RunStatus.PREPARING: frozenset(
+        {RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED, RunStatus.NOT_RESPONDING, *_ENDINGS}
+    ),
+    RunStatus.RUNNING: frozenset(
+        {
+            RunStatus.FINALIZING,
+            RunStatus.COMPLETED,
+            RunStatus.CANCEL_REQUESTED,
+            RunStatus.NOT_RESPONDING,
+            *_ENDINGS,
+        }
+    ),
+    RunStatus.FINALIZING: frozenset(
+        {RunStatus.COMPLETED, RunStatus.NOT_RESPONDING, RunStatus.CANCEL_REQUESTED, *_ENDINGS}
+    ),
+    RunStatus.CANCEL_REQUESTED: frozenset({RunStatus.CANCELED, RunStatus.FAILED}),
+    # A late heartbeat or a job that finishes after a stall proves the process is alive.
+    RunStatus.NOT_RESPONDING: frozenset(
+        {
+            RunStatus.RUNNING,
+            RunStatus.FINALIZING,
+            RunStatus.COMPLETED,
+            RunStatus.CANCEL_REQUESTED,
+            *_ENDINGS,
+        }
+    ),
+    RunStatus.COMPLETED: frozenset(),
+    RunStatus.FAILED: frozenset(),
+    RunStatus.CANCELED: frozenset(),
+}

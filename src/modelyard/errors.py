@@ -1,0 +1,132 @@
+"""One error type for everything Modelyard refuses, with a machine-readable code.
+
+The tree::
+
+    ModelyardError                 code            HTTP
+    ├── InvalidValue               INVALID_VALUE   400
+    │   ├── InvalidName            INVALID_NAME    400
+    │   ├── UnsafePath             UNSAFE_PATH     400
+    │   └── LimitExceeded          LIMIT_EXCEEDED  400 (413 for uploads, chosen by the server)
+    ├── NotFound                   NOT_FOUND       404
+    ├── AlreadyExists              ALREADY_EXISTS  409
+    ├── Conflict                   CONFLICT        409
+    ├── InvalidTransition          INVALID_TRANSITION 409
+    ├── SchemaOutOfDate            SCHEMA_OUT_OF_DATE 503
+    ├── StoreUnavailable           STORE_UNAVAILABLE  503
+    ├── EnvironmentBuildFailed     ENVIRONMENT_BUILD_FAILED 500
+    └── JobFailed                  JOB_FAILED      500
+
+Every message names the problem, the bad value and the fix, in one line. `context` carries the
+values as data so the REST layer can send them and a client can rebuild the same exception.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ModelyardError(Exception):
+    """Base of every error Modelyard raises on purpose."""
+
+    code: ClassVar[str] = "MODELYARD_ERROR"
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "context": self.context}
+
+    @classmethod
+    def from_dict(cls, payload: dict[str, Any]) -> ModelyardError:
+        error_class = ERROR_CLASSES.get(str(payload.get("code")), ModelyardError)
+        return error_class(str(payload.get("message", "")), **dict(payload.get("context") or {}))
+
+
+class InvalidValue(ModelyardError):
+    code = "INVALID_VALUE"
+
+
+class InvalidName(InvalidValue):
+    code = "INVALID_NAME"
+
+
+class UnsafePath(InvalidValue):
+    code = "UNSAFE_PATH"
+
+
+class LimitExceeded(InvalidValue):
+    code = "LIMIT_EXCEEDED"
+
+
+class NotFound(ModelyardError):
+    code = "NOT_FOUND"
+
+
+class AlreadyExists(ModelyardError):
+    code = "ALREADY_EXISTS"
+
+
+class Conflict(ModelyardError):
+    code = "CONFLICT"
+
+
+class InvalidTransition(ModelyardError):
+    code = "INVALID_TRANSITION"
+
+
+class SchemaOutOfDate(ModelyardError):
+    code = "SCHEMA_OUT_OF_DATE"
+
+
+class StoreUnavailable(ModelyardError):
+    code = "STORE_UNAVAILABLE"
+
+
+class EnvironmentBuildFailed(ModelyardError):
+    code = "ENVIRONMENT_BUILD_FAILED"
+
+
+class JobFailed(ModelyardError):
+    code = "JOB_FAILED"
+
+
+ERROR_CLASSES: dict[str, type[ModelyardError]] = {
+    error_class.code: error_class
+    for error_class in (
+        ModelyardError,
+        InvalidValue,
+        InvalidName,
+        UnsafePath,
+        LimitExceeded,
+        NotFound,
+        AlreadyExists,
+        Conflict,
+        InvalidTransition,
+        SchemaOutOfDate,
+        StoreUnavailable,
+        EnvironmentBuildFailed,
+        JobFailed,
+    )
+}
+
+HTTP_STATUS: dict[str, int] = {
+    ModelyardError.code: 500,
+    InvalidValue.code: 400,
+    InvalidName.code: 400,
+    UnsafePath.code: 400,
+    LimitExceeded.code: 400,
+    NotFound.code: 404,
+    AlreadyExists.code: 409,
+    Conflict.code: 409,
+    InvalidTransition.code: 409,
+    SchemaOutOfDate.code: 503,
+    StoreUnavailable.code: 503,
+    EnvironmentBuildFailed.code: 500,
+    JobFailed.code: 500,
+}
+
+
+def http_status_for(error: ModelyardError) -> int:
+    return HTTP_STATUS.get(error.code, 500)

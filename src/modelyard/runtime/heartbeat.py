@@ -1,0 +1,40 @@
+"""A daemon thread that tells the store, every few seconds, that a run's process is alive."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from modelyard.store.base import TrackingStore
+
+log = logging.getLogger(__name__)
+
+
+class Heartbeat:
+    def __init__(self, store: TrackingStore, run_id: str, interval_s: float) -> None:
+        self._store = store
+        self._run_id = run_id
+        self._interval_s = interval_s
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="modelyard-heartbeat", daemon=True)
+
+    def start(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=self._interval_s + 5)
+
+    def _beat(self) -> None:
+        while not self._stopped.wait(self._interval_s):
+            try:
+                run = self._store.heartbeat(self._run_id)
+            except (
+                Exception
+            ) as error:  # A store hiccup must not kill the job; the next beat retries.
+                log.warning("heartbeat for run %s failed: %s", self._run_id, error)
+                continue
+            if run.status.is_terminal:
+                return

@@ -1,0 +1,23 @@
+"""The environment variables a job runs with: how code inside it finds its run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+RUN_ID_ENV = "MODELYARD_RUN_ID"
+WORKSPACE_PATH_ENV = "MODELYARD_WORKSPACE_PATH"
+
+
+def job_environment(workspace_root: Path, run_id: str) -> dict[str, str]:
+    environment = dict(os.environ)
+    environment.update(
+        {
+            RUN_ID_ENV: run_id,
+            WORKSPACE_PATH_ENV: str(workspace_root),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    # The job picks its own interpreter; a host virtualenv must not leak into it.
+    environment.pop("PYTHONHOME", None)
+    return environment

@@ -1,0 +1,68 @@
+"""Metrics buffered in memory and written in batches, by size and by interval, flushed on exit."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from modelyard.entities import Metric, limits
+from modelyard.store.base import TrackingStore
+
+log = logging.getLogger(__name__)
+
+
+class MetricsBuffer:
+    """Thread-safe; `add` never touches the store, so logging a point costs microseconds."""
+
+    def __init__(
+        self, store: TrackingStore, run_id: str, flush_size: int, flush_interval_s: float
+    ) -> None:
+        self._store = store
+        self._run_id = run_id
+        self._flush_size = max(1, min(flush_size, limits.METRICS_PER_BATCH_MAX))
+        self._flush_interval_s = flush_interval_s
+        self._pending: list[Metric] = []
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._flush_periodically, daemon=True)
+        self._thread.start()
+
+    def add(self, name: str, value: float, step: int) -> None:
+        with self._lock:
+            self._pending.append(Metric(name, float(value), step, time.time()))
+            full = len(self._pending) >= self._flush_size
+        if full:
+            self._wake.set()
+
+    def flush(self) -> None:
+        """Write everything added so far; on return it is in the store."""
+        with self._write_lock:
+            with self._lock:
+                pending, self._pending = self._pending, []
+            written = 0
+            try:
+                for written in range(0, len(pending), limits.METRICS_PER_BATCH_MAX):
+                    batch = pending[written : written + limits.METRICS_PER_BATCH_MAX]
+                    self._store.log_batch(self._run_id, batch)
+            except BaseException:
+                with self._lock:  # Keep what was not written, in order, for the next flush.
+                    self._pending[:0] = pending[written:]
+                raise
+
+    def close(self) -> None:
+        self._closed.set()
+        self._wake.set()
+        self._thread.join(timeout=30)
+        self.flush()
+
+    def _flush_periodically(self) -> None:
+        while not self._closed.is_set():
+            self._wake.wait(self._flush_interval_s)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception as error:  # Kept for the final flush, which raises to the caller.
+                log.warning("writing metrics of run %s failed: %s", self._run_id, error)

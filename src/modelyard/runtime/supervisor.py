@@ -1,0 +1,168 @@
+"""The process that owns one run on a local compute: `python -m modelyard.runtime.supervisor`.
+
+It prepares the environment (Preparing), runs the script as a child (Running), heartbeats the
+whole time, uploads `./outputs` (Finalizing) and records how it ended. Cancel reaches it as
+SIGTERM to its process group; the child gets the same signal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections import deque
+from pathlib import Path
+from types import FrameType
+
+from modelyard.entities import RunStatus
+from modelyard.environments import Environment, EnvironmentBuilder
+from modelyard.errors import EnvironmentBuildFailed, InvalidTransition, ModelyardError
+from modelyard.runtime.heartbeat import Heartbeat
+from modelyard.runtime.job_env import job_environment
+from modelyard.services.jobs import read_job_spec
+from modelyard.services.runs import ENVIRONMENT_LOG, STD_LOG
+from modelyard.services.workspaces import OpenWorkspace, open_workspace
+
+ERROR_TAIL_LINES = 20
+
+
+class Supervisor:
+    def __init__(self, ws: OpenWorkspace, run_id: str) -> None:
+        self.ws = ws
+        self.run_id = run_id
+        self.run_root = ws.artifacts.run_root(run_id)
+        self.workdir = ws.cache_dir / "jobs" / run_id
+        self.terminating = threading.Event()
+        self.child: subprocess.Popen[bytes] | None = None
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+        heartbeat = Heartbeat(self.ws.store, self.run_id, self.ws.settings.heartbeat_interval_s)
+        try:
+            self._transition(RunStatus.PREPARING)
+            heartbeat.start()
+            python = self._prepare()
+            exit_code = self._execute(python)
+            self._finish(exit_code)
+        except EnvironmentBuildFailed as error:
+            self._end(RunStatus.FAILED, error.message)
+        except _Canceled:
+            self._end(RunStatus.CANCELED)
+        finally:
+            heartbeat.stop()
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        return 0
+
+    def _on_sigterm(self, _signum: int, _frame: FrameType | None) -> None:
+        self.terminating.set()
+        if self.child is not None and self.child.poll() is None:
+            self.child.terminate()
+
+    def _prepare(self) -> Path:
+        spec = read_job_spec(self.ws, self.run_id)
+        environment = Environment.from_dict(spec["environment"])
+        builder = EnvironmentBuilder(self.ws.cache_dir / "environments")
+        with open(self.run_root / ENVIRONMENT_LOG, "a", encoding="utf-8") as log:
+            python: Path = builder.python_for(environment, log=log)
+        self._check_not_canceled()
+        shutil.copytree(self.run_root / "snapshot", self.workdir)
+        (self.workdir / "outputs").mkdir(exist_ok=True)
+        return python
+
+    def _execute(self, python: Path) -> int:
+        spec = read_job_spec(self.ws, self.run_id)
+        self._transition(RunStatus.RUNNING)
+        log_path = self.run_root / STD_LOG
+        with open(log_path, "ab") as log:
+            self.child = subprocess.Popen(
+                [str(python), "-u", spec["script"], *spec["arguments"]],
+                cwd=self.workdir,
+                env=job_environment(self.ws.root, self.run_id),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            return self.child.wait()
+
+    def _finish(self, exit_code: int) -> None:
+        self._check_not_canceled()
+        self._transition(RunStatus.FINALIZING)
+        self.ws.artifacts.put_folder(self.run_id, "outputs", self.workdir / "outputs")
+        self._check_not_canceled()
+        if exit_code == 0:
+            self._end(RunStatus.COMPLETED)
+        else:
+            self._end(RunStatus.FAILED, self._failure_reason(exit_code))
+
+    def _failure_reason(self, exit_code: int) -> str:
+        if exit_code < 0:
+            cause = f"killed by {signal.Signals(-exit_code).name}"
+        else:
+            cause = f"exited with code {exit_code}"
+        tail = _last_lines(self.run_root / STD_LOG, ERROR_TAIL_LINES)
+        return f"the script {cause}" + (f"; last lines of the log:\n{tail}" if tail else "")
+
+    def _check_not_canceled(self) -> None:
+        if self.terminating.is_set() or self._status() is RunStatus.CANCEL_REQUESTED:
+            raise _Canceled
+
+    def _status(self) -> RunStatus:
+        return self.ws.store.get_run(self.run_id).status
+
+    def _transition(self, target: RunStatus) -> None:
+        try:
+            self.ws.store.transition_run(self.run_id, target)
+        except InvalidTransition:
+            if self._status() is RunStatus.CANCEL_REQUESTED:
+                raise _Canceled from None
+            raise
+
+    def _end(self, target: RunStatus, error: str | None = None) -> None:
+        if self._status() is RunStatus.CANCEL_REQUESTED:
+            target, error = RunStatus.CANCELED, None
+        # Already ended by the canceller or the reaper? Their word stands.
+        with contextlib.suppress(InvalidTransition):
+            self.ws.store.transition_run(self.run_id, target, error=error)
+
+
+class _Canceled(Exception):
+    """The run was asked to stop; unwinds to the supervisor's top."""
+
+
+def _last_lines(path: Path, count: int) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return "".join(deque(handle, maxlen=count)).rstrip()
+    except FileNotFoundError:
+        return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="modelyard.runtime.supervisor")
+    parser.add_argument("--workspace", required=True, type=Path)
+    parser.add_argument("--run-id", required=True)
+    options = parser.parse_args(argv)
+    ws = open_workspace(options.workspace)
+    try:
+        return Supervisor(ws, options.run_id).run()
+    except ModelyardError as error:
+        print(f"modelyard supervisor: {error.message}", file=sys.stderr)
+        _fail_quietly(ws, options.run_id, error.message)
+        return 1
+    finally:
+        ws.close()
+
+
+def _fail_quietly(ws: OpenWorkspace, run_id: str, message: str) -> None:
+    with contextlib.suppress(ModelyardError):
+        ws.store.transition_run(run_id, RunStatus.FAILED, error=message)
+
+
+if __name__ == "__main__":
+    os.umask(0o022)
+    sys.exit(main())

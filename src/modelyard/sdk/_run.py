@@ -1,0 +1,316 @@
+"""The SDK's Run: log metrics, params, tags, properties and files; follow and control the run.
+
+Inside a job, `Run.get_context()` returns the job's run; anywhere else it returns an offline run
+that warns once and writes nothing, so the same script runs with and without Modelyard.
+"""
+
+from __future__ import annotations
+
+import atexit
+import getpass
+import os
+import sys
+import threading
+import warnings
+from collections import defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from modelyard.entities import RunStatus, validate_experiment_name
+from modelyard.entities.validation import check_metric
+from modelyard.errors import JobFailed
+from modelyard.runtime.heartbeat import Heartbeat
+from modelyard.runtime.job_env import RUN_ID_ENV, WORKSPACE_PATH_ENV
+from modelyard.runtime.metrics_buffer import MetricsBuffer
+from modelyard.services import jobs, runs
+from modelyard.services.runs import STD_LOG
+
+if TYPE_CHECKING:
+    from modelyard.sdk._experiment import Experiment
+
+
+class Run:
+    """A run in a workspace. Metrics are buffered and written in batches; `flush()` forces it."""
+
+    def __init__(self, experiment: Experiment, run_id: str) -> None:
+        self.experiment = experiment
+        self.id = run_id
+        self._buffer: MetricsBuffer | None = None
+        self._heartbeat: Heartbeat | None = None
+        self._steps: dict[str, int] = defaultdict(int)
+        self._lock = threading.Lock()
+
+    # Construction ----------------------------------------------------------------------------
+
+    @classmethod
+    def get_context(cls, allow_offline: bool = True) -> Run | OfflineRun:
+        run_id, root = os.environ.get(RUN_ID_ENV), os.environ.get(WORKSPACE_PATH_ENV)
+        if not run_id or not root:
+            if not allow_offline:
+                raise JobFailed(
+                    "Run.get_context() found no run: it works inside a Modelyard job; pass"
+                    " allow_offline=True to log nothing outside one",
+                )
+            return OfflineRun()
+        return _job_run(run_id, root)
+
+    @classmethod
+    def start_interactive(cls, experiment: Experiment, display_name: str | None = None) -> Run:
+        record = runs.start_interactive_run(
+            experiment.workspace._opened,
+            experiment.name,
+            user=getpass.getuser(),
+            display_name=display_name,
+        )
+        return cls(experiment, record.id)._own()
+
+    def _own(self) -> Run:
+        """This process drives the run: heartbeat it and end it at exit if nobody else did."""
+        _watch_uncaught_errors()
+        settings = self._ws.settings
+        self._heartbeat = Heartbeat(self._ws.store, self.id, settings.heartbeat_interval_s).start()
+        atexit.register(self._end_at_exit)
+        return self
+
+    def _end_at_exit(self) -> None:
+        if _uncaught_error is None:
+            self._end(RunStatus.COMPLETED)
+        else:
+            self._end(RunStatus.FAILED, f"uncaught {_uncaught_error}")
+
+    @property
+    def _ws(self) -> Any:
+        return self.experiment.workspace._opened
+
+    # Logging ---------------------------------------------------------------------------------
+
+    def log(self, name: str, value: float, step: int | None = None, description: str = "") -> None:
+        """Add a point to the metric `name`; without `step`, points are numbered 0, 1, 2…"""
+        with self._lock:
+            step = self._steps[name] if step is None else step
+            check_metric(name, value, step)
+            self._steps[name] = step + 1
+        self._metrics_buffer().add(name, value, step)
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        for name, value in metrics.items():
+            self.log(name, value, step)
+
+    def log_param(self, key: str, value: object) -> None:
+        self.log_params({key: value})
+
+    def log_params(self, params: Mapping[str, object]) -> None:
+        """Params are immutable: the same value again is fine, a different one is an error."""
+        self._ws.store.log_batch(self.id, params={k: str(v) for k, v in params.items()})
+
+    def set_tag(self, key: str, value: object) -> None:
+        self.set_tags({key: value})
+
+    def set_tags(self, tags: Mapping[str, object]) -> None:
+        self._ws.store.log_batch(self.id, tags={k: str(v) for k, v in tags.items()})
+
+    def add_properties(self, properties: Mapping[str, object]) -> None:
+        self._ws.store.add_properties(self.id, {k: str(v) for k, v in properties.items()})
+
+    def flush(self) -> None:
+        if self._buffer is not None:
+            self._buffer.flush()
+
+    def _metrics_buffer(self) -> MetricsBuffer:
+        if self._buffer is None:
+            with self._lock:
+                if self._buffer is None:
+                    settings = self._ws.settings
+                    self._buffer = MetricsBuffer(
+                        self._ws.store,
+                        self.id,
+                        settings.metric_flush_size,
+                        settings.metric_flush_interval_s,
+                    )
+                    atexit.register(self._buffer.close)
+        return self._buffer
+
+    # Files -----------------------------------------------------------------------------------
+
+    def upload_file(self, name: str, path_or_stream: str | Path) -> str:
+        return self._ws.artifacts.put_file(self.id, name, Path(path_or_stream)).path  # type: ignore[no-any-return]
+
+    def upload_folder(self, name: str, path: str | Path) -> list[str]:
+        return [info.path for info in self._ws.artifacts.put_folder(self.id, name, Path(path))]
+
+    def download_file(self, name: str, output_file_path: str | Path = ".") -> Path:
+        return self._ws.artifacts.download(self.id, name, Path(output_file_path))  # type: ignore[no-any-return]
+
+    def download_files(self, prefix: str = "", output_directory: str | Path = ".") -> list[Path]:
+        return list(self._ws.artifacts.download_folder(self.id, prefix, Path(output_directory)))
+
+    def get_file_names(self) -> list[str]:
+        return [info.path for info in self._ws.artifacts.list(self.id)]
+
+    # Reading ---------------------------------------------------------------------------------
+
+    @property
+    def display_name(self) -> str:
+        return str(self._ws.store.get_run(self.id).display_name)
+
+    def get_status(self) -> str:
+        return runs.get_run(self._ws, self.id).status.value
+
+    def get_details(self) -> dict[str, Any]:
+        return runs.get_run_details(self._ws, self.id).to_dict()
+
+    def get_metrics(self, name: str | None = None) -> dict[str, Any]:
+        """Each metric as its single value, or as a list of values when it is a series."""
+        self.flush()
+        series: dict[str, list[float]] = defaultdict(list)
+        for metric in self._ws.store.get_metric_history(self.id, name):
+            series[metric.name].append(metric.value)
+        return {key: values[0] if len(values) == 1 else values for key, values in series.items()}
+
+    def get_params(self) -> dict[str, str]:
+        return dict(self._ws.store.get_run_data(self.id).params)
+
+    def get_tags(self) -> dict[str, str]:
+        return dict(self._ws.store.get_run_data(self.id).tags)
+
+    def get_properties(self) -> dict[str, str]:
+        return dict(self._ws.store.get_run_data(self.id).properties)
+
+    # Children and lifecycle ------------------------------------------------------------------
+
+    def child_run(self, name: str | None = None) -> Run:
+        record = runs.start_interactive_run(
+            self._ws,
+            self.experiment.name,
+            user=getpass.getuser(),
+            display_name=name,
+            parent_id=self.id,
+        )
+        return Run(self.experiment, record.id)._own()
+
+    def get_children(self) -> list[Run]:
+        return [Run(self.experiment, r.id) for r in self._ws.store.list_runs(parent_id=self.id)]
+
+    def complete(self) -> None:
+        self._end(RunStatus.COMPLETED)
+
+    def fail(self, error: str = "failed by the user") -> None:
+        self._end(RunStatus.FAILED, error)
+
+    def cancel(self) -> None:
+        self.flush()
+        runs.cancel_run(self._ws, self.id)
+
+    def _end(self, status: RunStatus, error: str | None = None) -> None:
+        if self._buffer is not None:
+            self._buffer.close()
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+            runs.end_run(self._ws, self.id, status, error)
+            self._heartbeat = None
+
+    def wait_for_completion(
+        self,
+        show_output: bool = False,
+        timeout: float | None = None,
+        raise_on_error: bool = True,
+        stream: TextIO | None = None,
+    ) -> dict[str, Any]:
+        if show_output:
+            out = stream or sys.stdout
+            for chunk in jobs.follow_log(self._ws, self.id, path=STD_LOG):
+                out.write(chunk)
+                out.flush()
+        record = jobs.wait_for_completion(self._ws, self.id, timeout)
+        if raise_on_error and record.status is RunStatus.FAILED:
+            raise JobFailed(f"run {self.id} failed: {record.error}", run_id=self.id)
+        return self.get_details()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, error_type: object, error: object, _tb: object) -> None:
+        if error is None:
+            self.complete()
+        else:
+            self.fail(f"{type(error).__name__}: {error}")
+
+    def __repr__(self) -> str:
+        return f"Run(experiment={self.experiment.name!r}, id={self.id!r})"
+
+
+_uncaught_error: str | None = None
+_previous_excepthook = sys.excepthook
+
+
+def _watch_uncaught_errors() -> None:
+    """Remember an uncaught exception, so runs ended at exit are Failed rather than Completed."""
+
+    def hook(error_type: type[BaseException], error: BaseException, tb: Any) -> None:
+        global _uncaught_error
+        _uncaught_error = f"{error_type.__name__}: {error}"
+        _previous_excepthook(error_type, error, tb)
+
+    if sys.excepthook is _previous_excepthook:
+        sys.excepthook = hook
+
+
+def _job_run(run_id: str, root: str) -> Run:
+    from modelyard.sdk._experiment import Experiment
+    from modelyard.sdk._workspace import Workspace
+
+    workspace = Workspace.get(root)
+    record = workspace._opened.store.get_run(run_id)
+    return Run(Experiment(workspace, validate_experiment_name(record.experiment_name)), run_id)
+
+
+class OfflineRun:
+    """What `Run.get_context()` returns outside a job: warns once, records nothing."""
+
+    id = "OfflineRun"
+    _warned = False
+
+    def _warn(self) -> None:
+        if not OfflineRun._warned:
+            OfflineRun._warned = True
+            warnings.warn(
+                "not inside a Modelyard job: metrics, params and files are not recorded."
+                " Submit the script with `modelyard job submit` to track it.",
+                stacklevel=3,
+            )
+
+    def log(self, name: str, value: float, step: int | None = None, description: str = "") -> None:
+        self._warn()
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        self._warn()
+
+    def log_param(self, key: str, value: object) -> None:
+        self._warn()
+
+    def log_params(self, params: Mapping[str, object]) -> None:
+        self._warn()
+
+    def set_tag(self, key: str, value: object) -> None:
+        self._warn()
+
+    def set_tags(self, tags: Mapping[str, object]) -> None:
+        self._warn()
+
+    def add_properties(self, properties: Mapping[str, object]) -> None:
+        self._warn()
+
+    def upload_file(self, name: str, path_or_stream: str | Path) -> str:
+        self._warn()
+        return name
+
+    def upload_folder(self, name: str, path: str | Path) -> list[str]:
+        self._warn()
+        return []
+
+    def flush(self) -> None:
+        pass
+
+    def complete(self) -> None:
+        pass

@@ -1,0 +1,194 @@
+"""Script jobs (Azure ML's ScriptRunConfig): validate, snapshot the code, queue, launch, follow."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from modelyard.compute import LaunchRequest, get_backend
+from modelyard.entities import Run, RunSource, RunStatus, validate_experiment_name
+from modelyard.environments import Environment
+from modelyard.errors import InvalidValue, NotFound
+from modelyard.fileio import write_json_atomic
+from modelyard.services.runs import JOB_SPEC, STD_LOG, SUPERVISOR_LOG, get_run, reap_dead_runs
+from modelyard.services.snapshot import take_snapshot
+from modelyard.services.workspaces import OpenWorkspace
+
+
+@dataclass(frozen=True)
+class ScriptJob:
+    """A script, its arguments, its environment and where to run it."""
+
+    experiment: str
+    source_directory: Path
+    script: str
+    arguments: tuple[str, ...] = ()
+    compute_target: str = "local"
+    environment: Environment = field(default_factory=Environment.default)
+    display_name: str | None = None
+
+    def validate(self) -> None:
+        validate_experiment_name(self.experiment)
+        if not self.source_directory.is_dir():
+            raise NotFound(
+                f"source directory {str(self.source_directory)!r} does not exist:"
+                " pass the folder that holds your script",
+                path=str(self.source_directory),
+            )
+        _check_script_path(self.source_directory, self.script)
+        get_backend(self.compute_target)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {
+            "script": self.script,
+            "arguments": list(self.arguments),
+            "compute_target": self.compute_target,
+            "environment": self.environment.to_dict(),
+        }
+
+
+def _check_script_path(source_directory: Path, script: str) -> None:
+    relative = PurePosixPath(script)
+    if relative.is_absolute() or ".." in relative.parts or "\\" in script:
+        raise InvalidValue(
+            f"script {script!r} must be a path inside the source directory, like 'train.py'",
+            script=script,
+        )
+    if not (source_directory / relative).is_file():
+        raise NotFound(
+            f"script {script!r} not found in source directory {str(source_directory)!r}:"
+            " check --script and --source-dir",
+            script=script,
+        )
+
+
+def submit(ws: OpenWorkspace, job: ScriptJob, user: str | None = None) -> Run:
+    """Queue the job as a new run and launch it; nothing is created if the job is invalid."""
+    job.validate()
+    staging = ws.cache_dir / "staging" / uuid.uuid4().hex
+    take_snapshot(job.source_directory, staging)
+    try:
+        run = ws.store.create_run(
+            job.experiment,
+            user=user or getpass.getuser(),
+            display_name=job.display_name,
+            source=_describe_source(job),
+            compute_target=job.compute_target,
+        )
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    run_root = ws.artifacts.run_root(run.id)
+    run_root.mkdir(parents=True, exist_ok=True)
+    staging.rename(run_root / "snapshot")
+    write_json_atomic(run_root / JOB_SPEC, job.to_spec())
+    ws.store.transition_run(run.id, RunStatus.QUEUED)
+    return _launch(ws, run.id, job.compute_target)
+
+
+def _launch(ws: OpenWorkspace, run_id: str, compute_target: str) -> Run:
+    request = LaunchRequest(
+        run_id=run_id,
+        workspace_root=ws.root,
+        log_path=ws.artifacts.run_root(run_id) / SUPERVISOR_LOG,
+    )
+    handle = get_backend(compute_target).launch(request)
+    ws.store.record_process(run_id, handle.host, handle.pid, handle.started_at)
+    return ws.store.get_run(run_id)
+
+
+def read_job_spec(ws: OpenWorkspace, run_id: str) -> dict[str, Any]:
+    path = ws.artifacts.run_root(run_id) / JOB_SPEC
+    try:
+        return dict(json.loads(path.read_text()))
+    except (OSError, ValueError) as error:
+        raise NotFound(
+            f"run {run_id} has no readable job definition ({error}): it was not submitted as a job",
+            run_id=run_id,
+        ) from error
+
+
+def _describe_source(job: ScriptJob) -> RunSource:
+    commit = _git(job.source_directory, "rev-parse", "HEAD")
+    dirty = None
+    if commit is not None:
+        dirty = bool(_git(job.source_directory, "status", "--porcelain"))
+    return RunSource(
+        script=job.script,
+        arguments=job.arguments,
+        git_commit=commit,
+        git_dirty=dirty,
+        git_repository=_git(job.source_directory, "remote", "get-url", "origin"),
+    )
+
+
+def _git(folder: Path, *arguments: str) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(folder), *arguments],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+# Following a run -------------------------------------------------------------------------------
+
+
+def follow_log(
+    ws: OpenWorkspace,
+    run_id: str,
+    *,
+    follow: bool = True,
+    path: str = STD_LOG,
+    on_tick: Callable[[Run], None] | None = None,
+) -> Iterator[str]:
+    """Yield the run's log as it grows; stop once the run has ended and the log is drained."""
+    log_file = ws.artifacts.run_root(run_id) / path
+    position = 0
+    while True:
+        run = get_run(ws, run_id)
+        chunk, position = _read_from(log_file, position)
+        if chunk:
+            yield chunk
+        if on_tick is not None:
+            on_tick(run)
+        if not follow or run.status.is_terminal:
+            rest, position = _read_from(log_file, position)
+            if rest:
+                yield rest
+            return
+        time.sleep(ws.settings.poll_interval_s)
+
+
+def _read_from(log_file: Path, position: int) -> tuple[str, int]:
+    try:
+        with open(log_file, "rb") as handle:
+            handle.seek(position)
+            data = handle.read()
+    except FileNotFoundError:
+        return "", position
+    return data.decode("utf-8", errors="replace"), position + len(data)
+
+
+def wait_for_completion(ws: OpenWorkspace, run_id: str, timeout_s: float | None = None) -> Run:
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    while True:
+        reap_dead_runs(ws)
+        run = ws.store.get_run(run_id)
+        if run.status.is_terminal:
+            return run
+        if deadline is not None and time.monotonic() > deadline:
+            return run
+        time.sleep(ws.settings.poll_interval_s)

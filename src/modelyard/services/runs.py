@@ -1,0 +1,167 @@
+"""Run lifecycle use-cases: details, cancel, and the reaper that keeps run statuses honest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from modelyard.compute import ProcessHandle, get_backend
+from modelyard.compute.processes import handle_for_this_process
+from modelyard.compute.processes import is_gone as local_process_is_gone
+from modelyard.entities import Run, RunData, RunStatus
+from modelyard.errors import InvalidTransition
+from modelyard.services.workspaces import OpenWorkspace
+
+STD_LOG = "logs/std_log.txt"
+ENVIRONMENT_LOG = "logs/environment_build.log"
+SUPERVISOR_LOG = "logs/supervisor.log"
+JOB_SPEC = "system/job.json"
+
+
+@dataclass(frozen=True)
+class RunDetails:
+    run: Run
+    data: RunData
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            **self.run.to_dict(),
+            "params": self.data.params,
+            "tags": self.data.tags,
+            "properties": self.data.properties,
+            "metrics": self.data.latest_metrics,
+        }
+
+
+def process_handle(run: Run) -> ProcessHandle | None:
+    if run.host is None or run.pid is None or run.pid_started_at is None:
+        return None
+    return ProcessHandle(host=run.host, pid=run.pid, started_at=run.pid_started_at)
+
+
+def get_run(ws: OpenWorkspace, run_id: str) -> Run:
+    reap_dead_runs(ws)
+    return ws.store.get_run(run_id)
+
+
+def get_run_details(ws: OpenWorkspace, run_id: str) -> RunDetails:
+    run = get_run(ws, run_id)
+    return RunDetails(run=run, data=ws.store.get_run_data(run_id))
+
+
+def list_runs(
+    ws: OpenWorkspace,
+    experiment: str | None = None,
+    statuses: list[RunStatus] | None = None,
+    limit: int = 100,
+) -> list[Run]:
+    reap_dead_runs(ws)
+    if experiment is not None:
+        ws.store.get_experiment(experiment)  # A clear NotFound beats an empty table.
+    return ws.store.list_runs(experiment, statuses=statuses, limit=limit)
+
+
+# Cancel ----------------------------------------------------------------------------------------
+
+
+def cancel_run(ws: OpenWorkspace, run_id: str) -> Run:
+    """Ask the run to stop, stop its process tree (SIGTERM, then SIGKILL), and record Canceled."""
+    run = ws.store.get_run(run_id)
+    if run.status.is_terminal:
+        return run
+    if run.status is not RunStatus.CANCEL_REQUESTED:
+        run = ws.store.transition_run(run_id, RunStatus.CANCEL_REQUESTED)
+    handle = process_handle(run)
+    if handle is not None and run.compute_target is not None:
+        get_backend(run.compute_target).cancel(handle, ws.settings.cancel_grace_s)
+    return _settle_canceled(ws, run_id)
+
+
+def _settle_canceled(ws: OpenWorkspace, run_id: str) -> Run:
+    """The supervisor records Canceled itself when it gets the chance; if it was killed, we do."""
+    try:
+        return ws.store.transition_run(run_id, RunStatus.CANCELED)
+    except InvalidTransition:
+        return ws.store.get_run(run_id)  # It ended some other way first; keep that.
+
+
+# The reaper ------------------------------------------------------------------------------------
+
+
+def reap_dead_runs(ws: OpenWorkspace) -> list[Run]:
+    """Mark runs whose heartbeat stopped: NotResponding, or Failed once their process is gone."""
+    cutoff = datetime.now(UTC) - timedelta(seconds=ws.settings.heartbeat_timeout_s)
+    changed = []
+    for run in ws.store.list_runs_silent_since(cutoff):
+        updated = _reap(ws, run)
+        if updated is not None:
+            changed.append(updated)
+    return changed
+
+
+def _reap(ws: OpenWorkspace, run: Run) -> Run | None:
+    gone = _process_is_gone(run)
+    try:
+        if gone and run.status is RunStatus.CANCEL_REQUESTED:
+            return ws.store.transition_run(run.id, RunStatus.CANCELED)
+        if gone:
+            return ws.store.transition_run(run.id, RunStatus.FAILED, error=_lost_reason(run))
+        if run.status is not RunStatus.NOT_RESPONDING:
+            return ws.store.transition_run(run.id, RunStatus.NOT_RESPONDING)
+    except InvalidTransition:
+        return None  # The run moved on while we looked: its own writer knows better.
+    return None
+
+
+def _process_is_gone(run: Run) -> bool:
+    handle = process_handle(run)
+    if handle is None:
+        return False
+    if run.compute_target is None:
+        return bool(local_process_is_gone(handle))
+    return bool(get_backend(run.compute_target).is_gone(handle))
+
+
+def _lost_reason(run: Run) -> str:
+    last = run.heartbeat_at.isoformat(timespec="seconds") if run.heartbeat_at else "never"
+    return (
+        f"the run's process (pid {run.pid} on {run.host}) is gone without reporting an end;"
+        f" last heartbeat: {last}"
+    )
+
+
+# Runs driven from the calling process (interactive runs, child runs) ---------------------------
+
+
+def start_interactive_run(
+    ws: OpenWorkspace,
+    experiment: str,
+    *,
+    user: str,
+    display_name: str | None = None,
+    parent_id: str | None = None,
+) -> Run:
+    """A Running run owned by this process: the reaper fails it if this process dies."""
+    run = ws.store.create_run(
+        experiment,
+        user=user,
+        display_name=display_name,
+        parent_id=parent_id,
+        status=RunStatus.RUNNING,
+    )
+    handle = handle_for_this_process()
+    ws.store.record_process(run.id, handle.host, handle.pid, handle.started_at)
+    return ws.store.get_run(run.id)
+
+
+def end_run(ws: OpenWorkspace, run_id: str, status: RunStatus, error: str | None = None) -> Run:
+    """Record how a run owned by this process ended; a run that has already ended keeps its end."""
+    run = ws.store.get_run(run_id)
+    if run.status.is_terminal:
+        return run
+    if run.status is RunStatus.CANCEL_REQUESTED:
+        status, error = RunStatus.CANCELED, None
+    try:
+        return ws.store.transition_run(run_id, status, error=error)
+    except InvalidTransition:
+        return ws.store.get_run(run_id)

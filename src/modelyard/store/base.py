@@ -1,0 +1,63 @@
+"""The tracking store interface: `SqlStore` implements it; a `RestStore` will speak it over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from modelyard.entities import Experiment, Metric, Run, RunData, RunSource, RunStatus
+
+
+class TrackingStore(Protocol):
+    # Experiments
+    def get_or_create_experiment(self, name: str) -> Experiment: ...
+    def get_experiment(self, name: str) -> Experiment: ...
+    def list_experiments(self) -> list[Experiment]: ...
+    def delete_experiment(self, name: str) -> list[str]:
+        """Delete the experiment and its runs; return the deleted run ids."""
+        ...
+
+    # Runs
+    def create_run(
+        self,
+        experiment_name: str,
+        *,
+        user: str,
+        display_name: str | None = None,
+        source: RunSource | None = None,
+        parent_id: str | None = None,
+        compute_target: str | None = None,
+        status: RunStatus = RunStatus.NOT_STARTED,
+    ) -> Run: ...
+    def get_run(self, run_id: str) -> Run: ...
+    def list_runs(
+        self,
+        experiment_name: str | None = None,
+        *,
+        statuses: Sequence[RunStatus] | None = None,
+        parent_id: str | None = None,
+        limit: int = 1000,
+    ) -> list[Run]: ...
+    def transition_run(
+        self, run_id: str, target: RunStatus, *, error: str | None = None
+    ) -> Run: ...
+    def record_process(self, run_id: str, host: str, pid: int, pid_started_at: float) -> None: ...
+    def heartbeat(self, run_id: str) -> Run: ...
+    def list_runs_silent_since(self, moment: datetime) -> list[Run]:
+        """Active runs whose last heartbeat (or start) is older than `moment`."""
+        ...
+
+    # Logged data
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None: ...
+    def add_properties(self, run_id: str, properties: Mapping[str, str]) -> None: ...
+    def get_metric_history(self, run_id: str, name: str | None = None) -> list[Metric]: ...
+    def get_run_data(self, run_id: str) -> RunData: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,175 @@
+"""ORM rows of the SQL tracking store; they never leave it: `to_entity` converts at the edge."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from modelyard.entities import Experiment, Run, RunSource, RunStatus
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on every backend (SQLite forgets the zone; we put it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ExperimentRow(Base):
+    __tablename__ = "experiments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    run_counter: Mapped[int] = mapped_column(Integer, default=0)
+
+    def to_entity(self, run_count: int = 0) -> Experiment:
+        return Experiment(
+            id=self.id, name=self.name, created_at=self.created_at, run_count=run_count
+        )
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_experiment_id_number", "experiment_id", "number", unique=True),
+        Index("ix_runs_status", "status"),
+        Index("ix_runs_parent_id", "parent_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    experiment_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("experiments.id", ondelete="CASCADE")
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    display_name: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("runs.id", ondelete="CASCADE"), nullable=True
+    )
+    compute_target: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    user_name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pid_started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    source_script: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    source_arguments: Mapped[str] = mapped_column(Text, default="[]")
+    git_commit: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    git_dirty: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    git_repository: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+
+    def to_entity(self, experiment_name: str) -> Run:
+        return Run(
+            id=self.id,
+            experiment_id=self.experiment_id,
+            experiment_name=experiment_name,
+            number=self.number,
+            display_name=self.display_name,
+            status=RunStatus(self.status),
+            parent_id=self.parent_id,
+            compute_target=self.compute_target,
+            user=self.user_name,
+            created_at=self.created_at,
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            heartbeat_at=self.heartbeat_at,
+            error=self.error,
+            host=self.host,
+            pid=self.pid,
+            pid_started_at=self.pid_started_at,
+            source=RunSource(
+                script=self.source_script,
+                arguments=tuple(json.loads(self.source_arguments or "[]")),
+                git_commit=self.git_commit,
+                git_dirty=self.git_dirty,
+                git_repository=self.git_repository,
+            ),
+        )
+
+    @staticmethod
+    def source_columns(source: RunSource) -> dict[str, Any]:
+        return {
+            "source_script": source.script,
+            "source_arguments": json.dumps(list(source.arguments)),
+            "git_commit": source.git_commit,
+            "git_dirty": source.git_dirty,
+            "git_repository": source.git_repository,
+        }
+
+
+class MetricRow(Base):
+    __tablename__ = "metrics"
+    __table_args__ = (Index("ix_metrics_run_id_name_step", "run_id", "name", "step"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    run_id: Mapped[str] = mapped_column(String(32), ForeignKey("runs.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(250))
+    step: Mapped[int] = mapped_column(BigInteger)
+    # NULL stands for NaN: SQLite cannot store NaN, and a diverged loss is worth recording.
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    timestamp: Mapped[float] = mapped_column(Float)
+
+
+class _KeyValueMixin:
+    run_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ParamRow(_KeyValueMixin, Base):
+    __tablename__ = "params"
+
+
+class TagRow(_KeyValueMixin, Base):
+    __tablename__ = "tags"
+
+
+class PropertyRow(_KeyValueMixin, Base):
+    __tablename__ = "properties"

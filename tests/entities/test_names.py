@@ -1,0 +1,49 @@
+"""Name rules at their edges: workspace 3–33, compute 2–16, experiment 1–255."""
+
+import pytest
+
+from modelyard.entities import (
+    validate_compute_name,
+    validate_experiment_name,
+    validate_workspace_name,
+)
+from modelyard.errors import InvalidName
+
+
+@pytest.mark.parametrize("name", ["abc", "a" * 33, "my-ws-1", "A-B", "---", "123"])
+def test_workspace_names_accepted(name: str) -> None:
+    assert validate_workspace_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "name", ["ab", "a" * 34, "", "my_ws", "my ws", "my.ws", "wörk", "ws/1", "ws\n"]
+)
+def test_workspace_names_refused_with_rule_and_value(name: str) -> None:
+    with pytest.raises(InvalidName) as caught:
+        validate_workspace_name(name)
+    message = caught.value.message
+    assert repr(name) in message
+    assert "3–33 letters, digits or hyphens" in message
+    assert "\n" not in message.replace(repr(name), "")
+
+
+@pytest.mark.parametrize("name", ["ab", "a" * 16, "cpu-1"])
+def test_compute_names_accepted(name: str) -> None:
+    assert validate_compute_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["a", "a" * 17, "cpu_1", "cpu 1"])
+def test_compute_names_refused(name: str) -> None:
+    with pytest.raises(InvalidName, match="2–16 letters, digits or hyphens"):
+        validate_compute_name(name)
+
+
+@pytest.mark.parametrize("name", ["a", "1", "a" * 255, "flowers-v2", "x_y.z", "Run.1-a_b"])
+def test_experiment_names_accepted(name: str) -> None:
+    assert validate_experiment_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["", "a" * 256, "-a", "_a", ".a", "a b", "a/b", "ä", "a:b"])
+def test_experiment_names_refused(name: str) -> None:
+    with pytest.raises(InvalidName, match="start with a letter or digit"):
+        validate_experiment_name(name)

@@ -1,0 +1,193 @@
+"""Script jobs on local compute: real subprocesses, real process groups, real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from modelyard.entities import RunStatus
+from modelyard.environments import Environment
+from modelyard.errors import InvalidValue, NotFound
+from modelyard.services import jobs, runs
+from modelyard.services.jobs import ScriptJob
+from modelyard.services.runs import STD_LOG
+from modelyard.services.workspaces import OpenWorkspace
+
+TRAIN = """
+import sys
+from modelyard import Run
+
+run = Run.get_context()
+run.log_params({"lr": sys.argv[1]})
+for step in range(5):
+    run.log("loss", 1.0 / (step + 1))
+open("outputs/model.txt", "w").write("weights")
+print("trained with", sys.argv[1])
+"""
+
+SPAWNS_AND_SLEEPS = """
+import os, subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+open("child.pid", "w").write(str(child.pid))
+print("child", child.pid, flush=True)
+time.sleep(600)
+"""
+
+FAILS = """
+print("about to fail")
+raise SystemExit("the data is bad")
+"""
+
+
+def write_project(folder: Path, script: str, name: str = "train.py") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(textwrap.dedent(script))
+    (folder / ".gitignore").write_text("data/\n")
+    (folder / "data").mkdir(exist_ok=True)
+    (folder / "data" / "big.bin").write_bytes(b"x" * 1000)
+    return folder
+
+
+def job(folder: Path, *arguments: str, **overrides: object) -> ScriptJob:
+    fields: dict[str, object] = {
+        "experiment": "jobs",
+        "source_directory": folder,
+        "script": "train.py",
+        "arguments": arguments,
+    }
+    fields.update(overrides)
+    return ScriptJob(**fields)  # type: ignore[arg-type]
+
+
+def wait_for(predicate, timeout: float = 60.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_job_runs_to_completion_with_logs_metrics_outputs_and_snapshot(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    project = write_project(tmp_path / "project", TRAIN)
+    run = jobs.submit(workspace, job(project, "0.1"))
+    assert run.status is RunStatus.QUEUED and run.pid is not None
+    log = "".join(jobs.follow_log(workspace, run.id))
+    final = workspace.store.get_run(run.id)
+    assert final.status is RunStatus.COMPLETED, final.error
+    assert "trained with 0.1" in log
+    assert [m.value for m in workspace.store.get_metric_history(run.id, "loss")] == [
+        1.0 / (s + 1) for s in range(5)
+    ]
+    assert workspace.store.get_run_data(run.id).params == {"lr": "0.1"}
+    files = {info.path for info in workspace.artifacts.list(run.id)}
+    assert {"snapshot/train.py", "outputs/model.txt", STD_LOG} <= files
+    assert not any(path.startswith("snapshot/data") for path in files)  # .gitignore honoured
+    assert final.source.script == "train.py" and final.source.arguments == ("0.1",)
+    assert final.started_at is not None and final.ended_at is not None
+
+
+def test_failing_script_fails_the_run_with_the_error_tail(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    run = jobs.submit(workspace, job(write_project(tmp_path / "p", FAILS)))
+    final = jobs.wait_for_completion(workspace, run.id, timeout_s=60)
+    assert final.status is RunStatus.FAILED
+    assert final.error is not None
+    assert "exited with code 1" in final.error and "the data is bad" in final.error
+
+
+def test_invalid_job_creates_nothing(workspace: OpenWorkspace, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "p", TRAIN)
+    with pytest.raises(NotFound, match=r"script 'missing\.py' not found"):
+        jobs.submit(workspace, job(project, script="missing.py"))
+    with pytest.raises(InvalidValue, match="inside the source directory"):
+        jobs.submit(workspace, job(project, script="../train.py"))
+    with pytest.raises(NotFound, match="compute target 'gpu-farm' not found"):
+        jobs.submit(workspace, job(project, compute_target="gpu-farm"))
+    with pytest.raises(NotFound, match="source directory"):
+        jobs.submit(workspace, job(tmp_path / "nowhere"))
+    assert workspace.store.list_experiments() == []
+    assert not any((workspace.root / "artifacts").iterdir())
+
+
+def test_cancel_kills_the_whole_process_tree(workspace: OpenWorkspace, tmp_path: Path) -> None:
+    run = jobs.submit(workspace, job(write_project(tmp_path / "p", SPAWNS_AND_SLEEPS)))
+    log_file = workspace.artifacts.run_root(run.id) / STD_LOG
+    wait_for(lambda: log_file.exists() and "child" in log_file.read_text())
+    child_pid = int(log_file.read_text().split()[1])
+    assert psutil.pid_exists(child_pid)
+    canceled = runs.cancel_run(workspace, run.id)
+    assert canceled.status is RunStatus.CANCELED
+    assert not _alive(child_pid)
+    assert not _alive(run.pid or 0)
+
+
+def test_kill_9_of_the_job_leaves_no_run_running(workspace: OpenWorkspace, tmp_path: Path) -> None:
+    run = jobs.submit(workspace, job(write_project(tmp_path / "p", SPAWNS_AND_SLEEPS)))
+    wait_for(lambda: workspace.store.get_run(run.id).status is RunStatus.RUNNING)
+    assert run.pid is not None
+    os.killpg(os.getpgid(run.pid), signal.SIGKILL)
+    wait_for(lambda: not _alive(run.pid or 0))
+    final = wait_for(lambda: _ended(workspace, run.id), timeout=30)
+    assert final.status is RunStatus.FAILED
+    assert "is gone" in (final.error or "")
+    assert not workspace.store.list_runs(statuses=[RunStatus.RUNNING])
+
+
+def test_kill_9_of_the_script_alone_fails_the_run(workspace: OpenWorkspace, tmp_path: Path) -> None:
+    run = jobs.submit(workspace, job(write_project(tmp_path / "p", SPAWNS_AND_SLEEPS)))
+    wait_for(lambda: workspace.store.get_run(run.id).status is RunStatus.RUNNING)
+    script = wait_for(lambda: _script_process(run.pid or 0))
+    for child in script.children(recursive=True):
+        child.kill()
+    script.kill()
+    final = jobs.wait_for_completion(workspace, run.id, timeout_s=30)
+    assert final.status is RunStatus.FAILED
+    assert "killed by SIGKILL" in (final.error or "")
+
+
+@pytest.mark.slow
+def test_environment_build_failure_fails_the_run_with_pip_error(
+    sqlite_workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    project = write_project(tmp_path / "p", TRAIN)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("modelyard-no-such-package-xyz==0.0.1\n")
+    environment = Environment.from_pip_requirements("broken", requirements)
+    run = jobs.submit(sqlite_workspace, job(project, "0.1", environment=environment))
+    final = jobs.wait_for_completion(sqlite_workspace, run.id, timeout_s=240)
+    assert final.status is RunStatus.FAILED
+    assert "failed to build" in (final.error or "")
+    assert "modelyard-no-such-package-xyz" in (final.error or "")
+    build_log = sqlite_workspace.artifacts.run_root(run.id) / "logs" / "environment_build.log"
+    assert "modelyard-no-such-package-xyz" in build_log.read_text()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _ended(workspace: OpenWorkspace, run_id: str):  # type: ignore[no-untyped-def]
+    runs.reap_dead_runs(workspace)
+    run = workspace.store.get_run(run_id)
+    return run if run.status.is_terminal else None
+
+
+def _script_process(supervisor_pid: int) -> psutil.Process | None:
+    for child in psutil.Process(supervisor_pid).children():
+        if "train.py" in " ".join(child.cmdline()):
+            return child
+    return None

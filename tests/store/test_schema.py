@@ -1,0 +1,58 @@
+"""Migrations ship in the package, the ORM matches the migrated schema, stale ones are refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from modelyard.errors import SchemaOutOfDate, StoreUnavailable
+from modelyard.services.workspaces import open_workspace, upgrade_schema
+from modelyard.store.sql import schema
+from modelyard.store.sql.engine import make_engine
+from modelyard.store.sql.models import Base
+from modelyard.store.sql.store import SqlStore
+
+
+def test_orm_matches_migrated_schema(store_uri: str) -> None:
+    engine = make_engine(store_uri)
+    schema.upgrade(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()
+
+
+def test_store_refuses_a_database_without_schema(store_uri: str) -> None:
+    with pytest.raises(SchemaOutOfDate, match="modelyard db upgrade"):
+        SqlStore(store_uri)
+
+
+def test_older_schema_is_refused_until_upgraded(tmp_path: Path, workspace_factory) -> None:  # type: ignore[no-untyped-def]
+    root = workspace_factory(tmp_path / "ws")
+    engine = make_engine(f"sqlite:///{root / 'modelyard.db'}")
+    schema.downgrade(engine, "base")  #: the database is now older than the code.
+    with pytest.raises(SchemaOutOfDate) as caught:
+        open_workspace(root)
+    assert f"modelyard db upgrade --workspace {root}" in caught.value.message
+    assert upgrade_schema(root) == (None, schema.head_revision())
+    open_workspace(root).close()
+    engine.dispose()
+
+
+def test_unreachable_postgres_is_a_clear_error() -> None:
+    with pytest.raises(StoreUnavailable, match="cannot reach the workspace database"):
+        SqlStore("postgresql://nobody@127.0.0.1:1/none")
+
+
+@pytest.fixture
+def workspace_factory():  # type: ignore[no-untyped-def]
+    from modelyard.services.workspaces import create_workspace
+
+    def make(path: Path) -> Path:
+        create_workspace("schema-ws", path=path).close()
+        return path
+
+    return make
