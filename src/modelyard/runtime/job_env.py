@@ -9,7 +9,9 @@ RUN_ID_ENV = "MODELYARD_RUN_ID"
 WORKSPACE_PATH_ENV = "MODELYARD_WORKSPACE_PATH"
 
 
-def job_environment(workspace_root: Path, run_id: str) -> dict[str, str]:
+def job_environment(
+    workspace_root: Path, run_id: str, python: Path | None = None
+) -> dict[str, str]:
     environment = dict(os.environ)
     environment.update(
         {
@@ -20,4 +22,8 @@ def job_environment(workspace_root: Path, run_id: str) -> dict[str, str]:
     )
     # The job picks its own interpreter; a host virtualenv must not leak into it.
     environment.pop("PYTHONHOME", None)
+    if python is not None:
+        # Tools the environment installed (console scripts) come first on PATH, as in an
+        # activated virtualenv.
+        environment["PATH"] = os.pathsep.join([str(python.parent), environment.get("PATH", "")])
     return environment

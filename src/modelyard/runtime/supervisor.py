@@ -82,7 +82,7 @@ class Supervisor:
             self.child = subprocess.Popen(
                 [str(python), "-u", spec["script"], *spec["arguments"]],
                 cwd=self.workdir,
-                env=job_environment(self.ws.root, self.run_id),
+                env=job_environment(self.ws.root, self.run_id, python),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

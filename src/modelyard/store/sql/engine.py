@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
-from modelyard.errors import InvalidValue
+from modelyard.errors import InvalidValue, StoreUnavailable
 
 # The write transactions of a SqlStore ask for the SQLite write lock up front (BEGIN IMMEDIATE):
 # a deferred transaction that later upgrades to a writer can fail at once with "database is
@@ -62,3 +64,23 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+@contextmanager
+def reachable(engine: Engine) -> Iterator[None]:
+    """Turn "cannot connect" from any driver into one StoreUnavailable line."""
+    try:
+        yield
+    except OperationalError as error:
+        raise store_unavailable(error, engine.url) from error
+
+
+def store_unavailable(error: OperationalError, url: URL) -> StoreUnavailable:
+    """The driver's error as one line that says what to check."""
+    reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    safe_url = url.render_as_string(hide_password=True)
+    return StoreUnavailable(
+        f"cannot reach the workspace database {safe_url}: {reason}; check that the database"
+        " server is running and the store URI is right",
+        uri=safe_url,
+    )

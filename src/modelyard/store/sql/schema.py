@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from modelyard.errors import SchemaOutOfDate
+from modelyard.store.sql.engine import reachable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -30,12 +31,13 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+    with reachable(engine), engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(_alembic_config(engine), revision)
+    with reachable(engine):
+        command.upgrade(_alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, Table, func, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modelyard.entities import (
@@ -23,7 +23,7 @@ from modelyard.entities import (
     validate_experiment_name,
 )
 from modelyard.entities.validation import check_batch, check_pairs
-from modelyard.errors import Conflict, InvalidValue, NotFound, StoreUnavailable
+from modelyard.errors import Conflict, InvalidValue, NotFound
 from modelyard.store.sql import schema
 from modelyard.store.sql.engine import IMMEDIATE, make_engine
 from modelyard.store.sql.models import (
@@ -58,14 +58,9 @@ class SqlStore:
     def _check_reachable_and_current(self, upgrade_hint: str) -> None:
         try:
             schema.check_schema(self._engine, upgrade_hint)
-        except OperationalError as error:
+        except BaseException:
             self._engine.dispose()
-            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            raise StoreUnavailable(
-                f"cannot reach the workspace database {self._engine.url!r}: {reason};"
-                " check that the database server is running and the store URI is right",
-                uri=self._engine.url.render_as_string(hide_password=True),
-            ) from error
+            raise
 
     def close(self) -> None:
         self._engine.dispose()

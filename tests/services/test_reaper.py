@@ -1,0 +1,56 @@
+"""The reaper keeps statuses honest: silent runs become NotResponding, dead ones Failed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from modelyard.compute.processes import handle_for, this_host
+from modelyard.entities import RunStatus
+from modelyard.services import runs
+from modelyard.services.workspaces import OpenWorkspace, open_workspace
+
+
+def _silent_workspace(ws: OpenWorkspace) -> OpenWorkspace:
+    """The same workspace, with a reaper that calls any run silent at once."""
+    return open_workspace(ws.root, flags={"heartbeat_timeout_s": 0})
+
+
+def test_silent_but_alive_is_not_responding_until_it_beats_again(workspace: OpenWorkspace) -> None:
+    run = workspace.store.create_run("e", user="u", status=RunStatus.RUNNING)
+    me = handle_for(__import__("os").getpid())
+    workspace.store.record_process(run.id, me.host, me.pid, me.started_at)
+    silent = _silent_workspace(workspace)
+    runs.reap_dead_runs(silent)
+    assert workspace.store.get_run(run.id).status is RunStatus.NOT_RESPONDING
+    assert workspace.store.heartbeat(run.id).status is RunStatus.RUNNING
+    silent.close()
+
+
+def test_silent_and_gone_is_failed_with_the_reason(workspace: OpenWorkspace) -> None:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    handle = handle_for(process.pid)
+    process.wait()
+    run = workspace.store.create_run("e", user="u", status=RunStatus.RUNNING)
+    workspace.store.record_process(run.id, handle.host, handle.pid, handle.started_at)
+    silent = _silent_workspace(workspace)
+    runs.reap_dead_runs(silent)
+    reaped = workspace.store.get_run(run.id)
+    assert reaped.status is RunStatus.FAILED
+    assert f"pid {handle.pid} on {this_host()}" in (reaped.error or "")
+    silent.close()
+
+
+def test_a_run_on_another_host_is_only_not_responding(workspace: OpenWorkspace) -> None:
+    run = workspace.store.create_run("e", user="u", status=RunStatus.RUNNING)
+    workspace.store.record_process(run.id, "elsewhere.example", 1, 0.0)
+    silent = _silent_workspace(workspace)
+    runs.reap_dead_runs(silent)
+    assert workspace.store.get_run(run.id).status is RunStatus.NOT_RESPONDING
+    silent.close()
+
+
+def test_fresh_heartbeats_are_left_alone(workspace: OpenWorkspace) -> None:
+    run = workspace.store.create_run("e", user="u", status=RunStatus.RUNNING)
+    assert runs.reap_dead_runs(workspace) == []
+    assert workspace.store.get_run(run.id).status is RunStatus.RUNNING
