@@ -63,6 +63,10 @@ MIXED_ENCODINGS = {
     "iis unicode escape": "%u002e%u002e/x",
     "fullwidth percent": "％2e％2e/x",
     "triple encoded": "%25252e%25252e/x",
+    # Harmless once decoded, refused anyway: a later decoder must never see a new separator.
+    "encoded slash in a name": "outputs%2fmodel.onnx",
+    "encoded dot in a name": "model%2Eonnx",
+    "double encoded slash in a name": "outputs%252fmodel.onnx",
 }
 
 

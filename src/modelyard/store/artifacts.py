@@ -65,8 +65,9 @@ def safe_relative_path(path: str) -> str:
     - the segments `'.'` and `'..'`, and any segment made only of dots and spaces (Windows trims
       `'.. '` to `'..'`);
     - NUL, control characters, and text that is not valid Unicode;
-    - a percent escape of '.', '/', '\\', ':' or a control character (`'%2e%2e%2f'`), at any depth
-      of encoding (`'%252e'`), and percent escapes that are not UTF-8 (`'%c0%ae'`);
+    - a percent escape of '.', '/', '\\', ':' or a control character (`'%2e%2e%2f'`, also the
+      `'%u002e'` form), at any depth of encoding (`'%252e'`), even where the decoded path would be
+      harmless (`'a%2fb'`), and percent escapes that are not UTF-8 (`'%c0%ae'`);
     - anything that becomes one of the above under Unicode NFKC normalisation (`'．．／x'`);
     - segments starting with '.tmp-' (reserved for uploads in progress) or over 255 bytes.
     """

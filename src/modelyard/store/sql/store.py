@@ -296,7 +296,7 @@ class SqlStore:
         for _ in range(3):
             try:
                 with self._session(write=True) as session:
-                    self._run_row(session, run_id)
+                    self._check_run_exists(session, run_id)
                     self._insert_params(session, run_id, params or {})
                     self._upsert_tags(session, run_id, tags or {})
                     self._insert_metrics(session, run_id, metrics)
@@ -340,6 +340,8 @@ class SqlStore:
             session.connection().execute(insert(_table(ParamRow)), new)
 
     def _upsert_tags(self, session: Session, run_id: str, tags: Mapping[str, str]) -> None:
+        if not tags:
+            return
         existing = self._pairs(session, TagRow, run_id, list(tags))
         for key, value in tags.items():
             if key in existing:
@@ -417,12 +419,15 @@ class SqlStore:
         return {key: value for key, value in session.execute(query.order_by(table.key)).all()}
 
     @staticmethod
+    def _check_run_exists(session: Session, run_id: str) -> None:
+        if session.scalar(select(RunRow.id).where(RunRow.id == run_id)) is None:
+            raise _run_not_found(run_id)
+
+    @staticmethod
     def _run_row(session: Session, run_id: str) -> RunRow:
         row = session.get(RunRow, run_id)
         if row is None:
-            raise NotFound(
-                f"run {run_id!r} not found: list runs with `modelyard run list`", run_id=run_id
-            )
+            raise _run_not_found(run_id)
         return row
 
     @staticmethod
@@ -431,6 +436,10 @@ class SqlStore:
             select(ExperimentRow.name).where(ExperimentRow.id == row.experiment_id)
         )
         return row.to_entity(name or "")
+
+
+def _run_not_found(run_id: str) -> NotFound:
+    return NotFound(f"run {run_id!r} not found: list runs with `modelyard run list`", run_id=run_id)
 
 
 def _table(row_class: type[MetricRow] | type[ParamRow]) -> Table:
