@@ -156,3 +156,13 @@ def test_workspace_delete(project: Path, tmp_path: Path) -> None:
     modelyard("workspace", "delete", "cli-ws", "--yes", cwd=tmp_path)
     assert not (tmp_path / "ws").exists()
     assert json.loads(modelyard("workspace", "list", "-o", "json", cwd=tmp_path).stdout) == []
+
+
+def test_console_script_is_installed(tmp_path: Path) -> None:
+    executable = Path(sys.executable).parent / "modelyard"
+    result = subprocess.run(
+        [str(executable), "--help"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert result.returncode == 0
+    for noun in ("workspace", "experiment", "run", "job", "db"):
+        assert noun in result.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import textwrap
 import time
 from pathlib import Path
@@ -191,3 +192,33 @@ def _script_process(supervisor_pid: int) -> psutil.Process | None:
         if "train.py" in " ".join(child.cmdline()):
             return child
     return None
+
+
+def test_run_records_git_commit_and_dirty_flag(workspace: OpenWorkspace, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "repo", TRAIN)
+
+    def git(*arguments: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(project), *arguments], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    git("init", "-q")
+    git(
+        "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "x", "--allow-empty"
+    )
+    git("add", "train.py", ".gitignore")
+    git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "train")
+    clean = jobs.submit(workspace, job(project, "0.1"))
+    (project / "train.py").write_text(TRAIN + "\n# edited\n")
+    dirty = jobs.submit(workspace, job(project, "0.1"))
+    commit = git("rev-parse", "HEAD")
+    assert (clean.source.git_commit, clean.source.git_dirty) == (commit, False)
+    assert (dirty.source.git_commit, dirty.source.git_dirty) == (commit, True)
+    for run in (clean, dirty):
+        jobs.wait_for_completion(workspace, run.id, timeout_s=60)
+
+
+def test_source_outside_git_has_no_commit(workspace: OpenWorkspace, tmp_path: Path) -> None:
+    run = jobs.submit(workspace, job(write_project(tmp_path / "plain", TRAIN), "0.1"))
+    assert run.source.git_commit is None and run.source.git_dirty is None
+    jobs.wait_for_completion(workspace, run.id, timeout_s=60)

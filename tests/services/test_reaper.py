@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -18,7 +19,7 @@ def _silent_workspace(ws: OpenWorkspace) -> OpenWorkspace:
 
 def test_silent_but_alive_is_not_responding_until_it_beats_again(workspace: OpenWorkspace) -> None:
     run = workspace.store.create_run("e", user="u", status=RunStatus.RUNNING)
-    me = handle_for(__import__("os").getpid())
+    me = handle_for(os.getpid())
     workspace.store.record_process(run.id, me.host, me.pid, me.started_at)
     silent = _silent_workspace(workspace)
     runs.reap_dead_runs(silent)
@@ -54,3 +55,28 @@ def test_fresh_heartbeats_are_left_alone(workspace: OpenWorkspace) -> None:
     run = workspace.store.create_run("e", user="u", status=RunStatus.RUNNING)
     assert runs.reap_dead_runs(workspace) == []
     assert workspace.store.get_run(run.id).status is RunStatus.RUNNING
+
+
+def test_a_queued_run_whose_launcher_died_is_failed(workspace: OpenWorkspace) -> None:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    handle = handle_for(process.pid)
+    process.wait()
+    run = workspace.store.create_run("e", user="u", compute_target="local")
+    workspace.store.transition_run(run.id, RunStatus.QUEUED)
+    workspace.store.record_process(run.id, handle.host, handle.pid, handle.started_at)
+    silent = _silent_workspace(workspace)
+    runs.reap_dead_runs(silent)
+    reaped = workspace.store.get_run(run.id)
+    assert reaped.status is RunStatus.FAILED and "logs/supervisor.log" in (reaped.error or "")
+    silent.close()
+
+
+def test_a_queued_run_with_a_live_launcher_waits(workspace: OpenWorkspace) -> None:
+    run = workspace.store.create_run("e", user="u", compute_target="local")
+    workspace.store.transition_run(run.id, RunStatus.QUEUED)
+    me = handle_for(os.getpid())
+    workspace.store.record_process(run.id, me.host, me.pid, me.started_at)
+    silent = _silent_workspace(workspace)
+    assert runs.reap_dead_runs(silent) == []
+    assert workspace.store.get_run(run.id).status is RunStatus.QUEUED
+    silent.close()

@@ -38,8 +38,9 @@ def emit_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     console.print(table)
 
 
-def emit_mapping(title: str, mapping: dict[str, Any]) -> None:
-    emit_table(title, ["key", "value"], sorted(mapping.items()))
+def emit_mapping(title: str, mapping: dict[str, Any], sort: bool = True) -> None:
+    items = sorted(mapping.items()) if sort else list(mapping.items())
+    emit_table(title, ["key", "value"], items)
 
 
 def emit(fmt: OutputFormat, data: Any, title: str, columns: Sequence[str]) -> None:

@@ -66,7 +66,7 @@ def print_details(details: RunDetails) -> None:
     summary["error"] = run.error
     summary["script"] = run.source.script
     summary["git_commit"] = run.source.git_commit
-    emit_mapping(f"Run {run.id}", summary)
+    emit_mapping(f"Run {run.id}", summary, sort=False)
     for title, mapping in (
         ("Params", details.data.params),
         ("Tags", details.data.tags),

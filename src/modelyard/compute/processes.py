@@ -70,9 +70,11 @@ def _tree(root: psutil.Process) -> list[psutil.Process]:
 
 def _signal_all(root: psutil.Process, tree: list[psutil.Process], sig: signal.Signals) -> None:
     # The group catches children that re-parented to init; the list catches those that left
-    # the group with setsid.
+    # the group with setsid. Only a group the process leads is signalled, never the caller's.
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(os.getpgid(root.pid), sig)
+        group = os.getpgid(root.pid)
+        if group == root.pid and group != os.getpgrp():
+            os.killpg(group, sig)
     for process in tree:
         with contextlib.suppress(psutil.Error):
             process.send_signal(sig)

@@ -35,10 +35,22 @@ def run_demo(folder: Path) -> None:
     console.print(f"Submitted run {run.id} on local compute; streaming its log:\n")
     details = run.wait_for_completion(show_output=True)
     console.print()
-    emit_mapping(f"Run {run.id}: {details['status']}", {"status": details["status"]})
+    emit_mapping(
+        "Run",
+        {
+            "id": run.id,
+            "experiment": details["experiment"],
+            "status": details["status"],
+            "compute": details["compute_target"],
+            "started": details["started_at"],
+            "ended": details["ended_at"],
+        },
+        sort=False,
+    )
     emit_mapping("Params", details["params"])
     emit_mapping("Final metrics", details["metrics"])
-    console.print(f"Outputs: {', '.join(run.get_file_names())}")
+    outputs = [name for name in run.get_file_names() if name.startswith("outputs/")]
+    console.print(f"Outputs: {', '.join(outputs)}")
     console.print(
         f"Workspace: {workspace.path}; inspect the run with"
         f" `modelyard run show {run.id} -w {workspace.path}`"

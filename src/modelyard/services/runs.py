@@ -106,7 +106,7 @@ def _reap(ws: OpenWorkspace, run: Run) -> Run | None:
             return ws.store.transition_run(run.id, RunStatus.CANCELED)
         if gone:
             return ws.store.transition_run(run.id, RunStatus.FAILED, error=_lost_reason(run))
-        if run.status is not RunStatus.NOT_RESPONDING:
+        if run.status not in (RunStatus.QUEUED, RunStatus.NOT_RESPONDING):
             return ws.store.transition_run(run.id, RunStatus.NOT_RESPONDING)
     except InvalidTransition:
         return None  # The run moved on while we looked: its own writer knows better.
@@ -124,9 +124,10 @@ def _process_is_gone(run: Run) -> bool:
 
 def _lost_reason(run: Run) -> str:
     last = run.heartbeat_at.isoformat(timespec="seconds") if run.heartbeat_at else "never"
+    where = f" (see {SUPERVISOR_LOG})" if run.compute_target else ""
     return (
         f"the run's process (pid {run.pid} on {run.host}) is gone without reporting an end;"
-        f" last heartbeat: {last}"
+        f" last heartbeat: {last}{where}"
     )
 
 

@@ -35,7 +35,8 @@ from modelyard.store.sql.models import (
     TagRow,
 )
 
-_ACTIVE_STATUSES = [status.value for status in RunStatus if status.is_active]
+# Queued runs are watched too: their launcher may die before it reports Preparing.
+_WATCHED_STATUSES = [s.value for s in RunStatus if s.is_active or s is RunStatus.QUEUED]
 _TRANSITION_ATTEMPTS = 20
 
 
@@ -278,7 +279,7 @@ class SqlStore:
         query = (
             select(RunRow, ExperimentRow.name)
             .join(ExperimentRow, ExperimentRow.id == RunRow.experiment_id)
-            .where(RunRow.status.in_(_ACTIVE_STATUSES), last_sign_of_life < moment)
+            .where(RunRow.status.in_(_WATCHED_STATUSES), last_sign_of_life < moment)
         )
         with self._session() as session:
             return [row.to_entity(name) for row, name in session.execute(query).all()]

@@ -1,0 +1,76 @@
+"""Process-tree control: a pid is found again only with its start time; trees stop whole."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import psutil
+
+from modelyard.compute import get_backend
+from modelyard.compute.base import ProcessHandle
+from modelyard.compute.processes import find_process, handle_for, is_gone, stop_process_tree
+
+# A parent that starts one child in its own group and one that escaped with setsid, then sleeps.
+FAMILY = textwrap.dedent(
+    """
+    import os, subprocess, sys, time
+    sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
+    same_group = subprocess.Popen(sleeper)
+    escaped = subprocess.Popen(sleeper, start_new_session=True)
+    print(same_group.pid, escaped.pid, flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def test_a_whole_tree_stops_even_children_that_left_the_group() -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", FAMILY], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    assert parent.stdout is not None
+    child_pids = [int(pid) for pid in parent.stdout.readline().split()]
+    handle = handle_for(parent.pid)
+    assert stop_process_tree(handle, grace_s=2.0)
+    parent.wait(timeout=10)
+    time.sleep(0.2)
+    for pid in child_pids:
+        assert not _alive(pid), pid
+
+
+def test_sigterm_is_tried_before_sigkill() -> None:
+    graceful = textwrap.dedent(
+        """
+        import signal, sys, time
+        signal.signal(signal.SIGTERM, lambda *_: (print("got SIGTERM", flush=True), sys.exit(0)))
+        print("ready", flush=True)
+        time.sleep(600)
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", graceful], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    assert stop_process_tree(handle_for(process.pid), grace_s=5.0)
+    assert "got SIGTERM" in process.stdout.read()
+    assert process.wait(timeout=5) == 0
+
+
+def test_a_reused_pid_is_not_taken_for_the_old_process() -> None:
+    me = handle_for(os.getpid())
+    assert find_process(me) is not None and is_gone(me) is False
+    impostor = ProcessHandle(host=me.host, pid=me.pid, started_at=me.started_at - 3600)
+    assert find_process(impostor) is None and is_gone(impostor) is True
+    assert is_gone(ProcessHandle(host="another-host", pid=me.pid, started_at=0.0)) is None
+
+
+def test_backends_are_found_by_name() -> None:
+    assert get_backend("local").name == "local"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
