@@ -166,3 +166,14 @@ def test_console_script_is_installed(tmp_path: Path) -> None:
     assert result.returncode == 0
     for noun in ("workspace", "experiment", "run", "job", "db"):
         assert noun in result.stdout
+
+
+def test_run_cancel(project: Path) -> None:
+    (project / "slow.py").write_text("import time\nprint('working', flush=True)\ntime.sleep(600)\n")
+    submitted = modelyard("job", "submit", "-e", "slow", "--script", "slow.py", cwd=project)
+    assert "modelyard run logs" in submitted.stdout  # Says how to follow the run.
+    run_id = json.loads(modelyard("run", "list", "-o", "json", cwd=project).stdout)[0]["id"]
+    result = modelyard("run", "cancel", run_id, cwd=project)
+    assert "Canceled" in result.stdout
+    shown = json.loads(modelyard("run", "show", run_id, "-o", "json", cwd=project).stdout)
+    assert shown["status"] == "Canceled"

@@ -145,3 +145,20 @@ def test_interactive_run_of_a_killed_process_does_not_stay_running(
         time.sleep(0.2)
     record = ws._opened.store.get_run(run_id)
     assert record.status is RunStatus.FAILED and "is gone" in (record.error or "")
+
+
+def test_cancel_a_submitted_job(ws: Workspace, tmp_path: Path) -> None:
+    source = tmp_path / "slow"
+    source.mkdir()
+    (source / "slow.py").write_text("import time\nprint('working', flush=True)\ntime.sleep(600)\n")
+    run = Experiment(ws, "cancel-me").submit(ScriptRunConfig(source, "slow.py"))
+    import time
+
+    deadline = time.monotonic() + 60
+    while run.get_status() != "Running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    run.cancel()
+    assert run.get_status() == "Canceled"
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == "Canceled" and details["ended_at"] is not None
