@@ -51,7 +51,9 @@ def time_log_batch(
     start = time.perf_counter()
     for first in range(0, points, batch_size):
         now = int(time.time() * 1000)
-        batch = [Metric(METRIC, float(i), now, i) for i in range(first, min(first + batch_size, points))]
+        batch = [
+            Metric(METRIC, float(i), now, i) for i in range(first, min(first + batch_size, points))
+        ]
         client.log_batch(run_id, metrics=batch)
     seconds = time.perf_counter() - start
     client.set_terminated(run_id)

@@ -1,0 +1,298 @@
+"""Metric logging throughput: Modelyard's SDK beside MLflow 3.x, both into SQLite.
+
+    .venv/bin/python benchmarks/tracking.py [--points 100000] [--one-by-one-points 2000]
+                                            [--batch-size 1000] [--skip-mlflow]
+
+Modelyard: `run.log(...)` for every point of an interactive run in an embedded SQLite workspace,
+then `run.flush()`; the clock stops when every point is in the database. MLflow: the same points
+through `mlflow.log_metric` one by one (on fewer points: it is slow) and `MlflowClient().log_batch`
+in batches, in a virtualenv of its own that this script creates under `benchmarks/.cache/` on its
+first run, so Modelyard's environment stays free of MLflow. A benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modelyard import Run
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+MLFLOW_VENV = CACHE / "mlflow-venv"
+MLFLOW_REQUIREMENT = "mlflow>=3,<4"
+INSTALL_STAMP = MLFLOW_VENV / ".benchmark-installed"
+INSTALL_LOG = CACHE / "mlflow-install.log"
+METRIC = "loss"
+TARGET_POINTS_PER_S = 100_000
+
+
+@dataclass(frozen=True)
+class Measurement:
+    label: str
+    points: int
+    seconds: float
+    stored: int
+
+    @property
+    def points_per_s(self) -> float:
+        return self.points / self.seconds
+
+
+class MlflowUnavailable(Exception):
+    """The MLflow side could not run; its message is printed in place of MLflow's results."""
+
+
+# Arguments --------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Metric logging throughput: Modelyard vs MLflow 3.x on SQLite."
+    )
+    parser.add_argument("--points", type=int, default=100_000, help="default: %(default)s")
+    parser.add_argument(
+        "--one-by-one-points",
+        type=int,
+        default=2_000,
+        help="points for MLflow's slow one-by-one log_metric mode (default: %(default)s)",
+    )
+    parser.add_argument("--batch-size", type=int, default=1_000, help="MLflow log_batch size")
+    parser.add_argument("--skip-mlflow", action="store_true", help="measure Modelyard only")
+    parser.add_argument(
+        "--install-timeout", type=float, default=900, help="seconds for installing MLflow"
+    )
+    parser.add_argument(
+        "--mlflow-timeout", type=float, default=600, help="seconds for MLflow's measurement"
+    )
+    return parser.parse_args(argv)
+
+
+def note(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# Modelyard --------------------------------------------------------------------------------------
+
+
+def measure_modelyard(points: int, scratch: Path) -> Measurement:
+    # Before importing Modelyard: the user's registry of workspaces is left alone.
+    os.environ["MODELYARD_HOME"] = str(scratch / "modelyard-home")
+    from modelyard import Experiment, Workspace
+
+    ws = Workspace.create("bench-ws", path=scratch / "ws")
+    try:
+        run = Experiment(ws, "bench").start_logging()
+        seconds = log_points(run, points)
+        stored = len(ws._opened.store.get_metric_history(run.id, METRIC))
+        run.complete()
+    finally:
+        ws.close()
+    return Measurement("Modelyard run.log + flush", points, seconds, stored)
+
+
+def log_points(run: Run, points: int) -> float:
+    start = time.perf_counter()
+    for i in range(points):
+        run.log(METRIC, float(i), step=i)
+    run.flush()
+    return time.perf_counter() - start
+
+
+# MLflow: its own virtualenv ---------------------------------------------------------------------
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_mlflow_venv(timeout_s: float) -> Path:
+    """The MLflow virtualenv's python, created and installed on the first run only."""
+    python = venv_python(MLFLOW_VENV)
+    if python.exists() and installed_requirement() == MLFLOW_REQUIREMENT:
+        return python
+    shutil.rmtree(MLFLOW_VENV, ignore_errors=True)
+    make_cache()
+    note(f"installing {MLFLOW_REQUIREMENT} into {MLFLOW_VENV} (first run only; log: {INSTALL_LOG})")
+    deadline = time.monotonic() + timeout_s
+    with INSTALL_LOG.open("w") as log:
+        run_install_step([sys.executable, "-m", "venv", str(MLFLOW_VENV)], log, deadline)
+        run_install_step([str(python), "-m", "pip", "install", MLFLOW_REQUIREMENT], log, deadline)
+    INSTALL_STAMP.write_text(MLFLOW_REQUIREMENT)
+    return python
+
+
+def make_cache() -> None:
+    """The cache folder, ignoring itself so that git never picks up the ~1 GB virtualenv."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    (CACHE / ".gitignore").write_text("# Created by benchmarks/tracking.py.\n*\n")
+
+
+def installed_requirement() -> str:
+    return INSTALL_STAMP.read_text() if INSTALL_STAMP.exists() else ""
+
+
+def run_install_step(command: list[str], log: Any, deadline: float) -> None:
+    try:
+        subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=max(1.0, deadline - time.monotonic()),
+            check=True,
+        )
+    except (subprocess.SubprocessError, OSError) as error:
+        log.flush()
+        shutil.rmtree(MLFLOW_VENV, ignore_errors=True)  # Half an install: start over next time.
+        raise MlflowUnavailable(
+            f"installing {MLFLOW_REQUIREMENT} failed ({describe(error)});"
+            f" its log is {INSTALL_LOG}:\n{tail(INSTALL_LOG.read_text())}"
+        ) from None
+
+
+def describe(error: BaseException) -> str:
+    if isinstance(error, subprocess.TimeoutExpired):
+        return "it ran past --install-timeout"
+    if isinstance(error, subprocess.CalledProcessError):
+        return f"`{' '.join(map(str, error.cmd))}` exited with {error.returncode}"
+    return str(error)
+
+
+def tail(text: str, lines: int = 15) -> str:
+    return "\n".join("    " + line for line in text.strip().splitlines()[-lines:])
+
+
+# MLflow: the measurement ------------------------------------------------------------------------
+
+
+def measure_mlflow(
+    python: Path, args: argparse.Namespace, scratch: Path
+) -> tuple[str, list[Measurement]]:
+    """MLflow's version and its two modes, measured by `_mlflow_side.py` in its virtualenv."""
+    command = [
+        str(python),
+        str(HERE / "_mlflow_side.py"),
+        f"--db={scratch / 'mlflow.db'}",
+        f"--points={args.points}",
+        f"--one-by-one-points={args.one_by_one_points}",
+        f"--batch-size={args.batch_size}",
+    ]
+    result = run_mlflow_side(command, args.mlflow_timeout, scratch)
+    return result["mlflow_version"], [
+        mlflow_measurement("MLflow log_metric, one by one", result["log_metric"]),
+        mlflow_measurement(f"MLflow log_batch of {args.batch_size:,}", result["log_batch"]),
+    ]
+
+
+def run_mlflow_side(command: list[str], timeout_s: float, scratch: Path) -> dict[str, Any]:
+    try:
+        done = subprocess.run(
+            command,
+            cwd=scratch,  # MLflow may write ./mlruns for artifacts: keep it in the scratch folder.
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise MlflowUnavailable(f"MLflow's measurement timed out after {timeout_s:.0f} s") from None
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise MlflowUnavailable(
+            f"MLflow's measurement exited with {done.returncode}:\n{tail(done.stderr)}"
+        )
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def mlflow_measurement(label: str, mode: dict[str, Any]) -> Measurement:
+    return Measurement(label, int(mode["points"]), float(mode["seconds"]), int(mode["stored"]))
+
+
+# Report -----------------------------------------------------------------------------------------
+
+
+def print_header(args: argparse.Namespace) -> None:
+    print("Metric logging throughput (one metric, float values, explicit steps; SQLite)")
+    print(
+        f"python {platform.python_version()}, SQLite {sqlite3.sqlite_version},"
+        f" {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}"
+    )
+    print(f"points: {args.points:,}")
+
+
+def print_table(modelyard: Measurement, others: list[Measurement]) -> None:
+    print()
+    print(f"{'mode':<34}{'points':>10}{'seconds':>10}{'points/s':>12}{'Modelyard ÷':>14}")
+    for row in [modelyard, *others]:
+        ratio = "" if row is modelyard else f"{modelyard.points_per_s / row.points_per_s:,.1f}×"
+        print(
+            f"{row.label:<34}{row.points:>10,}{row.seconds:>10.3f}"
+            f"{row.points_per_s:>12,.0f}{ratio:>14}"
+        )
+    print()
+
+
+def print_verdicts(modelyard: Measurement, others: list[Measurement]) -> bool:
+    """Print the stored counts and the target; False when a store lost points."""
+    complete = True
+    for row in [modelyard, *others]:
+        ok = row.stored == row.points
+        complete = complete and ok
+        print(f"stored: {row.stored:,} of {row.points:,} points ({row.label}){'' if ok else ' !!'}")
+    met = modelyard.points_per_s >= TARGET_POINTS_PER_S
+    print(
+        f"target ≥ {TARGET_POINTS_PER_S:,} points/s for Modelyard:"
+        f" {'met' if met else 'NOT met'} ({modelyard.points_per_s:,.0f})"
+    )
+    return complete
+
+
+def measure_all(args: argparse.Namespace) -> tuple[Measurement, str, list[Measurement], str]:
+    """Modelyard's measurement, MLflow's version and measurements, and why MLflow failed."""
+    with tempfile.TemporaryDirectory(prefix="modelyard-bench-") as tmp:
+        scratch = Path(tmp)
+        modelyard = measure_modelyard(args.points, scratch)
+        if args.skip_mlflow:
+            return modelyard, "", [], ""
+        try:
+            python = ensure_mlflow_venv(args.install_timeout)
+            mlflow_version, others = measure_mlflow(python, args, scratch)
+        except MlflowUnavailable as error:
+            return modelyard, "", [], str(error)
+    return modelyard, mlflow_version, others, ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    modelyard, mlflow_version, others, failure = measure_all(args)
+    print_header(args)
+    if mlflow_version:
+        print(f"MLflow {mlflow_version} (own virtualenv, {MLFLOW_VENV.relative_to(HERE.parent)})")
+        print(
+            f"MLflow log_metric is slow, so it logs only {args.one_by_one_points:,} points;"
+            " points/s compares directly."
+        )
+    print_table(modelyard, others)
+    complete = print_verdicts(modelyard, others)
+    if failure:
+        print(f"\nMLflow was not measured: {failure}")
+    return 0 if complete and not failure else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
