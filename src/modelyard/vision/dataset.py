@@ -1,0 +1,414 @@
+"""Finding the images of a data set and decoding one image safely.
+
+Two layouts, as in Model Builder:
+
+- a folder with one sub-folder per label, images anywhere below their label folder;
+- a CSV or TSV table with the columns ImageSource,Label (relative paths resolve against the
+  table's folder).
+
+Nothing here decides whether the data set is good enough to train on: missing or broken files
+come back as records like any other and `guardrails.check_dataset` reports them one by one.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import os
+import unicodedata
+import warnings
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from modelyard.errors import InvalidValue, NotFound
+
+logger = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS: Final = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".gif", ".webp"}
+)
+IMAGE_FORMATS: Final = ("JPEG", "PNG", "BMP", "GIF", "WEBP")
+# 10,000 x 10,000 is accepted; one pixel more is refused. Decoded as RGB that is 300 MB.
+MAX_IMAGE_PIXELS: Final = 100_000_000
+TABLE_COLUMNS: Final = ("ImageSource", "Label")
+_HASH_CHUNK: Final = 1024 * 1024
+_WHITE: Final = (255, 255, 255, 255)
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    path: Path  # absolute
+    label: str
+
+
+@dataclass(frozen=True)
+class SkippedPath:
+    """Something found while scanning a folder that is not an image record.
+
+    reason is "symlink_loop", "empty_label_folder", "unreadable_folder" or "no_label" (an
+    image directly in the root, outside any label folder).
+    """
+
+    path: str
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class DatasetScan:
+    records: list[ImageRecord]
+    skipped: list[SkippedPath] = field(default_factory=list)
+
+
+class ImageUnreadable(Exception):
+    """One file that cannot be used as an image; `reason` is a short code, str() says why."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+# --- finding the records --------------------------------------------------------------------
+
+
+def load_dataset(source: Path) -> list[ImageRecord]:
+    return scan_dataset(source).records
+
+
+def scan_dataset(source: Path) -> DatasetScan:
+    """A folder of label folders or a table; anything else is refused in one line."""
+    if source.is_dir():
+        return scan_folder(source)
+    if source.is_file():
+        return DatasetScan(read_table(source))
+    raise _no_such_data(source)
+
+
+def _no_such_data(source: Path) -> NotFound:
+    return NotFound(
+        f"--data {str(source)!r}: no such folder or table; pass a folder with one sub-folder "
+        "per label, or a CSV/TSV with ImageSource,Label",
+        path=str(source),
+    )
+
+
+def discover_folder(root: Path) -> list[ImageRecord]:
+    scan = scan_folder(root)
+    for skipped in scan.skipped:
+        logger.warning("%s", skipped.detail)
+    return scan.records
+
+
+def scan_folder(root: Path) -> DatasetScan:
+    """Every image below each label folder, sorted by label then relative path.
+
+    Symbolic links are followed; a directory already visited for the same label (a loop such
+    as `ln -s .. loop`) is skipped and reported instead of walked again.
+    """
+    root = root.absolute()
+    if not root.is_dir():
+        raise _no_such_data(root)
+    records: list[ImageRecord] = []
+    skipped: list[SkippedPath] = []
+    for entry in _visible_entries(root, skipped):
+        if entry.is_dir():
+            already_skipped = len(skipped)
+            found = _scan_label_folder(root, entry, skipped)
+            if not found and len(skipped) == already_skipped:
+                skipped.append(_empty_label_folder(entry))
+            records.extend(found)
+        elif _looks_like_image(entry):
+            skipped.append(_unlabelled_file(entry))
+    return DatasetScan(sorted(records, key=lambda record: _sort_key(root, record)), skipped)
+
+
+def _scan_label_folder(root: Path, folder: Path, skipped: list[SkippedPath]) -> list[ImageRecord]:
+    label = unicodedata.normalize("NFC", folder.name)
+    visited = {root.resolve()}
+    pending = [folder]
+    records: list[ImageRecord] = []
+    while pending:
+        directory = pending.pop()
+        resolved = directory.resolve()
+        if resolved in visited:
+            skipped.append(_symlink_loop(directory, resolved))
+            continue
+        visited.add(resolved)
+        for entry in _visible_entries(directory, skipped):
+            if entry.is_dir():
+                pending.append(entry)
+            elif _looks_like_image(entry):
+                records.append(ImageRecord(entry, label))
+    return records
+
+
+def _visible_entries(directory: Path, skipped: list[SkippedPath]) -> list[Path]:
+    try:
+        return sorted(path for path in directory.iterdir() if not path.name.startswith("."))
+    except OSError as error:
+        detail = (
+            f"cannot list folder {str(directory)!r} ({error.strerror}); skipped it; "
+            "fix: make it readable or remove it"
+        )
+        skipped.append(SkippedPath(str(directory), "unreadable_folder", detail))
+        return []
+
+
+def _looks_like_image(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def _sort_key(root: Path, record: ImageRecord) -> tuple[str, str]:
+    return record.label, record.path.relative_to(root).as_posix()
+
+
+def _symlink_loop(directory: Path, resolved: Path) -> SkippedPath:
+    detail = (
+        f"symlink loop: {str(directory)!r} leads back to {str(resolved)!r}, already scanned; "
+        "skipped it; fix: remove the link or point it outside the data set"
+    )
+    return SkippedPath(str(directory), "symlink_loop", detail)
+
+
+def _empty_label_folder(folder: Path) -> SkippedPath:
+    detail = (
+        f"label folder {str(folder)!r} holds no images ({', '.join(sorted(IMAGE_EXTENSIONS))}); "
+        "fix: add images to it or remove it"
+    )
+    return SkippedPath(str(folder), "empty_label_folder", detail)
+
+
+def _unlabelled_file(path: Path) -> SkippedPath:
+    detail = (
+        f"image {str(path)!r} sits in the data set root, outside any label folder; skipped it; "
+        "fix: move it into the sub-folder named after its label"
+    )
+    return SkippedPath(str(path), "no_label", detail)
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+
+def read_table(table: Path) -> list[ImageRecord]:
+    """Rows of an ImageSource,Label table, in table order; files are not checked here."""
+    table = table.absolute()
+    text = _read_table_text(table)
+    reader = csv.reader(io.StringIO(text, newline=""), dialect=_table_dialect(table, text))
+    header = next(reader, None)
+    if not header or not any(cell.strip() for cell in header):
+        raise InvalidValue(
+            f"table {str(table)!r} is empty; fix: add a header row ImageSource,Label and one "
+            "row per image",
+            path=str(table),
+        )
+    source_column, label_column = _find_columns(table, header)
+    records: list[ImageRecord] = []
+    incomplete: list[int] = []
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        source = _cell(row, source_column)
+        label = unicodedata.normalize("NFC", _cell(row, label_column))
+        if not source or not label:
+            incomplete.append(reader.line_num)
+            continue
+        records.append(ImageRecord(_resolve_source(table, source), label))
+    if incomplete:
+        raise _incomplete_rows(table, incomplete)
+    return records
+
+
+def _read_table_text(table: Path) -> str:
+    try:
+        return table.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidValue(
+            f"table {str(table)!r} is not UTF-8 text ({error.reason} at byte {error.start}); "
+            "fix: save it as a UTF-8 CSV or TSV with the columns ImageSource,Label",
+            path=str(table),
+        ) from error
+
+
+def _table_dialect(table: Path, text: str) -> type[csv.Dialect]:
+    suffix = table.suffix.lower()
+    if suffix == ".csv":
+        return csv.excel
+    if suffix == ".tsv":
+        return csv.excel_tab
+    first_line = text.split("\n", 1)[0]
+    return csv.excel_tab if first_line.count("\t") > first_line.count(",") else csv.excel
+
+
+def _find_columns(table: Path, header: list[str]) -> tuple[int, int]:
+    names = [cell.strip().lower() for cell in header]
+    missing = [column for column in TABLE_COLUMNS if column.lower() not in names]
+    if missing:
+        raise InvalidValue(
+            f"table {str(table)!r}: missing column {' and '.join(map(repr, missing))} "
+            f"(found: {', '.join(repr(cell.strip()) for cell in header)}); fix: make the "
+            "first row a header with the columns ImageSource,Label",
+            path=str(table),
+            missing=missing,
+            found=[cell.strip() for cell in header],
+        )
+    return names.index("imagesource"), names.index("label")
+
+
+def _cell(row: list[str], column: int) -> str:
+    return row[column].strip() if column < len(row) else ""
+
+
+def _resolve_source(table: Path, source: str) -> Path:
+    return Path(os.path.normpath(table.parent / source))
+
+
+def _incomplete_rows(table: Path, lines: list[int]) -> InvalidValue:
+    shown = ", ".join(str(line) for line in lines[:10])
+    more = f" and {len(lines) - 10} more" if len(lines) > 10 else ""
+    return InvalidValue(
+        f"table {str(table)!r}: empty ImageSource or Label on line {shown}{more}; fix: fill "
+        "in both columns on every row or delete those rows",
+        path=str(table),
+        lines=lines,
+    )
+
+
+# --- decoding one image ---------------------------------------------------------------------
+
+
+def decode_image(path: Path) -> Image.Image:
+    """The image as RGB, upright by its EXIF orientation, first frame only, fully decoded.
+
+    Raises ImageUnreadable for missing, empty, non-image (or unsupported format), truncated,
+    corrupt and too large (over MAX_IMAGE_PIXELS) files; its `reason` is one of "missing",
+    "unreadable", "empty", "not_an_image", "truncated", "corrupt", "too_large".
+    """
+    _check_file(path)
+    try:
+        with _open_image(path) as image:
+            _check_size(image.size)
+            image.load()
+            return to_rgb(_upright(image))
+    except ImageUnreadable:
+        raise
+    except Image.DecompressionBombError as error:
+        raise ImageUnreadable("too_large", f"{error}; the limit is {MAX_IMAGE_PIXELS}") from error
+    except UnidentifiedImageError as error:
+        raise _not_an_image() from error
+    except OSError as error:
+        reason = "truncated" if "truncated" in str(error) else "corrupt"
+        raise ImageUnreadable(reason, f"cannot decode: {error}") from error
+    except Exception as error:  # decoders of untrusted bytes fail in many ways; all mean "bad file"
+        detail = f"cannot decode: {type(error).__name__}: {error}"
+        raise ImageUnreadable("corrupt", detail) from error
+
+
+def _check_file(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError as error:
+        raise ImageUnreadable("missing", "no such file") from error
+    except OSError as error:
+        raise ImageUnreadable("unreadable", f"cannot read: {error.strerror}") from error
+    if path.is_dir():
+        raise ImageUnreadable("not_an_image", "a folder, not an image file")
+    if size == 0:
+        raise ImageUnreadable("empty", "zero-byte file")
+
+
+def _open_image(path: Path) -> Image.Image:
+    try:
+        # Pillow warns between its own limit and twice that; our limit is checked right after.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(path, formats=IMAGE_FORMATS)
+    except PermissionError as error:
+        raise ImageUnreadable("unreadable", f"cannot read: {error.strerror}") from error
+
+
+def _check_size(size: tuple[int, int]) -> None:
+    width, height = size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageUnreadable(
+            "too_large",
+            f"{width}x{height} is {width * height} pixels, over the limit of {MAX_IMAGE_PIXELS}",
+        )
+
+
+def _not_an_image() -> ImageUnreadable:
+    return ImageUnreadable("not_an_image", f"not a supported image ({', '.join(IMAGE_FORMATS)})")
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    try:
+        return ImageOps.exif_transpose(image)
+    except (ValueError, TypeError, KeyError, SyntaxError, OSError):
+        # A broken EXIF block should not cost a good image: keep it as stored.
+        return image
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any Pillow mode as 8-bit RGB; transparency is composited onto white."""
+    if image.mode.startswith("I;16") or image.mode == "I":
+        return _sixteen_bit_to_gray(image).convert("RGB")
+    if image.mode == "F":
+        return image.convert("L").convert("RGB")
+    if _has_alpha(image):
+        rgba = image.convert("RGBA")
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, _WHITE), rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in {"LA", "La", "PA", "RGBA", "RGBa"} or "transparency" in image.info
+
+
+def _sixteen_bit_to_gray(image: Image.Image) -> Image.Image:
+    # Pillow's own conversion clips at 255 (so 300 and 65535 both become white);
+    # scale the 16-bit range instead: 65535 / 257 = 255.
+    return image.convert("I").point(lambda value: value * (1 / 257)).convert("L")
+
+
+# --- hashing ---------------------------------------------------------------------------------
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def dataset_fingerprint(records: Iterable[ImageRecord]) -> dict[str, Any]:
+    """The same files under the same labels give the same fingerprint, wherever they live.
+
+    Pass records that exist (a guardrail report's `usable`); a vanished file is NotFound.
+    """
+    pairs = []
+    for record in records:
+        try:
+            pairs.append((record.label, content_hash(record.path)))
+        except FileNotFoundError as error:
+            raise NotFound(
+                f"image {str(record.path)!r} vanished while fingerprinting the data set; fix: "
+                "keep the data set unchanged while a run reads it",
+                path=str(record.path),
+            ) from error
+    return fingerprint_from_hashes(pairs)
+
+
+def fingerprint_from_hashes(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    ordered = sorted(pairs)
+    digest = hashlib.sha256(json.dumps(ordered, ensure_ascii=False).encode()).hexdigest()
+    counts = Counter(label for label, _ in ordered)
+    return {"content_hash": digest, "file_count": len(ordered), "class_counts": dict(counts)}
