@@ -33,7 +33,8 @@ class MetricsBuffer:
     def add(self, name: str, value: float, step: int) -> None:
         with self._lock:
             self._pending.append(Metric(name, float(value), step, time.time()))
-            full = len(self._pending) >= self._flush_size
+            # Wake the writer once, as the buffer fills, not on every point after that.
+            full = len(self._pending) == self._flush_size
         if full:
             self._wake.set()
 

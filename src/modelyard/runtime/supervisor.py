@@ -18,6 +18,7 @@ import threading
 from collections import deque
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from modelyard.entities import RunStatus
 from modelyard.environments import Environment, EnvironmentBuilder
@@ -46,8 +47,9 @@ class Supervisor:
         try:
             self._transition(RunStatus.PREPARING)
             heartbeat.start()
-            python = self._prepare()
-            exit_code = self._execute(python)
+            spec = read_job_spec(self.ws, self.run_id)
+            python = self._prepare(spec)
+            exit_code = self._execute(spec, python)
             self._finish(exit_code)
         except EnvironmentBuildFailed as error:
             self._end(RunStatus.FAILED, error.message)
@@ -63,8 +65,7 @@ class Supervisor:
         if self.child is not None and self.child.poll() is None:
             self.child.terminate()
 
-    def _prepare(self) -> Path:
-        spec = read_job_spec(self.ws, self.run_id)
+    def _prepare(self, spec: dict[str, Any]) -> Path:
         environment = Environment.from_dict(spec["environment"])
         builder = EnvironmentBuilder(self.ws.cache_dir / "environments")
         with open(self.run_root / ENVIRONMENT_LOG, "a", encoding="utf-8") as log:
@@ -74,8 +75,7 @@ class Supervisor:
         (self.workdir / "outputs").mkdir(exist_ok=True)
         return python
 
-    def _execute(self, python: Path) -> int:
-        spec = read_job_spec(self.ws, self.run_id)
+    def _execute(self, spec: dict[str, Any], python: Path) -> int:
         self._transition(RunStatus.RUNNING)
         log_path = self.run_root / STD_LOG
         with open(log_path, "ab") as log:

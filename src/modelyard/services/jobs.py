@@ -86,12 +86,18 @@ def submit(ws: OpenWorkspace, job: ScriptJob, user: str | None = None) -> Run:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    run_root = ws.artifacts.run_root(run.id)
-    run_root.mkdir(parents=True, exist_ok=True)
-    staging.rename(run_root / "snapshot")
-    write_json_atomic(run_root / JOB_SPEC, job.to_spec())
-    ws.store.transition_run(run.id, RunStatus.QUEUED)
-    return _launch(ws, run.id, job.compute_target)
+    try:
+        run_root = ws.artifacts.run_root(run.id)
+        run_root.mkdir(parents=True, exist_ok=True)
+        staging.rename(run_root / "snapshot")
+        write_json_atomic(run_root / JOB_SPEC, job.to_spec())
+        ws.store.transition_run(run.id, RunStatus.QUEUED)
+        return _launch(ws, run.id, job.compute_target)
+    except BaseException as error:
+        # The run exists by now: record why it never started rather than leave it NotStarted.
+        shutil.rmtree(staging, ignore_errors=True)
+        ws.store.transition_run(run.id, RunStatus.FAILED, error=f"submission failed: {error}")
+        raise
 
 
 def _launch(ws: OpenWorkspace, run_id: str, compute_target: str) -> Run:
