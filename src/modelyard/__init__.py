@@ -20,6 +20,7 @@ from modelyard.errors import (
     AlreadyExists,
     Conflict,
     EnvironmentBuildFailed,
+    GuardrailFailed,
     InvalidName,
     InvalidTransition,
     InvalidValue,
@@ -35,6 +36,7 @@ from modelyard.sdk._experiment import Experiment
 from modelyard.sdk._run import OfflineRun, Run
 from modelyard.sdk._script_run_config import ScriptRunConfig
 from modelyard.sdk._workspace import Workspace
+from modelyard.vision.config import ImageClassificationConfig
 
 __version__ = "0.1.0"
 
@@ -44,6 +46,8 @@ __all__ = [
     "Environment",
     "EnvironmentBuildFailed",
     "Experiment",
+    "GuardrailFailed",
+    "ImageClassificationConfig",
     "InvalidName",
     "InvalidTransition",
     "InvalidValue",

@@ -13,6 +13,7 @@ The tree::
     ├── InvalidTransition          INVALID_TRANSITION 409
     ├── SchemaOutOfDate            SCHEMA_OUT_OF_DATE 503
     ├── StoreUnavailable           STORE_UNAVAILABLE  503
+    ├── GuardrailFailed            GUARDRAIL_FAILED 422
     ├── EnvironmentBuildFailed     ENVIRONMENT_BUILD_FAILED 500
     └── JobFailed                  JOB_FAILED      500
 
@@ -84,6 +85,12 @@ class StoreUnavailable(ModelyardError):
     code = "STORE_UNAVAILABLE"
 
 
+class GuardrailFailed(ModelyardError):
+    """The training data breaks a rule checked before any training (see guardrails.json)."""
+
+    code = "GUARDRAIL_FAILED"
+
+
 class EnvironmentBuildFailed(ModelyardError):
     code = "ENVIRONMENT_BUILD_FAILED"
 
@@ -106,6 +113,7 @@ ERROR_CLASSES: dict[str, type[ModelyardError]] = {
         InvalidTransition,
         SchemaOutOfDate,
         StoreUnavailable,
+        GuardrailFailed,
         EnvironmentBuildFailed,
         JobFailed,
     )
@@ -123,6 +131,7 @@ HTTP_STATUS: dict[str, int] = {
     InvalidTransition.code: 409,
     SchemaOutOfDate.code: 503,
     StoreUnavailable.code: 503,
+    GuardrailFailed.code: 422,
     EnvironmentBuildFailed.code: 500,
     JobFailed.code: 500,
 }

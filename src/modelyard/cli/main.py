@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.text import Text
 
-from modelyard.cli import db, experiment, job, run, workspace
+from modelyard.cli import db, experiment, job, predict, run, train, workspace
 from modelyard.cli.output import errors
 from modelyard.errors import ModelyardError
 
@@ -20,7 +20,9 @@ app.add_typer(workspace.app, name="workspace")
 app.add_typer(experiment.app, name="experiment")
 app.add_typer(run.app, name="run")
 app.add_typer(job.app, name="job")
+app.add_typer(train.app, name="train")
 app.add_typer(db.app, name="db")
+app.command("predict")(predict.predict)
 
 
 def main(argv: list[str] | None = None) -> int:

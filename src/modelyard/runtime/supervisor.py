@@ -80,7 +80,7 @@ class Supervisor:
         log_path = self.run_root / STD_LOG
         with open(log_path, "ab") as log:
             self.child = subprocess.Popen(
-                [str(python), "-u", spec["script"], *spec["arguments"]],
+                [str(python), "-u", *_entry_point(spec), *spec["arguments"]],
                 cwd=self.workdir,
                 env=job_environment(self.ws.root, self.run_id, python),
                 stdin=subprocess.DEVNULL,
@@ -128,6 +128,13 @@ class Supervisor:
         # Already ended by the canceller or the reaper? Their word stands.
         with contextlib.suppress(InvalidTransition):
             self.ws.store.transition_run(self.run_id, target, error=error)
+
+
+def _entry_point(spec: dict[str, Any]) -> list[str]:
+    """A user's script in the snapshot, or a built-in job's module."""
+    if spec.get("module"):
+        return ["-m", str(spec["module"])]
+    return [str(spec["script"])]
 
 
 class _Canceled(Exception):

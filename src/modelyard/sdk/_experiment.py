@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from modelyard.entities import RunStatus, validate_experiment_name
 from modelyard.sdk._script_run_config import ScriptRunConfig
-from modelyard.services import jobs
+from modelyard.services import jobs, training
 from modelyard.services.experiments import delete_experiment
+from modelyard.vision.config import ImageClassificationConfig
 
 if TYPE_CHECKING:
     from modelyard.sdk._run import Run
@@ -20,10 +21,19 @@ class Experiment:
         self.workspace = workspace
         self.name = validate_experiment_name(name)
 
-    def submit(self, config: ScriptRunConfig, display_name: str | None = None) -> Run:
+    def submit(
+        self,
+        config: ScriptRunConfig | ImageClassificationConfig,
+        display_name: str | None = None,
+    ) -> Run:
+        """Queue a script (ScriptRunConfig) or a built-in trainer (ImageClassificationConfig)."""
         from modelyard.sdk._run import Run
 
-        record = jobs.submit(self.workspace._opened, config.to_job(self.name, display_name))
+        ws = self.workspace._opened
+        if isinstance(config, ImageClassificationConfig):
+            record = training.submit_image_classification(ws, self.name, config, display_name)
+        else:
+            record = jobs.submit(ws, config.to_job(self.name, display_name))
         return Run(self, record.id)
 
     def start_logging(self, display_name: str | None = None) -> Run:

@@ -8,19 +8,37 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 from modelyard.compute import LaunchRequest, get_backend
 from modelyard.entities import Run, RunSource, RunStatus, validate_experiment_name
 from modelyard.environments import Environment
 from modelyard.errors import InvalidValue, NotFound
-from modelyard.fileio import write_json_atomic
+from modelyard.fileio import write_bytes_atomic, write_json_atomic
 from modelyard.services.runs import JOB_SPEC, STD_LOG, SUPERVISOR_LOG, get_run, reap_dead_runs
 from modelyard.services.snapshot import take_snapshot
 from modelyard.services.workspaces import OpenWorkspace
+
+
+class Job(Protocol):
+    """Anything `submit` can queue: a user's script or a built-in job such as a trainer."""
+
+    @property
+    def experiment(self) -> str: ...
+    @property
+    def compute_target(self) -> str: ...
+    @property
+    def display_name(self) -> str | None: ...
+    def validate(self) -> None: ...
+    def stage(self, snapshot: Path) -> None:
+        """Write what the job reads into `snapshot` (a new folder), which becomes its code."""
+        ...
+
+    def to_spec(self) -> dict[str, Any]: ...
+    def describe_source(self) -> RunSource: ...
 
 
 @dataclass(frozen=True)
@@ -46,6 +64,9 @@ class ScriptJob:
         _check_script_path(self.source_directory, self.script)
         get_backend(self.compute_target)
 
+    def stage(self, snapshot: Path) -> None:
+        take_snapshot(self.source_directory, snapshot)
+
     def to_spec(self) -> dict[str, Any]:
         return {
             "script": self.script,
@@ -53,6 +74,52 @@ class ScriptJob:
             "compute_target": self.compute_target,
             "environment": self.environment.to_dict(),
         }
+
+    def describe_source(self) -> RunSource:
+        commit = _git(self.source_directory, "rev-parse", "HEAD")
+        dirty = None
+        if commit is not None:
+            dirty = bool(_git(self.source_directory, "status", "--porcelain"))
+        return RunSource(
+            script=self.script,
+            arguments=self.arguments,
+            git_commit=commit,
+            git_dirty=dirty,
+            git_repository=_git(self.source_directory, "remote", "get-url", "origin"),
+        )
+
+
+@dataclass(frozen=True)
+class ModuleJob:
+    """A built-in job: `python -m module arguments…`, with `files` written into its snapshot."""
+
+    experiment: str
+    module: str
+    arguments: tuple[str, ...] = ()
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    compute_target: str = "local"
+    environment: Environment = field(default_factory=Environment.default)
+    display_name: str | None = None
+
+    def validate(self) -> None:
+        validate_experiment_name(self.experiment)
+        get_backend(self.compute_target)
+
+    def stage(self, snapshot: Path) -> None:
+        snapshot.mkdir(parents=True)
+        for name, data in self.files.items():
+            write_bytes_atomic(snapshot / name, data)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {
+            "module": self.module,
+            "arguments": list(self.arguments),
+            "compute_target": self.compute_target,
+            "environment": self.environment.to_dict(),
+        }
+
+    def describe_source(self) -> RunSource:
+        return RunSource(script=f"-m {self.module}", arguments=self.arguments)
 
 
 def _check_script_path(source_directory: Path, script: str) -> None:
@@ -70,17 +137,17 @@ def _check_script_path(source_directory: Path, script: str) -> None:
         )
 
 
-def submit(ws: OpenWorkspace, job: ScriptJob, user: str | None = None) -> Run:
+def submit(ws: OpenWorkspace, job: Job, user: str | None = None) -> Run:
     """Queue the job as a new run and launch it; nothing is created if the job is invalid."""
     job.validate()
     staging = ws.cache_dir / "staging" / uuid.uuid4().hex
-    take_snapshot(job.source_directory, staging)
     try:
+        job.stage(staging)
         run = ws.store.create_run(
             job.experiment,
             user=user or getpass.getuser(),
             display_name=job.display_name,
-            source=_describe_source(job),
+            source=job.describe_source(),
             compute_target=job.compute_target,
         )
     except BaseException:
@@ -120,20 +187,6 @@ def read_job_spec(ws: OpenWorkspace, run_id: str) -> dict[str, Any]:
             f"run {run_id} has no readable job definition ({error}): it was not submitted as a job",
             run_id=run_id,
         ) from error
-
-
-def _describe_source(job: ScriptJob) -> RunSource:
-    commit = _git(job.source_directory, "rev-parse", "HEAD")
-    dirty = None
-    if commit is not None:
-        dirty = bool(_git(job.source_directory, "status", "--porcelain"))
-    return RunSource(
-        script=job.script,
-        arguments=job.arguments,
-        git_commit=commit,
-        git_dirty=dirty,
-        git_repository=_git(job.source_directory, "remote", "get-url", "origin"),
-    )
 
 
 def _git(folder: Path, *arguments: str) -> str | None:

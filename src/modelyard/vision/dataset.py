@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from modelyard.errors import InvalidValue, NotFound
+from modelyard.vision.preprocessing import to_rgb, upright
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,6 @@ IMAGE_FORMATS: Final = ("JPEG", "PNG", "BMP", "GIF", "WEBP")
 MAX_IMAGE_PIXELS: Final = 100_000_000
 TABLE_COLUMNS: Final = ("ImageSource", "Label")
 _HASH_CHUNK: Final = 1024 * 1024
-_WHITE: Final = (255, 255, 255, 255)
 
 
 @dataclass(frozen=True)
@@ -297,7 +297,7 @@ def decode_image(path: Path) -> Image.Image:
         with _open_image(path) as image:
             _check_size(image.size)
             image.load()
-            return to_rgb(_upright(image))
+            return to_rgb(upright(image))
     except ImageUnreadable:
         raise
     except Image.DecompressionBombError as error:
@@ -346,36 +346,6 @@ def _check_size(size: tuple[int, int]) -> None:
 
 def _not_an_image() -> ImageUnreadable:
     return ImageUnreadable("not_an_image", f"not a supported image ({', '.join(IMAGE_FORMATS)})")
-
-
-def _upright(image: Image.Image) -> Image.Image:
-    try:
-        return ImageOps.exif_transpose(image)
-    except (ValueError, TypeError, KeyError, SyntaxError, OSError):
-        # A broken EXIF block should not cost a good image: keep it as stored.
-        return image
-
-
-def to_rgb(image: Image.Image) -> Image.Image:
-    """Any Pillow mode as 8-bit RGB; transparency is composited onto white."""
-    if image.mode.startswith("I;16") or image.mode == "I":
-        return _sixteen_bit_to_gray(image).convert("RGB")
-    if image.mode == "F":
-        return image.convert("L").convert("RGB")
-    if _has_alpha(image):
-        rgba = image.convert("RGBA")
-        return Image.alpha_composite(Image.new("RGBA", rgba.size, _WHITE), rgba).convert("RGB")
-    return image.convert("RGB")
-
-
-def _has_alpha(image: Image.Image) -> bool:
-    return image.mode in {"LA", "La", "PA", "RGBA", "RGBa"} or "transparency" in image.info
-
-
-def _sixteen_bit_to_gray(image: Image.Image) -> Image.Image:
-    # Pillow's own conversion clips at 255 (so 300 and 65535 both become white);
-    # scale the 16-bit range instead: 65535 / 257 = 255.
-    return image.convert("I").point(lambda value: value * (1 / 257)).convert("L")
 
 
 # --- hashing ---------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ class GuardrailReport:
     class_counts: dict[str, int]  # usable images per label (0 for a label with none usable)
     file_count: int = 0
     fingerprint: dict[str, Any] = field(default_factory=dict)  # of the usable records
+    usable_hashes: list[str] = field(default_factory=list)  # content hash per usable record
 
     @property
     def bad_file_count(self) -> int:
@@ -129,7 +130,9 @@ def check_dataset(
         *_conflicting_labels(usable, hashes),
     ]
     fingerprint = fingerprint_from_hashes(zip((r.label for r in usable), hashes, strict=True))
-    return GuardrailReport(not errors, errors, warnings, usable, counts, len(records), fingerprint)
+    return GuardrailReport(
+        not errors, errors, warnings, usable, counts, len(records), fingerprint, hashes
+    )
 
 
 # --- decoding --------------------------------------------------------------------------------

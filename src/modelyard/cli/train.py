@@ -1,0 +1,187 @@
+"""`modelyard train image-classification`: Model Builder's scenario as one command.
+
+The training itself is a job (a run in an experiment on a compute target); this command submits
+it, then follows it with progress bars read from the run's own metrics, the same numbers the
+portal shows, and ends with the guardrails table or the results.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from modelyard.cli.common import WorkspaceOption, opened_workspace
+from modelyard.cli.output import console, emit_mapping, emit_table
+from modelyard.entities import RunStatus
+from modelyard.errors import GuardrailFailed, JobFailed
+from modelyard.services import runs, training
+from modelyard.services.workspaces import OpenWorkspace
+from modelyard.vision.config import DEFAULT_BACKBONE, ImageClassificationConfig
+
+app = typer.Typer(help="Train models with built-in trainers.", no_args_is_help=True)
+
+_RESULT_METRICS = (
+    "accuracy",
+    "macro_precision",
+    "macro_recall",
+    "macro_f1",
+    "log_loss",
+    "best_epoch",
+    "best_validation_accuracy",
+    "onnx_max_abs_diff",
+    "feature_cache_hits",
+    "featurize_images_per_s",
+)
+
+
+@app.command("image-classification")
+def image_classification(
+    data: Path = typer.Option(..., "--data", help="folder with a sub-folder per label, or CSV/TSV"),
+    experiment: str = typer.Option(..., "--experiment", "-e", help="experiment name"),
+    compute: str = typer.Option("local", "--compute", help="compute target"),
+    backbone: str = typer.Option(DEFAULT_BACKBONE, "--backbone", help="network to start from"),
+    weights: str = typer.Option("imagenet", "--weights", help="imagenet, none or a state dict"),
+    epochs: int = typer.Option(200, "--epochs", help="most epochs (early stopping may end sooner)"),
+    batch_size: int = typer.Option(10, "--batch-size"),
+    learning_rate: float = typer.Option(0.01, "--learning-rate"),
+    validation_fraction: float = typer.Option(0.1, "--validation-fraction"),
+    patience: int = typer.Option(20, "--early-stopping-patience"),
+    min_delta: float = typer.Option(0.01, "--early-stopping-min-delta"),
+    fine_tune: bool = typer.Option(False, "--fine-tune", help="train the whole network"),
+    seed: int = typer.Option(0, "--seed"),
+    output: Path | None = typer.Option(None, "--output", help="also write the project here"),
+    model_name: str = typer.Option("MLModel", "--model-name", help="starter project name"),
+    display_name: str | None = typer.Option(None, "--display-name"),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="follow the run until it ends"),
+    workspace: str | None = WorkspaceOption,
+) -> None:
+    """Train an image classifier on a folder of images per label (ResNet50 by default)."""
+    config = ImageClassificationConfig(
+        data=str(data),
+        backbone=backbone,
+        weights=weights,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        validation_fraction=validation_fraction,
+        early_stopping_patience=patience,
+        early_stopping_min_delta=min_delta,
+        fine_tune=fine_tune,
+        seed=seed,
+        output=None if output is None else str(output),
+        model_name=model_name,
+        compute_target=compute,
+    )
+    with opened_workspace(workspace) as ws:
+        run = training.submit_image_classification(ws, experiment, config, display_name)
+        console.print(f"Submitted run [bold]{run.id}[/] ({run.display_name}) to {compute}.")
+        console.print(f"Follow it with: modelyard run logs {run.id} --follow")
+        if wait:
+            _follow(ws, run.id, config.epochs)
+            _report(ws, run.id)
+
+
+def _follow(ws: OpenWorkspace, run_id: str, epochs: int) -> None:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        featurize = progress.add_task("featurize", total=None, detail="", visible=False)
+        train = progress.add_task("epochs", total=epochs, detail="", visible=False)
+        while True:
+            run = runs.get_run(ws, run_id)
+            data = ws.store.get_run_data(run_id)
+            _update(progress, featurize, train, data.latest_metrics, data.properties)
+            if run.status.is_terminal:
+                return
+            time.sleep(ws.settings.poll_interval_s)
+
+
+def _update(
+    progress: Progress,
+    featurize: Any,
+    train: Any,
+    metrics: dict[str, float],
+    properties: dict[str, str],
+) -> None:
+    if "featurized_images" in metrics:
+        total = int(properties.get("data_usable_count", "0")) or None
+        rate = metrics.get("featurize_images_per_s")
+        detail = f"{rate:.1f} images/s" if rate else ""
+        progress.update(
+            featurize,
+            visible=True,
+            total=total,
+            completed=int(metrics["featurized_images"]),
+            detail=detail,
+        )
+    if "epoch" in metrics:
+        detail = f"validation accuracy {metrics.get('validation_accuracy', 0.0):.4f}"
+        progress.update(train, visible=True, completed=int(metrics["epoch"]), detail=detail)
+
+
+def _report(ws: OpenWorkspace, run_id: str) -> None:
+    details = runs.get_run_details(ws, run_id)
+    run = details.run
+    guardrails = _read_guardrails(ws, run_id)
+    if guardrails is not None and not guardrails.get("passed", True):
+        _print_guardrails(guardrails)
+        raise GuardrailFailed(f"run {run_id} stopped: {guardrails.get('summary')}")
+    if run.status is not RunStatus.COMPLETED:
+        reason = (run.error or "").strip().splitlines()
+        last = next((line for line in reversed(reason) if line.startswith("error: ")), None)
+        raise JobFailed(
+            f"run {run_id} ended {run.status.value}: "
+            + (last[len("error: ") :] if last else (reason[0] if reason else "no reason recorded"))
+            + f"; see modelyard run logs {run_id}"
+        )
+    latest = details.data.latest_metrics
+    emit_mapping(
+        "Results",
+        {name: latest[name] for name in _RESULT_METRICS if name in latest},
+        sort=False,
+    )
+    emit_table("Outputs", ["artifact"], [[name] for name in _top_level_outputs(ws, run_id)])
+    console.print(
+        f"Predict with: modelyard predict --model <folder>/MLModel.zip IMAGE (run {run_id})"
+    )
+
+
+def _top_level_outputs(ws: OpenWorkspace, run_id: str) -> list[str]:
+    """outputs/bestModel.onnx, …, outputs/MLModel.Model/ (folders once, not file by file)."""
+    names: list[str] = []
+    for info in ws.artifacts.list(run_id, "outputs"):
+        head, _, rest = info.path.removeprefix("outputs/").partition("/")
+        name = f"outputs/{head}/" if rest else f"outputs/{head}"
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def _read_guardrails(ws: OpenWorkspace, run_id: str) -> dict[str, Any] | None:
+    path = ws.artifacts.run_root(run_id) / "outputs" / "guardrails.json"
+    try:
+        return dict(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        return None
+
+
+def _print_guardrails(report: dict[str, Any]) -> None:
+    rows = [
+        [severity, issue.get("kind"), issue.get("path") or issue.get("label"), issue.get("detail")]
+        for severity, issues in (
+            ("error", report.get("errors", [])),
+            ("warning", report.get("warnings", [])),
+        )
+        for issue in issues
+    ]
+    emit_table("Guardrails", ["severity", "kind", "where", "detail"], rows)

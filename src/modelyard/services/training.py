@@ -1,0 +1,48 @@
+"""Built-in training jobs: checked here, then submitted like any job (a run in an experiment)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from modelyard.entities import Run
+from modelyard.errors import InvalidValue
+from modelyard.services.jobs import ModuleJob, submit
+from modelyard.services.workspaces import OpenWorkspace
+from modelyard.vision.config import ImageClassificationConfig
+
+IMAGE_CLASSIFICATION_MODULE = "modelyard.vision.train"
+CONFIG_FILE = "config.json"
+
+
+def submit_image_classification(
+    ws: OpenWorkspace,
+    experiment: str,
+    config: ImageClassificationConfig,
+    display_name: str | None = None,
+    user: str | None = None,
+) -> Run:
+    """Validate the config (paths made absolute) and queue the training job."""
+    config = config.validated()
+    _check_output_folder(config.output)
+    payload = json.dumps(config.to_dict(), indent=2, sort_keys=True).encode()
+    job = ModuleJob(
+        experiment=experiment,
+        module=IMAGE_CLASSIFICATION_MODULE,
+        arguments=("--config", CONFIG_FILE, "--feature-cache", str(ws.cache_dir / "features")),
+        files={CONFIG_FILE: payload},
+        compute_target=config.compute_target,
+        display_name=display_name or f"image-classification {config.backbone}",
+    )
+    return submit(ws, job, user=user)
+
+
+def _check_output_folder(output: str | None) -> None:
+    if output is None:
+        return
+    folder = Path(output)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise InvalidValue(
+            f"--output {output!r} already exists and is not an empty folder: choose a new folder",
+            path=output,
+        )

@@ -1,0 +1,432 @@
+"""Training: the stratified split, the head on cached features, and whole-network fine-tuning.
+
+Both loops share ML.NET's rules: learning rate × decay every `decay_every_epochs`, early
+stopping when validation accuracy has not improved by `early_stopping_min_delta` for
+`early_stopping_patience` epochs, and the best epoch's weights are the model. Seeded: the same
+data, config and seed give the same numbers on a CPU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import torch
+from torch import nn
+
+from modelyard.fileio import write_bytes_atomic
+from modelyard.vision import preprocessing
+from modelyard.vision.config import ImageClassificationConfig
+from modelyard.vision.dataset import decode_image
+
+CHECKPOINT_FILE: Final = "checkpoint.pt"
+
+
+@dataclass(frozen=True)
+class Split:
+    train: list[int]
+    validation: list[int]
+
+
+def stratified_split(labels: Sequence[int], fraction: float, seed: int) -> Split:
+    """Per class, round(n × fraction) images go to validation, at least one and never all."""
+    rng = np.random.default_rng(seed)
+    train: list[int] = []
+    validation: list[int] = []
+    by_class: dict[int, list[int]] = {}
+    for index, label in enumerate(labels):
+        by_class.setdefault(label, []).append(index)
+    for label in sorted(by_class):
+        members = [by_class[label][i] for i in rng.permutation(len(by_class[label]))]
+        count = min(max(round(len(members) * fraction), 1), len(members) - 1)
+        validation.extend(members[:count])
+        train.extend(members[count:])
+    return Split(sorted(train), sorted(validation))
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    epoch: int  # 1-based
+    train_loss: float
+    train_accuracy: float
+    validation_loss: float
+    validation_accuracy: float
+    learning_rate: float
+
+    def as_metrics(self) -> dict[str, float]:
+        return {
+            "train_loss": self.train_loss,
+            "train_accuracy": self.train_accuracy,
+            "validation_loss": self.validation_loss,
+            "validation_accuracy": self.validation_accuracy,
+            "learning_rate": self.learning_rate,
+        }
+
+
+@dataclass
+class TrainingResult:
+    model: nn.Module  # holds the best epoch's weights
+    best_epoch: int
+    best_validation_accuracy: float
+    history: list[EpochStats] = field(default_factory=list)
+    stopped_early: bool = False
+
+
+def learning_rate_at(config: ImageClassificationConfig, epoch_index: int) -> float:
+    """ML.NET's exponential decay, stepped: epoch_index counts from 0."""
+    steps = epoch_index // config.decay_every_epochs
+    return config.learning_rate * config.learning_rate_decay**steps
+
+
+class EarlyStopping:
+    def __init__(self, patience: int, min_delta: float) -> None:
+        self.patience = patience
+        self.min_delta = min_delta
+        self.best = -1.0
+        self.best_loss = float("inf")
+        self.best_epoch = 0
+        self.waited = 0
+
+    def improved(self, epoch: int, accuracy: float, loss: float = float("inf")) -> bool:
+        """True when this epoch is the new best model; counts the wait for a real improvement.
+
+        The best model has the highest validation accuracy, and among equals the lowest
+        validation loss (on small validation sets accuracy ties are common).
+        """
+        if accuracy >= self.best + self.min_delta:
+            self.waited = 0
+        else:
+            self.waited += 1
+        if accuracy > self.best or (accuracy == self.best and loss < self.best_loss):
+            self.best, self.best_loss, self.best_epoch = accuracy, loss, epoch
+            return True
+        return False
+
+    @property
+    def should_stop(self) -> bool:
+        return self.waited >= self.patience
+
+
+class Head(nn.Module):
+    """Standardize the features with the training set's statistics, then one linear layer.
+
+    Standardizing keeps ML.NET's learning rate of 0.01 meaningful whatever the backbone's
+    feature scale; the statistics are buffers, so they travel inside the exported model.
+    """
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    def __init__(self, mean: torch.Tensor, std: torch.Tensor, num_classes: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", mean.clone())
+        self.register_buffer("std", std.clone())
+        self.linear = nn.Linear(mean.numel(), num_classes)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        standardized: torch.Tensor = (features - self.mean) / self.std
+        return self.linear(standardized)  # type: ignore[no-any-return]
+
+    @classmethod
+    def fitted_to(cls, features: torch.Tensor, num_classes: int) -> Head:
+        mean = features.mean(dim=0)
+        std = features.std(dim=0, unbiased=False).clamp_min(1e-6)
+        return cls(mean, std, num_classes)
+
+    @classmethod
+    def identity_scaled(cls, feature_dim: int, num_classes: int) -> Head:
+        return cls(torch.zeros(feature_dim), torch.ones(feature_dim), num_classes)
+
+
+# --- the head on cached features -----------------------------------------------------------
+
+
+def train_head(
+    train_x: Any,
+    train_y: Any,
+    validation_x: Any,
+    validation_y: Any,
+    num_classes: int,
+    config: ImageClassificationConfig,
+    on_epoch: Callable[[EpochStats], None] | None = None,
+) -> TrainingResult:
+    with _seeded(config.seed):
+        features = torch.from_numpy(np.asarray(train_x, dtype=np.float32))
+        targets = torch.from_numpy(np.asarray(train_y, dtype=np.int64))
+        val_features = torch.from_numpy(np.asarray(validation_x, dtype=np.float32))
+        val_targets = torch.from_numpy(np.asarray(validation_y, dtype=np.int64))
+        head = Head.fitted_to(features, num_classes)
+        optimizer = torch.optim.SGD(head.parameters(), lr=config.learning_rate)
+        generator = torch.Generator().manual_seed(config.seed)
+        stopping = EarlyStopping(config.early_stopping_patience, config.early_stopping_min_delta)
+        result = TrainingResult(copy.deepcopy(head), 0, 0.0)
+        loss_function = nn.CrossEntropyLoss()
+        for epoch_index in range(config.epochs):
+            rate = _set_learning_rate(optimizer, config, epoch_index)
+            head.train()
+            train_loss, train_accuracy = _head_epoch(
+                head, optimizer, loss_function, features, targets, config.batch_size, generator
+            )
+            val_loss, val_accuracy = _evaluate_head(head, loss_function, val_features, val_targets)
+            stats = EpochStats(
+                epoch_index + 1, train_loss, train_accuracy, val_loss, val_accuracy, rate
+            )
+            if _record_epoch(result, stopping, stats, head, on_epoch):
+                break
+    result.model.eval()
+    return result
+
+
+def _record_epoch(
+    result: TrainingResult,
+    stopping: EarlyStopping,
+    stats: EpochStats,
+    model: nn.Module,
+    on_epoch: Callable[[EpochStats], None] | None,
+) -> bool:
+    """Keep the best weights and the history; True when early stopping says stop."""
+    result.history.append(stats)
+    if stopping.improved(stats.epoch, stats.validation_accuracy, stats.validation_loss):
+        result.model = copy.deepcopy(model)
+        result.best_epoch = stats.epoch
+        result.best_validation_accuracy = stats.validation_accuracy
+    if on_epoch is not None:
+        on_epoch(stats)
+    result.stopped_early = stopping.should_stop
+    return stopping.should_stop
+
+
+def _head_epoch(
+    head: Head,
+    optimizer: torch.optim.Optimizer,
+    loss_function: nn.Module,
+    features: torch.Tensor,
+    targets: torch.Tensor,
+    batch_size: int,
+    generator: torch.Generator,
+) -> tuple[float, float]:
+    order = torch.randperm(len(targets), generator=generator)
+    total_loss = 0.0
+    correct = 0
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        logits = head(features[batch])
+        loss = loss_function(logits, targets[batch])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.item() * len(batch)
+        correct += int((logits.argmax(dim=1) == targets[batch]).sum())
+    return total_loss / len(order), correct / len(order)
+
+
+def _evaluate_head(
+    head: nn.Module, loss_function: nn.Module, features: torch.Tensor, targets: torch.Tensor
+) -> tuple[float, float]:
+    head.eval()
+    with torch.no_grad():
+        logits = head(features)
+        loss = float(loss_function(logits, targets))
+        accuracy = float((logits.argmax(dim=1) == targets).float().mean())
+    return loss, accuracy
+
+
+def _set_learning_rate(
+    optimizer: torch.optim.Optimizer, config: ImageClassificationConfig, epoch_index: int
+) -> float:
+    rate = learning_rate_at(config, epoch_index)
+    for group in optimizer.param_groups:
+        group["lr"] = rate
+    return rate
+
+
+@contextlib.contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+# --- fine-tuning the whole network ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FineTuneData:
+    paths: Sequence[Path]
+    labels: Sequence[int]
+    split: Split
+    num_classes: int
+
+
+def fine_tune(
+    backbone: nn.Module,
+    feature_dim: int,
+    data: FineTuneData,
+    config: ImageClassificationConfig,
+    checkpoint_dir: Path,
+    on_epoch: Callable[[EpochStats], None] | None = None,
+) -> TrainingResult:
+    """Train backbone + head on augmented images; a checkpoint per epoch makes it resumable."""
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    with _seeded(config.seed):
+        model = nn.Sequential(backbone, Head.identity_scaled(feature_dim, data.num_classes))
+        model = model.to(device).to(memory_format=torch.channels_last)
+        optimizer = torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=0.9)
+        stopping = EarlyStopping(config.early_stopping_patience, config.early_stopping_min_delta)
+        result = TrainingResult(copy.deepcopy(model), 0, 0.0)
+        first_epoch = _resume(checkpoint_dir, model, optimizer, stopping, result)
+        generator = torch.Generator().manual_seed(config.seed + first_epoch)
+        for epoch_index in range(first_epoch, config.epochs):
+            rate = _set_learning_rate(optimizer, config, epoch_index)
+            train_loss, train_accuracy = _fine_tune_epoch(
+                model, optimizer, data, config.batch_size, generator, device
+            )
+            val_loss, val_accuracy = _evaluate_images(model, data, device, config.batch_size)
+            stats = EpochStats(
+                epoch_index + 1, train_loss, train_accuracy, val_loss, val_accuracy, rate
+            )
+            stop = _record_epoch(result, stopping, stats, model, on_epoch)
+            _save_checkpoint(checkpoint_dir, model, optimizer, stopping, result, epoch_index + 1)
+            if stop:
+                break
+    result.model = result.model.cpu().to(memory_format=torch.contiguous_format)
+    result.model.eval()
+    return result
+
+
+def _autocast(device: torch.device) -> contextlib.AbstractContextManager[Any]:
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    if _cpu_has_bf16():
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _cpu_has_bf16() -> bool:
+    checker = getattr(torch.backends.cpu, "get_cpu_capability", None)
+    capability = str(checker()) if checker is not None else ""
+    return "AVX512" in capability.upper() or "AMX" in capability.upper()
+
+
+def _fine_tune_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    data: FineTuneData,
+    batch_size: int,
+    generator: torch.Generator,
+    device: torch.device,
+) -> tuple[float, float]:
+    model.train()
+    loss_function = nn.CrossEntropyLoss()
+    order = [
+        data.split.train[i] for i in torch.randperm(len(data.split.train), generator=generator)
+    ]
+    total_loss, correct = 0.0, 0
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        inputs = _augmented_batch(data, chunk, generator).to(device)
+        inputs = inputs.to(memory_format=torch.channels_last)
+        targets = torch.tensor([data.labels[i] for i in chunk], device=device)
+        with _autocast(device):
+            logits = model(inputs)
+            loss = loss_function(logits.float(), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.item() * len(chunk)
+        correct += int((logits.argmax(dim=1) == targets).sum())
+    return total_loss / len(order), correct / len(order)
+
+
+def _augmented_batch(data: FineTuneData, chunk: list[int], generator: torch.Generator) -> Any:
+    from torchvision.transforms import v2
+
+    spec = preprocessing.default_spec()
+    augment = v2.Compose(
+        [
+            v2.RandomResizedCrop(spec["crop"], scale=(0.5, 1.0), antialias=True),
+            v2.RandomHorizontalFlip(),
+        ]
+    )
+    images = []
+    for index in chunk:
+        # torchvision's transforms draw from the global generator: seed it from ours.
+        torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
+        image = augment(decode_image(data.paths[index]))
+        images.append(torch.from_numpy(preprocessing.to_input(image, _no_resize(spec))))
+    return torch.stack(images)
+
+
+def _no_resize(spec: dict[str, Any]) -> dict[str, Any]:
+    # The random crop already produced crop×crop pixels.
+    return {**spec, "resize": spec["crop"]}
+
+
+def _evaluate_images(
+    model: nn.Module, data: FineTuneData, device: torch.device, batch_size: int
+) -> tuple[float, float]:
+    model.eval()
+    loss_function = nn.CrossEntropyLoss(reduction="sum")
+    total_loss, correct = 0.0, 0
+    indices = data.split.validation
+    with torch.no_grad():
+        for start in range(0, len(indices), batch_size):
+            chunk = indices[start : start + batch_size]
+            batch = preprocessing.to_batch([decode_image(data.paths[i]) for i in chunk])
+            inputs = torch.from_numpy(batch).to(device).to(memory_format=torch.channels_last)
+            targets = torch.tensor([data.labels[i] for i in chunk], device=device)
+            logits = model(inputs).float()
+            total_loss += float(loss_function(logits, targets))
+            correct += int((logits.argmax(dim=1) == targets).sum())
+    return total_loss / len(indices), correct / len(indices)
+
+
+def _save_checkpoint(
+    folder: Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    stopping: EarlyStopping,
+    result: TrainingResult,
+    epochs_done: int,
+) -> None:
+    state = {
+        "epochs_done": epochs_done,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "best_model": result.model.state_dict(),
+        "best_epoch": result.best_epoch,
+        "best_validation_accuracy": result.best_validation_accuracy,
+        "stopping": [stopping.best, stopping.best_loss, stopping.best_epoch, stopping.waited],
+        "history": [vars(stats) for stats in result.history],
+    }
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    write_bytes_atomic(folder / CHECKPOINT_FILE, buffer.getvalue())
+
+
+def _resume(
+    folder: Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    stopping: EarlyStopping,
+    result: TrainingResult,
+) -> int:
+    """Continue after the last finished epoch if a checkpoint exists (requeued after preemption)."""
+    path = folder / CHECKPOINT_FILE
+    if not path.exists():
+        return 0
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    result.model.load_state_dict(state["best_model"])
+    result.best_epoch = int(state["best_epoch"])
+    result.best_validation_accuracy = float(state["best_validation_accuracy"])
+    result.history = [EpochStats(**stats) for stats in state["history"]]
+    stopping.best, stopping.best_loss, stopping.best_epoch, stopping.waited = state["stopping"]
+    return int(state["epochs_done"])
