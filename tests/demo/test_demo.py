@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -17,23 +20,41 @@ def test_make_demo_runs_the_demo_module() -> None:
     assert ".venv/bin/python -m modelyard.demo" in planned
 
 
-def test_demo_submits_a_job_and_prints_status_params_and_metrics(tmp_path: Path) -> None:
-    result = subprocess.run(
+def _demo(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-m", "modelyard.demo"],
-        cwd=tmp_path,
+        cwd=folder,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
         env={**os.environ, "COLUMNS": "200"},
     )
+
+
+def _result(out: str, name: str) -> float:
+    found = re.search(rf"│ {name}\s+│ ([0-9.e+-]+)", out)
+    assert found, f"{name} missing from:\n{out}"
+    return float(found.group(1))
+
+
+@pytest.mark.slow
+def test_demo_trains_digits_offline_and_prints_metrics_outputs_and_a_prediction(
+    tmp_path: Path,
+) -> None:
+    result = _demo(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "epoch 8/8" in out  # The job's log, streamed.
+    assert "guardrails passed: 1797 usable images in 10 classes" in out  # the job's log
     assert "Completed" in out
-    for name in ("learning_rate", "epochs", "accuracy", "loss", "outputs/model.txt"):
-        assert name in out
-    assert (tmp_path / "demo-workspace" / "config.json").is_file()
-    again = subprocess.run(
-        [sys.executable, "-m", "modelyard.demo"], cwd=tmp_path, capture_output=True, text=True
-    )
-    assert again.returncode == 0, again.stderr  # A second demo reuses the workspace.
+    assert _result(out, "accuracy") > 0.6  # ten classes: chance is 0.1
+    assert _result(out, "onnx_max_abs_diff") < 1e-3
+    for name in ("bestModel.onnx", "bestModelMap.json", "MLModel.zip", "DigitsModel.ConsoleApp"):
+        assert f"digits-model/{name}" in out
+    assert re.search(r"Sample prediction for digits/7/\S+ \(label 7\): Prediction='\d'", out)
+    project = tmp_path / "demo-workspace" / "digits-model"
+    assert (project / "DigitsModel.Model" / "consume_model.py").is_file()
+
+    again = _demo(tmp_path)  # the same workspace and data: every feature comes from the cache
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert _result(again.stdout, "feature_cache_hits") == 1797
+    assert _result(again.stdout, "accuracy") == _result(out, "accuracy")  # seeded

@@ -1,4 +1,4 @@
-"""`make demo`: an embedded workspace here, the sample script as a job on local compute."""
+"""`make demo`: digits → EfficientNet-Lite0 image classification in an embedded workspace."""
 
 from __future__ import annotations
 

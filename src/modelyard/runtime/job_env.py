@@ -7,10 +7,15 @@ from pathlib import Path
 
 RUN_ID_ENV = "MODELYARD_RUN_ID"
 WORKSPACE_PATH_ENV = "MODELYARD_WORKSPACE_PATH"
+# Where a job keeps checkpoints: outside its working folder, so a requeued run finds them.
+CHECKPOINT_DIR_ENV = "MODELYARD_CHECKPOINT_DIR"
 
 
 def job_environment(
-    workspace_root: Path, run_id: str, python: Path | None = None
+    workspace_root: Path,
+    run_id: str,
+    python: Path | None = None,
+    checkpoint_dir: Path | None = None,
 ) -> dict[str, str]:
     environment = dict(os.environ)
     environment.update(
@@ -20,6 +25,8 @@ def job_environment(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if checkpoint_dir is not None:
+        environment[CHECKPOINT_DIR_ENV] = str(checkpoint_dir)
     # The job picks its own interpreter; a host virtualenv must not leak into it.
     environment.pop("PYTHONHOME", None)
     if python is not None:

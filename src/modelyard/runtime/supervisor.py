@@ -30,6 +30,7 @@ from modelyard.services.runs import ENVIRONMENT_LOG, STD_LOG
 from modelyard.services.workspaces import OpenWorkspace, open_workspace
 
 ERROR_TAIL_LINES = 20
+CHECKPOINTS = "checkpoints"
 
 
 class Supervisor:
@@ -82,7 +83,7 @@ class Supervisor:
             self.child = subprocess.Popen(
                 [str(python), "-u", *_entry_point(spec), *spec["arguments"]],
                 cwd=self.workdir,
-                env=job_environment(self.ws.root, self.run_id, python),
+                env=job_environment(self.ws.root, self.run_id, python, self.run_root / CHECKPOINTS),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

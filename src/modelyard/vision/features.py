@@ -19,6 +19,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -173,7 +174,14 @@ def export_onnx(network: torch.nn.Module, path: Path, crop: int, output_name: st
     network = network.cpu().eval()
     dummy = torch.zeros(1, 3, crop, crop)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".export-") as scratch:
+    with (
+        tempfile.TemporaryDirectory(dir=path.parent, prefix=".export-") as scratch,
+        warnings.catch_warnings(),
+    ):
+        # The legacy exporter is chosen on purpose (no onnxscript, one self-contained file);
+        # its deprecation and constant-folding notes are not the user's business.
+        warnings.simplefilter("ignore", category=UserWarning)
+        warnings.simplefilter("ignore", category=DeprecationWarning)
         temp_path = Path(scratch) / path.name
         torch.onnx.export(
             network,
