@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from cli.commands import modelyard
 
 SCRIPT = """
 import sys
@@ -20,20 +21,6 @@ run.log("accuracy", 0.5)
 run.log("accuracy", 0.9)
 print("hello from the job")
 """
-
-
-def modelyard(*arguments: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "modelyard.cli.main", *arguments],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    if check:
-        assert result.returncode == 0, result.stdout + result.stderr
-    return result
 
 
 @pytest.fixture

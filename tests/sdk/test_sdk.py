@@ -166,3 +166,27 @@ def test_cancel_a_submitted_job(ws: Workspace, tmp_path: Path) -> None:
     assert run.get_status() == "Canceled"
     details = run.wait_for_completion(raise_on_error=False)
     assert details["status"] == "Canceled" and details["ended_at"] is not None
+
+
+def test_an_image_classification_config_is_submitted_like_any_job(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    from modelyard import ImageClassificationConfig, InvalidValue, predict
+    from vision.shapes import write_shapes
+
+    data = write_shapes(tmp_path / "data", per_class=4)
+    experiment = Experiment(ws, "shapes")
+    with pytest.raises(InvalidValue, match="--epochs 0 is out of range"):
+        experiment.submit(ImageClassificationConfig(data=str(data), epochs=0))
+    assert list(experiment.get_runs()) == []
+    config = ImageClassificationConfig(
+        data=str(data), backbone="resnet18", weights="none", epochs=2
+    )
+    run = experiment.submit(config)
+    details = run.wait_for_completion(timeout=600)
+    assert details["status"] == "Completed", run.get_details()
+    assert details["params"]["backbone"] == "resnet18"
+    assert "outputs/MLModel.zip" in run.get_file_names()
+    downloaded = run.download_file("outputs/MLModel.zip", tmp_path / "MLModel.zip")
+    predictor = predict.load(downloaded)
+    assert predictor.labels == sorted(path.name for path in data.iterdir())

@@ -200,3 +200,20 @@ def test_efficientnet_lite0_imagenet_weights_clearly_beat_random_init_on_digits(
         for run_id in (pretrained, random_init)
     }
     assert accuracy[pretrained] >= accuracy[random_init] + 0.15, accuracy
+
+
+def test_a_table_of_image_sources_and_labels_trains_like_a_folder(
+    sqlite_workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    ws = sqlite_workspace
+    data = write_shapes(tmp_path / "data", per_class=4)
+    rows = [
+        f"{image.relative_to(tmp_path)}\t{label}"
+        for label in LABELS
+        for image in sorted((data / label).iterdir())
+    ]
+    table = tmp_path / "images.tsv"
+    table.write_text("ImageSource\tLabel\n" + "\n".join(rows) + "\n")
+    run_id, status = _train(ws, table, epochs=2)
+    assert status is RunStatus.COMPLETED, _log(ws, run_id)
+    assert json.loads(_output(ws, run_id, "bestModelMap.json").read_text()) == LABELS

@@ -30,6 +30,14 @@ ARTIFACT_PATH_MAX: Final = 1024
 SNAPSHOT_FILES_MAX: Final = 2000
 SNAPSHOT_BYTES_MAX: Final = 300 * 1024 * 1024
 
+# Image-classification data (the guardrails) and images.
+IMAGE_CLASSES_MIN: Final = 2
+IMAGES_PER_CLASS_MIN: Final = 2
+IMAGES_PER_CLASS_FEW: Final = 10
+BAD_IMAGE_FILES_PERCENT_MAX: Final = 10
+CLASS_IMBALANCE_RATIO_MAX: Final = 10
+IMAGE_PIXELS_MAX: Final = 100_000_000  # 10,000 x 10,000; decoded as RGB that is 300 MB
+
 
 def describe() -> dict[str, int]:
     """The limits as a table, for the README and `modelyard limits`."""

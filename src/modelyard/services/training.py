@@ -10,6 +10,7 @@ from modelyard.errors import InvalidValue
 from modelyard.services.jobs import ModuleJob, submit
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.vision.config import ImageClassificationConfig
+from modelyard.vision.dataset import read_table
 
 IMAGE_CLASSIFICATION_MODULE = "modelyard.vision.train"
 CONFIG_FILE = "config.json"
@@ -25,6 +26,8 @@ def submit_image_classification(
     """Validate the config (paths made absolute) and queue the training job."""
     config = config.validated()
     _check_output_folder(config.output)
+    if Path(config.data).is_file():
+        read_table(Path(config.data))  # a table with wrong columns fails before a run exists
     payload = json.dumps(config.to_dict(), indent=2, sort_keys=True).encode()
     job = ModuleJob(
         experiment=experiment,

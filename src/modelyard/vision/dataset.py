@@ -28,17 +28,22 @@ from typing import Any, Final
 
 from PIL import Image, UnidentifiedImageError
 
+from modelyard.entities.limits import IMAGE_PIXELS_MAX
 from modelyard.errors import InvalidValue, NotFound
 from modelyard.vision.preprocessing import to_rgb, upright
 
 logger = logging.getLogger(__name__)
+# Pillow warns between its own pixel limit and twice that; ours (MAX_IMAGE_PIXELS) is checked
+# right after opening. The filter is installed once, here: changing filters per call is not
+# thread-safe, and images are decoded in threads.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 IMAGE_EXTENSIONS: Final = frozenset(
     {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".gif", ".webp"}
 )
 IMAGE_FORMATS: Final = ("JPEG", "PNG", "BMP", "GIF", "WEBP")
-# 10,000 x 10,000 is accepted; one pixel more is refused. Decoded as RGB that is 300 MB.
-MAX_IMAGE_PIXELS: Final = 100_000_000
+# 10,000 x 10,000 is accepted; one pixel more is refused.
+MAX_IMAGE_PIXELS: Final = IMAGE_PIXELS_MAX
 TABLE_COLUMNS: Final = ("ImageSource", "Label")
 _HASH_CHUNK: Final = 1024 * 1024
 
@@ -327,10 +332,7 @@ def _check_file(path: Path) -> None:
 
 def _open_image(path: Path) -> Image.Image:
     try:
-        # Pillow warns between its own limit and twice that; our limit is checked right after.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(path, formats=IMAGE_FORMATS)
+        return Image.open(path, formats=IMAGE_FORMATS)
     except PermissionError as error:
         raise ImageUnreadable("unreadable", f"cannot read: {error.strerror}") from error
 

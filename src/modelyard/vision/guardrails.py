@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from modelyard.entities import limits as limits_table
 from modelyard.fileio import write_json_atomic
 from modelyard.vision.dataset import (
     ImageRecord,
@@ -27,11 +28,11 @@ from modelyard.vision.dataset import (
     fingerprint_from_hashes,
 )
 
-MIN_CLASSES: Final = 2
-MIN_IMAGES_PER_CLASS: Final = 2
-FEW_IMAGES_PER_CLASS: Final = 10
-MAX_BAD_FILE_PERCENT: Final = 10
-MAX_IMBALANCE_RATIO: Final = 10
+MIN_CLASSES: Final = limits_table.IMAGE_CLASSES_MIN
+MIN_IMAGES_PER_CLASS: Final = limits_table.IMAGES_PER_CLASS_MIN
+FEW_IMAGES_PER_CLASS: Final = limits_table.IMAGES_PER_CLASS_FEW
+MAX_BAD_FILE_PERCENT: Final = limits_table.BAD_IMAGE_FILES_PERCENT_MAX
+MAX_IMBALANCE_RATIO: Final = limits_table.CLASS_IMBALANCE_RATIO_MAX
 _SUMMARY_ITEMS: Final = 3
 
 

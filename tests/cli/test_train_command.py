@@ -1,0 +1,143 @@
+"""`modelyard train image-classification` as a user types it, in real subprocesses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cli.commands import modelyard
+from vision.shapes import write_shapes
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    created = modelyard(
+        "workspace", "create", "train-ws", "--path", str(tmp_path / "ws"), cwd=folder
+    )
+    assert created.returncode == 0, created.stderr
+    write_shapes(folder / "shapes", per_class=6)
+    return folder
+
+
+FAST = ["--backbone", "resnet18", "--weights", "none", "--epochs", "3"]
+
+
+def test_trains_follows_with_progress_and_prints_results_and_outputs(project: Path) -> None:
+    result = modelyard(
+        "train",
+        "image-classification",
+        "--data",
+        "shapes",
+        "-e",
+        "shapes",
+        *FAST,
+        "--output",
+        "model",
+        cwd=project,
+        timeout=600,
+    )
+    out = result.stdout
+    assert "Follow it with: modelyard run logs" in out
+    assert "epochs" in out and "3/3" in out  # the epoch progress bar, finished
+    assert "accuracy" in out and "onnx_max_abs_diff" in out
+    for name in ("outputs/bestModel.onnx", "outputs/MLModel.zip", "outputs/MLModel.Model/"):
+        assert name in out
+    predicted = modelyard(
+        "predict",
+        "--model",
+        "model/MLModel.zip",
+        "shapes/red circle/image 0.png",
+        "-o",
+        "json",
+        cwd=project,
+    )
+    (entry,) = json.loads(predicted.stdout)
+    assert entry["prediction"] in {"red circle", "green square", "blue triangle"}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--epochs", "0"], "--epochs 0 is out of range: use a whole number from 1"),
+        (["--learning-rate", "-0.5"], "--learning-rate -0.5 must be a number above 0"),
+        (["--backbone", "vgg"], "unknown backbone 'vgg': choose one of resnet50"),
+        (["--weights", "nowhere.pt"], "weights file 'nowhere.pt' does not exist"),
+        (["--compute", "gpu-cluster"], "gpu-cluster"),
+    ],
+)
+def test_bad_options_are_one_line_errors_and_create_no_run(
+    project: Path, arguments: list[str], message: str
+) -> None:
+    result = modelyard(
+        "train",
+        "image-classification",
+        "--data",
+        "shapes",
+        "-e",
+        "bad",
+        *arguments,
+        cwd=project,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    listed = modelyard("run", "list", "-o", "json", cwd=project)
+    assert json.loads(listed.stdout) == []
+
+
+def test_missing_data_is_a_one_line_error(project: Path) -> None:
+    result = modelyard(
+        "train",
+        "image-classification",
+        "--data",
+        "nope",
+        "-e",
+        "bad",
+        *FAST,
+        cwd=project,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "data 'nope' does not exist" in result.stderr
+
+
+def test_a_guardrail_failure_prints_the_report_and_exits_1(project: Path) -> None:
+    data = project / "one class"
+    write_shapes(data, per_class=3)
+    for label in ("green square", "blue triangle"):
+        for image in (data / label).iterdir():
+            image.unlink()
+        (data / label).rmdir()
+    result = modelyard(
+        "train",
+        "image-classification",
+        "--data",
+        str(data),
+        "-e",
+        "one",
+        *FAST,
+        cwd=project,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 1
+    assert "Guardrails" in result.stdout and "too_few_classes" in result.stdout
+    assert "stopped: guardrails failed" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_table_without_the_columns_is_refused_before_a_run_exists(project: Path) -> None:
+    table = project / "images.csv"
+    table.write_text("path,label\nshapes/red circle/image 0.png,red circle\n")
+    result = modelyard(
+        "train", "image-classification", "--data", "images.csv", "-e", "t", cwd=project, check=False
+    )
+    assert result.returncode == 1
+    assert "ImageSource" in result.stderr and "Traceback" not in result.stderr
+    assert json.loads(modelyard("run", "list", "-o", "json", cwd=project).stdout) == []
