@@ -30,7 +30,7 @@ from PIL import Image, UnidentifiedImageError
 
 from modelyard.entities.limits import IMAGE_PIXELS_MAX
 from modelyard.errors import InvalidValue, NotFound
-from modelyard.vision.preprocessing import to_rgb, upright
+from modelyard.vision.preprocessing import to_input, to_rgb, upright
 
 logger = logging.getLogger(__name__)
 # Pillow warns between its own pixel limit and twice that; ours (MAX_IMAGE_PIXELS) is checked
@@ -315,6 +315,17 @@ def decode_image(path: Path) -> Image.Image:
     except Exception as error:  # decoders of untrusted bytes fail in many ways; all mean "bad file"
         detail = f"cannot decode: {type(error).__name__}: {error}"
         raise ImageUnreadable("corrupt", detail) from error
+
+
+def load_inputs(paths: Iterable[Path], spec: dict[str, Any] | None = None) -> Any:
+    """Model inputs [N, 3, crop, crop] for image files, decoded and shrunk one at a time.
+
+    Each full-size image is dropped as soon as it is preprocessed, so a batch of large photos
+    never sits in memory at full size together.
+    """
+    import numpy as np
+
+    return np.stack([to_input(decode_image(path), spec) for path in paths])
 
 
 def _check_file(path: Path) -> None:

@@ -30,9 +30,8 @@ import numpy as np
 import torch
 
 from modelyard.fileio import write_bytes_atomic, write_json_atomic
-from modelyard.vision import preprocessing
 from modelyard.vision.backbones import Backbone
-from modelyard.vision.dataset import decode_image
+from modelyard.vision.dataset import load_inputs
 
 FEATURE_FORMAT: Final = 1
 FEATURIZE_BATCH: Final = 32
@@ -153,6 +152,13 @@ class TorchFeatureEngine:
             return self.network(inputs).float().cpu().numpy()
 
 
+def default_engine() -> str:
+    """onnxruntime, unless a CUDA GPU is here that only torch can use (no onnxruntime-gpu)."""
+    if torch.cuda.is_available() and "CUDAExecutionProvider" not in _onnx_providers():
+        return "torch"
+    return "onnxruntime"
+
+
 def make_engine(
     name: str, backbone: Backbone, cache: FeatureCache, crop: int
 ) -> Callable[[Any], Any]:
@@ -256,4 +262,4 @@ def _prefetched_batches(
 
 
 def _load_batch(paths: Sequence[Path], chunk: list[int], spec: dict[str, Any]) -> Any:
-    return preprocessing.to_batch([decode_image(paths[index]) for index in chunk], spec)
+    return load_inputs([paths[index] for index in chunk], spec)

@@ -36,11 +36,12 @@ from modelyard.runtime.job_env import CHECKPOINT_DIR_ENV
 from modelyard.vision import package, preprocessing
 from modelyard.vision.backbones import Backbone, load_backbone
 from modelyard.vision.config import ImageClassificationConfig
-from modelyard.vision.dataset import decode_image, scan_dataset
+from modelyard.vision.dataset import load_inputs, scan_dataset
 from modelyard.vision.evaluation import evaluate, write_evaluation
 from modelyard.vision.features import (
     FeatureCache,
     FeatureProgress,
+    default_engine,
     export_onnx,
     featurize,
     make_engine,
@@ -154,12 +155,16 @@ class Trainer:
     def _features(self, backbone: Backbone, data: LabelledData) -> Any:
         cache = FeatureCache(self.feature_cache, backbone, self.spec)
         self.run.add_properties({"feature_cache_key": cache.key, "weights_id": backbone.weights_id})
-        _say(f"featurize: {len(data.paths)} images with {backbone.name} (cache {cache.key})")
+        engine = default_engine()
+        _say(
+            f"featurize: {len(data.paths)} images with {backbone.name} on {engine}"
+            f" (cache {cache.key})"
+        )
         result = featurize(
             data.paths,
             data.hashes,
             cache,
-            lambda: make_engine("onnxruntime", backbone, cache, int(self.spec["crop"])),
+            lambda: make_engine(engine, backbone, cache, int(self.spec["crop"])),
             self.spec,
             on_progress=self._log_featurize,
         )
@@ -231,7 +236,7 @@ class Trainer:
     def _check_parity(
         self, model: nn.Module, onnx_path: Path, paths: Sequence[Path], onnx_logits: Any
     ) -> None:
-        batch = preprocessing.to_batch([decode_image(path) for path in paths], self.spec)
+        batch = load_inputs(paths, self.spec)
         with torch.no_grad():
             torch_logits = model(torch.from_numpy(batch)).numpy()
         difference = float(np.max(np.abs(torch_logits - onnx_logits[: len(paths)])))
@@ -314,7 +319,7 @@ def _onnx_logits(onnx_path: Path, paths: Sequence[Path]) -> Any:
     chunks = []
     for start in range(0, len(paths), ONNX_BATCH):
         chunk = paths[start : start + ONNX_BATCH]
-        batch = preprocessing.to_batch([decode_image(path) for path in chunk])
+        batch = load_inputs(chunk)
         chunks.append(session.run([package.OUTPUT_NAME], {package.INPUT_NAME: batch})[0])
     return np.concatenate(chunks)
 

@@ -23,7 +23,7 @@ from torch import nn
 from modelyard.fileio import write_bytes_atomic
 from modelyard.vision import preprocessing
 from modelyard.vision.config import ImageClassificationConfig
-from modelyard.vision.dataset import decode_image
+from modelyard.vision.dataset import decode_image, load_inputs
 
 CHECKPOINT_FILE: Final = "checkpoint.pt"
 
@@ -309,9 +309,13 @@ def _autocast(device: torch.device) -> contextlib.AbstractContextManager[Any]:
 
 
 def _cpu_has_bf16() -> bool:
-    checker = getattr(torch.backends.cpu, "get_cpu_capability", None)
-    capability = str(checker()) if checker is not None else ""
-    return "AVX512" in capability.upper() or "AMX" in capability.upper()
+    """Native bf16 arithmetic (AVX-512 BF16 or AMX); elsewhere bf16 is emulated and slower."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            flags = next((line for line in cpuinfo if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def _fine_tune_epoch(
@@ -378,7 +382,7 @@ def _evaluate_images(
     with torch.no_grad():
         for start in range(0, len(indices), batch_size):
             chunk = indices[start : start + batch_size]
-            batch = preprocessing.to_batch([decode_image(data.paths[i]) for i in chunk])
+            batch = load_inputs([data.paths[i] for i in chunk])
             inputs = torch.from_numpy(batch).to(device).to(memory_format=torch.channels_last)
             targets = torch.tensor([data.labels[i] for i in chunk], device=device)
             logits = model(inputs).float()
