@@ -38,6 +38,8 @@ class Settings:
     poll_interval_s: float = 0.5
     # SQLite waits this long for a lock before giving up.
     sqlite_busy_timeout_s: float = 60.0
+    # The server refuses (413) an artifact upload larger than this.
+    max_upload_mb: int = 2048
 
     @classmethod
     def resolve(

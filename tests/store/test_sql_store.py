@@ -1,9 +1,16 @@
-"""The SQL tracking store, on real SQLite and real PostgreSQL alike."""
+"""The tracking store, on real SQLite and real PostgreSQL alike, directly and over REST.
+
+The `rest` variants run every test through `RestStore` against a real `modelyard server` app
+on 127.0.0.1, over the same kind of database: both stores must behave the same, errors included.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +23,29 @@ from modelyard.errors import (
     LimitExceeded,
     NotFound,
 )
-from modelyard.services.workspaces import OpenWorkspace
+from modelyard.server import create_app
+from modelyard.services.workspaces import OpenWorkspace, create_workspace
+from modelyard.store.rest import RestStore
+from server.serving import serve
+
+
+@pytest.fixture(params=["direct", "rest"])
+def workspace(
+    request: pytest.FixtureRequest, tmp_path: Path, store_uri: str
+) -> Iterator[OpenWorkspace]:
+    ws = create_workspace("test-ws", path=tmp_path / "ws", store_uri=store_uri)
+    try:
+        if request.param == "direct":
+            yield ws
+            return
+        with serve(create_app(ws, auth=False)) as url:
+            remote = RestStore(url, token=None)
+            try:
+                yield dataclasses.replace(ws, store=remote)  # type: ignore[arg-type]
+            finally:
+                remote.close()
+    finally:
+        ws.close()
 
 
 def test_experiment_is_registered_by_its_first_run(workspace: OpenWorkspace) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,15 @@ class Experiment:
             "run_count": self.run_count,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Experiment:
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            created_at=datetime.fromisoformat(data["created_at"]),
+            run_count=int(data.get("run_count", 0)),
+        )
+
 
 @dataclass(frozen=True)
 class RunSource:
@@ -56,6 +66,26 @@ class RunSource:
     git_commit: str | None = None
     git_dirty: bool | None = None
     git_repository: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "script": self.script,
+            "arguments": list(self.arguments),
+            "git_commit": self.git_commit,
+            "git_dirty": self.git_dirty,
+            "git_repository": self.git_repository,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> RunSource:
+        data = data or {}
+        return cls(
+            script=data.get("script"),
+            arguments=tuple(data.get("arguments") or ()),
+            git_commit=data.get("git_commit"),
+            git_dirty=data.get("git_dirty"),
+            git_repository=data.get("git_repository"),
+        )
 
 
 @dataclass(frozen=True)
@@ -95,14 +125,34 @@ class Run:
             "ended_at": _iso(self.ended_at),
             "heartbeat_at": _iso(self.heartbeat_at),
             "error": self.error,
-            "source": {
-                "script": self.source.script,
-                "arguments": list(self.source.arguments),
-                "git_commit": self.source.git_commit,
-                "git_dirty": self.source.git_dirty,
-                "git_repository": self.source.git_repository,
-            },
+            "source": self.source.to_dict(),
+            "host": self.host,
+            "pid": self.pid,
+            "pid_started_at": self.pid_started_at,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Run:
+        return cls(
+            id=data["id"],
+            experiment_id=data["experiment_id"],
+            experiment_name=data["experiment"],
+            number=int(data["number"]),
+            display_name=data["display_name"],
+            status=RunStatus(data["status"]),
+            created_at=datetime.fromisoformat(data["created_at"]),
+            user=data["user"],
+            source=RunSource.from_dict(data.get("source")),
+            parent_id=data.get("parent_id"),
+            compute_target=data.get("compute_target"),
+            started_at=_from_iso(data.get("started_at")),
+            ended_at=_from_iso(data.get("ended_at")),
+            heartbeat_at=_from_iso(data.get("heartbeat_at")),
+            error=data.get("error"),
+            host=data.get("host"),
+            pid=data.get("pid"),
+            pid_started_at=data.get("pid_started_at"),
+        )
 
 
 @dataclass(frozen=True)
@@ -115,10 +165,19 @@ class Metric:
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "value": self.value,
+            "value": float_to_json(self.value),
             "step": self.step,
             "timestamp": self.timestamp,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Metric:
+        return cls(
+            name=data["name"],
+            value=float(float_from_json(data["value"])),
+            step=int(data["step"]),
+            timestamp=float(data["timestamp"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -130,6 +189,48 @@ class RunData:
     properties: dict[str, str]
     latest_metrics: dict[str, float]
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "params": dict(self.params),
+            "tags": dict(self.tags),
+            "properties": dict(self.properties),
+            "latest_metrics": {k: float_to_json(v) for k, v in self.latest_metrics.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunData:
+        return cls(
+            params=dict(data.get("params") or {}),
+            tags=dict(data.get("tags") or {}),
+            properties=dict(data.get("properties") or {}),
+            latest_metrics={
+                k: float(float_from_json(v)) for k, v in (data.get("latest_metrics") or {}).items()
+            },
+        )
+
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def _from_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def float_to_json(value: Any) -> Any:
+    """Strict JSON has no NaN or infinities: they travel as the strings JavaScript prints.
+
+    Anything that is not a float passes unchanged, so the receiver's validation reports it.
+    """
+    if not isinstance(value, float) or math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def float_from_json(value: Any) -> Any:
+    if isinstance(value, str) and value in _NON_FINITE:
+        return _NON_FINITE[value]
+    return value

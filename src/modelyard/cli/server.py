@@ -1,0 +1,59 @@
+"""`modelyard server`: serve one workspace's REST API on this machine."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import typer
+
+from modelyard.cli.common import WorkspaceOption, opened_workspace
+from modelyard.cli.output import console, errors
+from modelyard.errors import InvalidValue
+
+DEFAULT_PORT = 8765
+
+
+def server(
+    workspace: str | None = WorkspaceOption,
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
+    port: int = typer.Option(DEFAULT_PORT, "--port", min=1, max=65535),
+    no_auth: bool = typer.Option(
+        False, "--no-auth", help="no tokens: allowed on 127.0.0.1 only, for local experiments"
+    ),
+) -> None:
+    """Serve the workspace over REST (OpenAPI at /docs); every route needs an API token."""
+    import uvicorn
+
+    from modelyard.server import create_app
+    from modelyard.services import auth
+
+    if no_auth and not _is_loopback(host):
+        raise InvalidValue(
+            f"--no-auth with --host {host} would open the workspace to the network: drop"
+            " --no-auth, or listen on 127.0.0.1",
+            host=host,
+        )
+    with opened_workspace(workspace) as ws:
+        if no_auth:
+            errors.print(
+                "[bold red]WARNING: authentication is OFF.[/] Anyone who can reach"
+                f" {host}:{port} can read and change workspace {ws.workspace.name!r}."
+            )
+        else:
+            token = auth.ensure_admin(ws)
+            if token is not None:
+                console.print(
+                    "Created the admin API token (shown once, stored with mode 0600 in"
+                    f" {ws.root / 'credentials.json'}):\n  {token}"
+                )
+        console.print(f"Serving workspace {ws.workspace.name!r} on http://{host}:{port}")
+        uvicorn.run(create_app(ws, auth=not no_auth), host=host, port=port, log_level="info")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

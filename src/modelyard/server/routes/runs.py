@@ -1,0 +1,174 @@
+"""Runs and what they log: the tracking store's operations, one route each, plus logs and cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from modelyard.entities import Metric, RunSource, RunStatus
+from modelyard.entities.records import float_from_json
+from modelyard.server.deps import workspace_of
+from modelyard.services import runs as run_service
+from modelyard.services.runs import STD_LOG
+
+router = APIRouter(tags=["runs"])
+LOG_CHUNK_MAX = 1024 * 1024
+
+
+class SourceIn(BaseModel):
+    script: str | None = None
+    arguments: list[str] = Field(default_factory=list)
+    git_commit: str | None = None
+    git_dirty: bool | None = None
+    git_repository: str | None = None
+
+
+class RunIn(BaseModel):
+    experiment_name: str
+    user: str
+    display_name: str | None = None
+    source: SourceIn | None = None
+    parent_id: str | None = None
+    compute_target: str | None = None
+    status: RunStatus = RunStatus.NOT_STARTED
+
+
+class TransitionIn(BaseModel):
+    target: RunStatus
+    error: str | None = None
+
+
+class ProcessIn(BaseModel):
+    host: str
+    pid: int
+    pid_started_at: float
+
+
+class MetricIn(BaseModel):
+    # Values and steps arrive as sent: the store's own validation names what is wrong.
+    name: Any
+    value: Any
+    step: Any
+    timestamp: float
+
+
+class BatchIn(BaseModel):
+    metrics: list[MetricIn] = Field(default_factory=list)
+    params: dict[str, str] | None = None
+    tags: dict[str, str] | None = None
+
+
+class PropertiesIn(BaseModel):
+    properties: dict[str, str]
+
+
+@router.post("/runs")
+def create_run(body: RunIn, request: Request) -> dict[str, Any]:
+    source = RunSource.from_dict(body.source.model_dump()) if body.source else None
+    run = workspace_of(request).store.create_run(
+        body.experiment_name,
+        user=body.user,
+        display_name=body.display_name,
+        source=source,
+        parent_id=body.parent_id,
+        compute_target=body.compute_target,
+        status=body.status,
+    )
+    return run.to_dict()
+
+
+@router.get("/runs")
+def list_runs(
+    request: Request,
+    experiment: str | None = None,
+    status: list[RunStatus] | None = Query(None),
+    parent_id: str | None = None,
+    limit: int = Query(1000, ge=1, le=100_000),
+) -> list[dict[str, Any]]:
+    found = workspace_of(request).store.list_runs(
+        experiment, statuses=status, parent_id=parent_id, limit=limit
+    )
+    return [run.to_dict() for run in found]
+
+
+@router.get("/runs-silent")
+def list_runs_silent_since(since: datetime, request: Request) -> list[dict[str, Any]]:
+    return [run.to_dict() for run in workspace_of(request).store.list_runs_silent_since(since)]
+
+
+@router.get("/runs/{run_id}")
+def get_run(run_id: str, request: Request) -> dict[str, Any]:
+    return workspace_of(request).store.get_run(run_id).to_dict()
+
+
+@router.post("/runs/{run_id}/transition")
+def transition_run(run_id: str, body: TransitionIn, request: Request) -> dict[str, Any]:
+    store = workspace_of(request).store
+    return store.transition_run(run_id, body.target, error=body.error).to_dict()
+
+
+@router.post("/runs/{run_id}/process")
+def record_process(run_id: str, body: ProcessIn, request: Request) -> dict[str, Any]:
+    workspace_of(request).store.record_process(run_id, body.host, body.pid, body.pid_started_at)
+    return {}
+
+
+@router.post("/runs/{run_id}/heartbeat")
+def heartbeat(run_id: str, request: Request) -> dict[str, Any]:
+    return workspace_of(request).store.heartbeat(run_id).to_dict()
+
+
+@router.post("/runs/{run_id}/batch")
+def log_batch(run_id: str, body: BatchIn, request: Request) -> dict[str, Any]:
+    metrics = [
+        Metric(m.name, float_from_json(m.value), m.step, m.timestamp) for m in body.metrics
+    ]
+    workspace_of(request).store.log_batch(run_id, metrics, body.params, body.tags)
+    return {}
+
+
+@router.post("/runs/{run_id}/properties")
+def add_properties(run_id: str, body: PropertiesIn, request: Request) -> dict[str, Any]:
+    workspace_of(request).store.add_properties(run_id, body.properties)
+    return {}
+
+
+@router.get("/runs/{run_id}/metrics")
+def get_metric_history(
+    run_id: str, request: Request, name: str | None = None
+) -> list[dict[str, Any]]:
+    history = workspace_of(request).store.get_metric_history(run_id, name)
+    return [metric.to_dict() for metric in history]
+
+
+@router.get("/runs/{run_id}/data")
+def get_run_data(run_id: str, request: Request) -> dict[str, Any]:
+    return workspace_of(request).store.get_run_data(run_id).to_dict()
+
+
+@router.post("/runs/{run_id}/cancel")
+def cancel_run(run_id: str, request: Request) -> dict[str, Any]:
+    return run_service.cancel_run(workspace_of(request), run_id).to_dict()
+
+
+@router.get("/runs/{run_id}/logs")
+def read_log(
+    run_id: str,
+    request: Request,
+    path: str = STD_LOG,
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    """The log from `offset` (at most 1 MiB); poll again with the returned offset."""
+    ws = workspace_of(request)
+    ws.store.get_run(run_id)  # NotFound for an unknown run
+    file = ws.artifacts.local_path(run_id, path)
+    try:
+        with open(file, "rb") as handle:
+            handle.seek(offset)
+            data = handle.read(LOG_CHUNK_MAX)
+    except FileNotFoundError:
+        data = b""
+    return {"text": data.decode("utf-8", errors="replace"), "offset": offset + len(data)}

@@ -1,0 +1,18 @@
+"""The workspace this server serves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from modelyard.server.deps import workspace_of
+
+router = APIRouter(tags=["workspace"])
+
+
+@router.get("/workspace")
+def get_workspace(request: Request) -> dict[str, Any]:
+    record = workspace_of(request).workspace.to_dict()
+    record.pop("store_uri", None)  # may hold database credentials
+    return record

@@ -1,0 +1,177 @@
+"""The REST API on a real uvicorn server on 127.0.0.1: error format, artifacts, and attacks."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import httpx
+import pytest
+
+from modelyard.server import create_app
+from modelyard.services.workspaces import OpenWorkspace, create_workspace
+from server.serving import serve
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenWorkspace]:
+    monkeypatch.setenv("MODELYARD_MAX_UPLOAD_MB", "1")
+    workspace = create_workspace("api-ws", path=tmp_path / "ws")
+    try:
+        yield workspace
+    finally:
+        workspace.close()
+
+
+@pytest.fixture
+def url(ws: OpenWorkspace) -> Iterator[str]:
+    with serve(create_app(ws, auth=False)) as base:
+        yield base
+
+
+@pytest.fixture
+def run_id(ws: OpenWorkspace) -> str:
+    return ws.store.create_run("attacks", user="ana").id
+
+
+def raw_request(base: str, method: str, target: str, body: bytes = b"", **headers: str) -> int:
+    """Send the request line exactly as written (no client normalizes the path); the status."""
+    parts = urlsplit(base)
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}", "Connection: close"]
+    lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
+    if body or method in {"PUT", "POST"}:
+        lines.append(f"Content-Length: {len(body)}")
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+        connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        status_line = connection.makefile("rb").readline().decode("latin-1")
+    return int(status_line.split()[1])
+
+
+def test_errors_are_json_with_a_code_and_never_a_500_for_bad_input(url: str) -> None:
+    missing = httpx.get(f"{url}{API}/runs/nope")
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "NOT_FOUND" and "nope" in missing.json()["message"]
+    malformed = httpx.post(
+        f"{url}{API}/runs", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert malformed.status_code == 422 and malformed.json()["code"] == "INVALID_VALUE"
+    wrong_shape = httpx.post(f"{url}{API}/runs", json={"user": 3})
+    assert wrong_shape.status_code == 422
+    bad_name = httpx.post(f"{url}{API}/runs", json={"experiment_name": "bad name", "user": "a"})
+    assert bad_name.status_code == 400 and bad_name.json()["code"] == "INVALID_NAME"
+    no_route = httpx.get(f"{url}{API}/nothing-here")
+    assert no_route.status_code == 404 and no_route.json()["code"] == "NOT_FOUND"
+    assert httpx.get(f"{url}{API}/workspace").json()["name"] == "api-ws"
+
+
+def test_artifacts_upload_and_download_streamed(url: str, run_id: str, ws: OpenWorkspace) -> None:
+    payload = bytes(range(256)) * 2048  # 512 KiB
+    uploaded = httpx.put(f"{url}{API}/runs/{run_id}/artifacts/outputs/model.bin", content=payload)
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json() == {"path": "outputs/model.bin", "size": len(payload)}
+    with httpx.stream("GET", f"{url}{API}/runs/{run_id}/artifacts/outputs/model.bin") as response:
+        assert response.headers["content-length"] == str(len(payload))
+        assert b"".join(response.iter_bytes()) == payload
+    listed = httpx.get(f"{url}{API}/runs/{run_id}/artifacts").json()
+    assert listed == [{"path": "outputs/model.bin", "size": len(payload)}]
+
+
+def test_an_oversize_upload_is_413_leaves_nothing_and_the_server_stays_up(
+    url: str, run_id: str, ws: OpenWorkspace
+) -> None:
+    too_big = b"x" * (1024 * 1024 + 1)
+    response = httpx.put(f"{url}{API}/runs/{run_id}/artifacts/big.bin", content=too_big)
+    assert response.status_code == 413 and response.json()["code"] == "LIMIT_EXCEEDED"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit is enforced while streaming
+        for _ in range(3):
+            yield b"y" * (512 * 1024)
+
+    streamed = httpx.put(f"{url}{API}/runs/{run_id}/artifacts/big2.bin", content=chunks())
+    assert streamed.status_code == 413
+    assert httpx.get(f"{url}{API}/runs/{run_id}/artifacts").json() == []
+    assert not any(ws.artifacts.run_root(run_id).rglob("*.bin"))
+    assert httpx.get(f"{url}{API}/workspace").status_code == 200
+
+
+def test_a_killed_upload_leaves_no_partial_artifact(
+    url: str, run_id: str, ws: OpenWorkspace
+) -> None:
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+        head = (
+            f"PUT {API}/runs/{run_id}/artifacts/partial.bin HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            "Content-Length: 100000\r\n\r\n"
+        )
+        connection.sendall(head.encode() + b"z" * 1000)
+    for _ in range(50):  # the server notices the disconnect asynchronously
+        if not list(ws.artifacts.run_root(run_id).rglob(".tmp-*")):
+            break
+        import time
+
+        time.sleep(0.1)
+    assert httpx.get(f"{url}{API}/runs/{run_id}/artifacts").json() == []
+    assert not list(ws.artifacts.run_root(run_id).rglob("*partial*"))
+
+
+ATTACKS = [
+    "../../../../etc/passwd",
+    "outputs/../../secret.txt",
+    "/etc/passwd",
+    "..\\..\\secret.txt",
+    "outputs\\..\\..\\secret.txt",
+    "file:///etc/passwd",
+    "C:/Windows/win.ini",
+    "outputs/a\x00b.txt",
+    "..",
+    "outputs/%2e%2e/%2e%2e/secret.txt",
+]
+
+
+def _spellings(attack: str) -> list[str]:
+    once = quote(attack, safe="/")
+    return [
+        attack,
+        once,
+        quote(once, safe="/"),
+        quote(attack, safe=""),
+        quote(quote(attack, ""), ""),
+    ]
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_artifact_path_attacks_are_refused_in_every_spelling(
+    url: str, run_id: str, ws: OpenWorkspace, tmp_path: Path, attack: str
+) -> None:
+    secret = ws.root / "secret.txt"
+    secret.write_text("do not read")
+    before = sorted(str(path) for path in tmp_path.rglob("*"))
+    for spelling in _spellings(attack):
+        if "\x00" in spelling:  # a raw NUL can't be sent on the request line at all
+            continue
+        target = f"{API}/runs/{run_id}/artifacts/{spelling}"
+        for trick in ("", "?x=1", "#frag"):
+            read = raw_request(url, "GET", target + trick)
+            assert read in {400, 404}, (spelling, trick, read)
+            written = raw_request(url, "PUT", target + trick, body=b"pwned")
+            assert written in {400, 404, 405}, (spelling, trick, written)
+    assert sorted(str(path) for path in tmp_path.rglob("*")) == before
+    assert secret.read_text() == "do not read"
+
+
+def test_a_symlink_out_of_the_run_is_neither_read_nor_written_through(
+    url: str, run_id: str, ws: OpenWorkspace
+) -> None:
+    outside = ws.root / "outside.txt"
+    outside.write_text("private")
+    run_root = ws.artifacts.run_root(run_id)
+    run_root.mkdir(parents=True, exist_ok=True)
+    (run_root / "link.txt").symlink_to(outside)
+    assert httpx.get(f"{url}{API}/runs/{run_id}/artifacts/link.txt").status_code in {400, 404}
+    written = httpx.put(f"{url}{API}/runs/{run_id}/artifacts/link.txt", content=b"pwned")
+    assert outside.read_text() == "private"
+    assert written.status_code in {200, 400}
