@@ -20,6 +20,8 @@ def test_every_code_has_an_http_status() -> None:
     assert errors.http_status_for(errors.NotFound("x")) == 404
     assert errors.http_status_for(errors.InvalidName("x")) == 400
     assert errors.http_status_for(errors.InvalidTransition("x")) == 409
+    assert errors.http_status_for(errors.AuthError("x")) == 401
+    assert errors.http_status_for(errors.PermissionDenied("x")) == 403
 
 
 def test_unknown_code_from_the_wire_is_still_a_modelyard_error() -> None:

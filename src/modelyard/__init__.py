@@ -18,6 +18,7 @@ from modelyard.entities import RunStatus
 from modelyard.environments import Environment
 from modelyard.errors import (
     AlreadyExists,
+    AuthError,
     Conflict,
     EnvironmentBuildFailed,
     GuardrailFailed,
@@ -28,6 +29,7 @@ from modelyard.errors import (
     LimitExceeded,
     ModelyardError,
     NotFound,
+    PermissionDenied,
     SchemaOutOfDate,
     StoreUnavailable,
     UnsafePath,
@@ -42,6 +44,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AlreadyExists",
+    "AuthError",
     "Conflict",
     "Environment",
     "EnvironmentBuildFailed",
@@ -56,6 +59,7 @@ __all__ = [
     "ModelyardError",
     "NotFound",
     "OfflineRun",
+    "PermissionDenied",
     "Run",
     "RunStatus",
     "SchemaOutOfDate",

@@ -11,6 +11,8 @@ The tree::
     ├── AlreadyExists              ALREADY_EXISTS  409
     ├── Conflict                   CONFLICT        409
     ├── InvalidTransition          INVALID_TRANSITION 409
+    ├── AuthError                  AUTH_FAILED     401
+    ├── PermissionDenied           PERMISSION_DENIED 403
     ├── SchemaOutOfDate            SCHEMA_OUT_OF_DATE 503
     ├── StoreUnavailable           STORE_UNAVAILABLE  503
     ├── GuardrailFailed            GUARDRAIL_FAILED 422
@@ -77,6 +79,18 @@ class InvalidTransition(ModelyardError):
     code = "INVALID_TRANSITION"
 
 
+class AuthError(ModelyardError):
+    """The caller could not be identified: no token, a malformed, unknown, wrong or revoked one."""
+
+    code = "AUTH_FAILED"
+
+
+class PermissionDenied(ModelyardError):
+    """The caller is known but their role does not allow the action."""
+
+    code = "PERMISSION_DENIED"
+
+
 class SchemaOutOfDate(ModelyardError):
     code = "SCHEMA_OUT_OF_DATE"
 
@@ -111,6 +125,8 @@ ERROR_CLASSES: dict[str, type[ModelyardError]] = {
         AlreadyExists,
         Conflict,
         InvalidTransition,
+        AuthError,
+        PermissionDenied,
         SchemaOutOfDate,
         StoreUnavailable,
         GuardrailFailed,
@@ -129,6 +145,8 @@ HTTP_STATUS: dict[str, int] = {
     AlreadyExists.code: 409,
     Conflict.code: 409,
     InvalidTransition.code: 409,
+    AuthError.code: 401,
+    PermissionDenied.code: 403,
     SchemaOutOfDate.code: 503,
     StoreUnavailable.code: 503,
     GuardrailFailed.code: 422,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
 
 from modelyard.errors import SchemaOutOfDate, StoreUnavailable
 from modelyard.services.workspaces import open_workspace, upgrade_schema
@@ -25,6 +27,17 @@ def test_orm_matches_migrated_schema(store_uri: str) -> None:
     engine.dispose()
 
 
+def test_users_and_tokens_migration_goes_down_and_up_again(store_uri: str) -> None:
+    engine = make_engine(store_uri)
+    schema.upgrade(engine)
+    schema.downgrade(engine, "0001")
+    assert {"users", "api_tokens"}.isdisjoint(inspect(engine).get_table_names())
+    assert "runs" in inspect(engine).get_table_names()
+    schema.upgrade(engine)
+    assert {"users", "api_tokens"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
 def test_store_refuses_a_database_without_schema(store_uri: str) -> None:
     with pytest.raises(SchemaOutOfDate, match="modelyard db upgrade"):
         SqlStore(store_uri)
@@ -39,6 +52,26 @@ def test_older_schema_is_refused_until_upgraded(tmp_path: Path, workspace_factor
     assert f"modelyard db upgrade --workspace {root}" in caught.value.message
     assert upgrade_schema(root) == (None, schema.head_revision())
     open_workspace(root).close()
+    engine.dispose()
+
+
+def test_database_of_the_previous_release_is_refused_then_upgraded_with_its_runs(
+    tmp_path: Path, workspace_factory: Callable[[Path], Path]
+) -> None:
+    root = workspace_factory(tmp_path / "ws")
+    ws = open_workspace(root)
+    run_id = ws.store.create_run("kept", user="ana").id
+    ws.close()
+    engine = make_engine(f"sqlite:///{root / 'modelyard.db'}")
+    schema.downgrade(engine, "0001")  #: before users and API tokens.
+    with pytest.raises(SchemaOutOfDate, match="schema revision 0001, older than") as caught:
+        open_workspace(root)
+    assert f"modelyard db upgrade --workspace {root}" in caught.value.message
+    assert upgrade_schema(root) == ("0001", schema.head_revision())
+    ws = open_workspace(root)
+    assert ws.store.get_run(run_id).experiment_name == "kept"
+    assert ws.store.count_users() == 0
+    ws.close()
     engine.dispose()
 
 

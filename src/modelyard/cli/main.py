@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.text import Text
 
-from modelyard.cli import db, experiment, job, predict, run, train, workspace
+from modelyard.cli import db, experiment, job, predict, run, server, token, train, workspace
 from modelyard.cli.output import errors
 from modelyard.errors import ModelyardError
 
@@ -22,7 +22,9 @@ app.add_typer(run.app, name="run")
 app.add_typer(job.app, name="job")
 app.add_typer(train.app, name="train")
 app.add_typer(db.app, name="db")
+app.add_typer(token.app, name="token")
 app.command("predict")(predict.predict)
+app.command("server")(server.server)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,9 +1,12 @@
 """Plain typed objects of the domain: every layer imports them; they import only errors."""
 
+from modelyard.entities.auth import ApiToken, Role, User
 from modelyard.entities.limits import describe as describe_limits
 from modelyard.entities.names import (
     validate_compute_name,
     validate_experiment_name,
+    validate_token_name,
+    validate_user_name,
     validate_workspace_name,
 )
 from modelyard.entities.records import Experiment, Metric, Run, RunData, RunSource, Workspace
@@ -11,15 +14,20 @@ from modelyard.entities.run_status import ALLOWED_TRANSITIONS, RunStatus
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "ApiToken",
     "Experiment",
     "Metric",
+    "Role",
     "Run",
     "RunData",
     "RunSource",
     "RunStatus",
+    "User",
     "Workspace",
     "describe_limits",
     "validate_compute_name",
     "validate_experiment_name",
+    "validate_token_name",
+    "validate_user_name",
     "validate_workspace_name",
 ]

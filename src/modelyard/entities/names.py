@@ -9,6 +9,8 @@ from modelyard.errors import InvalidName
 
 _RESOURCE_NAME = re.compile(r"[A-Za-z0-9-]+")
 _EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+# User names may be e-mail addresses, the name most teams already know each other by.
+_USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]*")
 
 
 def _check_resource_name(kind: str, name: str, low: int, high: int, example: str) -> str:
@@ -39,16 +41,46 @@ def validate_compute_name(name: str) -> str:
 
 
 def validate_experiment_name(name: str) -> str:
-    if (
-        not isinstance(name, str)
-        or len(name) > limits.EXPERIMENT_NAME_MAX
-        or not _EXPERIMENT_NAME.fullmatch(name)
-    ):
+    return _check_label(
+        "experiment",
+        name,
+        _EXPERIMENT_NAME,
+        limits.EXPERIMENT_NAME_MAX,
+        allowed="'-', '_' or '.'",
+        example="flowers-v2",
+    )
+
+
+def validate_user_name(name: str) -> str:
+    return _check_label(
+        "user",
+        name,
+        _USER_NAME,
+        limits.USER_NAME_MAX,
+        allowed="'-', '_', '.' or '@'",
+        example="ana@example.com",
+    )
+
+
+def validate_token_name(name: str) -> str:
+    return _check_label(
+        "token",
+        name,
+        _EXPERIMENT_NAME,
+        limits.TOKEN_NAME_MAX,
+        allowed="'-', '_' or '.'",
+        example="ci-nightly",
+    )
+
+
+def _check_label(
+    kind: str, name: str, pattern: re.Pattern[str], high: int, *, allowed: str, example: str
+) -> str:
+    if not isinstance(name, str) or len(name) > high or not pattern.fullmatch(name):
         raise InvalidName(
-            f"invalid experiment name {name!r}: use 1–{limits.EXPERIMENT_NAME_MAX} characters that"
-            " start with a letter or digit, then letters, digits, '-', '_' or '.'"
-            " (for example 'flowers-v2')",
-            kind="experiment",
+            f"invalid {kind} name {name!r}: use 1–{high} characters that start with a letter or"
+            f" digit, then letters, digits, {allowed} (for example {example!r})",
+            kind=kind,
             name=name,
         )
     return name

@@ -1,5 +1,7 @@
 """The FastAPI application factory: one workspace, one router per resource, one error mapping.
 
+The REST API lives under /api/v1; the portal's pages (`server/portal/`) at the root.
+
 Every error leaves as JSON `{"code", "message", "context"}` with the status of the code's row in
 `errors.HTTP_STATUS`, so the REST client rebuilds the same `ModelyardError`. Bad input is a 4xx,
 never a 500: request validation errors become INVALID_VALUE with status 422.
@@ -17,7 +19,8 @@ from starlette.exceptions import HTTPException
 from modelyard import __version__
 from modelyard.errors import InvalidValue, ModelyardError, NotFound, http_status_for
 from modelyard.server.deps import require_user
-from modelyard.server.routes import artifacts, experiments, runs, workspace
+from modelyard.server.portal.site import install_portal
+from modelyard.server.routes import artifacts, experiments, portal_data, runs, workspace
 from modelyard.services.workspaces import OpenWorkspace
 
 API_PREFIX = "/api/v1"
@@ -33,8 +36,9 @@ def create_app(ws: OpenWorkspace, *, auth: bool = True) -> FastAPI:
     app.state.ws = ws
     app.state.auth = auth
     guarded = [Depends(require_user)]
-    for module in (workspace, experiments, runs, artifacts):
+    for module in (workspace, experiments, runs, artifacts, portal_data):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=guarded)
+    install_portal(app)  # pages check the login cookie themselves and redirect to /login
     app.add_exception_handler(ModelyardError, _modelyard_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]

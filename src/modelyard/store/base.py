@@ -1,4 +1,4 @@
-"""The tracking store interface: `SqlStore` implements it; a `RestStore` will speak it over HTTP."""
+"""Store interfaces: `SqlStore` implements both; `RestStore` speaks `TrackingStore` over HTTP."""
 
 from __future__ import annotations
 
@@ -6,7 +6,17 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from modelyard.entities import Experiment, Metric, Run, RunData, RunSource, RunStatus
+from modelyard.entities import (
+    ApiToken,
+    Experiment,
+    Metric,
+    Role,
+    Run,
+    RunData,
+    RunSource,
+    RunStatus,
+    User,
+)
 
 
 class TrackingStore(Protocol):
@@ -61,3 +71,24 @@ class TrackingStore(Protocol):
     def get_run_data(self, run_id: str) -> RunData: ...
 
     def close(self) -> None: ...
+
+
+class AuthStore(Protocol):
+    """Users and API tokens. Only the server and local admin commands use it, never a client."""
+
+    def create_user(self, name: str, role: Role) -> User: ...
+    def get_user(self, name: str) -> User: ...
+    def count_users(self) -> int: ...
+    def create_token(self, user_name: str, name: str, secret_hash: str) -> ApiToken:
+        """Store a new token for an existing user; `secret_hash` is the SHA-256 hex digest."""
+        ...
+
+    def get_token_secret_hash(self, token_id: str) -> tuple[ApiToken, str]:
+        """The token and its stored hash, to check a presented secret against."""
+        ...
+
+    def list_tokens(self) -> list[ApiToken]: ...
+    def revoke_token(self, token_id: str) -> ApiToken: ...
+    def touch_token(self, token_id: str) -> None:
+        """Record that the token was just used (its `last_used_at`)."""
+        ...

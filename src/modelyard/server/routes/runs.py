@@ -123,9 +123,7 @@ def heartbeat(run_id: str, request: Request) -> dict[str, Any]:
 
 @router.post("/runs/{run_id}/batch")
 def log_batch(run_id: str, body: BatchIn, request: Request) -> dict[str, Any]:
-    metrics = [
-        Metric(m.name, float_from_json(m.value), m.step, m.timestamp) for m in body.metrics
-    ]
+    metrics = [Metric(m.name, float_from_json(m.value), m.step, m.timestamp) for m in body.metrics]
     workspace_of(request).store.log_batch(run_id, metrics, body.params, body.tags)
     return {}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from modelyard.entities import Experiment, Run, RunSource, RunStatus
+from modelyard.entities import ApiToken, Experiment, Role, Run, RunSource, RunStatus, User, limits
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -30,6 +31,14 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -173,3 +182,39 @@ class TagRow(_KeyValueMixin, Base):
 
 class PropertyRow(_KeyValueMixin, Base):
     __tablename__ = "properties"
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(limits.USER_NAME_MAX), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def to_entity(self) -> User:
+        return User(id=self.id, name=self.name, role=Role(self.role), created_at=self.created_at)
+
+
+class ApiTokenRow(Base):
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_user_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(limits.TOKEN_NAME_MAX))
+    # SHA-256 hex of the secret; the secret itself is never stored.
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+    def to_entity(self, user_name: str) -> ApiToken:
+        return ApiToken(
+            id=self.id,
+            user_name=user_name,
+            name=self.name,
+            created_at=self.created_at,
+            last_used_at=self.last_used_at,
+            revoked_at=self.revoked_at,
+        )

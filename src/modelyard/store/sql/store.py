@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +24,7 @@ from modelyard.entities import (
 from modelyard.entities.validation import check_batch, check_pairs
 from modelyard.errors import Conflict, InvalidValue, NotFound
 from modelyard.store.sql import schema
+from modelyard.store.sql.auth import SqlAuthStore
 from modelyard.store.sql.engine import IMMEDIATE, make_engine
 from modelyard.store.sql.models import (
     ExperimentRow,
@@ -33,23 +33,18 @@ from modelyard.store.sql.models import (
     PropertyRow,
     RunRow,
     TagRow,
+    new_id,
+    utcnow,
 )
+from modelyard.store.sql.run_queries import SqlRunQueries
 
 # Queued runs are watched too: their launcher may die before it reports Preparing.
 _WATCHED_STATUSES = [s.value for s in RunStatus if s.is_active or s is RunStatus.QUEUED]
 _TRANSITION_ATTEMPTS = 20
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
-
-
-class SqlStore:
-    """A `TrackingStore` over one database; safe for many processes writing at once."""
+class SqlStore(SqlAuthStore, SqlRunQueries):
+    """A `TrackingStore` and `AuthStore` over one database; safe for many processes at once."""
 
     def __init__(self, uri: str, *, busy_timeout_s: float = 60.0, upgrade_hint: str = "") -> None:
         self.uri = uri

@@ -1,0 +1,71 @@
+"""Read-only JSON the portal's pages poll, useful to any client: a runs table, live run data.
+
+- `GET /runs-query`: one page of runs, filtered, sorted and counted by the database;
+- `GET /runs/{id}/details`: the run (after the reaper looked at it) with params, tags,
+  properties and latest metrics;
+- `GET /runs/{id}/metric-series`: every metric as chart points, each thinned to `max_points`
+  with extremes kept; pass the `version` you got last to learn cheaply that nothing changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+
+from modelyard.entities import RunStatus
+from modelyard.entities.records import float_to_json
+from modelyard.server.deps import workspace_of
+from modelyard.server.portal.downsample import DEFAULT_MAX_POINTS, MIN_MAX_POINTS
+from modelyard.server.portal.queries import RunSearch, metric_series, search_runs
+from modelyard.services.runs import get_run_details
+from modelyard.store.sql.run_queries import PAGE_SIZE_MAX, MetricFilter, parse_tag_filter
+
+router = APIRouter(tags=["portal"])
+
+
+@router.get("/runs-query")
+def query_runs(
+    request: Request,
+    experiment: str | None = None,
+    status: list[RunStatus] = Query(default_factory=list),
+    tag: list[str] = Query(default_factory=list, description="KEY=VALUE; all must match"),
+    metric: list[str] = Query(
+        default_factory=list, description="a latest-value comparison like accuracy>0.9"
+    ),
+    sort: str = Query(
+        "created", description="created, status, number, display_name or metric:NAME"
+    ),
+    order: str = Query("desc", pattern="^(asc|desc)$"),
+    offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=PAGE_SIZE_MAX),
+) -> dict[str, Any]:
+    search = RunSearch(
+        experiment=experiment,
+        statuses=tuple(status),
+        tags=dict(parse_tag_filter(text) for text in tag),
+        metric_filters=tuple(MetricFilter.parse(text) for text in metric),
+        sort=sort,
+        descending=order == "desc",
+        offset=offset,
+        limit=limit,
+    )
+    return search_runs(workspace_of(request), search).to_dict(search)
+
+
+@router.get("/runs/{run_id}/details")
+def run_details(run_id: str, request: Request) -> dict[str, Any]:
+    details = get_run_details(workspace_of(request), run_id)
+    latest = {name: float_to_json(value) for name, value in details.data.latest_metrics.items()}
+    return {**details.to_dict(), "metrics": latest}
+
+
+@router.get("/runs/{run_id}/metric-series")
+def run_metric_series(
+    run_id: str,
+    request: Request,
+    name: list[str] = Query(default_factory=list, description="only these metrics"),
+    max_points: int = Query(DEFAULT_MAX_POINTS, ge=MIN_MAX_POINTS, le=DEFAULT_MAX_POINTS),
+    version: str | None = None,
+) -> dict[str, Any]:
+    return metric_series(workspace_of(request), run_id, name, max_points, version)

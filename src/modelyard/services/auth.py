@@ -1,0 +1,201 @@
+"""API tokens: issue, check, list and revoke them; the first admin; the local credentials file.
+
+A token reads ``myd_<token id>_<secret>``: the id (32 hex digits) finds the stored record, the
+secret (``secrets.token_urlsafe(32)``, 256 random bits) proves possession. Only the secret's
+SHA-256 is stored: a fast hash is enough for a random 256-bit secret (nothing to brute-force, unlike
+a password), and it keeps checking a request cheap. Refusals never say whether an id exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from modelyard.entities import ApiToken, Role, User
+from modelyard.errors import AlreadyExists, AuthError, InvalidValue, NotFound, PermissionDenied
+from modelyard.fileio import write_json_atomic
+from modelyard.services.workspaces import OpenWorkspace
+from modelyard.store.base import AuthStore
+
+TOKEN_PREFIX = "myd"
+TOKEN_ENV = "MODELYARD_TOKEN"
+CREDENTIALS_FILE = "credentials.json"
+ADMIN_NAME = "admin"
+# last_used_at is kept to the minute: writing it on every request would make every read, even on
+# SQLite, wait for the database's write lock.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+# myd_<32 hex>_<43 URL-safe base64 characters>; a little slack on the secret's length, none on
+# its alphabet, so nothing odd ever reaches the database query.
+_TOKEN_FORMAT = re.compile(
+    rf"{TOKEN_PREFIX}_(?P<id>[0-9a-f]{{32}})_(?P<secret>[A-Za-z0-9_-]{{32,128}})"
+)
+_INVALID_TOKEN = (
+    "invalid API token: check it, or create a new one with `modelyard token create NAME`"
+)
+# Compared against when the id is unknown, so that case costs the same as a wrong secret.
+_UNKNOWN_ID_HASH = hashlib.sha256(b"no such token").hexdigest()
+
+
+# Issuing and checking tokens ------------------------------------------------------------------
+
+
+def create_token(ws: OpenWorkspace, name: str, user_name: str = ADMIN_NAME) -> tuple[ApiToken, str]:
+    """A new token for `user_name`; the plaintext is returned here once and never again."""
+    secret = secrets.token_urlsafe(32)
+    token = _store(ws).create_token(user_name, name, hash_secret(secret))
+    return token, format_token(token.id, secret)
+
+
+def authenticate(ws: OpenWorkspace, presented: str) -> User:
+    """The user a presented token belongs to; AuthError for anything but a valid, live token."""
+    token_id, secret = parse_token(presented)
+    token, stored_hash = _stored_token(ws, token_id)
+    if not hmac.compare_digest(hash_secret(secret), stored_hash) or token is None:
+        raise AuthError(_INVALID_TOKEN)
+    if token.is_revoked:
+        # Said only to whoever holds the right secret, so it reveals nothing to a guesser.
+        raise AuthError(
+            f"API token {token.name!r} ({token.id}) was revoked: create a new one with"
+            " `modelyard token create NAME`",
+            token_id=token.id,
+        )
+    _record_use(ws, token)
+    return _store(ws).get_user(token.user_name)
+
+
+def require_admin(user: User) -> None:
+    if not user.is_admin:
+        raise PermissionDenied(
+            f"user {user.name!r} is a {user.role.value}: only an admin may do this",
+            user=user.name,
+        )
+
+
+def list_tokens(ws: OpenWorkspace) -> list[ApiToken]:
+    return _store(ws).list_tokens()
+
+
+def revoke_token(ws: OpenWorkspace, token_id: str) -> ApiToken:
+    return _store(ws).revoke_token(token_id)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def format_token(token_id: str, secret: str) -> str:
+    return f"{TOKEN_PREFIX}_{token_id}_{secret}"
+
+
+def parse_token(presented: str) -> tuple[str, str]:
+    """(token id, secret); AuthError, quoting nothing of the token, when it is not one of ours."""
+    match = _TOKEN_FORMAT.fullmatch(presented.strip())
+    if match is None:
+        raise AuthError(
+            f"malformed API token: expected {TOKEN_PREFIX}_<id>_<secret>, as printed by"
+            " `modelyard token create NAME`"
+        )
+    return match["id"], match["secret"]
+
+
+def _stored_token(ws: OpenWorkspace, token_id: str) -> tuple[ApiToken | None, str]:
+    try:
+        return _store(ws).get_token_secret_hash(token_id)
+    except NotFound:
+        return None, _UNKNOWN_ID_HASH
+
+
+def _record_use(ws: OpenWorkspace, token: ApiToken) -> None:
+    now = datetime.now(UTC)
+    if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
+        _store(ws).touch_token(token.id)
+
+
+def _store(ws: OpenWorkspace) -> AuthStore:
+    return ws.store
+
+
+# The first admin ------------------------------------------------------------------------------
+
+
+def ensure_admin(ws: OpenWorkspace) -> str | None:
+    """On a workspace without users, create "admin" with a token saved to the credentials file.
+
+    Returns that token's plaintext, or None when the workspace already has users (then nothing
+    is created or written). Auth is on by default, so the first start needs someone who can log in.
+    """
+    if _store(ws).count_users() > 0:
+        return None
+    try:
+        _store(ws).create_user(ADMIN_NAME, Role.ADMIN)
+    except AlreadyExists:
+        return None  # Another process (a second server starting) got there first.
+    _token, plaintext = create_token(ws, ADMIN_NAME, ADMIN_NAME)
+    write_local_token(ws.root, plaintext)
+    return plaintext
+
+
+# Where clients find a token -------------------------------------------------------------------
+
+
+def credentials_path(root: Path) -> Path:
+    return root / CREDENTIALS_FILE
+
+
+def write_local_token(root: Path, token: str) -> Path:
+    """Save `token` for this machine's user only (mode 0600, written atomically)."""
+    path = credentials_path(root)
+    write_json_atomic(path, {"token": token}, mode=0o600)
+    return path
+
+
+def read_local_token(root: Path) -> str | None:
+    """The token in the workspace's credentials file; None when there is no file."""
+    path = credentials_path(root)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    _refuse_shared(path, mode)
+    return _token_in(path)
+
+
+def token_from_environment() -> str | None:
+    return os.environ.get(TOKEN_ENV, "").strip() or None
+
+
+def _refuse_shared(path: Path, mode: int) -> None:
+    # As ssh does with private keys: a secret others can read may already be someone else's.
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise AuthError(
+            f"credentials file {path} is accessible by other users (mode"
+            f" {stat.S_IMODE(mode):04o}): run `chmod 600 {path}`, and revoke its token if"
+            " others may have read it",
+            path=str(path),
+        )
+
+
+def _token_in(path: Path) -> str:
+    try:
+        token = json.loads(path.read_text())["token"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidValue(
+            f"credentials file {path} is damaged ({type(error).__name__}): delete it, and pass"
+            f" a token in ${TOKEN_ENV} (create one with `modelyard token create NAME`)",
+            path=str(path),
+        ) from error
+    if not isinstance(token, str) or not token:
+        raise InvalidValue(
+            f"credentials file {path} holds no token: delete it, and pass a token in"
+            f" ${TOKEN_ENV} (create one with `modelyard token create NAME`)",
+            path=str(path),
+        )
+    return token
