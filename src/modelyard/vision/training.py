@@ -136,8 +136,11 @@ class Head(nn.Module):
     @classmethod
     def fitted_to(cls, features: torch.Tensor, num_classes: int) -> Head:
         mean = features.mean(dim=0)
-        std = features.std(dim=0, unbiased=False).clamp_min(1e-6)
-        return cls(mean, std, num_classes)
+        std = features.std(dim=0, unbiased=False)
+        # A nearly constant feature (a ReLU that rarely fires) would be divided by almost zero,
+        # amplifying float noise into the logits: floor each std at 1 % of the typical one.
+        floor = max(float(std.mean()) * 0.01, 1e-6)
+        return cls(mean, std.clamp_min(floor), num_classes)
 
     @classmethod
     def identity_scaled(cls, feature_dim: int, num_classes: int) -> Head:
