@@ -222,3 +222,25 @@ def test_source_outside_git_has_no_commit(workspace: OpenWorkspace, tmp_path: Pa
     run = jobs.submit(workspace, job(write_project(tmp_path / "plain", TRAIN), "0.1"))
     assert run.source.git_commit is None and run.source.git_dirty is None
     jobs.wait_for_completion(workspace, run.id, timeout_s=60)
+
+
+def test_read_log_pages_by_bytes_without_splitting_a_character(
+    sqlite_workspace: OpenWorkspace,
+) -> None:
+    from modelyard.errors import UnsafePath
+    from modelyard.services.jobs import read_log
+
+    ws = sqlite_workspace
+    run = ws.store.create_run("logs", user="ana")
+    ws.artifacts.put_bytes(run.id, "logs/std_log.txt", "aé€😀".encode())
+    pieces, offset = [], 0
+    while True:
+        text, offset = read_log(ws, run.id, "logs/std_log.txt", offset, max_bytes=3)
+        if not text:
+            break
+        pieces.append(text)
+    assert "".join(pieces) == "aé€😀" and "\ufffd" not in "".join(pieces)
+    with pytest.raises(UnsafePath):
+        read_log(ws, run.id, "../secret", 0, max_bytes=10)
+    with pytest.raises(NotFound):
+        read_log(ws, "nope", "logs/std_log.txt", 0, max_bytes=10)

@@ -7,7 +7,6 @@ portal shows, and ends with the guardrails table or the results.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -132,7 +131,7 @@ def _update(
 def _report(ws: OpenWorkspace, run_id: str) -> None:
     details = runs.get_run_details(ws, run_id)
     run = details.run
-    guardrails = _read_guardrails(ws, run_id)
+    guardrails = training.read_guardrails(ws, run_id)
     if guardrails is not None and not guardrails.get("passed", True):
         _print_guardrails(guardrails)
         raise GuardrailFailed(f"run {run_id} stopped: {guardrails.get('summary')}")
@@ -165,14 +164,6 @@ def _top_level_outputs(ws: OpenWorkspace, run_id: str) -> list[str]:
         if name not in names:
             names.append(name)
     return names
-
-
-def _read_guardrails(ws: OpenWorkspace, run_id: str) -> dict[str, Any] | None:
-    path = ws.artifacts.run_root(run_id) / "outputs" / "guardrails.json"
-    try:
-        return dict(json.loads(path.read_text()))
-    except (OSError, ValueError):
-        return None
 
 
 def _print_guardrails(report: dict[str, Any]) -> None:

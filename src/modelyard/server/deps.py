@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import Request
 
 from modelyard.errors import AuthError
+from modelyard.services.auth import authenticate
 from modelyard.services.workspaces import OpenWorkspace
 
 ANONYMOUS = "anonymous"  # the caller of a --no-auth server
@@ -31,15 +32,13 @@ def require_user(request: Request) -> Any:
     """The caller's user, from the Bearer header or the portal cookie; 401 without a valid token."""
     if not request.app.state.auth:
         return ANONYMOUS
-    from modelyard.services import auth
-
     token = presented_token(request)
     if token is None:
         raise AuthError(
             "no API token: send the header 'Authorization: Bearer <token>'"
             " (create one with `modelyard token create NAME`)"
         )
-    return auth.authenticate(workspace_of(request), token)
+    return authenticate(workspace_of(request), token)
 
 
 def presented_token(request: Request) -> str | None:

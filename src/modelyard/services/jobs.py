@@ -231,14 +231,34 @@ def follow_log(
         time.sleep(ws.settings.poll_interval_s)
 
 
-def _read_from(log_file: Path, position: int) -> tuple[str, int]:
+def read_log(
+    ws: OpenWorkspace, run_id: str, path: str, offset: int, max_bytes: int
+) -> tuple[str, int]:
+    """A run's log (any text artifact) from `offset`, at most `max_bytes`; and the next offset."""
+    ws.store.get_run(run_id)  # NotFound for an unknown run
+    return _read_from(ws.artifacts.local_path(run_id, path), offset, max_bytes)
+
+
+def _read_from(log_file: Path, position: int, max_bytes: int = -1) -> tuple[str, int]:
     try:
         with open(log_file, "rb") as handle:
             handle.seek(position)
-            data = handle.read()
+            # Up to 3 bytes more than asked, to finish a UTF-8 character the limit would cut.
+            data = handle.read(max_bytes + 3 if max_bytes >= 0 else -1)
     except FileNotFoundError:
         return "", position
+    if 0 <= max_bytes < len(data):
+        data = data[: _cut_at_character(data, max_bytes)]
     return data.decode("utf-8", errors="replace"), position + len(data)
+
+
+def _cut_at_character(data: bytes, limit: int) -> int:
+    """The largest cut ≤ `limit` between two UTF-8 characters (one whole one at the least)."""
+    for cut in range(limit, max(limit - 4, 0), -1):
+        if data[cut] & 0b1100_0000 != 0b1000_0000:  # data[cut] starts a character
+            return cut
+    first = next((i for i in range(1, 4) if i >= len(data) or data[i] & 0xC0 != 0x80), 4)
+    return min(first, len(data))
 
 
 def wait_for_completion(ws: OpenWorkspace, run_id: str, timeout_s: float | None = None) -> Run:

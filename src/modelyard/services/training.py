@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from modelyard.entities import Run
 from modelyard.errors import InvalidValue
@@ -11,9 +12,11 @@ from modelyard.services.jobs import ModuleJob, submit
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.vision.config import ImageClassificationConfig
 from modelyard.vision.dataset import read_table
+from modelyard.vision.guardrails import GUARDRAILS_FILE
 
 IMAGE_CLASSIFICATION_MODULE = "modelyard.vision.train"
 CONFIG_FILE = "config.json"
+GUARDRAILS_ARTIFACT = f"outputs/{GUARDRAILS_FILE}"
 
 
 def submit_image_classification(
@@ -38,6 +41,15 @@ def submit_image_classification(
         display_name=display_name or f"image-classification {config.backbone}",
     )
     return submit(ws, job, user=user)
+
+
+def read_guardrails(ws: OpenWorkspace, run_id: str) -> dict[str, Any] | None:
+    """The run's guardrails report (`outputs/guardrails.json`), or None if it has none yet."""
+    path = ws.artifacts.local_path(run_id, GUARDRAILS_ARTIFACT)
+    try:
+        return dict(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        return None
 
 
 def _check_output_folder(output: str | None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -149,8 +150,6 @@ class RestStore:
 
 def _segment(value: str) -> str:
     """One URL path segment: `/`, `?`, `#` and `%` in a name must not change the route."""
-    from urllib.parse import quote
-
     return quote(str(value), safe="")
 
 

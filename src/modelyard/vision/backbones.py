@@ -51,7 +51,7 @@ class _Architecture:
 def load_backbone(name: str, weights: str, seed: int = 0) -> Backbone:
     """The backbone in eval mode with the requested weights; clear errors when they can't load."""
     architecture = _architecture(name)
-    with _seeded(seed):
+    with seeded(seed):
         network = architecture.build()
     if weights == WEIGHTS_IMAGENET:
         state, weights_id = architecture.imagenet()
@@ -76,7 +76,8 @@ def _architecture(name: str) -> _Architecture:
 
 
 @contextlib.contextmanager
-def _seeded(seed: int) -> Iterator[None]:
+def seeded(seed: int) -> Iterator[None]:
+    """Torch's global generator seeded for the block, and as it was again after it."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield

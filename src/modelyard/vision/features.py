@@ -14,7 +14,6 @@ model quantized to int8; it is opt-in (see QuantizedOnnxFeatureEngine for why).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -107,19 +106,8 @@ class FeatureCache:
         return vector if vector.shape == (self.dim,) and np.isfinite(vector).all() else None
 
     def put(self, image_hash: str, vector: Any) -> None:
-        path = self._path(image_hash)
-        path.parent.mkdir(parents=True, exist_ok=True)
         data = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
-        # A cache entry is rebuilt if lost, so no fsync: temp-then-rename keeps it whole.
-        descriptor, temp_name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-            os.replace(temp_name, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp_name)
-            raise
+        write_bytes_atomic(self._path(image_hash), data, durable=False)
 
     def engine_model(self) -> Path:
         return self.folder / "featurizer.onnx"

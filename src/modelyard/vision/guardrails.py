@@ -28,6 +28,7 @@ from modelyard.vision.dataset import (
     fingerprint_from_hashes,
 )
 
+GUARDRAILS_FILE: Final = "guardrails.json"  # the report, as a run artifact under outputs/
 MIN_CLASSES: Final = limits_table.IMAGE_CLASSES_MIN
 MIN_IMAGES_PER_CLASS: Final = limits_table.IMAGES_PER_CLASS_MIN
 FEW_IMAGES_PER_CLASS: Final = limits_table.IMAGES_PER_CLASS_FEW

@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from modelyard.errors import GuardrailFailed, InvalidValue, JobFailed, ModelyardError
+from modelyard.predict import softmax
 from modelyard.runtime.job_env import CHECKPOINT_DIR_ENV
 from modelyard.vision import package, preprocessing
 from modelyard.vision.backbones import Backbone, load_backbone
@@ -46,7 +47,12 @@ from modelyard.vision.features import (
     featurize,
     make_engine,
 )
-from modelyard.vision.guardrails import GuardrailReport, check_dataset, write_report
+from modelyard.vision.guardrails import (
+    GUARDRAILS_FILE,
+    GuardrailReport,
+    check_dataset,
+    write_report,
+)
 from modelyard.vision.training import (
     EpochStats,
     FineTuneData,
@@ -56,10 +62,8 @@ from modelyard.vision.training import (
     train_head,
 )
 
-PARITY_IMAGES: Final = 32
 PARITY_TOLERANCE: Final = 1e-3
-ONNX_BATCH: Final = 32
-GUARDRAILS_FILE: Final = "guardrails.json"
+ONNX_BATCH: Final = 32  # also the number of images the PyTorch parity check runs on
 EVALUATION_FOLDER: Final = "evaluation"
 CHECKPOINT_FOLDER: Final = "checkpoints"
 
@@ -222,8 +226,8 @@ class Trainer:
         export_onnx(model, onnx_path, int(self.spec["crop"]), output_name=package.OUTPUT_NAME)
         _check_onnx(onnx_path)
         validation_paths = [data.paths[i] for i in split.validation]
-        logits = _onnx_logits(onnx_path, validation_paths)
-        self._check_parity(model, onnx_path, validation_paths[:PARITY_IMAGES], logits)
+        logits, first_batch = _onnx_logits(onnx_path, validation_paths, self.spec)
+        self._check_parity(model, first_batch, logits)
         label_map = staging / package.LABEL_MAP_FILE
         package.write_label_map(label_map, data.labels)
         model_zip = staging / package.MODEL_ZIP_FILE
@@ -233,18 +237,16 @@ class Trainer:
         self._evaluate(data, split, logits, staging)
         self._generate_starter(staging, model_zip, onnx_path, label_map, validation_paths[0])
 
-    def _check_parity(
-        self, model: nn.Module, onnx_path: Path, paths: Sequence[Path], onnx_logits: Any
-    ) -> None:
-        batch = load_inputs(paths, self.spec)
+    def _check_parity(self, model: nn.Module, batch: Any, onnx_logits: Any) -> None:
+        """PyTorch against onnxruntime on the first batch of validation images."""
         with torch.no_grad():
             torch_logits = model(torch.from_numpy(batch)).numpy()
-        difference = float(np.max(np.abs(torch_logits - onnx_logits[: len(paths)])))
+        difference = float(np.max(np.abs(torch_logits - onnx_logits[: len(batch)])))
         # float32 error grows with the logits' size: an untrained network (--weights none) can
         # produce logits in the hundreds, so the limit scales with them beyond 1.
         limit = PARITY_TOLERANCE * max(1.0, float(np.max(np.abs(torch_logits))))
         self.run.log("onnx_max_abs_diff", difference)
-        _say(f"onnx parity: max abs difference {difference:.2e} on {len(paths)} images")
+        _say(f"onnx parity: max abs difference {difference:.2e} on {len(batch)} images")
         if difference > limit:
             raise JobFailed(
                 f"bestModel.onnx disagrees with the PyTorch model by {difference:.2e}"
@@ -253,7 +255,7 @@ class Trainer:
             )
 
     def _evaluate(self, data: LabelledData, split: Split, logits: Any, staging: Path) -> None:
-        scores = _softmax(logits)
+        scores = softmax(logits)
         evaluation = evaluate(
             data.labels,
             [data.targets[i] for i in split.validation],
@@ -312,22 +314,18 @@ def _check_onnx(path: Path) -> None:
     onnx.checker.check_model(str(path), full_check=True)
 
 
-def _onnx_logits(onnx_path: Path, paths: Sequence[Path]) -> Any:
+def _onnx_logits(onnx_path: Path, paths: Sequence[Path], spec: dict[str, Any]) -> tuple[Any, Any]:
+    """bestModel.onnx's logits for `paths`, and the first batch's pixels (for the parity check)."""
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     chunks = []
+    first_batch = None
     for start in range(0, len(paths), ONNX_BATCH):
-        chunk = paths[start : start + ONNX_BATCH]
-        batch = load_inputs(chunk)
+        batch = load_inputs(paths[start : start + ONNX_BATCH], spec)
+        first_batch = batch if first_batch is None else first_batch
         chunks.append(session.run([package.OUTPUT_NAME], {package.INPUT_NAME: batch})[0])
-    return np.concatenate(chunks)
-
-
-def _softmax(logits: Any) -> Any:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exponent = np.exp(shifted)
-    return exponent / exponent.sum(axis=1, keepdims=True)
+    return np.concatenate(chunks), first_batch
 
 
 def _copy_project(outputs: Path, destination: Path) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -22,6 +22,7 @@ from torch import nn
 
 from modelyard.fileio import write_bytes_atomic
 from modelyard.vision import preprocessing
+from modelyard.vision.backbones import seeded
 from modelyard.vision.config import ImageClassificationConfig
 from modelyard.vision.dataset import decode_image, load_inputs
 
@@ -159,7 +160,7 @@ def train_head(
     config: ImageClassificationConfig,
     on_epoch: Callable[[EpochStats], None] | None = None,
 ) -> TrainingResult:
-    with _seeded(config.seed):
+    with seeded(config.seed):
         features = torch.from_numpy(np.asarray(train_x, dtype=np.float32))
         targets = torch.from_numpy(np.asarray(train_y, dtype=np.int64))
         val_features = torch.from_numpy(np.asarray(validation_x, dtype=np.float32))
@@ -249,13 +250,6 @@ def _set_learning_rate(
     return rate
 
 
-@contextlib.contextmanager
-def _seeded(seed: int) -> Iterator[None]:
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
-
-
 # --- fine-tuning the whole network ---------------------------------------------------------
 
 
@@ -277,7 +271,7 @@ def fine_tune(
 ) -> TrainingResult:
     """Train backbone + head on augmented images; a checkpoint per epoch makes it resumable."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    with _seeded(config.seed):
+    with seeded(config.seed):
         model = nn.Sequential(backbone, Head.identity_scaled(feature_dim, data.num_classes))
         model = model.to(device).to(memory_format=torch.channels_last)
         optimizer = torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=0.9)

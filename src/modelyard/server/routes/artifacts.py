@@ -7,6 +7,7 @@ percent-encoded after the URL was decoded (a double-encoded `..`, say) is refuse
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from modelyard.errors import LimitExceeded, UnsafePath
 from modelyard.server.deps import workspace_of
+from modelyard.server.errors import error_response
 from modelyard.store.artifacts import CHUNK_SIZE
 
 router = APIRouter(tags=["artifacts"])
@@ -45,8 +47,6 @@ def download_artifact(run_id: str, path: str, request: Request) -> StreamingResp
 
 @router.put("/runs/{run_id}/artifacts/{path:path}", response_model=None)
 def upload_artifact(run_id: str, path: str, request: Request) -> dict[str, Any] | JSONResponse:
-    from modelyard.server.app import error_response
-
     ws = workspace_of(request)
     ws.store.get_run(run_id)
     limit = ws.settings.max_upload_mb * 1024 * 1024
@@ -93,8 +93,6 @@ def _body_chunks(request: Request) -> Iterator[bytes]:
 
 
 def _size_of(handle: BinaryIO) -> int:
-    import os
-
     return os.fstat(handle.fileno()).st_size
 
 

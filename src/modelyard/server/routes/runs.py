@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from modelyard.entities import Metric, RunSource, RunStatus
 from modelyard.entities.records import float_from_json
 from modelyard.server.deps import workspace_of
+from modelyard.services import jobs
 from modelyard.services import runs as run_service
 from modelyard.services.runs import STD_LOG
 
@@ -160,13 +161,5 @@ def read_log(
     offset: int = Query(0, ge=0),
 ) -> dict[str, Any]:
     """The log from `offset` (at most 1 MiB); poll again with the returned offset."""
-    ws = workspace_of(request)
-    ws.store.get_run(run_id)  # NotFound for an unknown run
-    file = ws.artifacts.local_path(run_id, path)
-    try:
-        with open(file, "rb") as handle:
-            handle.seek(offset)
-            data = handle.read(LOG_CHUNK_MAX)
-    except FileNotFoundError:
-        data = b""
-    return {"text": data.decode("utf-8", errors="replace"), "offset": offset + len(data)}
+    text, next_offset = jobs.read_log(workspace_of(request), run_id, path, offset, LOG_CHUNK_MAX)
+    return {"text": text, "offset": next_offset}

@@ -1,0 +1,73 @@
+"""How every refusal leaves the server: JSON `{"code", "message", "context"}`, one mapping.
+
+The status is the code's row in `errors.HTTP_STATUS`, so the REST client rebuilds the same
+`ModelyardError`; request validation errors are INVALID_VALUE with status 422, and a route may
+choose a more precise status (413 for an upload over the limit).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from modelyard.errors import InvalidValue, ModelyardError, NotFound, http_status_for
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ModelyardError, _modelyard_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_middleware(RefuseFragmentsMiddleware)
+
+
+class RefuseFragmentsMiddleware:
+    """A `#` on the request line is malformed HTTP (browsers never send fragments): 400."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and b"#" in scope.get("raw_path", b""):
+            refusal = InvalidValue(
+                "request path contains '#': a fragment is not part of a request; encode '#' as"
+                " %23 if it belongs to a name",
+            )
+            await error_response(refusal)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def error_response(error: ModelyardError, status: int | None = None) -> JSONResponse:
+    return JSONResponse(error.to_dict(), status_code=status or http_status_for(error))
+
+
+async def _modelyard_error(_request: Request, error: ModelyardError) -> JSONResponse:
+    return error_response(error)
+
+
+async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+    problems = [_describe(item) for item in error.errors()]
+    message = f"request refused: {'; '.join(problems[:3])}; fix: send the fields the API expects"
+    return error_response(InvalidValue(message, errors=problems), status=422)
+
+
+async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
+    """Starlette's own refusals (no such route, wrong method) in the same error format."""
+    if error.status_code == 404:
+        refusal: ModelyardError = NotFound(
+            f"no API route {request.url.path!r}: see /docs for the routes", path=request.url.path
+        )
+    else:
+        refusal = InvalidValue(
+            f"{request.method} {request.url.path} refused: {error.detail}", path=request.url.path
+        )
+    return error_response(refusal, status=error.status_code)
+
+
+def _describe(item: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+    return f"{where or 'body'}: {item.get('msg', 'invalid')}"
