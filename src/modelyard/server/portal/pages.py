@@ -20,9 +20,9 @@ from modelyard.entities import Run, RunStatus
 from modelyard.errors import InvalidValue
 from modelyard.server.deps import workspace_of
 from modelyard.server.portal import views
-from modelyard.server.portal.queries import RunSearch, count_runs, search_runs
 from modelyard.server.portal.rendering import PortalRoute, render
 from modelyard.server.portal.session import page_user
+from modelyard.services.run_search import RunSearch, count_runs, search_runs
 from modelyard.services.runs import RunDetails, get_run_details
 from modelyard.store.artifacts import CHUNK_SIZE
 from modelyard.store.sql.run_queries import MetricFilter, parse_tag_filter

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from modelyard.server.portal.downsample import DEFAULT_MAX_POINTS, min_max_downsample
+from modelyard.services.downsample import DEFAULT_MAX_POINTS, min_max_downsample
 
 
 def _noisy(count: int, seed: int = 0) -> list[tuple[float, float]]:

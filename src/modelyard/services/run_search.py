@@ -1,4 +1,4 @@
-"""What the portal's pages and its JSON routes read: a page of runs, metric series for charts.
+"""Runs as the portal lists and charts them: a page of runs, metric series thinned for charts.
 
 Both call the store's SQL queries (`SqlStore.query_runs` and friends) and the run reaper, so a
 run whose process died shows as such wherever it is listed.
@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from modelyard.entities import Metric, Run, RunStatus
 from modelyard.entities.records import float_to_json
-from modelyard.server.portal.downsample import DEFAULT_MAX_POINTS, min_max_downsample
+from modelyard.services.downsample import DEFAULT_MAX_POINTS, min_max_downsample
 from modelyard.services.runs import reap_dead_runs
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.sql.run_queries import METRIC_ORDER_PREFIX, MetricFilter, check_order
