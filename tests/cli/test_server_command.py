@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -9,11 +10,14 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import httpx
 
 from cli.commands import modelyard
+from modelyard.services import portal_links
+from modelyard.services.workspaces import open_workspace
 
 SERVER = [sys.executable, "-m", "modelyard.cli.main", "server"]
 
@@ -98,3 +102,56 @@ def test_no_auth_is_refused_off_loopback_in_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "--no-auth with --host 0.0.0.0" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _wait_until_up(base: str) -> None:
+    for _ in range(200):
+        try:
+            httpx.get(f"{base}/login")
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"{base} never answered")
+
+
+def test_submits_print_the_portal_link_locally_and_through_a_connected_folder(
+    tmp_path: Path,
+) -> None:
+    workspace = tmp_path / "ws"
+    modelyard("workspace", "create", "srv-ws", "--path", str(workspace), cwd=tmp_path)
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "hello.py").write_text("print('hello from', __name__)\n")
+    submit = ("job", "submit", "-e", "links", "--source-dir", str(code), "--script", "hello.py")
+
+    offline = modelyard(*submit, "-w", str(workspace), "--stream", cwd=tmp_path)
+    assert "start `modelyard server -w srv-ws`, then open http://127.0.0.1:8765/runs/" in (
+        offline.stdout
+    )
+    process, port = _start(workspace)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        token = re.search(r"(myd_\S+)", _read_until(process, "Serving workspace"))
+        assert token
+        _wait_until_up(base)
+        assert json.loads((workspace / "server.json").read_text())["url"] == base
+
+        local = modelyard(*submit, "-w", str(workspace), cwd=tmp_path)
+        run_id = re.search(r"Submitted run (\S+)", local.stdout)
+        assert run_id and f"Monitor it in the portal: {base}/runs/{run_id.group(1)}" in local.stdout
+
+        laptop = tmp_path / "laptop"
+        laptop.mkdir()
+        modelyard("workspace", "connect", base, "--token", token.group(1), cwd=laptop)
+        remote = modelyard(*submit, "--stream", cwd=laptop)  # found through .modelyard/config.json
+        assert "hello from __main__" in remote.stdout  # the log, streamed back from the server
+        remote_id = re.search(r"Submitted run (\S+)", remote.stdout)
+        assert remote_id and f"{base}/runs/{remote_id.group(1)}" in remote.stdout
+        shown = modelyard("run", "show", remote_id.group(1), "--output", "json", cwd=laptop)
+        assert json.loads(shown.stdout)["status"] == "Completed"
+    finally:
+        _stop(process)
+    # uvicorn ends the process with the SIGTERM it caught, so server.json may stay behind: the
+    # link must not outlive the server all the same.
+    with closing(open_workspace(workspace)) as ws:
+        assert portal_links.portal_link(ws, run_id.group(1)) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,9 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 
+from modelyard.entities import RunStatus
 from modelyard.server import create_app
+from modelyard.services.runs import STD_LOG
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from server.serving import serve
 
@@ -175,3 +178,62 @@ def test_a_symlink_out_of_the_run_is_neither_read_nor_written_through(
     written = httpx.put(f"{url}{API}/runs/{run_id}/artifacts/link.txt", content=b"pwned")
     assert outside.read_text() == "private"
     assert written.status_code in {200, 400}
+
+
+def _sse_events(response: httpx.Response) -> Iterator[tuple[str, str, dict[str, object]]]:
+    """(id, event, data) for each server-sent event; comments (keep-alives) are skipped."""
+    fields: dict[str, str] = {}
+    for line in response.iter_lines():
+        if line.startswith(":"):
+            continue
+        if line:
+            name, _, value = line.partition(": ")
+            fields[name] = value
+            continue
+        if fields:
+            yield fields["id"], fields["event"], json.loads(fields["data"])
+            fields = {}
+
+
+def test_log_stream_pushes_the_log_live_and_ends_with_the_run(url: str, ws: OpenWorkspace) -> None:
+    run = ws.store.create_run("live", user="ana", status=RunStatus.QUEUED)
+    ws.store.transition_run(run.id, RunStatus.RUNNING)
+    log_file = ws.artifacts.run_root(run.id) / STD_LOG
+    log_file.parent.mkdir(parents=True)
+    log_file.write_text("epoch 0\n")
+    received: list[tuple[str, str, dict[str, object]]] = []
+    with httpx.stream("GET", f"{url}{API}/runs/{run.id}/logs/stream", timeout=30) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for event in _sse_events(response):
+            received.append(event)
+            if len(received) == 1:  # the job writes more, then ends, while we listen
+                with open(log_file, "a") as handle:
+                    handle.write('epoch 1 "quoted"\nepoch 2\n')
+                ws.store.transition_run(run.id, RunStatus.COMPLETED)
+    text = "".join(str(data["text"]) for _, name, data in received if name == "log")
+    assert text == 'epoch 0\nepoch 1 "quoted"\nepoch 2\n'
+    last_id, last_name, last_data = received[-1]
+    assert last_name == "end" and last_data == {"status": "Completed", "offset": len(text)}
+    assert last_id == str(len(text))
+
+
+def test_log_stream_resumes_from_last_event_id_and_refuses_bad_input(
+    url: str, ws: OpenWorkspace
+) -> None:
+    run = ws.store.create_run("live", user="ana")
+    ws.artifacts.put_bytes(run.id, STD_LOG, b"one\ntwo\n")
+    ws.store.transition_run(run.id, RunStatus.CANCELED)
+    stream_url = f"{url}{API}/runs/{run.id}/logs/stream"
+    with httpx.stream("GET", stream_url, headers={"Last-Event-ID": "4"}) as response:
+        events = list(_sse_events(response))
+    assert [(name, data) for _, name, data in events] == [
+        ("log", {"text": "two\n", "offset": 8}),
+        ("end", {"status": "Canceled", "offset": 8}),
+    ]
+    unknown = httpx.get(f"{url}{API}/runs/nope/logs/stream")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "NOT_FOUND"
+    escaping = httpx.get(stream_url, params={"path": "../../config.json"})
+    assert escaping.status_code == 400
+    negative = httpx.get(stream_url, params={"offset": -1})
+    assert negative.status_code == 422

@@ -7,19 +7,21 @@ from contextlib import contextmanager
 
 import typer
 
-from modelyard.services.workspaces import OpenWorkspace, open_workspace, resolve_workspace_root
+from modelyard.services.remote import open_referenced_workspace
+from modelyard.services.workspaces import OpenWorkspace
 
 WorkspaceOption = typer.Option(
     None,
     "--workspace",
     "-w",
-    help="workspace name or folder (default: $MODELYARD_WORKSPACE, then .modelyard/config.json)",
+    help="workspace name, folder or server URL (default: $MODELYARD_WORKSPACE, then"
+    " .modelyard/config.json)",
 )
 
 
 @contextmanager
 def opened_workspace(reference: str | None) -> Iterator[OpenWorkspace]:
-    ws = open_workspace(resolve_workspace_root(reference))
+    ws = open_referenced_workspace(reference)
     try:
         yield ws
     finally:

@@ -7,8 +7,7 @@ from pathlib import Path
 import typer
 
 from modelyard.cli.common import WorkspaceOption, opened_workspace
-from modelyard.cli.output import console
-from modelyard.cli.run import print_details, stream_logs
+from modelyard.cli.run import announce_submitted, print_details, stream_logs
 from modelyard.entities import RunStatus
 from modelyard.environments import Environment
 from modelyard.services import jobs, runs
@@ -67,9 +66,8 @@ def create(
 
 def _submit_and_report(ws: OpenWorkspace, job: jobs.ScriptJob, stream: bool) -> None:
     run = jobs.submit(ws, job)
-    console.print(f"Submitted run [bold]{run.id}[/] ({run.display_name}) to {job.compute_target}.")
+    announce_submitted(ws, run, job.compute_target)
     if not stream:
-        console.print(f"Follow it with: modelyard run logs {run.id} --follow")
         return
     final = stream_logs(ws, run.id, follow=True)
     print_details(runs.get_run_details(ws, final.id))

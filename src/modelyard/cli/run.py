@@ -10,7 +10,7 @@ from modelyard.cli.common import WorkspaceOption, opened_workspace
 from modelyard.cli.output import OutputFormat, OutputOption, console, emit, emit_json, emit_mapping
 from modelyard.entities import Run, RunStatus
 from modelyard.errors import InvalidValue
-from modelyard.services import jobs, runs
+from modelyard.services import jobs, portal_links, runs
 from modelyard.services.runs import RunDetails
 from modelyard.services.workspaces import OpenWorkspace
 
@@ -86,6 +86,21 @@ def logs(
     """Print the run's output (stdout and stderr of the script)."""
     with opened_workspace(workspace) as ws:
         stream_logs(ws, run_id, follow)
+
+
+def announce_submitted(ws: OpenWorkspace, run: Run, compute: str) -> None:
+    """What Model Builder shows on submit: the run, how to follow it, where to monitor it."""
+    console.print(f"Submitted run [bold]{run.id}[/] ({run.display_name}) to {compute}.")
+    console.print(f"Follow it with: modelyard run logs {run.id} --follow")
+    link = portal_links.portal_link(ws, run.id)
+    if link is not None:
+        console.print(f"Monitor it in the portal: {link}", soft_wrap=True)
+    else:
+        console.print(
+            f"Monitor it in the portal: start `modelyard server -w {ws.workspace.name}`, then"
+            f" open {portal_links.portal_url(portal_links.DEFAULT_LOCAL_URL, run.id)}",
+            soft_wrap=True,
+        )
 
 
 def stream_logs(ws: OpenWorkspace, run_id: str, follow: bool) -> Run:

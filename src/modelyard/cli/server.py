@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+from contextlib import closing
 
 import typer
 
-from modelyard.cli.common import WorkspaceOption, opened_workspace
+from modelyard.cli.common import WorkspaceOption
 from modelyard.cli.output import console, errors
 from modelyard.errors import InvalidValue
+from modelyard.services import portal_links
+from modelyard.services.workspaces import open_workspace, resolve_workspace_root
 
-DEFAULT_PORT = 8765
+DEFAULT_PORT = portal_links.DEFAULT_PORT
+GRACEFUL_SHUTDOWN_S = 5
 
 
 def server(
@@ -33,7 +37,7 @@ def server(
             " --no-auth, or listen on 127.0.0.1",
             host=host,
         )
-    with opened_workspace(workspace) as ws:
+    with closing(open_workspace(resolve_workspace_root(workspace))) as ws:
         if no_auth:
             errors.print(
                 "[bold red]WARNING: authentication is OFF.[/] Anyone who can reach"
@@ -46,8 +50,24 @@ def server(
                     "Created the admin API token (shown once, stored with mode 0600 in"
                     f" {ws.root / 'credentials.json'}):\n  {token}"
                 )
-        console.print(f"Serving workspace {ws.workspace.name!r} on http://{host}:{port}")
-        uvicorn.run(create_app(ws, auth=not no_auth), host=host, port=port, log_level="info")
+        url = f"http://{_url_host(host)}:{port}"
+        console.print(f"Serving workspace {ws.workspace.name!r} on {url} (portal: {url}/)")
+        with portal_links.serving(ws, url):
+            uvicorn.run(
+                create_app(ws, auth=not no_auth),
+                host=host,
+                port=port,
+                log_level="info",
+                # Live log streams of running jobs never end by themselves: cut them at shutdown.
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+            )
+
+
+def _url_host(host: str) -> str:
+    """How a client on this machine reaches the server: a wildcard bind is reached locally."""
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
 
 
 def _is_loopback(host: str) -> bool:

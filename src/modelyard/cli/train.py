@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from modelyard.cli.common import WorkspaceOption, opened_workspace
 from modelyard.cli.output import console, emit_mapping, emit_table
+from modelyard.cli.run import announce_submitted
 from modelyard.entities import RunStatus
 from modelyard.errors import GuardrailFailed, JobFailed
 from modelyard.services import runs, training
@@ -78,8 +79,7 @@ def image_classification(
     )
     with opened_workspace(workspace) as ws:
         run = training.submit_image_classification(ws, experiment, config, display_name)
-        console.print(f"Submitted run [bold]{run.id}[/] ({run.display_name}) to {compute}.")
-        console.print(f"Follow it with: modelyard run logs {run.id} --follow")
+        announce_submitted(ws, run, compute)
         if wait:
             _follow(ws, run.id, config.epochs)
             _report(ws, run.id)

@@ -8,11 +8,13 @@ import typer
 
 from modelyard.cli.common import WorkspaceOption, opened_workspace
 from modelyard.cli.output import OutputFormat, OutputOption, console, emit
+from modelyard.services import remote
 from modelyard.services import workspaces as service
 
 app = typer.Typer(help="Create and manage workspaces.", no_args_is_help=True)
 
 COLUMNS = ["name", "location", "resource_group", "store_uri", "path"]
+CONNECTED_COLUMNS = ["name", "location", "resource_group", "server_url"]
 
 
 @app.command()
@@ -41,6 +43,29 @@ def create(
     )
     ws.close()
     emit(output, ws.workspace.to_dict(), "Workspace created", COLUMNS)
+
+
+@app.command()
+def connect(
+    server_url: str = typer.Argument(..., help="the address `modelyard server` prints"),
+    token: str | None = typer.Option(
+        None, "--token", help="API token (saved for this server, mode 0600); or $MODELYARD_TOKEN"
+    ),
+    no_project_config: bool = typer.Option(
+        False, "--no-project-config", help="don't write .modelyard/config.json here"
+    ),
+    output: OutputFormat = OutputOption,
+) -> None:
+    """Use the workspace of a `modelyard server` from this folder (.modelyard/config.json)."""
+    ws = remote.open_remote_workspace(server_url, token)
+    try:
+        if token is not None:
+            remote.save_token(server_url, token)
+        if not no_project_config:
+            remote.write_project_config(Path.cwd(), ws)
+    finally:
+        ws.close()
+    emit(output, ws.workspace.to_dict(), "Connected to workspace", CONNECTED_COLUMNS)
 
 
 @app.command()

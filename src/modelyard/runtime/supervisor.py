@@ -37,7 +37,7 @@ class Supervisor:
     def __init__(self, ws: OpenWorkspace, run_id: str) -> None:
         self.ws = ws
         self.run_id = run_id
-        self.run_root = ws.artifacts.run_root(run_id)
+        self.run_root = ws.local_artifacts.run_root(run_id)
         self.workdir = ws.cache_dir / "jobs" / run_id
         self.terminating = threading.Event()
         self.child: subprocess.Popen[bytes] | None = None

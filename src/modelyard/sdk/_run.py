@@ -23,7 +23,7 @@ from modelyard.errors import JobFailed
 from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_env import RUN_ID_ENV, WORKSPACE_PATH_ENV
 from modelyard.runtime.metrics_buffer import MetricsBuffer
-from modelyard.services import jobs, runs
+from modelyard.services import jobs, portal_links, runs
 from modelyard.services.runs import STD_LOG
 
 if TYPE_CHECKING:
@@ -219,6 +219,7 @@ class Run:
     ) -> dict[str, Any]:
         if show_output:
             out = stream or sys.stdout
+            out.write(f"RunId: {self.id}\nWeb View: {self.get_portal_url() or 'no server'}\n\n")
             for chunk in jobs.follow_log(self._ws, self.id, path=STD_LOG):
                 out.write(chunk)
                 out.flush()
@@ -226,6 +227,11 @@ class Run:
         if raise_on_error and record.status is RunStatus.FAILED:
             raise JobFailed(f"run {self.id} failed: {record.error}", run_id=self.id)
         return self.get_details()
+
+    def get_portal_url(self) -> str | None:
+        """The run's page in the portal (Azure ML's "monitor current run" link); None while no
+        `modelyard server` serves this workspace."""
+        return portal_links.portal_link(self._ws, self.id)
 
     def __enter__(self) -> Run:
         return self

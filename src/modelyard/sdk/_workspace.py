@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelyard.entities import Workspace as WorkspaceRecord
 from modelyard.errors import NotFound
+from modelyard.services import remote
 from modelyard.services import workspaces as workspace_service
 from modelyard.services.workspaces import OpenWorkspace
 
@@ -46,18 +47,32 @@ class Workspace:
 
     @classmethod
     def get(cls, name_or_path: str) -> Workspace:
-        root = workspace_service.resolve_workspace_root(name_or_path)
-        return cls(workspace_service.open_workspace(root))
+        """By name, folder, or the URL of a `modelyard server`."""
+        return cls(remote.open_referenced_workspace(name_or_path))
+
+    @classmethod
+    def connect(cls, server_url: str, token: str | None = None) -> Workspace:
+        """The workspace served at `server_url`; a `token` given here is saved for next time
+        (this machine's user only). Then `write_config()` points a project folder at it."""
+        opened = remote.open_remote_workspace(server_url, token)
+        if token is not None:
+            remote.save_token(server_url, token)
+        return cls(opened)
 
     @classmethod
     def from_config(cls, path: str | Path | None = None) -> Workspace:
-        """Find `.modelyard/config.json` in `path` (default: the current folder) or a parent."""
+        """Find `.modelyard/config.json` in `path` (default: the current folder) or a parent;
+        it names a workspace folder or a server."""
         start = Path(path) if path is not None else Path.cwd()
+        server = workspace_service.find_project_server(start)
+        if server is not None:
+            return cls(remote.open_remote_workspace(server[0], workspace_path=server[1]))
         root = workspace_service.find_project_config(start)
         if root is None:
             raise NotFound(
                 f"no .modelyard/config.json in {start.absolute()} or its parents: run"
-                " `modelyard workspace create NAME` there, or Workspace.write_config()",
+                " `modelyard workspace create NAME` (or `workspace connect URL`) there, or"
+                " Workspace.write_config()",
                 path=str(start),
             )
         return cls(workspace_service.open_workspace(root))
@@ -80,7 +95,12 @@ class Workspace:
 
     @property
     def path(self) -> Path:
+        """The workspace folder; for a workspace behind a server, this machine's folder for it."""
         return self._opened.root
+
+    @property
+    def server_url(self) -> str | None:
+        return self._opened.server_url
 
     @property
     def experiments(self) -> dict[str, Experiment]:
@@ -92,9 +112,13 @@ class Workspace:
         return self._opened.workspace.to_dict()
 
     def write_config(self, path: str | Path = ".") -> Path:
+        if self._opened.server_url is not None:
+            return remote.write_project_config(Path(path), self._opened)
         return workspace_service.write_project_config(Path(path), self._opened.root)
 
     def delete(self) -> None:
+        """Delete the workspace folder and everything in it (on the workspace's own machine)."""
+        self._opened.local_artifacts  # noqa: B018 (refused for a workspace behind a server)
         self.close()
         workspace_service.delete_workspace(str(self._opened.root))
 
@@ -108,4 +132,6 @@ class Workspace:
         self.close()
 
     def __repr__(self) -> str:
+        if self.server_url is not None:
+            return f"Workspace(name={self.name!r}, server_url={self.server_url!r})"
         return f"Workspace(name={self.name!r}, path={str(self.path)!r})"

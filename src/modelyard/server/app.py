@@ -12,7 +12,7 @@ from modelyard import __version__
 from modelyard.server.deps import require_user
 from modelyard.server.errors import install_error_handlers
 from modelyard.server.portal.site import install_portal
-from modelyard.server.routes import artifacts, experiments, portal_data, runs, workspace
+from modelyard.server.routes import artifacts, experiments, jobs, portal_data, runs, workspace
 from modelyard.services.workspaces import OpenWorkspace
 
 API_PREFIX = "/api/v1"
@@ -28,7 +28,7 @@ def create_app(ws: OpenWorkspace, *, auth: bool = True) -> FastAPI:
     app.state.ws = ws
     app.state.auth = auth
     guarded = [Depends(require_user)]
-    for module in (workspace, experiments, runs, artifacts, portal_data):
+    for module in (workspace, experiments, runs, jobs, artifacts, portal_data):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=guarded)
     install_portal(app)  # pages check the login cookie themselves and redirect to /login
     install_error_handlers(app)

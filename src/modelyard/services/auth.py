@@ -120,7 +120,7 @@ def _record_use(ws: OpenWorkspace, token: ApiToken) -> None:
 
 
 def _store(ws: OpenWorkspace) -> AuthStore:
-    return ws.store
+    return ws.sql_store
 
 
 # The first admin ------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ class ScriptJob:
                 " pass the folder that holds your script",
                 path=str(self.source_directory),
             )
-        _check_script_path(self.source_directory, self.script)
+        check_script_path(self.source_directory, self.script)
         get_backend(self.compute_target)
 
     def stage(self, snapshot: Path) -> None:
@@ -122,7 +122,7 @@ class ModuleJob:
         return RunSource(script=f"-m {self.module}", arguments=self.arguments)
 
 
-def _check_script_path(source_directory: Path, script: str) -> None:
+def check_script_path(source_directory: Path, script: str) -> None:
     relative = PurePosixPath(script)
     if relative.is_absolute() or ".." in relative.parts or "\\" in script:
         raise InvalidValue(
@@ -138,8 +138,13 @@ def _check_script_path(source_directory: Path, script: str) -> None:
 
 
 def submit(ws: OpenWorkspace, job: Job, user: str | None = None) -> Run:
-    """Queue the job as a new run and launch it; nothing is created if the job is invalid."""
+    """Queue the job as a new run and launch it; nothing is created if the job is invalid.
+
+    In a workspace behind a server, the job is packed and sent there, and runs on its compute.
+    """
     job.validate()
+    if ws.server_url is not None:
+        return _submit_to_server(ws, job)
     staging = ws.cache_dir / "staging" / uuid.uuid4().hex
     try:
         job.stage(staging)
@@ -154,7 +159,7 @@ def submit(ws: OpenWorkspace, job: Job, user: str | None = None) -> Run:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     try:
-        run_root = ws.artifacts.run_root(run.id)
+        run_root = ws.local_artifacts.run_root(run.id)
         run_root.mkdir(parents=True, exist_ok=True)
         staging.rename(run_root / "snapshot")
         write_json_atomic(run_root / JOB_SPEC, job.to_spec())
@@ -167,11 +172,18 @@ def submit(ws: OpenWorkspace, job: Job, user: str | None = None) -> Run:
         raise
 
 
+def _submit_to_server(ws: OpenWorkspace, job: Job) -> Run:
+    from modelyard.services.job_upload import packed_job
+
+    with packed_job(job) as archive:
+        return ws.rest_store.submit_job(archive)
+
+
 def _launch(ws: OpenWorkspace, run_id: str, compute_target: str) -> Run:
     request = LaunchRequest(
         run_id=run_id,
         workspace_root=ws.root,
-        log_path=ws.artifacts.run_root(run_id) / SUPERVISOR_LOG,
+        log_path=ws.local_artifacts.run_root(run_id) / SUPERVISOR_LOG,
     )
     handle = get_backend(compute_target).launch(request)
     ws.store.record_process(run_id, handle.host, handle.pid, handle.started_at)
@@ -179,7 +191,7 @@ def _launch(ws: OpenWorkspace, run_id: str, compute_target: str) -> Run:
 
 
 def read_job_spec(ws: OpenWorkspace, run_id: str) -> dict[str, Any]:
-    path = ws.artifacts.run_root(run_id) / JOB_SPEC
+    path = ws.local_artifacts.run_root(run_id) / JOB_SPEC
     try:
         return dict(json.loads(path.read_text()))
     except (OSError, ValueError) as error:
@@ -214,21 +226,42 @@ def follow_log(
     on_tick: Callable[[Run], None] | None = None,
 ) -> Iterator[str]:
     """Yield the run's log as it grows; stop once the run has ended and the log is drained."""
-    log_file = ws.artifacts.run_root(run_id) / path
+    if ws.server_url is not None:
+        yield from _follow_on_server(ws, run_id, follow=follow, path=path, on_tick=on_tick)
+        return
+    log_file = ws.local_artifacts.run_root(run_id) / path
     position = 0
     while True:
         run = get_run(ws, run_id)
-        chunk, position = _read_from(log_file, position)
+        chunk, position = read_text_from(log_file, position)
         if chunk:
             yield chunk
         if on_tick is not None:
             on_tick(run)
         if not follow or run.status.is_terminal:
-            rest, position = _read_from(log_file, position)
+            rest, position = read_text_from(log_file, position)
             if rest:
                 yield rest
             return
         time.sleep(ws.settings.poll_interval_s)
+
+
+def _follow_on_server(
+    ws: OpenWorkspace,
+    run_id: str,
+    *,
+    follow: bool,
+    path: str,
+    on_tick: Callable[[Run], None] | None,
+) -> Iterator[str]:
+    server = ws.rest_store
+    chunks = server.follow_log(run_id, path) if follow else iter([server.read_log(run_id, path)])
+    for chunk in chunks:
+        yield chunk
+        if on_tick is not None:
+            on_tick(get_run(ws, run_id))
+    if on_tick is not None:
+        on_tick(get_run(ws, run_id))
 
 
 def read_log(
@@ -236,10 +269,11 @@ def read_log(
 ) -> tuple[str, int]:
     """A run's log (any text artifact) from `offset`, at most `max_bytes`; and the next offset."""
     ws.store.get_run(run_id)  # NotFound for an unknown run
-    return _read_from(ws.artifacts.local_path(run_id, path), offset, max_bytes)
+    return read_text_from(ws.local_artifacts.local_path(run_id, path), offset, max_bytes)
 
 
-def _read_from(log_file: Path, position: int, max_bytes: int = -1) -> tuple[str, int]:
+def read_text_from(log_file: Path, position: int, max_bytes: int = -1) -> tuple[str, int]:
+    """UTF-8 text of `log_file` from byte `position` (none while it is missing); next offset."""
     try:
         with open(log_file, "rb") as handle:
             handle.seek(position)

@@ -75,7 +75,7 @@ def search_runs(ws: OpenWorkspace, search: RunSearch) -> RunSearchResult:
     reap_dead_runs(ws)
     if search.experiment is not None:
         ws.store.get_experiment(search.experiment)  # a clear NotFound beats an empty table
-    page = ws.store.query_runs(
+    page = ws.sql_store.query_runs(
         search.experiment,
         statuses=search.statuses,
         tags=search.tags,
@@ -86,13 +86,13 @@ def search_runs(ws: OpenWorkspace, search: RunSearch) -> RunSearchResult:
         limit=search.limit,
     )
     run_ids = [run.id for run in page.runs]
-    columns = _metric_columns(search.mentioned_metrics(), ws.store.metric_names(run_ids))
-    values = ws.store.latest_metric_values(run_ids, columns)
+    columns = _metric_columns(search.mentioned_metrics(), ws.sql_store.metric_names(run_ids))
+    values = ws.sql_store.latest_metric_values(run_ids, columns)
     return RunSearchResult(page.runs, page.total, columns, values)
 
 
 def count_runs(ws: OpenWorkspace, statuses: Sequence[RunStatus] = ()) -> int:
-    return ws.store.query_runs(statuses=statuses, limit=1).total
+    return ws.sql_store.query_runs(statuses=statuses, limit=1).total
 
 
 def _metric_columns(mentioned: list[str], logged: list[str]) -> list[str]:
@@ -117,7 +117,7 @@ def metric_series(
     between is sent now and again next time, never missed.
     """
     ws.store.get_run(run_id)  # NotFound for an unknown run
-    count, last_id = ws.store.metric_log_position(run_id)
+    count, last_id = ws.sql_store.metric_log_position(run_id)
     version = f"{count}.{last_id}"
     if version == known_version:
         return {"version": version, "changed": False, "series": {}}

@@ -66,6 +66,8 @@ def list_runs(
 
 def cancel_run(ws: OpenWorkspace, run_id: str) -> Run:
     """Ask the run to stop, stop its process tree (SIGTERM, then SIGKILL), and record Canceled."""
+    if ws.server_url is not None:
+        return ws.rest_store.cancel_run(run_id)  # the server owns the process
     run = ws.store.get_run(run_id)
     if run.status.is_terminal:
         return run

@@ -20,16 +20,20 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelyard.entities import Workspace, validate_workspace_name
 from modelyard.errors import AlreadyExists, InvalidValue, NotFound
 from modelyard.fileio import exclusive_lock, write_json_atomic
 from modelyard.settings import Settings, default_home
-from modelyard.store.artifacts import ArtifactStore
+from modelyard.store.artifacts import ArtifactRepository, ArtifactStore
+from modelyard.store.base import TrackingStore
 from modelyard.store.sql import schema
 from modelyard.store.sql.engine import make_engine, parse_store_uri
 from modelyard.store.sql.store import SqlStore
+
+if TYPE_CHECKING:
+    from modelyard.store.rest import RestStore
 
 CONFIG_FILE = "config.json"
 PROJECT_CONFIG = Path(".modelyard") / "config.json"
@@ -39,18 +43,62 @@ WORKSPACE_ENV = "MODELYARD_WORKSPACE"
 
 @dataclass
 class OpenWorkspace:
-    """A workspace with its stores open: what every service works on."""
+    """A workspace with its stores open: what every service works on.
+
+    Embedded, `root` is the workspace folder and the stores are SQL and local disk. Behind a
+    server (`workspace.server_url` set), the stores speak HTTP and `root` is this machine's own
+    folder for that server: its cache and its saved token, never the workspace's data.
+    """
 
     workspace: Workspace
     root: Path
-    store: SqlStore
-    artifacts: ArtifactStore
+    store: TrackingStore
+    artifacts: ArtifactRepository
     settings: Settings
     config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def cache_dir(self) -> Path:
         return self.root / "cache"
+
+    @property
+    def server_url(self) -> str | None:
+        return self.workspace.server_url
+
+    @property
+    def local_artifacts(self) -> ArtifactStore:
+        """The artifact folder on this disk, for what only the workspace's own machine does
+        (supervising jobs, serving files); refused for a workspace behind a server."""
+        if not isinstance(self.artifacts, ArtifactStore):
+            raise self._served_elsewhere()
+        return self.artifacts
+
+    @property
+    def sql_store(self) -> SqlStore:
+        """The workspace's database, for queries only its own server runs (search, auth)."""
+        if not isinstance(self.store, SqlStore):
+            raise self._served_elsewhere()
+        return self.store
+
+    @property
+    def rest_store(self) -> RestStore:
+        """The server's API, for what a workspace behind a server asks the server to do."""
+        from modelyard.store.rest import RestStore  # httpx only where a server is used
+
+        if not isinstance(self.store, RestStore):
+            raise InvalidValue(
+                f"workspace {self.workspace.name!r} is not behind a server: open it with its"
+                " server URL",
+                workspace=self.workspace.name,
+            )
+        return self.store
+
+    def _served_elsewhere(self) -> InvalidValue:
+        return InvalidValue(
+            f"workspace {self.workspace.name!r} is served by {self.server_url}: this operation"
+            " runs on the server's machine only; run it there, or use the server's API",
+            workspace=self.workspace.name,
+        )
 
     def close(self) -> None:
         self.store.close()
@@ -234,25 +282,63 @@ def _root_from_reference(reference: str) -> Path:
 
 
 def find_project_config(start: Path) -> Path | None:
+    """The workspace folder the project at or above `start` points at (None: no project)."""
     for folder in (start.absolute(), *start.absolute().parents):
         project_config = folder / PROJECT_CONFIG
         if project_config.is_file():
-            return _root_from_project_config(project_config)
+            return _root_from_project_config(project_config, read_project_config(project_config))
         if (folder / CONFIG_FILE).is_file() and (folder / DATABASE_FILE).exists():
             return folder
     return None
 
 
-def _root_from_project_config(project_config: Path) -> Path:
+def find_project_server(start: Path) -> tuple[str, Path | None] | None:
+    """(server URL, workspace folder if named) when the project at or above `start` points at
+    a server; None when it points at a folder, or there is no project."""
+    for folder in (start.absolute(), *start.absolute().parents):
+        project_config = folder / PROJECT_CONFIG
+        if project_config.is_file():
+            config = read_project_config(project_config)
+            if not isinstance(config.get("server_url"), str):
+                return None
+            named = config.get("workspace_path")
+            return config["server_url"], Path(named) if isinstance(named, str) else None
+        if (folder / CONFIG_FILE).is_file() and (folder / DATABASE_FILE).exists():
+            return None
+    return None
+
+
+def read_project_config(project_config: Path) -> dict[str, Any]:
     try:
-        target = Path(json.loads(project_config.read_text())["workspace_path"])
-    except (ValueError, KeyError, TypeError) as error:
+        config = json.loads(project_config.read_text())
+        if not isinstance(config, dict):
+            raise TypeError(f"a JSON {type(config).__name__}, not an object")
+    except (ValueError, TypeError) as error:
+        raise _damaged_project_config(project_config, error) from error
+    return config
+
+
+def _root_from_project_config(project_config: Path, config: dict[str, Any]) -> Path:
+    if "workspace_path" not in config and isinstance(config.get("server_url"), str):
         raise InvalidValue(
-            f"project config {project_config} is damaged ({error}): delete it and run"
-            " `modelyard workspace create` or `workspace show --write-config`",
-            path=str(project_config),
-        ) from error
+            f"project config {project_config} points at the server {config['server_url']}:"
+            " this command needs the workspace folder; run it on the server's machine with"
+            " --workspace PATH",
+            server_url=config["server_url"],
+        )
+    try:
+        target = Path(config["workspace_path"])
+    except (KeyError, TypeError) as error:
+        raise _damaged_project_config(project_config, error) from error
     return target if target.is_absolute() else (project_config.parent.parent / target).absolute()
+
+
+def _damaged_project_config(project_config: Path, error: Exception) -> InvalidValue:
+    return InvalidValue(
+        f"project config {project_config} is damaged ({error}): delete it and run"
+        " `modelyard workspace create` or `workspace show --write-config`",
+        path=str(project_config),
+    )
 
 
 def write_project_config(project_dir: Path, root: Path) -> Path:

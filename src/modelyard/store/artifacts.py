@@ -21,6 +21,7 @@ import shutil
 import stat
 import unicodedata
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -212,22 +213,24 @@ class ArtifactInfo:
     size: int
 
 
-class ArtifactStore:
-    """Artifacts of every run under one root folder, one folder per run id."""
+class ArtifactRepository(ABC):
+    """Run artifacts wherever they are kept: on this disk (ArtifactStore) or behind a server
+    (RestArtifactStore). The conveniences are written once, on four primitives."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+    @abstractmethod
+    def put_stream(
+        self, run_id: str, path: str, chunks: Iterable[bytes], max_bytes: int | None = None
+    ) -> ArtifactInfo:
+        """Write the chunks as one artifact; past `max_bytes`, LimitExceeded and nothing left."""
 
-    def run_root(self, run_id: str) -> Path:
-        if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
-            raise UnsafePath(
-                f"unsafe run id {_shown(str(run_id))}: run ids are 1 to 128 letters, digits, '_'"
-                " or '-'; pass the id of a run, like the one `modelyard run list` shows",
-                run_id=str(run_id),
-            )
-        return self.root / run_id
+    @abstractmethod
+    def open_read(self, run_id: str, path: str) -> BinaryIO: ...
 
-    # Writing ---------------------------------------------------------------------------------
+    @abstractmethod
+    def delete_run(self, run_id: str) -> None: ...
+
+    @abstractmethod
+    def _has_folder(self, run_id: str, relative: str) -> bool: ...
 
     def put_bytes(self, run_id: str, path: str, data: bytes) -> ArtifactInfo:
         return self.put_stream(run_id, path, [data])
@@ -237,26 +240,6 @@ class ArtifactStore:
         safe_relative_path(path)  # a bad path is reported before anything about the source
         with _open_source(Path(source)) as handle:
             return self.put_stream(run_id, path, _chunks_of(handle))
-
-    def put_stream(
-        self,
-        run_id: str,
-        path: str,
-        chunks: Iterable[bytes],
-        max_bytes: int | None = None,
-    ) -> ArtifactInfo:
-        """Write the chunks as one artifact; past `max_bytes`, LimitExceeded and nothing left."""
-        relative = safe_relative_path(path)
-        boundary = self.run_root(run_id).resolve()
-        target = boundary / relative
-        _resolved_inside(boundary, target, relative, run_id)  # before any folder is made
-        with _folders_removed_on_failure(target.parent, relative):
-            # Resolve the folder again now that it exists, and write the name inside it, so a
-            # link at the target itself is replaced, never written through.
-            target = _resolved_inside(boundary, target.parent, relative, run_id) / target.name
-            _refuse_folder_target(target, relative, run_id)
-            size = _write_atomically(target, _limited(chunks, max_bytes, relative))
-        return ArtifactInfo(relative, size)
 
     def put_folder(self, run_id: str, prefix: str, folder: Path) -> list[ArtifactInfo]:
         """Upload every regular file below `folder` under `prefix` ("" is the run folder).
@@ -273,7 +256,75 @@ class ArtifactStore:
         ]
         return [self.put_file(run_id, relative, source) for relative, source in planned]
 
-    # Reading ---------------------------------------------------------------------------------
+    def download(self, run_id: str, path: str, destination: Path) -> Path:
+        """Copy an artifact to `destination`, or into it when it is an existing folder."""
+        destination = Path(destination)
+        if destination.is_dir():
+            destination = destination / PurePosixPath(safe_relative_path(path)).name
+        return self._copy_out(run_id, path, destination)
+
+    def download_folder(self, run_id: str, prefix: str, destination: Path) -> list[Path]:
+        """Copy every artifact under `prefix` ("" for all) into `destination`, keeping the tree."""
+        base = safe_relative_path(prefix) if prefix else ""
+        if base and not self._has_folder(run_id, base):
+            raise NotFound(
+                f"no artifact folder {base!r} in run {run_id}: list the run's artifacts to see"
+                " which folders it has",
+                run_id=run_id,
+                path=base,
+            )
+        return [
+            self._copy_out(run_id, info.path, Path(destination).joinpath(*_parts_after(base, info)))
+            for info in self.list(run_id, base)
+        ]
+
+    def _copy_out(self, run_id: str, path: str, target: Path) -> Path:
+        with self.open_read(run_id, path) as handle:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomically(target, _chunks_of(handle))
+        return target
+
+    # Declared last: inside the class body, `list` names this method from here on.
+    @abstractmethod
+    def list(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
+        """Files under `prefix` (a folder; "" for the whole run), recursive and sorted by path."""
+
+
+class ArtifactStore(ArtifactRepository):
+    """Artifacts of every run under one root folder, one folder per run id."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def run_root(self, run_id: str) -> Path:
+        if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
+            raise UnsafePath(
+                f"unsafe run id {_shown(str(run_id))}: run ids are 1 to 128 letters, digits, '_'"
+                " or '-'; pass the id of a run, like the one `modelyard run list` shows",
+                run_id=str(run_id),
+            )
+        return self.root / run_id
+
+    def put_stream(
+        self,
+        run_id: str,
+        path: str,
+        chunks: Iterable[bytes],
+        max_bytes: int | None = None,
+    ) -> ArtifactInfo:
+        relative = safe_relative_path(path)
+        boundary = self.run_root(run_id).resolve()
+        target = boundary / relative
+        _resolved_inside(boundary, target, relative, run_id)  # before any folder is made
+        with _folders_removed_on_failure(target.parent, relative):
+            # Resolve the folder again now that it exists, and write the name inside it, so a
+            # link at the target itself is replaced, never written through.
+            target = _resolved_inside(boundary, target.parent, relative, run_id) / target.name
+            _refuse_folder_target(target, relative, run_id)
+            size = _write_atomically(
+                target, limited_chunks(chunks, max_bytes, f"artifact {relative!r}", path=relative)
+            )
+        return ArtifactInfo(relative, size)
 
     def local_path(self, run_id: str, path: str) -> Path:
         """The artifact's resolved path on disk, refused if it leads outside the run folder."""
@@ -286,33 +337,8 @@ class ArtifactStore:
         descriptor = os.open(file, os.O_RDONLY | os.O_NOFOLLOW)
         return open(descriptor, "rb")
 
-    def download(self, run_id: str, path: str, destination: Path) -> Path:
-        """Copy an artifact to `destination`, or into it when it is an existing folder."""
-        destination = Path(destination)
-        if destination.is_dir():
-            destination = destination / PurePosixPath(safe_relative_path(path)).name
-        return self._copy_out(run_id, path, destination)
-
-    def download_folder(self, run_id: str, prefix: str, destination: Path) -> list[Path]:
-        """Copy every artifact under `prefix` ("" for all) into `destination`, keeping the tree."""
-        base = safe_relative_path(prefix) if prefix else ""
-        if base and not self.local_path(run_id, base).is_dir():
-            raise NotFound(
-                f"no artifact folder {base!r} in run {run_id}: list the run's artifacts to see"
-                " which folders it has",
-                run_id=run_id,
-                path=base,
-            )
-        return [
-            self._copy_out(run_id, info.path, Path(destination).joinpath(*_parts_after(base, info)))
-            for info in self.list(run_id, base)
-        ]
-
     def list(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
-        """Files under `prefix` (a folder; "" for the whole run), recursive and sorted by path.
-
-        Symbolic links are not listed and never followed; a missing folder lists nothing.
-        """
+        """Symbolic links are not listed and never followed; a missing folder lists nothing."""
         boundary = self.run_root(run_id).resolve()
         top = self.local_path(run_id, prefix) if prefix else boundary
         if not top.is_dir():
@@ -327,11 +353,8 @@ class ArtifactStore:
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(run_root)
 
-    def _copy_out(self, run_id: str, path: str, target: Path) -> Path:
-        with self.open_read(run_id, path) as handle:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomically(target, _chunks_of(handle))
-        return target
+    def _has_folder(self, run_id: str, relative: str) -> bool:
+        return self.local_path(run_id, relative).is_dir()
 
     def _existing_file(self, run_id: str, path: str) -> Path:
         file = self.local_path(run_id, path)
@@ -448,15 +471,18 @@ def _fsync_folder(folder: Path) -> None:
             os.close(descriptor)
 
 
-def _limited(chunks: Iterable[bytes], max_bytes: int | None, relative: str) -> Iterator[bytes]:
+def limited_chunks(
+    chunks: Iterable[bytes], max_bytes: int | None, what: str, **context: object
+) -> Iterator[bytes]:
+    """The chunks, and LimitExceeded as soon as they add up to more than `max_bytes`."""
     written = 0
     for chunk in chunks:
         written += len(chunk)
         if max_bytes is not None and written > max_bytes:
             raise LimitExceeded(
-                f"artifact {relative!r} is over the upload limit of {max_bytes} bytes: upload a"
-                " smaller file or split it into parts",
-                path=relative,
+                f"{what} is over the upload limit of {max_bytes} bytes: upload a smaller file"
+                " or split it into parts",
+                **context,
                 limit=max_bytes,
             )
         yield chunk

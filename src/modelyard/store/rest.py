@@ -6,45 +6,40 @@ It behaves like `SqlStore` call for call, errors included: the server sends ever
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from modelyard.entities import Experiment, Metric, Run, RunData, RunSource, RunStatus
-from modelyard.errors import ModelyardError, StoreUnavailable
+from modelyard.errors import StoreUnavailable
+from modelyard.store.rest_client import DEFAULT_TIMEOUT_S, RestClient, server_sent_events
+from modelyard.store.rest_client import segment as _segment
 
-API_PREFIX = "/api/v1"
-DEFAULT_TIMEOUT_S = 60.0
+# Reads wait for the next event as long as the run is quiet (the server sends a keep-alive
+# comment every 15 s); connecting and writing fail fast.
+_STREAM_TIMEOUT = httpx.Timeout(10.0, read=60.0)
 
 
 class RestStore:
-    def __init__(self, server_url: str, token: str | None, timeout_s: float = DEFAULT_TIMEOUT_S):
-        self.server_url = server_url.rstrip("/")
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._client = httpx.Client(
-            base_url=self.server_url + API_PREFIX, headers=headers, timeout=timeout_s
+    def __init__(
+        self,
+        server_url: str | RestClient,
+        token: str | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ):
+        self.client = (
+            server_url
+            if isinstance(server_url, RestClient)
+            else RestClient(server_url, token, timeout_s)
         )
+        self.server_url = self.client.server_url
+        self._call = self.client.call
 
     def close(self) -> None:
-        self._client.close()
-
-    # Transport -------------------------------------------------------------------------------
-
-    def _call(self, method: str, path: str, **options: Any) -> Any:
-        try:
-            response = self._client.request(method, path, **options)
-        except httpx.TransportError as error:
-            raise StoreUnavailable(
-                f"cannot reach the Modelyard server at {self.server_url}: {error}; check that"
-                " `modelyard server` is running and the server URL is right",
-                server_url=self.server_url,
-            ) from error
-        if response.status_code >= 400:
-            raise _error_from(response)
-        return response.json()
+        self.client.close()
 
     # Experiments -----------------------------------------------------------------------------
 
@@ -147,21 +142,45 @@ class RestStore:
     def get_run_data(self, run_id: str) -> RunData:
         return RunData.from_dict(self._call("GET", f"/runs/{_segment(run_id)}/data"))
 
+    # Jobs and logs: what only the server's machine can do ---------------------------------------
 
-def _segment(value: str) -> str:
-    """One URL path segment: `/`, `?`, `#` and `%` in a name must not change the route."""
-    return quote(str(value), safe="")
+    def submit_job(self, archive: Path) -> Run:
+        """Send a packed job (services.job_upload) to run on the server's compute."""
+        with open(archive, "rb") as body:
+            headers = {"content-type": "application/x-tar"}
+            return Run.from_dict(self._call("POST", "/jobs", content=body, headers=headers))
 
+    def cancel_run(self, run_id: str) -> Run:
+        return Run.from_dict(self._call("POST", f"/runs/{_segment(run_id)}/cancel"))
 
-def _error_from(response: httpx.Response) -> ModelyardError:
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = None
-    if isinstance(payload, dict) and "code" in payload and "message" in payload:
-        return ModelyardError.from_dict(payload)
-    return ModelyardError(
-        f"the server answered {response.status_code} {response.reason_phrase} without an error"
-        " body: check the server's log",
-        status=response.status_code,
-    )
+    def read_log(self, run_id: str, path: str, offset: int = 0) -> str:
+        """The log from `offset` as it is now (one read of at most the server's chunk limit)."""
+        params = {"path": path, "offset": offset}
+        return str(self._call("GET", f"/runs/{_segment(run_id)}/logs", params=params)["text"])
+
+    def follow_log(self, run_id: str, path: str, offset: int = 0) -> Iterator[str]:
+        """The log as it grows, pushed by the server (server-sent events), until the run ended
+        and the log is drained; a dropped connection resumes where it stopped."""
+        while True:
+            ended, offset = yield from self._log_events(run_id, path, offset)
+            if ended:
+                return
+
+    def _log_events(
+        self, run_id: str, path: str, offset: int
+    ) -> Generator[str, None, tuple[bool, int]]:
+        url = f"/runs/{_segment(run_id)}/logs/stream"
+        params = {"path": path, "offset": offset}
+        received = False
+        try:
+            with self.client.stream("GET", url, params=params, timeout=_STREAM_TIMEOUT) as response:
+                for name, data in server_sent_events(response.iter_lines()):
+                    received, offset = True, int(data["offset"])
+                    if name == "end":
+                        return True, offset
+                    yield str(data["text"])
+        except StoreUnavailable:
+            if not received:
+                raise
+            # The connection dropped after some progress: reconnect from the last offset.
+        return False, offset

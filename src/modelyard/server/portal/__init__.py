@@ -4,17 +4,11 @@ Server-rendered Jinja2 pages (`templates/`), one CSS and one small vanilla JavaS
 (`static/`), charts drawn as SVG by that script: nothing is fetched from the internet, so the
 portal works offline. Pages need the login cookie (or no auth at all, `create_app(auth=False)`).
 
-This module stays light (no FastAPI import), so clients can print `portal_url` after a submit.
+Clients find a run's page with `services.portal_links` (re-exported here: `portal_url`).
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-
-def portal_url(server_url: str, run_id: str) -> str:
-    """The page that monitors run `run_id` on the server at `server_url`."""
-    return f"{server_url.rstrip('/')}/runs/{quote(run_id, safe='')}"
-
+from modelyard.services.portal_links import portal_url
 
 __all__ = ["portal_url"]

@@ -163,7 +163,7 @@ def read_json_artifact(ws: OpenWorkspace, run_id: str, path: str) -> Any | None:
 
 def artifact_exists(ws: OpenWorkspace, run_id: str, path: str) -> bool:
     try:
-        return ws.artifacts.local_path(run_id, path).is_file()
+        return ws.local_artifacts.local_path(run_id, path).is_file()
     except ModelyardError:
         return False
 

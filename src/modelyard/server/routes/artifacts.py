@@ -12,13 +12,13 @@ import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-import anyio.from_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from modelyard.errors import LimitExceeded, UnsafePath
 from modelyard.server.deps import workspace_of
 from modelyard.server.errors import error_response
+from modelyard.server.uploads import body_chunks, check_declared_length, upload_limit
 from modelyard.store.artifacts import CHUNK_SIZE
 
 router = APIRouter(tags=["artifacts"])
@@ -49,11 +49,11 @@ def download_artifact(run_id: str, path: str, request: Request) -> StreamingResp
 def upload_artifact(run_id: str, path: str, request: Request) -> dict[str, Any] | JSONResponse:
     ws = workspace_of(request)
     ws.store.get_run(run_id)
-    limit = ws.settings.max_upload_mb * 1024 * 1024
+    limit = upload_limit(request)
     try:
-        _check_declared_length(request, limit)
+        check_declared_length(request, limit)
         info = ws.artifacts.put_stream(
-            run_id, _decoded_once(path), _body_chunks(request), max_bytes=limit
+            run_id, _decoded_once(path), body_chunks(request), max_bytes=limit
         )
     except LimitExceeded as error:
         return error_response(error, status=413)
@@ -67,29 +67,6 @@ def _decoded_once(path: str) -> str:
             path=path,
         )
     return path
-
-
-def _check_declared_length(request: Request, limit: int) -> None:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise LimitExceeded(
-            f"upload of {declared} bytes is over the server's limit of {limit} bytes: raise"
-            " MODELYARD_MAX_UPLOAD_MB on the server or upload a smaller file",
-            size=int(declared),
-            limit=limit,
-        )
-
-
-def _body_chunks(request: Request) -> Iterator[bytes]:
-    """The request body, read from the event loop chunk by chunk by this worker thread."""
-    stream = request.stream()
-    while True:
-        try:
-            chunk = anyio.from_thread.run(stream.__anext__)
-        except StopAsyncIteration:
-            return
-        if chunk:
-            yield chunk
 
 
 def _size_of(handle: BinaryIO) -> int:

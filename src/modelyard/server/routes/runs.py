@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from modelyard.entities import Metric, RunSource, RunStatus
 from modelyard.entities.records import float_from_json
 from modelyard.server.deps import workspace_of
-from modelyard.services import jobs
+from modelyard.server.events import server_sent_events
+from modelyard.services import jobs, log_stream
 from modelyard.services import runs as run_service
 from modelyard.services.runs import STD_LOG
 
@@ -163,3 +165,27 @@ def read_log(
     """The log from `offset` (at most 1 MiB); poll again with the returned offset."""
     text, next_offset = jobs.read_log(workspace_of(request), run_id, path, offset, LOG_CHUNK_MAX)
     return {"text": text, "offset": next_offset}
+
+
+@router.get(
+    "/runs/{run_id}/logs/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+def stream_log(
+    run_id: str,
+    request: Request,
+    path: str = STD_LOG,
+    offset: int = Query(0, ge=0),
+    last_event_id: int | None = Header(None, ge=0),
+) -> StreamingResponse:
+    """The log live, as server-sent events: `log` {text, offset} as it grows, a comment every
+    15 s while quiet, and `end` {status, offset} once the run has ended and the log is drained.
+    A reconnecting EventSource resumes where it was (`Last-Event-ID` is the offset)."""
+    start = last_event_id if last_event_id is not None else offset
+    events = log_stream.open_log_stream(workspace_of(request), run_id, path, start)
+    return StreamingResponse(
+        server_sent_events(events),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,8 +1,9 @@
 /* Modelyard portal: the only script. Plain JavaScript, no libraries, nothing from the network.
  *
  * - line charts drawn as SVG (drawChart), used by the run page and the comparison page;
- * - the run page follows a live run: status, charts and log, polled every POLL_MS while the run
- *   has not ended (the metric route answers "unchanged" cheaply when nothing was logged);
+ * - the run page follows a live run: status and charts polled every POLL_MS while the run has not
+ *   ended (the metric route answers "unchanged" cheaply when nothing was logged), the log pushed
+ *   by the server (server-sent events) until the run has ended and its log is drained;
  * - small helpers for the runs table (compare button) and the diff tables.
  * Page data arrives in <script type="application/json"> blocks (the CSP forbids inline scripts).
  */
@@ -221,7 +222,7 @@ function followRun(live) {
   const base = live.api + "/runs/" + encodeURIComponent(live.run_id);
   const grid = document.getElementById("charts");
   const logView = document.getElementById("log");
-  const state = { version: null, terminal: live.terminal, log: live.logs[0], stopped: false };
+  const state = { version: null, terminal: live.terminal, log: live.logs[0], stream: null };
   document.getElementById("live-indicator").hidden = live.terminal;
 
   async function refreshMetrics() {
@@ -262,16 +263,20 @@ function followRun(live) {
     return ["Completed", "Failed", "Canceled"].includes(run.status);
   }
 
-  async function refreshLog() {
+  /** The log tail, pushed by the server as it grows (server-sent events); EventSource
+   * reconnects by itself after a network hiccup and resumes at the last offset it saw. */
+  function streamLog() {
+    if (state.stream) state.stream.close();
     const log = state.log;
-    for (let reads = 0; reads < 8; reads++) {
-      const url = base + "/logs?path=" + encodeURIComponent(log.path) + "&offset=" + log.offset;
-      const chunk = await getJson(url);
-      if (log !== state.log) return; // the user switched logs meanwhile
+    const url = base + "/logs/stream?path=" + encodeURIComponent(log.path) + "&offset=" + log.offset;
+    const stream = new EventSource(url);
+    state.stream = stream;
+    stream.addEventListener("log", (event) => {
+      const chunk = JSON.parse(event.data);
       log.offset = chunk.offset;
-      if (!chunk.text) return;
       appendLog(chunk.text);
-    }
+    });
+    stream.addEventListener("end", () => stream.close());
   }
 
   function appendLog(text) {
@@ -294,14 +299,14 @@ function followRun(live) {
       document.getElementById("log-cut").hidden = state.log.offset === 0;
       const download = document.getElementById("log-download");
       download.href = "/runs/" + encodeURIComponent(live.run_id) + "/file?path=" + encodeURIComponent(state.log.path) + "&download=true";
-      refreshLog().catch(console.error);
+      streamLog();
     });
   }
 
   async function tick() {
     try {
       const ended = await refreshStatus();
-      await Promise.all([refreshMetrics(), refreshLog()]);
+      await refreshMetrics();
       if (ended && !state.terminal) {
         // The run just ended: reload once for what only exists now (outputs, reports).
         document.getElementById("live-indicator").hidden = true;
@@ -315,7 +320,8 @@ function followRun(live) {
     if (!state.terminal) window.setTimeout(tick, document.hidden ? POLL_MS * 4 : POLL_MS);
   }
 
-  Promise.all([refreshMetrics(), refreshLog()]).catch(console.error).finally(() => {
+  streamLog();
+  refreshMetrics().catch(console.error).finally(() => {
     if (!state.terminal) window.setTimeout(tick, POLL_MS);
   });
 }

@@ -1,0 +1,194 @@
+"""Jobs submitted to a workspace behind `modelyard server`: one tar archive, both ends.
+
+The client stages the job as it would locally (the code snapshot, or a built-in job's files),
+then sends one archive: `job.json` (experiment, compute target, display name, the job's spec and
+where its code came from) followed by `snapshot/…`. The server checks the whole archive before a
+run exists: only regular files and folders, every name through `safe_relative_path`, a size
+limit; then it submits an `UploadedJob` like any other job, on its own compute.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import tarfile
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Any, Final
+
+from modelyard.compute import get_backend
+from modelyard.entities import Run, RunSource, validate_experiment_name
+from modelyard.environments import Environment
+from modelyard.errors import InvalidValue
+from modelyard.services.jobs import Job, check_script_path, submit
+from modelyard.services.workspaces import OpenWorkspace
+from modelyard.store.artifacts import safe_relative_path
+
+JOB_FILE: Final = "job.json"
+SNAPSHOT_PREFIX: Final = "snapshot/"
+JOB_FILE_MAX_BYTES: Final = 1024 * 1024
+
+
+# The client ------------------------------------------------------------------------------------
+
+
+@contextmanager
+def packed_job(job: Job) -> Iterator[Path]:
+    """The job as a temporary tar archive (deleted when the block ends)."""
+    with tempfile.TemporaryDirectory(prefix="modelyard-job-") as scratch:
+        snapshot = Path(scratch) / "snapshot"
+        job.stage(snapshot)
+        archive = Path(scratch) / "job.tar"
+        with tarfile.open(archive, "w") as tar:
+            _add_bytes(tar, JOB_FILE, json.dumps(_describe(job)).encode())
+            for file in sorted(path for path in snapshot.rglob("*") if path.is_file()):
+                tar.add(file, SNAPSHOT_PREFIX + file.relative_to(snapshot).as_posix())
+        yield archive
+
+
+def _describe(job: Job) -> dict[str, Any]:
+    return {
+        "experiment": job.experiment,
+        "compute_target": job.compute_target,
+        "display_name": job.display_name,
+        "spec": job.to_spec(),
+        "source": job.describe_source().to_dict(),
+    }
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+# The server ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadedJob:
+    """A job that arrived as an archive: its snapshot already unpacked in the workspace cache."""
+
+    experiment: str
+    compute_target: str
+    display_name: str | None
+    spec: dict[str, Any]
+    source: RunSource
+    snapshot: Path
+
+    def validate(self) -> None:
+        validate_experiment_name(self.experiment)
+        get_backend(self.compute_target)
+        Environment.from_dict(_mapping(self.spec.get("environment"), "spec.environment"))
+        arguments = self.spec.get("arguments")
+        if not isinstance(arguments, list) or not all(isinstance(a, str) for a in arguments):
+            raise _bad_job(f"spec.arguments is {arguments!r}, not a list of strings")
+        if isinstance(self.spec.get("module"), str):
+            return
+        script = self.spec.get("script")
+        if not isinstance(script, str):
+            raise _bad_job("the spec names neither a script nor a module")
+        check_script_path(self.snapshot, script)
+
+    def stage(self, snapshot: Path) -> None:
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
+        self.snapshot.rename(snapshot)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {**self.spec, "compute_target": self.compute_target}
+
+    def describe_source(self) -> RunSource:
+        return self.source
+
+
+def submit_uploaded(ws: OpenWorkspace, archive: IO[bytes], user: str) -> Run:
+    """Unpack and check the archive, then submit its job; nothing is left behind if it fails."""
+    unpacked = ws.cache_dir / "staging" / f"upload-{uuid.uuid4().hex}"
+    try:
+        description = _unpack(archive, unpacked)
+        job = UploadedJob(
+            experiment=str(description.get("experiment")),
+            compute_target=str(description.get("compute_target") or "local"),
+            display_name=_optional_string(description.get("display_name"), "display_name"),
+            spec=_mapping(description.get("spec"), "spec"),
+            source=RunSource.from_dict(_mapping(description.get("source") or {}, "source")),
+            snapshot=unpacked / "snapshot",
+        )
+        return submit(ws, job, user=user)
+    finally:
+        shutil.rmtree(unpacked, ignore_errors=True)
+
+
+def _unpack(archive: IO[bytes], folder: Path) -> dict[str, Any]:
+    (folder / "snapshot").mkdir(parents=True)
+    description: dict[str, Any] | None = None
+    try:
+        with tarfile.open(fileobj=archive, mode="r:") as tar:
+            for member in tar:
+                if member.name == JOB_FILE and member.isfile():
+                    description = _read_description(tar, member)
+                else:
+                    _extract_snapshot_member(tar, member, folder / "snapshot")
+    except tarfile.TarError as error:
+        raise _bad_job(f"the body is not a readable tar archive ({error})") from error
+    if description is None:
+        raise _bad_job(f"the archive has no {JOB_FILE}")
+    return description
+
+
+def _read_description(tar: tarfile.TarFile, member: tarfile.TarInfo) -> dict[str, Any]:
+    if member.size > JOB_FILE_MAX_BYTES:
+        raise _bad_job(f"{JOB_FILE} is {member.size} bytes, over {JOB_FILE_MAX_BYTES}")
+    handle = tar.extractfile(member)
+    try:
+        return _mapping(json.loads(handle.read() if handle else b""), JOB_FILE)
+    except ValueError as error:
+        raise _bad_job(f"{JOB_FILE} is not JSON ({error})") from error
+
+
+def _extract_snapshot_member(tar: tarfile.TarFile, member: tarfile.TarInfo, folder: Path) -> None:
+    if not member.name.startswith(SNAPSHOT_PREFIX) or not (member.isfile() or member.isdir()):
+        raise _bad_job(
+            f"archive member {member.name!r} is not a file or folder under {SNAPSHOT_PREFIX}"
+        )
+    name = member.name[len(SNAPSHOT_PREFIX) :].rstrip("/")
+    if not name:
+        return  # the snapshot folder itself
+    target = folder.joinpath(*PurePosixPath(safe_relative_path(name)).parts)
+    if member.isdir():
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = tar.extractfile(member)
+    assert source is not None  # a regular file always has content
+    try:
+        with open(target, "xb") as out:  # "x": a name twice in one archive is refused
+            shutil.copyfileobj(source, out)
+    except FileExistsError as error:
+        raise _bad_job(f"archive member {member.name!r} appears twice") from error
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _bad_job(f"{where} is {type(value).__name__}, not an object")
+    return value
+
+
+def _optional_string(value: Any, where: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise _bad_job(f"{where} is {value!r}, not a string")
+    return value
+
+
+def _bad_job(problem: str) -> InvalidValue:
+    return InvalidValue(
+        f"job upload refused: {problem}; submit jobs with the Modelyard SDK or CLI of the"
+        " server's version",
+        problem=problem,
+    )
