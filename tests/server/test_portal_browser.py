@@ -298,3 +298,18 @@ _GUARDRAILS = b"""{
                 "message": "cannot decode tulip/broken.jpg; fix: delete or replace it"}],
   "fingerprint": {}, "limits": {"min_classes": 2, "min_images_per_class": 2}
 }"""
+
+
+def test_the_api_reference_renders_offline_under_the_csp(
+    page: playwright_api.Page, site: Served
+) -> None:
+    log_in(page, site, "/docs")
+    page.wait_for_url("**/docs")
+    page.wait_for_selector(".opblock-summary-path")
+    # Swagger UI breaks long paths with zero-width spaces.
+    paths = [
+        text.replace("\u200b", "")
+        for text in page.locator(".opblock-summary-path").all_inner_texts()
+    ]
+    assert "/api/v1/jobs" in paths and "/api/v1/runs/{run_id}/logs/stream" in paths
+    shoot(page, "09-api-reference")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from modelyard import __version__
+from modelyard.server.api_docs import install_api_docs
 from modelyard.server.deps import require_user
 from modelyard.server.errors import install_error_handlers
 from modelyard.server.portal.site import install_portal
@@ -24,6 +25,10 @@ def create_app(ws: OpenWorkspace, *, auth: bool = True) -> FastAPI:
         title="Modelyard",
         version=__version__,
         description="A self-hosted machine-learning workspace: REST API.",
+        # Served by install_api_docs instead: behind the login, and offline.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.ws = ws
     app.state.auth = auth
@@ -31,5 +36,6 @@ def create_app(ws: OpenWorkspace, *, auth: bool = True) -> FastAPI:
     for module in (workspace, experiments, runs, jobs, artifacts, portal_data):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=guarded)
     install_portal(app)  # pages check the login cookie themselves and redirect to /login
+    install_api_docs(app)
     install_error_handlers(app)
     return app

@@ -1,0 +1,52 @@
+"""The API reference at /docs (Swagger UI) and the schema at /openapi.json, behind the login.
+
+FastAPI's own /docs loads Swagger UI from a CDN and runs an inline script; here Swagger UI (v5,
+which reads OpenAPI 3.1) comes from the files the `fastapi-offline` package ships, served by this
+server and started by a script file of ours, so the reference works offline and under the
+portal's strict Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Final
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from modelyard.server.deps import require_user
+from modelyard.server.portal.rendering import PortalRoute, render
+from modelyard.server.portal.session import page_user
+
+DOCS_PATH: Final = "/docs"
+SCHEMA_PATH: Final = "/openapi.json"
+ASSETS_PREFIX: Final = "/docs-assets"
+
+schema_router = APIRouter(include_in_schema=False)
+page_router = APIRouter(
+    route_class=PortalRoute, include_in_schema=False, dependencies=[Depends(page_user)]
+)
+
+
+@schema_router.get(SCHEMA_PATH, dependencies=[Depends(require_user)])
+def openapi_schema(request: Request) -> JSONResponse:
+    schema: dict[str, Any] = request.app.openapi()
+    return JSONResponse(schema)
+
+
+@page_router.get(DOCS_PATH, response_class=HTMLResponse)
+def api_reference(request: Request) -> Response:
+    return render(request, "api_docs.html", {"assets": ASSETS_PREFIX, "schema": SCHEMA_PATH})
+
+
+def install_api_docs(app: FastAPI) -> None:
+    app.include_router(schema_router)
+    app.include_router(page_router)
+    app.mount(ASSETS_PREFIX, StaticFiles(directory=_swagger_ui_folder()), name="docs-assets")
+
+
+def _swagger_ui_folder() -> Path:
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
