@@ -92,6 +92,8 @@ def _settle_canceled(ws: OpenWorkspace, run_id: str) -> Run:
 
 def reap_dead_runs(ws: OpenWorkspace) -> list[Run]:
     """Mark runs whose heartbeat stopped: NotResponding, or Failed once their process is gone."""
+    if ws.server_url is not None:
+        return []  # the server reaps on its own reads, next to the processes it can see
     cutoff = datetime.now(UTC) - timedelta(seconds=ws.settings.heartbeat_timeout_s)
     changed = []
     for run in ws.store.list_runs_silent_since(cutoff):
