@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from modelyard import Experiment, ScriptRunConfig, Workspace
-from modelyard.errors import AuthError, StoreUnavailable
+from modelyard.errors import AuthError, NotFound, StoreUnavailable, UnsafePath
 from modelyard.server import create_app
 from modelyard.services.auth import create_token, ensure_admin
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
@@ -192,3 +192,34 @@ def test_a_bad_job_archive_is_refused_before_any_run_exists(
         f"{url}/api/v1/jobs", content=b"not a tar", headers={"Authorization": f"Bearer {token}"}
     )
     assert garbage.status_code == 400 and "tar" in garbage.json()["message"]
+
+
+def test_artifact_folders_round_trip_and_bad_paths_fail_before_sending(
+    project: Path, served: OpenWorkspace, tmp_path: Path
+) -> None:
+    outputs = tmp_path / "outputs"
+    (outputs / "nested dir").mkdir(parents=True)
+    (outputs / "model.bin").write_bytes(bytes(range(256)) * 4096)  # 1 MiB: several chunks
+    (outputs / "nested dir" / "é.txt").write_text("unicode and spaces")
+    with Workspace.from_config(project) as ws:
+        with Experiment(ws, "remote-files").start_logging() as run:
+            run.upload_folder("outputs", outputs)
+        copied = run.download_files("outputs", tmp_path / "copy")
+        assert sorted(path.relative_to(tmp_path / "copy").as_posix() for path in copied) == [
+            "model.bin",
+            "nested dir/é.txt",
+        ]
+        assert (tmp_path / "copy" / "model.bin").read_bytes() == (
+            outputs / "model.bin"
+        ).read_bytes()
+        with pytest.raises(NotFound):
+            run.download_file("outputs/missing.bin", tmp_path / "missing.bin")
+        with pytest.raises(NotFound):
+            run.download_files("nothing-here", tmp_path / "none")
+        with pytest.raises(UnsafePath):
+            run.upload_file("../escape.txt", outputs / "model.bin")
+    assert not (tmp_path / "missing.bin").exists()
+    assert [info.path for info in served.artifacts.list(run.id)] == [
+        "outputs/model.bin",
+        "outputs/nested dir/é.txt",
+    ]
