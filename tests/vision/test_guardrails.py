@@ -7,14 +7,18 @@ import os
 import zlib
 from pathlib import Path
 
+import PIL
 import pytest
 from PIL import Image
 
+from modelyard.vision import guardrails
 from modelyard.vision.dataset import ImageRecord, dataset_fingerprint, read_table, scan_folder
 from modelyard.vision.guardrails import (
     GuardrailIssue,
     GuardrailReport,
+    VerdictCache,
     check_dataset,
+    verdict_cache_key,
     write_report,
 )
 
@@ -363,3 +367,91 @@ def test_records_keep_their_order_in_usable() -> None:
     report = check_dataset(records)
     assert report.usable == []
     assert report.class_counts == {"a": 0, "b": 0}
+
+
+# --- the verdict cache: decoded once per workspace, by content hash ---------------------------
+
+
+def check_cached(root: Path, cache_root: Path) -> tuple[GuardrailReport, VerdictCache]:
+    scan = scan_folder(root)
+    verdicts = VerdictCache(cache_root)
+    return check_dataset(scan.records, scan.skipped, verdicts), verdicts
+
+
+def forbid_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(path: Path) -> Image.Image:
+        raise AssertionError(f"{path} was decoded although its verdict is cached")
+
+    monkeypatch.setattr(guardrails, "decode_image", refuse)
+
+
+def test_unchanged_bytes_take_their_verdict_from_the_cache_without_decoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_images(tmp_path / "data", "cat", 12)
+    add_images(tmp_path / "data", "dog", 12)
+    (tmp_path / "data" / "dog" / "text.jpg").write_text("hello")
+    first, cold = check_cached(tmp_path / "data", tmp_path / "cache")
+    forbid_decoding(monkeypatch)
+
+    second, warm = check_cached(tmp_path / "data", tmp_path / "cache")
+
+    assert (cold.hits, warm.hits) == (0, 25)
+    assert second.to_dict() == first.to_dict()
+    assert second.usable_hashes == first.usable_hashes
+    assert second.warnings[0].detail.startswith("not_an_image: ")
+
+
+def test_changed_bytes_are_decoded_again(tmp_path: Path) -> None:
+    add_images(tmp_path / "data", "cat", 12)
+    (changed,) = add_images(tmp_path / "data", "dog", 12)[:1]
+    first, _ = check_cached(tmp_path / "data", tmp_path / "cache")
+    changed.write_text("no longer an image")
+
+    second, verdicts = check_cached(tmp_path / "data", tmp_path / "cache")
+
+    assert first.passed and not first.warnings
+    assert verdicts.hits == 23
+    (issue,) = second.warnings
+    assert issue.path == str(changed)
+    assert issue.detail.startswith("not_an_image: ")
+    assert changed not in [record.path for record in second.usable]
+
+
+def test_a_corrupt_cache_entry_is_ignored_and_written_again(tmp_path: Path) -> None:
+    add_images(tmp_path / "data", "cat", 12)
+    add_images(tmp_path / "data", "dog", 12)
+    first, verdicts = check_cached(tmp_path / "data", tmp_path / "cache")
+    entries = sorted(verdicts.folder.glob("*/*.json"))
+    assert len(entries) == 24
+    entries[0].write_bytes(b"\x00 not json")
+    entries[1].write_text('{"reason": 7, "detail": null}')  # JSON, but not a verdict
+    entries[2].write_text("[]")
+
+    second, damaged = check_cached(tmp_path / "data", tmp_path / "cache")
+    third, repaired = check_cached(tmp_path / "data", tmp_path / "cache")
+
+    assert damaged.hits == 21 and repaired.hits == 24
+    assert second.to_dict() == third.to_dict() == first.to_dict()
+    assert json.loads(entries[0].read_text()) == {"reason": None, "detail": ""}
+
+
+def test_files_that_cannot_be_read_are_reported_and_never_cached(tmp_path: Path) -> None:
+    add_images(tmp_path / "data", "cat", 12)
+    add_images(tmp_path / "data", "dog", 12)
+    os.symlink(tmp_path / "nowhere.png", tmp_path / "data" / "dog" / "dangling.png")
+
+    report, verdicts = check_cached(tmp_path / "data", tmp_path / "cache")
+
+    (issue,) = report.warnings
+    assert issue.detail.startswith("missing: ")
+    assert len(list(verdicts.folder.glob("*/*.json"))) == 24
+
+
+def test_the_cache_key_changes_with_the_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = [verdict_cache_key()]
+    monkeypatch.setattr(PIL, "__version__", "0.0.1")
+    keys.append(verdict_cache_key())
+    monkeypatch.setattr(guardrails, "VERDICT_CACHE_VERSION", guardrails.VERDICT_CACHE_VERSION + 1)
+    keys.append(verdict_cache_key())
+    assert len(set(keys)) == 3

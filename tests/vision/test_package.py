@@ -134,6 +134,18 @@ def test_writing_is_atomic_and_repeatable(
     assert [path.name for path in tmp_path.iterdir()] == ["MLModel.zip"]  # No temp files left.
 
 
+def test_the_model_is_stored_as_is_and_the_json_members_compressed(tiny_model_zip: Path) -> None:
+    # Deflating a large network's weights costs seconds and saves a few per cent.
+    with zipfile.ZipFile(tiny_model_zip) as archive:
+        methods = {info.filename: info.compress_type for info in archive.infolist()}
+
+    assert methods == {
+        MANIFEST_FILE: zipfile.ZIP_DEFLATED,
+        MODEL_FILE: zipfile.ZIP_STORED,
+        LABEL_MAP_FILE: zipfile.ZIP_DEFLATED,
+    }
+
+
 def test_write_label_map_writes_a_plain_json_array(tmp_path: Path, tiny_labels: list[str]) -> None:
     path = tmp_path / LABEL_MAP_FILE
 

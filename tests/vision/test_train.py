@@ -6,7 +6,9 @@ import json
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import onnx
+import onnxruntime
 import pytest
 import torch
 from PIL import Image
@@ -15,7 +17,10 @@ from shapes import CLASSES, write_shapes
 from modelyard.entities import RunStatus
 from modelyard.services import jobs, runs, training
 from modelyard.services.workspaces import OpenWorkspace
+from modelyard.vision.backbones import load_backbone
 from modelyard.vision.config import ImageClassificationConfig
+from modelyard.vision.features import FeatureCache
+from modelyard.vision.train import Trainer
 
 FAST = {"backbone": "resnet18", "weights": "none", "epochs": 4}
 LABELS = sorted(CLASSES)
@@ -100,9 +105,30 @@ def test_the_same_data_config_and_seed_give_the_same_metrics_from_a_warm_cache(
     one, two = ws.store.get_run_data(first), ws.store.get_run_data(second)
     assert two.latest_metrics["feature_cache_hits"] == 18
     assert two.latest_metrics["featurized_images_computed"] == 0
+    assert one.latest_metrics["guardrail_cache_hits"] == 0
+    assert two.latest_metrics["guardrail_cache_hits"] == 18
     assert one.properties["data_content_hash"] == two.properties["data_content_hash"]
     for name in ("accuracy", "validation_accuracy", "train_loss", "log_loss"):
         assert one.latest_metrics[name] == two.latest_metrics[name], name
+    # Both models are the cached featurizer with the same head appended: the same bytes.
+    model = "bestModel.onnx"
+    assert _output(ws, first, model).read_bytes() == _output(ws, second, model).read_bytes()
+    assert two.latest_metrics["onnx_max_abs_diff"] < 1e-3
+
+
+def test_a_featurizer_missing_from_the_cache_is_exported_there_again(tmp_path: Path) -> None:
+    # Features computed by the torch engine leave no featurizer.onnx; the model needs one.
+    config = ImageClassificationConfig(data=str(tmp_path), backbone="resnet18", weights="none")
+    trainer = Trainer(config, tmp_path / "features", run=None)
+    backbone = load_backbone("resnet18", "none")
+    cache = FeatureCache(tmp_path / "features", backbone, trainer.spec)
+
+    path = trainer._featurizer(backbone, cache)
+
+    assert path == cache.engine_model() and path.is_file()
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    pixels = np.zeros((2, 3, 224, 224), dtype=np.float32)
+    assert session.run(None, {"input1": pixels})[0].shape == (2, backbone.feature_dim)
 
 
 def test_a_guardrail_failure_stops_the_run_before_training(

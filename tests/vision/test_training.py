@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import copy
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from shapes import write_shapes
 
 from modelyard.vision.backbones import load_backbone
@@ -14,6 +18,7 @@ from modelyard.vision.training import (
     CHECKPOINT_FILE,
     EarlyStopping,
     FineTuneData,
+    PlainSGD,
     fine_tune,
     learning_rate_at,
     stratified_split,
@@ -105,3 +110,39 @@ def test_fine_tune_checkpoints_every_epoch_and_resumes(tmp_path: Path) -> None:
     resumed = fine_tune(load_backbone("resnet18", "none").network, 512, data, longer, checkpoints)
     assert [stats.epoch for stats in resumed.history] == [1, 2]
     assert resumed.history[0] == first.history[0]
+
+
+def test_the_heads_sgd_step_gives_the_same_numbers_as_torch_optim_sgd() -> None:
+    torch.manual_seed(0)
+    ours_model = torch.nn.Linear(16, 3)
+    torch_model = copy.deepcopy(ours_model)
+    ours = PlainSGD(ours_model.parameters(), lr=0.05)
+    reference = torch.optim.SGD(torch_model.parameters(), lr=0.05)
+    for step in range(6):
+        if step == 3:  # the learning rate decays between epochs
+            ours.lr = reference.param_groups[0]["lr"] = 0.047
+        inputs, targets = torch.randn(10, 16), torch.randint(0, 3, (10,))
+        for model, optimizer in ((ours_model, ours), (torch_model, reference)):
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(inputs), targets).backward()
+            optimizer.step()
+    assert torch.equal(ours_model.weight, torch_model.weight)
+    assert torch.equal(ours_model.bias, torch_model.bias)
+    assert not torch.equal(ours_model.weight, copy.deepcopy(torch.nn.Linear(16, 3)).weight)
+
+
+def test_training_the_head_does_not_import_torch_dynamo() -> None:
+    # torch.optim's first step imports torch._dynamo, about 2 s: more than a warm retrain.
+    script = (
+        "import sys, numpy as np\n"
+        "from modelyard.vision.config import ImageClassificationConfig\n"
+        "from modelyard.vision.training import train_head\n"
+        "x = np.random.default_rng(0).normal(size=(30, 8)).astype(np.float32)\n"
+        "y = np.arange(30) % 3\n"
+        "train_head(x[:20], y[:20], x[20:], y[20:], 3, ImageClassificationConfig(data='d'))\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

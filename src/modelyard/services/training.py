@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from modelyard.entities import Run
-from modelyard.errors import InvalidValue
+from modelyard.errors import InvalidValue, NotFound
 from modelyard.services.jobs import ModuleJob, submit
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.vision.config import ImageClassificationConfig
@@ -16,6 +16,9 @@ from modelyard.vision.guardrails import GUARDRAILS_FILE
 
 IMAGE_CLASSIFICATION_MODULE = "modelyard.vision.train"
 CONFIG_FILE = "config.json"
+# Both caches live in the workspace and outlive runs: a retrain on the same images reads them.
+FEATURE_CACHE_FOLDER = "features"
+GUARDRAIL_CACHE_FOLDER = "guardrails"
 GUARDRAILS_ARTIFACT = f"outputs/{GUARDRAILS_FILE}"
 
 
@@ -35,7 +38,14 @@ def submit_image_classification(
     job = ModuleJob(
         experiment=experiment,
         module=IMAGE_CLASSIFICATION_MODULE,
-        arguments=("--config", CONFIG_FILE, "--feature-cache", str(ws.cache_dir / "features")),
+        arguments=(
+            "--config",
+            CONFIG_FILE,
+            "--feature-cache",
+            str(ws.cache_dir / FEATURE_CACHE_FOLDER),
+            "--guardrail-cache",
+            str(ws.cache_dir / GUARDRAIL_CACHE_FOLDER),
+        ),
         files={CONFIG_FILE: payload},
         compute_target=config.compute_target,
         display_name=display_name or f"image-classification {config.backbone}",
@@ -45,10 +55,10 @@ def submit_image_classification(
 
 def read_guardrails(ws: OpenWorkspace, run_id: str) -> dict[str, Any] | None:
     """The run's guardrails report (`outputs/guardrails.json`), or None if it has none yet."""
-    path = ws.artifacts.local_path(run_id, GUARDRAILS_ARTIFACT)
     try:
-        return dict(json.loads(path.read_text()))
-    except (OSError, ValueError):
+        with ws.artifacts.open_read(run_id, GUARDRAILS_ARTIFACT) as handle:
+            return dict(json.loads(handle.read()))
+    except (NotFound, OSError, ValueError):
         return None
 
 

@@ -6,20 +6,28 @@ one and skipped), small classes, a class imbalance over 10:1, the same image und
 and whatever the folder scan skipped (symlink loops, empty label folders).
 
 Every image is decoded once, one at a time, and dropped straight away: a data set larger than
-memory is fine.
+memory is fine. With a `VerdictCache` (the workspace's `cache/guardrails/`), what decoding found
+is kept by the file's content hash, so a later run on the same bytes hashes them and skips the
+decoding, by far the larger cost.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+import PIL
+
 from modelyard.entities import limits as limits_table
-from modelyard.fileio import write_json_atomic
+from modelyard.fileio import write_bytes_atomic, write_json_atomic
 from modelyard.vision.dataset import (
+    IMAGE_FORMATS,
+    MAX_IMAGE_PIXELS,
     ImageRecord,
     ImageUnreadable,
     SkippedPath,
@@ -35,6 +43,10 @@ FEW_IMAGES_PER_CLASS: Final = limits_table.IMAGES_PER_CLASS_FEW
 MAX_BAD_FILE_PERCENT: Final = limits_table.BAD_IMAGE_FILES_PERCENT_MAX
 MAX_IMBALANCE_RATIO: Final = limits_table.CLASS_IMBALANCE_RATIO_MAX
 _SUMMARY_ITEMS: Final = 3
+# Bump when decode_image checks something new: every cached verdict is then decided again.
+VERDICT_CACHE_VERSION: Final = 1
+# Reasons that describe the file system at that moment, not the bytes: never cached.
+_TRANSIENT_REASONS: Final = frozenset({"missing", "unreadable"})
 
 
 @dataclass(frozen=True)
@@ -111,13 +123,18 @@ def write_report(report: GuardrailReport, path: Path) -> None:
 
 
 def check_dataset(
-    records: Sequence[ImageRecord], skipped: Iterable[SkippedPath] = ()
+    records: Sequence[ImageRecord],
+    skipped: Iterable[SkippedPath] = (),
+    verdicts: VerdictCache | None = None,
 ) -> GuardrailReport:
-    """Decode every record once and apply the rules; `skipped` comes from a folder scan."""
+    """Decode every record once (unless `verdicts` knows its bytes) and apply the rules.
+
+    `skipped` comes from a folder scan.
+    """
     notes = [_skipped_issue(item) for item in skipped]
     if not records:
         return GuardrailReport(False, [_empty_dataset()], notes, [], {}, 0, {})
-    usable, hashes, bad = _decode_all(records)
+    usable, hashes, bad = _decode_all(records, verdicts)
     counts = _class_counts(records, usable)
     errors = [
         *_too_few_classes(counts),
@@ -140,24 +157,108 @@ def check_dataset(
 # --- decoding --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DecodeVerdict:
+    """What decoding one file found: usable, or ImageUnreadable's reason and detail."""
+
+    reason: str | None = None  # None: the file decoded fine
+    detail: str = ""
+
+    @property
+    def usable(self) -> bool:
+        return self.reason is None
+
+
+class VerdictCache:
+    """Decode verdicts by content hash, one small JSON file each, shared by every run.
+
+    The same bytes decode the same way with the same decoder and limits, so those are in the
+    folder's key; an entry that cannot be read is decided again, never trusted or fatal.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.folder = Path(root) / verdict_cache_key()
+        self.hits = 0
+
+    def get(self, digest: str) -> DecodeVerdict | None:
+        try:
+            verdict = _verdict_from_json(json.loads(self._path(digest).read_bytes()))
+        except (OSError, ValueError):
+            return None
+        if verdict is not None:
+            self.hits += 1
+        return verdict
+
+    def put(self, digest: str, verdict: DecodeVerdict) -> None:
+        entry = {"reason": verdict.reason, "detail": verdict.detail}
+        write_bytes_atomic(self._path(digest), json.dumps(entry).encode(), durable=False)
+
+    def _path(self, digest: str) -> Path:
+        return self.folder / digest[:2] / f"{digest}.json"
+
+
+def verdict_cache_key() -> str:
+    # A newer Pillow may decode what an older one refused, and the other way round.
+    payload = {
+        "version": VERDICT_CACHE_VERSION,
+        "pillow": PIL.__version__,
+        "max_pixels": MAX_IMAGE_PIXELS,
+        "formats": IMAGE_FORMATS,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _verdict_from_json(entry: Any) -> DecodeVerdict | None:
+    if not isinstance(entry, dict):
+        return None
+    reason, detail = entry.get("reason"), entry.get("detail")
+    if not (reason is None or isinstance(reason, str)) or not isinstance(detail, str):
+        return None
+    return DecodeVerdict(reason, detail)
+
+
 def _decode_all(
-    records: Sequence[ImageRecord],
+    records: Sequence[ImageRecord], verdicts: VerdictCache | None
 ) -> tuple[list[ImageRecord], list[str], list[GuardrailIssue]]:
     usable: list[ImageRecord] = []
     hashes: list[str] = []
     bad: list[GuardrailIssue] = []
     for record in records:
-        try:
-            decode_image(record.path).close()
-            digest = content_hash(record.path)
-        except ImageUnreadable as error:
-            bad.append(_unreadable(record, error.reason, error.detail))
-        except OSError as error:  # the file changed between decoding and hashing
-            bad.append(_unreadable(record, "unreadable", f"cannot read: {error}"))
-        else:
+        digest, verdict = _hash_and_verdict(record.path, verdicts)
+        if digest is not None and verdict.usable:
             usable.append(record)
             hashes.append(digest)
+        else:
+            bad.append(_unreadable(record, verdict.reason or "unreadable", verdict.detail))
     return usable, hashes, bad
+
+
+def _hash_and_verdict(
+    path: Path, verdicts: VerdictCache | None
+) -> tuple[str | None, DecodeVerdict]:
+    """The file's content hash (None when it can't be read) and what decoding it finds."""
+    try:
+        digest = content_hash(path)
+    except OSError as error:
+        verdict = _decode(path)  # says why: missing, a folder, no permission...
+        if verdict.usable:  # readable again by now: it changed while we looked
+            verdict = DecodeVerdict("unreadable", f"cannot read: {error}")
+        return None, verdict
+    cached = verdicts.get(digest) if verdicts is not None else None
+    if cached is not None:
+        return digest, cached
+    verdict = _decode(path)
+    if verdicts is not None and verdict.reason not in _TRANSIENT_REASONS:
+        verdicts.put(digest, verdict)
+    return digest, verdict
+
+
+def _decode(path: Path) -> DecodeVerdict:
+    try:
+        decode_image(path).close()
+    except ImageUnreadable as error:
+        return DecodeVerdict(error.reason, error.detail)
+    return DecodeVerdict()
 
 
 def _unreadable(record: ImageRecord, reason: str, detail: str) -> GuardrailIssue:

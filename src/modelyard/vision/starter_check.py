@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,27 +59,83 @@ class IsolatedPython:
             check=False,
         )
 
+    def start(self, arguments: Sequence[str], *, cwd: Path) -> subprocess.Popen[str]:
+        """The same process as `run`, left running; read it with communicate()."""
+        return subprocess.Popen(
+            [*self.command, *arguments],
+            cwd=cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+
+
+class RunningConsoleApp:
+    """A ConsoleApp started by `console_app_started`; `output()` waits for what it prints."""
+
+    def __init__(self, process: subprocess.Popen[str], main_file: Path, timeout_s: float) -> None:
+        self.process = process
+        self.main_file = main_file
+        self.timeout_s = timeout_s
+        self.deadline = time.monotonic() + timeout_s
+
+    def output(self) -> ModelOutput:
+        try:
+            remaining = max(self.deadline - time.monotonic(), 0.0)
+            stdout, stderr = self.process.communicate(timeout=remaining)
+        except subprocess.TimeoutExpired as error:
+            raise _timed_out(self.main_file, self.timeout_s) from error
+        result = subprocess.CompletedProcess(
+            self.process.args, self.process.returncode, stdout, stderr
+        )
+        return _parse_output(self.main_file, result)
+
 
 def run_console_app(
     console_dir: Path, image: Path | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
 ) -> ModelOutput:
     """Run `<console_dir>/main.py --json [image]` in isolation and return what it printed."""
+    with console_app_started(console_dir, image, timeout_s) as app:
+        return app.output()
+
+
+@contextmanager
+def console_app_started(
+    console_dir: Path, image: Path | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> Iterator[RunningConsoleApp]:
+    """`run_console_app`, started in the background so the caller can work meanwhile.
+
+    Leaving the block stops the app if it is still running (the caller failed first).
+    """
     console_dir = Path(console_dir).absolute()
     main_file = console_dir / CONSOLE_MAIN_FILE
     requirements = model_dir_for(console_dir) / REQUIREMENTS_FILE
-    for required in (main_file, requirements):
-        if not required.is_file():
-            raise NotFound(
-                f"starter project file {str(required)!r}: no such file; fix: generate the "
-                "starter projects again",
-                path=str(required),
-            )
+    _require_files(main_file, requirements)
     arguments = [str(main_file), "--json"]
     if image is not None:
         arguments.append(str(Path(image).absolute()))
-    with isolated_python(requirements) as python:
-        result = _run(python, arguments, console_dir, timeout_s)
-    return _parse_output(main_file, result)
+    with (
+        isolated_python(requirements) as python,
+        python.start(arguments, cwd=console_dir) as process,
+    ):
+        try:
+            yield RunningConsoleApp(process, main_file, timeout_s)
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+
+def _require_files(*required: Path) -> None:
+    for path in required:
+        if not path.is_file():
+            raise NotFound(
+                f"starter project file {str(path)!r}: no such file; fix: generate the "
+                "starter projects again",
+                path=str(path),
+            )
 
 
 def model_dir_for(console_dir: Path) -> Path:
@@ -103,17 +160,12 @@ def isolated_python(requirements: Path) -> Iterator[IsolatedPython]:
         yield IsolatedPython([sys.executable, "-S", "-s"], _clean_environment(Path(folder)))
 
 
-def _run(
-    python: IsolatedPython, arguments: list[str], cwd: Path, timeout_s: float
-) -> subprocess.CompletedProcess[str]:
-    try:
-        return python.run(arguments, cwd=cwd, timeout_s=timeout_s)
-    except subprocess.TimeoutExpired as error:
-        raise JobFailed(
-            f"starter console app {arguments[0]!r} did not finish within {timeout_s:g} s; "
-            "fix: check that the model loads, or allow more time with timeout_s",
-            path=arguments[0],
-        ) from error
+def _timed_out(main_file: Path, timeout_s: float) -> JobFailed:
+    return JobFailed(
+        f"starter console app {str(main_file)!r} did not finish within {timeout_s:g} s; "
+        "fix: check that the model loads, or allow more time with timeout_s",
+        path=str(main_file),
+    )
 
 
 def _parse_output(main_file: Path, result: subprocess.CompletedProcess[str]) -> ModelOutput:

@@ -2,12 +2,19 @@
 
 It runs inside a Modelyard job like any user script and reports through `Run.get_context()`:
 
-1. guardrails on the data (`guardrails.json`; a failure stops here, before any training);
+1. guardrails on the data (`guardrails.json`; a failure stops here, before any training), each
+   file's decode verdict cached by content hash in the workspace (`--guardrail-cache`);
 2. stratified split, bottleneck features from the workspace cache (computing only the missing);
 3. the head trained on them (or, with fine_tune, the whole network) with ML.NET's schedule;
 4. `bestModel.onnx` checked by onnx.checker and against PyTorch, `bestModelMap.json`,
    `MLModel.zip`, the evaluation, and the generated starter projects, whose ConsoleApp is run
    once in a clean interpreter and must agree with the in-process prediction.
+
+A head trained on cached features costs little beyond its epochs when the cache is warm: the
+model is the cached featurizer with the head's nodes appended (`compose.py`), and it is
+evaluated on the cached validation features; only the parity check runs the backbone, on
+PARITY_IMAGES images. A fine-tuned network is exported by torch.onnx and evaluated by
+onnxruntime on the validation images.
 
 Everything is built in a staging folder and moved into `./outputs` only when every check has
 passed, so a failed run leaves its guardrails report and its logs, never half a model.
@@ -16,6 +23,7 @@ passed, so a failed run leaves its guardrails report and its logs, never half a 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -25,17 +33,20 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import numpy as np
 import torch
 from torch import nn
 
+from modelyard import predict
 from modelyard.errors import GuardrailFailed, InvalidValue, JobFailed, ModelyardError
 from modelyard.predict import softmax
 from modelyard.runtime.job_env import CHECKPOINT_DIR_ENV
 from modelyard.vision import package, preprocessing
 from modelyard.vision.backbones import Backbone, load_backbone
+from modelyard.vision.codegen import StarterProject, generate_starter
+from modelyard.vision.compose import HeadWeights, compose_with_head
 from modelyard.vision.config import ImageClassificationConfig
 from modelyard.vision.dataset import load_inputs, scan_dataset
 from modelyard.vision.evaluation import evaluate, write_evaluation
@@ -50,21 +61,33 @@ from modelyard.vision.features import (
 from modelyard.vision.guardrails import (
     GUARDRAILS_FILE,
     GuardrailReport,
+    VerdictCache,
     check_dataset,
     write_report,
 )
+from modelyard.vision.starter_check import RunningConsoleApp, console_app_started
 from modelyard.vision.training import (
     EpochStats,
     FineTuneData,
+    Head,
     Split,
     fine_tune,
+    one_thread,
     stratified_split,
     train_head,
 )
 
 PARITY_TOLERANCE: Final = 1e-3
-ONNX_BATCH: Final = 32  # also the number of images the PyTorch parity check runs on
+# Validation images run by both PyTorch and onnxruntime for the parity check: enough to catch
+# a wrong graph, few enough that running the backbone in torch stays well under a second.
+PARITY_IMAGES: Final = 8
+ONNX_BATCH: Final = 32
+FEATURIZER_OUTPUT: Final = "features"
 EVALUATION_FOLDER: Final = "evaluation"
+# Staging is scratch until published: the run's outputs are made durable when they are
+# uploaded as artifacts, so fsyncing the large model files here (ResNet50: 94 MB each, about
+# 0.35 s apiece) would only be paid twice.
+STAGING_DURABLE: Final = False
 CHECKPOINT_FOLDER: Final = "checkpoints"
 
 
@@ -76,10 +99,38 @@ class LabelledData:
     targets: list[int]  # index into labels, per image
 
 
+@dataclass(frozen=True)
+class ModelFiles:
+    onnx: Path  # bestModel.onnx
+    label_map: Path  # bestModelMap.json
+    model_zip: Path  # MLModel.zip
+
+
+@dataclass(frozen=True)
+class ParityBatch:
+    pixels: Any  # preprocessed validation images [N, 3, crop, crop]
+    onnx_logits: Any  # bestModel.onnx's logits for them, under onnxruntime
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    network: nn.Module  # backbone + head on the CPU in eval mode: the parity check's reference
+    head: Head | None = None  # set when only the head was trained, on the cached features...
+    featurizer: Path | None = None  # ...of this ONNX export of the backbone
+    validation_logits: Any = None  # the head on the cached validation features
+
+
 class Trainer:
-    def __init__(self, config: ImageClassificationConfig, feature_cache: Path, run: Any) -> None:
+    def __init__(
+        self,
+        config: ImageClassificationConfig,
+        feature_cache: Path,
+        run: Any,
+        guardrail_cache: Path | None = None,
+    ) -> None:
         self.config = config
         self.feature_cache = feature_cache
+        self.guardrail_cache = guardrail_cache
         self.run = run
         self.outputs = Path("outputs")
         self.spec = preprocessing.default_spec()
@@ -97,7 +148,7 @@ class Trainer:
                 f"split: {len(split.train)} training and {len(split.validation)} validation images"
             )
             backbone = load_backbone(self.config.backbone, self.config.weights, self.config.seed)
-            model = self._fit(backbone, data, split, staging)
+            model = self._fit(backbone, data, split)
             self._write_outputs(model, data, split, staging)
             self._publish(staging)
 
@@ -106,7 +157,10 @@ class Trainer:
     def _check_data(self) -> LabelledData:
         scan = scan_dataset(Path(self.config.data))
         _say(f"guardrails: checking {len(scan.records)} files")
-        report = check_dataset(scan.records, scan.skipped)
+        verdicts = VerdictCache(self.guardrail_cache) if self.guardrail_cache else None
+        report = check_dataset(scan.records, scan.skipped, verdicts)
+        if verdicts is not None:
+            self.run.log("guardrail_cache_hits", verdicts.hits)
         self.outputs.mkdir(exist_ok=True)
         write_report(report, self.outputs / GUARDRAILS_FILE)
         _print_report(report)
@@ -137,12 +191,11 @@ class Trainer:
 
     # 2-3. features and training -----------------------------------------------------------
 
-    def _fit(
-        self, backbone: Backbone, data: LabelledData, split: Split, staging: Path
-    ) -> nn.Module:
+    def _fit(self, backbone: Backbone, data: LabelledData, split: Split) -> FittedModel:
         if self.config.fine_tune:
-            return self._fine_tune(backbone, data, split)
-        features = self._features(backbone, data)
+            return FittedModel(self._fine_tune(backbone, data, split))
+        cache = FeatureCache(self.feature_cache, backbone, self.spec)
+        features = self._features(backbone, cache, data)
         targets = np.asarray(data.targets)
         result = train_head(
             features[split.train],
@@ -154,10 +207,26 @@ class Trainer:
             on_epoch=self._log_epoch,
         )
         self._log_result(result.best_epoch, result.best_validation_accuracy, result.stopped_early)
-        return nn.Sequential(backbone.network, result.model).eval()
+        head = cast(Head, result.model)
+        return FittedModel(
+            nn.Sequential(backbone.network, head).cpu().eval(),
+            head=head,
+            featurizer=self._featurizer(backbone, cache),
+            validation_logits=_head_logits(head, features[split.validation]),
+        )
 
-    def _features(self, backbone: Backbone, data: LabelledData) -> Any:
-        cache = FeatureCache(self.feature_cache, backbone, self.spec)
+    def _featurizer(self, backbone: Backbone, cache: FeatureCache) -> Path:
+        """The backbone's ONNX export beside its feature cache, made now if it is missing.
+
+        It is missing when every feature came from the torch engine; the onnxruntime engine
+        exports the same file the same way.
+        """
+        path = cache.engine_model()
+        if not path.exists():
+            export_onnx(backbone.network, path, int(self.spec["crop"]), FEATURIZER_OUTPUT)
+        return path
+
+    def _features(self, backbone: Backbone, cache: FeatureCache, data: LabelledData) -> Any:
         self.run.add_properties({"feature_cache_key": cache.key, "weights_id": backbone.weights_id})
         engine = default_engine()
         _say(
@@ -220,33 +289,72 @@ class Trainer:
     # 4. outputs -----------------------------------------------------------------------------
 
     def _write_outputs(
-        self, model: nn.Module, data: LabelledData, split: Split, staging: Path
+        self, model: FittedModel, data: LabelledData, split: Split, staging: Path
     ) -> None:
-        onnx_path = staging / package.MODEL_FILE
-        export_onnx(model, onnx_path, int(self.spec["crop"]), output_name=package.OUTPUT_NAME)
-        _check_onnx(onnx_path)
         validation_paths = [data.paths[i] for i in split.validation]
-        logits, first_batch = _onnx_logits(onnx_path, validation_paths, self.spec)
-        self._check_parity(model, first_batch, logits)
-        label_map = staging / package.LABEL_MAP_FILE
-        package.write_label_map(label_map, data.labels)
-        model_zip = staging / package.MODEL_ZIP_FILE
-        package.write_model_zip(
-            model_zip, onnx_path, data.labels, backbone=self.config.backbone, run_id=self.run.id
+        files = self._write_model_files(model, data.labels, staging)
+        session = _onnx_session(files.onnx)
+        parity = _parity_batch(session, validation_paths[:PARITY_IMAGES], self.spec)
+        sample = validation_paths[0]
+        project = generate_starter(
+            staging,
+            self.config.model_name,
+            model_zip=files.model_zip,
+            onnx_model=files.onnx,
+            label_map=files.label_map,
+            sample_image=sample,
         )
-        self._evaluate(data, split, logits, staging)
-        self._generate_starter(staging, model_zip, onnx_path, label_map, validation_paths[0])
+        # The ConsoleApp runs in a process of its own, mostly importing onnxruntime; this one
+        # runs the PyTorch side of the parity check and the evaluation meanwhile, on one core.
+        with console_app_started(project.console_dir) as console_app:
+            self._check_parity(model.network, parity)
+            logits = model.validation_logits
+            if logits is None:
+                logits = _onnx_logits(session, validation_paths, self.spec)
+            self._evaluate(data, split, logits, staging)
+            self._check_starter(project, files.model_zip, sample, console_app)
 
-    def _check_parity(self, model: nn.Module, batch: Any, onnx_logits: Any) -> None:
-        """PyTorch against onnxruntime on the first batch of validation images."""
-        with torch.no_grad():
-            torch_logits = model(torch.from_numpy(batch)).numpy()
-        difference = float(np.max(np.abs(torch_logits - onnx_logits[: len(batch)])))
+    def _write_model_files(
+        self, model: FittedModel, labels: list[str], staging: Path
+    ) -> ModelFiles:
+        files = ModelFiles(
+            staging / package.MODEL_FILE,
+            staging / package.LABEL_MAP_FILE,
+            staging / package.MODEL_ZIP_FILE,
+        )
+        self._write_model(model, files.onnx)
+        _check_onnx(files.onnx)
+        package.write_label_map(files.label_map, labels)
+        package.write_model_zip(
+            files.model_zip,
+            files.onnx,
+            labels,
+            backbone=self.config.backbone,
+            run_id=self.run.id,
+            durable=STAGING_DURABLE,
+        )
+        return files
+
+    def _write_model(self, model: FittedModel, path: Path) -> None:
+        if model.head is None or model.featurizer is None:
+            export_onnx(model.network, path, int(self.spec["crop"]), package.OUTPUT_NAME)
+        else:
+            compose_with_head(
+                model.featurizer, _head_weights(model.head), path, durable=STAGING_DURABLE
+            )
+
+    def _check_parity(self, model: nn.Module, parity: ParityBatch) -> None:
+        """PyTorch against onnxruntime on the first few validation images."""
+        # One thread: the ConsoleApp is starting on the other core meanwhile, and torch's
+        # threads waiting for each other on a busy machine cost more than they save here.
+        with torch.no_grad(), one_thread():
+            torch_logits = model(torch.from_numpy(parity.pixels)).numpy()
+        difference = float(np.max(np.abs(torch_logits - parity.onnx_logits)))
         # float32 error grows with the logits' size: an untrained network (--weights none) can
         # produce logits in the hundreds, so the limit scales with them beyond 1.
         limit = PARITY_TOLERANCE * max(1.0, float(np.max(np.abs(torch_logits))))
         self.run.log("onnx_max_abs_diff", difference)
-        _say(f"onnx parity: max abs difference {difference:.2e} on {len(batch)} images")
+        _say(f"onnx parity: max abs difference {difference:.2e} on {len(torch_logits)} images")
         if difference > limit:
             raise JobFailed(
                 f"bestModel.onnx disagrees with the PyTorch model by {difference:.2e}"
@@ -268,23 +376,11 @@ class Trainer:
         self.run.log_metrics(metrics)
         _say(evaluation.summary_line())
 
-    def _generate_starter(
-        self, staging: Path, model_zip: Path, onnx_path: Path, label_map: Path, sample: Path
+    def _check_starter(
+        self, project: StarterProject, model_zip: Path, sample: Path, app: RunningConsoleApp
     ) -> None:
-        from modelyard import predict
-        from modelyard.vision.codegen import generate_starter
-        from modelyard.vision.starter_check import run_console_app
-
-        project = generate_starter(
-            staging,
-            self.config.model_name,
-            model_zip=model_zip,
-            onnx_model=onnx_path,
-            label_map=label_map,
-            sample_image=sample,
-        )
         expected = predict.load(model_zip).predict(predict.ModelInput(ImageSource=str(sample)))
-        generated = run_console_app(project.console_dir)
+        generated = app.output()
         self.run.log(
             "starter_score_max_abs_diff",
             float(np.max(np.abs(np.asarray(expected.Score) - np.asarray(generated.Score)))),
@@ -314,18 +410,42 @@ def _check_onnx(path: Path) -> None:
     onnx.checker.check_model(str(path), full_check=True)
 
 
-def _onnx_logits(onnx_path: Path, paths: Sequence[Path], spec: dict[str, Any]) -> tuple[Any, Any]:
-    """bestModel.onnx's logits for `paths`, and the first batch's pixels (for the parity check)."""
+def _onnx_session(onnx_path: Path) -> Any:
     import onnxruntime
 
-    session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    chunks = []
-    first_batch = None
-    for start in range(0, len(paths), ONNX_BATCH):
-        batch = load_inputs(paths[start : start + ONNX_BATCH], spec)
-        first_batch = batch if first_batch is None else first_batch
-        chunks.append(session.run([package.OUTPUT_NAME], {package.INPUT_NAME: batch})[0])
-    return np.concatenate(chunks), first_batch
+    return onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+
+
+def _run_onnx(session: Any, batch: Any) -> Any:
+    return session.run([package.OUTPUT_NAME], {package.INPUT_NAME: batch})[0]
+
+
+def _parity_batch(session: Any, paths: Sequence[Path], spec: dict[str, Any]) -> ParityBatch:
+    pixels = load_inputs(paths, spec)
+    return ParityBatch(pixels, _run_onnx(session, pixels))
+
+
+def _onnx_logits(session: Any, paths: Sequence[Path], spec: dict[str, Any]) -> Any:
+    """bestModel.onnx's logits for the images at `paths`, decoded ONNX_BATCH at a time."""
+    chunks = [
+        _run_onnx(session, load_inputs(paths[start : start + ONNX_BATCH], spec))
+        for start in range(0, len(paths), ONNX_BATCH)
+    ]
+    return np.concatenate(chunks)
+
+
+def _head_logits(head: Head, features: Any) -> Any:
+    with torch.no_grad(), one_thread():
+        return head.eval()(torch.from_numpy(np.ascontiguousarray(features))).numpy()
+
+
+def _head_weights(head: Head) -> HeadWeights:
+    return HeadWeights(
+        mean=head.mean.numpy(),
+        std=head.std.numpy(),
+        weight=head.linear.weight.detach().numpy(),
+        bias=head.linear.bias.detach().numpy(),
+    )
 
 
 def _copy_project(outputs: Path, destination: Path) -> None:
@@ -364,12 +484,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="modelyard.vision.train")
     parser.add_argument("--config", required=True, type=Path)
     parser.add_argument("--feature-cache", required=True, type=Path)
+    parser.add_argument("--guardrail-cache", type=Path, default=None)
     options = parser.parse_args(argv)
     started = time.perf_counter()
     try:
         config = ImageClassificationConfig.from_dict(json.loads(options.config.read_text()))
         run = Run.get_context()
-        Trainer(config, options.feature_cache, run).train()
+        Trainer(config, options.feature_cache, run, options.guardrail_cache).train()
     except ModelyardError as error:
         print(f"error: {error.message}", file=sys.stderr, flush=True)
         return 1
@@ -377,5 +498,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _main_in_this_process() -> int:
+    """main(), with the imported modules kept out of the garbage collector's way.
+
+    The process lives for one run and its heap is mostly modules (torch, onnx, for torchvision
+    backbones torchvision too): going through them again and again finds nothing to free and
+    took about 2 s of a warm ResNet50 run, most of it in the collection at exit. Frozen objects
+    are never collected; atexit handlers (the run's metrics) still run.
+    """
+    gc.freeze()
+    try:
+        return main()
+    finally:
+        gc.freeze()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_main_in_this_process())
