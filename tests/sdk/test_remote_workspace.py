@@ -13,12 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cli.commands import modelyard
 from modelyard import Experiment, ScriptRunConfig, Workspace
 from modelyard.errors import AuthError, NotFound, StoreUnavailable, UnsafePath
 from modelyard.server import create_app
 from modelyard.services.auth import create_token, ensure_admin
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from server.serving import serve
+from vision.shapes import write_shapes
 
 
 @pytest.fixture
@@ -223,3 +225,58 @@ def test_artifact_folders_round_trip_and_bad_paths_fail_before_sending(
         "outputs/model.bin",
         "outputs/nested dir/é.txt",
     ]
+
+
+def test_image_classification_sends_its_data_and_the_cli_downloads_the_project(
+    project: Path, served: OpenWorkspace, tmp_path: Path
+) -> None:
+    data = write_shapes(tmp_path / "my shapes", per_class=6)
+    result = modelyard(
+        "train",
+        "image-classification",
+        "--data",
+        str(data),
+        "-e",
+        "remote-vision",
+        "--backbone",
+        "resnet18",
+        "--weights",
+        "none",
+        "--epochs",
+        "3",
+        "--output",
+        str(tmp_path / "project-out"),
+        cwd=project,
+        timeout=600,
+    )
+    assert "Monitor it in the portal: http://127.0.0.1:" in result.stdout
+    assert json.loads((tmp_path / "project-out" / "bestModelMap.json").read_text()) == sorted(
+        path.name for path in data.iterdir()
+    )
+    assert (tmp_path / "project-out" / "MLModel.zip").is_file()
+    (run,) = served.store.list_runs("remote-vision")
+    assert run.status.value == "Completed"
+    snapshot = served.artifacts.run_root(run.id) / "snapshot"
+    assert json.loads((snapshot / "config.json").read_text())["data"] == "data"
+    assert len(list((snapshot / "data").rglob("*.png"))) == len(list(data.rglob("*.png")))
+    # The server's caches, not this machine's: a retrain there reads them.
+    assert any((served.cache_dir / "features").rglob("*.f32"))
+
+
+def test_output_without_waiting_is_refused_for_a_served_workspace(project: Path, tmp_path: Path):
+    data = write_shapes(tmp_path / "shapes", per_class=3)
+    result = modelyard(
+        "train",
+        "image-classification",
+        "--data",
+        str(data),
+        "-e",
+        "remote-vision",
+        "--output",
+        str(tmp_path / "out"),
+        "--no-wait",
+        cwd=project,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "--no-wait" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -91,12 +91,14 @@ class ScriptJob:
 
 @dataclass(frozen=True)
 class ModuleJob:
-    """A built-in job: `python -m module arguments…`, with `files` written into its snapshot."""
+    """A built-in job: `python -m module arguments…`, with `files` written into its snapshot and
+    `folders` copied into it (as code snapshots are: ignore files, links and limits)."""
 
     experiment: str
     module: str
     arguments: tuple[str, ...] = ()
     files: Mapping[str, bytes] = field(default_factory=dict)
+    folders: Mapping[str, Path] = field(default_factory=dict)
     compute_target: str = "local"
     environment: Environment = field(default_factory=Environment.default)
     display_name: str | None = None
@@ -109,6 +111,8 @@ class ModuleJob:
         snapshot.mkdir(parents=True)
         for name, data in self.files.items():
             write_bytes_atomic(snapshot / name, data)
+        for name, folder in self.folders.items():
+            take_snapshot(folder, snapshot / name)
 
     def to_spec(self) -> dict[str, Any]:
         return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ CONFIG_FILE = "config.json"
 FEATURE_CACHE_FOLDER = "features"
 GUARDRAIL_CACHE_FOLDER = "guardrails"
 GUARDRAILS_ARTIFACT = f"outputs/{GUARDRAILS_FILE}"
+DATA_FOLDER = "data"  # where a job sent to a server finds its images, inside its snapshot
 
 
 def submit_image_classification(
@@ -29,28 +31,61 @@ def submit_image_classification(
     display_name: str | None = None,
     user: str | None = None,
 ) -> Run:
-    """Validate the config (paths made absolute) and queue the training job."""
+    """Validate the config (paths made absolute) and queue the training job.
+
+    In a workspace behind a server, the data goes with the job (copied into its snapshot, within
+    the snapshot limits) and the job uses the server's caches; `output` is refused there, as the
+    job cannot write on this machine: download the run's `outputs` instead.
+    """
     config = config.validated()
-    _check_output_folder(config.output)
+    check_output_folder(config.output)
     if Path(config.data).is_file():
         read_table(Path(config.data))  # a table with wrong columns fails before a run exists
+    folders: dict[str, Path] = {}
+    arguments: tuple[str, ...] = ("--config", CONFIG_FILE)
+    if ws.server_url is None:
+        arguments += _cache_arguments(ws)
+    else:
+        config, folders = _data_sent_with_the_job(config)
     payload = json.dumps(config.to_dict(), indent=2, sort_keys=True).encode()
     job = ModuleJob(
         experiment=experiment,
         module=IMAGE_CLASSIFICATION_MODULE,
-        arguments=(
-            "--config",
-            CONFIG_FILE,
-            "--feature-cache",
-            str(ws.cache_dir / FEATURE_CACHE_FOLDER),
-            "--guardrail-cache",
-            str(ws.cache_dir / GUARDRAIL_CACHE_FOLDER),
-        ),
+        arguments=arguments,
         files={CONFIG_FILE: payload},
+        folders=folders,
         compute_target=config.compute_target,
         display_name=display_name or f"image-classification {config.backbone}",
     )
     return submit(ws, job, user=user)
+
+
+def _cache_arguments(ws: OpenWorkspace) -> tuple[str, ...]:
+    # Without them the job finds the same folders through its workspace; explicit is clearer in
+    # the run's recorded arguments.
+    return (
+        "--feature-cache",
+        str(ws.cache_dir / FEATURE_CACHE_FOLDER),
+        "--guardrail-cache",
+        str(ws.cache_dir / GUARDRAIL_CACHE_FOLDER),
+    )
+
+
+def _data_sent_with_the_job(
+    config: ImageClassificationConfig,
+) -> tuple[ImageClassificationConfig, dict[str, Path]]:
+    if config.output is not None:
+        raise InvalidValue(
+            f"--output {config.output!r} can't be written by a job on the workspace's server:"
+            " leave it out and download the run's outputs (`run.download_files('outputs',"
+            " DIR)`, or `modelyard train … --output DIR`, which downloads when the run ends)",
+            path=config.output,
+        )
+    data = Path(config.data)
+    if data.is_dir():
+        return replace(config, data=DATA_FOLDER), {DATA_FOLDER: data}
+    # A table's relative image paths resolve against its folder: that folder goes along.
+    return replace(config, data=f"{DATA_FOLDER}/{data.name}"), {DATA_FOLDER: data.parent}
 
 
 def read_guardrails(ws: OpenWorkspace, run_id: str) -> dict[str, Any] | None:
@@ -62,7 +97,7 @@ def read_guardrails(ws: OpenWorkspace, run_id: str) -> dict[str, Any] | None:
         return None
 
 
-def _check_output_folder(output: str | None) -> None:
+def check_output_folder(output: str | None) -> None:
     if output is None:
         return
     folder = Path(output)

@@ -42,7 +42,7 @@ from torch import nn
 from modelyard import predict
 from modelyard.errors import GuardrailFailed, InvalidValue, JobFailed, ModelyardError
 from modelyard.predict import softmax
-from modelyard.runtime.job_env import CHECKPOINT_DIR_ENV
+from modelyard.runtime.job_env import CHECKPOINT_DIR_ENV, WORKSPACE_PATH_ENV
 from modelyard.vision import package, preprocessing
 from modelyard.vision.backbones import Backbone, load_backbone
 from modelyard.vision.codegen import StarterProject, generate_starter
@@ -483,19 +483,32 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="modelyard.vision.train")
     parser.add_argument("--config", required=True, type=Path)
-    parser.add_argument("--feature-cache", required=True, type=Path)
+    parser.add_argument("--feature-cache", type=Path, default=None)
     parser.add_argument("--guardrail-cache", type=Path, default=None)
     options = parser.parse_args(argv)
     started = time.perf_counter()
     try:
         config = ImageClassificationConfig.from_dict(json.loads(options.config.read_text()))
         run = Run.get_context()
-        Trainer(config, options.feature_cache, run, options.guardrail_cache).train()
+        feature_cache = options.feature_cache or _workspace_cache("features")
+        guardrail_cache = options.guardrail_cache or _workspace_cache("guardrails")
+        Trainer(config, feature_cache, run, guardrail_cache).train()
     except ModelyardError as error:
         print(f"error: {error.message}", file=sys.stderr, flush=True)
         return 1
     _say(f"done in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def _workspace_cache(name: str) -> Path:
+    """A cache folder of the job's workspace (a job sent to a server names none of its own)."""
+    workspace = os.environ.get(WORKSPACE_PATH_ENV)
+    if not workspace:
+        raise InvalidValue(
+            f"no --{name[:-1]}-cache given and no workspace around this process: pass"
+            f" --{name[:-1]}-cache FOLDER, or submit the job to a workspace",
+        )
+    return Path(workspace) / "cache" / name
 
 
 def _main_in_this_process() -> int:
