@@ -389,7 +389,7 @@ def featurize_rate(
     from modelyard.vision.features import FeatureCache
 
     root = Path(tempfile.mkdtemp(dir=scratch, prefix="speed-"))
-    cache = FeatureCache(root, backbone, preprocessing.default_spec())
+    cache = FeatureCache(root, backbone, preprocessing.default_spec(), engine=name)
     for model in (models.fp32, models.int8):
         shutil.copyfile(model, cache.folder / model.name)
     rate, features = featurize_with(name, backbone, data, cache, warm_up=warm_up)
@@ -480,6 +480,7 @@ def measure_int8_accuracy(
     """fp32 and int8 features of the whole set, and the head each one trains (50 % validation)."""
     from modelyard.vision import preprocessing
     from modelyard.vision.features import (
+        INT8_ENGINE,
         FeatureCache,
         QuantizedOnnxFeatureEngine,
         calibration_batch,
@@ -489,7 +490,7 @@ def measure_int8_accuracy(
     note(f"(a) int8 accuracy: featurizing {len(data.paths):,} images with {label}, fp32 and int8")
     fp32_cache = FeatureCache(Path(tempfile.mkdtemp(dir=scratch)), backbone, spec)
     fp32_rate, fp32 = featurize_with("onnxruntime", backbone, data, fp32_cache)
-    int8_cache = FeatureCache(Path(tempfile.mkdtemp(dir=scratch)), backbone, spec)
+    int8_cache = FeatureCache(Path(tempfile.mkdtemp(dir=scratch)), backbone, spec, INT8_ENGINE)
     shutil.copyfile(fp32_cache.engine_model(), int8_cache.engine_model())
     calibration = calibration_batch(data.paths, spec, calibration_images)
     QuantizedOnnxFeatureEngine(backbone, int8_cache.engine_model(), int(spec["crop"]), calibration)

@@ -2,8 +2,10 @@
 
 The cache lives in the workspace (`cache/features/<key>/`), one small file per image named by
 the image's content hash. The key names everything that changes a feature: backbone, weights,
-preprocessing. So a second run on the same images, however they are named or labelled, reads
-its features instead of computing them, and a changed image is simply a new entry.
+preprocessing and, for the int8 engine, its quantization recipe (fp32 engines, onnxruntime and
+torch, agree to ~1e-5 and share one key). So a second run on the same images, however they are
+named or labelled, reads its features instead of computing them, and a changed image is simply
+a new entry.
 
 Featurization streams: images are decoded and preprocessed in a small thread pool while the
 engine runs the previous batch, and only one batch of pixels is in memory at a time. The engine
@@ -22,24 +24,52 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 import torch
 
-from modelyard.fileio import write_bytes_atomic, write_json_atomic
+from modelyard.fileio import exclusive_lock, write_bytes_atomic, write_json_atomic
 from modelyard.vision.backbones import Backbone
 from modelyard.vision.dataset import load_inputs
 
 FEATURE_FORMAT: Final = 1
 FEATURIZE_BATCH: Final = 32
 _DECODE_WORKERS: Final = 2
-ENGINES: Final = ("onnxruntime", "torch", "onnxruntime-int8")
+INT8_ENGINE: Final = "onnxruntime-int8"
+ENGINES: Final = ("onnxruntime", "torch", INT8_ENGINE)
 QUANTIZED_SUFFIX: Final = ".int8.onnx"
 CALIBRATION_IMAGES: Final = 64
 _CALIBRATION_BATCH: Final = 8
+
+
+@dataclass(frozen=True)
+class Int8Recipe:
+    """How the int8 engine quantizes. It is part of the cache key, so a new recipe means new
+    features rather than a mix of old and new ones.
+
+    Chosen by measurement on ResNet50 (cosine to fp32 features; speed with and without VNNI):
+    the alternatives named below were no faster and no closer to fp32; quantizing only some
+    operator types, or keeping removable activations, was slower.
+    """
+
+    format: str = "QDQ"  # onnxruntime fuses it into QLinearConv: as fast as QOperator
+    per_channel: bool = True  # per-tensor weights: cosine 0.9995 against 0.9997
+    # Full-range weights: reduce_range costs accuracy (cosine 0.9992), even on AVX2 without
+    # VNNI where onnxruntime warns that u8×s8 products may saturate.
+    reduce_range: bool = False
+    # Asymmetric uint8: ReLU outputs use all 256 levels (ActivationSymmetric: cosine 0.998
+    # on AVX2, and 1.2–1.5× slower).
+    activations: str = "QUInt8"
+    # Symmetric int8, zero point 0: onnxruntime's fastest convolutions need it (u8u8 and s8s8
+    # run at 1.1–1.5× fp32 instead of 1.9–3.4×).
+    weights: str = "QInt8"
+    calibration: str = "MinMax"  # Percentile: cosine 0.9996; Entropy: the same ranges here
+
+
+INT8_RECIPE: Final = Int8Recipe()
 
 
 @dataclass(frozen=True)
@@ -62,23 +92,40 @@ class FeatureResult:
         return self.computed / self.seconds if self.computed and self.seconds > 0 else 0.0
 
 
-def cache_key(backbone: Backbone, spec: dict[str, Any]) -> str:
+def cache_key(backbone: Backbone, spec: dict[str, Any], engine: str = "onnxruntime") -> str:
     payload = {
         "backbone": backbone.name,
         "weights": backbone.weights_id,
         "preprocessing": spec,
         "format": FEATURE_FORMAT,
     }
+    quantization = engine_quantization(engine)
+    if quantization is not None:
+        # Only engines whose features differ from fp32 ones are named, so that fp32 keys, and
+        # the caches already filled under them, stay what they were.
+        payload["quantization"] = quantization
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
 
-class FeatureCache:
-    """Feature vectors by image content hash, for one backbone + weights + preprocessing."""
+def engine_quantization(engine: str) -> dict[str, Any] | None:
+    """The recipe by which `engine` quantizes the featurizer, or None for fp32 features."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown featurization engine {engine!r}: expected one of {ENGINES}")
+    return asdict(INT8_RECIPE) if engine == INT8_ENGINE else None
 
-    def __init__(self, root: Path, backbone: Backbone, spec: dict[str, Any]) -> None:
-        self.key = cache_key(backbone, spec)
+
+class FeatureCache:
+    """Feature vectors by image content hash, for one backbone + weights + preprocessing + the
+    kind of features the engine makes (fp32, or int8 by a given recipe)."""
+
+    def __init__(
+        self, root: Path, backbone: Backbone, spec: dict[str, Any], engine: str = "onnxruntime"
+    ) -> None:
+        self.key = cache_key(backbone, spec, engine)
         self.folder = root / self.key
         self.dim = backbone.feature_dim
+        self.spec = spec
+        self.quantization = engine_quantization(engine)
         self._describe(backbone, spec)
 
     def _describe(self, backbone: Backbone, spec: dict[str, Any]) -> None:
@@ -91,6 +138,8 @@ class FeatureCache:
                 "preprocessing": spec,
                 "format": FEATURE_FORMAT,
             }
+            if self.quantization is not None:
+                description["quantization"] = self.quantization
             write_json_atomic(about, description)
 
     def _path(self, image_hash: str) -> Path:
@@ -117,16 +166,9 @@ class OnnxFeatureEngine:
     """The backbone exported once to ONNX (kept beside the cache) and run by onnxruntime."""
 
     def __init__(self, backbone: Backbone, model_path: Path, crop: int) -> None:
-        import onnxruntime
-
         if not model_path.exists():
             export_onnx(backbone.network, model_path, crop, output_name="features")
-        options = onnxruntime.SessionOptions()
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = os.cpu_count() or 1
-        self.session = onnxruntime.InferenceSession(
-            str(model_path), options, providers=_onnx_providers()
-        )
+        self.session = _session(model_path, _onnx_providers())
         self.input_name = self.session.get_inputs()[0].name
 
     def __call__(self, batch: Any) -> Any:
@@ -136,51 +178,56 @@ class OnnxFeatureEngine:
 class QuantizedOnnxFeatureEngine:
     """The fp32 featurizer quantized to int8 by onnxruntime and run like OnnxFeatureEngine.
 
-    Static quantization in QDQ format: weights int8 per output channel, activations uint8 per
-    tensor, their ranges (min/max) calibrated on preprocessed images of the data itself, namely
-    `calibration` when given (`calibration_batch` picks a spread of a data set's images), else
-    the first batch the engine is asked to featurize. The result is written once beside the
-    fp32 model (`featurizer.int8.onnx`) and reused by every later engine for the same folder,
-    so one image always gets the same features there, whatever data set it came in with.
+    Static quantization by INT8_RECIPE: weights int8 per output channel, activations uint8 per
+    tensor, their ranges calibrated on `calibration`, preprocessed images of the data itself
+    (`calibration_batch` picks a spread of a data set's images). The result is written once
+    beside the fp32 model (`featurizer.int8.onnx`) and reused by every later engine for the same
+    folder, which then needs no calibration, so one image always gets the same features there,
+    whatever data set it came in with.
 
     Opt-in, not the default: int8 features are close to fp32 for ResNets but not for
     depthwise-convolution networks (EfficientNet-Lite0: cosine similarity well below 0.999),
-    and on AVX2 CPUs without integer dot-product instructions (VNNI) it is 1.8× fp32 for
+    and on AVX2 CPUs without integer dot-product instructions (VNNI) it is under 2× fp32 for
     ResNet50; see benchmarks/README.md. Its features differ from fp32 ones, so it needs a
-    FeatureCache of its own: the cache key does not name the engine.
+    FeatureCache of its own: `FeatureCache(..., engine="onnxruntime-int8")`.
     """
 
     def __init__(
         self, backbone: Backbone, model_path: Path, crop: int, calibration: Any | None = None
     ) -> None:
-        self.fp32_path = model_path
         self.model_path = quantized_model_path(model_path)
-        self.backbone = backbone
-        self.crop = crop
-        self.session: Any = None
-        self.input_name = ""
-        if self.model_path.exists() or calibration is not None:
-            self._open(calibration)
+        # One quantization per folder even when two jobs start at once: a second model,
+        # calibrated on other images, would give an image other features in the same cache.
+        with exclusive_lock(model_path.with_name(".quantize.lock")):
+            if not self.model_path.exists():
+                _quantize_beside(backbone, model_path, crop, calibration)
+        self.session = _session(self.model_path, ["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
 
     def __call__(self, batch: Any) -> Any:
-        if self.session is None:
-            self._open(batch)
         return self.session.run(None, {self.input_name: batch})[0]
 
-    def _open(self, calibration: Any) -> None:
-        import onnxruntime
 
-        if not self.model_path.exists():
-            if not self.fp32_path.exists():
-                export_onnx(self.backbone.network, self.fp32_path, self.crop, "features")
-            quantize_onnx(self.fp32_path, self.model_path, calibration)
-        options = onnxruntime.SessionOptions()
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = os.cpu_count() or 1
-        self.session = onnxruntime.InferenceSession(
-            str(self.model_path), options, providers=["CPUExecutionProvider"]
+def _quantize_beside(backbone: Backbone, fp32_path: Path, crop: int, calibration: Any) -> None:
+    quantized = quantized_model_path(fp32_path)
+    if calibration is None:
+        raise ValueError(
+            f"no int8 featurizer at {quantized} yet and no calibration images to quantize one with"
         )
-        self.input_name = self.session.get_inputs()[0].name
+    if not fp32_path.exists():
+        export_onnx(backbone.network, fp32_path, crop, output_name="features")
+    quantize_onnx(fp32_path, quantized, calibration)
+
+
+def _session(model_path: Path, providers: list[str]) -> Any:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    # ENABLE_ALL, not EXTENDED: its layout pass runs int8 convolutions channels-last, without
+    # which the int8 ResNet50 is 1.1–1.4× slower.
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = os.cpu_count() or 1
+    return onnxruntime.InferenceSession(str(model_path), options, providers=providers)
 
 
 def quantized_model_path(model_path: Path) -> Path:
@@ -197,8 +244,9 @@ def calibration_batch(
 
 
 def quantize_onnx(fp32_path: Path, path: Path, calibration: Any) -> None:
-    """Write the fp32 model at `fp32_path` as a static int8 QDQ model at `path`, atomically."""
-    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+    """Write the fp32 model at `fp32_path` as a static int8 model at `path` by INT8_RECIPE,
+    calibrated on the preprocessed images `calibration` [N, 3, crop, crop], atomically."""
+    from onnxruntime.quantization import quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".quantize-") as scratch:
@@ -211,15 +259,22 @@ def quantize_onnx(fp32_path: Path, path: Path, calibration: Any) -> None:
             str(prepared),
             str(quantized),
             _calibration_reader(_input_name(prepared), calibration),
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            # Full-range weights: on ResNet50 closer to fp32 than reduce_range (cosine 0.9998
-            # against 0.9994 on AVX2 without VNNI, where onnxruntime warns it may saturate).
-            reduce_range=False,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
+            **_quantize_static_options(INT8_RECIPE),
         )
         write_bytes_atomic(path, quantized.read_bytes())
+
+
+def _quantize_static_options(recipe: Int8Recipe) -> dict[str, Any]:
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType
+
+    return {
+        "quant_format": QuantFormat[recipe.format],
+        "per_channel": recipe.per_channel,
+        "reduce_range": recipe.reduce_range,
+        "activation_type": QuantType[recipe.activations],
+        "weight_type": QuantType[recipe.weights],
+        "calibrate_method": CalibrationMethod[recipe.calibration],
+    }
 
 
 def _input_name(model: Path) -> str:
@@ -268,13 +323,44 @@ def default_engine() -> str:
 
 
 def make_engine(
-    name: str, backbone: Backbone, cache: FeatureCache, crop: int
+    name: str,
+    backbone: Backbone,
+    cache: FeatureCache,
+    crop: int,
+    calibration_paths: Sequence[Path] = (),
 ) -> Callable[[Any], Any]:
+    """The named engine, writing into `cache`, which must hold that engine's kind of features.
+
+    The int8 engine quantizes the featurizer the first time, calibrated on CALIBRATION_IMAGES
+    of `calibration_paths` (the data to featurize, or its training part); later engines for
+    the same cache reuse that model and need no paths.
+    """
+    _check_cache_matches(name, cache)
     if name == "onnxruntime":
         return OnnxFeatureEngine(backbone, cache.engine_model(), crop)
-    if name == "onnxruntime-int8":
-        return QuantizedOnnxFeatureEngine(backbone, cache.engine_model(), crop)
+    if name == INT8_ENGINE:
+        calibration = _calibration_if_needed(cache, calibration_paths)
+        return QuantizedOnnxFeatureEngine(backbone, cache.engine_model(), crop, calibration)
     return TorchFeatureEngine(backbone)
+
+
+def _check_cache_matches(engine: str, cache: FeatureCache) -> None:
+    # An int8 engine writing into an fp32 cache (or the reverse) would serve its features to
+    # every later run of the other kind.
+    if engine_quantization(engine) != cache.quantization:
+        made_for = "int8" if cache.quantization is not None else "fp32"
+        raise ValueError(
+            f"feature cache {cache.key} holds {made_for} features, not {engine}'s:"
+            f" open it with FeatureCache(..., engine={engine!r})"
+        )
+
+
+def _calibration_if_needed(cache: FeatureCache, paths: Sequence[Path]) -> Any | None:
+    if quantized_model_path(cache.engine_model()).exists():
+        return None
+    if not paths:
+        raise ValueError(f"{INT8_ENGINE} needs calibration images: pass calibration_paths")
+    return calibration_batch(paths, cache.spec)
 
 
 def _onnx_providers() -> list[str]:
