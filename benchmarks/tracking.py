@@ -13,12 +13,9 @@ first run, so Modelyard's environment stays free of MLflow. A benchmark, not a t
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,15 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from _mlflow_env import (
+    HERE,
+    MLFLOW_VENV,
+    MlflowUnavailable,
+    ensure_mlflow_venv,
+    run_side,
+)
+
 if TYPE_CHECKING:
     from modelyard import Run
 
-HERE = Path(__file__).resolve().parent
-CACHE = HERE / ".cache"
-MLFLOW_VENV = CACHE / "mlflow-venv"
-MLFLOW_REQUIREMENT = "mlflow>=3,<4"
-INSTALL_STAMP = MLFLOW_VENV / ".benchmark-installed"
-INSTALL_LOG = CACHE / "mlflow-install.log"
 METRIC = "loss"
 TARGET_POINTS_PER_S = 100_000
 
@@ -49,10 +48,6 @@ class Measurement:
     @property
     def points_per_s(self) -> float:
         return self.points / self.seconds
-
-
-class MlflowUnavailable(Exception):
-    """The MLflow side could not run; its message is printed in place of MLflow's results."""
 
 
 # Arguments --------------------------------------------------------------------------------------
@@ -78,10 +73,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--mlflow-timeout", type=float, default=600, help="seconds for MLflow's measurement"
     )
     return parser.parse_args(argv)
-
-
-def note(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # Modelyard --------------------------------------------------------------------------------------
@@ -111,70 +102,6 @@ def log_points(run: Run, points: int) -> float:
     return time.perf_counter() - start
 
 
-# MLflow: its own virtualenv ---------------------------------------------------------------------
-
-
-def venv_python(venv: Path) -> Path:
-    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-
-
-def ensure_mlflow_venv(timeout_s: float) -> Path:
-    """The MLflow virtualenv's python, created and installed on the first run only."""
-    python = venv_python(MLFLOW_VENV)
-    if python.exists() and installed_requirement() == MLFLOW_REQUIREMENT:
-        return python
-    shutil.rmtree(MLFLOW_VENV, ignore_errors=True)
-    make_cache()
-    note(f"installing {MLFLOW_REQUIREMENT} into {MLFLOW_VENV} (first run only; log: {INSTALL_LOG})")
-    deadline = time.monotonic() + timeout_s
-    with INSTALL_LOG.open("w") as log:
-        run_install_step([sys.executable, "-m", "venv", str(MLFLOW_VENV)], log, deadline)
-        run_install_step([str(python), "-m", "pip", "install", MLFLOW_REQUIREMENT], log, deadline)
-    INSTALL_STAMP.write_text(MLFLOW_REQUIREMENT)
-    return python
-
-
-def make_cache() -> None:
-    """The cache folder, ignoring itself so that git never picks up the ~1 GB virtualenv."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    (CACHE / ".gitignore").write_text("# Created by benchmarks/tracking.py.\n*\n")
-
-
-def installed_requirement() -> str:
-    return INSTALL_STAMP.read_text() if INSTALL_STAMP.exists() else ""
-
-
-def run_install_step(command: list[str], log: Any, deadline: float) -> None:
-    try:
-        subprocess.run(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=max(1.0, deadline - time.monotonic()),
-            check=True,
-        )
-    except (subprocess.SubprocessError, OSError) as error:
-        log.flush()
-        shutil.rmtree(MLFLOW_VENV, ignore_errors=True)  # Half an install: start over next time.
-        raise MlflowUnavailable(
-            f"installing {MLFLOW_REQUIREMENT} failed ({describe(error)});"
-            f" its log is {INSTALL_LOG}:\n{tail(INSTALL_LOG.read_text())}"
-        ) from None
-
-
-def describe(error: BaseException) -> str:
-    if isinstance(error, subprocess.TimeoutExpired):
-        return "it ran past --install-timeout"
-    if isinstance(error, subprocess.CalledProcessError):
-        return f"`{' '.join(map(str, error.cmd))}` exited with {error.returncode}"
-    return str(error)
-
-
-def tail(text: str, lines: int = 15) -> str:
-    return "\n".join("    " + line for line in text.strip().splitlines()[-lines:])
-
-
 # MLflow: the measurement ------------------------------------------------------------------------
 
 
@@ -190,33 +117,11 @@ def measure_mlflow(
         f"--one-by-one-points={args.one_by_one_points}",
         f"--batch-size={args.batch_size}",
     ]
-    result = run_mlflow_side(command, args.mlflow_timeout, scratch)
+    result = run_side(command, args.mlflow_timeout, scratch)
     return result["mlflow_version"], [
         mlflow_measurement("MLflow log_metric, one by one", result["log_metric"]),
         mlflow_measurement(f"MLflow log_batch of {args.batch_size:,}", result["log_batch"]),
     ]
-
-
-def run_mlflow_side(command: list[str], timeout_s: float, scratch: Path) -> dict[str, Any]:
-    try:
-        done = subprocess.run(
-            command,
-            cwd=scratch,  # MLflow may write ./mlruns for artifacts: keep it in the scratch folder.
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise MlflowUnavailable(f"MLflow's measurement timed out after {timeout_s:.0f} s") from None
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        raise MlflowUnavailable(
-            f"MLflow's measurement exited with {done.returncode}:\n{tail(done.stderr)}"
-        )
-    result: dict[str, Any] = json.loads(lines[-1])
-    return result
 
 
 def mlflow_measurement(label: str, mode: dict[str, Any]) -> Measurement:

@@ -73,8 +73,7 @@ class RunSearchResult:
 
 def search_runs(ws: OpenWorkspace, search: RunSearch) -> RunSearchResult:
     reap_dead_runs(ws)
-    if search.experiment is not None:
-        ws.store.get_experiment(search.experiment)  # a clear NotFound beats an empty table
+    # An unknown experiment is a NotFound from query_runs, not an empty table.
     page = ws.sql_store.query_runs(
         search.experiment,
         statuses=search.statuses,

@@ -82,6 +82,11 @@ class RunRow(Base):
         Index("ix_runs_experiment_id_number", "experiment_id", "number", unique=True),
         Index("ix_runs_status", "status"),
         Index("ix_runs_parent_id", "parent_id"),
+        # The runs table's sorts, within an experiment and across the workspace (migration 0003).
+        Index("ix_runs_created_at", "created_at"),
+        Index("ix_runs_experiment_id_created_at", "experiment_id", "created_at"),
+        Index("ix_runs_experiment_id_status", "experiment_id", "status"),
+        Index("ix_runs_experiment_id_display_name", "experiment_id", "display_name"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -161,6 +166,40 @@ class MetricRow(Base):
     step: Mapped[int] = mapped_column(BigInteger)
     # NULL stands for NaN: SQLite cannot store NaN, and a diverged loss is worth recording.
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    timestamp: Mapped[float] = mapped_column(Float)
+
+
+class LatestMetricRow(Base):
+    """A run's latest point of one metric: the highest step, then the latest timestamp, then the
+    last logged. `log_batch` keeps it in step with `metrics`, in the same transaction, so that
+    sorting or filtering runs by a metric reads one row per run instead of ranking its history.
+    """
+
+    __tablename__ = "latest_metrics"
+    # Each serves `ORDER BY value` and value ranges for one metric, across the workspace or in
+    # one experiment (a small experiment in a big workspace would otherwise walk every run's
+    # value); run_id makes them covering.
+    __table_args__ = (
+        Index("ix_latest_metrics_name_value_run_id", "name", "value", "run_id"),
+        Index(
+            "ix_latest_metrics_experiment_id_name_value_run_id",
+            "experiment_id",
+            "name",
+            "value",
+            "run_id",
+        ),
+    )
+
+    run_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(250), primary_key=True)
+    # The run's, copied: a run never changes experiment.
+    experiment_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("experiments.id", ondelete="CASCADE")
+    )
+    step: Mapped[int] = mapped_column(BigInteger)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)  # NULL stands for NaN
     timestamp: Mapped[float] = mapped_column(Float)
 
 

@@ -1,27 +1,38 @@
 """Runs as a table shows them: filtered, sorted and paged by the database (a `SqlStore` mixin).
 
-A run's *latest* value of a metric is the value at its highest step, the last one logged where a
-step repeats (MLflow's latest metrics also rank by step first). One index seek on `metrics
-(run_id, name, step)` finds it, so sorting or filtering 100,000 runs by a metric needs no extra
-table and no extra index on the hottest table; a NaN is stored as NULL and so never passes a
-comparison and sorts last.
+A run's *latest* value of a metric is its point at the highest step, then the latest timestamp,
+then the last logged (MLflow's rule, with a final tie-break). `log_batch` keeps it in
+`latest_metrics`, so sorting or filtering 100,000 runs by a metric reads one row per run there,
+in the order of its `(name, value)` index, instead of ranking each run's history. A NaN is
+stored as NULL and so never passes a comparison and sorts last, with the runs that never logged
+the metric.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import ColumnElement, Index, ScalarSelect, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    SQLColumnExpression,
+    and_,
+    exists,
+    func,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
 
 from modelyard.entities import Run, RunStatus
 from modelyard.errors import InvalidValue, NotFound
-from modelyard.store.sql.models import ExperimentRow, MetricRow, RunRow, TagRow
+from modelyard.store.sql.models import ExperimentRow, LatestMetricRow, MetricRow, RunRow, TagRow
 
 RUN_ORDERS: Final = ("created", "status", "number", "display_name")
 METRIC_ORDER_PREFIX: Final = "metric:"
@@ -29,16 +40,14 @@ PAGE_SIZE_MAX: Final = 1000
 OPERATORS: Final = ("<=", ">=", "!=", "==", "<", ">", "=")
 _FILTER_FORM = re.compile(r"\s*(?P<name>[^<>=!]+?)\s*(?P<op><=|>=|!=|==|<|>|=)\s*(?P<value>\S+)\s*")
 _IN_CLAUSE_MAX = 500  # bound parameters per IN (...), well under SQLite's limit
-
-# Indexes for the run table's sorts within an experiment and across the workspace (created by
-# migration 0003). Declared here, next to the queries they serve, and attached to the `runs`
-# table of the ORM metadata so the schema test compares them too.
-RUN_QUERY_INDEXES: Final = (
-    Index("ix_runs_created_at", RunRow.created_at),
-    Index("ix_runs_experiment_id_created_at", RunRow.experiment_id, RunRow.created_at),
-    Index("ix_runs_experiment_id_status", RunRow.experiment_id, RunRow.status),
-    Index("ix_runs_experiment_id_display_name", RunRow.experiment_id, RunRow.display_name),
-)
+# (column, descending): an ordering that can be read backwards too.
+_SortKey = tuple[Any, bool]
+_NEWEST_FIRST: Final[list[_SortKey]] = [(RunRow.created_at, True), (RunRow.id, True)]
+# Up to this many matching runs, a metric filter lists them from its index; beyond, each run
+# walked in order is checked (see `_Selection.conditions`).
+_FEW_MATCHES = 2_000
+# From this offset on, a page sorted by a metric is found by counting in the metric's index.
+_SKIP_FROM = 1_000
 
 
 @dataclass(frozen=True)
@@ -78,7 +87,7 @@ class MetricFilter:
             )
         return cls(match["name"], match["op"], value)
 
-    def condition(self, latest: ScalarSelect[Any]) -> ColumnElement[bool]:
+    def condition(self, latest: SQLColumnExpression[float | None]) -> ColumnElement[bool]:
         comparisons = {
             "<": latest < self.value,
             "<=": latest <= self.value,
@@ -140,25 +149,35 @@ class SqlRunQueries:
         check_order(order_by)
         _check_page(offset, limit)
         with self._session() as session:
-            conditions = _conditions(session, experiment, statuses, tags or {}, metric_filters)
-            total = session.scalar(select(func.count()).select_from(RunRow).where(*conditions))
-            query = (
-                select(RunRow, ExperimentRow.name)
-                .join(ExperimentRow, ExperimentRow.id == RunRow.experiment_id)
-                .where(*conditions)
-                .order_by(*_ordering(order_by, descending))
-                .offset(offset)
-                .limit(limit)
+            experiment_id = None if experiment is None else _experiment_id(session, experiment)
+            selection = _Selection(
+                experiment_id,
+                tuple(RunStatus(status).value for status in statuses),
+                dict(tags or {}),
+                tuple(metric_filters),
             )
-            runs = [row.to_entity(name) for row, name in session.execute(query).all()]
-            return RunPage(runs, int(total or 0))
+            total = selection.count(session)
+            if offset >= total:
+                return RunPage([], total)
+            # Few matches: gather them by the metric index; many: check each run on the way.
+            probe_each_run = total > _FEW_MATCHES
+            if order_by.startswith(METRIC_ORDER_PREFIX):
+                metric = order_by[len(METRIC_ORDER_PREFIX) :]
+                pages = _pages_by_metric(selection, metric, descending, total, probe_each_run)
+            else:
+                conditions = selection.conditions(probe_each_run=probe_each_run)
+                pages = _Pages(total, _Part(_runs(conditions), _column_order(order_by, descending)))
+            rows = pages.page(session, offset, limit)
+            return RunPage([row.to_entity(name) for row, name in rows], total)
 
     def metric_names(self, run_ids: Sequence[str]) -> list[str]:
         """The names of the metrics any of these runs logged, sorted."""
         names: set[str] = set()
         with self._session() as session:
             for chunk in _chunks(run_ids):
-                query = select(MetricRow.name).where(MetricRow.run_id.in_(chunk)).distinct()
+                query = (
+                    select(LatestMetricRow.name).where(LatestMetricRow.run_id.in_(chunk)).distinct()
+                )
                 names.update(session.scalars(query))
         return sorted(names)
 
@@ -167,18 +186,20 @@ class SqlRunQueries:
     ) -> dict[str, dict[str, float]]:
         """{run id: {metric name: latest value}}; a name a run never logged (or NaN) is left out."""
         found: dict[str, dict[str, float]] = {run_id: {} for run_id in run_ids}
-        if not run_ids or not names:
+        wanted = set(names)
+        if not run_ids or not wanted:
             return found
-        columns = [latest_value(name).label(f"m{index}") for index, name in enumerate(names)]
         with self._session() as session:
             for chunk in _chunks(run_ids):
-                query = select(RunRow.id, *columns).where(RunRow.id.in_(chunk))
-                for run_id, *values in session.execute(query).all():
-                    found[run_id] = {
-                        name: value
-                        for name, value in zip(names, values, strict=True)
-                        if value is not None  # never logged, or a NaN (stored as NULL)
-                    }
+                # The names are picked here, not in SQL: given both lists, SQLite would walk
+                # every run's value of those metrics in the (name, value) index, not the few
+                # runs' rows by primary key.
+                query = select(
+                    LatestMetricRow.run_id, LatestMetricRow.name, LatestMetricRow.value
+                ).where(LatestMetricRow.run_id.in_(chunk))
+                for run_id, name, value in session.execute(query):
+                    if name in wanted and value is not None:  # None: a NaN, stored as NULL
+                        found[run_id][name] = value
         return found
 
     def metric_log_position(self, run_id: str) -> tuple[int, int]:
@@ -189,33 +210,71 @@ class SqlRunQueries:
             return int(count or 0), int(last or 0)
 
 
-def latest_value(name: str) -> ScalarSelect[Any]:
-    """The run's value of metric `name` at its highest step (correlated to `runs`)."""
-    return (
-        select(MetricRow.value)
-        .where(MetricRow.run_id == RunRow.id, MetricRow.name == name)
-        .order_by(MetricRow.step.desc(), MetricRow.id.desc())
-        .limit(1)
-        .correlate(RunRow)
-        .scalar_subquery()
-    )
+@dataclass(frozen=True)
+class _Selection:
+    """The filters of one runs query, the experiment already found."""
+
+    experiment_id: str | None
+    statuses: tuple[str, ...]
+    tags: dict[str, str]
+    metric_filters: tuple[MetricFilter, ...]
+
+    def conditions(self, *, probe_each_run: bool) -> list[ColumnElement[bool]]:
+        """Conditions on `runs`. A metric filter is either a lookup of each run's latest value
+        (`probe_each_run`: cheap while walking runs in order when many match) or the list of
+        the runs that pass, from a range of the metric's index (cheap when few do). SQLite
+        follows the form it is given; PostgreSQL plans both alike."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.experiment_id is not None:
+            conditions.append(RunRow.experiment_id == self.experiment_id)
+        if self.statuses:
+            conditions.append(RunRow.status.in_(self.statuses))
+        conditions += [_has_tag(key, value) for key, value in self.tags.items()]
+        for rule in self.metric_filters:
+            if probe_each_run:
+                conditions.append(exists().where(*_passes(rule, RunRow.id)))
+            else:
+                conditions.append(RunRow.id.in_(self._runs_whose_latest(rule.name, rule.condition)))
+        return conditions
+
+    def count(self, session: Session, *, with_value_of: str | None = None) -> int:
+        """How many runs match (and have a value of metric `with_value_of`, if given). Metric
+        conditions alone are counted in the metrics' index without visiting the runs: a range
+        of an index rather than a lookup per run when 50,000 match."""
+        ranges = [
+            self._runs_whose_latest(rule.name, rule.condition) for rule in self.metric_filters
+        ]
+        if with_value_of is not None:
+            ranges.append(self._runs_whose_latest(with_value_of, _is_a_number))
+        if ranges and not self.statuses and not self.tags:
+            first, *others = ranges
+            run_id = first.selected_columns[0]
+            query = first.where(*(run_id.in_(other) for other in others)).subquery()
+            return int(session.scalar(select(func.count()).select_from(query)) or 0)
+        conditions = self.conditions(probe_each_run=False)
+        if with_value_of is not None:
+            conditions.append(RunRow.id.in_(ranges[-1]))
+        return int(session.scalar(select(func.count()).select_from(RunRow).where(*conditions)) or 0)
+
+    def _runs_whose_latest(
+        self, name: str, test: Callable[[SQLColumnExpression[float | None]], ColumnElement[bool]]
+    ) -> Select[str]:
+        """The ids of the runs whose latest value of metric `name` passes `test`."""
+        latest = aliased(LatestMetricRow)
+        query = select(latest.run_id).where(latest.name == name, test(latest.value))
+        if self.experiment_id is not None:  # lets the database use the experiment's index
+            query = query.where(latest.experiment_id == self.experiment_id)
+        return query
 
 
-def _conditions(
-    session: Session,
-    experiment: str | None,
-    statuses: Sequence[RunStatus],
-    tags: Mapping[str, str],
-    metric_filters: Sequence[MetricFilter],
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if experiment is not None:
-        conditions.append(RunRow.experiment_id == _experiment_id(session, experiment))
-    if statuses:
-        conditions.append(RunRow.status.in_([RunStatus(status).value for status in statuses]))
-    conditions += [_has_tag(key, value) for key, value in tags.items()]
-    conditions += [rule.condition(latest_value(rule.name)) for rule in metric_filters]
-    return conditions
+def _is_a_number(value: SQLColumnExpression[float | None]) -> ColumnElement[bool]:
+    return value.is_not(None)  # a NaN is stored as NULL
+
+
+def _passes(rule: MetricFilter, run_id: SQLColumnExpression[str]) -> list[ColumnElement[bool]]:
+    """The run's latest value of the rule's metric passes it (a NaN, stored as NULL, never)."""
+    latest = aliased(LatestMetricRow)
+    return [latest.run_id == run_id, latest.name == rule.name, rule.condition(latest.value)]
 
 
 def _experiment_id(session: Session, name: str) -> str:
@@ -232,23 +291,170 @@ def _has_tag(key: str, value: str) -> ColumnElement[bool]:
     return exists().where(TagRow.run_id == RunRow.id, TagRow.key == key, TagRow.value == value)
 
 
-def _ordering(order_by: str, descending: bool) -> list[Any]:
+def _runs(conditions: Sequence[ColumnElement[bool]]) -> Select[RunRow, str]:
+    return (
+        select(RunRow, ExperimentRow.name)
+        .join(ExperimentRow, ExperimentRow.id == RunRow.experiment_id)
+        .where(*conditions)
+    )
+
+
+def _column_order(order_by: str, descending: bool) -> list[_SortKey]:
     """The sort key, then newest first (then id) so that pages never overlap or skip a run."""
-    if order_by.startswith(METRIC_ORDER_PREFIX):
-        key = latest_value(order_by[len(METRIC_ORDER_PREFIX) :])
-        primary: Any = (key.desc() if descending else key.asc()).nulls_last()
-    else:
-        # No NULLS LAST on these NOT NULL columns: PostgreSQL would then not walk the index.
-        column = {
-            "created": RunRow.created_at,
-            "status": RunRow.status,
-            "number": RunRow.number,
-            "display_name": RunRow.display_name,
-        }[order_by]
-        primary = column.desc() if descending else column.asc()
+    column = {
+        "created": RunRow.created_at,
+        "status": RunRow.status,
+        "number": RunRow.number,
+        "display_name": RunRow.display_name,
+    }[order_by]
     if order_by == "created":
-        return [primary, RunRow.id.desc() if descending else RunRow.id.asc()]
-    return [primary, RunRow.created_at.desc(), RunRow.id.desc()]
+        return [(column, descending), (RunRow.id, descending)]
+    return [(column, descending), *_NEWEST_FIRST]
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Runs in one order; a page may span two parts, one after the other."""
+
+    query: Select[RunRow, str]
+    order: Sequence[_SortKey]
+    skip: _IndexSkip | None = None
+
+    def rows(
+        self, session: Session, offset: int, limit: int, *, backwards: bool
+    ) -> list[Row[RunRow, str]]:
+        # No NULLS LAST: the sort keys are never NULL here, and PostgreSQL would then not walk
+        # the index.
+        order = [
+            column.desc() if descending != backwards else column.asc()
+            for column, descending in self.order
+        ]
+        start: list[ColumnElement[bool]] = []
+        if self.skip is not None and offset >= _SKIP_FROM:
+            found = self.skip.seek(session, offset, backwards=backwards)
+            if found is None:
+                return []
+            start, offset = found
+        query = self.query.where(*start).order_by(*order).offset(offset).limit(limit)
+        return list(session.execute(query))
+
+
+@dataclass(frozen=True)
+class _IndexSkip:
+    """Skips most of a deep offset inside a metric's index, for a part whose runs are exactly
+    the index entries in `entries` (no condition on the runs but their experiment, which the
+    index holds too). Offset paging otherwise reads a run for every run it skips: 200 ms for
+    the middle page of 100,000 runs, where counting index entries takes a few.
+    """
+
+    value: SQLColumnExpression[float | None]
+    entries: list[ColumnElement[bool]]
+    descending: bool
+
+    def seek(
+        self, session: Session, offset: int, *, backwards: bool
+    ) -> tuple[list[ColumnElement[bool]], int] | None:
+        """A condition that starts the part at the value the page starts at, and the offset
+        left from there (the runs before it of equal value); None past the part's end."""
+        descending = self.descending != backwards
+        values = select(self.value).where(*self.entries)
+        in_order = self.value.desc() if descending else self.value.asc()
+        first = session.scalar(values.order_by(in_order).offset(offset).limit(1))
+        if first is None:
+            return None
+        ahead = self.value > first if descending else self.value < first
+        skipped = session.scalar(select(func.count()).select_from(values.where(ahead).subquery()))
+        from_first = self.value <= first if descending else self.value >= first
+        return [from_first], offset - int(skipped or 0)
+
+
+@dataclass(frozen=True)
+class _Pages:
+    """Pages of `first`'s runs followed by `second`'s, `total` in all.
+
+    Offset paging walks every run it skips, so a page nearer the end is read backwards from
+    the end: the last page then costs what the first one does.
+    """
+
+    total: int
+    first: _Part
+    second: _Part | None = None
+    first_size: Callable[[Session], int] | None = None  # counted only when a page needs it
+
+    def page(self, session: Session, offset: int, limit: int) -> list[Row[RunRow, str]]:
+        if offset <= self.total - offset - limit:
+            return self._read(session, offset, limit, backwards=False)
+        count = min(limit, self.total - offset)
+        start = self.total - offset - count
+        return self._read(session, start, count, backwards=True)[::-1]
+
+    def _read(
+        self, session: Session, offset: int, limit: int, *, backwards: bool
+    ) -> list[Row[RunRow, str]]:
+        if self.second is None or self.first_size is None:
+            return self.first.rows(session, offset, limit, backwards=backwards)
+        head, tail = (self.second, self.first) if backwards else (self.first, self.second)
+        # Read backwards, `head` is the part walked by runs (when sorting by a metric: the runs
+        # without a value), where reading past the end walks every run to find none: count it.
+        head_size = self.total - self.first_size(session) if backwards else None
+        past_head = head_size is not None and offset >= head_size
+        rows = [] if past_head else head.rows(session, offset, limit, backwards=backwards)
+        if len(rows) == limit:
+            return rows
+        if head_size is None:  # known unless the page starts past the end of `head`
+            head_size = offset + len(rows) if rows or offset == 0 else self.first_size(session)
+        rest = tail.rows(
+            session, max(0, offset - head_size), limit - len(rows), backwards=backwards
+        )
+        return rows + rest
+
+
+def _pages_by_metric(
+    selection: _Selection, name: str, descending: bool, total: int, probe_each_run: bool
+) -> _Pages:
+    """The runs with a value of the metric by that value, then the others (never logged, or
+    NaN) newest first; equal values newest first too.
+
+    Two parts where one LEFT JOIN sorted NULLS LAST would do: the join makes the database sort
+    every run to find one page, while each part walks an index in order, `(experiment, name,
+    value)` of `latest_metrics` then `created_at` of `runs`, and stops once the page is full.
+    """
+    # A filter on the sorted metric becomes the range of its index that is walked, and leaves
+    # no run without a value.
+    on_sorted = [rule for rule in selection.metric_filters if rule.name == name]
+    others_filters = tuple(rule for rule in selection.metric_filters if rule.name != name)
+    latest = aliased(LatestMetricRow)
+    entries = _value_range(latest, name, selection.experiment_id)
+    entries += [rule.condition(latest.value) for rule in on_sorted]
+    valued_selection = replace(selection, metric_filters=others_filters)
+    joined = _runs(valued_selection.conditions(probe_each_run=probe_each_run)).join(
+        latest, and_(latest.run_id == RunRow.id, *entries)
+    )
+    only_entries = not (selection.statuses or selection.tags or others_filters)
+    skip = _IndexSkip(latest.value, entries, descending) if only_entries else None
+    valued = _Part(joined, [(latest.value, descending), *_NEWEST_FIRST], skip)
+    if on_sorted:
+        return _Pages(total, valued)
+    # Checked run by run through the primary key: the experiment's index here would let
+    # PostgreSQL, before it has statistics (a fresh migration), join every run to every value.
+    latest_of_run = aliased(LatestMetricRow)
+    never = ~exists().where(
+        latest_of_run.run_id == RunRow.id, *_value_range(latest_of_run, name, experiment_id=None)
+    )
+    others = _Part(
+        _runs(selection.conditions(probe_each_run=probe_each_run)).where(never), _NEWEST_FIRST
+    )
+    return _Pages(total, valued, others, partial(selection.count, with_value_of=name))
+
+
+def _value_range(
+    latest: type[LatestMetricRow], name: str, experiment_id: str | None
+) -> list[ColumnElement[bool]]:
+    """The metric's values in the workspace or the experiment: a range of one index."""
+    conditions = [latest.name == name, latest.value.is_not(None)]
+    if experiment_id is not None:
+        conditions.append(latest.experiment_id == experiment_id)
+    return conditions
 
 
 def _check_page(offset: int, limit: int) -> None:

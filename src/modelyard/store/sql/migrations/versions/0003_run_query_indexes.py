@@ -14,7 +14,7 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-# (index, columns) on `runs`, as declared in modelyard.store.sql.run_queries.
+# (index, columns) on `runs`, as declared in `RunRow.__table_args__` (store/sql/models.py).
 _INDEXES = (
     ("ix_runs_created_at", ["created_at"]),
     ("ix_runs_experiment_id_created_at", ["experiment_id", "created_at"]),

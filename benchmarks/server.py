@@ -1,0 +1,639 @@
+"""`modelyard server` under load, beside an MLflow 3.x tracking server on the same machine.
+
+    .venv/bin/python benchmarks/server.py [--runs 100000] [--points 1000000]
+                                          [--log-points 100000] [--skip-mlflow]
+
+Starts a real `modelyard server` (auth on, the admin token it prints) on 127.0.0.1 over a
+temporary workspace and measures, through HTTP as the portal and `RestStore` use it:
+
+- the runs list (`GET /api/v1/runs-query`) of an experiment of `--runs` runs sorted and filtered
+  by a metric's latest value: ms per page of 50, first, second, deep and last pages;
+- a `--points`-point metric series thinned to ≤ 2,000 points (`GET .../metric-series`);
+- remote logging through `RestStore.log_batch`, in batches of 1,000 and one point at a time.
+
+Beside it, an `mlflow server` on SQLite, the same kinds of calls through `MlflowClient`
+(`search_runs` sorted by `metrics.x DESC`, `get_metric_history`, `log_batch`, `log_metric`),
+from the MLflow virtualenv that `tracking.py` also uses (see `_mlflow_env.py`). A benchmark, not
+a test: timings are printed, never asserted; the answers are checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import random
+import re
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from _mlflow_env import (
+    HERE,
+    MLFLOW_VENV,
+    MlflowUnavailable,
+    ensure_mlflow_venv,
+    run_side,
+    tail,
+)
+
+if TYPE_CHECKING:
+    from modelyard.services.workspaces import OpenWorkspace
+
+API = "/api/v1"
+EXPERIMENT = "bench"
+METRIC = "x"
+PAGE = 50
+TARGET_PAGE_MS = 100
+TARGET_SERIES_MS = 200
+TARGET_REMOTE_POINTS_PER_S = 50_000
+SERIES_MAX_POINTS = 2_000
+SEED_CHUNK = 10_000
+
+
+class BenchmarkFailed(Exception):
+    """A server did not start or answered wrongly: printed as one line, exit status 1."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """One row of the table: a time in ms (lower is better) or a rate in points/s."""
+
+    label: str
+    modelyard: float | None
+    mlflow: float | None = None
+    unit: str = "ms"
+    target: float | None = None
+    worst: float | None = None  # the slowest of the repeats, for times
+    mlflow_key: str = ""  # which of MLflow's timings goes beside it
+
+    @property
+    def modelyard_ahead(self) -> float | None:
+        if not self.modelyard or not self.mlflow:
+            return None
+        return self.mlflow / self.modelyard if self.unit == "ms" else self.modelyard / self.mlflow
+
+    @property
+    def met(self) -> bool | None:
+        if self.target is None or self.modelyard is None:
+            return None
+        # On the median: on a shared machine the worst of a few requests says more about the
+        # neighbours than about the server.
+        if self.unit == "ms":
+            return self.modelyard < self.target
+        return self.modelyard >= self.target
+
+
+# Arguments --------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="modelyard server vs mlflow server under load.")
+    add = parser.add_argument
+    add("--runs", type=int, default=100_000, help="runs in the listed experiment (%(default)s)")
+    add("--points", type=int, default=1_000_000, help="points of the charted series")
+    add("--log-points", type=int, default=100_000, help="points logged in batches of 1,000")
+    add("--one-by-one-points", type=int, default=200, help="points logged one at a time")
+    add("--repeats", type=int, default=5, help="requests per measured page or series")
+    add("--store-uri", help="an empty PostgreSQL database for Modelyard (default: SQLite)")
+    add("--mlflow-runs", type=int, default=10_000, help="runs in MLflow's experiment")
+    add("--mlflow-history-points", type=int, default=100_000, help="get_metric_history size")
+    add("--mlflow-log-points", type=int, default=20_000, help="MLflow log_batch points")
+    add("--mlflow-repeats", type=int, default=3, help="calls per MLflow search or history")
+    add("--skip-mlflow", action="store_true", help="measure Modelyard only")
+    add("--server-timeout", type=float, default=120, help="seconds for a server to start")
+    add("--request-timeout", type=float, default=120, help="seconds for one HTTP request")
+    add("--install-timeout", type=float, default=900, help="seconds for installing MLflow")
+    add("--mlflow-timeout", type=float, default=1800, help="seconds per MLflow side step")
+    args = parser.parse_args(argv)
+    if min(args.runs, args.points, args.log_points, args.one_by_one_points, args.repeats) < 1:
+        parser.error("--runs, --points, --log-points, --one-by-one-points and --repeats: ≥ 1")
+    return args
+
+
+# Servers ----------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running(
+    name: str, command: list[str], log_path: Path, ready: Callable[[], bool], timeout_s: float
+) -> Iterator[None]:
+    """A server process in a session of its own, stopped with everything it started."""
+    env = {**os.environ, "COLUMNS": "200"}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_until_ready(name, process, log_path, ready, timeout_s)
+        yield
+    finally:
+        stop(process)
+
+
+def wait_until_ready(
+    name: str,
+    process: subprocess.Popen[bytes],
+    log_path: Path,
+    ready: Callable[[], bool],
+    timeout_s: float,
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not ready():
+        if process.poll() is not None or time.monotonic() > deadline:
+            why = "exited" if process.poll() is not None else f"not ready after {timeout_s:.0f} s"
+            raise BenchmarkFailed(f"{name} {why}; its log:\n{tail(log_path.read_text())}")
+        time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's own process group, SIGKILL to whatever is left of it."""
+    for sig, wait_s in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)  # the group this script started, nothing else
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def answers(url: str, headers: dict[str, str] | None = None) -> bool:
+    try:
+        return httpx.get(url, headers=headers, timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+# Modelyard: seeding -----------------------------------------------------------------------------
+
+
+def seed_runs(ws: OpenWorkspace, count: int) -> tuple[int, int]:
+    """`count` finished runs in one experiment, by bulk SQL inserts into the store's tables
+    (100,000 runs through the API would take minutes and measure nothing); the runs with a
+    value of x, and of those the ones above 0.5."""
+    from sqlalchemy import insert, text, update
+
+    from modelyard.store.sql.engine import make_engine
+    from modelyard.store.sql.models import ExperimentRow, LatestMetricRow, MetricRow, RunRow
+
+    experiment_id = ws.store.get_or_create_experiment(EXPERIMENT).id
+    rng, engine = random.Random(0), make_engine(ws.store.uri)
+    created = datetime.now(UTC) - timedelta(days=1)
+    latest_x: list[float] = []
+    with engine.begin() as connection:
+        for first in range(0, count, SEED_CHUNK):
+            runs, metrics, latest = [], [], []
+            for index in range(first, min(first + SEED_CHUNK, count)):
+                run_id, at = uuid.uuid4().hex, created + timedelta(milliseconds=index)
+                runs.append(run_row(run_id, experiment_id, index + 1, at))
+                points = run_points(index, rng)
+                metrics += [metric_row(run_id, *point, at) for point in points]
+                newest = {name: (value, step) for name, value, step in points}  # steps ascend
+                latest += [
+                    {**metric_row(run_id, name, *point, at), "experiment_id": experiment_id}
+                    for name, point in newest.items()
+                ]
+                latest_x += [newest[METRIC][0]] if METRIC in newest else []
+            connection.execute(insert(RunRow.__table__), runs)
+            connection.execute(insert(MetricRow.__table__), metrics)
+            connection.execute(insert(LatestMetricRow.__table__), latest)
+        connection.execute(
+            update(ExperimentRow).where(ExperimentRow.id == experiment_id).values(run_counter=count)
+        )
+        if connection.dialect.name == "postgresql":
+            # What autovacuum does a minute after a bulk load: the planner needs statistics.
+            connection.execute(text("ANALYZE experiments, runs, metrics, latest_metrics"))
+    engine.dispose()
+    return len(latest_x), sum(value > 0.5 for value in latest_x)
+
+
+def run_points(index: int, rng: random.Random) -> list[tuple[str, float, int]]:
+    """(metric, value, step) by ascending step: x at steps 0–2, its latest value uniform in
+    [0, 1), except every 10th run, which never logs x; loss once."""
+    points = [("loss", 1 / (index + 1), 0)]
+    if index % 10 != 9:
+        final = rng.random()
+        points += [(METRIC, final * step / 2, step) for step in range(3)]
+    return points
+
+
+def metric_row(run_id: str, name: str, value: float, step: int, at: datetime) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "name": name,
+        "step": step,
+        "value": value,
+        "timestamp": at.timestamp(),
+    }
+
+
+def run_row(run_id: str, experiment_id: str, number: int, created: datetime) -> dict[str, Any]:
+    return {
+        "id": run_id,
+        "experiment_id": experiment_id,
+        "number": number,
+        "display_name": f"{EXPERIMENT}_{number}",
+        "status": "Completed",
+        "user_name": "bench",
+        "created_at": created,
+        "source_arguments": "[]",
+    }
+
+
+def seed_series(ws: OpenWorkspace, points: int) -> str:
+    """A run of its own with a `points`-point series, logged through the store in batches."""
+    from modelyard.entities import Metric
+    from modelyard.entities.limits import METRICS_PER_BATCH_MAX
+
+    run_id = ws.store.create_run(f"{EXPERIMENT}-series", user="bench").id
+    now = time.time()
+    for first in range(0, points, METRICS_PER_BATCH_MAX):
+        last = min(first + METRICS_PER_BATCH_MAX, points)
+        batch = [Metric(METRIC, wave(step), step, now) for step in range(first, last)]
+        ws.store.log_batch(run_id, batch)
+    return run_id
+
+
+def wave(step: int) -> float:
+    """Noise on a slow wave, with a spike every 100,003 steps that a chart must keep."""
+    spike = 5.0 if step % 100_003 == 77 else 0.0
+    return math.sin(step / 5_000) + 0.1 * math.sin(step * 12.9898) + spike
+
+
+# Modelyard: measuring ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    label: str
+    params: dict[str, Any]
+    total: int  # runs matching, on all pages
+    valued: int  # of them, runs with a value of x: listed first when sorting by x
+    mlflow_key: str = ""  # the MLflow timing it is shown beside
+
+    @property
+    def offset(self) -> int:
+        return int(self.params.get("offset", 0))
+
+    @property
+    def descending(self) -> bool | None:
+        """The order of x on the page when sorted by x; None when sorted by creation."""
+        if "sort" not in self.params:
+            return None
+        return bool(self.params["order"] == "desc")
+
+
+def pages_to_time(runs: int, seeded: tuple[int, int]) -> list[Page]:
+    with_value, above_half = seeded
+    by_x = {"experiment": EXPERIMENT, "sort": f"metric:{METRIC}", "limit": PAGE}
+    above = {**by_x, "metric": f"{METRIC}>0.5"}
+    newest = {"experiment": EXPERIMENT, "metric": f"{METRIC}>0.5", "limit": PAGE}
+
+    def page(
+        label: str, params: dict[str, Any], offset: int = 0, key: str = "", order: str = "desc"
+    ) -> Page:
+        total, valued = (runs, with_value) if params is by_x else (above_half, above_half)
+        return Page(label, {**params, "offset": offset, "order": order}, total, valued, key)
+
+    return [
+        page("sorted by x, page 1", by_x, key="sorted.first"),
+        page("sorted by x, page 2", by_x, PAGE, key="sorted.second"),
+        page("sorted by x, page at 1,000", by_x, 1_000),
+        page("sorted by x, middle page", by_x, runs // 2),
+        page("sorted by x, last page", by_x, max(0, runs - PAGE)),
+        page("sorted by x ascending, page 1", by_x, order="asc"),
+        page("x > 0.5, sorted by x, page 1", above, key="filtered.first"),
+        page("x > 0.5, sorted by x, page 2", above, PAGE, key="filtered.second"),
+        page("x > 0.5, newest first, page 1", newest),
+        page("x > 0.5, newest first, last page", newest, max(0, above_half - PAGE)),
+    ]
+
+
+def time_page(client: httpx.Client, page: Page, repeats: int) -> tuple[float, float]:
+    """(median, worst) ms of `repeats` requests, after one unmeasured warm-up; each checked."""
+    seconds = []
+    for attempt in range(repeats + 1):
+        start = time.perf_counter()
+        answer = client.get(f"{API}/runs-query", params=page.params)
+        elapsed = time.perf_counter() - start
+        check_page(page, answer)
+        if attempt:
+            seconds.append(elapsed)
+    return statistics.median(seconds) * 1000, max(seconds) * 1000
+
+
+def check_page(page: Page, answer: httpx.Response) -> None:
+    """The total, the page's length, runs with x before those without, x in order, the filter."""
+    if answer.status_code != 200:
+        raise BenchmarkFailed(f"runs-query ({page.label}) answered {answer.status_code}")
+    body = answer.json()
+    rows = min(PAGE, page.total - page.offset)
+    values = [run["metrics"].get(METRIC) for run in body["runs"]]
+    present = [value for value in values if value is not None]
+    valued = min(rows, max(0, page.valued - page.offset))
+    wrong = [
+        body["total"] != page.total,
+        len(values) != rows,
+        values[:valued] != present,
+        page.descending is not None and present != sorted(present, reverse=page.descending),
+        "metric" in page.params and any(value is None or value <= 0.5 for value in values),
+    ]
+    if any(wrong):
+        raise BenchmarkFailed(
+            f"runs-query ({page.label}) answered a wrong page: total {body['total']}"
+            f" (expected {page.total}), {len(values)} runs, {len(present)} with {METRIC}"
+        )
+
+
+def time_series(client: httpx.Client, run_id: str, points: int, repeats: int) -> list[Result]:
+    """The chart's request for the whole series, then the poll that finds nothing new."""
+    path = f"{API}/runs/{run_id}/metric-series"
+    params: dict[str, Any] = {"name": METRIC, "max_points": SERIES_MAX_POINTS}
+    full, polls, version = [], [], ""
+    for attempt in range(repeats + 1):
+        start = time.perf_counter()
+        body = client.get(path, params=params).raise_for_status().json()
+        if attempt:
+            full.append(time.perf_counter() - start)
+        series = body["series"][METRIC]
+        if series["count"] != points or not 0 < len(series["points"]) <= SERIES_MAX_POINTS:
+            raise BenchmarkFailed(f"metric-series answered {len(series['points'])} points")
+        version = body["version"]
+    for _ in range(repeats):
+        start = time.perf_counter()
+        body = client.get(path, params={**params, "version": version}).raise_for_status().json()
+        polls.append(time.perf_counter() - start)
+        if body["changed"]:
+            raise BenchmarkFailed("metric-series said a finished series changed")
+    label = f"{points:,}-point series → ≤ {SERIES_MAX_POINTS:,} points"
+    return [
+        Result(
+            label, ms(full), target=TARGET_SERIES_MS, worst=max(full) * 1000, mlflow_key="history"
+        ),
+        Result("the same, polled: nothing new", ms(polls), worst=max(polls) * 1000),
+    ]
+
+
+def ms(seconds: list[float]) -> float:
+    return statistics.median(seconds) * 1000
+
+
+def time_remote_logging(
+    ws: OpenWorkspace, url: str, token: str, points: int, batch_size: int
+) -> float:
+    """Points/s through `RestStore.log_batch`, building the Metric objects inside the timing."""
+    from modelyard.entities import Metric
+    from modelyard.store.rest import RestStore
+
+    remote = RestStore(url, token)
+    try:
+        run_id = remote.create_run(f"{EXPERIMENT}-remote", user="bench").id
+        start = time.perf_counter()
+        for first in range(0, points, batch_size):
+            now, last = time.time(), min(first + batch_size, points)
+            remote.log_batch(run_id, [Metric("y", float(i), i, now) for i in range(first, last)])
+        seconds = time.perf_counter() - start
+    finally:
+        remote.close()
+    stored = len(ws.store.get_metric_history(run_id, "y"))
+    if stored != points:
+        raise BenchmarkFailed(f"RestStore.log_batch stored {stored:,} of {points:,} points")
+    return points / seconds
+
+
+def measure_modelyard(args: argparse.Namespace, scratch: Path) -> tuple[list[Result], str]:
+    """Modelyard's rows of the table, and a line on what was seeded."""
+    # Before importing Modelyard: the user's registry of workspaces is left alone.
+    os.environ["MODELYARD_HOME"] = str(scratch / "modelyard-home")
+    from modelyard.services.workspaces import create_workspace
+
+    ws = create_workspace("bench-ws", path=scratch / "ws", store_uri=args.store_uri)
+    try:
+        start = time.perf_counter()
+        seeded = seed_runs(ws, args.runs)
+        series_run_id = seed_series(ws, args.points)
+        note = f"seeded {args.runs:,} runs and a {args.points:,}-point series in"
+        note += f" {time.perf_counter() - start:.0f} s ({ws.store.uri.split(':')[0]})"
+        return measure_served(args, ws, scratch, seeded, series_run_id), note
+    finally:
+        ws.close()
+
+
+def measure_served(
+    args: argparse.Namespace,
+    ws: OpenWorkspace,
+    scratch: Path,
+    seeded: tuple[int, int],
+    series_run_id: str,
+) -> list[Result]:
+    port, log_path = free_port(), scratch / "modelyard-server.log"
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "modelyard.cli.main", "server", "-w", str(ws.root)]
+    token_holder: list[str] = []
+
+    def ready() -> bool:
+        found = re.search(r"(myd_\S+)", log_path.read_text())
+        if found and not token_holder:
+            token_holder.append(found.group(1))
+        headers = {"Authorization": f"Bearer {token_holder[0]}"} if token_holder else None
+        return bool(token_holder) and answers(f"{url}{API}/workspace", headers)
+
+    with running("modelyard server", [*command, "--port", str(port)], log_path, ready,
+                 args.server_timeout):  # fmt: skip
+        token = token_holder[0]
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=url, headers=headers, timeout=args.request_timeout) as client:
+            results = []
+            for page in pages_to_time(args.runs, seeded):
+                median, worst = time_page(client, page, args.repeats)
+                label = f"runs list: {page.label}"
+                results.append(
+                    Result(
+                        label,
+                        median,
+                        target=TARGET_PAGE_MS,
+                        worst=worst,
+                        mlflow_key=page.mlflow_key,
+                    )
+                )
+            results += time_series(client, series_run_id, args.points, args.repeats)
+        batched = time_remote_logging(ws, url, token, args.log_points, 1_000)
+        single = time_remote_logging(ws, url, token, args.one_by_one_points, 1)
+    return [
+        *results,
+        Result("remote log_batch of 1,000, points/s", batched, unit="points/s",
+               target=TARGET_REMOTE_POINTS_PER_S, mlflow_key="log_batch"),
+        Result("remote, one point per call, points/s", single, unit="points/s",
+               mlflow_key="log_metric"),
+    ]  # fmt: skip
+
+
+# MLflow -----------------------------------------------------------------------------------------
+
+
+def measure_mlflow(args: argparse.Namespace, scratch: Path) -> tuple[str, dict[str, Any]]:
+    """MLflow's version and timings: seed a store, serve it, measure through the server."""
+    python = ensure_mlflow_venv(args.install_timeout)
+    side = [str(python), str(HERE / "_mlflow_server_side.py")]
+    db, artifacts = scratch / "mlflow.db", scratch / "mlartifacts"
+    seeded = run_side(
+        [*side, "seed", f"--db={db}", f"--artifacts={artifacts}", f"--runs={args.mlflow_runs}",
+         f"--history-points={args.mlflow_history_points}"],
+        args.mlflow_timeout, scratch,
+    )  # fmt: skip
+    port, log_path = free_port(), scratch / "mlflow-server.log"
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        str(python.parent / "mlflow"), "server", "--backend-store-uri", f"sqlite:///{db}",
+        "--default-artifact-root", str(artifacts), "--host", "127.0.0.1", "--port", str(port),
+    ]  # fmt: skip
+    # MLflow 3 also starts 7 job-runner processes for its GenAI features by default; tracking
+    # does not use them, and on a small machine they would take CPU from the server measured.
+    os.environ["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
+    with running("mlflow server", command, log_path, lambda: answers(f"{url}/health"),
+                 args.server_timeout):  # fmt: skip
+        timings = run_side(
+            [*side, "measure", f"--url={url}", f"--experiment-id={seeded['experiment_id']}",
+             f"--history-run-id={seeded['history_run_id']}", f"--runs={args.mlflow_runs}",
+             f"--with-value-above-half={seeded['with_value_above_half']}",
+             f"--history-points={args.mlflow_history_points}",
+             f"--log-points={args.mlflow_log_points}",
+             f"--one-by-one-points={args.one_by_one_points}", "--batch-size=1000",
+             f"--repeats={args.mlflow_repeats}"],
+            args.mlflow_timeout, scratch,
+        )  # fmt: skip
+    return str(seeded["mlflow_version"]), timings
+
+
+def beside_mlflow(results: list[Result], mlflow: dict[str, Any]) -> list[Result]:
+    """Modelyard's rows with MLflow's matching numbers filled in."""
+    lookup = {
+        "sorted.first": mlflow["search_sorted"]["first"]["median_ms"],
+        "sorted.second": mlflow["search_sorted"]["second"]["median_ms"],
+        "filtered.first": mlflow["search_filtered"]["first"]["median_ms"],
+        "filtered.second": mlflow["search_filtered"]["second"]["median_ms"],
+        "history": mlflow["history"]["median_ms"],
+        "log_batch": rate(mlflow["log_batch"]),
+        "log_metric": rate(mlflow["log_metric"]),
+    }
+    return [replace(result, mlflow=lookup.get(result.mlflow_key)) for result in results]
+
+
+def rate(mode: dict[str, Any]) -> float:
+    if mode["stored"] != mode["points"]:
+        raise BenchmarkFailed(f"MLflow stored {mode['stored']:,} of {mode['points']:,} points")
+    return float(mode["points"]) / float(mode["seconds"])
+
+
+# Report -----------------------------------------------------------------------------------------
+
+
+def print_header(args: argparse.Namespace, seeded_note: str, mlflow_version: str) -> None:
+    print("modelyard server vs mlflow server, both on 127.0.0.1 over HTTP")
+    print(
+        f"python {platform.python_version()}, SQLite {sqlite3.sqlite_version},"
+        f" {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}"
+    )
+    print(f"Modelyard: {seeded_note}")
+    if mlflow_version:
+        print(
+            f"MLflow {mlflow_version} ({MLFLOW_VENV.relative_to(HERE.parent)}): runs list at"
+            f" {args.mlflow_runs:,} runs, get_metric_history of {args.mlflow_history_points:,}"
+            f" points, log_batch of {args.mlflow_log_points:,} points; median of"
+            f" {args.mlflow_repeats} calls"
+        )
+
+
+def print_table(results: list[Result], args: argparse.Namespace) -> None:
+    print(
+        f"Times in ms per request, the median of {args.repeats} for Modelyard (its worst in"
+        f" brackets) and of {args.mlflow_repeats} for MLflow; rates in points/s."
+    )
+    print()
+    print(f"{'measurement':<48}{'Modelyard':>20}{'MLflow':>12}{'Modelyard ahead':>17}  target")
+    for row in results:
+        print(
+            f"{row.label:<48}{modelyard_cell(row):>20}{number(row.mlflow, row.unit):>12}"
+            f"{times(row.modelyard_ahead):>17}  {target_cell(row)}"
+        )
+    print()
+
+
+def modelyard_cell(row: Result) -> str:
+    cell = number(row.modelyard, row.unit)
+    if row.unit == "ms" and row.worst is not None:
+        cell += f" ({row.worst:,.0f})"
+    return cell
+
+
+def number(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.1f}" if unit == "ms" and value < 10 else f"{value:,.0f}"
+
+
+def times(ratio: float | None) -> str:
+    return "" if ratio is None else f"{ratio:,.1f}×"
+
+
+def target_cell(row: Result) -> str:
+    if row.target is None:
+        return ""
+    bound = f"< {row.target:,.0f} ms" if row.unit == "ms" else f"≥ {row.target:,.0f}"
+    return f"{bound}: {'met' if row.met else 'NOT met'}"
+
+
+def exit_on_sigterm(signum: int, _frame: Any) -> None:
+    """Stopped from outside (`timeout`, a CI job): unwind, so the servers are stopped too."""
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
+    mlflow_version, failure = "", ""
+    with tempfile.TemporaryDirectory(prefix="modelyard-bench-server-") as tmp:
+        scratch = Path(tmp)
+        try:
+            results, seeded_note = measure_modelyard(args, scratch)
+        except (BenchmarkFailed, httpx.HTTPError) as error:
+            print(f"Modelyard could not be measured: {error}")
+            return 1
+        if not args.skip_mlflow:
+            try:
+                mlflow_version, timings = measure_mlflow(args, scratch)
+                results = beside_mlflow(results, timings)
+            except (MlflowUnavailable, BenchmarkFailed) as error:
+                failure = str(error)
+    print_header(args, seeded_note, mlflow_version)
+    print_table(results, args)
+    if failure:
+        print(f"MLflow was not measured: {failure}")
+    return 1 if failure else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
