@@ -6,17 +6,15 @@ run whose process died shows as such wherever it is listed.
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from modelyard.entities import Metric, Run, RunStatus
+from modelyard.entities import Run, RunStatus
 from modelyard.entities.records import float_to_json
-from modelyard.services.downsample import DEFAULT_MAX_POINTS, min_max_downsample
 from modelyard.services.runs import reap_dead_runs
 from modelyard.services.workspaces import OpenWorkspace
+from modelyard.store.sql.metric_series import DEFAULT_MAX_POINTS, MetricSeries
 from modelyard.store.sql.run_queries import METRIC_ORDER_PREFIX, MetricFilter, check_order
 
 METRIC_COLUMNS_MAX: Final = 8
@@ -116,42 +114,25 @@ def metric_series(
     between is sent now and again next time, never missed.
     """
     ws.store.get_run(run_id)  # NotFound for an unknown run
-    count, last_id = ws.sql_store.metric_log_position(run_id)
-    version = f"{count}.{last_id}"
+    version = str(ws.sql_store.metric_points_logged(run_id))
     if version == known_version:
         return {"version": version, "changed": False, "series": {}}
-    by_name = _group_by_name(_history(ws, run_id, names))
+    found = ws.sql_store.metric_series(run_id, names, max_points)
     return {
         "version": version,
         "changed": True,
-        "series": {name: _series(points, max_points) for name, points in by_name.items()},
+        "series": {series.name: _series_json(series) for series in found},
     }
 
 
-def _history(ws: OpenWorkspace, run_id: str, names: Sequence[str]) -> Iterable[Metric]:
-    if len(names) == 1:
-        return ws.store.get_metric_history(run_id, names[0])
-    history = ws.store.get_metric_history(run_id)
-    return [metric for metric in history if metric.name in names] if names else history
-
-
-def _group_by_name(history: Iterable[Metric]) -> dict[str, list[Metric]]:
-    grouped: dict[str, list[Metric]] = defaultdict(list)
-    for metric in history:
-        grouped[metric.name].append(metric)
-    return dict(grouped)
-
-
-def _series(metrics: list[Metric], max_points: int) -> dict[str, Any]:
+def _series_json(series: MetricSeries) -> dict[str, Any]:
     """Finite points by step (a chart has no place for NaN or infinity: they are counted)."""
-    finite = [(m.step, m.value) for m in metrics if math.isfinite(m.value)]
-    points = min_max_downsample(finite, max_points)
     return {
-        "points": [[step, value] for step, value in points],
-        "count": len(metrics),
-        "non_finite": len(metrics) - len(finite),
-        "downsampled": len(points) < len(finite),
-        "last": float_to_json(metrics[-1].value) if metrics else None,
+        "points": [[step, value] for step, value in series.points],
+        "count": series.count,
+        "non_finite": series.non_finite,
+        "downsampled": series.downsampled,
+        "last": float_to_json(series.last),
     }
 
 

@@ -16,9 +16,9 @@ from fastapi import APIRouter, Query, Request
 from modelyard.entities import RunStatus
 from modelyard.entities.records import float_to_json
 from modelyard.server.deps import workspace_of
-from modelyard.services.downsample import DEFAULT_MAX_POINTS, MIN_MAX_POINTS
 from modelyard.services.run_search import RunSearch, metric_series, search_runs
 from modelyard.services.runs import get_run_details
+from modelyard.store.sql.metric_series import DEFAULT_MAX_POINTS, MIN_MAX_POINTS
 from modelyard.store.sql.run_queries import PAGE_SIZE_MAX, MetricFilter, parse_tag_filter
 
 router = APIRouter(tags=["portal"])

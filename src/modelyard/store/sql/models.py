@@ -156,7 +156,10 @@ class RunRow(Base):
 
 class MetricRow(Base):
     __tablename__ = "metrics"
-    __table_args__ = (Index("ix_metrics_run_id_name_step", "run_id", "name", "step"),)
+    # The value makes it covering: a chart's series is thinned from the index alone (0005).
+    __table_args__ = (
+        Index("ix_metrics_run_id_name_step_value", "run_id", "name", "step", "value"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -201,6 +204,11 @@ class LatestMetricRow(Base):
     step: Mapped[int] = mapped_column(BigInteger)
     value: Mapped[float | None] = mapped_column(Float, nullable=True)  # NULL stands for NaN
     timestamp: Mapped[float] = mapped_column(Float)
+    # Every point of the metric ever logged, and the finite ones among them (0005): a chart
+    # learns how long a series is, or that nothing was logged since it last looked, from this
+    # row instead of counting a million points.
+    points: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    finite_points: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class _KeyValueMixin:

@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session, aliased
 
 from modelyard.entities import Run, RunStatus
 from modelyard.errors import InvalidValue, NotFound
-from modelyard.store.sql.models import ExperimentRow, LatestMetricRow, MetricRow, RunRow, TagRow
+from modelyard.store.sql.metric_series import DEFAULT_MAX_POINTS, MetricSeries, read_all_series
+from modelyard.store.sql.models import ExperimentRow, LatestMetricRow, RunRow, TagRow
 
 RUN_ORDERS: Final = ("created", "status", "number", "display_name")
 METRIC_ORDER_PREFIX: Final = "metric:"
@@ -202,12 +203,20 @@ class SqlRunQueries:
                         found[run_id][name] = value
         return found
 
-    def metric_log_position(self, run_id: str) -> tuple[int, int]:
-        """(points logged, last point's id): changes whenever the run logs a metric."""
-        query = select(func.count(), func.max(MetricRow.id)).where(MetricRow.run_id == run_id)
+    def metric_series(
+        self, run_id: str, names: Sequence[str] = (), max_points: int = DEFAULT_MAX_POINTS
+    ) -> list[MetricSeries]:
+        """The run's metrics (only `names`, if given) as chart series, by name, each thinned
+        to `max_points` by the database (see `metric_series.py`)."""
         with self._session() as session:
-            count, last = session.execute(query).one()
-            return int(count or 0), int(last or 0)
+            return read_all_series(session, run_id, names, max_points)
+
+    def metric_points_logged(self, run_id: str) -> int:
+        """How many points the run logged, of all metrics: grows with every one. Summed from
+        the counts `log_batch` keeps per metric, without counting the points themselves."""
+        query = select(func.sum(LatestMetricRow.points)).where(LatestMetricRow.run_id == run_id)
+        with self._session() as session:
+            return int(session.scalar(query) or 0)
 
 
 @dataclass(frozen=True)

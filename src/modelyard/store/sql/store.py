@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Insert, Table, func, insert, select, update
+from sqlalchemy import Connection, Engine, Insert, Table, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -323,7 +323,11 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
         ]
         connection = session.connection()
         connection.execute(insert(_table(MetricRow)), rows)
-        latest = [{**row, "experiment_id": experiment_id} for row in _newest_per_name(rows)]
+        counts = _points_per_name(rows)
+        latest = [
+            {**row, "experiment_id": experiment_id, **counts[row["name"]]}
+            for row in _newest_per_name(rows)
+        ]
         _upsert_latest_metrics(connection, latest)
 
     def _insert_params(self, session: Session, run_id: str, params: Mapping[str, str]) -> None:
@@ -466,24 +470,38 @@ def _newest_per_name(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [newest[name] for name in sorted(newest)]
 
 
+def _points_per_name(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """How many points of each metric the batch holds, and how many of them are finite."""
+    counts: dict[str, dict[str, int]] = {}
+    for row in rows:
+        count = counts.setdefault(row["name"], {"points": 0, "finite_points": 0})
+        count["points"] += 1
+        count["finite_points"] += row["value"] is not None and math.isfinite(row["value"])
+    return counts
+
+
 def _upsert_latest_metrics(connection: Connection, rows: list[dict[str, Any]]) -> None:
     connection.execute(_latest_metrics_upsert(connection.dialect.name), rows)
 
 
 @cache
 def _latest_metrics_upsert(dialect: str) -> Insert:
-    """Replace a run's latest point of a metric where the new one is newer (same rule). Built
-    once per dialect: building the statement takes ten times longer than running it."""
+    """Replace a run's latest point of a metric where the new one is newer (same rule), and
+    add the batch's points to the counts in any case. Built once per dialect: building the
+    statement takes ten times longer than running it."""
     table = _table(LatestMetricRow)
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     new = statement.excluded
     is_newer = (new.step > table.c.step) | (
         (new.step == table.c.step) & (new.timestamp >= table.c.timestamp)
     )
+    newer_point = {
+        column: case((is_newer, new[column]), else_=table.c[column])
+        for column in ("step", "value", "timestamp")
+    }
+    counts = {column: table.c[column] + new[column] for column in ("points", "finite_points")}
     return statement.on_conflict_do_update(
-        index_elements=[table.c.run_id, table.c.name],
-        set_={"step": new.step, "value": new.value, "timestamp": new.timestamp},
-        where=is_newer,
+        index_elements=[table.c.run_id, table.c.name], set_={**newer_point, **counts}
     )
 
 
