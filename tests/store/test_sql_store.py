@@ -152,6 +152,20 @@ def test_metric_history_and_latest(workspace: OpenWorkspace) -> None:
     assert math.isnan(latest["diverged"])
 
 
+def test_latest_metric_is_the_highest_step_whatever_the_logging_order(
+    workspace: OpenWorkspace,
+) -> None:
+    store = workspace.store
+    run = store.create_run("e", user="ana")
+    now = time.time()
+    store.log_batch(run.id, [Metric("acc", 0.9, 10, now)])
+    store.log_batch(run.id, [Metric("acc", 0.1, 3, now + 1)])  # a late point of an early step
+    store.log_batch(run.id, [Metric("acc", 0.5, 10, now - 5)])  # same step, older time
+    assert store.get_run_data(run.id).latest_metrics["acc"] == pytest.approx(0.9)
+    store.log_batch(run.id, [Metric("acc", 0.95, 10, now + 2)])  # same step, newer time
+    assert store.get_run_data(run.id).latest_metrics["acc"] == pytest.approx(0.95)
+
+
 @pytest.mark.parametrize(
     ("metrics", "params", "error"),
     [

@@ -395,14 +395,11 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
     def get_run_data(self, run_id: str) -> RunData:
         with self._session() as session:
             self._run_row(session, run_id)
-            latest_ids = (
-                select(func.max(MetricRow.id))
-                .where(MetricRow.run_id == run_id)
-                .group_by(MetricRow.name)
-                .scalar_subquery()
-            )
+            # The same "latest" as the runs table's (MLflow's): highest step, then latest time.
             latest = session.execute(
-                select(MetricRow.name, MetricRow.value).where(MetricRow.id.in_(latest_ids))
+                select(LatestMetricRow.name, LatestMetricRow.value).where(
+                    LatestMetricRow.run_id == run_id
+                )
             ).all()
             return RunData(
                 params=self._pairs(session, ParamRow, run_id),
