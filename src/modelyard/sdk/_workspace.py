@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelyard.entities import Workspace as WorkspaceRecord
-from modelyard.errors import NotFound
 from modelyard.services import remote
 from modelyard.services import workspaces as workspace_service
 from modelyard.services.workspaces import OpenWorkspace
@@ -64,18 +63,7 @@ class Workspace:
         """Find `.modelyard/config.json` in `path` (default: the current folder) or a parent;
         it names a workspace folder or a server."""
         start = Path(path) if path is not None else Path.cwd()
-        server = workspace_service.find_project_server(start)
-        if server is not None:
-            return cls(remote.open_remote_workspace(server[0], workspace_path=server[1]))
-        root = workspace_service.find_project_config(start)
-        if root is None:
-            raise NotFound(
-                f"no .modelyard/config.json in {start.absolute()} or its parents: run"
-                " `modelyard workspace create NAME` (or `workspace connect URL`) there, or"
-                " Workspace.write_config()",
-                path=str(start),
-            )
-        return cls(workspace_service.open_workspace(root))
+        return cls(remote.open_linked_workspace(workspace_service.find_project_or_fail(start)))
 
     @staticmethod
     def list() -> list[WorkspaceRecord]:

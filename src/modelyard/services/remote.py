@@ -28,7 +28,8 @@ from modelyard.services.workspaces import (
     PROJECT_CONFIG,
     WORKSPACE_ENV,
     OpenWorkspace,
-    find_project_server,
+    ProjectLink,
+    find_project_or_fail,
     open_workspace,
     resolve_workspace_root,
 )
@@ -104,11 +105,16 @@ def open_referenced_workspace(
     reference = reference or os.environ.get(WORKSPACE_ENV)
     if reference and is_server_url(reference):
         return open_remote_workspace(reference)
-    if not reference:
-        server = find_project_server(start or Path.cwd())
-        if server is not None:
-            return open_remote_workspace(server[0], workspace_path=server[1])
-    return open_workspace(resolve_workspace_root(reference, start))
+    if reference:
+        return open_workspace(resolve_workspace_root(reference))
+    return open_linked_workspace(find_project_or_fail(start or Path.cwd()))
+
+
+def open_linked_workspace(link: ProjectLink) -> OpenWorkspace:
+    """The workspace a project points at: its server when it names one, else its folder."""
+    if link.server_url is not None:
+        return open_remote_workspace(link.server_url, workspace_path=link.workspace_root)
+    return open_workspace(link.local_root())
 
 
 def save_token(server_url: str, token: str) -> Path:

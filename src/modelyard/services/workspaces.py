@@ -258,13 +258,7 @@ def resolve_workspace_root(reference: str | None = None, start: Path | None = No
     reference = reference or os.environ.get(WORKSPACE_ENV)
     if reference:
         return _root_from_reference(reference)
-    found = find_project_config(start or Path.cwd())
-    if found is None:
-        raise NotFound(
-            "no workspace found here or in any parent folder: create one with `modelyard"
-            " workspace create NAME`, or pass --workspace NAME|PATH",
-        )
-    return found
+    return find_project_or_fail(start or Path.cwd()).local_root()
 
 
 def _root_from_reference(reference: str) -> Path:
@@ -281,31 +275,48 @@ def _root_from_reference(reference: str) -> Path:
     )
 
 
-def find_project_config(start: Path) -> Path | None:
-    """The workspace folder the project at or above `start` points at (None: no project)."""
+@dataclass(frozen=True)
+class ProjectLink:
+    """What the project at or above a folder points at: a workspace folder, a server, or both
+    (the server's own machine may name both)."""
+
+    source: Path  # the project config, or the workspace folder found on the way up
+    workspace_root: Path | None = None
+    server_url: str | None = None
+
+    def local_root(self) -> Path:
+        """The workspace folder, for what needs it on this disk (refused for a server only)."""
+        if self.workspace_root is None:
+            raise InvalidValue(
+                f"project config {self.source} points at the server {self.server_url}: this"
+                " command needs the workspace folder; run it on the server's machine with"
+                " --workspace PATH",
+                server_url=self.server_url,
+            )
+        return self.workspace_root
+
+
+def find_project(start: Path) -> ProjectLink | None:
+    """The nearest project config at or above `start`, or a workspace folder on the way."""
     for folder in (start.absolute(), *start.absolute().parents):
         project_config = folder / PROJECT_CONFIG
         if project_config.is_file():
-            return _root_from_project_config(project_config, read_project_config(project_config))
+            return _link_of(project_config, read_project_config(project_config))
         if (folder / CONFIG_FILE).is_file() and (folder / DATABASE_FILE).exists():
-            return folder
+            return ProjectLink(source=folder, workspace_root=folder)
     return None
 
 
-def find_project_server(start: Path) -> tuple[str, Path | None] | None:
-    """(server URL, workspace folder if named) when the project at or above `start` points at
-    a server; None when it points at a folder, or there is no project."""
-    for folder in (start.absolute(), *start.absolute().parents):
-        project_config = folder / PROJECT_CONFIG
-        if project_config.is_file():
-            config = read_project_config(project_config)
-            if not isinstance(config.get("server_url"), str):
-                return None
-            named = config.get("workspace_path")
-            return config["server_url"], Path(named) if isinstance(named, str) else None
-        if (folder / CONFIG_FILE).is_file() and (folder / DATABASE_FILE).exists():
-            return None
-    return None
+def find_project_or_fail(start: Path) -> ProjectLink:
+    found = find_project(start)
+    if found is None:
+        raise NotFound(
+            f"no .modelyard/config.json (nor a workspace folder) in {start.absolute()} or its"
+            " parents: run `modelyard workspace create NAME` or `modelyard workspace connect"
+            " URL` there, or pass --workspace NAME|PATH",
+            path=str(start),
+        )
+    return found
 
 
 def read_project_config(project_config: Path) -> dict[str, Any]:
@@ -318,19 +329,18 @@ def read_project_config(project_config: Path) -> dict[str, Any]:
     return config
 
 
-def _root_from_project_config(project_config: Path, config: dict[str, Any]) -> Path:
-    if "workspace_path" not in config and isinstance(config.get("server_url"), str):
-        raise InvalidValue(
-            f"project config {project_config} points at the server {config['server_url']}:"
-            " this command needs the workspace folder; run it on the server's machine with"
-            " --workspace PATH",
-            server_url=config["server_url"],
-        )
+def _link_of(project_config: Path, config: dict[str, Any]) -> ProjectLink:
+    server_url = config.get("server_url")
+    if server_url is not None and not isinstance(server_url, str):
+        raise _damaged_project_config(project_config, TypeError(f"server_url {server_url!r}"))
+    if "workspace_path" not in config and server_url is not None:
+        return ProjectLink(source=project_config, server_url=server_url)
     try:
         target = Path(config["workspace_path"])
     except (KeyError, TypeError) as error:
         raise _damaged_project_config(project_config, error) from error
-    return target if target.is_absolute() else (project_config.parent.parent / target).absolute()
+    root = target if target.is_absolute() else (project_config.parent.parent / target).absolute()
+    return ProjectLink(source=project_config, workspace_root=root, server_url=server_url)
 
 
 def _damaged_project_config(project_config: Path, error: Exception) -> InvalidValue:
