@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,3 +48,19 @@ def exclusive_lock(lock_path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def folder_written_atomically(destination: Path) -> Iterator[Path]:
+    """A scratch folder beside `destination` (not created) for the block to fill; it becomes
+    `destination`, which must be missing or an empty folder, only if the block succeeds."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.parent / f".{destination.name}.partial"
+    shutil.rmtree(partial, ignore_errors=True)  # left by a write that was killed
+    try:
+        yield partial
+        if destination.exists():
+            destination.rmdir()
+        partial.rename(destination)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)

@@ -7,9 +7,7 @@ portal shows, and ends with the guardrails table or the results.
 
 from __future__ import annotations
 
-import shutil
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,7 @@ from modelyard.cli.common import WorkspaceOption, opened_workspace
 from modelyard.cli.output import console, emit_mapping, emit_table
 from modelyard.cli.run import announce_submitted
 from modelyard.entities import RunStatus
-from modelyard.errors import GuardrailFailed, InvalidValue, JobFailed
+from modelyard.errors import GuardrailFailed, JobFailed
 from modelyard.services import runs, training
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.vision.config import DEFAULT_BACKBONE, ImageClassificationConfig
@@ -80,45 +78,14 @@ def image_classification(
         compute_target=compute,
     )
     with opened_workspace(workspace) as ws:
-        download_to = _output_downloaded_here(ws, config, wait)
-        if download_to is not None:
-            config = replace(config, output=None)
+        config, download_to = training.output_downloaded_here(ws, config, wait)
         run = training.submit_image_classification(ws, experiment, config, display_name)
         announce_submitted(ws, run, compute)
         if wait:
             _follow(ws, run.id, config.epochs)
             _report(ws, run.id)
-            if download_to is not None:
-                _download_project(ws, run.id, download_to)
-
-
-def _output_downloaded_here(
-    ws: OpenWorkspace, config: ImageClassificationConfig, wait: bool
-) -> Path | None:
-    """With a workspace behind a server, --output is written here from the run's outputs."""
-    if config.output is None or ws.server_url is None:
-        return None
-    if not wait:
-        raise InvalidValue(
-            f"--output {config.output!r} with --no-wait: a job on the workspace's server can't"
-            " write here; drop --no-wait, or download later with `run.download_files('outputs',"
-            " DIR)`",
-            path=config.output,
-        )
-    training.check_output_folder(config.output)
-    return Path(config.output)
-
-
-def _download_project(ws: OpenWorkspace, run_id: str, destination: Path) -> None:
-    if runs.get_run(ws, run_id).status is not RunStatus.COMPLETED:
-        return
-    partial = destination.parent / f".{destination.name}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    ws.artifacts.download_folder(run_id, "outputs", partial)
-    if destination.exists():
-        destination.rmdir()  # checked empty before the run
-    partial.rename(destination)
-    console.print(f"Project written to {destination}")
+            if download_to is not None and training.download_project(ws, run.id, download_to):
+                console.print(f"Project written to {download_to}")
 
 
 def _follow(ws: OpenWorkspace, run_id: str, epochs: int) -> None:

@@ -7,8 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from modelyard.entities import Run
+from modelyard.entities import Run, RunStatus
 from modelyard.errors import InvalidValue, NotFound
+from modelyard.fileio import folder_written_atomically
 from modelyard.services.jobs import ModuleJob, submit
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.vision.config import ImageClassificationConfig
@@ -58,6 +59,35 @@ def submit_image_classification(
         display_name=display_name or f"image-classification {config.backbone}",
     )
     return submit(ws, job, user=user)
+
+
+def output_downloaded_here(
+    ws: OpenWorkspace, config: ImageClassificationConfig, wait: bool
+) -> tuple[ImageClassificationConfig, Path | None]:
+    """For a workspace behind a server, take `output` out of the config (the job can't write on
+    this machine): the config to submit, and the folder to fill with `download_project` once
+    the run has ended. Elsewhere the config as it is, and None."""
+    if config.output is None or ws.server_url is None:
+        return config, None
+    if not wait:
+        raise InvalidValue(
+            f"--output {config.output!r} with --no-wait: a job on the workspace's server can't"
+            " write here; drop --no-wait, or download later with `run.download_files('outputs',"
+            " DIR)`",
+            path=config.output,
+        )
+    check_output_folder(config.output)
+    return replace(config, output=None), Path(config.output)
+
+
+def download_project(ws: OpenWorkspace, run_id: str, destination: Path) -> bool:
+    """The completed run's outputs written to `destination` as a project folder, all or nothing;
+    False (nothing written) when the run did not complete."""
+    if ws.store.get_run(run_id).status is not RunStatus.COMPLETED:
+        return False
+    with folder_written_atomically(destination) as partial:
+        ws.artifacts.download_folder(run_id, "outputs", partial)
+    return True
 
 
 def _cache_arguments(ws: OpenWorkspace) -> tuple[str, ...]:

@@ -41,6 +41,7 @@ from torch import nn
 
 from modelyard import predict
 from modelyard.errors import GuardrailFailed, InvalidValue, JobFailed, ModelyardError
+from modelyard.fileio import folder_written_atomically
 from modelyard.predict import softmax
 from modelyard.runtime.job_env import CHECKPOINT_DIR_ENV, WORKSPACE_PATH_ENV
 from modelyard.vision import package, preprocessing
@@ -454,13 +455,8 @@ def _copy_project(outputs: Path, destination: Path) -> None:
             f"output folder {str(destination)!r} is not empty: choose a new folder",
             path=str(destination),
         )
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    temporary = destination.parent / f".{destination.name}.partial"
-    shutil.rmtree(temporary, ignore_errors=True)
-    shutil.copytree(outputs, temporary)
-    if destination.exists():
-        destination.rmdir()
-    temporary.rename(destination)
+    with folder_written_atomically(destination) as partial:
+        shutil.copytree(outputs, partial)
 
 
 def _params_of(config: ImageClassificationConfig) -> dict[str, object]:
