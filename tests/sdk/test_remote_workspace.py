@@ -15,9 +15,11 @@ import pytest
 
 from cli.commands import modelyard
 from modelyard import Experiment, ScriptRunConfig, Workspace
-from modelyard.errors import AuthError, NotFound, StoreUnavailable, UnsafePath
+from modelyard.errors import AuthError, LimitExceeded, NotFound, StoreUnavailable, UnsafePath
 from modelyard.server import create_app
+from modelyard.services import jobs
 from modelyard.services.auth import create_token, ensure_admin
+from modelyard.services.runs import STD_LOG
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from server.serving import serve
 from vision.shapes import write_shapes
@@ -280,3 +282,16 @@ def test_output_without_waiting_is_refused_for_a_served_workspace(project: Path,
     )
     assert result.returncode == 1
     assert "--no-wait" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_long_log_is_read_whole_and_an_upload_over_its_limit_is_refused(
+    project: Path, served: OpenWorkspace
+) -> None:
+    run = served.store.create_run("remote-logs", user="ana")
+    log = "".join(f"line {i}\n" for i in range(200_000))  # ~1.5 MiB: more than one answer
+    served.artifacts.put_bytes(run.id, STD_LOG, log.encode())
+    with Workspace.from_config(project) as ws:
+        assert "".join(jobs.follow_log(ws._opened, run.id, follow=False)) == log
+        with pytest.raises(LimitExceeded):
+            ws._opened.artifacts.put_stream(run.id, "outputs/big.bin", [b"x" * 10] * 3, 25)
+    assert served.artifacts.list(run.id, "outputs") == []

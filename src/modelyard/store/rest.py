@@ -154,9 +154,16 @@ class RestStore:
         return Run.from_dict(self._call("POST", f"/runs/{_segment(run_id)}/cancel"))
 
     def read_log(self, run_id: str, path: str, offset: int = 0) -> str:
-        """The log from `offset` as it is now (one read of at most the server's chunk limit)."""
-        params = {"path": path, "offset": offset}
-        return str(self._call("GET", f"/runs/{_segment(run_id)}/logs", params=params)["text"])
+        """The log from `offset` as it is now, read chunk by chunk (the server sends at most
+        1 MiB an answer)."""
+        parts: list[str] = []
+        while True:
+            params = {"path": path, "offset": offset}
+            chunk = self._call("GET", f"/runs/{_segment(run_id)}/logs", params=params)
+            if not chunk["text"]:
+                return "".join(parts)
+            parts.append(str(chunk["text"]))
+            offset = int(chunk["offset"])
 
     def follow_log(self, run_id: str, path: str, offset: int = 0) -> Iterator[str]:
         """The log as it grows, pushed by the server (server-sent events), until the run ended

@@ -16,6 +16,7 @@ from modelyard.store.artifacts import (
     CHUNK_SIZE,
     ArtifactInfo,
     ArtifactRepository,
+    limited_chunks,
     safe_relative_path,
 )
 from modelyard.store.rest_client import RestClient, segment
@@ -31,7 +32,9 @@ class RestArtifactStore(ArtifactRepository):
     def put_stream(
         self, run_id: str, path: str, chunks: Iterable[bytes], max_bytes: int | None = None
     ) -> ArtifactInfo:
-        found = self.client.call("PUT", self._url(run_id, path), content=iter(chunks))
+        url = self._url(run_id, path)  # a bad path fails before anything is read or sent
+        limited = limited_chunks(chunks, max_bytes, f"artifact {path!r}", path=path)
+        found = self.client.call("PUT", url, content=limited)
         return ArtifactInfo(str(found["path"]), int(found["size"]))
 
     def open_read(self, run_id: str, path: str) -> BinaryIO:
