@@ -34,9 +34,6 @@ from modelyard.services.workspaces import (
     resolve_workspace_root,
 )
 from modelyard.settings import Settings, default_home
-from modelyard.store.rest import RestStore
-from modelyard.store.rest_artifacts import RestArtifactStore
-from modelyard.store.rest_client import RestClient
 
 SERVERS_FOLDER: Final = "servers"
 
@@ -78,6 +75,11 @@ def open_remote_workspace(
     flags: dict[str, Any] | None = None,
 ) -> OpenWorkspace:
     """Open the workspace served at `server_url`; AuthError (401) when no token is accepted."""
+    # Imported here: every CLI command and job imports this module, few talk to a server.
+    from modelyard.store.rest import RestStore
+    from modelyard.store.rest_artifacts import RestArtifactStore
+    from modelyard.store.rest_client import RestClient
+
     url = normalized_server_url(server_url)
     folder = local_folder(url)
     client = RestClient(url, token or _token_for(folder, workspace_path))
