@@ -185,11 +185,13 @@ class QuantizedOnnxFeatureEngine:
     folder, which then needs no calibration, so one image always gets the same features there,
     whatever data set it came in with.
 
-    Opt-in, not the default: int8 features are close to fp32 for ResNets but not for
-    depthwise-convolution networks (EfficientNet-Lite0: cosine similarity well below 0.999),
-    and on AVX2 CPUs without integer dot-product instructions (VNNI) it is under 2× fp32 for
-    ResNet50; see benchmarks/README.md. Its features differ from fp32 ones, so it needs a
-    FeatureCache of its own: `FeatureCache(..., engine="onnxruntime-int8")`.
+    Opt-in, not the default: its quality could not be measured where it matters here (ResNet50
+    with ImageNet weights). EfficientNet-Lite0 keeps its head accuracy but not its features
+    (cosine 0.90: per-channel int8 weights of its first depthwise convolution alone cost most of
+    that); random-init ResNet50 keeps the cosine but its nearly identical features lose ~3
+    points of head accuracy. On AVX2 CPUs without integer dot-product instructions (VNNI) it is
+    under 2× fp32 for ResNet50. See benchmarks/README.md. Its features differ from fp32 ones,
+    so it needs a FeatureCache of its own: `FeatureCache(..., engine="onnxruntime-int8")`.
     """
 
     def __init__(
