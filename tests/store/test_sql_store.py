@@ -152,6 +152,28 @@ def test_metric_history_and_latest(workspace: OpenWorkspace) -> None:
     assert math.isnan(latest["diverged"])
 
 
+def test_every_point_comes_back_as_logged(workspace: OpenWorkspace) -> None:
+    # PostgreSQL takes a batch by COPY, SQLite by executemany: the same points either way.
+    store = workspace.store
+    run = store.create_run("e", user="ana")
+    sent = [
+        Metric("loss", math.inf, 0, 1.25),
+        Metric("loss", -math.inf, 1, 2.5),
+        Metric("loss", math.nan, 2, 3.0),
+        Metric("loss", 1e-300, 2**62, 4.0),
+        Metric("größe\t\\N /\nx", -0.0, 0, 5.0),  # COPY's own separators and NULL
+    ]
+    store.log_batch(run.id, sent)
+    store.log_batch(run.id, [Metric("loss", 0.5, 3, 6.0)])
+    back = {(m.name, m.step): m for m in store.get_metric_history(run.id)}
+    assert set(back) == {(m.name, m.step) for m in sent} | {("loss", 3)}
+    for metric in sent:
+        got = back[(metric.name, metric.step)]
+        assert got.timestamp == metric.timestamp
+        assert (math.isnan(got.value) and math.isnan(metric.value)) or got.value == metric.value
+    assert store.get_run_data(run.id).latest_metrics["loss"] == 1e-300
+
+
 def test_latest_metric_is_the_highest_step_whatever_the_logging_order(
     workspace: OpenWorkspace,
 ) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, Insert, Table, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -322,7 +322,7 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
             for metric in metrics
         ]
         connection = session.connection()
-        connection.execute(insert(_table(MetricRow)), rows)
+        _insert_metric_rows(connection, run_id, rows)
         counts = _points_per_name(rows)
         latest = [
             {**row, "experiment_id": experiment_id, **counts[row["name"]]}
@@ -475,6 +475,27 @@ def _points_per_name(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
         count["points"] += 1
         count["finite_points"] += row["value"] is not None and math.isfinite(row["value"])
     return counts
+
+
+def _insert_metric_rows(connection: Connection, run_id: str, rows: list[dict[str, Any]]) -> None:
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(_table(MetricRow)), rows)
+        return
+    # COPY, in the same transaction: psycopg's executemany sends one INSERT per point, which
+    # costs PostgreSQL ~25 ms for a batch of 1,000 points.
+    import psycopg
+
+    driver_connection = connection.connection.driver_connection  # psycopg.Connection
+    assert driver_connection is not None
+    try:
+        with driver_connection.cursor() as cursor, cursor.copy(_POSTGRESQL_METRICS_COPY) as copy:
+            for row in rows:
+                copy.write_row((run_id, row["name"], row["step"], row["value"], row["timestamp"]))
+    except psycopg.IntegrityError as error:  # The run was deleted meanwhile: as SQLAlchemy says it.
+        raise IntegrityError(_POSTGRESQL_METRICS_COPY, None, error) from error
+
+
+_POSTGRESQL_METRICS_COPY: Final = "COPY metrics (run_id, name, step, value, timestamp) FROM STDIN"
 
 
 def _upsert_latest_metrics(connection: Connection, rows: list[dict[str, Any]]) -> None:
