@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from modelyard.errors import SchemaOutOfDate, StoreUnavailable
@@ -35,6 +36,28 @@ def test_users_and_tokens_migration_goes_down_and_up_again(store_uri: str) -> No
     assert "runs" in inspect(engine).get_table_names()
     schema.upgrade(engine)
     assert {"users", "api_tokens"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_revisions_read_without_alembic_are_alembics_own(store_uri: str) -> None:
+    # The store checks a schema without importing Alembic: file numbers and a plain SELECT.
+    script = ScriptDirectory(str(schema.MIGRATIONS))
+    chain = [revision.revision for revision in script.walk_revisions()][::-1]
+    assert schema.shipped_revisions() == chain  # one line of numbered files, oldest first
+    assert [revision.down_revision for revision in script.walk_revisions()][::-1] == [
+        None,
+        *chain[:-1],
+    ]
+    assert schema.head_revision() == script.get_current_head()
+    engine = make_engine(store_uri)
+    assert schema.current_revision(engine) is None
+    for revision in chain:
+        schema.upgrade(engine, revision)
+        with engine.connect() as connection:
+            alembic_says = MigrationContext.configure(connection).get_current_revision()
+        assert schema.current_revision(engine) == alembic_says == revision
+    schema.downgrade(engine, "base")
+    assert schema.current_revision(engine) is None
     engine.dispose()
 
 
