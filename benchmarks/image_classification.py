@@ -1044,16 +1044,23 @@ def measure_all(args: argparse.Namespace, data: Dataset, scratch: Path) -> Resul
 def measure_accuracies(
     args: argparse.Namespace, data: Dataset, scratch: Path
 ) -> list[AccuracyResult]:
-    from modelyard.vision.backbones import OFFLINE_BACKBONE, load_backbone
-
     results = []
     for name in args.accuracy_backbone or ACCURACY_BACKBONES:
-        # ImageNet weights only where they ship in a package; a hub download fails here.
-        weights = "imagenet" if name == OFFLINE_BACKBONE else "none"
-        backbone = load_backbone(name, weights, SEED)
-        label = f"{name}, {'ImageNet weights' if weights == 'imagenet' else 'random init'}"
+        backbone, label = accuracy_backbone(name)
         results.append(measure_int8_accuracy(data, backbone, label, scratch, args))
     return results
+
+
+def accuracy_backbone(name: str) -> tuple[Backbone, str]:
+    """The backbone with its ImageNet weights where they can be had (a package, or a file in the
+    torch cache), else with random init: int8's accuracy is only telling on trained weights."""
+    from modelyard.vision.backbones import WeightsUnavailable, load_backbone
+
+    try:
+        return load_backbone(name, "imagenet", SEED), f"{name}, ImageNet weights"
+    except WeightsUnavailable:
+        note(f"(a) int8 accuracy: no ImageNet weights for {name} here; measuring random init")
+        return load_backbone(name, "none", SEED), f"{name}, random init"
 
 
 def measure_rsses(
