@@ -43,7 +43,10 @@ def test_revisions_read_without_alembic_are_alembics_own(store_uri: str) -> None
     # The store checks a schema without importing Alembic: file numbers and a plain SELECT.
     script = ScriptDirectory(str(schema.MIGRATIONS))
     chain = [revision.revision for revision in script.walk_revisions()][::-1]
-    assert schema.shipped_revisions() == chain  # one line of numbered files, oldest first
+    assert schema.shipped_revisions() == chain, (
+        "name each migration versions/NNNN_what.py, with revision = 'NNNN' and down_revision"
+        " the number before it: the schema check reads revisions from the file names"
+    )
     assert [revision.down_revision for revision in script.walk_revisions()][::-1] == [
         None,
         *chain[:-1],
