@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from modelyard.demo import run_demo
+from modelyard.errors import InvalidValue
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -58,3 +61,26 @@ def test_demo_trains_digits_offline_and_prints_metrics_outputs_and_a_prediction(
     assert again.returncode == 0, again.stdout + again.stderr
     assert _result(again.stdout, "feature_cache_hits") == 1797
     assert _result(again.stdout, "accuracy") == _result(out, "accuracy")  # seeded
+
+
+def test_a_second_checkouts_demo_gets_a_workspace_of_its_own(tmp_path: Path) -> None:
+    # Two clones on one machine share the registry of workspace names.
+    first = run_demo._workspace(tmp_path / "clone-a" / "demo-workspace")
+    second = run_demo._workspace(tmp_path / "clone-b" / "demo-workspace")
+    assert first.name == "demo-workspace"
+    assert second.name.startswith("demo-") and second.name != first.name
+    assert second.path == tmp_path / "clone-b" / "demo-workspace"
+    again = run_demo._workspace(tmp_path / "clone-b" / "demo-workspace")
+    assert (again.name, again.path) == (second.name, second.path)  # a rerun reuses it
+
+
+def test_a_known_error_is_one_line_with_the_message_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fail(folder: Path, per_class: int | None = None) -> None:
+        raise InvalidValue(f"bad value [red]x[/] at {folder}")
+
+    monkeypatch.setattr(run_demo, "run_demo", fail)
+    assert run_demo.main(["--folder", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"error: bad value [red]x[/] at {tmp_path}" in err.replace("\n", "")

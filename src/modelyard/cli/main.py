@@ -5,10 +5,9 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.text import Text
 
 from modelyard.cli import db, experiment, job, predict, run, server, token, train, workspace
-from modelyard.cli.output import errors
+from modelyard.cli.output import emit_error
 from modelyard.errors import ModelyardError
 
 app = typer.Typer(
@@ -32,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="modelyard")
     except ModelyardError as error:
-        errors.print(Text.assemble(("error: ", "bold red"), error.message), soft_wrap=True)
+        emit_error(error.message)
         return 1
     except SystemExit as done:  # Typer's own exits: --help, usage errors, typer.Exit.
         return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)

@@ -10,6 +10,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 console = Console()
 errors = Console(stderr=True)
@@ -23,6 +24,12 @@ class OutputFormat(StrEnum):
 OutputOption = typer.Option(
     OutputFormat.TABLE, "--output", "-o", help="table for people, json for programs"
 )
+
+
+def emit_error(message: str) -> None:
+    """A known error as one line on stderr: "error: " in red, the message as it is (never read
+    as markup, so a path or value with brackets in it prints whole)."""
+    errors.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
 
 
 def emit_json(data: Any) -> None:

@@ -9,6 +9,7 @@ prediction from the MLModel.zip it produced.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
 import sys
 from pathlib import Path
@@ -16,10 +17,11 @@ from pathlib import Path
 from rich.console import Console
 
 from modelyard import Experiment, ImageClassificationConfig, ModelyardError, Workspace, predict
-from modelyard.cli.output import emit_mapping, emit_table
+from modelyard.cli.output import emit_error, emit_mapping, emit_table
 from modelyard.fileio import write_bytes_atomic
 
 console = Console()
+DEMO_WORKSPACE = "demo-workspace"
 RESULT_METRICS = (
     "accuracy",
     "macro_f1",
@@ -34,13 +36,13 @@ RESULT_METRICS = (
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m modelyard.demo")
-    parser.add_argument("--folder", type=Path, default=Path.cwd() / "demo-workspace")
+    parser.add_argument("--folder", type=Path, default=Path.cwd() / DEMO_WORKSPACE)
     parser.add_argument("--per-class", type=int, default=None, help="images per digit (all)")
     options = parser.parse_args(argv)
     try:
         run_demo(options.folder.absolute(), options.per_class)
     except ModelyardError as error:
-        console.print(f"[red]error:[/] {error.message}", markup=False)
+        emit_error(error.message)
         return 1
     return 0
 
@@ -125,7 +127,15 @@ def _show_prediction(model_zip: Path, data: Path) -> None:
 def _workspace(folder: Path) -> Workspace:
     if (folder / "config.json").exists():
         return Workspace.get(str(folder))
-    return Workspace.create("demo-workspace", path=folder)
+    return Workspace.create(_free_name(folder), path=folder)
+
+
+def _free_name(folder: Path) -> str:
+    """ "demo-workspace", unless the demo of another checkout on this machine registered it
+    first: then a name of this folder's own, so that a second clone's `make demo` works too."""
+    if DEMO_WORKSPACE not in {workspace.name for workspace in Workspace.list()}:
+        return DEMO_WORKSPACE
+    return f"demo-{hashlib.sha256(str(folder).encode()).hexdigest()[:8]}"
 
 
 if __name__ == "__main__":
