@@ -45,6 +45,17 @@ print("about to fail")
 raise SystemExit("the data is bad")
 """
 
+SAYS_WHY_IT_FAILED = """
+import sys
+from modelyard import Run
+
+run = Run.get_context()
+run.log("rows", 0.0)
+run.fail("the labels file is empty: add one row per image")
+print("cleaning up")
+sys.exit(int(sys.argv[1]))
+"""
+
 
 def write_project(folder: Path, script: str, name: str = "train.py") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
@@ -105,6 +116,21 @@ def test_failing_script_fails_the_run_with_the_error_tail(
     assert final.status is RunStatus.FAILED
     assert final.error is not None
     assert "exited with code 1" in final.error and "the data is bad" in final.error
+
+
+@pytest.mark.parametrize("exit_code", ["0", "3"])
+def test_a_job_that_fails_its_run_ends_failed_with_its_own_words(
+    workspace: OpenWorkspace, tmp_path: Path, exit_code: str
+) -> None:
+    # Azure's run.fail(): the script's reason, not "exited with code N" and a log tail.
+    project = write_project(tmp_path / "p", SAYS_WHY_IT_FAILED)
+    run = jobs.submit(workspace, job(project, exit_code))
+    final = jobs.wait_for_completion(workspace, run.id, timeout_s=60)
+    assert final.status is RunStatus.FAILED
+    assert final.error == "the labels file is empty: add one row per image"
+    assert workspace.store.get_metric_history(run.id, "rows")  # logged before fail() went in
+    log = (workspace.artifacts.run_root(run.id) / STD_LOG).read_text()
+    assert "cleaning up" in log  # the script went on to its end
 
 
 def test_invalid_job_creates_nothing(workspace: OpenWorkspace, tmp_path: Path) -> None:

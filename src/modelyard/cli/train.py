@@ -140,10 +140,9 @@ def _report(ws: OpenWorkspace, run_id: str) -> None:
         raise GuardrailFailed(f"run {run_id} stopped: {guardrails.get('summary')}")
     if run.status is not RunStatus.COMPLETED:
         reason = (run.error or "").strip().splitlines()
-        last = next((line for line in reversed(reason) if line.startswith("error: ")), None)
         raise JobFailed(
             f"run {run_id} ended {run.status.value}: "
-            + (last[len("error: ") :] if last else (reason[0] if reason else "no reason recorded"))
+            + (reason[0] if reason else "no reason recorded")
             + f"; see modelyard run logs {run_id}"
         )
     latest = details.data.latest_metrics

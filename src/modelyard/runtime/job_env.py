@@ -9,6 +9,8 @@ RUN_ID_ENV = "MODELYARD_RUN_ID"
 WORKSPACE_PATH_ENV = "MODELYARD_WORKSPACE_PATH"
 # Where a job keeps checkpoints: outside its working folder, so a requeued run finds them.
 CHECKPOINT_DIR_ENV = "MODELYARD_CHECKPOINT_DIR"
+# Where a job says why it failed, in its own words (runtime/job_error.py).
+ERROR_FILE_ENV = "MODELYARD_ERROR_FILE"
 
 
 def job_environment(
@@ -16,6 +18,7 @@ def job_environment(
     run_id: str,
     python: Path | None = None,
     checkpoint_dir: Path | None = None,
+    error_file: Path | None = None,
 ) -> dict[str, str]:
     environment = dict(os.environ)
     environment.update(
@@ -27,6 +30,8 @@ def job_environment(
     )
     if checkpoint_dir is not None:
         environment[CHECKPOINT_DIR_ENV] = str(checkpoint_dir)
+    if error_file is not None:
+        environment[ERROR_FILE_ENV] = str(error_file)
     # The job picks its own interpreter; a host virtualenv must not leak into it.
     environment.pop("PYTHONHOME", None)
     if python is not None:

@@ -25,8 +25,9 @@ from modelyard.environments import Environment, EnvironmentBuilder
 from modelyard.errors import EnvironmentBuildFailed, InvalidTransition, ModelyardError
 from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_env import job_environment
+from modelyard.runtime.job_error import reported_failure
 from modelyard.services.jobs import read_job_spec
-from modelyard.services.runs import ENVIRONMENT_LOG, STD_LOG
+from modelyard.services.runs import ENVIRONMENT_LOG, JOB_ERROR, STD_LOG
 from modelyard.services.workspaces import OpenWorkspace, open_workspace
 
 ERROR_TAIL_LINES = 20
@@ -79,11 +80,16 @@ class Supervisor:
     def _execute(self, spec: dict[str, Any], python: Path) -> int:
         self._transition(RunStatus.RUNNING)
         log_path = self.run_root / STD_LOG
+        error_file = self.run_root / JOB_ERROR
+        error_file.unlink(missing_ok=True)  # an earlier attempt's (a requeued run's)
+        environment = job_environment(
+            self.ws.root, self.run_id, python, self.run_root / CHECKPOINTS, error_file
+        )
         with open(log_path, "ab") as log:
             self.child = subprocess.Popen(
                 [str(python), "-u", *_entry_point(spec), *spec["arguments"]],
                 cwd=self.workdir,
-                env=job_environment(self.ws.root, self.run_id, python, self.run_root / CHECKPOINTS),
+                env=environment,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -95,7 +101,10 @@ class Supervisor:
         self._transition(RunStatus.FINALIZING)
         self.ws.artifacts.put_folder(self.run_id, "outputs", self.workdir / "outputs")
         self._check_not_canceled()
-        if exit_code == 0:
+        reported = reported_failure(self.run_root / JOB_ERROR)
+        if reported is not None:
+            self._end(RunStatus.FAILED, reported)
+        elif exit_code == 0:
             self._end(RunStatus.COMPLETED)
         else:
             self._end(RunStatus.FAILED, self._failure_reason(exit_code))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from modelyard.entities import RunStatus, validate_experiment_name
 from modelyard.entities.validation import check_metric
 from modelyard.errors import JobFailed
+from modelyard.runtime import job_error
 from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_env import RUN_ID_ENV, WORKSPACE_PATH_ENV
 from modelyard.runtime.metrics_buffer import MetricsBuffer
@@ -196,6 +197,13 @@ class Run:
         self._end(RunStatus.COMPLETED)
 
     def fail(self, error: str = "failed by the user") -> None:
+        """End the run Failed with `error`. Inside a job, on the job's own run, the run ends
+        Failed with `error` once the script exits (whatever its exit code): the job's end is
+        its supervisor's to record."""
+        if self._heartbeat is None and os.environ.get(RUN_ID_ENV) == self.id:
+            self.flush()
+            if job_error.report_failure(error):
+                return
         self._end(RunStatus.FAILED, error)
 
     def cancel(self) -> None:

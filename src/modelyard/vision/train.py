@@ -44,6 +44,7 @@ from modelyard.errors import GuardrailFailed, InvalidValue, JobFailed, Modelyard
 from modelyard.fileio import folder_written_atomically
 from modelyard.predict import softmax
 from modelyard.runtime.job_env import CHECKPOINT_DIR_ENV, WORKSPACE_PATH_ENV
+from modelyard.runtime.job_error import report_failure
 from modelyard.vision import package, preprocessing
 from modelyard.vision.backbones import Backbone, load_backbone
 from modelyard.vision.codegen import StarterProject, generate_starter
@@ -491,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
         Trainer(config, feature_cache, run, guardrail_cache).train()
     except ModelyardError as error:
         print(f"error: {error.message}", file=sys.stderr, flush=True)
+        report_failure(error.message)  # the run's error: these words, not the log's tail
         return 1
     _say(f"done in {time.perf_counter() - started:.1f} s")
     return 0
