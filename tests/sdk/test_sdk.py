@@ -22,6 +22,7 @@ from modelyard import (
     ScriptRunConfig,
     Workspace,
 )
+from modelyard.errors import InvalidTransition
 
 
 @pytest.fixture
@@ -60,6 +61,8 @@ def test_interactive_run_logs_everything(ws: Workspace, tmp_path: Path) -> None:
     run.upload_file("outputs/report.txt", tmp_path / "report.txt")
     assert run.get_status() == "Running"
     run.complete()
+    assert run.get_status() == "Completed"
+    run.fail("too late")  # ended already: nothing changes
     assert run.get_status() == "Completed"
     assert run.get_metrics() == {"loss": [0.5, 0.25], "accuracy": 0.9, "f1": 0.8}
     assert run.get_params() == {"lr": "0.1", "layers": "3"}
@@ -162,10 +165,16 @@ def test_cancel_a_submitted_job(ws: Workspace, tmp_path: Path) -> None:
     while run.get_status() != "Running":
         assert time.monotonic() < deadline
         time.sleep(0.1)
+    # Its supervisor records its end: this process can cancel it, not end it quietly.
+    with pytest.raises(InvalidTransition, match=r"driven by another process.*run\.cancel\(\)"):
+        run.fail("from outside")
+    assert run.get_status() == "Running"
     run.cancel()
     assert run.get_status() == "Canceled"
     details = run.wait_for_completion(raise_on_error=False)
     assert details["status"] == "Canceled" and details["ended_at"] is not None
+    run.complete()  # an ended run keeps its end
+    assert run.get_status() == "Canceled"
 
 
 def test_an_image_classification_config_is_submitted_like_any_job(

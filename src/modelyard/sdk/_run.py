@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from modelyard.entities import RunStatus, validate_experiment_name
 from modelyard.entities.validation import check_metric
-from modelyard.errors import JobFailed
+from modelyard.errors import InvalidTransition, JobFailed
 from modelyard.runtime import job_error
 from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_env import RUN_ID_ENV, WORKSPACE_PATH_ENV
@@ -194,17 +194,37 @@ class Run:
         return [Run(self.experiment, r.id) for r in self._ws.store.list_runs(parent_id=self.id)]
 
     def complete(self) -> None:
-        self._end(RunStatus.COMPLETED)
+        """End the run Completed. Inside its own job this only flushes: the job's exit ends it."""
+        if self._in_own_job():
+            self.flush()
+            return
+        self._end_driven_here(RunStatus.COMPLETED)
 
     def fail(self, error: str = "failed by the user") -> None:
-        """End the run Failed with `error`. Inside a job, on the job's own run, the run ends
-        Failed with `error` once the script exits (whatever its exit code): the job's end is
-        its supervisor's to record."""
-        if self._heartbeat is None and os.environ.get(RUN_ID_ENV) == self.id:
+        """End the run Failed with `error`. Inside its own job, the run ends Failed with `error`
+        once the script exits (whatever its exit code): the job's end is its supervisor's to
+        record."""
+        if self._in_own_job():
             self.flush()
             if job_error.report_failure(error):
                 return
-        self._end(RunStatus.FAILED, error)
+        self._end_driven_here(RunStatus.FAILED, error)
+
+    def _in_own_job(self) -> bool:
+        return self._heartbeat is None and os.environ.get(RUN_ID_ENV) == self.id
+
+    def _end_driven_here(self, status: RunStatus, error: str | None = None) -> None:
+        """End a run this process drives. One driven elsewhere (its job, or the session that
+        started it) records its own end: from here it can only be canceled, never silently
+        left as it was."""
+        if self._heartbeat is None and not self._ws.store.get_run(self.id).status.is_terminal:
+            raise InvalidTransition(
+                f"run {self.id} is driven by another process (its job, or the session that"
+                " started it), which records its end: stop it with run.cancel(); inside its"
+                " job, Run.get_context().fail(reason) ends it Failed",
+                run_id=self.id,
+            )
+        self._end(status, error)
 
     def cancel(self) -> None:
         self.flush()
