@@ -39,7 +39,7 @@ def test_token_reads_prefix_id_secret_and_only_the_hash_is_stored(admin_ws: Open
     token, plaintext = auth.create_token(admin_ws, "ci")
     shape = TOKEN_SHAPE.fullmatch(plaintext)
     assert shape is not None and shape[1] == token.id
-    _, stored_hash = admin_ws.store.get_token_secret_hash(token.id)
+    stored_hash = admin_ws.store.get_stored_token(token.id).secret_hash
     assert stored_hash == hashlib.sha256(shape[2].encode()).hexdigest()
     admin_ws.close()
     database = b"".join(path.read_bytes() for path in admin_ws.root.glob("modelyard.db*"))
@@ -127,7 +127,7 @@ def test_use_is_recorded_at_most_once_a_minute(
 ) -> None:
     token, plaintext = auth.create_token(admin_ws, "ci")
     auth.authenticate(admin_ws, plaintext)
-    first_use = admin_ws.store.get_token_secret_hash(token.id)[0].last_used_at
+    first_use = admin_ws.store.get_stored_token(token.id).token.last_used_at
     assert first_use is not None
     touched: list[str] = []
     monkeypatch.setattr(admin_ws.store, "touch_token", touched.append)

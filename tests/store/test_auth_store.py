@@ -44,7 +44,9 @@ def test_token_keeps_its_hash_apart_from_the_entity(workspace: OpenWorkspace) ->
     token = store.create_token("admin", "ci", HASH)
     assert (token.user_name, token.name) == ("admin", "ci")
     assert token.last_used_at is None and token.revoked_at is None
-    found, stored_hash = store.get_token_secret_hash(token.id)
+    stored = store.get_stored_token(token.id)
+    found, stored_hash = stored.token, stored.secret_hash
+    assert stored.user == store.get_user(found.user_name)
     assert found == token and stored_hash == HASH
     assert HASH not in str(token.to_dict())
 
@@ -81,12 +83,12 @@ def test_revoking_is_final_and_keeps_the_first_time(workspace: OpenWorkspace) ->
     revoked = store.revoke_token(token.id)
     assert revoked.revoked_at is not None and revoked.revoked_at >= token.created_at
     assert store.revoke_token(token.id).revoked_at == revoked.revoked_at
-    assert store.get_token_secret_hash(token.id)[0] == revoked
+    assert store.get_stored_token(token.id).token == revoked
     assert store.list_tokens() == [revoked]
 
 
 def test_unknown_token_id_is_not_found(workspace: OpenWorkspace) -> None:
-    for call in (workspace.store.get_token_secret_hash, workspace.store.revoke_token):
+    for call in (workspace.store.get_stored_token, workspace.store.revoke_token):
         with pytest.raises(NotFound, match="API token 'f00' not found"):
             call("f00")
 
@@ -97,6 +99,6 @@ def test_touch_records_the_last_use(workspace: OpenWorkspace) -> None:
     token = store.create_token("admin", "ci", HASH)
     before = datetime.now(UTC)
     store.touch_token(token.id)
-    used = store.get_token_secret_hash(token.id)[0].last_used_at
+    used = store.get_stored_token(token.id).token.last_used_at
     assert used is not None and used >= before.replace(microsecond=0)
     store.touch_token("unknown")  # Nothing to record: no error either.

@@ -22,7 +22,7 @@ from modelyard.entities import ApiToken, Role, User
 from modelyard.errors import AlreadyExists, AuthError, InvalidValue, NotFound, PermissionDenied
 from modelyard.fileio import write_json_atomic
 from modelyard.services.workspaces import OpenWorkspace
-from modelyard.store.base import AuthStore
+from modelyard.store.base import AuthStore, StoredToken
 
 TOKEN_PREFIX = "myd"
 TOKEN_ENV = "MODELYARD_TOKEN"
@@ -57,9 +57,11 @@ def create_token(ws: OpenWorkspace, name: str, user_name: str = ADMIN_NAME) -> t
 def authenticate(ws: OpenWorkspace, presented: str) -> User:
     """The user a presented token belongs to; AuthError for anything but a valid, live token."""
     token_id, secret = parse_token(presented)
-    token, stored_hash = _stored_token(ws, token_id)
-    if not hmac.compare_digest(hash_secret(secret), stored_hash) or token is None:
+    stored = _stored_token(ws, token_id)
+    stored_hash = _UNKNOWN_ID_HASH if stored is None else stored.secret_hash
+    if not hmac.compare_digest(hash_secret(secret), stored_hash) or stored is None:
         raise AuthError(_INVALID_TOKEN)
+    token = stored.token
     if token.is_revoked:
         # Said only to whoever holds the right secret, so it reveals nothing to a guesser.
         raise AuthError(
@@ -68,7 +70,7 @@ def authenticate(ws: OpenWorkspace, presented: str) -> User:
             token_id=token.id,
         )
     _record_use(ws, token)
-    return _store(ws).get_user(token.user_name)
+    return stored.user
 
 
 def require_admin(user: User) -> None:
@@ -106,11 +108,11 @@ def parse_token(presented: str) -> tuple[str, str]:
     return match["id"], match["secret"]
 
 
-def _stored_token(ws: OpenWorkspace, token_id: str) -> tuple[ApiToken | None, str]:
+def _stored_token(ws: OpenWorkspace, token_id: str) -> StoredToken | None:
     try:
-        return _store(ws).get_token_secret_hash(token_id)
+        return _store(ws).get_stored_token(token_id)
     except NotFound:
-        return None, _UNKNOWN_ID_HASH
+        return None
 
 
 def _record_use(ws: OpenWorkspace, token: ApiToken) -> None:

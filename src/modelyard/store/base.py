@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -17,6 +18,15 @@ from modelyard.entities import (
     RunStatus,
     User,
 )
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    """What checking a request's token needs, read in one go."""
+
+    token: ApiToken
+    user: User
+    secret_hash: str  # SHA-256 hex of the secret; the secret itself is never stored
 
 
 class TrackingStore(Protocol):
@@ -83,8 +93,8 @@ class AuthStore(Protocol):
         """Store a new token for an existing user; `secret_hash` is the SHA-256 hex digest."""
         ...
 
-    def get_token_secret_hash(self, token_id: str) -> tuple[ApiToken, str]:
-        """The token and its stored hash, to check a presented secret against."""
+    def get_stored_token(self, token_id: str) -> StoredToken:
+        """The token, its user and its stored hash, to check a presented secret against."""
         ...
 
     def list_tokens(self) -> list[ApiToken]: ...

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from modelyard.entities import ApiToken, Role, User, validate_token_name, validate_user_name
 from modelyard.errors import AlreadyExists, InvalidValue, NotFound
+from modelyard.store.base import StoredToken
 from modelyard.store.sql.models import ApiTokenRow, UserRow, new_id, utcnow
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -68,11 +69,20 @@ class SqlAuthStore:
             session.flush()
             return row.to_entity(user.name)
 
-    def get_token_secret_hash(self, token_id: str) -> tuple[ApiToken, str]:
-        """The token and its secret's hash: for authenticating a request, nothing else."""
+    def get_stored_token(self, token_id: str) -> StoredToken:
+        """The token, its user and its secret's hash, in one query: for authenticating a
+        request (every API call), nothing else."""
+        query = (
+            select(ApiTokenRow, UserRow)
+            .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+            .where(ApiTokenRow.id == token_id)
+        )
         with self._session() as session:
-            row, user_name = _token_row(session, token_id)
-            return row.to_entity(user_name), row.secret_hash
+            found = session.execute(query).first()
+            if found is None:
+                raise _token_not_found(token_id)
+            token, user = found
+            return StoredToken(token.to_entity(user.name), user.to_entity(), token.secret_hash)
 
     def list_tokens(self) -> list[ApiToken]:
         query = (
@@ -113,11 +123,15 @@ def _token_row(session: Session, token_id: str) -> tuple[ApiTokenRow, str]:
         .where(ApiTokenRow.id == token_id)
     ).first()
     if found is None:
-        raise NotFound(
-            f"API token {token_id!r} not found: list tokens with `modelyard token list`",
-            token_id=token_id,
-        )
+        raise _token_not_found(token_id)
     return found[0], found[1]
+
+
+def _token_not_found(token_id: str) -> NotFound:
+    return NotFound(
+        f"API token {token_id!r} not found: list tokens with `modelyard token list`",
+        token_id=token_id,
+    )
 
 
 def _check_secret_hash(secret_hash: str) -> None:
