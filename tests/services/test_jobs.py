@@ -56,6 +56,16 @@ print("cleaning up")
 sys.exit(int(sys.argv[1]))
 """
 
+DIES_OF_AN_EXCEPTION = """
+import sys
+from modelyard import Run
+
+run = Run.get_context()
+if sys.argv[1] == "with-reason":
+    run.fail("the schema changed")
+raise ValueError("bad row 7")
+"""
+
 
 def write_project(folder: Path, script: str, name: str = "train.py") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
@@ -131,6 +141,25 @@ def test_a_job_that_fails_its_run_ends_failed_with_its_own_words(
     assert workspace.store.get_metric_history(run.id, "rows")  # logged before fail() went in
     log = (workspace.artifacts.run_root(run.id) / STD_LOG).read_text()
     assert "cleaning up" in log  # the script went on to its end
+
+
+@pytest.mark.parametrize(
+    ("argument", "reason"),
+    [
+        ("plain", "uncaught ValueError: bad row 7 (at train.py:8)"),
+        ("with-reason", "the schema changed"),  # its own words win over the exception
+    ],
+)
+def test_a_job_that_dies_of_an_exception_ends_failed_with_it(
+    workspace: OpenWorkspace, tmp_path: Path, argument: str, reason: str
+) -> None:
+    project = write_project(tmp_path / "p", DIES_OF_AN_EXCEPTION)
+    final = jobs.wait_for_completion(
+        workspace, jobs.submit(workspace, job(project, argument)).id, timeout_s=60
+    )
+    assert (final.status, final.error) == (RunStatus.FAILED, reason)
+    log = (workspace.artifacts.run_root(final.id) / STD_LOG).read_text()
+    assert "Traceback" in log and "ValueError: bad row 7" in log  # the whole story stays here
 
 
 def test_invalid_job_creates_nothing(workspace: OpenWorkspace, tmp_path: Path) -> None:

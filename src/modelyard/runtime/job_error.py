@@ -18,12 +18,14 @@ from modelyard.runtime.job_env import ERROR_FILE_ENV
 _MESSAGE_MAX = 10_000  # a run's error is a message, not a log
 
 
-def report_failure(message: str) -> bool:
-    """Inside a job, leave `message` for the supervisor; False outside a job (nothing written)."""
+def report_failure(message: str, keep_earlier: bool = False) -> bool:
+    """Inside a job, leave `message` for the supervisor (or, with `keep_earlier`, the reason
+    already left, if any); False outside a job (nothing written)."""
     path = os.environ.get(ERROR_FILE_ENV)
     if not path:
         return False
-    write_json_atomic(Path(path), {"error": message[:_MESSAGE_MAX]})
+    if not (keep_earlier and Path(path).exists()):
+        write_json_atomic(Path(path), {"error": message[:_MESSAGE_MAX]})
     return True
 
 

@@ -11,6 +11,7 @@ import getpass
 import os
 import sys
 import threading
+import traceback
 import warnings
 from collections import defaultdict
 from collections.abc import Mapping
@@ -275,6 +276,7 @@ class Run:
 
 
 _uncaught_error: str | None = None
+_uncaught_at: str | None = None  # file:line where it was raised
 _previous_excepthook = sys.excepthook
 
 
@@ -282,8 +284,10 @@ def _watch_uncaught_errors() -> None:
     """Remember an uncaught exception, so runs ended at exit are Failed rather than Completed."""
 
     def hook(error_type: type[BaseException], error: BaseException, tb: Any) -> None:
-        global _uncaught_error
+        global _uncaught_error, _uncaught_at
         _uncaught_error = f"{error_type.__name__}: {error}"
+        frames = traceback.extract_tb(tb)
+        _uncaught_at = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else None
         _previous_excepthook(error_type, error, tb)
 
     if sys.excepthook is _previous_excepthook:
@@ -296,7 +300,28 @@ def _job_run(run_id: str, root: str) -> Run:
 
     workspace = Workspace.get(root)
     record = workspace._opened.store.get_run(run_id)
+    _watch_uncaught_errors()
+    _report_uncaught_error_at_exit()
     return Run(Experiment(workspace, validate_experiment_name(record.experiment_name)), run_id)
+
+
+_reporting_uncaught_errors = False
+
+
+def _report_uncaught_error_at_exit() -> None:
+    """A job script that dies of an exception fails its run with that exception as the reason
+    (its traceback stays in the log), unless it gave a reason of its own with `fail()`."""
+    global _reporting_uncaught_errors
+    if _reporting_uncaught_errors:
+        return
+    _reporting_uncaught_errors = True
+
+    def report() -> None:
+        if _uncaught_error is not None:
+            where = f" (at {_uncaught_at})" if _uncaught_at else ""
+            job_error.report_failure(f"uncaught {_uncaught_error}{where}", keep_earlier=True)
+
+    atexit.register(report)
 
 
 class OfflineRun:
