@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -11,10 +13,12 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 
+from modelyard.compute.processes import handle_for
 from modelyard.entities import RunStatus
 from modelyard.server import create_app
 from modelyard.services.runs import STD_LOG
-from modelyard.services.workspaces import OpenWorkspace, create_workspace
+from modelyard.services.workspaces import OpenWorkspace, create_workspace, open_workspace
+from modelyard.store.rest import RestStore
 from server.serving import serve
 
 API = "/api/v1"
@@ -237,3 +241,24 @@ def test_log_stream_resumes_from_last_event_id_and_refuses_bad_input(
     assert escaping.status_code == 400
     negative = httpx.get(stream_url, params={"offset": -1})
     assert negative.status_code == 422
+
+
+def test_a_run_whose_process_died_here_ends_for_a_remote_client_too(ws: OpenWorkspace) -> None:
+    # The server reaps on the reads a client waits with: the run and its live log.
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    handle = handle_for(process.pid)
+    process.wait()
+    streamed, polled = (
+        ws.store.create_run("e", user="u", status=RunStatus.RUNNING) for _ in range(2)
+    )
+    for run in (streamed, polled):
+        ws.store.record_process(run.id, handle.host, handle.pid, handle.started_at)
+    silent = open_workspace(ws.root, flags={"heartbeat_timeout_s": 0})
+    try:
+        with serve(create_app(silent, auth=False)) as base:
+            remote = RestStore(base)
+            assert list(remote.follow_log(streamed.id, STD_LOG)) == []  # ended, not kept alive
+            assert ws.store.get_run(streamed.id).status is RunStatus.FAILED
+            assert remote.get_run(polled.id).status is RunStatus.FAILED
+    finally:
+        silent.close()

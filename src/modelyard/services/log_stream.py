@@ -18,6 +18,7 @@ from typing import Final
 
 from modelyard.entities import RunStatus
 from modelyard.services.jobs import read_text_from
+from modelyard.services.runs import get_run
 from modelyard.services.workspaces import OpenWorkspace
 
 KEEP_ALIVE_S: Final = 15.0  # proxies close idle connections after 30-60 s
@@ -59,7 +60,8 @@ async def _follow(
     quiet_since = time.monotonic()
     while True:
         # The status is read before the log: a run seen ended has written all it will write.
-        status = (await asyncio.to_thread(ws.store.get_run, run_id)).status
+        # Read through the reaper, so that a run whose process died ends the stream too.
+        status = (await asyncio.to_thread(get_run, ws, run_id)).status
         drained = False
         while not drained:
             text, offset = await asyncio.to_thread(

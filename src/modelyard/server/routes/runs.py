@@ -104,7 +104,8 @@ def list_runs_silent_since(since: datetime, request: Request) -> list[dict[str, 
 
 @router.get("/runs/{run_id}")
 def get_run(run_id: str, request: Request) -> dict[str, Any]:
-    return workspace_of(request).store.get_run(run_id).to_dict()
+    # Through the reaper: a client waiting on a run whose process died here must see it end.
+    return run_service.get_run(workspace_of(request), run_id).to_dict()
 
 
 @router.post("/runs/{run_id}/transition")
