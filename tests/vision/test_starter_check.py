@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from modelyard.errors import InvalidValue, JobFailed
 from modelyard.predict import ModelOutput, load
 from modelyard.vision.codegen import StarterProject
 from modelyard.vision.starter_check import (
+    RunningConsoleApp,
     isolated_python,
     read_requirement_names,
     resolve_distributions,
@@ -156,3 +158,17 @@ def test_the_console_app_runs_in_a_fresh_venv_from_its_requirements(
     printed = json.loads(result.stdout)
     expected = load(tiny_model_zip).predict(sample_images[UNICODE_IMAGE])
     assert_same_output(ModelOutput(printed["Prediction"], printed["Score"]), expected)
+
+
+def test_an_app_that_finished_while_the_caller_worked_is_not_timed_out(tmp_path: Path) -> None:
+    # The limit runs from output(): the trainer works meanwhile, past the limit on a long run.
+    printed = '{"Prediction": "cat", "Score": [0.9, 0.1]}'
+    process = subprocess.Popen(
+        [sys.executable, "-c", f"print({printed!r})"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    app = RunningConsoleApp(process, tmp_path / "main.py", timeout_s=0.2)
+    time.sleep(0.5)
+    assert app.output() == ModelOutput("cat", [0.9, 0.1])
