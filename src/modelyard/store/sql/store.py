@@ -495,10 +495,13 @@ def _insert_points(connection: Connection, points: list[_Point]) -> None:
     """The points straight to the driver, in the batch's transaction: SQLAlchemy's per-row
     parameter handling cost more than SQLite's insert itself, and psycopg's executemany sends
     PostgreSQL one INSERT per point (~25 ms for 1,000 points, against a few for one COPY)."""
-    driver = connection.connection.driver_connection  # sqlite3 or psycopg connection
+    driver = connection.connection.driver_connection
     assert driver is not None
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.driver == "psycopg":
         _copy_points(driver, points)
+        return
+    if connection.dialect.driver != "pysqlite":  # another driver named in the store URI
+        connection.execute(insert(_table(MetricRow)), [point._asdict() for point in points])
         return
     cursor = driver.cursor()
     try:
