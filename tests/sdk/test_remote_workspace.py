@@ -176,6 +176,7 @@ def _link(name: str, target: str) -> tuple[tarfile.TarInfo, bytes]:
         ([_job_json(), _file("snapshot/other.py")], "run.py"),
         ([_job_json(spec=[1]), _file("snapshot/run.py")], "spec is list"),
         ([_job_json(experiment="bad name!"), _file("snapshot/run.py")], "bad name!"),
+        ([_job_json(experiment=None), _file("snapshot/run.py")], "experiment is None"),
         ([_job_json(), _file("snapshot/run.py"), _file("snapshot/run.py")], "appears twice"),
     ],
 )

@@ -113,7 +113,7 @@ def submit_uploaded(ws: OpenWorkspace, archive: IO[bytes], user: str) -> Run:
     try:
         description = _unpack(archive, unpacked)
         job = UploadedJob(
-            experiment=str(description.get("experiment")),
+            experiment=_required_string(description.get("experiment"), "experiment"),
             compute_target=str(description.get("compute_target") or "local"),
             display_name=_optional_string(description.get("display_name"), "display_name"),
             spec=_mapping(description.get("spec"), "spec"),
@@ -177,6 +177,12 @@ def _extract_snapshot_member(tar: tarfile.TarFile, member: tarfile.TarInfo, fold
 def _mapping(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _bad_job(f"{where} is {type(value).__name__}, not an object")
+    return value
+
+
+def _required_string(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise _bad_job(f"{where} is {value!r}, not a string")
     return value
 
 
