@@ -131,6 +131,15 @@ def test_repeated_steps_and_other_runs_stay_apart(workspace: OpenWorkspace) -> N
     assert workspace.sql_store.metric_series(run.id, ["nope"]) == []
 
 
+def test_a_charts_last_value_is_the_runs_latest_metric(workspace: OpenWorkspace) -> None:
+    # One rule for "latest" everywhere: highest step, then latest time (not the last logged).
+    run = workspace.store.create_run("s", user="ana")
+    workspace.store.log_batch(run.id, [Metric("loss", 1.0, 7, 200.0)])
+    workspace.store.log_batch(run.id, [Metric("loss", 9.0, 7, 100.0)])  # same step, older
+    (series,) = workspace.sql_store.metric_series(run.id, ["loss"])
+    assert series.last == workspace.store.get_run_data(run.id).latest_metrics["loss"] == 1.0
+
+
 def test_counts_kept_by_log_batch_match_the_points_and_move_the_version(
     workspace: OpenWorkspace,
 ) -> None:

@@ -102,15 +102,16 @@ def read_all_series(
     return [read_series(session, run_id, name, max_points) for name in wanted]
 
 
-# The counts are kept by `log_batch` in the metric's `latest_metrics` row; the ends are seeks
-# in the index.
+# The counts and the last value are kept by `log_batch` in the metric's `latest_metrics` row
+# (the last by the runs table's rule: highest step, then latest time); the ends are seeks in
+# the index.
 _SUMMARY = text(f"""
 SELECT
   points,
   finite_points,
   (SELECT min(step) FROM metrics WHERE {_OF_METRIC} AND {_FINITE}),
   (SELECT max(step) FROM metrics WHERE {_OF_METRIC} AND {_FINITE}),
-  (SELECT value FROM metrics WHERE {_OF_METRIC} ORDER BY step DESC, id DESC LIMIT 1)
+  value
 FROM latest_metrics WHERE {_OF_METRIC}
 """)
 
