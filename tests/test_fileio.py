@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from modelyard.errors import AlreadyExists
 from modelyard.fileio import folder_written_atomically
 
 
@@ -33,3 +34,17 @@ def test_a_failed_write_leaves_nothing_and_a_killed_one_is_cleaned_next_time(
     with folder_written_atomically(destination) as partial:
         partial.mkdir()
     assert destination.is_dir() and list((tmp_path / "out").iterdir()) == [destination]
+
+
+def test_a_destination_filled_meanwhile_is_left_alone_with_a_clear_error(tmp_path: Path) -> None:
+    destination = tmp_path / "project"
+    with (
+        pytest.raises(AlreadyExists, match="no longer an empty folder"),
+        folder_written_atomically(destination) as partial,
+    ):
+        partial.mkdir()
+        (partial / "model.onnx").write_bytes(b"new")
+        destination.mkdir()
+        (destination / "mine.txt").write_text("the user's")
+    assert [path.name for path in destination.iterdir()] == ["mine.txt"]
+    assert [path.name for path in tmp_path.iterdir()] == ["project"]  # no partial left

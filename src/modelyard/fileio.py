@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from modelyard.errors import AlreadyExists
+
 
 def write_bytes_atomic(
     path: Path, data: bytes, mode: int | None = None, durable: bool = True
@@ -50,6 +52,16 @@ def exclusive_lock(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def _remove_empty_folder(folder: Path) -> None:
+    if not folder.is_dir() or any(folder.iterdir()):
+        raise AlreadyExists(
+            f"{folder} is no longer an empty folder (something was written there meanwhile):"
+            " nothing was written over it; choose a missing or empty folder",
+            path=str(folder),
+        )
+    folder.rmdir()
+
+
 @contextlib.contextmanager
 def folder_written_atomically(destination: Path) -> Iterator[Path]:
     """A scratch folder beside `destination` (not created) for the block to fill; it becomes
@@ -60,7 +72,7 @@ def folder_written_atomically(destination: Path) -> Iterator[Path]:
     try:
         yield partial
         if destination.exists():
-            destination.rmdir()
+            _remove_empty_folder(destination)
         partial.rename(destination)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
