@@ -6,7 +6,10 @@ The tree::
     ├── InvalidValue               INVALID_VALUE   400
     │   ├── InvalidName            INVALID_NAME    400
     │   ├── UnsafePath             UNSAFE_PATH     400
-    │   └── LimitExceeded          LIMIT_EXCEEDED  400 (413 for uploads, chosen by the server)
+    │   ├── LimitExceeded          LIMIT_EXCEEDED  400
+    │   │   └── BodyTooLarge       BODY_TOO_LARGE  413
+    │   └── UnsupportedMediaType   UNSUPPORTED_MEDIA_TYPE 415
+    ├── RequestTimeout             REQUEST_TIMEOUT 408
     ├── NotFound                   NOT_FOUND       404
     ├── AlreadyExists              ALREADY_EXISTS  409
     ├── Conflict                   CONFLICT        409
@@ -61,6 +64,22 @@ class UnsafePath(InvalidValue):
 
 class LimitExceeded(InvalidValue):
     code = "LIMIT_EXCEEDED"
+
+
+class BodyTooLarge(LimitExceeded):
+    """A request body over the server's limit for its kind (JSON, form or upload)."""
+
+    code = "BODY_TOO_LARGE"
+
+
+class UnsupportedMediaType(InvalidValue):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class RequestTimeout(ModelyardError):
+    """A client too slow to send its request within the server's time limits."""
+
+    code = "REQUEST_TIMEOUT"
 
 
 class NotFound(ModelyardError):
@@ -121,6 +140,9 @@ ERROR_CLASSES: dict[str, type[ModelyardError]] = {
         InvalidName,
         UnsafePath,
         LimitExceeded,
+        BodyTooLarge,
+        UnsupportedMediaType,
+        RequestTimeout,
         NotFound,
         AlreadyExists,
         Conflict,
@@ -141,6 +163,9 @@ HTTP_STATUS: dict[str, int] = {
     InvalidName.code: 400,
     UnsafePath.code: 400,
     LimitExceeded.code: 400,
+    BodyTooLarge.code: 413,
+    UnsupportedMediaType.code: 415,
+    RequestTimeout.code: 408,
     NotFound.code: 404,
     AlreadyExists.code: 409,
     Conflict.code: 409,

@@ -40,6 +40,14 @@ class Settings:
     sqlite_busy_timeout_s: float = 60.0
     # The server refuses (413) an artifact upload larger than this.
     max_upload_mb: int = 2048
+    # ...and a JSON or form body larger than this (a full log batch is about 1.2 MB).
+    max_json_kb: int = 4096
+    # A client gets this long to send a JSON or form body, and at most this long between two
+    # chunks of an upload: a slow client must not hold the server's resources.
+    request_body_timeout_s: float = 30.0
+    # Host names (comma-separated) the server answers to besides the loopback names and the
+    # address it listens on: what clients type in their URL when the server is behind a name.
+    allowed_hosts: str = ""
 
     @classmethod
     def resolve(

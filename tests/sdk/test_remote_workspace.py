@@ -193,10 +193,13 @@ def test_a_bad_job_archive_is_refused_before_any_run_exists(
     assert served.store.list_runs() == []
     staging = served.cache_dir / "staging"
     assert not staging.exists() or list(staging.iterdir()) == []
-    garbage = httpx.post(
+    tar = {"Authorization": f"Bearer {token}", "content-type": "application/x-tar"}
+    garbage = httpx.post(f"{url}/api/v1/jobs", content=b"not a tar", headers=tar)
+    assert garbage.status_code == 400 and "tar" in garbage.json()["message"]
+    untyped = httpx.post(
         f"{url}/api/v1/jobs", content=b"not a tar", headers={"Authorization": f"Bearer {token}"}
     )
-    assert garbage.status_code == 400 and "tar" in garbage.json()["message"]
+    assert untyped.status_code == 415 and "application/x-tar" in untyped.json()["message"]
 
 
 def test_artifact_folders_round_trip_and_bad_paths_fail_before_sending(

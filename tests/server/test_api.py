@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import socket
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from modelyard.store.rest import RestStore
 from server.serving import serve
 
 API = "/api/v1"
+OCTETS = {"content-type": "application/octet-stream"}  # an upload's own content type
 
 
 @pytest.fixture
@@ -77,7 +79,9 @@ def test_errors_are_json_with_a_code_and_never_a_500_for_bad_input(url: str) -> 
 
 def test_artifacts_upload_and_download_streamed(url: str, run_id: str, ws: OpenWorkspace) -> None:
     payload = bytes(range(256)) * 2048  # 512 KiB
-    uploaded = httpx.put(f"{url}{API}/runs/{run_id}/artifacts/outputs/model.bin", content=payload)
+    uploaded = httpx.put(
+        f"{url}{API}/runs/{run_id}/artifacts/outputs/model.bin", content=payload, headers=OCTETS
+    )
     assert uploaded.status_code == 200, uploaded.text
     assert uploaded.json() == {"path": "outputs/model.bin", "size": len(payload)}
     with httpx.stream("GET", f"{url}{API}/runs/{run_id}/artifacts/outputs/model.bin") as response:
@@ -91,14 +95,18 @@ def test_an_oversize_upload_is_413_leaves_nothing_and_the_server_stays_up(
     url: str, run_id: str, ws: OpenWorkspace
 ) -> None:
     too_big = b"x" * (1024 * 1024 + 1)
-    response = httpx.put(f"{url}{API}/runs/{run_id}/artifacts/big.bin", content=too_big)
-    assert response.status_code == 413 and response.json()["code"] == "LIMIT_EXCEEDED"
+    response = httpx.put(
+        f"{url}{API}/runs/{run_id}/artifacts/big.bin", content=too_big, headers=OCTETS
+    )
+    assert response.status_code == 413 and response.json()["code"] == "BODY_TOO_LARGE"
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: the limit is enforced while streaming
         for _ in range(3):
             yield b"y" * (512 * 1024)
 
-    streamed = httpx.put(f"{url}{API}/runs/{run_id}/artifacts/big2.bin", content=chunks())
+    streamed = httpx.put(
+        f"{url}{API}/runs/{run_id}/artifacts/big2.bin", content=chunks(), headers=OCTETS
+    )
     assert streamed.status_code == 413
     assert httpx.get(f"{url}{API}/runs/{run_id}/artifacts").json() == []
     assert not any(ws.artifacts.run_root(run_id).rglob("*.bin"))
@@ -164,7 +172,7 @@ def test_artifact_path_attacks_are_refused_in_every_spelling(
         for trick in ("", "?x=1", "#frag"):
             read = raw_request(url, "GET", target + trick)
             assert read in {400, 404}, (spelling, trick, read)
-            written = raw_request(url, "PUT", target + trick, body=b"pwned")
+            written = raw_request(url, "PUT", target + trick, body=b"pwned", **OCTETS)
             assert written in {400, 404, 405}, (spelling, trick, written)
     assert sorted(str(path) for path in tmp_path.rglob("*")) == before
     assert secret.read_text() == "do not read"
@@ -179,7 +187,9 @@ def test_a_symlink_out_of_the_run_is_neither_read_nor_written_through(
     run_root.mkdir(parents=True, exist_ok=True)
     (run_root / "link.txt").symlink_to(outside)
     assert httpx.get(f"{url}{API}/runs/{run_id}/artifacts/link.txt").status_code in {400, 404}
-    written = httpx.put(f"{url}{API}/runs/{run_id}/artifacts/link.txt", content=b"pwned")
+    written = httpx.put(
+        f"{url}{API}/runs/{run_id}/artifacts/link.txt", content=b"pwned", headers=OCTETS
+    )
     assert outside.read_text() == "private"
     assert written.status_code in {200, 400}
 
@@ -262,3 +272,45 @@ def test_a_run_whose_process_died_here_ends_for_a_remote_client_too(ws: OpenWork
             assert remote.get_run(polled.id).status is RunStatus.FAILED
     finally:
         silent.close()
+
+
+def test_numbers_are_checked_at_the_edge_as_their_columns_hold_them(
+    url: str, run_id: str, ws: OpenWorkspace
+) -> None:
+    """The review's 500s: pid -5 (which then broke the reaper), pid 2**70 and step 2**63
+    (OverflowError), a NaN timestamp (409 'try again')."""
+    for pid in (-5, 0, 2**70):
+        body = {"host": "h", "pid": pid, "pid_started_at": 1.0}
+        answer = httpx.post(f"{url}{API}/runs/{run_id}/process", json=body)
+        assert answer.status_code == 422, (pid, answer.text)
+    point = {"name": "loss", "value": 1.0, "step": 0, "timestamp": 1.0}
+    for change, status in (
+        ({"step": 2**63}, 400),
+        ({"step": -1}, 400),
+        ({"timestamp": math.nan}, 422),
+        ({"timestamp": math.inf}, 422),
+        ({"timestamp": -1.0}, 422),
+    ):
+        answer = httpx.post(
+            f"{url}{API}/runs/{run_id}/batch",
+            content=json.dumps({"metrics": [{**point, **change}]}),
+            headers={"content-type": "application/json"},
+        )
+        assert answer.status_code == status, (change, answer.text)
+    assert ws.store.get_metric_history(run_id) == []
+    offset = httpx.get(f"{url}{API}/runs/{run_id}/logs", params={"offset": 2**70})
+    assert offset.status_code == 422
+    assert httpx.get(f"{url}{API}/runs").status_code == 200
+
+
+def test_every_spelling_of_infinity_is_one_value(url: str, run_id: str, ws: OpenWorkspace) -> None:
+    spellings = ["Infinity", "inf", "+inf", "-Infinity", "-inf", "NaN", "nan"]
+    metrics = [
+        {"name": f"m{index}", "value": text, "step": 0, "timestamp": 1.0}
+        for index, text in enumerate(spellings)
+    ]
+    answer = httpx.post(f"{url}{API}/runs/{run_id}/batch", json={"metrics": metrics})
+    assert answer.status_code == 200, answer.text
+    values = {m.name: m.value for m in ws.store.get_metric_history(run_id)}
+    assert [values[f"m{i}"] for i in range(4)] == [math.inf, math.inf, math.inf, -math.inf]
+    assert values["m4"] == -math.inf and all(math.isnan(values[f"m{i}"]) for i in (5, 6))

@@ -52,7 +52,7 @@ def test_each_token_is_new(admin_ws: OpenWorkspace) -> None:
 
 
 def test_token_acts_as_its_own_user(admin_ws: OpenWorkspace) -> None:
-    admin_ws.store.create_user("ana", Role.MEMBER)
+    admin_ws.store.create_user("ana", Role.CONTRIBUTOR)
     _, plaintext = auth.create_token(admin_ws, "laptop", user_name="ana")
     assert auth.authenticate(admin_ws, plaintext).name == "ana"
     with pytest.raises(NotFound, match="user 'bob' not found"):
@@ -137,9 +137,9 @@ def test_use_is_recorded_at_most_once_a_minute(
 
 def test_only_admins_pass_require_admin(admin_ws: OpenWorkspace) -> None:
     auth.require_admin(admin_ws.store.get_user("admin"))
-    member = admin_ws.store.create_user("ana", Role.MEMBER)
-    with pytest.raises(PermissionDenied, match="user 'ana' is a member: only an admin"):
-        auth.require_admin(member)
+    contributor = admin_ws.store.create_user("ana", Role.CONTRIBUTOR)
+    with pytest.raises(PermissionDenied, match="user 'ana' is a contributor: only an admin"):
+        auth.require_admin(contributor)
 
 
 def test_list_and_revoke(admin_ws: OpenWorkspace) -> None:
@@ -174,7 +174,7 @@ def test_first_admin_is_created_once_with_a_private_credentials_file(
 
 
 def test_no_admin_is_made_where_users_exist(sqlite_workspace: OpenWorkspace) -> None:
-    sqlite_workspace.store.create_user("ana", Role.MEMBER)
+    sqlite_workspace.store.create_user("ana", Role.CONTRIBUTOR)
     assert auth.ensure_admin(sqlite_workspace) is None
     assert not (sqlite_workspace.root / "credentials.json").exists()
 

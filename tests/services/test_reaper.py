@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 import subprocess
 import sys
 
+import pytest
+from sqlalchemy import text
+
 from modelyard.compute.processes import handle_for, this_host
 from modelyard.entities import RunStatus
+from modelyard.errors import InvalidValue
 from modelyard.services import runs
 from modelyard.services.workspaces import OpenWorkspace, open_workspace
 
@@ -80,3 +86,36 @@ def test_a_queued_run_with_a_live_launcher_waits(workspace: OpenWorkspace) -> No
     assert runs.reap_dead_runs(silent) == []
     assert workspace.store.get_run(run.id).status is RunStatus.QUEUED
     silent.close()
+
+
+def test_one_poisoned_row_is_skipped_and_reported_not_fatal_to_every_read(
+    workspace: OpenWorkspace, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The review's case: a pid of -5 (written before the edge checked it) made the reaper
+    raise, and every read of runs with it."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    handle = handle_for(process.pid)
+    process.wait()
+    poisoned = workspace.store.create_run("e", user="u", status=RunStatus.RUNNING)
+    dead = workspace.store.create_run("e", user="u", status=RunStatus.RUNNING)
+    workspace.store.record_process(dead.id, handle.host, handle.pid, handle.started_at)
+    with workspace.sql_store._engine.begin() as connection:
+        connection.execute(
+            text("UPDATE runs SET host = :host, pid = -5, pid_started_at = 1 WHERE id = :id"),
+            {"host": this_host(), "id": poisoned.id},
+        )
+    silent = _silent_workspace(workspace)
+    with caplog.at_level(logging.WARNING):
+        reaped = runs.reap_dead_runs(silent)
+    assert [run.id for run in reaped] == [dead.id]  # the others are still reaped
+    assert f"reaper skipped run {poisoned.id}" in caplog.text
+    assert {run.id for run in runs.list_runs(silent, "e")} == {poisoned.id, dead.id}
+    silent.close()
+
+
+def test_a_bad_process_record_is_refused_at_the_edge(workspace: OpenWorkspace) -> None:
+    run = workspace.store.create_run("e", user="u", status=RunStatus.RUNNING)
+    for pid, started in ((-5, 1.0), (0, 1.0), (2**70, 1.0), (7, math.nan), (7, -1.0)):
+        with pytest.raises(InvalidValue):
+            workspace.store.record_process(run.id, this_host(), pid, started)
+    assert workspace.store.get_run(run.id).pid is None

@@ -18,13 +18,13 @@ def test_users_are_created_once_and_counted(workspace: OpenWorkspace) -> None:
     store = workspace.store
     assert store.count_users() == 0
     admin = store.create_user("admin", Role.ADMIN)
-    member = store.create_user("ana@example.com", Role.MEMBER)
+    member = store.create_user("ana@example.com", Role.CONTRIBUTOR)
     assert store.count_users() == 2
     assert store.get_user("admin") == admin and admin.role is Role.ADMIN
-    assert store.get_user("ana@example.com").role is Role.MEMBER and member.id != admin.id
+    assert store.get_user("ana@example.com").role is Role.CONTRIBUTOR and member.id != admin.id
     assert admin.created_at.tzinfo is not None
     with pytest.raises(AlreadyExists, match="user 'admin' already exists"):
-        store.create_user("admin", Role.MEMBER)
+        store.create_user("admin", Role.CONTRIBUTOR)
     assert store.count_users() == 2
 
 
@@ -32,8 +32,10 @@ def test_unknown_user_and_bad_name_are_refused(workspace: OpenWorkspace) -> None
     with pytest.raises(NotFound, match="user 'nobody' not found"):
         workspace.store.get_user("nobody")
     with pytest.raises(InvalidName):
-        workspace.store.create_user("has space", Role.MEMBER)
-    with pytest.raises(InvalidValue, match="unknown role 'owner': use one of admin, member"):
+        workspace.store.create_user("has space", Role.CONTRIBUTOR)
+    with pytest.raises(
+        InvalidValue, match="unknown role 'owner': use one of reader, contributor, admin"
+    ):
         workspace.store.create_user("ana", "owner")  # type: ignore[arg-type]
     assert workspace.store.count_users() == 0
 
@@ -68,7 +70,7 @@ def test_token_needs_a_user_a_name_and_a_hash_not_a_secret(workspace: OpenWorksp
 def test_tokens_are_listed_oldest_first_with_their_users(workspace: OpenWorkspace) -> None:
     store = workspace.store
     store.create_user("admin", Role.ADMIN)
-    store.create_user("ana", Role.MEMBER)
+    store.create_user("ana", Role.CONTRIBUTOR)
     first = store.create_token("admin", "ci", HASH)
     second = store.create_token("ana", "laptop", HASH)
     again = store.create_token("ana", "laptop", HASH)  # Same name: rotating a token is allowed.

@@ -1,6 +1,6 @@
 """Plain typed objects of the domain: every layer imports them; they import only errors."""
 
-from modelyard.entities.auth import ApiToken, Role, User
+from modelyard.entities.auth import ApiToken, Caller, Role, User
 from modelyard.entities.limits import describe as describe_limits
 from modelyard.entities.names import (
     validate_compute_name,
@@ -15,6 +15,7 @@ from modelyard.entities.run_status import ALLOWED_TRANSITIONS, RunStatus
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "ApiToken",
+    "Caller",
     "Experiment",
     "Metric",
     "Role",

@@ -15,8 +15,16 @@ from modelyard.errors import InvalidValue
 
 
 class Role(StrEnum):
-    ADMIN = "admin"  # everything, including users and tokens of others
-    MEMBER = "member"  # experiments, runs and jobs; their own tokens
+    """Azure's built-in roles, each including the one before it."""
+
+    READER = "reader"  # reads everything: experiments, runs, metrics, logs, artifacts
+    CONTRIBUTOR = "contributor"  # creates and changes their own runs and jobs, shared experiments
+    ADMIN = "admin"  # users, tokens, and changes to or deletes of anyone's work
+
+    def includes(self, required: Role) -> bool:
+        """Whether this role may do what `required` may."""
+        order = list(Role)
+        return order.index(self) >= order.index(required)
 
     @classmethod
     def parse(cls, value: str) -> Role:
@@ -67,6 +75,8 @@ class ApiToken:
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    # A job's token: it acts for its user on this one run only, and only while the run runs.
+    run_id: str | None = None
 
     @property
     def is_revoked(self) -> bool:
@@ -80,6 +90,7 @@ class ApiToken:
             "created_at": self.created_at.isoformat(),
             "last_used_at": _iso(self.last_used_at),
             "revoked_at": _iso(self.revoked_at),
+            "run_id": self.run_id,
         }
 
     @classmethod
@@ -91,7 +102,24 @@ class ApiToken:
             created_at=datetime.fromisoformat(data["created_at"]),
             last_used_at=_from_iso(data.get("last_used_at")),
             revoked_at=_from_iso(data.get("revoked_at")),
+            run_id=data.get("run_id"),
         )
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a request: always read from its token, never from what the request says."""
+
+    user: User
+    run_id: str | None = None  # set when the token is a job's, scoped to that run
+
+    @property
+    def name(self) -> str:
+        return self.user.name
+
+    @property
+    def role(self) -> Role:
+        return self.user.role
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -15,6 +15,17 @@ EXPERIMENT_NAME_MAX: Final = 255
 RUN_DISPLAY_NAME_MAX: Final = 255
 USER_NAME_MAX: Final = 64
 TOKEN_NAME_MAX: Final = 64
+ID_MAX: Final = 32  # run, experiment, user and token ids
+HOST_NAME_MAX: Final = 255
+RUN_ERROR_MAX: Final = 65_536  # a longer reason keeps its start and end
+ARGUMENTS_MAX: Final = 1000  # a job's script arguments...
+ARGUMENT_MAX: Final = 32_768  # ...and the length of each
+
+# Numbers as their database columns hold them: a bad one is refused, never an overflow.
+PID_MAX: Final = 2**31 - 1  # a 32-bit INTEGER column
+STEP_MAX: Final = 2**63 - 1  # a BIGINT column
+TIMESTAMP_MAX: Final = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime holds
+OFFSET_MAX: Final = 2**62  # a byte offset into a log, a row offset into a table
 
 METRIC_NAME_MAX: Final = 250
 PARAM_KEY_MAX: Final = 250

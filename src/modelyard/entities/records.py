@@ -217,7 +217,7 @@ def _from_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_NON_FINITE_WORDS = frozenset({"nan", "inf", "infinity"})
 
 
 def float_to_json(value: Any) -> Any:
@@ -231,6 +231,9 @@ def float_to_json(value: Any) -> Any:
 
 
 def float_from_json(value: Any) -> Any:
-    if isinstance(value, str) and value in _NON_FINITE:
-        return _NON_FINITE[value]
+    """A non-finite value's string back as a float, in any spelling Python's float() reads
+    ("Infinity", "inf", "-INF", "nan"...): one rule, so "inf" is not refused where "Infinity"
+    passes. Any other value is returned as it is, for the caller's validation to judge."""
+    if isinstance(value, str) and value.strip().lower().lstrip("+-") in _NON_FINITE_WORDS:
+        return float(value)
     return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 from modelyard.entities import limits
@@ -17,10 +18,50 @@ def check_metric(name: str, value: float, step: int) -> None:
             " log a number (int or float)",
             metric=name,
         )
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= limits.STEP_MAX:
         raise InvalidValue(
-            f"metric {name!r} has step {step!r}: use a non-negative integer step", metric=name
+            f"metric {name!r} has step {step!r}: use an integer step from 0 to {limits.STEP_MAX}",
+            metric=name,
         )
+
+
+def check_timestamp(what: str, moment: float) -> None:
+    """Seconds since the epoch, finite, and within what a datetime holds."""
+    if (
+        isinstance(moment, bool)
+        or not isinstance(moment, int | float)
+        or not math.isfinite(moment)
+        or not 0 <= moment <= limits.TIMESTAMP_MAX
+    ):
+        raise InvalidValue(
+            f"{what} {moment!r} is not a time: send seconds since 1970 as a finite number"
+            f" from 0 to {limits.TIMESTAMP_MAX}",
+            value=str(moment),
+        )
+
+
+def check_process(host: str, pid: int, pid_started_at: float) -> None:
+    if not isinstance(host, str) or not host or len(host) > limits.HOST_NAME_MAX:
+        raise InvalidValue(
+            f"invalid host {str(host)[:80]!r}: use 1–{limits.HOST_NAME_MAX} characters",
+            host=str(host)[:80],
+        )
+    if isinstance(pid, bool) or not isinstance(pid, int) or not 1 <= pid <= limits.PID_MAX:
+        raise InvalidValue(
+            f"invalid process id {pid!r}: use the process's pid, from 1 to {limits.PID_MAX}",
+            pid=str(pid),
+        )
+    check_timestamp("process start time", pid_started_at)
+
+
+def bounded_error(error: str | None) -> str | None:
+    """A run's failure reason within RUN_ERROR_MAX: its start and its end (the log's last
+    lines) are what explain a failure, so the middle goes."""
+    if error is None or len(error) <= limits.RUN_ERROR_MAX:
+        return error
+    marker = f"\n… {len(error) - limits.RUN_ERROR_MAX} characters left out …\n"
+    keep = (limits.RUN_ERROR_MAX - len(marker)) // 2
+    return error[:keep] + marker + error[-keep:]
 
 
 def check_batch(
@@ -33,6 +74,7 @@ def check_batch(
     _check_count("tags", len(tags or {}), limits.TAGS_PER_BATCH_MAX)
     for metric in metrics:
         check_metric(metric.name, metric.value, metric.step)
+        check_timestamp(f"metric {metric.name!r} timestamp", metric.timestamp)
     check_pairs("param", params or {}, limits.PARAM_KEY_MAX, limits.PARAM_VALUE_MAX)
     check_pairs("tag", tags or {}, limits.TAG_KEY_MAX, limits.TAG_VALUE_MAX)
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from modelyard.server.deps import require_user
+from modelyard.server.deps import Reader
 from modelyard.server.portal.rendering import PortalRoute, render
 from modelyard.server.portal.session import page_user
 
@@ -29,7 +29,7 @@ page_router = APIRouter(
 )
 
 
-@schema_router.get(SCHEMA_PATH, dependencies=[Depends(require_user)])
+@schema_router.get(SCHEMA_PATH, dependencies=[Reader])
 def openapi_schema(request: Request) -> JSONResponse:
     schema: dict[str, Any] = request.app.openapi()
     return JSONResponse(schema)

@@ -6,21 +6,28 @@ Errors leave through one mapping (`server/errors.py`); bad input is a 4xx, never
 
 from __future__ import annotations
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from modelyard import __version__
 from modelyard.server.api_docs import install_api_docs
-from modelyard.server.deps import require_user
+from modelyard.server.deps import local_caller, request_authenticator
 from modelyard.server.errors import install_error_handlers
+from modelyard.server.guard import RequestGuard, allowed_host_names
 from modelyard.server.portal.site import install_portal
 from modelyard.server.routes import artifacts, experiments, jobs, portal_data, runs, workspace
 from modelyard.services.workspaces import OpenWorkspace
 
 API_PREFIX = "/api/v1"
+API_ROUTERS = tuple(
+    module.router for module in (workspace, experiments, runs, jobs, artifacts, portal_data)
+)
 
 
-def create_app(ws: OpenWorkspace, *, auth: bool = True) -> FastAPI:
-    """The app over an open workspace; `auth=False` only for a server bound to 127.0.0.1."""
+def create_app(ws: OpenWorkspace, *, auth: bool = True, bind_host: str | None = None) -> FastAPI:
+    """The app over an open workspace; `auth=False` only for a server bound to 127.0.0.1.
+
+    `bind_host` is the address the server listens on: a name it answers to besides the loopback
+    names and the workspace's `allowed_hosts` setting (see `server/guard.py`)."""
     app = FastAPI(
         title="Modelyard",
         version=__version__,
@@ -32,10 +39,19 @@ def create_app(ws: OpenWorkspace, *, auth: bool = True) -> FastAPI:
     )
     app.state.ws = ws
     app.state.auth = auth
-    guarded = [Depends(require_user)]
-    for module in (workspace, experiments, runs, jobs, artifacts, portal_data):
-        app.include_router(module.router, prefix=API_PREFIX, dependencies=guarded)
+    app.state.local_caller = local_caller()
+    for router in API_ROUTERS:
+        # Each route names the role it needs (server/deps.py); the guard checked the token.
+        app.include_router(router, prefix=API_PREFIX)
     install_portal(app)  # pages check the login cookie themselves and redirect to /login
     install_api_docs(app)
     install_error_handlers(app)
+    settings = ws.settings
+    app.add_middleware(
+        RequestGuard,
+        allowed_hosts=allowed_host_names(bind_host, settings.allowed_hosts),
+        authenticate=request_authenticator(ws) if auth else None,
+        max_body_bytes=settings.max_json_kb * 1024,
+        body_timeout_s=settings.request_body_timeout_s,
+    )
     return app

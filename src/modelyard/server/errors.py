@@ -21,24 +21,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ModelyardError, _modelyard_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
-    app.add_middleware(RefuseFragmentsMiddleware)
-
-
-class RefuseFragmentsMiddleware:
-    """A `#` on the request line is malformed HTTP (browsers never send fragments): 400."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and b"#" in scope.get("raw_path", b""):
-            refusal = InvalidValue(
-                "request path contains '#': a fragment is not part of a request; encode '#' as"
-                " %23 if it belongs to a name",
-            )
-            await error_response(refusal)(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
 
 
 def error_response(error: ModelyardError, status: int | None = None) -> JSONResponse:

@@ -18,7 +18,7 @@ import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from modelyard.entities import ApiToken, Role, User
+from modelyard.entities import ApiToken, Caller, Role, Run, User, validate_user_name
 from modelyard.errors import AlreadyExists, AuthError, InvalidValue, NotFound, PermissionDenied
 from modelyard.fileio import write_json_atomic
 from modelyard.services.workspaces import OpenWorkspace
@@ -54,8 +54,24 @@ def create_token(ws: OpenWorkspace, name: str, user_name: str = ADMIN_NAME) -> t
     return token, format_token(token.id, secret)
 
 
-def authenticate(ws: OpenWorkspace, presented: str) -> User:
-    """The user a presented token belongs to; AuthError for anything but a valid, live token."""
+def create_run_token(ws: OpenWorkspace, run: Run) -> tuple[ApiToken, str]:
+    """A job's token: it acts for the run's user on that run alone, while the run runs."""
+    secret = secrets.token_urlsafe(32)
+    token = _store(ws).create_token(run.user, f"run-{run.id}", hash_secret(secret), run.id)
+    return token, format_token(token.id, secret)
+
+
+def create_user(ws: OpenWorkspace, name: str, role: Role | str) -> User:
+    validate_user_name(name)
+    return _store(ws).create_user(name, Role.parse(role))
+
+
+def list_users(ws: OpenWorkspace) -> list[User]:
+    return _store(ws).list_users()
+
+
+def authenticate(ws: OpenWorkspace, presented: str) -> Caller:
+    """Who a presented token speaks for; AuthError for anything but a valid, live token."""
     token_id, secret = parse_token(presented)
     stored = _stored_token(ws, token_id)
     stored_hash = _UNKNOWN_ID_HASH if stored is None else stored.secret_hash
@@ -70,11 +86,11 @@ def authenticate(ws: OpenWorkspace, presented: str) -> User:
             token_id=token.id,
         )
     _record_use(ws, token)
-    return stored.user
+    return Caller(stored.user, token.run_id)
 
 
-def require_admin(user: User) -> None:
-    if not user.is_admin:
+def require_admin(user: User | Caller) -> None:
+    if user.role is not Role.ADMIN:
         raise PermissionDenied(
             f"user {user.name!r} is a {user.role.value}: only an admin may do this",
             user=user.name,

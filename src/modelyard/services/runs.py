@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +12,8 @@ from modelyard.compute.processes import is_gone as local_process_is_gone
 from modelyard.entities import Run, RunData, RunStatus
 from modelyard.errors import InvalidTransition
 from modelyard.services.workspaces import OpenWorkspace
+
+_log = logging.getLogger(__name__)
 
 STD_LOG = "logs/std_log.txt"
 ENVIRONMENT_LOG = "logs/environment_build.log"
@@ -98,7 +101,11 @@ def reap_dead_runs(ws: OpenWorkspace) -> list[Run]:
     cutoff = datetime.now(UTC) - timedelta(seconds=ws.settings.heartbeat_timeout_s)
     changed = []
     for run in ws.store.list_runs_silent_since(cutoff):
-        updated = _reap(ws, run)
+        try:
+            updated = _reap(ws, run)
+        except Exception as error:  # one bad row must not fail every read of runs
+            _log.warning("reaper skipped run %s (pid %r): %s", run.id, run.pid, error)
+            continue
         if updated is not None:
             changed.append(updated)
     return changed

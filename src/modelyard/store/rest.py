@@ -68,9 +68,9 @@ class RestStore:
         compute_target: str | None = None,
         status: RunStatus = RunStatus.NOT_STARTED,
     ) -> Run:
+        # `user` is not sent: the server files the run under whoever the token belongs to.
         body = {
             "experiment_name": experiment_name,
-            "user": user,
             "display_name": display_name,
             "source": source.to_dict() if source else None,
             "parent_id": parent_id,

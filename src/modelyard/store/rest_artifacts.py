@@ -34,7 +34,8 @@ class RestArtifactStore(ArtifactRepository):
     ) -> ArtifactInfo:
         url = self._url(run_id, path)  # a bad path fails before anything is read or sent
         limited = limited_chunks(chunks, max_bytes, f"artifact {path!r}", path=path)
-        found = self.client.call("PUT", url, content=limited)
+        headers = {"content-type": "application/octet-stream"}
+        found = self.client.call("PUT", url, content=limited, headers=headers)
         return ArtifactInfo(str(found["path"]), int(found["size"]))
 
     def open_read(self, run_id: str, path: str) -> BinaryIO:

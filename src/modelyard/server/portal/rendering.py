@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from modelyard.errors import ModelyardError, http_status_for
-from modelyard.server.deps import ANONYMOUS, workspace_of
+from modelyard.server.deps import caller_of, workspace_of
 from modelyard.server.portal import views
 
 HERE: Final = Path(__file__).parent
@@ -89,7 +89,9 @@ def render(
     request: Request, template: str, context: Mapping[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     ws = workspace_of(request)
-    user = getattr(request.state, "portal_user", ANONYMOUS)
+    user = getattr(request.state, "portal_user", "")  # set by page_user; none on the login page
+    if not request.app.state.auth:
+        user = caller_of(request).name
     full = {
         "workspace": ws.workspace,
         "user": user,

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from modelyard.errors import AuthError
-from modelyard.server.deps import ANONYMOUS, SESSION_COOKIE, presented_token, workspace_of
+from modelyard.server.deps import SESSION_COOKIE, caller_of, presented_token, workspace_of
 from modelyard.server.portal.rendering import LoginRequired, PortalRoute, render
 
 COOKIE_MAX_AGE_S: Final = 7 * 24 * 3600
@@ -26,10 +26,10 @@ router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 def page_user(request: Request) -> str:
     """Dependency of every page: the logged-in user's name, or LoginRequired."""
     if not request.app.state.auth:
-        return ANONYMOUS
+        return caller_of(request).name
     from modelyard.services import auth
 
-    token = presented_token(request)
+    token = presented_token(request.headers, request.method)
     if token is None:
         raise LoginRequired()
     try:

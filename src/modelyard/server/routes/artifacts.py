@@ -13,26 +13,26 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
-from modelyard.errors import LimitExceeded, UnsafePath
-from modelyard.server.deps import workspace_of
-from modelyard.server.errors import error_response
-from modelyard.server.uploads import body_chunks, check_declared_length, upload_limit
+from modelyard.errors import UnsafePath
+from modelyard.server.deps import RunOwner, RunReader, workspace_of
+from modelyard.server.uploads import ARTIFACT_TYPE, spooled_upload
 from modelyard.store.artifacts import CHUNK_SIZE
 
 router = APIRouter(tags=["artifacts"])
 _STILL_ENCODED = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
-@router.get("/runs/{run_id}/artifacts")
+@router.get("/runs/{run_id}/artifacts", dependencies=[RunReader])
 def list_artifacts(run_id: str, request: Request, prefix: str = "") -> list[dict[str, Any]]:
     ws = workspace_of(request)
     ws.store.get_run(run_id)
     return [{"path": info.path, "size": info.size} for info in ws.artifacts.list(run_id, prefix)]
 
 
-@router.get("/runs/{run_id}/artifacts/{path:path}")
+@router.get("/runs/{run_id}/artifacts/{path:path}", dependencies=[RunReader])
 def download_artifact(run_id: str, path: str, request: Request) -> StreamingResponse:
     ws = workspace_of(request)
     ws.store.get_run(run_id)
@@ -45,18 +45,19 @@ def download_artifact(run_id: str, path: str, request: Request) -> StreamingResp
     )
 
 
-@router.put("/runs/{run_id}/artifacts/{path:path}", response_model=None)
-def upload_artifact(run_id: str, path: str, request: Request) -> dict[str, Any] | JSONResponse:
+@router.put(
+    "/runs/{run_id}/artifacts/{path:path}",
+    dependencies=[RunOwner],
+    openapi_extra={"requestBody": {"content": {ARTIFACT_TYPE: {}}, "required": True}},
+)
+async def upload_artifact(run_id: str, path: str, request: Request) -> dict[str, Any]:
     ws = workspace_of(request)
-    ws.store.get_run(run_id)
-    limit = upload_limit(request)
-    try:
-        check_declared_length(request, limit)
-        info = ws.artifacts.put_stream(
-            run_id, _decoded_once(path), body_chunks(request), max_bytes=limit
+    relative = _decoded_once(path)
+    await run_in_threadpool(ws.store.get_run, run_id)  # nothing spooled for a missing run
+    async with spooled_upload(request, ARTIFACT_TYPE, f"artifact {relative!r}") as spooled:
+        info = await run_in_threadpool(
+            ws.artifacts.put_stream, run_id, relative, _chunks_of(spooled)
         )
-    except LimitExceeded as error:
-        return error_response(error, status=413)
     return {"path": info.path, "size": info.size}
 
 
@@ -75,5 +76,9 @@ def _size_of(handle: BinaryIO) -> int:
 
 def _chunks(handle: BinaryIO) -> Iterator[bytes]:
     with handle:
-        while chunk := handle.read(CHUNK_SIZE):
-            yield chunk
+        yield from _chunks_of(handle)
+
+
+def _chunks_of(handle: BinaryIO) -> Iterator[bytes]:
+    while chunk := handle.read(CHUNK_SIZE):
+        yield chunk

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import tempfile
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from modelyard.errors import LimitExceeded
-from modelyard.server.deps import require_user, workspace_of
-from modelyard.server.errors import error_response
-from modelyard.server.uploads import body_chunks, check_declared_length, upload_limit
+from modelyard.entities import Caller
+from modelyard.server.deps import Contributor, workspace_of
+from modelyard.server.uploads import JOB_ARCHIVE_TYPE, spooled_upload
 from modelyard.services import job_upload
-from modelyard.store.artifacts import limited_chunks
 
 router = APIRouter(tags=["jobs"])
 
@@ -22,21 +20,12 @@ router = APIRouter(tags=["jobs"])
     "/jobs",
     status_code=201,
     response_model=None,
-    openapi_extra={"requestBody": {"content": {"application/x-tar": {}}, "required": True}},
+    openapi_extra={"requestBody": {"content": {JOB_ARCHIVE_TYPE: {}}, "required": True}},
 )
-def submit_job(request: Request, caller: Any = Depends(require_user)) -> Any:
+async def submit_job(request: Request, caller: Caller = Contributor) -> Any:
     """Queue a packed job (`job.json` and `snapshot/…`, as the SDK sends it) on this server's
-    compute; answers the new run."""
+    compute, as the caller's; answers the new run."""
     ws = workspace_of(request)
-    limit = upload_limit(request)
-    with tempfile.TemporaryFile(dir=ws.cache_dir) as archive:
-        try:
-            check_declared_length(request, limit)
-            for chunk in limited_chunks(body_chunks(request), limit, "the job archive"):
-                archive.write(chunk)
-        except LimitExceeded as error:
-            return error_response(error, status=413)
-        archive.seek(0)
-        user = getattr(caller, "name", str(caller))
-        run = job_upload.submit_uploaded(ws, archive, user=user)
+    async with spooled_upload(request, JOB_ARCHIVE_TYPE, "the job archive") as archive:
+        run = await run_in_threadpool(job_upload.submit_uploaded, ws, archive, user=caller.name)
     return JSONResponse(run.to_dict(), status_code=201)

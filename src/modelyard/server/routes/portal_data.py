@@ -13,9 +13,9 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from modelyard.entities import RunStatus
+from modelyard.entities import RunStatus, limits
 from modelyard.entities.records import float_to_json
-from modelyard.server.deps import workspace_of
+from modelyard.server.deps import Reader, RunReader, workspace_of
 from modelyard.services.run_search import RunSearch, metric_series, search_runs
 from modelyard.services.runs import get_run_details
 from modelyard.store.sql.metric_series import DEFAULT_MAX_POINTS, MIN_MAX_POINTS
@@ -24,7 +24,7 @@ from modelyard.store.sql.run_queries import PAGE_SIZE_MAX, MetricFilter, parse_t
 router = APIRouter(tags=["portal"])
 
 
-@router.get("/runs-query")
+@router.get("/runs-query", dependencies=[Reader])
 def query_runs(
     request: Request,
     experiment: str | None = None,
@@ -37,7 +37,7 @@ def query_runs(
         "created", description="created, status, number, display_name or metric:NAME"
     ),
     order: str = Query("desc", pattern="^(asc|desc)$"),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=limits.OFFSET_MAX),
     limit: int = Query(50, ge=1, le=PAGE_SIZE_MAX),
 ) -> dict[str, Any]:
     search = RunSearch(
@@ -53,14 +53,14 @@ def query_runs(
     return search_runs(workspace_of(request), search).to_dict(search)
 
 
-@router.get("/runs/{run_id}/details")
+@router.get("/runs/{run_id}/details", dependencies=[RunReader])
 def run_details(run_id: str, request: Request) -> dict[str, Any]:
     details = get_run_details(workspace_of(request), run_id)
     latest = {name: float_to_json(value) for name, value in details.data.latest_metrics.items()}
     return {**details.to_dict(), "metrics": latest}
 
 
-@router.get("/runs/{run_id}/metric-series")
+@router.get("/runs/{run_id}/metric-series", dependencies=[RunReader])
 def run_metric_series(
     run_id: str,
     request: Request,

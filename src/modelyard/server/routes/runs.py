@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from modelyard.entities import Metric, RunSource, RunStatus
+from modelyard.entities import Caller, Metric, Role, RunSource, RunStatus, limits
 from modelyard.entities.records import float_from_json
-from modelyard.server.deps import workspace_of
+from modelyard.server.deps import Contributor, Reader, RunOwner, RunReader, workspace_of
 from modelyard.server.events import server_sent_events
-from modelyard.services import jobs, log_stream
+from modelyard.services import authorization, jobs, log_stream
 from modelyard.services import runs as run_service
 from modelyard.services.runs import STD_LOG
 
@@ -21,45 +21,51 @@ router = APIRouter(tags=["runs"])
 LOG_CHUNK_MAX = 1024 * 1024
 
 
+# Every field is bounded as its database column is, so a bad value is a 4xx here, never an
+# overflow or a poisoned row later (`entities/limits.py`).
+RunId = Annotated[str, Field(max_length=limits.ID_MAX)]
+Argument = Annotated[str, Field(max_length=limits.ARGUMENT_MAX)]
+
+
 class SourceIn(BaseModel):
-    script: str | None = None
-    arguments: list[str] = Field(default_factory=list)
-    git_commit: str | None = None
+    script: Annotated[str, Field(max_length=limits.ARTIFACT_PATH_MAX)] | None = None
+    arguments: list[Argument] = Field(default_factory=list, max_length=limits.ARGUMENTS_MAX)
+    git_commit: Annotated[str, Field(max_length=64)] | None = None
     git_dirty: bool | None = None
-    git_repository: str | None = None
+    git_repository: Annotated[str, Field(max_length=1024)] | None = None
 
 
 class RunIn(BaseModel):
-    experiment_name: str
-    user: str
-    display_name: str | None = None
+    # No `user`: a run belongs to whoever's token created it.
+    experiment_name: Annotated[str, Field(max_length=limits.EXPERIMENT_NAME_MAX)]
+    display_name: Annotated[str, Field(max_length=limits.RUN_DISPLAY_NAME_MAX)] | None = None
     source: SourceIn | None = None
-    parent_id: str | None = None
-    compute_target: str | None = None
+    parent_id: RunId | None = None
+    compute_target: Annotated[str, Field(max_length=limits.COMPUTE_NAME_MAX)] | None = None
     status: RunStatus = RunStatus.NOT_STARTED
 
 
 class TransitionIn(BaseModel):
     target: RunStatus
-    error: str | None = None
+    error: Annotated[str, Field(max_length=limits.RUN_ERROR_MAX)] | None = None
 
 
 class ProcessIn(BaseModel):
-    host: str
-    pid: int
-    pid_started_at: float
+    host: Annotated[str, Field(min_length=1, max_length=limits.HOST_NAME_MAX)]
+    pid: Annotated[int, Field(ge=1, le=limits.PID_MAX)]
+    pid_started_at: Annotated[float, Field(ge=0, le=limits.TIMESTAMP_MAX, allow_inf_nan=False)]
 
 
 class MetricIn(BaseModel):
-    # Values and steps arrive as sent: the store's own validation names what is wrong.
+    # Names, values and steps arrive as sent: the store's own validation names what is wrong.
     name: Any
     value: Any
     step: Any
-    timestamp: float
+    timestamp: Annotated[float, Field(ge=0, le=limits.TIMESTAMP_MAX, allow_inf_nan=False)]
 
 
 class BatchIn(BaseModel):
-    metrics: list[MetricIn] = Field(default_factory=list)
+    metrics: list[MetricIn] = Field(default_factory=list)  # counted by the store, by name
     params: dict[str, str] | None = None
     tags: dict[str, str] | None = None
 
@@ -69,11 +75,14 @@ class PropertiesIn(BaseModel):
 
 
 @router.post("/runs")
-def create_run(body: RunIn, request: Request) -> dict[str, Any]:
+def create_run(body: RunIn, request: Request, caller: Caller = Contributor) -> dict[str, Any]:
+    ws = workspace_of(request)
+    if body.parent_id is not None:  # a child run joins its parent's work: the parent's rules
+        authorization.check_run_access(ws, caller, body.parent_id, Role.CONTRIBUTOR)
     source = RunSource.from_dict(body.source.model_dump()) if body.source else None
-    run = workspace_of(request).store.create_run(
+    run = ws.store.create_run(
         body.experiment_name,
-        user=body.user,
+        user=caller.name,
         display_name=body.display_name,
         source=source,
         parent_id=body.parent_id,
@@ -83,7 +92,7 @@ def create_run(body: RunIn, request: Request) -> dict[str, Any]:
     return run.to_dict()
 
 
-@router.get("/runs")
+@router.get("/runs", dependencies=[Reader])
 def list_runs(
     request: Request,
     experiment: str | None = None,
@@ -97,48 +106,48 @@ def list_runs(
     return [run.to_dict() for run in found]
 
 
-@router.get("/runs-silent")
+@router.get("/runs-silent", dependencies=[Reader])
 def list_runs_silent_since(since: datetime, request: Request) -> list[dict[str, Any]]:
     return [run.to_dict() for run in workspace_of(request).store.list_runs_silent_since(since)]
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", dependencies=[RunReader])
 def get_run(run_id: str, request: Request) -> dict[str, Any]:
     # Through the reaper: a client waiting on a run whose process died here must see it end.
     return run_service.get_run(workspace_of(request), run_id).to_dict()
 
 
-@router.post("/runs/{run_id}/transition")
+@router.post("/runs/{run_id}/transition", dependencies=[RunOwner])
 def transition_run(run_id: str, body: TransitionIn, request: Request) -> dict[str, Any]:
     store = workspace_of(request).store
     return store.transition_run(run_id, body.target, error=body.error).to_dict()
 
 
-@router.post("/runs/{run_id}/process")
+@router.post("/runs/{run_id}/process", dependencies=[RunOwner])
 def record_process(run_id: str, body: ProcessIn, request: Request) -> dict[str, Any]:
     workspace_of(request).store.record_process(run_id, body.host, body.pid, body.pid_started_at)
     return {}
 
 
-@router.post("/runs/{run_id}/heartbeat")
+@router.post("/runs/{run_id}/heartbeat", dependencies=[RunOwner])
 def heartbeat(run_id: str, request: Request) -> dict[str, Any]:
     return workspace_of(request).store.heartbeat(run_id).to_dict()
 
 
-@router.post("/runs/{run_id}/batch")
+@router.post("/runs/{run_id}/batch", dependencies=[RunOwner])
 def log_batch(run_id: str, body: BatchIn, request: Request) -> dict[str, Any]:
     metrics = [Metric(m.name, float_from_json(m.value), m.step, m.timestamp) for m in body.metrics]
     workspace_of(request).store.log_batch(run_id, metrics, body.params, body.tags)
     return {}
 
 
-@router.post("/runs/{run_id}/properties")
+@router.post("/runs/{run_id}/properties", dependencies=[RunOwner])
 def add_properties(run_id: str, body: PropertiesIn, request: Request) -> dict[str, Any]:
     workspace_of(request).store.add_properties(run_id, body.properties)
     return {}
 
 
-@router.get("/runs/{run_id}/metrics")
+@router.get("/runs/{run_id}/metrics", dependencies=[RunReader])
 def get_metric_history(
     run_id: str, request: Request, name: str | None = None
 ) -> list[dict[str, Any]]:
@@ -146,22 +155,22 @@ def get_metric_history(
     return [metric.to_dict() for metric in history]
 
 
-@router.get("/runs/{run_id}/data")
+@router.get("/runs/{run_id}/data", dependencies=[RunReader])
 def get_run_data(run_id: str, request: Request) -> dict[str, Any]:
     return workspace_of(request).store.get_run_data(run_id).to_dict()
 
 
-@router.post("/runs/{run_id}/cancel")
+@router.post("/runs/{run_id}/cancel", dependencies=[RunOwner])
 def cancel_run(run_id: str, request: Request) -> dict[str, Any]:
     return run_service.cancel_run(workspace_of(request), run_id).to_dict()
 
 
-@router.get("/runs/{run_id}/logs")
+@router.get("/runs/{run_id}/logs", dependencies=[RunReader])
 def read_log(
     run_id: str,
     request: Request,
     path: str = STD_LOG,
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=limits.OFFSET_MAX),
 ) -> dict[str, Any]:
     """The log from `offset` (at most 1 MiB); poll again with the returned offset."""
     text, next_offset = jobs.read_log(workspace_of(request), run_id, path, offset, LOG_CHUNK_MAX)
@@ -170,6 +179,7 @@ def read_log(
 
 @router.get(
     "/runs/{run_id}/logs/stream",
+    dependencies=[RunReader],
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
@@ -177,8 +187,8 @@ def stream_log(
     run_id: str,
     request: Request,
     path: str = STD_LOG,
-    offset: int = Query(0, ge=0),
-    last_event_id: int | None = Header(None, ge=0),
+    offset: int = Query(0, ge=0, le=limits.OFFSET_MAX),
+    last_event_id: int | None = Header(None, ge=0, le=limits.OFFSET_MAX),
 ) -> StreamingResponse:
     """The log live, as server-sent events: `log` {text, offset} as it grows, a comment every
     15 s while quiet, and `end` {status, offset} once the run has ended and the log is drained.

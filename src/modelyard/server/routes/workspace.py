@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from modelyard.server.deps import workspace_of
+from modelyard.server.deps import Reader, workspace_of
 
 router = APIRouter(tags=["workspace"])
 
 
-@router.get("/workspace")
+@router.get("/workspace", dependencies=[Reader])
 def get_workspace(request: Request) -> dict[str, Any]:
     record = workspace_of(request).workspace.to_dict()
     record.pop("store_uri", None)  # may hold database credentials

@@ -47,13 +47,21 @@ class SqlAuthStore:
         with self._session() as session:
             return _user_row(session, name).to_entity()
 
+    def list_users(self) -> list[User]:
+        with self._session() as session:
+            return [
+                row.to_entity() for row in session.scalars(select(UserRow).order_by(UserRow.name))
+            ]
+
     def count_users(self) -> int:
         with self._session() as session:
             return int(session.scalar(select(func.count()).select_from(UserRow)) or 0)
 
     # Tokens ----------------------------------------------------------------------------------
 
-    def create_token(self, user_name: str, name: str, secret_hash: str) -> ApiToken:
+    def create_token(
+        self, user_name: str, name: str, secret_hash: str, run_id: str | None = None
+    ) -> ApiToken:
         validate_token_name(name)
         _check_secret_hash(secret_hash)
         with self._session(write=True) as session:
@@ -64,6 +72,7 @@ class SqlAuthStore:
                 name=name,
                 secret_hash=secret_hash,
                 created_at=utcnow(),
+                run_id=run_id,
             )
             session.add(row)
             session.flush()

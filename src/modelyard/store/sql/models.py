@@ -255,6 +255,10 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # A job's token acts on this run only (migration 0006).
+    run_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("runs.id", ondelete="CASCADE"), nullable=True
+    )
 
     def to_entity(self, user_name: str) -> ApiToken:
         return ApiToken(
@@ -264,4 +268,5 @@ class ApiTokenRow(Base):
             created_at=self.created_at,
             last_used_at=self.last_used_at,
             revoked_at=self.revoked_at,
+            run_id=self.run_id,
         )

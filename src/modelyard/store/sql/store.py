@@ -25,7 +25,7 @@ from modelyard.entities import (
     limits,
     validate_experiment_name,
 )
-from modelyard.entities.validation import check_batch, check_pairs
+from modelyard.entities.validation import bounded_error, check_batch, check_pairs, check_process
 from modelyard.errors import Conflict, InvalidValue, NotFound
 from modelyard.store.sql import schema
 from modelyard.store.sql.auth import SqlAuthStore
@@ -230,6 +230,7 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
 
     def transition_run(self, run_id: str, target: RunStatus, *, error: str | None = None) -> Run:
         """Move a run to `target` if its lifecycle allows it, atomically (compare and set)."""
+        error = bounded_error(error)
         for _ in range(_TRANSITION_ATTEMPTS):
             current = self.get_run(run_id)
             if current.status is target and error is None:
@@ -262,6 +263,7 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
             return bool(getattr(result, "rowcount", 0))
 
     def record_process(self, run_id: str, host: str, pid: int, pid_started_at: float) -> None:
+        check_process(host, pid, pid_started_at)
         with self._session(write=True) as session:
             row = self._run_row(session, run_id)
             row.host, row.pid, row.pid_started_at = host, pid, pid_started_at

@@ -1,0 +1,92 @@
+"""Who may do what: Azure's three roles, a run's owner, and a job's token scoped to its run.
+
+The rules, written once:
+- a **reader** reads: experiments, runs, metrics, logs, artifacts;
+- a **contributor** also creates experiments (they are shared), runs and jobs, and changes the
+  runs they started: logs to them, uploads to them, ends or cancels them;
+- an **admin** may do anything: others' runs, deleting experiments that hold others' runs,
+  users and tokens;
+- a **job's token** (scoped to one run) reads and changes that run alone, and only until the run
+  has ended.
+
+The caller always comes from the token (`services.auth.authenticate`), never from a request body.
+"""
+
+from __future__ import annotations
+
+from modelyard.entities import Caller, Role
+from modelyard.errors import AuthError, PermissionDenied
+from modelyard.services.workspaces import OpenWorkspace
+
+
+def check_role(caller: Caller, required: Role) -> None:
+    if not caller.role.includes(required):
+        raise PermissionDenied(
+            f"user {caller.name!r} is a {caller.role.value}: this needs the {required.value}"
+            " role; ask an admin (`modelyard user create NAME --role"
+            f" {required.value}` makes a user with it)",
+            user=caller.name,
+            role=caller.role.value,
+            required=required.value,
+        )
+
+
+def check_unscoped(caller: Caller) -> None:
+    """A job's token may touch its own run only: nothing workspace-wide."""
+    if caller.run_id is not None:
+        raise _outside_scope(caller, "this workspace-wide route")
+
+
+def check_run_access(ws: OpenWorkspace, caller: Caller, run_id: str, required: Role) -> None:
+    """May `caller` do, on run `run_id`, what needs `required`?"""
+    check_role(caller, required)
+    if caller.run_id is not None:
+        _check_scoped_run(ws, caller, run_id)
+        return
+    if required is Role.READER or caller.role is Role.ADMIN:
+        return
+    owner = ws.store.get_run(run_id).user
+    if owner != caller.name:
+        raise PermissionDenied(
+            f"run {run_id} belongs to {owner!r}: only its owner or an admin may change it;"
+            " start a run of your own, or ask an admin",
+            run_id=run_id,
+            user=caller.name,
+            owner=owner,
+        )
+
+
+def check_may_delete_experiment(ws: OpenWorkspace, caller: Caller, name: str) -> None:
+    """A contributor may delete an experiment that holds only their own runs."""
+    check_unscoped(caller)
+    check_role(caller, Role.CONTRIBUTOR)
+    if caller.role is Role.ADMIN:
+        return
+    others = sorted({run.user for run in ws.store.list_runs(name) if run.user != caller.name})
+    if others:
+        raise PermissionDenied(
+            f"experiment {name!r} holds runs of {', '.join(map(repr, others))}: only an admin"
+            " may delete others' work",
+            experiment=name,
+            user=caller.name,
+        )
+
+
+def _check_scoped_run(ws: OpenWorkspace, caller: Caller, run_id: str) -> None:
+    if run_id != caller.run_id:
+        raise _outside_scope(caller, f"run {run_id}")
+    run = ws.store.get_run(run_id)
+    if run.status.is_terminal:
+        raise AuthError(
+            f"this job's token was for run {run_id}, which has ended ({run.status.value}):"
+            " a job's token works only while its run runs",
+            run_id=run_id,
+        )
+
+
+def _outside_scope(caller: Caller, what: str) -> PermissionDenied:
+    return PermissionDenied(
+        f"this token belongs to the job of run {caller.run_id} and acts on that run only, not"
+        f" on {what}: use a personal token (`modelyard token create NAME`)",
+        run_id=caller.run_id,
+    )

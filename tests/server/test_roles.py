@@ -1,0 +1,176 @@
+"""Roles on a real server: every route, walked from the OpenAPI document, with every kind of caller.
+
+reader: reads only; contributor: their own runs and shared experiments; admin: everything;
+a job's token: its own run, while it runs. The caller always comes from the token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from modelyard.entities import Role, RunStatus
+from modelyard.server import create_app
+from modelyard.server.api_docs import schema_router
+from modelyard.server.app import API_ROUTERS
+from modelyard.server.deps import ROLE_ATTRIBUTE
+from modelyard.services import auth
+from modelyard.services.workspaces import OpenWorkspace, create_workspace
+from server.serving import serve
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Iterator[OpenWorkspace]:
+    workspace = create_workspace("roles-ws", path=tmp_path / "ws")
+    try:
+        yield workspace
+    finally:
+        workspace.close()
+
+
+@pytest.fixture
+def callers(ws: OpenWorkspace) -> dict[str, str]:
+    """A token for each kind of caller, by label."""
+    admin = auth.ensure_admin(ws)
+    assert admin is not None
+    auth.create_user(ws, "ana", Role.CONTRIBUTOR)
+    auth.create_user(ws, "rita", "reader")
+    ana_run = ws.store.create_run("shared", user="ana", status=RunStatus.RUNNING)
+    _, job_token = auth.create_run_token(ws, ana_run)
+    return {
+        "admin": admin,
+        "contributor": auth.create_token(ws, "laptop", "ana")[1],
+        "reader": auth.create_token(ws, "laptop", "rita")[1],
+        "job": job_token,
+    }
+
+
+@pytest.fixture
+def base(ws: OpenWorkspace, callers: dict[str, str]) -> Iterator[str]:
+    with serve(create_app(ws)) as url:
+        yield url
+
+
+def _operations(base: str, token: str) -> list[tuple[str, str]]:
+    spec = httpx.get(f"{base}/openapi.json", headers=_bearer(token)).json()
+    return [(method.upper(), path) for path, ops in spec["paths"].items() for method in ops]
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+def _call(base: str, token: str, method: str, path: str) -> httpx.Response:
+    headers = _bearer(token)
+    options: dict[str, object] = {}
+    if method in ("POST", "PUT", "PATCH"):
+        octets = "/artifacts/" in path
+        headers["content-type"] = "application/octet-stream" if octets else "application/json"
+        options["content"] = b"data" if octets else b"{}"
+    return httpx.request(method, f"{base}{path}", headers=headers, timeout=30, **options)  # type: ignore[arg-type]
+
+
+def _concrete(path: str, run_id: str) -> str:
+    path = path.replace("{run_id}", run_id).replace("{path}", "f.txt")
+    return re.sub(r"\{[^}]+\}", "shared", path)
+
+
+def test_every_route_declares_the_role_it_needs() -> None:
+    api_routes = [route for router in API_ROUTERS for route in router.routes]
+    assert len(api_routes) >= 20
+    for route in [*api_routes, *schema_router.routes]:
+        roles = [
+            getattr(dependency.call, ROLE_ATTRIBUTE)
+            for dependency in route.dependant.dependencies  # type: ignore[attr-defined]
+            if hasattr(dependency.call, ROLE_ATTRIBUTE)
+        ]
+        assert len(roles) == 1, (route.path, route.methods)  # type: ignore[attr-defined]
+
+
+def test_each_role_can_do_what_it_may_and_nothing_more(
+    base: str, ws: OpenWorkspace, callers: dict[str, str]
+) -> None:
+    admin_run = ws.store.create_run("shared", user="admin", status=RunStatus.RUNNING).id
+    ana_run = ws.store.list_runs("shared", statuses=[RunStatus.RUNNING])[-1].id
+    operations = _operations(base, callers["admin"])
+    assert len(operations) >= 20
+    refused: dict[str, set[tuple[str, str, str]]] = {label: set() for label in callers}
+    for label, token in callers.items():
+        for method, template in operations:
+            if method == "DELETE":
+                continue  # deletes are checked below, once the walk no longer needs the data
+            for run_id in {admin_run, ana_run} if "{run_id}" in template else {"-"}:
+                answer = _call(base, token, method, _concrete(template, run_id))
+                assert answer.status_code != 500, (label, method, template, answer.text)
+                if answer.status_code == 403:
+                    refused[label].add((method, template, run_id))
+    on_runs = [(m, t) for m, t in operations if "{run_id}" in t]
+    writes = [(m, t) for m, t in operations if m not in ("GET", "HEAD", "DELETE")]
+    assert refused["admin"] == set()
+    assert refused["reader"] == {
+        (m, t, r) for m, t in writes for r in ({admin_run, ana_run} if "{run_id}" in t else {"-"})
+    }
+    assert refused["contributor"] == {(m, t, admin_run) for m, t in writes if "{run_id}" in t}
+    # A job's token: its own run, nothing else.
+    assert refused["job"] == {
+        (m, t, r)
+        for m, t in operations
+        if m != "DELETE"
+        for r in ({admin_run, ana_run} if "{run_id}" in t else {"-"})
+        if r != ana_run
+    }
+    assert on_runs
+
+
+def test_deletes_of_others_work_need_an_admin(
+    base: str, ws: OpenWorkspace, callers: dict[str, str]
+) -> None:
+    for experiment, user in (("anas-own", "ana"), ("mixed", "ana"), ("mixed", "admin")):
+        run = ws.store.create_run(experiment, user=user, status=RunStatus.RUNNING)
+        ws.store.transition_run(run.id, RunStatus.COMPLETED)
+    contributor, reader = callers["contributor"], callers["reader"]
+    assert _call(base, reader, "DELETE", f"{API}/experiments/anas-own").status_code == 403
+    others = _call(base, contributor, "DELETE", f"{API}/experiments/mixed")
+    assert others.status_code == 403 and "only an admin" in others.json()["message"]
+    assert _call(base, contributor, "DELETE", f"{API}/experiments/anas-own").status_code == 200
+    assert _call(base, callers["admin"], "DELETE", f"{API}/experiments/mixed").status_code == 200
+    assert [e.name for e in ws.store.list_experiments()] == ["shared"]
+
+
+def test_the_caller_comes_from_the_token_never_the_body(base: str, callers: dict[str, str]) -> None:
+    body = {"experiment_name": "who", "user": "admin"}
+    created = httpx.post(f"{base}{API}/runs", json=body, headers=_bearer(callers["contributor"]))
+    assert created.status_code == 200 and created.json()["user"] == "ana"
+
+
+def test_oversized_fields_are_refused_with_4xx(
+    base: str, ws: OpenWorkspace, callers: dict[str, str]
+) -> None:
+    headers = _bearer(callers["contributor"])
+    run = httpx.post(f"{base}{API}/runs", json={"experiment_name": "big"}, headers=headers).json()
+    long_name = {"experiment_name": "big", "display_name": "n" * 10_000}
+    assert httpx.post(f"{base}{API}/runs", json=long_name, headers=headers).status_code == 422
+    for size in (100_000, 5 * 1024 * 1024):
+        failure = {"target": "Failed", "error": "e" * size}
+        answer = httpx.post(
+            f"{base}{API}/runs/{run['id']}/transition", json=failure, headers=headers
+        )
+        assert answer.status_code in (413, 422), size
+    assert ws.store.get_run(run["id"]).status is RunStatus.NOT_STARTED
+
+
+def test_a_jobs_token_dies_with_its_run(base: str, ws: OpenWorkspace) -> None:
+    auth.create_user(ws, "bo", Role.CONTRIBUTOR)
+    run = ws.store.create_run("jobs", user="bo", status=RunStatus.RUNNING)
+    _, token = auth.create_run_token(ws, run)
+    beat = httpx.post(f"{base}{API}/runs/{run.id}/heartbeat", headers=_bearer(token))
+    assert beat.status_code == 200
+    ws.store.transition_run(run.id, RunStatus.COMPLETED)
+    late = httpx.post(f"{base}{API}/runs/{run.id}/heartbeat", headers=_bearer(token))
+    assert late.status_code == 401 and "has ended" in late.json()["message"]
