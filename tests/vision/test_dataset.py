@@ -450,6 +450,20 @@ def test_truncated_jpeg_is_refused_not_padded(tmp_path: Path) -> None:
     assert decode_reason(cut) == "truncated"
 
 
+def test_a_jpeg_cut_inside_its_header_is_truncated_too(tmp_path: Path) -> None:
+    # Pillow says "Truncated File Read" there, capitalised, not "image file is truncated".
+    path = tmp_path / "whole.jpg"
+    Image.effect_noise((128, 128), 64).convert("RGB").save(path, quality=90)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(path.read_bytes()[:200])
+
+    with pytest.raises(ImageUnreadable) as caught:
+        decode_image(cut)
+
+    assert caught.value.reason == "truncated"
+    assert "Truncated File Read" in caught.value.detail
+
+
 def test_corrupt_png_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "noise.png"
     Image.effect_noise((64, 64), 64).save(path)

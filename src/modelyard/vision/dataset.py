@@ -310,8 +310,7 @@ def decode_image(path: Path) -> Image.Image:
     except UnidentifiedImageError as error:
         raise _not_an_image() from error
     except OSError as error:
-        reason = "truncated" if "truncated" in str(error) else "corrupt"
-        raise ImageUnreadable(reason, f"cannot decode: {error}") from error
+        raise ImageUnreadable(_decode_failure_reason(error), f"cannot decode: {error}") from error
     except Exception as error:  # decoders of untrusted bytes fail in many ways; all mean "bad file"
         detail = f"cannot decode: {type(error).__name__}: {error}"
         raise ImageUnreadable("corrupt", detail) from error
@@ -355,6 +354,12 @@ def _check_size(size: tuple[int, int]) -> None:
             "too_large",
             f"{width}x{height} is {width * height} pixels, over the limit of {MAX_IMAGE_PIXELS}",
         )
+
+
+def _decode_failure_reason(error: OSError) -> str:
+    # Pillow says "image file is truncated" while decoding pixels and "Truncated File Read"
+    # when the file ends inside a header: both are a file cut short.
+    return "truncated" if "truncated" in str(error).lower() else "corrupt"
 
 
 def _not_an_image() -> ImageUnreadable:
