@@ -339,7 +339,7 @@ def _rows_outside_table(table: Path, refused: list[RefusedRow]) -> InvalidValue:
     )
     more = f" and {len(refused) - _ROWS_SHOWN} more" if len(refused) > _ROWS_SHOWN else ""
     return InvalidValue(
-        f"table {str(table)!r}: {_rows(len(refused))} name an image outside the table's folder "
+        f"table {str(table)!r}: {_rows_name(len(refused))} an image outside the table's folder "
         f"{str(table.parent)!r}: {shown}{more}; fix: keep the images in that folder (or below "
         f"it) and name them relative to it, or pass {ALLOW_OUTSIDE_OPTION} "
         "(allow_paths_outside_table=True in the SDK) to read them where they are",
@@ -349,8 +349,8 @@ def _rows_outside_table(table: Path, refused: list[RefusedRow]) -> InvalidValue:
     )
 
 
-def _rows(count: int) -> str:
-    return "1 row" if count == 1 else f"{count} rows"
+def _rows_name(count: int) -> str:
+    return "1 row names" if count == 1 else f"{count} rows name"
 
 
 def _table_without_rows(table: Path) -> InvalidValue:
