@@ -1,13 +1,17 @@
-"""Atomic writes of whole folders: all or nothing."""
+"""Atomic writes of files and whole folders: all or nothing, with the modes of any new file."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from modelyard.errors import AlreadyExists
-from modelyard.fileio import folder_written_atomically
+from modelyard.fileio import folder_written_atomically, write_bytes_atomic, write_json_atomic
 
 
 def test_the_folder_appears_whole_and_replaces_an_empty_one(tmp_path: Path) -> None:
@@ -48,3 +52,54 @@ def test_a_destination_filled_meanwhile_is_left_alone_with_a_clear_error(tmp_pat
         (destination / "mine.txt").write_text("the user's")
     assert [path.name for path in destination.iterdir()] == ["mine.txt"]
     assert [path.name for path in tmp_path.iterdir()] == ["project"]  # no partial left
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def test_an_atomic_write_gets_the_mode_of_any_new_file_under_the_umask(
+    tmp_path: Path, umask_022: None
+) -> None:
+    # A temp file made by mkstemp is 0600, and the rename would publish that mode.
+    write_bytes_atomic(tmp_path / "model.onnx", b"onnx")
+    write_json_atomic(tmp_path / "guardrails.json", {"passed": True})
+    os.umask(0o077)
+    write_bytes_atomic(tmp_path / "private.bin", b"private")
+
+    assert _mode(tmp_path / "model.onnx") == 0o644
+    assert _mode(tmp_path / "guardrails.json") == 0o644
+    assert _mode(tmp_path / "private.bin") == 0o600
+
+
+def test_an_explicit_mode_is_set_exactly_whatever_the_umask(
+    tmp_path: Path, umask_022: None
+) -> None:
+    write_json_atomic(tmp_path / "credentials.json", {"token": "secret"}, mode=0o600)
+    os.umask(0o077)
+    write_bytes_atomic(tmp_path / "shared.txt", b"shared", mode=0o644)
+
+    assert _mode(tmp_path / "credentials.json") == 0o600
+    assert _mode(tmp_path / "shared.txt") == 0o644
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["credentials.json", "shared.txt"]
+
+
+def test_a_folder_of_atomic_writes_copied_into_place_keeps_their_modes(
+    tmp_path: Path, umask_022: None
+) -> None:
+    # What `--output` does with a run's outputs.
+    outputs = tmp_path / "outputs"
+    write_bytes_atomic(outputs / "evaluation" / "confusion_matrix.png", b"png")
+    with folder_written_atomically(tmp_path / "project") as partial:
+        shutil.copytree(outputs, partial)
+
+    assert _mode(tmp_path / "project" / "evaluation" / "confusion_matrix.png") == 0o644
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)

@@ -7,22 +7,29 @@ import fcntl
 import json
 import os
 import shutil
-import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from modelyard.errors import AlreadyExists
 
+TEMP_PREFIX = ".tmp-"  # a write in progress (or one killed mid-way)
+
 
 def write_bytes_atomic(
     path: Path, data: bytes, mode: int | None = None, durable: bool = True
 ) -> None:
-    """`durable=False` skips the fsync: for caches, whose entries are rebuilt if lost."""
+    """`mode` None: the umask's, as for any new file; a `mode` is set exactly (0600 for a
+    secret). `durable=False` skips the fsync: for caches, whose entries are rebuilt if lost."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp_name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    temp_name = path.parent / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+    # Created as open() creates files (0666 less the umask), not as mkstemp does (0600): the
+    # file is renamed into place, so its temp mode would become the published file's mode.
+    # O_EXCL | O_NOFOLLOW: never write through a link planted under the temp name.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
     try:
-        with os.fdopen(descriptor, "wb") as handle:
+        with open(os.open(temp_name, flags, 0o666 if mode is None else mode), "wb") as handle:
             handle.write(data)
             if durable:
                 handle.flush()

@@ -141,3 +141,34 @@ def test_a_table_without_the_columns_is_refused_before_a_run_exists(project: Pat
     assert result.returncode == 1
     assert "ImageSource" in result.stderr and "Traceback" not in result.stderr
     assert json.loads(modelyard("run", "list", "-o", "json", cwd=project).stdout) == []
+
+
+def test_an_empty_data_folder_is_refused_before_a_run_exists(project: Path) -> None:
+    (project / "empty" / "daisy").mkdir(parents=True)
+    result = modelyard(
+        "train", "image-classification", "--data", "empty", "-e", "t", cwd=project, check=False
+    )
+    assert result.returncode == 1
+    assert "has nothing to train on" in result.stderr and "Traceback" not in result.stderr
+    assert json.loads(modelyard("run", "list", "-o", "json", cwd=project).stdout) == []
+
+
+def test_table_rows_outside_its_folder_need_allow_paths_outside_table(project: Path) -> None:
+    tables = project / "tables"
+    tables.mkdir()
+    (tables / "images.csv").write_text(
+        "ImageSource,Label\n../shapes/red circle/image 0.png,red circle\n"
+        "../shapes/blue triangle/image 0.png,blue triangle\n"
+    )
+    command = ["train", "image-classification", "--data", "tables/images.csv", "-e", "t"]
+    # An unknown compute target is refused after the data checks, before a run exists: the
+    # second call reaching it shows the option let the rows through.
+    refused = modelyard(*command, "--compute", "nosuch", cwd=project, check=False)
+    allowed = modelyard(
+        *command, "--compute", "nosuch", "--allow-paths-outside-table", cwd=project, check=False
+    )
+    assert refused.returncode == 1 and "outside the table's folder" in refused.stderr
+    assert "line 2 '../shapes/red circle/image 0.png'" in refused.stderr
+    assert allowed.returncode == 1 and "nosuch" in allowed.stderr
+    assert "outside the table's folder" not in allowed.stderr
+    assert json.loads(modelyard("run", "list", "-o", "json", cwd=project).stdout) == []

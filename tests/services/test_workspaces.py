@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,14 @@ def test_create_writes_config_database_and_folders(tmp_path: Path, store_uri: st
     assert project_config["workspace_path"] == str(tmp_path / "ws")
     assert [w.name for w in service.list_workspaces()] == ["team-ws"]
     assert service.resolve_workspace_root("team-ws") == tmp_path / "ws"
+
+
+def test_the_workspace_config_is_private_as_its_store_uri_may_hold_a_password(
+    tmp_path: Path,
+) -> None:
+    service.create_workspace("private-ws", path=tmp_path / "ws").close()
+
+    assert stat.S_IMODE((tmp_path / "ws" / "config.json").stat().st_mode) == 0o600
 
 
 def test_sqlite_workspace_uses_wal(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ def test_validated_makes_paths_absolute(tmp_path: Path, monkeypatch: pytest.Monk
         ({"backbone": "vgg16"}, "unknown backbone 'vgg16': choose one of resnet50"),
         ({"model_name": "1 bad"}, "model name '1 bad' is not valid"),
         ({"early_stopping_min_delta": -1.0}, "must be a number of 0 or more"),
+        ({"allow_paths_outside_table": "yes"}, "allow_paths_outside_table 'yes' must be True"),
     ],
 )
 def test_bad_values_give_one_line_errors(

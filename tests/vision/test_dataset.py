@@ -14,6 +14,7 @@ from modelyard.vision.dataset import (
     MAX_IMAGE_PIXELS,
     ImageRecord,
     ImageUnreadable,
+    check_before_submission,
     content_hash,
     dataset_fingerprint,
     decode_image,
@@ -176,19 +177,69 @@ def test_an_empty_folder_has_no_records(tmp_path: Path) -> None:
 # --- tables ------------------------------------------------------------------------------------
 
 
-def test_csv_table_with_relative_and_absolute_paths(tmp_path: Path) -> None:
+def test_csv_table_paths_resolve_against_its_folder_and_may_step_back_inside_it(
+    tmp_path: Path,
+) -> None:
+    table = tmp_path / "labels.csv"
+    table.write_text("imagesource,LABEL\nimages/a.png,cat\nimages/../other/./b.png, dog \n\n")
+
+    assert read_table(table) == [
+        ImageRecord(tmp_path / "images" / "a.png", "cat"),
+        ImageRecord(tmp_path / "other" / "b.png", "dog"),
+    ]
+
+
+def test_rows_outside_the_tables_folder_are_refused_one_by_one(tmp_path: Path) -> None:
+    absolute = save_image(tmp_path / "other" / "b.png")
+    table = tmp_path / "meta" / "labels.csv"
+    table.parent.mkdir()
+    table.write_text(
+        "ImageSource,Label\ninside.png,cat\n../../elsewhere/x.png,cat\n"
+        f"{absolute},dog\nsub/../../y.png,dog\n"
+    )
+
+    with pytest.raises(InvalidValue) as caught:
+        read_table(table)
+
+    message = caught.value.message
+    assert "\n" not in message
+    assert f"table {str(table)!r}: 3 rows name an image outside the table's folder" in message
+    assert "line 3 '../../elsewhere/x.png' (climbs out of the table's folder)" in message
+    assert f"line 4 {str(absolute)!r} (an absolute path)" in message
+    assert "line 5 'sub/../../y.png' (climbs out" in message
+    assert "fix:" in message and "--allow-paths-outside-table" in message
+    assert caught.value.context["lines"] == [3, 4, 5]
+
+
+def test_many_rows_outside_are_counted_past_the_first_ten(tmp_path: Path) -> None:
+    table = tmp_path / "labels.csv"
+    rows = "".join(f"../up{index}.png,cat\n" for index in range(25))
+    table.write_text("ImageSource,Label\n" + rows)
+
+    with pytest.raises(InvalidValue) as caught:
+        read_table(table)
+
+    assert "25 rows" in caught.value.message and "and 15 more" in caught.value.message
+    assert "up9.png" in caught.value.message and "up10.png" not in caught.value.message
+    assert caught.value.context["lines"] == list(range(2, 27))
+
+
+def test_rows_outside_the_tables_folder_are_read_when_allowed(tmp_path: Path) -> None:
     save_image(tmp_path / "images" / "a.png")
     absolute = save_image(tmp_path / "other" / "b.png")
     table = tmp_path / "meta" / "labels.csv"
     table.parent.mkdir()
     table.write_text(f"imagesource,LABEL\n../images/a.png,cat\n{absolute}, dog \n\n")
 
-    records = read_table(table)
+    records = read_table(table, allow_paths_outside_table=True)
 
     assert records == [
         ImageRecord(tmp_path / "images" / "a.png", "cat"),
         ImageRecord(absolute, "dog"),
     ]
+    assert scan_dataset(table, allow_paths_outside_table=True).records == records
+    with pytest.raises(InvalidValue, match="outside the table's folder"):
+        scan_dataset(table)
 
 
 def test_tsv_table_with_unicode_spaces_and_a_byte_order_mark(tmp_path: Path) -> None:
@@ -262,6 +313,56 @@ def test_binary_file_as_table_is_refused_in_one_line(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidValue, match=r"is not UTF-8 text .*; fix: save it as a UTF-8 CSV"):
         read_table(table)
+
+
+# --- checked before submission --------------------------------------------------------------
+
+
+def test_a_folder_or_table_with_an_image_passes_the_submission_check(tmp_path: Path) -> None:
+    save_image(tmp_path / "data" / "cat" / "deep" / "1.png")
+    (tmp_path / "data" / "dog").mkdir()  # empty: for the guardrails to report, not refused here
+    table = tmp_path / "labels.csv"
+    table.write_text("ImageSource,Label\nmissing.png,cat\n")  # missing: the guardrails' call
+
+    check_before_submission(tmp_path / "data")
+    check_before_submission(table)
+
+
+def test_a_folder_without_images_is_refused_before_submission(tmp_path: Path) -> None:
+    (tmp_path / "cat").mkdir()
+    (tmp_path / "dog").mkdir()
+    (tmp_path / "dog" / "notes.txt").write_text("not an image")
+
+    with pytest.raises(InvalidValue) as caught:
+        check_before_submission(tmp_path)
+
+    message = caught.value.message
+    assert "\n" not in message
+    assert f"--data {str(tmp_path)!r} has nothing to train on: no sub-folder of it" in message
+    assert "fix: put the images in one sub-folder per label" in message
+
+
+def test_images_outside_any_label_folder_are_named_as_the_cause(tmp_path: Path) -> None:
+    save_image(tmp_path / "1.png")
+    save_image(tmp_path / "2.png")
+
+    with pytest.raises(InvalidValue, match="its images sit directly in it, outside any label"):
+        check_before_submission(tmp_path)
+
+
+def test_a_table_with_a_header_only_or_rows_outside_is_refused_before_submission(
+    tmp_path: Path,
+) -> None:
+    header_only = tmp_path / "empty.csv"
+    header_only.write_text("ImageSource,Label\n\n")
+    outside = tmp_path / "outside.csv"
+    outside.write_text("ImageSource,Label\n../x.png,cat\n")
+
+    with pytest.raises(InvalidValue, match=r"has a header but no rows: nothing to train on; fix"):
+        check_before_submission(header_only)
+    with pytest.raises(InvalidValue, match=r"line 2 '../x.png' \(climbs out"):
+        check_before_submission(outside)
+    check_before_submission(outside, allow_paths_outside_table=True)
 
 
 # --- load_dataset --------------------------------------------------------------------------
@@ -448,6 +549,20 @@ def test_truncated_jpeg_is_refused_not_padded(tmp_path: Path) -> None:
     cut.write_bytes(data[: len(data) // 2])
 
     assert decode_reason(cut) == "truncated"
+
+
+def test_a_jpeg_cut_inside_its_header_is_truncated_too(tmp_path: Path) -> None:
+    # Pillow says "Truncated File Read" there, capitalised, not "image file is truncated".
+    path = tmp_path / "whole.jpg"
+    Image.effect_noise((128, 128), 64).convert("RGB").save(path, quality=90)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(path.read_bytes()[:200])
+
+    with pytest.raises(ImageUnreadable) as caught:
+        decode_image(cut)
+
+    assert caught.value.reason == "truncated"
+    assert "Truncated File Read" in caught.value.detail
 
 
 def test_corrupt_png_is_refused(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from modelyard.errors import InvalidValue, JobFailed
+from modelyard.errors import InvalidValue, JobFailed, ModelyardError
 from modelyard.predict import ModelOutput, load
 from modelyard.vision.codegen import StarterProject
 from modelyard.vision.starter_check import (
@@ -115,8 +115,27 @@ def test_a_failing_console_app_is_reported_with_the_end_of_its_stderr(
 
     message = caught.value.message
     assert "exited with 1" in message
-    assert "FileNotFoundError" in message
+    assert "no such file; fix: check the path" in message
     assert "\n" not in message
+
+
+def test_an_image_the_console_app_cannot_use_is_one_line_as_modelyard_predict_says(
+    starter_project: StarterProject, tiny_model_zip: Path, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.jpg"
+    notes.write_text("these are my notes, not a photo\n")
+    folder = tmp_path / "photos.jpg"
+    folder.mkdir()
+    predictor = load(tiny_model_zip)
+    with isolated_python(requirements_of(starter_project)) as python:
+        for image in (tmp_path / "missing.jpg", notes, folder):
+            result = python.run(["main.py", str(image)], cwd=starter_project.console_dir)
+            with pytest.raises(ModelyardError) as expected:
+                predictor.predict(image)
+
+            assert result.returncode == 1, image
+            assert result.stdout == ""
+            assert result.stderr == f"error: {expected.value.message}\n"
 
 
 def test_a_folder_that_is_not_a_console_project_is_refused(tmp_path: Path) -> None:

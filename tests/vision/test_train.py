@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import zipfile
 from pathlib import Path
 
@@ -47,7 +49,11 @@ def test_a_training_run_writes_every_output_and_logs_every_epoch(
     ws = sqlite_workspace
     data = write_shapes(tmp_path / "data", per_class=8)
     project = tmp_path / "project"
-    run_id, status = _train(ws, data, output=str(project))
+    previous_umask = os.umask(0o022)  # the job inherits it
+    try:
+        run_id, status = _train(ws, data, output=str(project))
+    finally:
+        os.umask(previous_umask)
     assert status is RunStatus.COMPLETED, _log(ws, run_id)
 
     model = onnx.load(str(_output(ws, run_id, "bestModel.onnx")))
@@ -78,6 +84,9 @@ def test_a_training_run_writes_every_output_and_logs_every_epoch(
     ):
         assert _output(ws, run_id, name).is_file(), name
         assert (project / name).is_file(), name
+    # Every file of the project as any new file under umask 022, not 0600.
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in project.rglob("*")}
+    assert {name for name, mode in modes.items() if mode not in (0o644, 0o755)} == set()
 
     data_logged = ws.store.get_run_data(run_id)
     assert data_logged.properties["data_file_count"] == "24"

@@ -56,6 +56,11 @@ def image_classification(
     seed: int = typer.Option(0, "--seed"),
     output: Path | None = typer.Option(None, "--output", help="also write the project here"),
     model_name: str = typer.Option("MLModel", "--model-name", help="starter project name"),
+    allow_paths_outside_table: bool = typer.Option(
+        False,
+        "--allow-paths-outside-table",
+        help="read a table's images outside its folder (absolute or ../ paths)",
+    ),
     display_name: str | None = typer.Option(None, "--display-name"),
     wait: bool = typer.Option(True, "--wait/--no-wait", help="follow the run until it ends"),
     workspace: str | None = WorkspaceOption,
@@ -76,6 +81,7 @@ def image_classification(
         output=None if output is None else str(output),
         model_name=model_name,
         compute_target=compute,
+        allow_paths_outside_table=allow_paths_outside_table,
     )
     with opened_workspace(workspace) as ws:
         config, download_to = training.output_downloaded_here(ws, config, wait)

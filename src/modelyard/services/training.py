@@ -13,7 +13,7 @@ from modelyard.fileio import folder_written_atomically
 from modelyard.services.jobs import ModuleJob, submit
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.vision.config import ImageClassificationConfig
-from modelyard.vision.dataset import read_table
+from modelyard.vision.dataset import ALLOW_OUTSIDE_OPTION, check_before_submission
 from modelyard.vision.guardrails import GUARDRAILS_FILE
 
 IMAGE_CLASSIFICATION_MODULE = "modelyard.vision.train"
@@ -40,8 +40,11 @@ def submit_image_classification(
     """
     config = config.validated()
     check_output_folder(config.output)
-    if Path(config.data).is_file():
-        read_table(Path(config.data))  # a table with wrong columns fails before a run exists
+    if ws.server_url is not None:
+        _check_no_paths_outside_table(config)
+    # Wrong columns, rows outside the table's folder, no image at all: refused before a run
+    # exists, so nothing is written.
+    check_before_submission(Path(config.data), config.allow_paths_outside_table)
     folders: dict[str, Path] = {}
     arguments: tuple[str, ...] = ("--config", CONFIG_FILE)
     if ws.server_url is None:
@@ -99,6 +102,16 @@ def _cache_arguments(ws: OpenWorkspace) -> tuple[str, ...]:
         "--guardrail-cache",
         str(ws.cache_dir / GUARDRAIL_CACHE_FOLDER),
     )
+
+
+def _check_no_paths_outside_table(config: ImageClassificationConfig) -> None:
+    if config.allow_paths_outside_table:
+        raise InvalidValue(
+            f"{ALLOW_OUTSIDE_OPTION} with a workspace behind a server: only the table's folder"
+            " goes with the job, so images outside it would be looked for on the server; fix:"
+            " move the images into the table's folder and leave the option out",
+            data=config.data,
+        )
 
 
 def _data_sent_with_the_job(

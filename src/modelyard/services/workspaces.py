@@ -163,7 +163,8 @@ def _build_workspace_folder(root: Path, config: dict[str, Any]) -> None:
             schema.upgrade(engine)
         finally:
             engine.dispose()
-        write_json_atomic(root / CONFIG_FILE, config)
+        # 0600: a PostgreSQL store URI may carry its password.
+        write_json_atomic(root / CONFIG_FILE, config, mode=0o600)
     except BaseException:
         if not (root / CONFIG_FILE).exists():
             _remove_partial(root)

@@ -50,6 +50,8 @@ class ImageClassificationConfig:
     output: str | None = None
     model_name: str = "MLModel"
     compute_target: str = "local"
+    # A table's ImageSource paths stay inside the table's folder unless this is set.
+    allow_paths_outside_table: bool = False
 
     def validated(self) -> ImageClassificationConfig:
         """The same config with absolute paths; raises InvalidValue/NotFound naming the fix."""
@@ -65,6 +67,7 @@ class ImageClassificationConfig:
         _check_non_negative("early-stopping-min-delta", self.early_stopping_min_delta)
         _check_int("seed", self.seed, 0, 2**32 - 1)
         _check_model_name(self.model_name)
+        _check_bool("allow-paths-outside-table", self.allow_paths_outside_table)
         data = Path(self.data).expanduser().absolute()
         if not data.exists():
             raise NotFound(
@@ -168,6 +171,15 @@ def _is_finite_number(value: object) -> bool:
         and not isinstance(value, bool)
         and math.isfinite(float(value))
     )
+
+
+def _check_bool(option: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidValue(
+            f"{option.replace('-', '_')} {value!r} must be True or False",
+            option=option,
+            value=value,
+        )
 
 
 def _check_model_name(value: str) -> None:

@@ -3,11 +3,14 @@
 Two layouts, as in Model Builder:
 
 - a folder with one sub-folder per label, images anywhere below their label folder;
-- a CSV or TSV table with the columns ImageSource,Label (relative paths resolve against the
-  table's folder).
+- a CSV or TSV table with the columns ImageSource,Label. Relative paths resolve against the
+  table's folder and must stay inside it; a path that climbs out of it (`../elsewhere/x.png`)
+  or an absolute path is refused, row by row, unless `allow_paths_outside_table` is set. The
+  rule is lexical (`..` segments), as a folder scan follows links inside the data set.
 
 Nothing here decides whether the data set is good enough to train on: missing or broken files
 come back as records like any other and `guardrails.check_dataset` reports them one by one.
+`check_before_submission` is the cheap part a submission checks before any run exists.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import os
 import unicodedata
 import warnings
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -45,6 +48,8 @@ IMAGE_FORMATS: Final = ("JPEG", "PNG", "BMP", "GIF", "WEBP")
 # 10,000 x 10,000 is accepted; one pixel more is refused.
 MAX_IMAGE_PIXELS: Final = IMAGE_PIXELS_MAX
 TABLE_COLUMNS: Final = ("ImageSource", "Label")
+ALLOW_OUTSIDE_OPTION: Final = "--allow-paths-outside-table"
+_ROWS_SHOWN: Final = 10
 _HASH_CHUNK: Final = 1024 * 1024
 
 
@@ -68,6 +73,15 @@ class SkippedPath:
 
 
 @dataclass(frozen=True)
+class RefusedRow:
+    """A table row whose ImageSource leads outside the table's folder."""
+
+    line: int
+    source: str  # as written in the table
+    why: str
+
+
+@dataclass(frozen=True)
 class DatasetScan:
     records: list[ImageRecord]
     skipped: list[SkippedPath] = field(default_factory=list)
@@ -85,17 +99,29 @@ class ImageUnreadable(Exception):
 # --- finding the records --------------------------------------------------------------------
 
 
-def load_dataset(source: Path) -> list[ImageRecord]:
-    return scan_dataset(source).records
+def load_dataset(source: Path, allow_paths_outside_table: bool = False) -> list[ImageRecord]:
+    return scan_dataset(source, allow_paths_outside_table).records
 
 
-def scan_dataset(source: Path) -> DatasetScan:
+def scan_dataset(source: Path, allow_paths_outside_table: bool = False) -> DatasetScan:
     """A folder of label folders or a table; anything else is refused in one line."""
     if source.is_dir():
         return scan_folder(source)
     if source.is_file():
-        return DatasetScan(read_table(source))
+        return DatasetScan(read_table(source, allow_paths_outside_table))
     raise _no_such_data(source)
+
+
+def check_before_submission(source: Path, allow_paths_outside_table: bool = False) -> None:
+    """What is cheap to know before a run exists, refused in one line: a table's columns,
+    cells and paths, and a data set with no image at all. Files are not decoded here: the
+    run's guardrails do that, one by one."""
+    if source.is_file():
+        if not read_table(source, allow_paths_outside_table):
+            raise _table_without_rows(source.absolute())
+        return
+    if _first_image(source.absolute()) is None:
+        raise _folder_without_images(source.absolute())
 
 
 def _no_such_data(source: Path) -> NotFound:
@@ -127,7 +153,7 @@ def scan_folder(root: Path) -> DatasetScan:
     for entry in _visible_entries(root, skipped):
         if entry.is_dir():
             already_skipped = len(skipped)
-            found = _scan_label_folder(root, entry, skipped)
+            found = list(_label_folder_images(root, entry, skipped))
             if not found and len(skipped) == already_skipped:
                 skipped.append(_empty_label_folder(entry))
             records.extend(found)
@@ -136,11 +162,22 @@ def scan_folder(root: Path) -> DatasetScan:
     return DatasetScan(sorted(records, key=lambda record: _sort_key(root, record)), skipped)
 
 
-def _scan_label_folder(root: Path, folder: Path, skipped: list[SkippedPath]) -> list[ImageRecord]:
+def _first_image(root: Path) -> ImageRecord | None:
+    """The first image record of a folder scan, found without listing the rest."""
+    skipped: list[SkippedPath] = []
+    for entry in _visible_entries(root, skipped):
+        if entry.is_dir():
+            for record in _label_folder_images(root, entry, skipped):
+                return record
+    return None
+
+
+def _label_folder_images(
+    root: Path, folder: Path, skipped: list[SkippedPath]
+) -> Iterator[ImageRecord]:
     label = unicodedata.normalize("NFC", folder.name)
     visited = {root.resolve()}
     pending = [folder]
-    records: list[ImageRecord] = []
     while pending:
         directory = pending.pop()
         resolved = directory.resolve()
@@ -152,8 +189,7 @@ def _scan_label_folder(root: Path, folder: Path, skipped: list[SkippedPath]) -> 
             if entry.is_dir():
                 pending.append(entry)
             elif _looks_like_image(entry):
-                records.append(ImageRecord(entry, label))
-    return records
+                yield ImageRecord(entry, label)
 
 
 def _visible_entries(directory: Path, skipped: list[SkippedPath]) -> list[Path]:
@@ -203,8 +239,12 @@ def _unlabelled_file(path: Path) -> SkippedPath:
 # --- tables ---------------------------------------------------------------------------------
 
 
-def read_table(table: Path) -> list[ImageRecord]:
-    """Rows of an ImageSource,Label table, in table order; files are not checked here."""
+def read_table(table: Path, allow_paths_outside_table: bool = False) -> list[ImageRecord]:
+    """Rows of an ImageSource,Label table, in table order; files are not checked here.
+
+    Rows with an empty cell, and rows whose path leads outside the table's folder (unless
+    allowed), are refused together, each by its line number.
+    """
     table = table.absolute()
     text = _read_table_text(table)
     reader = csv.reader(io.StringIO(text, newline=""), dialect=_table_dialect(table, text))
@@ -218,6 +258,7 @@ def read_table(table: Path) -> list[ImageRecord]:
     source_column, label_column = _find_columns(table, header)
     records: list[ImageRecord] = []
     incomplete: list[int] = []
+    refused: list[RefusedRow] = []
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue
@@ -226,9 +267,15 @@ def read_table(table: Path) -> list[ImageRecord]:
         if not source or not label:
             incomplete.append(reader.line_num)
             continue
+        why = None if allow_paths_outside_table else _outside_table(source)
+        if why is not None:
+            refused.append(RefusedRow(reader.line_num, source, why))
+            continue
         records.append(ImageRecord(_resolve_source(table, source), label))
     if incomplete:
         raise _incomplete_rows(table, incomplete)
+    if refused:
+        raise _rows_outside_table(table, refused)
     return records
 
 
@@ -276,6 +323,59 @@ def _resolve_source(table: Path, source: str) -> Path:
     return Path(os.path.normpath(table.parent / source))
 
 
+def _outside_table(source: str) -> str | None:
+    """Why `source` leads outside the table's folder, or None when it stays inside."""
+    if Path(source).is_absolute():
+        return "an absolute path"
+    # normpath folds "a/../.." to "..": what is left starting with ".." climbs out.
+    if Path(os.path.normpath(source)).parts[:1] == ("..",):
+        return "climbs out of the table's folder"
+    return None
+
+
+def _rows_outside_table(table: Path, refused: list[RefusedRow]) -> InvalidValue:
+    shown = ", ".join(
+        f"line {row.line} {row.source!r} ({row.why})" for row in refused[:_ROWS_SHOWN]
+    )
+    more = f" and {len(refused) - _ROWS_SHOWN} more" if len(refused) > _ROWS_SHOWN else ""
+    return InvalidValue(
+        f"table {str(table)!r}: {_rows_name(len(refused))} an image outside the table's folder "
+        f"{str(table.parent)!r}: {shown}{more}; fix: keep the images in that folder (or below "
+        f"it) and name them relative to it, or pass {ALLOW_OUTSIDE_OPTION} "
+        "(allow_paths_outside_table=True in the SDK) to read them where they are",
+        path=str(table),
+        lines=[row.line for row in refused],
+        sources=[row.source for row in refused[:_ROWS_SHOWN]],
+    )
+
+
+def _rows_name(count: int) -> str:
+    return "1 row names" if count == 1 else f"{count} rows name"
+
+
+def _table_without_rows(table: Path) -> InvalidValue:
+    return InvalidValue(
+        f"table {str(table)!r} has a header but no rows: nothing to train on; fix: add one "
+        "row per image, ImageSource (its path, relative to the table) and Label",
+        path=str(table),
+    )
+
+
+def _folder_without_images(root: Path) -> InvalidValue:
+    loose = any(_looks_like_image(entry) for entry in _visible_entries(root, []))
+    where = (
+        "its images sit directly in it, outside any label folder"
+        if loose
+        else f"no sub-folder of it holds an image ({', '.join(sorted(IMAGE_EXTENSIONS))})"
+    )
+    return InvalidValue(
+        f"--data {str(root)!r} has nothing to train on: {where}; fix: put the images in one "
+        f"sub-folder per label (such as {str(root / 'cat' / '1.jpg')!r}), or pass a CSV/TSV "
+        "table with ImageSource,Label",
+        path=str(root),
+    )
+
+
 def _incomplete_rows(table: Path, lines: list[int]) -> InvalidValue:
     shown = ", ".join(str(line) for line in lines[:10])
     more = f" and {len(lines) - 10} more" if len(lines) > 10 else ""
@@ -310,8 +410,7 @@ def decode_image(path: Path) -> Image.Image:
     except UnidentifiedImageError as error:
         raise _not_an_image() from error
     except OSError as error:
-        reason = "truncated" if "truncated" in str(error) else "corrupt"
-        raise ImageUnreadable(reason, f"cannot decode: {error}") from error
+        raise ImageUnreadable(_decode_failure_reason(error), f"cannot decode: {error}") from error
     except Exception as error:  # decoders of untrusted bytes fail in many ways; all mean "bad file"
         detail = f"cannot decode: {type(error).__name__}: {error}"
         raise ImageUnreadable("corrupt", detail) from error
@@ -355,6 +454,12 @@ def _check_size(size: tuple[int, int]) -> None:
             "too_large",
             f"{width}x{height} is {width * height} pixels, over the limit of {MAX_IMAGE_PIXELS}",
         )
+
+
+def _decode_failure_reason(error: OSError) -> str:
+    # Pillow says "image file is truncated" while decoding pixels and "Truncated File Read"
+    # when the file ends inside a header: both are a file cut short.
+    return "truncated" if "truncated" in str(error).lower() else "corrupt"
 
 
 def _not_an_image() -> ImageUnreadable:

@@ -44,7 +44,8 @@ MAX_BAD_FILE_PERCENT: Final = limits_table.BAD_IMAGE_FILES_PERCENT_MAX
 MAX_IMBALANCE_RATIO: Final = limits_table.CLASS_IMBALANCE_RATIO_MAX
 _SUMMARY_ITEMS: Final = 3
 # Bump when decode_image checks something new: every cached verdict is then decided again.
-VERDICT_CACHE_VERSION: Final = 1
+# 2: a file cut inside a JPEG header is "truncated", no longer "corrupt".
+VERDICT_CACHE_VERSION: Final = 2
 # Reasons that describe the file system at that moment, not the bytes: never cached.
 _TRANSIENT_REASONS: Final = frozenset({"missing", "unreadable"})
 

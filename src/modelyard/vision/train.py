@@ -157,7 +157,7 @@ class Trainer:
     # 1. data --------------------------------------------------------------------------------
 
     def _check_data(self) -> LabelledData:
-        scan = scan_dataset(Path(self.config.data))
+        scan = scan_dataset(Path(self.config.data), self.config.allow_paths_outside_table)
         _say(f"guardrails: checking {len(scan.records)} files")
         verdicts = VerdictCache(self.guardrail_cache) if self.guardrail_cache else None
         report = check_dataset(scan.records, scan.skipped, verdicts)
