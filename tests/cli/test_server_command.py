@@ -60,7 +60,7 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 def test_first_start_prints_the_admin_token_once_and_it_works(tmp_path: Path) -> None:
     modelyard("workspace", "create", "srv-ws", "--path", str(tmp_path / "ws"), cwd=tmp_path)
-    process, port = _start(tmp_path / "ws")
+    process, port = _start(tmp_path / "ws", "--allowed-host", "ml.example.com")
     try:
         out = _read_until(process, "Serving workspace")
         token = re.search(r"(myd_\S+)", out)
@@ -77,6 +77,10 @@ def test_first_start_prints_the_admin_token_once_and_it_works(tmp_path: Path) ->
         assert refused.status_code == 401
         headers = {"Authorization": f"Bearer {token.group(1)}"}
         assert httpx.get(f"{base}/api/v1/workspace", headers=headers).json()["name"] == "srv-ws"
+        named = httpx.get(f"{base}/api/v1/workspace", headers={**headers, "host": "ml.example.com"})
+        assert named.status_code == 200  # --allowed-host
+        rebound = httpx.get(f"{base}/api/v1/workspace", headers={**headers, "host": "evil.example"})
+        assert rebound.status_code == 400
     finally:
         _stop(process)
     again, _ = _start(tmp_path / "ws")

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from modelyard.cli import db, experiment, job, predict, run, server, token, train, workspace
+from modelyard.cli import db, experiment, job, predict, run, server, token, train, user, workspace
 from modelyard.cli.output import emit_error
 from modelyard.errors import ModelyardError
 
@@ -22,6 +22,7 @@ app.add_typer(job.app, name="job")
 app.add_typer(train.app, name="train")
 app.add_typer(db.app, name="db")
 app.add_typer(token.app, name="token")
+app.add_typer(user.app, name="user")
 app.command("predict")(predict.predict)
 app.command("server")(server.server)
 

@@ -24,6 +24,12 @@ def server(
     no_auth: bool = typer.Option(
         False, "--no-auth", help="no tokens: allowed on 127.0.0.1 only, for local experiments"
     ),
+    allowed_host: list[str] = typer.Option(
+        [],
+        "--allowed-host",
+        help="a host name clients reach the server by (repeat for more); the loopback names"
+        " and --host are always allowed (also MODELYARD_ALLOWED_HOSTS)",
+    ),
 ) -> None:
     """Serve the workspace over REST (OpenAPI at /docs); every route needs an API token."""
     import uvicorn
@@ -37,7 +43,8 @@ def server(
             " --no-auth, or listen on 127.0.0.1",
             host=host,
         )
-    with closing(open_workspace(resolve_workspace_root(workspace))) as ws:
+    flags = {"allowed_hosts": ",".join(allowed_host)} if allowed_host else None
+    with closing(open_workspace(resolve_workspace_root(workspace), flags=flags)) as ws:
         if no_auth:
             errors.print(
                 "[bold red]WARNING: authentication is OFF.[/] Anyone who can reach"
@@ -54,7 +61,7 @@ def server(
         console.print(f"Serving workspace {ws.workspace.name!r} on {url} (portal: {url}/)")
         with portal_links.serving(ws, url):
             uvicorn.run(
-                create_app(ws, auth=not no_auth),
+                create_app(ws, auth=not no_auth, bind_host=host),
                 host=host,
                 port=port,
                 log_level="info",
