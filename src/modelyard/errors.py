@@ -18,6 +18,7 @@ The tree::
     ├── PermissionDenied           PERMISSION_DENIED 403
     ├── SchemaOutOfDate            SCHEMA_OUT_OF_DATE 503
     ├── StoreUnavailable           STORE_UNAVAILABLE  503
+    ├── StorageError               STORAGE_ERROR   507 (disk full, read-only, no permission)
     ├── GuardrailFailed            GUARDRAIL_FAILED 422
     ├── EnvironmentBuildFailed     ENVIRONMENT_BUILD_FAILED 500
     └── JobFailed                  JOB_FAILED      500
@@ -118,6 +119,12 @@ class StoreUnavailable(ModelyardError):
     code = "STORE_UNAVAILABLE"
 
 
+class StorageError(ModelyardError):
+    """The disk said no: full, read-only, or not ours to write. Nothing was half-written."""
+
+    code = "STORAGE_ERROR"
+
+
 class GuardrailFailed(ModelyardError):
     """The training data breaks a rule checked before any training (see guardrails.json)."""
 
@@ -151,6 +158,7 @@ ERROR_CLASSES: dict[str, type[ModelyardError]] = {
         PermissionDenied,
         SchemaOutOfDate,
         StoreUnavailable,
+        StorageError,
         GuardrailFailed,
         EnvironmentBuildFailed,
         JobFailed,
@@ -174,6 +182,7 @@ HTTP_STATUS: dict[str, int] = {
     PermissionDenied.code: 403,
     SchemaOutOfDate.code: 503,
     StoreUnavailable.code: 503,
+    StorageError.code: 507,
     GuardrailFailed.code: 422,
     EnvironmentBuildFailed.code: 500,
     JobFailed.code: 500,

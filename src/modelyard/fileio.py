@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -12,9 +13,42 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from modelyard.errors import AlreadyExists
+from modelyard.errors import AlreadyExists, StorageError
 
 TEMP_PREFIX = ".tmp-"  # a write in progress (or one killed mid-way)
+
+_STORAGE_PROBLEMS = {
+    errno.ENOSPC: "the disk is full: free space there, or move the workspace to a larger disk",
+    errno.EDQUOT: "the disk quota is used up: free space there, or raise the quota",
+    errno.EROFS: "the file system is read-only: remount it writable, or use a workspace on a"
+    " writable disk",
+    errno.EACCES: "permission denied: give this user write access, or use a workspace of its own",
+    errno.EPERM: "permission denied: give this user write access, or use a workspace of its own",
+}
+
+
+def storage_error_for(error: OSError, path: Path | str) -> StorageError | None:
+    """A disk's refusal (full, read-only, not ours) as one line; None for any other OSError."""
+    problem = _STORAGE_PROBLEMS.get(error.errno or 0)
+    if problem is None:
+        return None
+    return StorageError(
+        f"cannot write {path}: {problem}; nothing was half-written",
+        path=str(path),
+        errno=errno.errorcode.get(error.errno or 0, str(error.errno)),
+    )
+
+
+@contextlib.contextmanager
+def storage_errors(path: Path | str) -> Iterator[None]:
+    """Raise a disk's refusal inside the block as StorageError, naming `path`."""
+    try:
+        yield
+    except OSError as error:
+        translated = storage_error_for(error, path)
+        if translated is None:
+            raise
+        raise translated from error
 
 
 def write_bytes_atomic(
@@ -22,6 +56,11 @@ def write_bytes_atomic(
 ) -> None:
     """`mode` None: the umask's, as for any new file; a `mode` is set exactly (0600 for a
     secret). `durable=False` skips the fsync: for caches, whose entries are rebuilt if lost."""
+    with storage_errors(path):
+        _write_bytes_atomic(path, data, mode, durable)
+
+
+def _write_bytes_atomic(path: Path, data: bytes, mode: int | None, durable: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp_name = path.parent / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
     # Created as open() creates files (0666 less the umask), not as mkstemp does (0600): the

@@ -9,6 +9,7 @@ import typer
 from modelyard.cli import db, experiment, job, predict, run, server, token, train, user, workspace
 from modelyard.cli.output import emit_error
 from modelyard.errors import ModelyardError
+from modelyard.fileio import storage_error_for
 
 app = typer.Typer(
     help="Modelyard: a self-hosted machine-learning workspace.",
@@ -33,6 +34,14 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv, prog_name="modelyard")
     except ModelyardError as error:
         emit_error(error.message)
+        return 1
+    except OSError as error:
+        # A disk's refusal (full, read-only, not ours) is the machine's state, not a bug; the
+        # writes it interrupted were atomic, so nothing was half-written.
+        refusal = storage_error_for(error, error.filename or "a workspace file")
+        if refusal is None:
+            raise
+        emit_error(refusal.message)
         return 1
     except SystemExit as done:  # Typer's own exits: --help, usage errors, typer.Exit.
         return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)

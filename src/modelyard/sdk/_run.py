@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from modelyard.entities import RunStatus, validate_experiment_name
 from modelyard.entities.validation import check_metric
-from modelyard.errors import InvalidTransition, JobFailed
+from modelyard.errors import InvalidTransition, JobFailed, ModelyardError
 from modelyard.runtime import job_error
 from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_env import RUN_ID_ENV, WORKSPACE_PATH_ENV
@@ -76,10 +76,13 @@ class Run:
         return self
 
     def _end_at_exit(self) -> None:
-        if _uncaught_error is None:
-            self._end(RunStatus.COMPLETED)
-        else:
-            self._end(RunStatus.FAILED, f"uncaught {_uncaught_error}")
+        try:
+            if _uncaught_error is None:
+                self._end(RunStatus.COMPLETED)
+            else:
+                self._end(RunStatus.FAILED, f"uncaught {_uncaught_error}")
+        except ModelyardError as error:  # at exit nobody can catch it: say it in one line
+            print(f"modelyard: could not end run {self.id}: {error.message}", file=sys.stderr)
 
     @property
     def _ws(self) -> Any:

@@ -15,12 +15,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from modelyard.errors import InvalidValue, ModelyardError, NotFound, http_status_for
+from modelyard.fileio import storage_error_for
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ModelyardError, _modelyard_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(OSError, _storage_error)  # type: ignore[arg-type]
 
 
 def error_response(error: ModelyardError, status: int | None = None) -> JSONResponse:
@@ -29,6 +31,15 @@ def error_response(error: ModelyardError, status: int | None = None) -> JSONResp
 
 async def _modelyard_error(_request: Request, error: ModelyardError) -> JSONResponse:
     return error_response(error)
+
+
+async def _storage_error(request: Request, error: OSError) -> JSONResponse:
+    """A full or read-only disk is 507 with what to do, like any refusal; other OSErrors are
+    bugs and stay 500s."""
+    refusal = storage_error_for(error, error.filename or "the server's workspace")
+    if refusal is None:
+        raise error
+    return error_response(refusal)
 
 
 async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:

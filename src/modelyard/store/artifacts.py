@@ -30,6 +30,7 @@ from urllib.parse import unquote_to_bytes
 
 from modelyard.entities.limits import ARTIFACT_PATH_MAX
 from modelyard.errors import Conflict, InvalidValue, LimitExceeded, NotFound, UnsafePath
+from modelyard.fileio import storage_errors
 
 log = logging.getLogger(__name__)
 
@@ -316,7 +317,7 @@ class ArtifactStore(ArtifactRepository):
         boundary = self.run_root(run_id).resolve()
         target = boundary / relative
         _resolved_inside(boundary, target, relative, run_id)  # before any folder is made
-        with _folders_removed_on_failure(target.parent, relative):
+        with storage_errors(target), _folders_removed_on_failure(target.parent, relative):
             # Resolve the folder again now that it exists, and write the name inside it, so a
             # link at the target itself is replaced, never written through.
             target = _resolved_inside(boundary, target.parent, relative, run_id) / target.name

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from modelyard.errors import InvalidValue, StoreUnavailable
+from modelyard.errors import InvalidValue, StorageError, StoreUnavailable
 
 # The write transactions of a SqlStore ask for the SQLite write lock up front (BEGIN IMMEDIATE):
 # a deferred transaction that later upgrades to a writer can fail at once with "database is
@@ -66,21 +68,72 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
     return engine
 
 
+# What the drivers say when the disk refuses a write, and what to do about it.
+_STORAGE_REASONS = {
+    "database or disk is full": "the disk is full: free space there, or move the workspace",
+    "no space left on device": "the disk is full: free space there, or move the workspace",
+    "could not extend file": "the database server's disk is full: free space on it",
+    "disk quota exceeded": "the disk quota is used up: free space there, or raise the quota",
+    "readonly database": "the database file or its folder is read-only: make it writable, or"
+    " use a workspace on a writable disk",
+    "disk i/o error": "the disk failed the write (full, read-only or failing): check it with"
+    " `df` and the system log",
+}
+
+
 @contextmanager
 def reachable(engine: Engine) -> Iterator[None]:
     """Turn "cannot connect" from any driver into one StoreUnavailable line."""
     try:
         yield
     except OperationalError as error:
-        raise store_unavailable(error, engine.url) from error
+        raise storage_error(error, engine.url) or store_unavailable(error, engine.url) from error
+
+
+@contextmanager
+def storage_checked(engine: Engine) -> Iterator[None]:
+    """A write the disk refused, as one StorageError line; other errors pass unchanged."""
+    try:
+        yield
+    except OperationalError as error:
+        refusal = storage_error(error, engine.url)
+        if refusal is None:
+            raise
+        raise refusal from error
+
+
+def storage_error(error: OperationalError, url: URL) -> StorageError | None:
+    reason = _first_line(error).lower()
+    advice = next((text for phrase, text in _STORAGE_REASONS.items() if phrase in reason), None)
+    if advice is None and "unable to open database file" in reason and _read_only_folder(url):
+        # SQLite in WAL mode must create its -wal and -shm files beside the database.
+        advice = _STORAGE_REASONS["readonly database"]
+    if advice is None:
+        return None
+    safe_url = url.render_as_string(hide_password=True)
+    return StorageError(
+        f"cannot write the workspace database {safe_url}: {advice}; the last change was rolled"
+        " back, nothing was half-written",
+        uri=safe_url,
+    )
+
+
+def _read_only_folder(url: URL) -> bool:
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return False
+    folder = Path(url.database).parent
+    return folder.is_dir() and not os.access(folder, os.W_OK)
 
 
 def store_unavailable(error: OperationalError, url: URL) -> StoreUnavailable:
     """The driver's error as one line that says what to check."""
-    reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
     safe_url = url.render_as_string(hide_password=True)
     return StoreUnavailable(
-        f"cannot reach the workspace database {safe_url}: {reason}; check that the database"
-        " server is running and the store URI is right",
+        f"cannot reach the workspace database {safe_url}: {_first_line(error)}; check that the"
+        " database server is running and the store URI is right",
         uri=safe_url,
     )
+
+
+def _first_line(error: OperationalError) -> str:
+    return str(error.orig).strip().splitlines()[0] if error.orig else str(error)

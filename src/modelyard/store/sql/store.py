@@ -12,7 +12,7 @@ from typing import Any, Final, NamedTuple
 
 from sqlalchemy import Connection, Engine, Insert, Table, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from modelyard.entities import (
@@ -29,7 +29,7 @@ from modelyard.entities.validation import bounded_error, check_batch, check_pair
 from modelyard.errors import Conflict, InvalidValue, NotFound
 from modelyard.store.sql import schema
 from modelyard.store.sql.auth import SqlAuthStore
-from modelyard.store.sql.engine import IMMEDIATE, make_engine
+from modelyard.store.sql.engine import IMMEDIATE, make_engine, storage_checked
 from modelyard.store.sql.models import (
     ExperimentRow,
     LatestMetricRow,
@@ -68,7 +68,7 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
 
     @contextmanager
     def _session(self, write: bool = False) -> Iterator[Session]:
-        with self._engine.connect() as connection:
+        with storage_checked(self._engine), self._engine.connect() as connection:
             if write:
                 connection.execution_options(**{IMMEDIATE: True})
             with connection.begin(), Session(bind=connection) as session:
@@ -510,6 +510,8 @@ def _insert_points(connection: Connection, points: list[_Point]) -> None:
         cursor.executemany(f"INSERT INTO {_POINTS_INTO} VALUES (?, ?, ?, ?, ?)", points)
     except sqlite3.IntegrityError as error:  # The run was deleted meanwhile.
         raise IntegrityError(f"INSERT INTO {_POINTS_INTO}", None, error) from error
+    except sqlite3.OperationalError as error:  # a full disk, say: as SQLAlchemy would raise it
+        raise OperationalError(f"INSERT INTO {_POINTS_INTO}", None, error) from error
     finally:
         cursor.close()
 
@@ -524,6 +526,8 @@ def _copy_points(driver: Any, points: list[_Point]) -> None:
                 copy.write_row(point)
     except psycopg.IntegrityError as error:  # The run was deleted meanwhile.
         raise IntegrityError(statement, None, error) from error
+    except psycopg.OperationalError as error:  # a full disk, say: as SQLAlchemy would raise it
+        raise OperationalError(statement, None, error) from error
 
 
 def _upsert_latest_metrics(connection: Connection, rows: list[dict[str, Any]]) -> None:
