@@ -14,8 +14,8 @@ and inside the script::
     run.log("accuracy", 0.93)
 
 The SDK's names are imported on first use: `import modelyard.errors` (or any module below the
-SDK) loads that module, not the SDK and its database layer. Nothing inside the package imports
-this module; it is the SDK's front door only.
+SDK) loads that module, not the SDK and its database layer. This module is the SDK's front door
+only: no module of the package imports it, except the demo, written as a user writes it.
 """
 
 from __future__ import annotations
