@@ -9,17 +9,10 @@ import pytest
 import torch
 
 from modelyard.errors import InvalidValue, NotFound
-from modelyard.predict import (
-    CPU_PROVIDER,
-    CUDA_PROVIDER,
-    ModelInput,
-    ModelOutput,
-    Predictor,
-    execution_providers,
-    load,
-)
+from modelyard.predict import ModelInput, ModelOutput, Predictor, load
 from modelyard.vision import preprocessing
 from modelyard.vision.dataset import decode_image
+from modelyard.vision.predictor import CPU_PROVIDER, CUDA_PROVIDER, execution_providers
 from vision.conftest import UNICODE_IMAGE
 
 # The vision tests' fixtures: a real tiny ONNX classifier, its MLModel.zip, coloured squares.

@@ -12,10 +12,18 @@ and inside the script::
 
     run = Run.get_context()
     run.log("accuracy", 0.93)
+
+The SDK's names are imported on first use: `import modelyard.errors` (or any module below the
+SDK) loads that module, not the SDK and its database layer. This module is the SDK's front door
+only: no module of the package imports it, except the demo, written as a user writes it.
 """
 
-from modelyard.entities import RunStatus
-from modelyard.environments import Environment
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from modelyard._version import __version__
 from modelyard.errors import (
     AlreadyExists,
     AuthError,
@@ -27,6 +35,7 @@ from modelyard.errors import (
     InvalidValue,
     JobFailed,
     LimitExceeded,
+    MissingExtra,
     ModelyardError,
     NotFound,
     PermissionDenied,
@@ -34,13 +43,25 @@ from modelyard.errors import (
     StoreUnavailable,
     UnsafePath,
 )
-from modelyard.sdk._experiment import Experiment
-from modelyard.sdk._run import OfflineRun, Run
-from modelyard.sdk._script_run_config import ScriptRunConfig
-from modelyard.sdk._workspace import Workspace
-from modelyard.vision.config import ImageClassificationConfig
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from modelyard.entities import RunStatus
+    from modelyard.environments import Environment
+    from modelyard.sdk._objects import Experiment, OfflineRun, Run, Workspace
+    from modelyard.sdk._script_run_config import ScriptRunConfig
+    from modelyard.vision.config import ImageClassificationConfig
+
+# Where each SDK name lives; imported by __getattr__ the first time it is asked for.
+_LAZY_NAMES: dict[str, str] = {
+    "RunStatus": "modelyard.entities",
+    "Environment": "modelyard.environments",
+    "Experiment": "modelyard.sdk._objects",
+    "OfflineRun": "modelyard.sdk._objects",
+    "Run": "modelyard.sdk._objects",
+    "Workspace": "modelyard.sdk._objects",
+    "ScriptRunConfig": "modelyard.sdk._script_run_config",
+    "ImageClassificationConfig": "modelyard.vision.config",
+}
 
 __all__ = [
     "AlreadyExists",
@@ -56,6 +77,7 @@ __all__ = [
     "InvalidValue",
     "JobFailed",
     "LimitExceeded",
+    "MissingExtra",
     "ModelyardError",
     "NotFound",
     "OfflineRun",
@@ -69,3 +91,17 @@ __all__ = [
     "Workspace",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        # Not ours: lets `from modelyard import predict` find the submodule.
+        raise AttributeError(f"module 'modelyard' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next access is a plain lookup
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -21,7 +21,8 @@ The tree::
     ├── StorageError               STORAGE_ERROR   507 (disk full, read-only, no permission)
     ├── GuardrailFailed            GUARDRAIL_FAILED 422
     ├── EnvironmentBuildFailed     ENVIRONMENT_BUILD_FAILED 500
-    └── JobFailed                  JOB_FAILED      500
+    ├── JobFailed                  JOB_FAILED      500
+    └── MissingExtra               MISSING_EXTRA   501 (also an ImportError)
 
 Every message names the problem, the bad value and the fix, in one line. `context` carries the
 values as data so the REST layer can send them and a client can rebuild the same exception.
@@ -139,6 +140,16 @@ class JobFailed(ModelyardError):
     code = "JOB_FAILED"
 
 
+class MissingExtra(ModelyardError, ImportError):
+    """A feature needs an optional part of Modelyard (a pip extra) that is not installed.
+
+    Raised by `modelyard.extras.require_extra`, also on import of a module that needs the
+    extra: being an ImportError too, code that guards an optional import still catches it.
+    """
+
+    code = "MISSING_EXTRA"
+
+
 ERROR_CLASSES: dict[str, type[ModelyardError]] = {
     error_class.code: error_class
     for error_class in (
@@ -162,6 +173,7 @@ ERROR_CLASSES: dict[str, type[ModelyardError]] = {
         GuardrailFailed,
         EnvironmentBuildFailed,
         JobFailed,
+        MissingExtra,
     )
 }
 
@@ -186,6 +198,7 @@ HTTP_STATUS: dict[str, int] = {
     GuardrailFailed.code: 422,
     EnvironmentBuildFailed.code: 500,
     JobFailed.code: 500,
+    MissingExtra.code: 501,  # the server lacks what the request needs
 }
 
 

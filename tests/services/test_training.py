@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from modelyard.errors import InvalidValue
+from modelyard.errors import InvalidValue, MissingExtra
 from modelyard.server import create_app
 from modelyard.services import training
 from modelyard.services.auth import create_token, ensure_admin
 from modelyard.services.remote import open_remote_workspace
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from modelyard.vision.config import ImageClassificationConfig
+from modelyard.vision.guardrails import GUARDRAILS_FILE
 from server.serving import serve
 from vision.shapes import write_shapes
 
@@ -107,3 +109,19 @@ def test_paths_outside_the_table_are_refused_for_a_workspace_behind_a_server(
         "--allow-paths-outside-table with a workspace behind a server"
     )
     assert remote_workspace.store.list_experiments() == []
+
+
+def test_without_the_vision_extra_nothing_is_submitted(
+    sqlite_workspace: OpenWorkspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "images" / "cat").mkdir(parents=True)
+    monkeypatch.setitem(sys.modules, "torch", None)  # None in sys.modules: import blocked
+    config = ImageClassificationConfig(data=str(tmp_path / "images"))
+    with pytest.raises(MissingExtra, match=r"pip install 'modelyard\[vision\]'"):
+        training.submit_image_classification(sqlite_workspace, "cats", config)
+    assert sqlite_workspace.store.list_runs() == []
+
+
+def test_the_guardrails_report_is_read_where_the_trainer_writes_it() -> None:
+    # Spelled out in services/training.py, so reading a report needs no Pillow.
+    assert f"outputs/{GUARDRAILS_FILE}" == training.GUARDRAILS_ARTIFACT

@@ -10,6 +10,7 @@ import typer
 from modelyard.cli.common import WorkspaceOption
 from modelyard.cli.output import console, errors
 from modelyard.errors import InvalidValue
+from modelyard.extras import require_extra
 from modelyard.services import portal_links
 from modelyard.services.workspaces import open_workspace, resolve_workspace_root
 
@@ -32,6 +33,7 @@ def server(
     ),
 ) -> None:
     """Serve the workspace over REST (OpenAPI at /docs); every route needs an API token."""
+    require_extra("server", "modelyard server")
     import uvicorn
 
     from modelyard.server import create_app

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-import modelyard
 from modelyard.environments.spec import Environment, python_version_of
 from modelyard.errors import EnvironmentBuildFailed
 from modelyard.fileio import exclusive_lock, write_json_atomic
@@ -28,6 +27,8 @@ COMPLETE_MARKER = ".complete"
 HOST_PATHS_FILE = "_modelyard_host.pth"
 REQUIREMENTS_FILE = "requirements.txt"
 LOG_TAIL_LINES = 20
+# The folder that holds the modelyard package (src/ of a checkout, or site-packages).
+PACKAGE_PARENT = Path(__file__).parents[2]
 
 # Modules whose site-packages folders a job needs to `import modelyard` without installing it
 # (their own dependencies live beside them). psycopg is optional, used only where installed.
@@ -135,7 +136,7 @@ class _VenvBuild:
 
 def host_import_paths() -> list[Path]:
     """Folders that let a job's python import modelyard and its dependencies from the host."""
-    paths = [Path(modelyard.__file__).parent.parent]
+    paths = [PACKAGE_PARENT]
     for module_name in HOST_DEPENDENCY_MODULES:
         spec = importlib.util.find_spec(module_name)
         if spec is None or spec.origin is None:

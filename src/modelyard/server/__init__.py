@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from modelyard.extras import require_extra
+
 if TYPE_CHECKING:
     from modelyard.server.app import create_app
 
@@ -16,6 +18,7 @@ __all__ = ["create_app"]
 
 def __getattr__(name: str) -> Any:
     if name == "create_app":
+        require_extra("server", "the Modelyard server")
         from modelyard.server.app import create_app
 
         return create_app

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from modelyard import __version__
+from modelyard._version import __version__
 from modelyard.server.api_docs import install_api_docs
 from modelyard.server.deps import local_caller, request_authenticator
 from modelyard.server.errors import install_error_handlers

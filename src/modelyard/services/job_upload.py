@@ -1,74 +1,30 @@
-"""Jobs submitted to a workspace behind `modelyard server`: one tar archive, both ends.
+"""Jobs submitted to a workspace behind `modelyard server`: the server's end of the archive.
 
 The client stages the job as it would locally (the code snapshot, or a built-in job's files),
-then sends one archive: `job.json` (experiment, compute target, display name, the job's spec and
-where its code came from) followed by `snapshot/…`. The server checks the whole archive before a
-run exists: only regular files and folders, every name through `safe_relative_path`, a size
-limit; then it submits an `UploadedJob` like any other job, on its own compute.
+then sends one archive (`job_archive`: `job.json`, then `snapshot/…`). The server checks the
+whole archive before a run exists: only regular files and folders, every name through
+`safe_relative_path`, a size limit; then it submits an `UploadedJob` like any other job, on its
+own compute.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import tarfile
-import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, Final
+from typing import IO, Any
 
 from modelyard.compute import get_backend
 from modelyard.entities import Run, RunSource, validate_experiment_name
 from modelyard.environments import Environment
 from modelyard.errors import InvalidValue
-from modelyard.services.jobs import Job, check_script_path, submit
+from modelyard.services.job_archive import JOB_FILE, JOB_FILE_MAX_BYTES, SNAPSHOT_PREFIX
+from modelyard.services.jobs import check_script_path, submit
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.artifacts import safe_relative_path
-
-JOB_FILE: Final = "job.json"
-SNAPSHOT_PREFIX: Final = "snapshot/"
-JOB_FILE_MAX_BYTES: Final = 1024 * 1024
-
-
-# The client ------------------------------------------------------------------------------------
-
-
-@contextmanager
-def packed_job(job: Job) -> Iterator[Path]:
-    """The job as a temporary tar archive (deleted when the block ends)."""
-    with tempfile.TemporaryDirectory(prefix="modelyard-job-") as scratch:
-        snapshot = Path(scratch) / "snapshot"
-        job.stage(snapshot)
-        archive = Path(scratch) / "job.tar"
-        with tarfile.open(archive, "w") as tar:
-            _add_bytes(tar, JOB_FILE, json.dumps(_describe(job)).encode())
-            for file in sorted(path for path in snapshot.rglob("*") if path.is_file()):
-                tar.add(file, SNAPSHOT_PREFIX + file.relative_to(snapshot).as_posix())
-        yield archive
-
-
-def _describe(job: Job) -> dict[str, Any]:
-    return {
-        "experiment": job.experiment,
-        "compute_target": job.compute_target,
-        "display_name": job.display_name,
-        "spec": job.to_spec(),
-        "source": job.describe_source().to_dict(),
-    }
-
-
-def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    info.mode = 0o644
-    tar.addfile(info, io.BytesIO(data))
-
-
-# The server ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from modelyard.entities import Run, RunSource, RunStatus, validate_experiment_na
 from modelyard.environments import Environment
 from modelyard.errors import InvalidValue, NotFound
 from modelyard.fileio import write_bytes_atomic, write_json_atomic
+from modelyard.services.job_archive import packed_job
 from modelyard.services.runs import JOB_SPEC, STD_LOG, SUPERVISOR_LOG, get_run, reap_dead_runs
 from modelyard.services.snapshot import take_snapshot
 from modelyard.services.workspaces import OpenWorkspace
@@ -177,10 +178,19 @@ def submit(ws: OpenWorkspace, job: Job, user: str | None = None) -> Run:
 
 
 def _submit_to_server(ws: OpenWorkspace, job: Job) -> Run:
-    from modelyard.services.job_upload import packed_job
-
-    with packed_job(job) as archive:
+    with packed_job(_describe(job), job.stage) as archive:
         return ws.rest_store.submit_job(archive)
+
+
+def _describe(job: Job) -> dict[str, Any]:
+    """The job's `job.json` in the archive sent to a server."""
+    return {
+        "experiment": job.experiment,
+        "compute_target": job.compute_target,
+        "display_name": job.display_name,
+        "spec": job.to_spec(),
+        "source": job.describe_source().to_dict(),
+    }
 
 
 def _launch(ws: OpenWorkspace, run_id: str, compute_target: str) -> Run:

@@ -9,19 +9,20 @@ from typing import Any
 
 from modelyard.entities import Run, RunStatus
 from modelyard.errors import InvalidValue, NotFound
+from modelyard.extras import require_extra
 from modelyard.fileio import folder_written_atomically
 from modelyard.services.jobs import ModuleJob, submit
 from modelyard.services.workspaces import OpenWorkspace
-from modelyard.vision.config import ImageClassificationConfig
-from modelyard.vision.dataset import ALLOW_OUTSIDE_OPTION, check_before_submission
-from modelyard.vision.guardrails import GUARDRAILS_FILE
+from modelyard.vision.config import ALLOW_OUTSIDE_OPTION, ImageClassificationConfig
 
-IMAGE_CLASSIFICATION_MODULE = "modelyard.vision.train"
+IMAGE_CLASSIFICATION_MODULE = "modelyard.builtin_jobs.image_classification"
 CONFIG_FILE = "config.json"
 # Both caches live in the workspace and outlive runs: a retrain on the same images reads them.
 FEATURE_CACHE_FOLDER = "features"
 GUARDRAIL_CACHE_FOLDER = "guardrails"
-GUARDRAILS_ARTIFACT = f"outputs/{GUARDRAILS_FILE}"
+# vision.guardrails.GUARDRAILS_FILE under outputs/, spelled out: reading a run's report needs
+# no Pillow (the vision modules that check images are imported only to submit training).
+GUARDRAILS_ARTIFACT = "outputs/guardrails.json"
 DATA_FOLDER = "data"  # where a job sent to a server finds its images, inside its snapshot
 
 
@@ -38,6 +39,9 @@ def submit_image_classification(
     the snapshot limits) and the job uses the server's caches; `output` is refused there, as the
     job cannot write on this machine: download the run's `outputs` instead.
     """
+    require_extra("vision", "training an image classifier")
+    from modelyard.vision.dataset import check_before_submission
+
     config = config.validated()
     check_output_folder(config.output)
     if ws.server_url is not None:

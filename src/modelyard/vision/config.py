@@ -23,6 +23,8 @@ BACKBONE_NAMES: Final = (
     "efficientnet-lite0",
 )
 DEFAULT_BACKBONE: Final = "resnet50"
+# The option (CLI flag spelling) that lets a table name images outside its own folder.
+ALLOW_OUTSIDE_OPTION: Final = "--allow-paths-outside-table"
 WEIGHTS_IMAGENET: Final = "imagenet"
 WEIGHTS_NONE: Final = "none"
 MAX_EPOCHS: Final = 10_000

@@ -33,6 +33,7 @@ from PIL import Image, UnidentifiedImageError
 
 from modelyard.entities.limits import IMAGE_PIXELS_MAX
 from modelyard.errors import InvalidValue, NotFound
+from modelyard.vision.config import ALLOW_OUTSIDE_OPTION
 from modelyard.vision.preprocessing import to_input, to_rgb, upright
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,6 @@ IMAGE_FORMATS: Final = ("JPEG", "PNG", "BMP", "GIF", "WEBP")
 # 10,000 x 10,000 is accepted; one pixel more is refused.
 MAX_IMAGE_PIXELS: Final = IMAGE_PIXELS_MAX
 TABLE_COLUMNS: Final = ("ImageSource", "Label")
-ALLOW_OUTSIDE_OPTION: Final = "--allow-paths-outside-table"
 _ROWS_SHOWN: Final = 10
 _HASH_CHUNK: Final = 1024 * 1024
 

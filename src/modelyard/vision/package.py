@@ -21,14 +21,15 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import onnx
-
-import modelyard
+from modelyard._version import __version__
 from modelyard.errors import InvalidValue, LimitExceeded, NotFound
 from modelyard.fileio import write_bytes_atomic, write_json_atomic
 from modelyard.vision.preprocessing import default_spec
+
+if TYPE_CHECKING:
+    import onnx
 
 INPUT_NAME: Final = "input1"
 OUTPUT_NAME: Final = "output1"
@@ -120,7 +121,7 @@ def build_manifest(spec: dict[str, Any], *, backbone: str, run_id: str | None) -
         "preprocessing": spec,
         "backbone": backbone,
         "run_id": run_id,
-        "created_by": f"modelyard {modelyard.__version__}",
+        "created_by": f"modelyard {__version__}",
     }
 
 
@@ -272,7 +273,7 @@ def _check_schema_version(source: str, version: Any) -> None:
         raise _problem(
             source,
             f"{MANIFEST_FILE} schema_version {version!r} is not supported (this Modelyard "
-            f"{modelyard.__version__} reads {supported})",
+            f"{__version__} reads {supported})",
             "use the Modelyard version that wrote it, or re-package the model with this one",
             schema_version=version,
         )
@@ -369,6 +370,8 @@ def _graph_signature(
     source: str, onnx_bytes: bytes
 ) -> tuple[dict[str, list[int | None]], dict[str, list[int | None]]]:
     """Input and output names with their shapes (None where a dimension is symbolic)."""
+    import onnx  # here, not at the top: it takes about a second, `import modelyard.predict` not
+
     try:
         graph = onnx.load_model_from_string(onnx_bytes).graph
     except Exception as error:  # protobuf raises several types for bytes that aren't a model

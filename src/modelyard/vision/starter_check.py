@@ -23,13 +23,13 @@ from pathlib import Path, PurePosixPath
 from typing import Final
 
 from modelyard.errors import EnvironmentBuildFailed, InvalidValue, JobFailed, NotFound
-from modelyard.predict import ModelOutput
 from modelyard.vision.codegen import (
     CONSOLE_MAIN_FILE,
     CONSOLE_PROJECT_SUFFIX,
     MODEL_PROJECT_SUFFIX,
     REQUIREMENTS_FILE,
 )
+from modelyard.vision.predictor import ModelOutput
 
 DEFAULT_TIMEOUT_S: Final = 120.0
 STDERR_TAIL_LINES: Final = 5

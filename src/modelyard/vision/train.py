@@ -1,6 +1,6 @@
-"""The image-classification job: `python -m modelyard.vision.train --config config.json`.
+"""The image-classification trainer, run as a job by `modelyard.builtin_jobs.image_classification`.
 
-It runs inside a Modelyard job like any user script and reports through `Run.get_context()`:
+It reports to the job's run (`Run.get_context()`, handed in by the job's entry point):
 
 1. guardrails on the data (`guardrails.json`; a failure stops here, before any training), each
    file's decode verdict cached by content hash in the workspace (`--guardrail-cache`);
@@ -22,14 +22,9 @@ passed, so a failed run leaves its guardrails report and its logs, never half a 
 
 from __future__ import annotations
 
-import argparse
-import gc
 import json
-import os
 import shutil
-import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,13 +34,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from modelyard import predict
-from modelyard.errors import GuardrailFailed, InvalidValue, JobFailed, ModelyardError
+from modelyard.errors import GuardrailFailed, InvalidValue, JobFailed
 from modelyard.fileio import folder_written_atomically
-from modelyard.predict import softmax
-from modelyard.runtime.job_env import CHECKPOINT_DIR_ENV, WORKSPACE_PATH_ENV
-from modelyard.runtime.job_error import report_failure
-from modelyard.vision import package, preprocessing
+from modelyard.vision import package, predictor, preprocessing
 from modelyard.vision.backbones import Backbone, load_backbone
 from modelyard.vision.codegen import StarterProject, generate_starter
 from modelyard.vision.compose import HeadWeights, compose_with_head
@@ -129,10 +120,12 @@ class Trainer:
         feature_cache: Path,
         run: Any,
         guardrail_cache: Path | None = None,
+        checkpoints: Path = Path(CHECKPOINT_FOLDER),
     ) -> None:
         self.config = config
         self.feature_cache = feature_cache
         self.guardrail_cache = guardrail_cache
+        self.checkpoints = checkpoints  # where fine-tuning keeps them (a job's outlive its folder)
         self.run = run
         self.outputs = Path("outputs")
         self.spec = preprocessing.default_spec()
@@ -260,7 +253,7 @@ class Trainer:
             backbone.feature_dim,
             FineTuneData(data.paths, data.targets, split, len(data.labels)),
             self.config,
-            Path(os.environ.get(CHECKPOINT_DIR_ENV, CHECKPOINT_FOLDER)),
+            self.checkpoints,
             on_epoch=self._log_epoch,
         )
         self._log_result(result.best_epoch, result.best_validation_accuracy, result.stopped_early)
@@ -365,7 +358,7 @@ class Trainer:
             )
 
     def _evaluate(self, data: LabelledData, split: Split, logits: Any, staging: Path) -> None:
-        scores = softmax(logits)
+        scores = predictor.softmax(logits)
         evaluation = evaluate(
             data.labels,
             [data.targets[i] for i in split.validation],
@@ -381,7 +374,7 @@ class Trainer:
     def _check_starter(
         self, project: StarterProject, model_zip: Path, sample: Path, app: RunningConsoleApp
     ) -> None:
-        expected = predict.load(model_zip).predict(predict.ModelInput(ImageSource=str(sample)))
+        expected = predictor.load(model_zip).predict(predictor.ModelInput(ImageSource=str(sample)))
         generated = app.output()
         self.run.log(
             "starter_score_max_abs_diff",
@@ -473,56 +466,3 @@ def _print_report(report: GuardrailReport) -> None:
 
 def _say(line: str) -> None:
     print(line, flush=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from modelyard import Run
-
-    parser = argparse.ArgumentParser(prog="modelyard.vision.train")
-    parser.add_argument("--config", required=True, type=Path)
-    parser.add_argument("--feature-cache", type=Path, default=None)
-    parser.add_argument("--guardrail-cache", type=Path, default=None)
-    options = parser.parse_args(argv)
-    started = time.perf_counter()
-    try:
-        config = ImageClassificationConfig.from_dict(json.loads(options.config.read_text()))
-        run = Run.get_context()
-        feature_cache = options.feature_cache or _workspace_cache("features")
-        guardrail_cache = options.guardrail_cache or _workspace_cache("guardrails")
-        Trainer(config, feature_cache, run, guardrail_cache).train()
-    except ModelyardError as error:
-        print(f"error: {error.message}", file=sys.stderr, flush=True)
-        report_failure(error.message)  # the run's error: these words, not the log's tail
-        return 1
-    _say(f"done in {time.perf_counter() - started:.1f} s")
-    return 0
-
-
-def _workspace_cache(name: str) -> Path:
-    """A cache folder of the job's workspace (a job sent to a server names none of its own)."""
-    workspace = os.environ.get(WORKSPACE_PATH_ENV)
-    if not workspace:
-        raise InvalidValue(
-            f"no --{name[:-1]}-cache given and no workspace around this process: pass"
-            f" --{name[:-1]}-cache FOLDER, or submit the job to a workspace",
-        )
-    return Path(workspace) / "cache" / name
-
-
-def _main_in_this_process() -> int:
-    """main(), with the imported modules kept out of the garbage collector's way.
-
-    The process lives for one run and its heap is mostly modules (torch, onnx, for torchvision
-    backbones torchvision too): going through them again and again finds nothing to free and
-    took about 2 s of a warm ResNet50 run, most of it in the collection at exit. Frozen objects
-    are never collected; atexit handlers (the run's metrics) still run.
-    """
-    gc.freeze()
-    try:
-        return main()
-    finally:
-        gc.freeze()
-
-
-if __name__ == "__main__":
-    sys.exit(_main_in_this_process())

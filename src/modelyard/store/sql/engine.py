@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from modelyard.errors import InvalidValue, StorageError, StoreUnavailable
+from modelyard.extras import require_extra
 
 # The write transactions of a SqlStore ask for the SQLite write lock up front (BEGIN IMMEDIATE):
 # a deferred transaction that later upgrades to a writer can fail at once with "database is
@@ -43,6 +44,7 @@ def make_engine(uri: str, busy_timeout_s: float = 60.0) -> Engine:
     url = parse_store_uri(uri)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, busy_timeout_s)
+    require_extra("postgres", "a workspace on PostgreSQL")
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 

@@ -1,7 +1,11 @@
-"""The SDK's Run: log metrics, params, tags, properties and files; follow and control the run.
+"""The SDK's objects: a Workspace holds Experiments, an Experiment holds Runs.
 
-Inside a job, `Run.get_context()` returns the job's run; anywhere else it returns an offline run
-that warns once and writes nothing, so the same script runs with and without Modelyard.
+A Run logs metrics, params, tags, properties and files, and follows and controls its run. Inside
+a job, `Run.get_context()` returns the job's run; anywhere else it returns an offline run that
+warns once and writes nothing, so the same script runs with and without Modelyard.
+
+The three live in one module because each hands out the next (`ws.experiments`,
+`experiment.submit`) and a job's Run finds its way back to both.
 """
 
 from __future__ import annotations
@@ -14,22 +18,168 @@ import threading
 import traceback
 import warnings
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from modelyard.entities import RunStatus, validate_experiment_name
+from modelyard.entities import Workspace as WorkspaceRecord
 from modelyard.entities.validation import check_metric
 from modelyard.errors import InvalidTransition, JobFailed, ModelyardError
 from modelyard.runtime import job_error
 from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_env import RUN_ID_ENV, WORKSPACE_PATH_ENV
 from modelyard.runtime.metrics_buffer import MetricsBuffer
-from modelyard.services import jobs, portal_links, runs
+from modelyard.sdk._script_run_config import ScriptRunConfig
+from modelyard.services import jobs, portal_links, remote, runs, training
+from modelyard.services import workspaces as workspace_service
+from modelyard.services.experiments import delete_experiment
 from modelyard.services.runs import STD_LOG
+from modelyard.services.workspaces import OpenWorkspace
+from modelyard.vision.config import ImageClassificationConfig
 
-if TYPE_CHECKING:
-    from modelyard.sdk._experiment import Experiment
+
+class Workspace:
+    """Open with `Workspace.from_config()`, `Workspace.get(name)` or `Workspace.create(name)`."""
+
+    def __init__(self, opened: OpenWorkspace) -> None:
+        self._opened = opened
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        *,
+        path: str | Path | None = None,
+        location: str = "local",
+        resource_group: str = "default",
+        store_uri: str | None = None,
+        exist_ok: bool = False,
+    ) -> Workspace:
+        root = Path(path) if path is not None else None
+        if exist_ok and root is not None and (root / workspace_service.CONFIG_FILE).exists():
+            return cls.get(str(root))
+        return cls(
+            workspace_service.create_workspace(
+                name,
+                path=root,
+                location=location,
+                resource_group=resource_group,
+                store_uri=store_uri,
+            )
+        )
+
+    @classmethod
+    def get(cls, name_or_path: str) -> Workspace:
+        """By name, folder, or the URL of a `modelyard server`."""
+        return cls(remote.open_referenced_workspace(name_or_path))
+
+    @classmethod
+    def connect(cls, server_url: str, token: str | None = None) -> Workspace:
+        """The workspace served at `server_url`; a `token` given here is saved for next time
+        (this machine's user only). Then `write_config()` points a project folder at it."""
+        opened = remote.open_remote_workspace(server_url, token)
+        if token is not None:
+            remote.save_token(server_url, token)
+        return cls(opened)
+
+    @classmethod
+    def from_config(cls, path: str | Path | None = None) -> Workspace:
+        """Find `.modelyard/config.json` in `path` (default: the current folder) or a parent;
+        it names a workspace folder or a server."""
+        start = Path(path) if path is not None else Path.cwd()
+        return cls(remote.open_linked_workspace(workspace_service.find_project_or_fail(start)))
+
+    @staticmethod
+    def list() -> list[WorkspaceRecord]:
+        return workspace_service.list_workspaces()
+
+    @property
+    def name(self) -> str:
+        return self._opened.workspace.name
+
+    @property
+    def location(self) -> str:
+        return self._opened.workspace.location
+
+    @property
+    def resource_group(self) -> str:
+        return self._opened.workspace.resource_group
+
+    @property
+    def path(self) -> Path:
+        """The workspace folder; for a workspace behind a server, this machine's folder for it."""
+        return self._opened.root
+
+    @property
+    def server_url(self) -> str | None:
+        return self._opened.server_url
+
+    @property
+    def experiments(self) -> dict[str, Experiment]:
+        return {e.name: Experiment(self, e.name) for e in self._opened.store.list_experiments()}
+
+    def get_details(self) -> dict[str, Any]:
+        return self._opened.workspace.to_dict()
+
+    def write_config(self, path: str | Path = ".") -> Path:
+        if self._opened.server_url is not None:
+            return remote.write_project_config(Path(path), self._opened)
+        return workspace_service.write_project_config(Path(path), self._opened.root)
+
+    def delete(self) -> None:
+        """Delete the workspace folder and everything in it (on the workspace's own machine)."""
+        self._opened.local_artifacts  # noqa: B018 (refused for a workspace behind a server)
+        self.close()
+        workspace_service.delete_workspace(str(self._opened.root))
+
+    def close(self) -> None:
+        self._opened.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self.server_url is not None:
+            return f"Workspace(name={self.name!r}, server_url={self.server_url!r})"
+        return f"Workspace(name={self.name!r}, path={str(self.path)!r})"
+
+
+class Experiment:
+    def __init__(self, workspace: Workspace, name: str) -> None:
+        self.workspace = workspace
+        self.name = validate_experiment_name(name)
+
+    def submit(
+        self,
+        config: ScriptRunConfig | ImageClassificationConfig,
+        display_name: str | None = None,
+    ) -> Run:
+        """Queue a script (ScriptRunConfig) or a built-in trainer (ImageClassificationConfig)."""
+        ws = self.workspace._opened
+        if isinstance(config, ImageClassificationConfig):
+            record = training.submit_image_classification(ws, self.name, config, display_name)
+        else:
+            record = jobs.submit(ws, config.to_job(self.name, display_name))
+        return Run(self, record.id)
+
+    def start_logging(self, display_name: str | None = None) -> Run:
+        """An interactive run in this process (a notebook, a script run by hand)."""
+        return Run.start_interactive(self, display_name)
+
+    def get_runs(self, statuses: list[RunStatus] | None = None) -> Iterator[Run]:
+        store = self.workspace._opened.store
+        for record in store.list_runs(self.name, statuses=statuses):
+            yield Run(self, record.id)
+
+    def delete(self) -> None:
+        delete_experiment(self.workspace._opened, self.name)
+
+    def __repr__(self) -> str:
+        return f"Experiment(workspace={self.workspace.name!r}, name={self.name!r})"
 
 
 class Run:
@@ -298,9 +448,6 @@ def _watch_uncaught_errors() -> None:
 
 
 def _job_run(run_id: str, root: str) -> Run:
-    from modelyard.sdk._experiment import Experiment
-    from modelyard.sdk._workspace import Workspace
-
     workspace = Workspace.get(root)
     record = workspace._opened.store.get_run(run_id)
     _watch_uncaught_errors()
