@@ -22,7 +22,7 @@ import stat
 import unicodedata
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -293,8 +293,11 @@ class ArtifactRepository(ABC):
 class ArtifactStore(ArtifactRepository):
     """Artifacts of every run under one root folder, one folder per run id."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, check_run_open: Callable[[str], None] | None = None) -> None:
+        """`check_run_open(run_id)` raises for a run that takes no more files (unknown or
+        ended); the workspace passes its store's check, a bare store checks nothing."""
         self.root = Path(root)
+        self._check_run_open = check_run_open
 
     def run_root(self, run_id: str) -> Path:
         if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
@@ -314,6 +317,8 @@ class ArtifactStore(ArtifactRepository):
     ) -> ArtifactInfo:
         relative = safe_relative_path(path)
         boundary = self.run_root(run_id).resolve()
+        if self._check_run_open is not None:
+            self._check_run_open(run_id)
         target = boundary / relative
         _resolved_inside(boundary, target, relative, run_id)  # before any folder is made
         with _folders_removed_on_failure(target.parent, relative):
