@@ -40,6 +40,10 @@ class Settings:
     sqlite_busy_timeout_s: float = 60.0
     # The server refuses (413) an artifact upload larger than this.
     max_upload_mb: int = 2048
+    # What killed writes leave (`.tmp-…` files, staging folders) is removed once this old...
+    temp_file_max_age_s: float = 3600.0
+    # ...by a sweep the reaper runs at most this often per workspace.
+    leftover_sweep_interval_s: float = 600.0
 
     @classmethod
     def resolve(

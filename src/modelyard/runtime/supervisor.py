@@ -29,6 +29,7 @@ from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_env import job_environment
 from modelyard.runtime.job_error import reported_failure
 from modelyard.services.jobs import read_job_spec
+from modelyard.services.leftovers import working_copy
 from modelyard.services.runs import ENVIRONMENT_LOG, JOB_ERROR, STD_LOG
 from modelyard.services.workspaces import OpenWorkspace, open_workspace
 
@@ -41,7 +42,7 @@ class Supervisor:
         self.ws = ws
         self.run_id = run_id
         self.run_root = ws.local_artifacts.run_root(run_id)
-        self.workdir = ws.cache_dir / "jobs" / run_id
+        self.workdir = working_copy(ws, run_id)
         self.terminating = threading.Event()
         self.child: subprocess.Popen[bytes] | None = None
 

@@ -7,7 +7,9 @@ the run folder that points elsewhere is refused, for reading and for writing ali
 
 Writes go to a `.tmp-…` file beside the target, are fsynced and then renamed over it, so a reader
 sees the old file or the new one, never half of either; a failed write leaves nothing, not even the
-folders it created. `list()` skips `.tmp-` names and never follows symbolic links.
+folders it created. `list()` skips `.tmp-` names and never follows symbolic links. A temp file
+whose writer was killed (`kill -9`) is removed by the reaper's sweep once it is an hour old
+(`services/leftovers.py`).
 """
 
 from __future__ import annotations
@@ -30,10 +32,10 @@ from urllib.parse import unquote_to_bytes
 
 from modelyard.entities.limits import ARTIFACT_PATH_MAX
 from modelyard.errors import Conflict, InvalidValue, LimitExceeded, NotFound, UnsafePath
+from modelyard.fileio import TEMP_PREFIX
 
 log = logging.getLogger(__name__)
 
-TEMP_PREFIX = ".tmp-"
 CHUNK_SIZE = 1024 * 1024
 SEGMENT_BYTES_MAX = 255  # NAME_MAX on Linux and macOS: a longer name fails at write time anyway
 EXAMPLE_PATH = "outputs/model.onnx"
