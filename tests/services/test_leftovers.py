@@ -4,6 +4,7 @@ live job or a write in progress uses is touched."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -124,3 +125,14 @@ def test_the_sweep_runs_at_most_once_per_interval(workspace: OpenWorkspace) -> N
     runs.reap_dead_runs(rarely)
     assert not stale.exists()
     rarely.close()
+
+
+def test_a_cache_that_refuses_writes_never_breaks_a_read_of_runs(
+    sqlite_workspace: OpenWorkspace,
+) -> None:
+    ws = sqlite_workspace
+    run = ws.store.create_run("e", user="u")
+    shutil.rmtree(ws.cache_dir, ignore_errors=True)
+    ws.cache_dir.write_text("a file where the cache folder should be")  # refused even to root
+    assert leftovers.sweep_if_due(ws) is None
+    assert runs.get_run(ws, run.id).id == run.id

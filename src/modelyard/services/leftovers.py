@@ -14,6 +14,7 @@ one `stat`; the first read after that interval (a server's first, say) sweeps.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ SNAPSHOT_FOLDER = "snapshot"
 # Folders of cache/ swept for nothing but whole working copies: those hold the users' own files
 # (a `.tmp-…` of theirs is theirs), and environments are venvs their builder looks after.
 _NOT_SWEPT_FOR_TEMP_FILES = frozenset({JOBS_FOLDER, "environments"})
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,13 +51,18 @@ def remove_working_copy(ws: OpenWorkspace, run_id: str) -> None:
 
 
 def sweep_if_due(ws: OpenWorkspace) -> Swept | None:
-    """Sweep unless a process of this workspace did within `leftover_sweep_interval_s`."""
+    """Sweep unless a process of this workspace did within `leftover_sweep_interval_s`. Runs
+    inside reads of runs, so a disk that refuses (a read-only cache, say) is logged, not raised."""
     marker = ws.cache_dir / SWEEP_MARKER
     if time.time() - _modified_at(marker) < ws.settings.leftover_sweep_interval_s:
         return None
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.touch()  # claimed before sweeping, so that concurrent readers skip it
-    return sweep(ws)
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()  # claimed before sweeping, so that concurrent readers skip it
+        return sweep(ws)
+    except OSError as error:
+        log.warning("sweeping leftovers of workspace %s failed: %s", ws.root, error)
+        return None
 
 
 def sweep(ws: OpenWorkspace) -> Swept:
@@ -98,7 +106,7 @@ def _has_ended(ws: OpenWorkspace, run_id: str) -> bool:
 
 def _folder_names(folder: Path) -> list[str]:
     try:
-        return [entry.name for entry in folder.iterdir() if entry.is_dir()]
+        return [e.name for e in folder.iterdir() if e.is_dir() and not e.is_symlink()]
     except FileNotFoundError:
         return []
 
@@ -106,5 +114,5 @@ def _folder_names(folder: Path) -> list[str]:
 def _modified_at(path: Path) -> float:
     try:
         return path.stat().st_mtime
-    except FileNotFoundError:
+    except OSError:  # missing (never swept), or unreadable: the sweep then says why
         return 0.0
