@@ -14,6 +14,7 @@ The tree::
     ├── AlreadyExists              ALREADY_EXISTS  409
     ├── Conflict                   CONFLICT        409
     ├── InvalidTransition          INVALID_TRANSITION 409
+    │   └── RunEnded               RUN_ENDED       409 (a write to a Completed/Failed/Canceled run)
     ├── AuthError                  AUTH_FAILED     401
     ├── PermissionDenied           PERMISSION_DENIED 403
     ├── SchemaOutOfDate            SCHEMA_OUT_OF_DATE 503
@@ -100,6 +101,12 @@ class InvalidTransition(ModelyardError):
     code = "INVALID_TRANSITION"
 
 
+class RunEnded(InvalidTransition):
+    """Metrics, params, properties, artifacts or a heartbeat for a run that has already ended."""
+
+    code = "RUN_ENDED"
+
+
 class AuthError(ModelyardError):
     """The caller could not be identified: no token, a malformed, unknown, wrong or revoked one."""
 
@@ -165,6 +172,7 @@ ERROR_CLASSES: dict[str, type[ModelyardError]] = {
         AlreadyExists,
         Conflict,
         InvalidTransition,
+        RunEnded,
         AuthError,
         PermissionDenied,
         SchemaOutOfDate,
@@ -190,6 +198,7 @@ HTTP_STATUS: dict[str, int] = {
     AlreadyExists.code: 409,
     Conflict.code: 409,
     InvalidTransition.code: 409,
+    RunEnded.code: 409,
     AuthError.code: 401,
     PermissionDenied.code: 403,
     SchemaOutOfDate.code: 503,

@@ -7,15 +7,22 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shutil
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from modelyard.errors import AlreadyExists, StorageError
 
-TEMP_PREFIX = ".tmp-"  # a write in progress (or one killed mid-way)
+# Atomic writes here and in the artifact store write to `.tmp-<random>` beside their target:
+# a write in progress, or one killed mid-way.
+TEMP_PREFIX = ".tmp-"
+# The names those writes make (a uuid's 32 hex digits; mkstemp's 8 characters in older
+# versions), and only those: a user's own file called `.tmp-notes.txt` is not ours to remove.
+_TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"[A-Za-z0-9_]{8,32}")
 
 _STORAGE_PROBLEMS = {
     errno.ENOSPC: "the disk is full: free space there, or move the workspace to a larger disk",
@@ -122,3 +129,62 @@ def folder_written_atomically(destination: Path) -> Iterator[Path]:
         partial.rename(destination)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def remove_stale_temp_files(
+    top: Path, max_age_s: float, skip: Callable[[Path], bool] = lambda _folder: False
+) -> list[Path]:
+    """Remove the temp files and folders of atomic writes under `top` that nothing touched for
+    `max_age_s`: what a write killed between its temp and its rename left (`kill -9` during an
+    upload). Younger ones may be writes in progress and stay. Folders for which `skip` is true
+    are not entered; symbolic links are removed as links, never followed."""
+    cutoff = time.time() - max_age_s
+    removed = []
+    for folder, dirnames, filenames in os.walk(top):
+        current = Path(folder)
+        dirnames[:] = [name for name in dirnames if not skip(current / name)]
+        for name in [*dirnames, *filenames]:
+            if _TEMP_NAME.fullmatch(name) and _last_touched(current / name) < cutoff:
+                _remove(current / name)
+                removed.append(current / name)
+        dirnames[:] = [name for name in dirnames if (current / name).exists()]
+    return removed
+
+
+def remove_stale_entries(folder: Path, max_age_s: float) -> list[Path]:
+    """Remove every file or folder directly in `folder` that nothing touched for `max_age_s`
+    (for a folder, nothing in it either): for scratch folders whose users were killed."""
+    cutoff = time.time() - max_age_s
+    stale = [entry for entry in _entries(folder) if _last_touched(entry) < cutoff]
+    for entry in stale:
+        _remove(entry)
+    return stale
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _last_touched(path: Path) -> float:
+    """The newest modification time in `path` (itself, or anything below a folder)."""
+    try:
+        newest = path.lstat().st_mtime
+    except FileNotFoundError:
+        return time.time()  # gone meanwhile: nothing to remove
+    if path.is_dir() and not path.is_symlink():
+        for folder, _dirnames, filenames in os.walk(path):
+            for name in filenames:
+                with contextlib.suppress(FileNotFoundError):
+                    newest = max(newest, (Path(folder) / name).lstat().st_mtime)
+    return newest
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()

@@ -48,6 +48,10 @@ class Settings:
     # Host names (comma-separated) the server answers to besides the loopback names and the
     # address it listens on: what clients type in their URL when the server is behind a name.
     allowed_hosts: str = ""
+    # What killed writes leave (`.tmp-…` files, staging folders) is removed once this old...
+    temp_file_max_age_s: float = 3600.0
+    # ...by a sweep the reaper runs at most this often per workspace.
+    leftover_sweep_interval_s: float = 600.0
 
     @classmethod
     def resolve(

@@ -12,7 +12,13 @@ import psutil
 
 from modelyard.compute import get_backend
 from modelyard.compute.base import ProcessHandle
-from modelyard.compute.processes import find_process, handle_for, is_gone, stop_process_tree
+from modelyard.compute.processes import (
+    find_process,
+    handle_for,
+    is_gone,
+    stop_leftovers,
+    stop_process_tree,
+)
 
 # A parent that starts one child in its own group and one that escaped with setsid, then sleeps.
 FAMILY = textwrap.dedent(
@@ -63,6 +69,61 @@ def test_a_reused_pid_is_not_taken_for_the_old_process() -> None:
     impostor = ProcessHandle(host=me.host, pid=me.pid, started_at=me.started_at - 3600)
     assert find_process(impostor) is None and is_gone(impostor) is True
     assert is_gone(ProcessHandle(host="another-host", pid=me.pid, started_at=0.0)) is None
+
+
+# A session leader (a supervisor) with a child, which has a child of its own (a script's worker).
+LEADER = textwrap.dedent(
+    """
+    import subprocess, sys, time
+    worker = "import subprocess, sys, time; "
+    worker += "w = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']); "
+    worker += "print(w.pid, flush=True); time.sleep(600)"
+    child = subprocess.Popen([sys.executable, "-c", worker], stdout=subprocess.PIPE, text=True)
+    print(child.pid, child.stdout.readline().strip(), flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def _leader_with_descendants() -> tuple[subprocess.Popen[str], list[int]]:
+    leader = subprocess.Popen(
+        [sys.executable, "-c", LEADER], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    assert leader.stdout is not None
+    return leader, [int(pid) for pid in leader.stdout.readline().split()]
+
+
+def test_what_a_killed_leader_left_in_its_session_is_stopped() -> None:
+    leader, descendants = _leader_with_descendants()
+    handle = handle_for(leader.pid)
+    leader.kill()  # SIGKILL: it stops nothing of its own
+    leader.wait(timeout=10)
+    assert all(_alive(pid) for pid in descendants)
+    assert stop_leftovers(handle)
+    assert not any(_alive(pid) for pid in descendants)
+
+
+def test_a_live_leader_or_a_reused_pid_is_left_alone() -> None:
+    leader, descendants = _leader_with_descendants()
+    try:
+        handle = handle_for(leader.pid)
+        assert stop_leftovers(handle)  # alive: cancel's business, not the reaper's
+        stranger = ProcessHandle(handle.host, handle.pid, handle.started_at - 3600)
+        assert stop_leftovers(stranger)  # the pid now names someone else
+        assert stop_leftovers(ProcessHandle("another-host", handle.pid, handle.started_at))
+        assert all(_alive(pid) for pid in [leader.pid, *descendants])
+    finally:
+        assert stop_process_tree(handle_for(leader.pid), grace_s=2.0)
+        leader.wait(timeout=10)
+
+
+def test_stopping_the_tree_of_a_dead_leader_stops_its_leftovers() -> None:
+    leader, descendants = _leader_with_descendants()
+    handle = handle_for(leader.pid)
+    leader.kill()
+    leader.wait(timeout=10)
+    assert stop_process_tree(handle, grace_s=2.0)  # what `run cancel` calls
+    assert not any(_alive(pid) for pid in descendants)
 
 
 def test_backends_are_found_by_name() -> None:

@@ -59,15 +59,18 @@ def populate(ws: OpenWorkspace, count: int, experiment: str = "sweep") -> list[s
     """
     run_ids = []
     for index in range(count):
+        status = STATUSES[index % len(STATUSES)]
         run = ws.store.create_run(
             experiment,
             user="ana",
             display_name=f"{WORDS[index % len(WORDS)]}{(index * 37) % 101:03d}",
-            status=STATUSES[index % len(STATUSES)],
+            status=RunStatus.NOT_STARTED if status is RunStatus.NOT_STARTED else RunStatus.RUNNING,
         )
         metrics = [] if index % 7 == 0 else _accuracy_series(index)
         tags = {"team": "vision" if index % 3 == 0 else "speech", "seed": str(index % 5)}
         ws.store.log_batch(run.id, metrics, params={"lr": f"0.0{index % 4 + 1}"}, tags=tags)
+        if status is not RunStatus.NOT_STARTED:  # logged first: an ended run takes no more
+            ws.store.transition_run(run.id, status)
         run_ids.append(run.id)
     return run_ids
 

@@ -15,7 +15,7 @@ import pytest
 from modelyard.entities import RunStatus
 from modelyard.environments import Environment
 from modelyard.errors import InvalidValue, NotFound
-from modelyard.services import jobs, runs
+from modelyard.services import jobs, leftovers, runs
 from modelyard.services.jobs import ScriptJob
 from modelyard.services.runs import STD_LOG
 from modelyard.services.workspaces import OpenWorkspace
@@ -38,6 +38,18 @@ child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
 open("child.pid", "w").write(str(child.pid))
 print("child", child.pid, flush=True)
 time.sleep(600)
+"""
+
+LOGS_IN_A_LOOP = """
+import itertools, subprocess, sys, time
+from modelyard import Run
+
+worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+print("worker", worker.pid, flush=True)
+run = Run.get_context()
+for step in itertools.count():
+    run.log("loss", 1.0 / (step + 1), step=step)
+    time.sleep(0.01)
 """
 
 FAILS = """
@@ -198,6 +210,30 @@ def test_kill_9_of_the_job_leaves_no_run_running(workspace: OpenWorkspace, tmp_p
     assert final.status is RunStatus.FAILED
     assert "is gone" in (final.error or "")
     assert not workspace.store.list_runs(statuses=[RunStatus.RUNNING])
+
+
+def test_kill_9_of_the_supervisor_takes_its_script_along_and_leaves_nothing(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    run = jobs.submit(workspace, job(write_project(tmp_path / "p", LOGS_IN_A_LOOP)))
+    assert run.pid is not None
+    wait_for(lambda: workspace.store.get_metric_history(run.id, "loss"))
+    script = wait_for(lambda: _script_process(run.pid or 0))
+    log_file = workspace.artifacts.run_root(run.id) / STD_LOG
+    worker_pid = int(log_file.read_text().split()[1])
+    working_copy = leftovers.working_copy(workspace, run.id)
+    assert working_copy.is_dir()
+    os.kill(run.pid, signal.SIGKILL)  # the supervisor alone, by its recorded pid
+    wait_for(lambda: not _alive(script.pid), timeout=30)  # died with it
+    final = wait_for(lambda: _ended(workspace, run.id), timeout=60)
+    assert final.status is RunStatus.FAILED and "is gone" in (final.error or "")
+    assert not _alive(worker_pid)  # what the script started, stopped by the reaper
+    assert not working_copy.exists()
+    points = workspace.store.get_metric_history(run.id, "loss")
+    assert final.ended_at is not None
+    assert all(point.timestamp <= final.ended_at.timestamp() for point in points)
+    assert runs.cancel_run(workspace, run.id).status is RunStatus.FAILED  # ended: kept
+    assert len(workspace.store.get_metric_history(run.id, "loss")) == len(points)
 
 
 def test_kill_9_of_the_script_alone_fails_the_run(workspace: OpenWorkspace, tmp_path: Path) -> None:

@@ -8,14 +8,22 @@ import os
 import subprocess
 import sys
 
+import psutil
 import pytest
 from sqlalchemy import text
 
 from modelyard.compute.processes import handle_for, this_host
 from modelyard.entities import RunStatus
 from modelyard.errors import InvalidValue
-from modelyard.services import runs
+from modelyard.services import leftovers, runs
 from modelyard.services.workspaces import OpenWorkspace, open_workspace
+
+# A stand-in supervisor: starts a script in its session, prints the script's pid, waits.
+LEAVES_A_SCRIPT = (
+    "import subprocess, sys, time;"
+    " s = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']);"
+    " print(s.pid, flush=True); time.sleep(600)"
+)
 
 
 def _silent_workspace(ws: OpenWorkspace) -> OpenWorkspace:
@@ -119,3 +127,39 @@ def test_a_bad_process_record_is_refused_at_the_edge(workspace: OpenWorkspace) -
         with pytest.raises(InvalidValue):
             workspace.store.record_process(run.id, this_host(), pid, started)
     assert workspace.store.get_run(run.id).pid is None
+
+
+def test_a_dead_supervisors_leftovers_are_stopped_and_its_working_copy_removed(
+    workspace: OpenWorkspace,
+) -> None:
+    # Where the script could not be tied to its supervisor (no PR_SET_PDEATHSIG): the reaper
+    # stops what is left of the supervisor's session when it fails the run.
+    supervisor = subprocess.Popen(
+        [sys.executable, "-c", LEAVES_A_SCRIPT],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert supervisor.stdout is not None
+    script = psutil.Process(int(supervisor.stdout.readline()))
+    handle = handle_for(supervisor.pid)
+    run = workspace.store.create_run("e", user="u", compute_target="local")
+    workspace.store.transition_run(run.id, RunStatus.RUNNING)
+    workspace.store.record_process(run.id, handle.host, handle.pid, handle.started_at)
+    working_copy = leftovers.working_copy(workspace, run.id)
+    (working_copy / "outputs").mkdir(parents=True)
+    supervisor.kill()
+    supervisor.wait(timeout=10)
+    silent = _silent_workspace(workspace)
+    [reaped] = runs.reap_dead_runs(silent)
+    assert reaped.status is RunStatus.FAILED
+    assert not working_copy.exists()
+    assert _dead(script)
+    silent.close()
+
+
+def _dead(process: psutil.Process) -> bool:
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True

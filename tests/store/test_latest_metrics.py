@@ -113,10 +113,11 @@ def test_nan_at_the_latest_step_hides_older_values_and_infinity_is_kept(
 def test_deleting_an_experiment_deletes_its_latest_values(
     workspace: OpenWorkspace, engine: Engine
 ) -> None:
-    run = workspace.store.create_run("gone", user="ana", status=RunStatus.COMPLETED)
+    run = workspace.store.create_run("gone", user="ana", status=RunStatus.RUNNING)
     kept = workspace.store.create_run("kept", user="ana")
     for run_id in (run.id, kept.id):
         workspace.store.log_batch(run_id, [Metric("loss", 0.5, 1, T0)])
+    workspace.store.transition_run(run.id, RunStatus.COMPLETED)  # only ended runs go
     workspace.store.delete_experiment("gone")
     assert set(latest_rows(engine)) == {(kept.id, "loss")}
 

@@ -48,10 +48,11 @@ def is_gone(handle: ProcessHandle) -> bool | None:
 
 
 def stop_process_tree(handle: ProcessHandle, grace_s: float) -> bool:
-    """SIGTERM the process, its group and every descendant; SIGKILL what is left after grace_s."""
+    """SIGTERM the process, its group and every descendant; SIGKILL what is left after grace_s.
+    If the process itself is gone already, what is left of its session is killed."""
     root = find_process(handle)
     if root is None:
-        return True
+        return stop_leftovers(handle)
     tree = _tree(root)
     _signal_all(root, tree, signal.SIGTERM)
     _, alive = psutil.wait_procs(tree, timeout=grace_s)
@@ -59,6 +60,55 @@ def stop_process_tree(handle: ProcessHandle, grace_s: float) -> bool:
         _signal_all(root, _tree(root) if find_process(handle) else alive, signal.SIGKILL)
         _, alive = psutil.wait_procs(alive, timeout=5)
     return not alive
+
+
+def stop_leftovers(handle: ProcessHandle) -> bool:
+    """SIGKILL what a dead session leader left behind (a supervisor's script and the script's
+    children); True once nothing of it is left.
+
+    A launched supervisor leads its own session, and the kernel does not reuse a pid while a
+    session or group still carries it: so when no live process has the recorded pid, every
+    process whose session id is that pid is the dead leader's. A live process with the pid
+    (the leader itself, or a newer process that reused the number after the session emptied)
+    means there is nothing of ours to stop here. Processes that left the session (setsid) are
+    out of reach; the supervisor's own cancel finds those through its tree while it lives.
+    """
+    if handle.host != this_host() or _pid_is_taken(handle):
+        return True
+    leftovers = _session_members(handle.pid)
+    for process in leftovers:
+        with contextlib.suppress(psutil.Error):
+            process.kill()  # the run has ended: nothing is left to shut down gracefully
+    _, alive = psutil.wait_procs(leftovers, timeout=5)
+    return not [process for process in alive if not _is_dead(process)]
+
+
+def _is_dead(process: psutil.Process) -> bool:
+    """Gone, or a zombie: dead, waiting for a parent (often init) to collect it."""
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return True
+
+
+def _pid_is_taken(handle: ProcessHandle) -> bool:
+    """True if the pid is the leader still running, or a stranger's, dead or alive."""
+    try:
+        process = psutil.Process(handle.pid)
+        if process.status() != psutil.STATUS_ZOMBIE:
+            return True
+        return abs(process.create_time() - handle.started_at) > _START_TIME_TOLERANCE_S
+    except psutil.Error:
+        return False
+
+
+def _session_members(session_id: int) -> list[psutil.Process]:
+    members = []
+    for process in psutil.process_iter():
+        with contextlib.suppress(OSError, psutil.Error):
+            if process.pid != session_id and os.getsid(process.pid) == session_id:
+                members.append(process)
+    return members
 
 
 def _tree(root: psutil.Process) -> list[psutil.Process]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from modelyard.errors import InvalidTransition
+from modelyard.errors import InvalidTransition, RunEnded
 
 
 class RunStatus(StrEnum):
@@ -40,6 +40,17 @@ class RunStatus(StrEnum):
                 run_id=run_id,
                 current=self.value,
                 target=target.value,
+            )
+
+    def check_accepts_data(self, run_id: str, what: str = "data") -> None:
+        """An ended run is a record: what its job produces (metrics, params, properties,
+        artifacts, heartbeats) is refused, so a process left behind cannot rewrite it."""
+        if self.is_terminal:
+            raise RunEnded(
+                f"run {run_id} has already ended ({self.value}) and takes no more {what}:"
+                " stop the process still writing to it; log to a new run instead",
+                run_id=run_id,
+                status=self.value,
             )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from modelyard.errors import RunEnded
 from modelyard.store.base import TrackingStore
 
 log = logging.getLogger(__name__)
@@ -30,11 +31,8 @@ class Heartbeat:
     def _beat(self) -> None:
         while not self._stopped.wait(self._interval_s):
             try:
-                run = self._store.heartbeat(self._run_id)
-            except (
-                Exception
-            ) as error:  # A store hiccup must not kill the job; the next beat retries.
+                self._store.heartbeat(self._run_id)
+            except RunEnded:
+                return  # Ended by someone else (cancel, the reaper): nothing left to report.
+            except Exception as error:  # A store hiccup must not kill the job; retry next beat.
                 log.warning("heartbeat for run %s failed: %s", self._run_id, error)
-                continue
-            if run.status.is_terminal:
-                return

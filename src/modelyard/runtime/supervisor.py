@@ -2,7 +2,8 @@
 
 It prepares the environment (Preparing), runs the script as a child (Running), heartbeats the
 whole time, uploads `./outputs` (Finalizing) and records how it ended. Cancel reaches it as
-SIGTERM to its process group; the child gets the same signal.
+SIGTERM to its process group; the child gets the same signal. The script dies with the
+supervisor even when that is SIGKILLed (`lifeline.py`); the reaper stops what else is left.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from typing import Any
 from modelyard.entities import RunStatus
 from modelyard.environments import Environment, EnvironmentBuilder
 from modelyard.errors import EnvironmentBuildFailed, InvalidTransition, ModelyardError
+from modelyard.runtime import lifeline
 from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_env import job_environment
 from modelyard.runtime.job_error import reported_failure
 from modelyard.services.jobs import read_job_spec
+from modelyard.services.leftovers import working_copy
 from modelyard.services.runs import ENVIRONMENT_LOG, JOB_ERROR, STD_LOG
 from modelyard.services.workspaces import OpenWorkspace, open_workspace
 
@@ -39,7 +42,7 @@ class Supervisor:
         self.ws = ws
         self.run_id = run_id
         self.run_root = ws.local_artifacts.run_root(run_id)
-        self.workdir = ws.cache_dir / "jobs" / run_id
+        self.workdir = working_copy(ws, run_id)
         self.terminating = threading.Event()
         self.child: subprocess.Popen[bytes] | None = None
 
@@ -87,7 +90,9 @@ class Supervisor:
         )
         with open(log_path, "ab") as log:
             self.child = subprocess.Popen(
-                [str(python), "-u", *_entry_point(spec), *spec["arguments"]],
+                _dies_with_this_process(
+                    [str(python), "-u", *_entry_point(spec), *spec["arguments"]]
+                ),
                 cwd=self.workdir,
                 env=environment,
                 stdin=subprocess.DEVNULL,
@@ -111,7 +116,7 @@ class Supervisor:
 
     def _failure_reason(self, exit_code: int) -> str:
         if exit_code < 0:
-            cause = f"killed by {signal.Signals(-exit_code).name}"
+            cause = f"was killed by {signal.Signals(-exit_code).name}"
         else:
             cause = f"exited with code {exit_code}"
         tail = _last_lines(self.run_root / STD_LOG, ERROR_TAIL_LINES)
@@ -145,6 +150,12 @@ def _entry_point(spec: dict[str, Any]) -> list[str]:
     if spec.get("module"):
         return ["-m", str(spec["module"])]
     return [str(spec["script"])]
+
+
+def _dies_with_this_process(command: list[str]) -> list[str]:
+    """The command started through `lifeline.py`, so that the script is killed with this
+    supervisor even by SIGKILL, instead of logging on into a run that has ended."""
+    return [sys.executable, "-I", "-S", lifeline.__file__, str(os.getpid()), *command]
 
 
 class _Canceled(Exception):

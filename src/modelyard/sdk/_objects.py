@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from modelyard.entities import RunStatus, validate_experiment_name
 from modelyard.entities import Workspace as WorkspaceRecord
 from modelyard.entities.validation import check_metric
-from modelyard.errors import InvalidTransition, JobFailed, ModelyardError
+from modelyard.errors import InvalidTransition, JobFailed, ModelyardError, RunEnded
 from modelyard.runtime import job_error
 from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_env import RUN_ID_ENV, WORKSPACE_PATH_ENV
@@ -438,6 +438,11 @@ def _watch_uncaught_errors() -> None:
 
     def hook(error_type: type[BaseException], error: BaseException, tb: Any) -> None:
         global _uncaught_error, _uncaught_at
+        if isinstance(error, RunEnded):
+            # A script outliving its run (canceled, or failed when its job died): one line
+            # says why it stops, and there is no run left to report a failure to.
+            print(f"modelyard: stopping: {error.message}", file=sys.stderr)
+            return
         _uncaught_error = f"{error_type.__name__}: {error}"
         frames = traceback.extract_tb(tb)
         _uncaught_at = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else None

@@ -11,6 +11,7 @@ from modelyard.compute.processes import handle_for_this_process
 from modelyard.compute.processes import is_gone as local_process_is_gone
 from modelyard.entities import Run, RunData, RunStatus
 from modelyard.errors import InvalidTransition
+from modelyard.services import leftovers
 from modelyard.services.workspaces import OpenWorkspace
 
 _log = logging.getLogger(__name__)
@@ -80,7 +81,10 @@ def cancel_run(ws: OpenWorkspace, run_id: str) -> Run:
     handle = process_handle(run)
     if handle is not None and run.compute_target is not None:
         get_backend(run.compute_target).cancel(handle, ws.settings.cancel_grace_s)
-    return _settle_canceled(ws, run_id)
+    canceled = _settle_canceled(ws, run_id)
+    if canceled.status.is_terminal:  # its supervisor removes it, unless it was killed
+        leftovers.remove_working_copy(ws, run_id)
+    return canceled
 
 
 def _settle_canceled(ws: OpenWorkspace, run_id: str) -> Run:
@@ -95,7 +99,9 @@ def _settle_canceled(ws: OpenWorkspace, run_id: str) -> Run:
 
 
 def reap_dead_runs(ws: OpenWorkspace) -> list[Run]:
-    """Mark runs whose heartbeat stopped: NotResponding, or Failed once their process is gone."""
+    """Mark runs whose heartbeat stopped: NotResponding, or Failed once their process is gone
+    (stopping what that process left running, and removing its working copy). Then, at most
+    once per `leftover_sweep_interval_s`, sweep what killed processes left on disk."""
     if ws.server_url is not None:
         return []  # the server reaps on its own reads, next to the processes it can see
     cutoff = datetime.now(UTC) - timedelta(seconds=ws.settings.heartbeat_timeout_s)
@@ -108,21 +114,39 @@ def reap_dead_runs(ws: OpenWorkspace) -> list[Run]:
             continue
         if updated is not None:
             changed.append(updated)
+    leftovers.sweep_if_due(ws)
     return changed
 
 
 def _reap(ws: OpenWorkspace, run: Run) -> Run | None:
-    gone = _process_is_gone(run)
+    if not _process_is_gone(run):
+        return _mark_not_responding(ws, run)
+    _stop_leftovers(run)  # a script outliving its supervisor (and the script's children)
+    target = RunStatus.CANCELED if run.status is RunStatus.CANCEL_REQUESTED else RunStatus.FAILED
+    error = _lost_reason(run) if target is RunStatus.FAILED else None
     try:
-        if gone and run.status is RunStatus.CANCEL_REQUESTED:
-            return ws.store.transition_run(run.id, RunStatus.CANCELED)
-        if gone:
-            return ws.store.transition_run(run.id, RunStatus.FAILED, error=_lost_reason(run))
-        if run.status not in (RunStatus.QUEUED, RunStatus.NOT_RESPONDING):
-            return ws.store.transition_run(run.id, RunStatus.NOT_RESPONDING)
+        ended = ws.store.transition_run(run.id, target, error=error)
     except InvalidTransition:
         return None  # The run moved on while we looked: its own writer knows better.
-    return None
+    leftovers.remove_working_copy(ws, run.id)  # its supervisor would have, had it lived
+    return ended
+
+
+def _mark_not_responding(ws: OpenWorkspace, run: Run) -> Run | None:
+    if run.status in (RunStatus.QUEUED, RunStatus.NOT_RESPONDING):
+        return None
+    try:
+        return ws.store.transition_run(run.id, RunStatus.NOT_RESPONDING)
+    except InvalidTransition:
+        return None
+
+
+def _stop_leftovers(run: Run) -> None:
+    """Only for runs a compute launched: their process leads a session of its own, which
+    holds the job and nothing else (an interactive run's process shares the user's)."""
+    handle = process_handle(run)
+    if handle is not None and run.compute_target is not None:
+        get_backend(run.compute_target).cancel(handle, grace_s=0)
 
 
 def _process_is_gone(run: Run) -> bool:

@@ -19,6 +19,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -201,7 +202,9 @@ def open_workspace(root: Path, flags: dict[str, Any] | None = None) -> OpenWorks
         workspace=_entity(root, config),
         root=root,
         store=store,
-        artifacts=ArtifactStore(root / "artifacts"),
+        artifacts=ArtifactStore(
+            root / "artifacts", check_run_open=partial(store.check_run_accepts, what="artifacts")
+        ),
         settings=settings,
         config=config,
     )

@@ -7,7 +7,9 @@ the run folder that points elsewhere is refused, for reading and for writing ali
 
 Writes go to a `.tmp-…` file beside the target, are fsynced and then renamed over it, so a reader
 sees the old file or the new one, never half of either; a failed write leaves nothing, not even the
-folders it created. `list()` skips `.tmp-` names and never follows symbolic links.
+folders it created. `list()` skips `.tmp-` names and never follows symbolic links. A temp file
+whose writer was killed (`kill -9`) is removed by the reaper's sweep once it is an hour old
+(`services/leftovers.py`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import stat
 import unicodedata
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -30,11 +32,10 @@ from urllib.parse import unquote_to_bytes
 
 from modelyard.entities.limits import ARTIFACT_PATH_MAX
 from modelyard.errors import Conflict, InvalidValue, LimitExceeded, NotFound, UnsafePath
-from modelyard.fileio import storage_errors
+from modelyard.fileio import TEMP_PREFIX, storage_errors
 
 log = logging.getLogger(__name__)
 
-TEMP_PREFIX = ".tmp-"
 CHUNK_SIZE = 1024 * 1024
 SEGMENT_BYTES_MAX = 255  # NAME_MAX on Linux and macOS: a longer name fails at write time anyway
 EXAMPLE_PATH = "outputs/model.onnx"
@@ -294,8 +295,11 @@ class ArtifactRepository(ABC):
 class ArtifactStore(ArtifactRepository):
     """Artifacts of every run under one root folder, one folder per run id."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, check_run_open: Callable[[str], None] | None = None) -> None:
+        """`check_run_open(run_id)` raises for a run that takes no more files (unknown or
+        ended); the workspace passes its store's check, a bare store checks nothing."""
         self.root = Path(root)
+        self._check_run_open = check_run_open
 
     def run_root(self, run_id: str) -> Path:
         if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
@@ -315,6 +319,8 @@ class ArtifactStore(ArtifactRepository):
     ) -> ArtifactInfo:
         relative = safe_relative_path(path)
         boundary = self.run_root(run_id).resolve()
+        if self._check_run_open is not None:
+            self._check_run_open(run_id)
         target = boundary / relative
         _resolved_inside(boundary, target, relative, run_id)  # before any folder is made
         with storage_errors(target), _folders_removed_on_failure(target.parent, relative):

@@ -63,12 +63,16 @@ class TrackingStore(Protocol):
         self, run_id: str, target: RunStatus, *, error: str | None = None
     ) -> Run: ...
     def record_process(self, run_id: str, host: str, pid: int, pid_started_at: float) -> None: ...
-    def heartbeat(self, run_id: str) -> Run: ...
+    def heartbeat(self, run_id: str) -> Run:
+        """A sign of life; RunEnded once the run has ended."""
+        ...
+
     def list_runs_silent_since(self, moment: datetime) -> list[Run]:
         """Active or queued runs whose last heartbeat (or start) is older than `moment`."""
         ...
 
-    # Logged data
+    # Logged data. An ended run refuses metrics, params and properties (RunEnded); its tags
+    # stay editable.
     def log_batch(
         self,
         run_id: str,

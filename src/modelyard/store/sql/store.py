@@ -45,6 +45,7 @@ from modelyard.store.sql.run_queries import SqlRunQueries
 
 # Queued runs are watched too: their launcher may die before it reports Preparing.
 _WATCHED_STATUSES = [s.value for s in RunStatus if s.is_active or s is RunStatus.QUEUED]
+_ENDED_STATUSES = [s.value for s in RunStatus if s.is_terminal]
 _TRANSITION_ATTEMPTS = 20
 
 
@@ -269,12 +270,27 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
             row.host, row.pid, row.pid_started_at = host, pid, pid_started_at
 
     def heartbeat(self, run_id: str) -> Run:
+        """Record a sign of life; RunEnded once the run has ended (its process is left over)."""
         with self._session(write=True) as session:
-            session.execute(update(RunRow).where(RunRow.id == run_id).values(heartbeat_at=utcnow()))
+            session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id, RunRow.status.not_in(_ENDED_STATUSES))
+                .values(heartbeat_at=utcnow())
+            )
         run = self.get_run(run_id)
+        run.status.check_accepts_data(run_id, "heartbeats")
         if run.status is RunStatus.NOT_RESPONDING:
             run = self.transition_run(run_id, RunStatus.RUNNING)
         return run
+
+    def check_run_accepts(self, run_id: str, what: str) -> None:
+        """NotFound for an unknown run, RunEnded for one that has ended: for writes kept
+        outside the database (artifacts), checked before they start."""
+        with self._session() as session:
+            status = session.scalar(select(RunRow.status).where(RunRow.id == run_id))
+        if status is None:
+            raise _run_not_found(run_id)
+        RunStatus(status).check_accepts_data(run_id, what)
 
     def list_runs_silent_since(self, moment: datetime) -> list[Run]:
         last_sign_of_life = func.coalesce(RunRow.heartbeat_at, RunRow.started_at, RunRow.created_at)
@@ -299,7 +315,9 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
         for _ in range(3):
             try:
                 with self._session(write=True) as session:
-                    experiment_id = self._experiment_of_run(session, run_id)
+                    experiment_id = self._experiment_of_open_run(
+                        session, run_id, _refused_once_ended(metrics, params)
+                    )
                     self._insert_params(session, run_id, params or {})
                     self._upsert_tags(session, run_id, tags or {})
                     self._insert_metrics(session, run_id, experiment_id, metrics)
@@ -368,7 +386,7 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
     def add_properties(self, run_id: str, properties: Mapping[str, str]) -> None:
         check_pairs("property", properties, limits.PROPERTY_KEY_MAX, limits.PROPERTY_VALUE_MAX)
         with self._session(write=True) as session:
-            self._run_row(session, run_id)
+            self._experiment_of_open_run(session, run_id, "properties")
             existing = self._pairs(session, PropertyRow, run_id, list(properties))
             for key, value in properties.items():
                 if key in existing and existing[key] != value:
@@ -428,12 +446,22 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
         return {key: value for key, value in session.execute(query.order_by(table.key)).all()}
 
     @staticmethod
-    def _experiment_of_run(session: Session, run_id: str) -> str:
-        """The run's experiment id; NotFound for an unknown run."""
-        found = session.scalar(select(RunRow.experiment_id).where(RunRow.id == run_id))
+    def _experiment_of_open_run(session: Session, run_id: str, refused: str | None) -> str:
+        """The run's experiment id; NotFound for an unknown run, and RunEnded for an ended one
+        when `refused` names what is being written. PostgreSQL reads the row FOR SHARE, so the
+        run cannot end before this transaction commits (concurrent writers still share it);
+        SQLite's write transaction holds the whole database already."""
+        found = session.execute(
+            select(RunRow.experiment_id, RunRow.status)
+            .where(RunRow.id == run_id)
+            .with_for_update(read=True)
+        ).first()
         if found is None:
             raise _run_not_found(run_id)
-        return found
+        experiment_id, status = found
+        if refused is not None:
+            RunStatus(status).check_accepts_data(run_id, refused)
+        return str(experiment_id)
 
     @staticmethod
     def _run_row(session: Session, run_id: str) -> RunRow:
@@ -448,6 +476,13 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
             select(ExperimentRow.name).where(ExperimentRow.id == row.experiment_id)
         )
         return row.to_entity(name or "")
+
+
+def _refused_once_ended(metrics: Sequence[Metric], params: Mapping[str, str] | None) -> str | None:
+    """What of a batch an ended run refuses. Tags stay editable: they annotate a finished run
+    (Azure ML's `run.tag`, MLflow's `set_tag`), they are not the job's output."""
+    kinds = [kind for kind, given in (("metrics", metrics), ("params", params)) if given]
+    return " or ".join(kinds) or None
 
 
 def _run_not_found(run_id: str) -> NotFound:
