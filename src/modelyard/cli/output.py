@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -83,20 +83,39 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def emit_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def emit_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    whole: Collection[str] = (),
+) -> None:
+    """Columns in `whole` (paths, which may hold spaces) never wrap at all; the others wrap
+    between words only."""
     cells = [[cell_text(cell) for cell in row] for row in rows]
     table = Table(title=title, title_justify="left")
     for index, column in enumerate(columns):
-        longest_word = _longest_word([column, *(row[index] for row in cells)])
-        table.add_column(column, min_width=longest_word, overflow="fold")
+        texts = [column, *(row[index] for row in cells)]
+        if column in whole:
+            table.add_column(column, min_width=_longest_line(texts), no_wrap=True)
+        else:
+            table.add_column(column, min_width=_longest_word(texts), overflow="fold")
     for row in cells:
         table.add_row(*row)
+    # Rich squeezes every column (to nothing) when the narrowest the table can be is still
+    # wider than the terminal: then it gets that width, and the terminal folds the lines.
+    narrowest = sum(column.min_width or 1 for column in table.columns) + 3 * len(columns) + 1
+    if narrowest > console.width:
+        table.width = narrowest
     console.print(table, crop=False)
 
 
 def _longest_word(texts: Sequence[str]) -> int:
     """A column may wrap between words, never inside one (an id, a path, a URL)."""
     return max((len(word) for text in texts for word in text.split()), default=1)
+
+
+def _longest_line(texts: Sequence[str]) -> int:
+    return max((len(line) for text in texts for line in text.splitlines()), default=1)
 
 
 def emit_mapping(title: str, mapping: dict[str, Any], sort: bool = True) -> None:

@@ -145,7 +145,8 @@ def _artifact_dict(info: ArtifactInfo) -> dict[str, object]:
 
 
 def _print_artifacts(artifacts: list[ArtifactInfo]) -> None:
-    emit_table("Artifacts", ["path", "size"], [[a.path, _size(a.size)] for a in artifacts])
+    rows = [[info.path, _size(info.size)] for info in artifacts]
+    emit_table("Artifacts", ["path", "size"], rows, whole={"path"})
 
 
 def _size(size: int) -> str:

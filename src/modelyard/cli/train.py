@@ -152,7 +152,8 @@ def _report(ws: OpenWorkspace, run_id: str, project: Path | None) -> None:
             + f"; see modelyard run logs {run_id}"
         )
     emit_mapping("Results", result_metrics(details.data.latest_metrics), sort=False)
-    emit_table("Outputs", ["artifact"], [[name] for name in _top_level_outputs(ws, run_id)])
+    outputs = [[name] for name in _top_level_outputs(ws, run_id)]
+    emit_table("Outputs", ["artifact"], outputs, whole={"artifact"})
     _print_how_to_predict(run_id, project)
 
 
@@ -190,9 +191,9 @@ def _top_level_outputs(ws: OpenWorkspace, run_id: str) -> list[str]:
 
 def _print_guardrails(report: dict[str, Any], run_id: str) -> None:
     """Findings about the data set one row each; findings about files counted by reason, with
-    the first few files (a folder of 58 bad files is one row, not 58): every file is in
-    guardrails.json."""
-    rows: list[list[str]] = []
+    the first few files (a folder of 58 bad files is one row, not 58): guardrails.json has
+    every file."""
+    findings: list[list[str]] = []
     per_file: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for severity, issues in (
         ("error", report.get("errors", [])),
@@ -202,11 +203,16 @@ def _print_guardrails(report: dict[str, Any], run_id: str) -> None:
             if issue.get("path"):
                 per_file.setdefault((severity, _reason(issue)), []).append(issue)
             else:
-                rows.append([severity, str(issue.get("kind")), "", _message(issue)])
-    for (severity, reason), issues in per_file.items():
-        rows.append([severity, reason, cell_text(len(issues)), _first_files(issues)])
-    emit_table("Guardrails", ["severity", "reason", "files", "detail"], rows)
+                findings.append([severity, str(issue.get("kind")), _message(issue)])
+    if findings:
+        emit_table("Guardrails", ["severity", "kind", "detail"], findings)
     if per_file:
+        rows = [
+            [severity, reason, cell_text(len(issues)), _first_files(issues)]
+            for (severity, reason), issues in per_file.items()
+        ]
+        columns = ["severity", "reason", "files", "first files"]
+        emit_table("Guardrails: files", columns, rows, whole={"first files"})
         console.print(
             f"Every file is listed in the run's {training.GUARDRAILS_ARTIFACT}: modelyard run"
             f" artifacts download {run_id} {training.GUARDRAILS_ARTIFACT}"
@@ -214,10 +220,10 @@ def _print_guardrails(report: dict[str, Any], run_id: str) -> None:
 
 
 def _reason(issue: dict[str, Any]) -> str:
-    """`unreadable: corrupt` from a detail that starts with its reason ("corrupt: 'a.png' …")."""
-    kind = str(issue.get("kind"))
+    """The reason code an unreadable file's detail starts with ("not_an_image: 'a.png' …"),
+    else the finding's kind."""
     head, found, _ = str(issue.get("detail", "")).partition(": ")
-    return f"{kind}: {head}" if found and head.isidentifier() and head != kind else kind
+    return head if found and head.isidentifier() else str(issue.get("kind"))
 
 
 def _message(issue: dict[str, Any]) -> str:
@@ -225,8 +231,6 @@ def _message(issue: dict[str, Any]) -> str:
 
 
 def _first_files(issues: list[dict[str, Any]]) -> str:
-    if len(issues) == 1:
-        return _message(issues[0])
     shown = [str(issue["path"]) for issue in issues[:FIRST_FILES_SHOWN]]
     more = len(issues) - len(shown)
     return "\n".join(shown + ([f"… and {more} more"] if more else []))

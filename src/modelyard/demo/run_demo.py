@@ -75,9 +75,8 @@ def run_demo(folder: Path, per_class: int | None = None) -> None:
     )
     results = result_metrics(metrics, RESULT_METRICS)
     emit_mapping("Results", results, sort=False)
-    emit_table(
-        "Outputs", ["file"], [[str(path.relative_to(folder))] for path in sorted(project.iterdir())]
-    )
+    files = [[str(path.relative_to(folder))] for path in sorted(project.iterdir())]
+    emit_table("Outputs", ["file"], files, whole={"file"})
     _show_prediction(project / "MLModel.zip", data)
     _show_next_steps(workspace, run.id)
     workspace.close()
