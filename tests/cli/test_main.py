@@ -82,3 +82,12 @@ def test_experiment_delete_of_an_unknown_name_asks_nothing(tmp_path: Path) -> No
     assert result.returncode == 1
     assert "experiment 'nosuch' not found" in result.stderr
     assert "Delete experiment" not in result.stdout + result.stderr
+
+
+def test_command_summaries_are_whole_at_80_columns(tmp_path: Path) -> None:
+    for noun in ([], ["run"], ["token"], ["workspace"]):
+        shown = modelyard(*noun, "--help", cwd=tmp_path, columns=80).stdout
+        commands = shown[shown.index("Commands:") :]
+        assert "..." not in commands, shown
+    listing = " ".join(modelyard("run", "--help", cwd=tmp_path, columns=80).stdout.split())
+    assert "latest metrics and artifacts." in listing

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from importlib import metadata
+from typing import Any
 
 import typer
 
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     """Known errors print one line and exit 1, a mistyped command line one line and exit 2;
     only a bug prints a traceback."""
     command = typer.main.get_command(app)
+    _whole_summaries(command)
     try:
         result = command.main(args=argv, prog_name="modelyard", standalone_mode=False)
     except ModelyardError as error:
@@ -80,6 +82,15 @@ def main(argv: list[str] | None = None) -> int:
         emit_error("aborted: nothing was changed")
         return 1
     return result if isinstance(result, int) else 0
+
+
+def _whole_summaries(command: Any) -> None:
+    """Click cuts a command's summary in a help list to one line ("… tags,..."): give each its
+    whole first paragraph instead, which the list wraps."""
+    for sub in getattr(command, "commands", {}).values():
+        if sub.short_help is None and sub.help:
+            sub.short_help = " ".join(sub.help.split("\n\n")[0].split())
+        _whole_summaries(sub)
 
 
 def usage_message(error: UsageError) -> str:

@@ -29,7 +29,9 @@ from modelyard.services.runs import RunDetails
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.artifacts import ArtifactInfo
 
-app = typer.Typer(help="Runs: list, inspect, follow and cancel.", no_args_is_help=True)
+app = typer.Typer(
+    help="Runs: list, inspect, follow, cancel, and their files.", no_args_is_help=True
+)
 artifacts_app = typer.Typer(help="A run's files: list and download.", no_args_is_help=True)
 app.add_typer(artifacts_app, name="artifacts")
 
