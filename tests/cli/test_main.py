@@ -76,7 +76,7 @@ def test_job_submit_option_typos_never_reach_the_script(tmp_path: Path) -> None:
     assert run["source"]["arguments"] == ["--strem", "-x"]  # after `--`: the script's own
 
 
-def test_experiment_delete_of_an_unknown_name_asks_nothing(tmp_path: Path) -> None:
+def test_deleting_an_unknown_name_asks_nothing(tmp_path: Path) -> None:
     modelyard("workspace", "create", "del-ws", "--path", str(tmp_path / "ws"), cwd=tmp_path)
     result = modelyard("experiment", "delete", "nosuch", cwd=tmp_path, check=False)
     assert result.returncode == 1
@@ -91,3 +91,6 @@ def test_command_summaries_are_whole_at_80_columns(tmp_path: Path) -> None:
         assert "..." not in commands, shown
     listing = " ".join(modelyard("run", "--help", cwd=tmp_path, columns=80).stdout.split())
     assert "latest metrics and artifacts." in listing
+    nowhere = modelyard("workspace", "delete", "no-such-ws", cwd=tmp_path, check=False)
+    assert nowhere.returncode == 1 and "workspace 'no-such-ws' not found" in nowhere.stderr
+    assert "Delete workspace" not in nowhere.stdout + nowhere.stderr
