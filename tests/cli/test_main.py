@@ -82,6 +82,9 @@ def test_deleting_an_unknown_name_asks_nothing(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "experiment 'nosuch' not found" in result.stderr
     assert "Delete experiment" not in result.stdout + result.stderr
+    nowhere = modelyard("workspace", "delete", "no-such-ws", cwd=tmp_path, check=False)
+    assert nowhere.returncode == 1 and "workspace 'no-such-ws' not found" in nowhere.stderr
+    assert "Delete workspace" not in nowhere.stdout + nowhere.stderr
 
 
 def test_command_summaries_are_whole_at_80_columns(tmp_path: Path) -> None:
@@ -91,6 +94,3 @@ def test_command_summaries_are_whole_at_80_columns(tmp_path: Path) -> None:
         assert "..." not in commands, shown
     listing = " ".join(modelyard("run", "--help", cwd=tmp_path, columns=80).stdout.split())
     assert "latest metrics and artifacts." in listing
-    nowhere = modelyard("workspace", "delete", "no-such-ws", cwd=tmp_path, check=False)
-    assert nowhere.returncode == 1 and "workspace 'no-such-ws' not found" in nowhere.stderr
-    assert "Delete workspace" not in nowhere.stdout + nowhere.stderr
