@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def modelyard(
-    *arguments: str, cwd: Path, check: bool = True, timeout: float = 180
+    *arguments: str, cwd: Path, check: bool = True, timeout: float = 180, columns: int = 200
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [sys.executable, "-m", "modelyard.cli.main", *arguments],
@@ -17,7 +17,8 @@ def modelyard(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": str(columns)},
+        stdin=subprocess.DEVNULL,  # a question asked by mistake fails instead of hanging
     )
     if check:
         assert result.returncode == 0, result.stdout + result.stderr

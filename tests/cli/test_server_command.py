@@ -28,14 +28,16 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start(workspace: Path, *arguments: str) -> tuple[subprocess.Popen[str], int]:
+def _start(
+    workspace: Path, *arguments: str, columns: int = 200
+) -> tuple[subprocess.Popen[str], int]:
     port = _free_port()
     process = subprocess.Popen(
         [*SERVER, "-w", str(workspace), "--port", str(port), *arguments],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": str(columns)},
         start_new_session=True,
     )
     return process, port
@@ -89,6 +91,18 @@ def test_first_start_prints_the_admin_token_once_and_it_works(tmp_path: Path) ->
         assert "myd_" not in second  # shown once, never again
     finally:
         _stop(again)
+
+
+def test_the_admin_token_prints_on_one_line_at_80_columns(tmp_path: Path) -> None:
+    modelyard("workspace", "create", "srv-ws", "--path", str(tmp_path / "ws"), cwd=tmp_path)
+    process, _ = _start(tmp_path / "ws", columns=80)
+    try:
+        out = _read_until(process, "Serving workspace")
+    finally:
+        _stop(process)
+    saved = re.search(r"myd_[A-Za-z0-9_-]+", (tmp_path / "ws" / "credentials.json").read_text())
+    assert saved, "no token in credentials.json"
+    assert f"  {saved.group(0)}\n" in out, out  # whole on its own line, copyable as printed
 
 
 def test_no_auth_is_refused_off_loopback_in_one_line(tmp_path: Path) -> None:

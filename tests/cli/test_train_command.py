@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from cli.commands import modelyard
+from modelyard.cli.train import result_metrics
 from vision.shapes import write_shapes
 
 
@@ -46,6 +48,7 @@ def test_trains_follows_with_progress_and_prints_results_and_outputs(project: Pa
     assert "accuracy" in out and "onnx_max_abs_diff" in out
     for name in ("outputs/bestModel.onnx", "outputs/MLModel.zip", "outputs/MLModel.Model/"):
         assert name in out
+    assert "Predict with: modelyard predict --model model/MLModel.zip IMAGE" in out
     predicted = modelyard(
         "predict",
         "--model",
@@ -172,3 +175,34 @@ def test_table_rows_outside_its_folder_need_allow_paths_outside_table(project: P
     assert allowed.returncode == 1 and "nosuch" in allowed.stderr
     assert "outside the table's folder" not in allowed.stderr
     assert json.loads(modelyard("run", "list", "-o", "json", cwd=project).stdout) == []
+
+
+def test_many_bad_files_are_summarised_by_reason_with_the_first_few(project: Path) -> None:
+    data = project / "junk"
+    write_shapes(data, per_class=3)
+    for index in range(58):  # named like images, holding text
+        (data / "red circle" / f"notes {index:02d}.png").write_text("not an image")
+    result = modelyard(
+        "train", "image-classification", "--data", str(data), "-e", "junk", *FAST,
+        cwd=project, check=False, timeout=600, columns=80,
+    )  # fmt: skip
+    assert result.returncode == 1 and "stopped: guardrails failed" in result.stderr
+    out = result.stdout
+    guardrails = out[out.index("Guardrails") :]
+    whole_paths = re.findall(re.escape(str(data / "red circle")) + r"/notes \d\d\.png", out)
+    assert len(whole_paths) == 3, out  # the first few files, each on one line; not 58 rows
+    assert re.search(r"│ warning\s+│ not_an_image\s+│ 58\s+│", guardrails), guardrails
+    assert "… and 55 more" in guardrails
+    assert "too_many_bad_files" in guardrails
+    assert "modelyard run artifacts download" in guardrails and "outputs/guardrails.json" in out
+    run_id = json.loads(modelyard("run", "list", "-o", "json", cwd=project).stdout)[0]["id"]
+    modelyard("run", "artifacts", "download", run_id, "outputs/guardrails.json", cwd=project)
+    report = json.loads((project / "guardrails.json").read_text())
+    assert len([w for w in report["warnings"] if w["kind"] == "unreadable"]) == 58
+
+
+def test_results_show_no_featurizing_rate_when_the_cache_served_every_image() -> None:
+    warm = {"accuracy": 0.9, "featurize_images_per_s": 0.0, "featurized_images_computed": 0.0}
+    assert result_metrics(warm) == {"accuracy": 0.9}
+    cold = {**warm, "featurize_images_per_s": 120.5, "featurized_images_computed": 12.0}
+    assert result_metrics(cold) == {"accuracy": 0.9, "featurize_images_per_s": 120.5}

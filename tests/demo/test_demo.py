@@ -56,10 +56,13 @@ def test_demo_trains_digits_offline_and_prints_metrics_outputs_and_a_prediction(
     assert re.search(r"Sample prediction for digits/7/\S+ \(label 7\): Prediction='\d'", out)
     project = tmp_path / "demo-workspace" / "digits-model"
     assert (project / "DigitsModel.Model" / "consume_model.py").is_file()
+    assert f"modelyard server -w {tmp_path / 'demo-workspace'}" in out  # the next step
 
     again = _demo(tmp_path)  # the same workspace and data: every feature comes from the cache
     assert again.returncode == 0, again.stdout + again.stderr
     assert _result(again.stdout, "feature_cache_hits") == 1797
+    assert "featurize: 1797/1797 images (from the cache)" in again.stdout
+    assert "images/s" not in again.stdout and "featurize_images_per_s" not in again.stdout
     assert _result(again.stdout, "accuracy") == _result(out, "accuracy")  # seeded
 
 

@@ -37,8 +37,11 @@ def delete(
     yes: bool = typer.Option(False, "--yes", "-y", help="don't ask for confirmation"),
 ) -> None:
     """Delete an experiment with its runs and artifacts; the name can be used again."""
-    if not yes:
-        typer.confirm(f"Delete experiment {name!r} with all its runs?", abort=True)
     with opened_workspace(workspace) as ws:
+        found = service.get_experiment(ws, name)  # a misspelt name fails before any question
+        if not yes:
+            typer.confirm(
+                f"Delete experiment {name!r} with its {found.run_count} run(s)?", abort=True
+            )
         deleted = service.delete_experiment(ws, name)
     console.print(f"Deleted experiment {name!r} and {len(deleted)} run(s).")

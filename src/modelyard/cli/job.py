@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from typer._click import Context as ClickContext  # Typer's own Click (see cli/main.py)
+from typer.core import TyperCommand
 
 from modelyard.cli.common import WorkspaceOption, opened_workspace
 from modelyard.cli.run import announce_submitted, print_details, stream_logs
@@ -17,7 +19,31 @@ from modelyard.services.workspaces import OpenWorkspace
 app = typer.Typer(help="Submit scripts as jobs on a compute target.", no_args_is_help=True)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+class ScriptArgumentsCommand(TyperCommand):
+    """Our options before `--`, the script's arguments only after it: a mistyped option
+    (`--strem`) is an error with a suggestion, never an argument handed to the script."""
+
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
+        ours, script_arguments = _split_at_double_dash(args)
+        ctx.allow_extra_args = True  # to name stray arguments ourselves, with the fix
+        stray = super().parse_args(ctx, ours)
+        if stray and not ctx.resilient_parsing:
+            ctx.fail(
+                f"unexpected argument {stray[0]!r}: the script's arguments go after `--`,"
+                f" as in `{ctx.command_path} ... -- {' '.join(stray)}`"
+            )
+        ctx.args = script_arguments
+        return ctx.args
+
+
+def _split_at_double_dash(args: list[str]) -> tuple[list[str], list[str]]:
+    if "--" not in args:
+        return args, []
+    at = args.index("--")
+    return args[:at], args[at + 1 :]
+
+
+@app.command(cls=ScriptArgumentsCommand, options_metavar="[OPTIONS] [-- SCRIPT_ARGUMENTS...]")
 def submit(
     ctx: typer.Context,
     experiment: str = typer.Option(..., "--experiment", "-e", help="experiment name"),

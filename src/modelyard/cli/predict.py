@@ -37,7 +37,8 @@ def predict(
     if output is OutputFormat.JSON:
         emit_json(results)
         return
-    emit_table(f"Predictions ({model})", COLUMNS, [_row(result) for result in results])
+    rows = [_row(result) for result in results]
+    emit_table(f"Predictions ({model})", COLUMNS, rows, whole={"image"})
 
 
 def _result(image: Path, ranked: list[tuple[str, float]]) -> dict[str, Any]:

@@ -1,22 +1,52 @@
-"""`modelyard run list|show|logs|cancel`."""
+"""`modelyard run list|show|logs|cancel|artifacts`.
+
+A run is named as a user sees it: its id, the start of its id (as in git) or its display name
+(`flowers_1`), resolved by `services.runs.resolve_run` for every command here.
+"""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
 from modelyard.cli.common import WorkspaceOption, opened_workspace
-from modelyard.cli.output import OutputFormat, OutputOption, console, emit, emit_json, emit_mapping
+from modelyard.cli.output import (
+    OutputFormat,
+    OutputOption,
+    console,
+    emit_json,
+    emit_mapping,
+    emit_table,
+    format_duration,
+    format_time,
+)
 from modelyard.entities import Run, RunStatus
 from modelyard.errors import InvalidValue
 from modelyard.services import jobs, portal_links, runs
 from modelyard.services.runs import RunDetails
 from modelyard.services.workspaces import OpenWorkspace
+from modelyard.store.artifacts import ArtifactInfo
 
-app = typer.Typer(help="Runs: list, inspect, follow and cancel.", no_args_is_help=True)
+app = typer.Typer(
+    help="Runs: list, inspect, follow, cancel, and their files.", no_args_is_help=True
+)
+artifacts_app = typer.Typer(help="A run's files: list and download.", no_args_is_help=True)
+app.add_typer(artifacts_app, name="artifacts")
 
 COLUMNS = ["id", "experiment", "number", "display_name", "status", "created_at", "ended_at"]
+LIST_COLUMNS = ["id", "experiment", "display_name", "status", "created", "duration"]
+
+RunArgument = typer.Argument(
+    ...,
+    metavar="RUN",
+    help=f"run id, its first {runs.MIN_ID_PREFIX}+ characters, or its display name",
+    show_default=False,
+)
+RunExperimentOption = typer.Option(
+    None, "--experiment", "-e", help="look the run's display name up in this experiment"
+)
 
 
 @app.command("list")
@@ -27,10 +57,34 @@ def list_(
     workspace: str | None = WorkspaceOption,
     output: OutputFormat = OutputOption,
 ) -> None:
-    """List runs, newest first."""
+    """List runs, newest first (ids shortened: any unique start of an id names the run)."""
     with opened_workspace(workspace) as ws:
         found = runs.list_runs(ws, experiment, _statuses(status), limit)
-    emit(output, [run.to_dict() for run in found], "Runs", COLUMNS)
+    if output is OutputFormat.JSON:
+        emit_json([run.to_dict() for run in found])
+        return
+    emit_table("Runs", LIST_COLUMNS, [_list_row(run, short) for run, short in _short_ids(found)])
+
+
+def _list_row(run: Run, short_id: str) -> list[str]:
+    duration = format_duration(runs.run_duration_s(run))
+    created = format_time(run.created_at)
+    return [short_id, run.experiment_name, run.display_name, run.status.value, created, duration]
+
+
+def _short_ids(found: list[Run]) -> list[tuple[Run, str]]:
+    """Each id shortened as git does: SHORT_ID_LENGTH characters, more where two shown ids
+    would share that start."""
+    ids = [run.id for run in found]
+    return [(run, _shortest_unique(run.id, ids)) for run in found]
+
+
+def _shortest_unique(run_id: str, ids: list[str]) -> str:
+    for length in range(runs.SHORT_ID_LENGTH, len(run_id)):
+        prefix = run_id[:length]
+        if sum(other.startswith(prefix) for other in ids) == 1:
+            return prefix
+    return run_id
 
 
 def _statuses(values: list[str] | None) -> list[RunStatus] | None:
@@ -49,20 +103,31 @@ def _statuses(values: list[str] | None) -> list[RunStatus] | None:
 
 @app.command()
 def show(
-    run_id: str, workspace: str | None = WorkspaceOption, output: OutputFormat = OutputOption
+    run: str = RunArgument,
+    experiment: str | None = RunExperimentOption,
+    workspace: str | None = WorkspaceOption,
+    output: OutputFormat = OutputOption,
 ) -> None:
-    """Show a run: status, source, params, tags, properties and latest metrics."""
+    """Show a run: status, duration, source, params, tags, properties, latest metrics and
+    artifacts."""
     with opened_workspace(workspace) as ws:
+        run_id = runs.resolve_run(ws, run, experiment).id
         details = runs.get_run_details(ws, run_id)
+        artifacts = runs.list_artifacts(ws, run_id)
     if output is OutputFormat.JSON:
-        emit_json(details.to_dict())
-    else:
-        print_details(details)
+        emit_json({**details.to_dict(), "artifacts": [_artifact_dict(a) for a in artifacts]})
+        return
+    print_details(details)
+    if artifacts:
+        _print_artifacts(artifacts)
 
 
 def print_details(details: RunDetails) -> None:
     run = details.run
     summary = {key: value for key, value in run.to_dict().items() if key in COLUMNS}
+    for moment in ("created_at", "ended_at"):
+        summary[moment] = format_time(summary[moment])
+    summary["duration"] = format_duration(details.duration_s)
     summary["error"] = run.error
     summary["script"] = run.source.script
     summary["git_commit"] = run.source.git_commit
@@ -77,15 +142,72 @@ def print_details(details: RunDetails) -> None:
             emit_mapping(title, dict(mapping))
 
 
+def _artifact_dict(info: ArtifactInfo) -> dict[str, object]:
+    return {"path": info.path, "size": info.size}
+
+
+def _print_artifacts(artifacts: list[ArtifactInfo]) -> None:
+    rows = [[info.path, _size(info.size)] for info in artifacts]
+    emit_table("Artifacts", ["path", "size"], rows, whole={"path"})
+
+
+def _size(size: int) -> str:
+    value, unit = float(size), "B"
+    for larger in ("KiB", "MiB", "GiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, larger
+    return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+
+
+@artifacts_app.command("list")
+def artifacts_list(
+    run: str = RunArgument,
+    prefix: str = typer.Option("", "--prefix", help="only this folder, like outputs"),
+    experiment: str | None = RunExperimentOption,
+    workspace: str | None = WorkspaceOption,
+    output: OutputFormat = OutputOption,
+) -> None:
+    """List a run's files (Azure ML's run.get_file_names())."""
+    with opened_workspace(workspace) as ws:
+        run_id = runs.resolve_run(ws, run, experiment).id
+        found = runs.list_artifacts(ws, run_id, prefix)
+    if output is OutputFormat.JSON:
+        emit_json([_artifact_dict(info) for info in found])
+    else:
+        _print_artifacts(found)
+
+
+@artifacts_app.command("download")
+def artifacts_download(
+    run: str = RunArgument,
+    path: str = typer.Argument(
+        "", metavar="[PATH]", help="a file or folder of the run (default: all of it)"
+    ),
+    to: Path = typer.Option(Path("."), "--to", help="where to write (a folder, or a file name)"),
+    experiment: str | None = RunExperimentOption,
+    workspace: str | None = WorkspaceOption,
+) -> None:
+    """Download a run's file or folder (Azure ML's run.download_file()/download_files())."""
+    with opened_workspace(workspace) as ws:
+        run_id = runs.resolve_run(ws, run, experiment).id
+        written = runs.download_artifacts(ws, run_id, path, to)
+    for file in written:
+        console.print(str(file), highlight=False)
+    if not written:
+        console.print(f"Run {run_id} has no artifacts to download.")
+
+
 @app.command()
 def logs(
-    run_id: str,
+    run: str = RunArgument,
     follow: bool = typer.Option(False, "--follow", "-f", help="keep printing until the run ends"),
+    experiment: str | None = RunExperimentOption,
     workspace: str | None = WorkspaceOption,
 ) -> None:
     """Print the run's output (stdout and stderr of the script)."""
     with opened_workspace(workspace) as ws:
-        stream_logs(ws, run_id, follow)
+        stream_logs(ws, runs.resolve_run(ws, run, experiment).id, follow)
 
 
 def announce_submitted(ws: OpenWorkspace, run: Run, compute: str) -> None:
@@ -94,12 +216,11 @@ def announce_submitted(ws: OpenWorkspace, run: Run, compute: str) -> None:
     console.print(f"Follow it with: modelyard run logs {run.id} --follow")
     link = portal_links.portal_link(ws, run.id)
     if link is not None:
-        console.print(f"Monitor it in the portal: {link}", soft_wrap=True)
+        console.print(f"Monitor it in the portal: {link}")
     else:
         console.print(
             f"Monitor it in the portal: start `modelyard server -w {ws.workspace.name}`, then"
-            f" open {portal_links.portal_url(portal_links.DEFAULT_LOCAL_URL, run.id)}",
-            soft_wrap=True,
+            f" open {portal_links.portal_url(portal_links.DEFAULT_LOCAL_URL, run.id)}"
         )
 
 
@@ -112,8 +233,12 @@ def stream_logs(ws: OpenWorkspace, run_id: str, follow: bool) -> Run:
 
 
 @app.command()
-def cancel(run_id: str, workspace: str | None = WorkspaceOption) -> None:
+def cancel(
+    run: str = RunArgument,
+    experiment: str | None = RunExperimentOption,
+    workspace: str | None = WorkspaceOption,
+) -> None:
     """Cancel a run: SIGTERM to its process tree, SIGKILL after the grace period."""
     with opened_workspace(workspace) as ws:
-        run = runs.cancel_run(ws, run_id)
-    console.print(f"Run {run.id} is {run.status.value}.")
+        canceled = runs.cancel_run(ws, runs.resolve_run(ws, run, experiment).id)
+    console.print(f"Run {canceled.id} is {canceled.status.value}.")

@@ -15,13 +15,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from modelyard.cli.common import WorkspaceOption, opened_workspace
-from modelyard.cli.output import console, emit_mapping, emit_table
+from modelyard.cli.output import cell_text, console, emit_mapping, emit_table
 from modelyard.cli.run import announce_submitted
 from modelyard.entities import RunStatus
 from modelyard.errors import GuardrailFailed, JobFailed
 from modelyard.services import runs, training
 from modelyard.services.workspaces import OpenWorkspace
-from modelyard.vision.config import DEFAULT_BACKBONE, ImageClassificationConfig
+from modelyard.vision.config import BACKBONE_NAMES, DEFAULT_BACKBONE, ImageClassificationConfig
 
 app = typer.Typer(help="Train models with built-in trainers.", no_args_is_help=True)
 
@@ -37,6 +37,7 @@ _RESULT_METRICS = (
     "feature_cache_hits",
     "featurize_images_per_s",
 )
+FIRST_FILES_SHOWN = 3  # of a guardrail finding about many files; guardrails.json has them all
 
 
 @app.command("image-classification")
@@ -44,7 +45,11 @@ def image_classification(
     data: Path = typer.Option(..., "--data", help="folder with a sub-folder per label, or CSV/TSV"),
     experiment: str = typer.Option(..., "--experiment", "-e", help="experiment name"),
     compute: str = typer.Option("local", "--compute", help="compute target"),
-    backbone: str = typer.Option(DEFAULT_BACKBONE, "--backbone", help="network to start from"),
+    backbone: str = typer.Option(
+        DEFAULT_BACKBONE,
+        "--backbone",
+        help=f"network to start from: {', '.join(BACKBONE_NAMES)}",
+    ),
     weights: str = typer.Option("imagenet", "--weights", help="imagenet, none or a state dict"),
     epochs: int = typer.Option(200, "--epochs", help="most epochs (early stopping may end sooner)"),
     batch_size: int = typer.Option(10, "--batch-size"),
@@ -89,7 +94,8 @@ def image_classification(
         announce_submitted(ws, run, compute)
         if wait:
             _follow(ws, run.id, config.epochs)
-            _report(ws, run.id)
+            project = download_to or (None if config.output is None else Path(config.output))
+            _report(ws, run.id, project)
             if download_to is not None and training.download_project(ws, run.id, download_to):
                 console.print(f"Project written to {download_to}")
 
@@ -137,12 +143,12 @@ def _update(
         progress.update(train, visible=True, completed=int(metrics["epoch"]), detail=detail)
 
 
-def _report(ws: OpenWorkspace, run_id: str) -> None:
+def _report(ws: OpenWorkspace, run_id: str, project: Path | None) -> None:
     details = runs.get_run_details(ws, run_id)
     run = details.run
     guardrails = training.read_guardrails(ws, run_id)
     if guardrails is not None and not guardrails.get("passed", True):
-        _print_guardrails(guardrails)
+        _print_guardrails(guardrails, run_id)
         raise GuardrailFailed(f"run {run_id} stopped: {guardrails.get('summary')}")
     if run.status is not RunStatus.COMPLETED:
         reason = (run.error or "").strip().splitlines()
@@ -151,15 +157,30 @@ def _report(ws: OpenWorkspace, run_id: str) -> None:
             + (reason[0] if reason else "no reason recorded")
             + f"; see modelyard run logs {run_id}"
         )
-    latest = details.data.latest_metrics
-    emit_mapping(
-        "Results",
-        {name: latest[name] for name in _RESULT_METRICS if name in latest},
-        sort=False,
-    )
-    emit_table("Outputs", ["artifact"], [[name] for name in _top_level_outputs(ws, run_id)])
+    emit_mapping("Results", result_metrics(details.data.latest_metrics), sort=False)
+    outputs = [[name] for name in _top_level_outputs(ws, run_id)]
+    emit_table("Outputs", ["artifact"], outputs, whole={"artifact"})
+    _print_how_to_predict(run_id, project)
+
+
+def result_metrics(
+    latest: dict[str, float], names: tuple[str, ...] = _RESULT_METRICS
+) -> dict[str, float]:
+    """The metrics worth a line, in reading order; no featurizing rate when the feature cache
+    served every image (a rate over nothing computed says nothing)."""
+    shown = {name: latest[name] for name in names if name in latest}
+    if not latest.get("featurized_images_computed"):
+        shown.pop("featurize_images_per_s", None)
+    return shown
+
+
+def _print_how_to_predict(run_id: str, project: Path | None) -> None:
+    if project is not None:
+        console.print(f"Predict with: modelyard predict --model {project / 'MLModel.zip'} IMAGE")
+        return
     console.print(
-        f"Predict with: modelyard predict --model <folder>/MLModel.zip IMAGE (run {run_id})"
+        f"Predict with: modelyard run artifacts download {run_id} outputs/MLModel.zip, then"
+        " modelyard predict --model MLModel.zip IMAGE"
     )
 
 
@@ -174,13 +195,48 @@ def _top_level_outputs(ws: OpenWorkspace, run_id: str) -> list[str]:
     return names
 
 
-def _print_guardrails(report: dict[str, Any]) -> None:
-    rows = [
-        [severity, issue.get("kind"), issue.get("path") or issue.get("label"), issue.get("detail")]
-        for severity, issues in (
-            ("error", report.get("errors", [])),
-            ("warning", report.get("warnings", [])),
+def _print_guardrails(report: dict[str, Any], run_id: str) -> None:
+    """Findings about the data set one row each; findings about files counted by reason, with
+    the first few files (a folder of 58 bad files is one row, not 58): guardrails.json has
+    every file."""
+    findings: list[list[str]] = []
+    per_file: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for severity, issues in (
+        ("error", report.get("errors", [])),
+        ("warning", report.get("warnings", [])),
+    ):
+        for issue in issues:
+            if issue.get("path"):
+                per_file.setdefault((severity, _reason(issue)), []).append(issue)
+            else:
+                findings.append([severity, str(issue.get("kind")), _message(issue)])
+    if findings:
+        emit_table("Guardrails", ["severity", "kind", "detail"], findings)
+    if per_file:
+        rows = [
+            [severity, reason, cell_text(len(issues)), _first_files(issues)]
+            for (severity, reason), issues in per_file.items()
+        ]
+        columns = ["severity", "reason", "files", "first files"]
+        emit_table("Guardrails: files", columns, rows, whole={"first files"})
+        console.print(
+            f"Every file is listed in the run's {training.GUARDRAILS_ARTIFACT}: modelyard run"
+            f" artifacts download {run_id} {training.GUARDRAILS_ARTIFACT}"
         )
-        for issue in issues
-    ]
-    emit_table("Guardrails", ["severity", "kind", "where", "detail"], rows)
+
+
+def _reason(issue: dict[str, Any]) -> str:
+    """The reason code an unreadable file's detail starts with ("not_an_image: 'a.png' …"),
+    else the finding's kind."""
+    head, found, _ = str(issue.get("detail", "")).partition(": ")
+    return head if found and head.isidentifier() else str(issue.get("kind"))
+
+
+def _message(issue: dict[str, Any]) -> str:
+    return str(issue.get("message") or issue.get("detail") or "")
+
+
+def _first_files(issues: list[dict[str, Any]]) -> str:
+    shown = [str(issue["path"]) for issue in issues[:FIRST_FILES_SHOWN]]
+    more = len(issues) - len(shown)
+    return "\n".join(shown + ([f"… and {more} more"] if more else []))

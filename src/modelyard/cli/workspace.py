@@ -87,7 +87,8 @@ def delete(
     yes: bool = typer.Option(False, "--yes", "-y", help="don't ask for confirmation"),
 ) -> None:
     """Delete a workspace folder: its database, artifacts and caches."""
+    found = service.resolve_workspace_root(name)  # a misspelt name fails before any question
     if not yes:
-        typer.confirm(f"Delete workspace {name!r} and everything in it?", abort=True)
+        typer.confirm(f"Delete workspace {name!r} ({found}) and everything in it?", abort=True)
     root = service.delete_workspace(name)
     console.print(f"Deleted workspace {name!r} ({root}).")

@@ -14,13 +14,12 @@ import shutil
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
 from modelyard import Experiment, ImageClassificationConfig, ModelyardError, Workspace, predict
-from modelyard.cli.output import emit_error, emit_mapping, emit_table
+from modelyard.cli.output import console, emit_error, emit_mapping, emit_table, format_number
+from modelyard.cli.train import result_metrics
 from modelyard.fileio import write_bytes_atomic
+from modelyard.services import portal_links
 
-console = Console()
 DEMO_WORKSPACE = "demo-workspace"
 RESULT_METRICS = (
     "accuracy",
@@ -74,17 +73,23 @@ def run_demo(folder: Path, per_class: int | None = None) -> None:
         },
         sort=False,
     )
-    results = {name: f"{metrics[name]:.4g}" for name in RESULT_METRICS if name in metrics}
+    results = result_metrics(metrics, RESULT_METRICS)
     emit_mapping("Results", results, sort=False)
-    emit_table(
-        "Outputs", ["file"], [[str(path.relative_to(folder))] for path in sorted(project.iterdir())]
-    )
+    files = [[str(path.relative_to(folder))] for path in sorted(project.iterdir())]
+    emit_table("Outputs", ["file"], files, whole={"file"})
     _show_prediction(project / "MLModel.zip", data)
-    console.print(
-        f"Workspace: {workspace.path}; inspect the run with"
-        f" `modelyard run show {run.id} -w {workspace.path}`"
-    )
+    _show_next_steps(workspace, run.id)
     workspace.close()
+
+
+def _show_next_steps(workspace: Workspace, run_id: str) -> None:
+    url = portal_links.portal_url(portal_links.DEFAULT_LOCAL_URL, run_id)
+    console.print(f"Workspace: {workspace.path}")
+    console.print(f"Inspect the run: modelyard run show {run_id[:8]} -w {workspace.path}")
+    console.print(
+        f"Next, the portal: modelyard server -w {workspace.path}, then open {url}"
+        " (charts, logs, guardrails, artifacts)"
+    )
 
 
 def write_digits(folder: Path, per_class: int | None = None) -> Path:
@@ -120,7 +125,7 @@ def _show_prediction(model_zip: Path, data: Path) -> None:
     console.print(
         f"Sample prediction for {sample.relative_to(data.parent)} (label 7):"
         f" Prediction={output.Prediction!r}, top scores "
-        + ", ".join(f"{label}: {score:.3f}" for label, score in top)
+        + ", ".join(f"{label}: {format_number(score)}" for label, score in top)
     )
 
 

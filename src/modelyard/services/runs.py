@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from modelyard.compute import ProcessHandle, get_backend
 from modelyard.compute.processes import handle_for_this_process
 from modelyard.compute.processes import is_gone as local_process_is_gone
 from modelyard.entities import Run, RunData, RunStatus
-from modelyard.errors import InvalidTransition
+from modelyard.errors import InvalidTransition, InvalidValue, NotFound
 from modelyard.services import leftovers
 from modelyard.services.workspaces import OpenWorkspace
+from modelyard.store.artifacts import ArtifactInfo
 
 _log = logging.getLogger(__name__)
 
@@ -22,15 +25,26 @@ SUPERVISOR_LOG = "logs/supervisor.log"
 JOB_SPEC = "system/job.json"
 JOB_ERROR = "system/error.json"  # why the job failed, in its own words (runtime/job_error.py)
 
+MIN_ID_PREFIX = 4  # shorter prefixes match too much to be a useful name, as in git
+SHORT_ID_LENGTH = 8  # what tables show: unique in practice, resolvable as a prefix
+_CANDIDATES_SHOWN = 5
+_FULL_ID = re.compile(r"[0-9a-f]{32}")
+_ID_PREFIX = re.compile(r"[0-9a-f]+")
+
 
 @dataclass(frozen=True)
 class RunDetails:
     run: Run
     data: RunData
 
+    @property
+    def duration_s(self) -> float | None:
+        return run_duration_s(self.run)
+
     def to_dict(self) -> dict[str, object]:
         return {
             **self.run.to_dict(),
+            "duration_s": self.duration_s,
             "params": self.data.params,
             "tags": self.data.tags,
             "properties": self.data.properties,
@@ -38,10 +52,78 @@ class RunDetails:
         }
 
 
+def run_duration_s(run: Run, now: datetime | None = None) -> float | None:
+    """From start to end, or to `now` while the run is active; None before it started."""
+    if run.started_at is None:
+        return None
+    end = run.ended_at or (None if run.status.is_terminal else (now or datetime.now(UTC)))
+    return None if end is None else max(0.0, (end - run.started_at).total_seconds())
+
+
 def process_handle(run: Run) -> ProcessHandle | None:
     if run.host is None or run.pid is None or run.pid_started_at is None:
         return None
     return ProcessHandle(host=run.host, pid=run.pid, started_at=run.pid_started_at)
+
+
+# Naming a run ------------------------------------------------------------------------------------
+
+
+def resolve_run(ws: OpenWorkspace, reference: str, experiment: str | None = None) -> Run:
+    """The run a user means by `reference`: its id, a unique prefix of it (at least
+    MIN_ID_PREFIX characters, as git takes a commit), or its display name (`flowers_1`), within
+    `experiment` when given. Every command that takes a run goes through here."""
+    if _FULL_ID.fullmatch(reference) and experiment is None:
+        return ws.store.get_run(reference)
+    if experiment is not None:
+        ws.store.get_experiment(experiment)  # a misspelt experiment is named as such
+    candidates = _runs_named(ws, reference, experiment)
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise _no_run_named(reference, experiment)
+    raise _ambiguous(reference, candidates)
+
+
+def _runs_named(ws: OpenWorkspace, reference: str, experiment: str | None) -> list[Run]:
+    limit = _CANDIDATES_SHOWN + 1
+    found = {
+        run.id: run for run in ws.store.list_runs(experiment, display_name=reference, limit=limit)
+    }
+    if len(reference) >= MIN_ID_PREFIX and _ID_PREFIX.fullmatch(reference):
+        for run in ws.store.list_runs(experiment, id_prefix=reference, limit=limit):
+            found.setdefault(run.id, run)
+    return list(found.values())
+
+
+def _no_run_named(reference: str, experiment: str | None) -> NotFound:
+    where = f" in experiment {experiment!r}" if experiment else ""
+    short = (
+        f" (an id prefix needs {MIN_ID_PREFIX} characters or more)"
+        if len(reference) < MIN_ID_PREFIX and _ID_PREFIX.fullmatch(reference)
+        else ""
+    )
+    return NotFound(
+        f"run {reference!r} not found{where}{short}: name a run by its id, the start of its id"
+        " or its display name; list runs with `modelyard run list`",
+        run_id=reference,
+    )
+
+
+def _ambiguous(reference: str, candidates: list[Run]) -> InvalidValue:
+    shown = ", ".join(
+        f"{run.id[:SHORT_ID_LENGTH]} ({run.experiment_name}/{run.display_name})"
+        for run in candidates[:_CANDIDATES_SHOWN]
+    )
+    more = ", …" if len(candidates) > _CANDIDATES_SHOWN else ""
+    return InvalidValue(
+        f"run {reference!r} is ambiguous: it names {shown}{more}; give more characters of the"
+        " id, or the experiment with --experiment",
+        run_id=reference,
+    )
+
+
+# Reading ---------------------------------------------------------------------------------------
 
 
 def get_run(ws: OpenWorkspace, run_id: str) -> Run:
@@ -64,6 +146,21 @@ def list_runs(
     if experiment is not None:
         ws.store.get_experiment(experiment)  # A clear NotFound beats an empty table.
     return ws.store.list_runs(experiment, statuses=statuses, limit=limit)
+
+
+# Artifacts (through the workspace's artifact repository: local disk or the server) -------------
+
+
+def list_artifacts(ws: OpenWorkspace, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
+    return ws.artifacts.list(run_id, prefix)
+
+
+def download_artifacts(ws: OpenWorkspace, run_id: str, path: str, destination: Path) -> list[Path]:
+    """A file to `destination` (into it when it is a folder), or a folder of artifacts ("" for
+    all of them) below `destination`, keeping its tree."""
+    if not path or ws.artifacts.list(run_id, path):
+        return ws.artifacts.download_folder(run_id, path, destination)
+    return [ws.artifacts.download(run_id, path, destination)]
 
 
 # Cancel ----------------------------------------------------------------------------------------

@@ -57,8 +57,14 @@ class TrackingStore(Protocol):
         *,
         statuses: Sequence[RunStatus] | None = None,
         parent_id: str | None = None,
+        id_prefix: str | None = None,
+        display_name: str | None = None,
         limit: int = 1000,
-    ) -> list[Run]: ...
+    ) -> list[Run]:
+        """Newest first; `id_prefix` keeps the runs whose id starts with it (how a user names
+        a run by the first characters of its id), `display_name` those with that name."""
+        ...
+
     def transition_run(
         self, run_id: str, target: RunStatus, *, error: str | None = None
     ) -> Run: ...

@@ -88,15 +88,20 @@ class RestStore:
         *,
         statuses: Sequence[RunStatus] | None = None,
         parent_id: str | None = None,
+        id_prefix: str | None = None,
+        display_name: str | None = None,
         limit: int = 1000,
     ) -> list[Run]:
-        params: dict[str, Any] = {"limit": limit}
-        if experiment_name is not None:
-            params["experiment"] = experiment_name
+        filters = {
+            "experiment": experiment_name,
+            "parent_id": parent_id,
+            "id_prefix": id_prefix,
+            "display_name": display_name,
+        }
+        params: dict[str, Any] = {key: value for key, value in filters.items() if value is not None}
+        params["limit"] = limit
         if statuses:
             params["status"] = [status.value for status in statuses]
-        if parent_id is not None:
-            params["parent_id"] = parent_id
         return [Run.from_dict(item) for item in self._call("GET", "/runs", params=params)]
 
     def transition_run(self, run_id: str, target: RunStatus, *, error: str | None = None) -> Run:

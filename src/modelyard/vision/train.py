@@ -261,10 +261,9 @@ class Trainer:
 
     def _log_featurize(self, progress: FeatureProgress) -> None:
         self.run.log("featurized_images", progress.done, step=progress.done)
-        _say(
-            f"featurize: {progress.done}/{progress.total} images"
-            f" ({progress.images_per_s:.1f} images/s)"
-        )
+        # A rate over no computed image is no rate: a warm cache served them all.
+        rate = f"{progress.images_per_s:.1f} images/s" if progress.computed else "from the cache"
+        _say(f"featurize: {progress.done}/{progress.total} images ({rate})")
 
     def _log_epoch(self, stats: EpochStats) -> None:
         self.run.log_metrics(stats.as_metrics(), step=stats.epoch)

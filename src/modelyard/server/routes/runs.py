@@ -98,10 +98,17 @@ def list_runs(
     experiment: str | None = None,
     status: list[RunStatus] | None = Query(None),
     parent_id: str | None = None,
+    id_prefix: str | None = None,
+    display_name: str | None = None,
     limit: int = Query(1000, ge=1, le=100_000),
 ) -> list[dict[str, Any]]:
     found = workspace_of(request).store.list_runs(
-        experiment, statuses=status, parent_id=parent_id, limit=limit
+        experiment,
+        statuses=status,
+        parent_id=parent_id,
+        id_prefix=id_prefix,
+        display_name=display_name,
+        limit=limit,
     )
     return [run.to_dict() for run in found]
 

@@ -214,6 +214,8 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
         *,
         statuses: Sequence[RunStatus] | None = None,
         parent_id: str | None = None,
+        id_prefix: str | None = None,
+        display_name: str | None = None,
         limit: int = 1000,
     ) -> list[Run]:
         query = select(RunRow, ExperimentRow.name).join(
@@ -225,6 +227,10 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
             query = query.where(RunRow.status.in_([status.value for status in statuses]))
         if parent_id is not None:
             query = query.where(RunRow.parent_id == parent_id)
+        if id_prefix is not None:
+            query = query.where(RunRow.id.startswith(id_prefix, autoescape=True))
+        if display_name is not None:
+            query = query.where(RunRow.display_name == display_name)
         query = query.order_by(RunRow.created_at.desc(), RunRow.number.desc()).limit(limit)
         with self._session() as session:
             return [row.to_entity(name) for row, name in session.execute(query).all()]
