@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 import pytest
 
 from cli.commands import modelyard
 from modelyard.cli.train import result_metrics
+from modelyard.vision.config import ImageClassificationConfig, cli_flag
 from vision.shapes import write_shapes
 
 
@@ -70,6 +72,9 @@ def test_trains_follows_with_progress_and_prints_results_and_outputs(project: Pa
         (["--backbone", "vgg"], "unknown backbone 'vgg': choose one of resnet50"),
         (["--weights", "nowhere.pt"], "weights file 'nowhere.pt' does not exist"),
         (["--compute", "gpu-cluster"], "gpu-cluster"),
+        # Options the CLI once lacked: derived from the config now, checked by it.
+        (["--learning-rate-decay", "1.5"], "learning-rate-decay"),
+        (["--decay-every-epochs", "0"], "--decay-every-epochs 0 is out of range"),
     ],
 )
 def test_bad_options_are_one_line_errors_and_create_no_run(
@@ -92,6 +97,17 @@ def test_bad_options_are_one_line_errors_and_create_no_run(
     assert len(result.stderr.strip().splitlines()) == 1
     listed = modelyard("run", "list", "-o", "json", cwd=project)
     assert json.loads(listed.stdout) == []
+
+
+def test_every_config_field_is_an_option_with_its_default_and_help(tmp_path: Path) -> None:
+    shown = " ".join(
+        modelyard("train", "image-classification", "--help", cwd=tmp_path).stdout.split()
+    )
+    for item in fields(ImageClassificationConfig):
+        assert f"{cli_flag(item)} " in shown, item.name
+        assert " ".join(item.metadata["help"].split()) in shown, item.name
+        if item.default not in (MISSING, None, False):
+            assert f"[default: {item.default}]" in shown, item.name
 
 
 def test_missing_data_is_a_one_line_error(project: Path) -> None:

@@ -7,9 +7,11 @@ portal shows, and ends with the guardrails table or the results.
 
 from __future__ import annotations
 
+import inspect
 import time
+from dataclasses import MISSING, Field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -21,7 +23,7 @@ from modelyard.entities import RunStatus
 from modelyard.errors import GuardrailFailed, JobFailed
 from modelyard.services import runs, training
 from modelyard.services.workspaces import OpenWorkspace
-from modelyard.vision.config import BACKBONE_NAMES, DEFAULT_BACKBONE, ImageClassificationConfig
+from modelyard.vision.config import ImageClassificationConfig, cli_flag
 
 app = typer.Typer(help="Train models with built-in trainers.", no_args_is_help=True)
 
@@ -40,64 +42,58 @@ _RESULT_METRICS = (
 FIRST_FILES_SHOWN = 3  # of a guardrail finding about many files; guardrails.json has them all
 
 
-@app.command("image-classification")
 def image_classification(
-    data: Path = typer.Option(..., "--data", help="folder with a sub-folder per label, or CSV/TSV"),
-    experiment: str = typer.Option(..., "--experiment", "-e", help="experiment name"),
-    compute: str = typer.Option("local", "--compute", help="compute target"),
-    backbone: str = typer.Option(
-        DEFAULT_BACKBONE,
-        "--backbone",
-        help=f"network to start from: {', '.join(BACKBONE_NAMES)}",
-    ),
-    weights: str = typer.Option("imagenet", "--weights", help="imagenet, none or a state dict"),
-    epochs: int = typer.Option(200, "--epochs", help="most epochs (early stopping may end sooner)"),
-    batch_size: int = typer.Option(10, "--batch-size"),
-    learning_rate: float = typer.Option(0.01, "--learning-rate"),
-    validation_fraction: float = typer.Option(0.1, "--validation-fraction"),
-    patience: int = typer.Option(20, "--early-stopping-patience"),
-    min_delta: float = typer.Option(0.01, "--early-stopping-min-delta"),
-    fine_tune: bool = typer.Option(False, "--fine-tune", help="train the whole network"),
-    seed: int = typer.Option(0, "--seed"),
-    output: Path | None = typer.Option(None, "--output", help="also write the project here"),
-    model_name: str = typer.Option("MLModel", "--model-name", help="starter project name"),
-    allow_paths_outside_table: bool = typer.Option(
-        False,
-        "--allow-paths-outside-table",
-        help="read a table's images outside its folder (absolute or ../ paths)",
-    ),
-    display_name: str | None = typer.Option(None, "--display-name"),
-    wait: bool = typer.Option(True, "--wait/--no-wait", help="follow the run until it ends"),
-    workspace: str | None = WorkspaceOption,
+    experiment: str,
+    display_name: str | None,
+    wait: bool,
+    workspace: str | None,
+    **options: Any,
 ) -> None:
     """Train an image classifier on a folder of images per label (ResNet50 by default)."""
-    config = ImageClassificationConfig(
-        data=str(data),
-        backbone=backbone,
-        weights=weights,
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        validation_fraction=validation_fraction,
-        early_stopping_patience=patience,
-        early_stopping_min_delta=min_delta,
-        fine_tune=fine_tune,
-        seed=seed,
-        output=None if output is None else str(output),
-        model_name=model_name,
-        compute_target=compute,
-        allow_paths_outside_table=allow_paths_outside_table,
-    )
+    config = ImageClassificationConfig(**options)
     with opened_workspace(workspace) as ws:
         config, download_to = training.output_downloaded_here(ws, config, wait)
         run = training.submit_image_classification(ws, experiment, config, display_name)
-        announce_submitted(ws, run, compute)
+        announce_submitted(ws, run, config.compute_target)
         if wait:
             _follow(ws, run.id, config.epochs)
             project = download_to or (None if config.output is None else Path(config.output))
             _report(ws, run.id, project)
             if download_to is not None and training.download_project(ws, run.id, download_to):
                 console.print(f"Project written to {download_to}")
+
+
+def _command_parameters() -> list[inspect.Parameter]:
+    """The command's options: its own, then one per config field, each with the field's flag,
+    default and help (vision/config.py), so the CLI and the SDK cannot drift apart."""
+    own = {
+        "experiment": typer.Option(..., "--experiment", "-e", help="experiment name"),
+        "display_name": typer.Option(None, "--display-name", help="the run's name"),
+        "wait": typer.Option(True, "--wait/--no-wait", help="follow the run until it ends"),
+        "workspace": WorkspaceOption,
+    }
+    hints = get_type_hints(ImageClassificationConfig)
+    config = {
+        item.name: (hints[item.name], _config_option(item))
+        for item in fields(ImageClassificationConfig)
+    }
+    annotations = {**get_type_hints(image_classification), **{k: v[0] for k, v in config.items()}}
+    defaults = {**own, **{name: option for name, (_, option) in config.items()}}
+    return [
+        inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotations[name]
+        )
+        for name, default in defaults.items()
+    ]
+
+
+def _config_option(item: Field[Any]) -> Any:
+    default = ... if item.default is MISSING else item.default
+    return typer.Option(default, cli_flag(item), help=item.metadata["help"])
+
+
+image_classification.__signature__ = inspect.Signature(_command_parameters())  # type: ignore[attr-defined]
+app.command("image-classification")(image_classification)
 
 
 def _follow(ws: OpenWorkspace, run_id: str, epochs: int) -> None:

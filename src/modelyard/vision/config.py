@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final
 
@@ -30,30 +30,48 @@ WEIGHTS_NONE: Final = "none"
 MAX_EPOCHS: Final = 10_000
 MAX_BATCH_SIZE: Final = 4096
 _MODEL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+_REQUIRED = MISSING
+
+
+def _option(default: Any = _REQUIRED, *, help: str, flag: str | None = None) -> Any:
+    """A config field with what the CLI says of it; `flag` when not `--field-name`."""
+    return field(default=default, metadata={"help": help, "flag": flag})
+
+
+def cli_flag(item: Field[Any]) -> str:
+    """The command-line spelling of a config field."""
+    flag: str | None = item.metadata.get("flag")
+    return flag or "--" + item.name.replace("_", "-")
 
 
 @dataclass(frozen=True)
 class ImageClassificationConfig:
     """The SDK's spelling of `modelyard train image-classification`; submit it to an Experiment."""
 
-    data: str
-    backbone: str = DEFAULT_BACKBONE
-    weights: str = WEIGHTS_IMAGENET
-    epochs: int = 200
-    batch_size: int = 10
-    learning_rate: float = 0.01
-    learning_rate_decay: float = 0.94
-    decay_every_epochs: int = 2
-    validation_fraction: float = 0.1
-    early_stopping_patience: int = 20
-    early_stopping_min_delta: float = 0.01
-    fine_tune: bool = False
-    seed: int = 0
-    output: str | None = None
-    model_name: str = "MLModel"
-    compute_target: str = "local"
+    # Each field's `help` (and `flag`, where the CLI spells it otherwise) is what
+    # `modelyard train image-classification` offers: the command is derived from these fields.
+    data: str = _option(help="folder with a sub-folder per label, or a CSV/TSV table")
+    backbone: str = _option(
+        DEFAULT_BACKBONE, help=f"network to start from: {', '.join(BACKBONE_NAMES)}"
+    )
+    weights: str = _option(WEIGHTS_IMAGENET, help="imagenet, none or the path of a state dict")
+    epochs: int = _option(200, help="most epochs (early stopping may end sooner)")
+    batch_size: int = _option(10, help="images per training step")
+    learning_rate: float = _option(0.01, help="the head's (or network's) learning rate")
+    learning_rate_decay: float = _option(0.94, help="multiply the learning rate by this...")
+    decay_every_epochs: int = _option(2, help="...every this many epochs (ML.NET's schedule)")
+    validation_fraction: float = _option(0.1, help="share of images held out to validate")
+    early_stopping_patience: int = _option(20, help="epochs without improvement before stopping")
+    early_stopping_min_delta: float = _option(0.01, help="smallest improvement that counts")
+    fine_tune: bool = _option(False, help="train the whole network, not only the head")
+    seed: int = _option(0, help="seed of the split and of training")
+    output: str | None = _option(None, help="also write the project (model, starter code) here")
+    model_name: str = _option("MLModel", help="name of the starter project")
+    compute_target: str = _option("local", flag="--compute", help="compute target")
     # A table's ImageSource paths stay inside the table's folder unless this is set.
-    allow_paths_outside_table: bool = False
+    allow_paths_outside_table: bool = _option(
+        False, flag=ALLOW_OUTSIDE_OPTION, help="read a table's images outside its folder"
+    )
 
     def validated(self) -> ImageClassificationConfig:
         """The same config with absolute paths; raises InvalidValue/NotFound naming the fix."""
