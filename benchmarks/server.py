@@ -20,6 +20,7 @@ a test: timings are printed, never asserted; the answers are checked.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import os
 import platform
@@ -61,6 +62,9 @@ PAGE = 50
 TARGET_PAGE_MS = 100
 TARGET_SERIES_MS = 200
 TARGET_REMOTE_POINTS_PER_S = 50_000
+TARGET_RSS_AFTER_LOAD_MIB = 300  # issue 11: after 12 rounds of 200 concurrent requests...
+TARGET_RSS_IDLE_MIB = 200  # ...and back under this once idle
+TARGET_GUARD_PERCENT = 5  # the checks every request now passes, as a share of its time
 SERIES_MAX_POINTS = 2_000
 SEED_CHUNK = 10_000
 
@@ -85,7 +89,13 @@ class Result:
     def modelyard_ahead(self) -> float | None:
         if not self.modelyard or not self.mlflow:
             return None
-        return self.mlflow / self.modelyard if self.unit == "ms" else self.modelyard / self.mlflow
+        if self.lower_is_better:
+            return self.mlflow / self.modelyard
+        return self.modelyard / self.mlflow
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.unit in ("ms", "MiB", "%")
 
     @property
     def met(self) -> bool | None:
@@ -93,8 +103,8 @@ class Result:
             return None
         # On the median: on a shared machine the worst of a few requests says more about the
         # neighbours than about the server.
-        if self.unit == "ms":
-            return self.modelyard < self.target
+        if self.lower_is_better:
+            return self.modelyard <= self.target
         return self.modelyard >= self.target
 
 
@@ -115,6 +125,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--mlflow-log-points", type=int, default=20_000, help="MLflow log_batch points")
     add("--mlflow-repeats", type=int, default=3, help="calls per MLflow search or history")
     add("--skip-mlflow", action="store_true", help="measure Modelyard only")
+    add("--load-rounds", type=int, default=12, help="rounds of concurrent reads for memory")
+    add("--load-concurrency", type=int, default=200, help="concurrent reads per round")
+    add("--idle-s", type=float, default=10, help="seconds idle before the last RSS reading")
     add("--server-timeout", type=float, default=120, help="seconds for a server to start")
     add("--request-timeout", type=float, default=120, help="seconds for one HTTP request")
     add("--install-timeout", type=float, default=900, help="seconds for installing MLflow")
@@ -137,7 +150,7 @@ def free_port() -> int:
 @contextmanager
 def running(
     name: str, command: list[str], log_path: Path, ready: Callable[[], bool], timeout_s: float
-) -> Iterator[None]:
+) -> Iterator[subprocess.Popen[bytes]]:
     """A server process in a session of its own, stopped with everything it started."""
     env = {**os.environ, "COLUMNS": "200"}
     with log_path.open("w") as log:
@@ -147,7 +160,7 @@ def running(
         )  # fmt: skip
     try:
         wait_until_ready(name, process, log_path, ready, timeout_s)
-        yield
+        yield process
     finally:
         stop(process)
 
@@ -462,7 +475,7 @@ def measure_served(
         return bool(token_holder) and answers(f"{url}{API}/workspace", headers)
 
     with running("modelyard server", [*command, "--port", str(port)], log_path, ready,
-                 args.server_timeout):  # fmt: skip
+                 args.server_timeout) as server:  # fmt: skip
         token = token_holder[0]
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=url, headers=headers, timeout=args.request_timeout) as client:
@@ -482,13 +495,116 @@ def measure_served(
             results += time_series(client, series_run_id, args.points, args.repeats)
         batched = time_remote_logging(ws, url, token, args.log_points, 1_000)
         single = time_remote_logging(ws, url, token, args.one_by_one_points, 1)
+        memory = measure_memory(server.pid, url, headers, args)
+        guard = measure_guard_cost(url, headers, args.repeats)
     return [
         *results,
+        *memory,
+        guard,
         Result("remote log_batch of 1,000, points/s", batched, unit="points/s",
                target=TARGET_REMOTE_POINTS_PER_S, mlflow_key="log_batch"),
         Result("remote, one point per call, points/s", single, unit="points/s",
                mlflow_key="log_metric"),
     ]  # fmt: skip
+
+
+# Memory under load (issue 11, point 10) ---------------------------------------------------------
+
+
+def measure_memory(
+    pid: int, url: str, headers: dict[str, str], args: argparse.Namespace
+) -> list[Result]:
+    """The server's RSS idle, after `--load-rounds` rounds of `--load-concurrency` concurrent
+    reads (the review's 12 × 200), and idle again `--idle-s` seconds later."""
+    import psutil
+
+    server = psutil.Process(pid)
+
+    def rss_mib() -> float:
+        return float(server.memory_info().rss) / 2**20
+
+    paths = load_paths(url, headers)
+    idle = rss_mib()
+    peak = idle
+    for _ in range(args.load_rounds):
+        statuses = asyncio.run(load_round(url, headers, paths, args))
+        if any(status != 200 for status in statuses):
+            raise BenchmarkFailed(f"the load got answers other than 200: {set(statuses)}")
+        peak = max(peak, rss_mib())
+    after = rss_mib()
+    time.sleep(args.idle_s)
+    again = rss_mib()
+    rounds = f"{args.load_rounds} × {args.load_concurrency}"
+    return [
+        Result("server RSS idle, MiB", idle, unit="MiB"),
+        Result(f"server RSS after {rounds} requests, MiB", after, unit="MiB",
+               target=TARGET_RSS_AFTER_LOAD_MIB, worst=peak),
+        Result(f"server RSS idle {args.idle_s:g} s later, MiB", again, unit="MiB",
+               target=TARGET_RSS_IDLE_MIB),
+    ]  # fmt: skip
+
+
+def measure_guard_cost(url: str, headers: dict[str, str], repeats: int) -> Result:
+    """What the request guard's own checks (request line, host, origin, content type; the token
+    was checked before it too) add to a request, as a share of the median request here."""
+    from starlette.datastructures import Headers
+
+    from modelyard.server import guard
+
+    host = url.removeprefix("http://")
+    with httpx.Client(base_url=url, headers=headers) as client:
+        seconds = []
+        for _ in range(max(repeats, 1) * 100):
+            start = time.perf_counter()
+            client.get(f"{API}/experiments/{EXPERIMENT}")
+            seconds.append(time.perf_counter() - start)
+    request_s = statistics.median(seconds)
+    scope = {"type": "http", "method": "POST", "path": f"{API}/runs/x/batch",
+             "raw_path": f"{API}/runs/x/batch".encode(),
+             "headers": [(b"host", host.encode()), (b"content-type", b"application/json"),
+                         (b"origin", f"http://{host}".encode())]}  # fmt: skip
+    allowed = guard.allowed_host_names("127.0.0.1", "")
+    rounds = 20_000
+    start = time.perf_counter()
+    for _ in range(rounds):
+        request_headers = Headers(scope=scope)
+        guard.check_request_line(scope)
+        guard.check_host(request_headers.get("host", ""), allowed)
+        guard.check_not_cross_site(request_headers)
+        guard.check_media_type(guard.body_media_type(request_headers) or "", api=True)
+    checks_s = (time.perf_counter() - start) / rounds
+    return Result(
+        f"request guard's checks, % of a {request_s * 1000:.2f} ms request",
+        100 * checks_s / request_s,
+        unit="%",
+        target=TARGET_GUARD_PERCENT,
+    )
+
+
+def load_paths(url: str, headers: dict[str, str]) -> list[str]:
+    """What a team's portals and clients read: runs pages, a run's details, the workspace."""
+    page = httpx.get(f"{url}{API}/runs-query", params={"experiment": EXPERIMENT}, headers=headers)
+    run_ids = [run["id"] for run in page.json()["runs"][:5]]
+    return [
+        f"{API}/runs-query?experiment={EXPERIMENT}&sort=metric:{METRIC}&limit=50",
+        f"{API}/runs-query?experiment={EXPERIMENT}&offset=500&limit=50",
+        *(f"{API}/runs/{run_id}/details" for run_id in run_ids),
+        f"{API}/workspace",
+        f"{API}/experiments",
+    ]
+
+
+async def load_round(
+    url: str, headers: dict[str, str], paths: list[str], args: argparse.Namespace
+) -> list[int]:
+    limits = httpx.Limits(max_connections=args.load_concurrency)
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, timeout=args.request_timeout, limits=limits
+    ) as client:
+        answers = await asyncio.gather(
+            *(client.get(paths[index % len(paths)]) for index in range(args.load_concurrency))
+        )
+    return [answer.status_code for answer in answers]
 
 
 # MLflow -----------------------------------------------------------------------------------------
@@ -584,7 +700,7 @@ def print_table(results: list[Result], args: argparse.Namespace) -> None:
 
 def modelyard_cell(row: Result) -> str:
     cell = number(row.modelyard, row.unit)
-    if row.unit == "ms" and row.worst is not None:
+    if row.unit in ("ms", "MiB") and row.worst is not None:
         cell += f" ({row.worst:,.0f})"
     return cell
 
@@ -592,7 +708,7 @@ def modelyard_cell(row: Result) -> str:
 def number(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
-    return f"{value:,.1f}" if unit == "ms" and value < 10 else f"{value:,.0f}"
+    return f"{value:,.1f}" if unit in ("ms", "%") and value < 10 else f"{value:,.0f}"
 
 
 def times(ratio: float | None) -> str:
@@ -602,7 +718,7 @@ def times(ratio: float | None) -> str:
 def target_cell(row: Result) -> str:
     if row.target is None:
         return ""
-    bound = f"< {row.target:,.0f} ms" if row.unit == "ms" else f"≥ {row.target:,.0f}"
+    bound = f"≤ {row.target:,.0f} {row.unit}" if row.lower_is_better else f"≥ {row.target:,.0f}"
     return f"{bound}: {'met' if row.met else 'NOT met'}"
 
 

@@ -45,6 +45,9 @@ class Settings:
     # A client gets this long to send a JSON or form body, and at most this long between two
     # chunks of an upload: a slow client must not hold the server's resources.
     request_body_timeout_s: float = 30.0
+    # ...and this long to send a request's line and headers once connected (or after the
+    # previous response on a kept-alive connection).
+    request_header_timeout_s: float = 10.0
     # Host names (comma-separated) the server answers to besides the loopback names and the
     # address it listens on: what clients type in their URL when the server is behind a name.
     allowed_hosts: str = ""

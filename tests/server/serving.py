@@ -11,6 +11,8 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from modelyard.server.http_protocol import with_header_timeout
+
 
 @contextmanager
 def serve(app: FastAPI) -> Iterator[str]:
@@ -20,7 +22,15 @@ def serve(app: FastAPI) -> Iterator[str]:
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     # Live log streams stay open while their run runs: don't wait for them at shutdown.
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
+    # The protocol `modelyard server` runs (a deadline for a request's headers).
+    header_timeout_s = app.state.ws.settings.request_header_timeout_s
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+        http=with_header_timeout(header_timeout_s),
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()

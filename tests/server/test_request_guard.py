@@ -283,3 +283,28 @@ def test_slow_uploads_do_not_freeze_the_server(served: tuple[str, str], ws: Open
         stop.set()
         for connection in sockets:
             connection.close()
+
+
+def test_a_client_that_never_finishes_its_headers_is_disconnected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELYARD_REQUEST_HEADER_TIMEOUT_S", "1")
+    workspace = create_workspace("slow-headers", path=tmp_path / "slow")
+    try:
+        with serve(create_app(workspace, auth=False)) as base:
+            parts = urlsplit(base)
+            silent = socket.create_connection((parts.hostname, parts.port), timeout=10)
+            dribbling = socket.create_connection((parts.hostname, parts.port), timeout=10)
+            started = time.monotonic()
+            for byte in b"GET /api/v1/workspace HTTP/1.1\r\nHost: 127":
+                if time.monotonic() - started > 0.7:
+                    break  # then wait: the deadline falls at 1 s
+                dribbling.sendall(bytes([byte]))
+                time.sleep(0.05)
+            for connection in (silent, dribbling):
+                with connection:
+                    assert connection.recv(1024) == b""  # closed by the server
+            # A client that sends its request at once is served as ever.
+            assert httpx.get(f"{base}{API}/workspace").status_code == 200
+    finally:
+        workspace.close()

@@ -37,6 +37,8 @@ def server(
     import uvicorn
 
     from modelyard.server import create_app
+    from modelyard.server.http_protocol import with_header_timeout
+    from modelyard.server.memory import limit_malloc_arenas
     from modelyard.services import auth
 
     if no_auth and not _is_loopback(host):
@@ -61,6 +63,7 @@ def server(
                 )
         url = f"http://{_url_host(host)}:{port}"
         console.print(f"Serving workspace {ws.workspace.name!r} on {url} (portal: {url}/)")
+        limit_malloc_arenas()  # before the worker threads exist (server/memory.py says why)
         with portal_links.serving(ws, url):
             uvicorn.run(
                 create_app(ws, auth=not no_auth, bind_host=host),
@@ -69,6 +72,7 @@ def server(
                 log_level="info",
                 # Live log streams of running jobs never end by themselves: cut them at shutdown.
                 timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+                http=with_header_timeout(ws.settings.request_header_timeout_s),
             )
 
 

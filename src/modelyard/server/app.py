@@ -13,6 +13,7 @@ from modelyard.server.api_docs import install_api_docs
 from modelyard.server.deps import local_caller, request_authenticator
 from modelyard.server.errors import install_error_handlers
 from modelyard.server.guard import RequestGuard, allowed_host_names
+from modelyard.server.memory import ReturnMemoryWhenIdle
 from modelyard.server.portal.site import install_portal
 from modelyard.server.routes import artifacts, experiments, jobs, portal_data, runs, workspace
 from modelyard.services.workspaces import OpenWorkspace
@@ -54,4 +55,5 @@ def create_app(ws: OpenWorkspace, *, auth: bool = True, bind_host: str | None = 
         max_body_bytes=settings.max_json_kb * 1024,
         body_timeout_s=settings.request_body_timeout_s,
     )
+    app.add_middleware(ReturnMemoryWhenIdle)
     return app
