@@ -495,7 +495,7 @@ def measure_served(
             results += time_series(client, series_run_id, args.points, args.repeats)
         batched = time_remote_logging(ws, url, token, args.log_points, 1_000)
         single = time_remote_logging(ws, url, token, args.one_by_one_points, 1)
-        memory = measure_memory(server.pid, url, headers, args)
+        memory = measure_memory(server.pid, url, headers, series_run_id, args)
         guard = measure_guard_cost(url, headers, args.repeats)
     return [
         *results,
@@ -512,7 +512,7 @@ def measure_served(
 
 
 def measure_memory(
-    pid: int, url: str, headers: dict[str, str], args: argparse.Namespace
+    pid: int, url: str, headers: dict[str, str], series_run_id: str, args: argparse.Namespace
 ) -> list[Result]:
     """The server's RSS idle, after `--load-rounds` rounds of `--load-concurrency` concurrent
     reads (the review's 12 × 200), and idle again `--idle-s` seconds later."""
@@ -523,7 +523,7 @@ def measure_memory(
     def rss_mib() -> float:
         return float(server.memory_info().rss) / 2**20
 
-    paths = load_paths(url, headers)
+    paths = load_paths(url, headers, series_run_id)
     idle = rss_mib()
     peak = idle
     for _ in range(args.load_rounds):
@@ -581,14 +581,17 @@ def measure_guard_cost(url: str, headers: dict[str, str], repeats: int) -> Resul
     )
 
 
-def load_paths(url: str, headers: dict[str, str]) -> list[str]:
-    """What a team's portals and clients read: runs pages, a run's details, the workspace."""
+def load_paths(url: str, headers: dict[str, str], series_run_id: str) -> list[str]:
+    """What a team's portals and clients read: runs pages, a run's details and chart, a long
+    runs list (1,000 runs of JSON), the workspace."""
     page = httpx.get(f"{url}{API}/runs-query", params={"experiment": EXPERIMENT}, headers=headers)
     run_ids = [run["id"] for run in page.json()["runs"][:5]]
     return [
         f"{API}/runs-query?experiment={EXPERIMENT}&sort=metric:{METRIC}&limit=50",
         f"{API}/runs-query?experiment={EXPERIMENT}&offset=500&limit=50",
         *(f"{API}/runs/{run_id}/details" for run_id in run_ids),
+        f"{API}/runs/{series_run_id}/metric-series",
+        f"{API}/runs?experiment={EXPERIMENT}&limit=1000",
         f"{API}/workspace",
         f"{API}/experiments",
     ]
