@@ -21,11 +21,11 @@ CREATED = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 
 
 def test_user_round_trips_through_its_dict() -> None:
-    user = User(id="u1", name="ana@example.com", role=Role.MEMBER, created_at=CREATED)
+    user = User(id="u1", name="ana@example.com", role=Role.CONTRIBUTOR, created_at=CREATED)
     assert user.to_dict() == {
         "id": "u1",
         "name": "ana@example.com",
-        "role": "member",
+        "role": "contributor",
         "created_at": "2026-11-23T14:00:00+00:00",
     }
     assert User.from_dict(user.to_dict()) == user
@@ -69,6 +69,14 @@ def test_token_names_refused_with_rule_and_value(name: str) -> None:
 
 
 def test_role_is_parsed_from_its_name_with_a_clear_refusal() -> None:
-    assert Role.parse("admin") is Role.ADMIN and Role.parse("member") is Role.MEMBER
-    with pytest.raises(InvalidValue, match="unknown role 'root': use one of admin, member"):
+    assert Role.parse("admin") is Role.ADMIN and Role.parse("contributor") is Role.CONTRIBUTOR
+    assert Role.parse("reader") is Role.READER
+    with pytest.raises(InvalidValue, match="unknown role 'root': use one of reader, contributor"):
         Role.parse("root")
+
+
+def test_each_role_includes_the_ones_below_it() -> None:
+    reader, contributor, admin = Role.READER, Role.CONTRIBUTOR, Role.ADMIN
+    assert admin.includes(contributor) and admin.includes(reader) and admin.includes(admin)
+    assert contributor.includes(reader) and not contributor.includes(admin)
+    assert not reader.includes(contributor)
