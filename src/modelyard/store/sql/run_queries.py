@@ -63,7 +63,7 @@ def _condition(
 
 
 class SqlRunQueries:
-    """Mixed into `SqlStore`, which provides the sessions."""
+    """Mixed into `SqlStore`, which provides the sessions and `get_run`."""
 
     def _session(self, write: bool = False) -> AbstractContextManager[Session]:
         raise NotImplementedError
