@@ -12,9 +12,9 @@ import pytest
 
 from conftest import BACKENDS, _postgres_schema_uri, postgres_url
 from modelyard.entities import Run, RunStatus
+from modelyard.entities.run_query import MetricFilter, RunQuery, parse_tag_filter
 from modelyard.errors import InvalidValue, NotFound
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
-from modelyard.store.sql.run_queries import MetricFilter, parse_tag_filter
 from server.portal_support import API, populate, served
 
 RUNS = 240
@@ -64,7 +64,7 @@ def _expected(runs: list[Run], key: Callable[[Run], Any], descending: bool) -> l
 def _all_pages(ws: OpenWorkspace, page_size: int, **query: Any) -> Iterator[str]:
     offset, total = 0, None
     while total is None or offset < total:
-        page = ws.store.query_runs("sweep", offset=offset, limit=page_size, **query)
+        page = ws.store.query_runs(RunQuery("sweep", offset=offset, limit=page_size, **query))
         assert total in (None, page.total), "the total must not change between pages"
         total = page.total
         assert len(page.runs) == min(page_size, total - offset)
@@ -119,7 +119,7 @@ def test_metric_filters_compare_the_latest_value(
         for run in runs
         if (value := _latest_accuracy(ws, run)) is not None and compare(value, rule.value)
     ]
-    page = ws.store.query_runs("sweep", metric_filters=[rule], limit=1000)
+    page = ws.store.query_runs(RunQuery("sweep", metric_filters=[rule], limit=1000))
     assert 0 < page.total == len(matching) < RUNS
     assert [run.id for run in page.runs] == _expected(
         [run for run in runs if run.id in matching], lambda r: (r.created_at, r.id), True
@@ -129,13 +129,14 @@ def test_metric_filters_compare_the_latest_value(
 def test_status_tag_and_metric_filters_combine(sweep: tuple[OpenWorkspace, list[Run]]) -> None:
     ws, runs = sweep
     statuses = [RunStatus.COMPLETED, RunStatus.FAILED]
-    page = ws.store.query_runs(
+    query = RunQuery(
         "sweep",
         statuses=statuses,
         tags={"team": "vision", "seed": "1"},
         metric_filters=[MetricFilter.parse("accuracy>0.2"), MetricFilter.parse("loss < 0.9")],
         limit=1000,
     )
+    page = ws.store.query_runs(query)
     data = {run.id: ws.store.get_run_data(run.id) for run in runs}
     expected = {
         run.id
@@ -150,9 +151,11 @@ def test_status_tag_and_metric_filters_combine(sweep: tuple[OpenWorkspace, list[
 
 def test_an_equality_filter_and_a_tag_nobody_has(sweep: tuple[OpenWorkspace, list[Run]]) -> None:
     ws, _runs = sweep
-    assert ws.store.query_runs("sweep", metric_filters=[MetricFilter.parse("accuracy=0.01")]).total
-    assert ws.store.query_runs("sweep", tags={"team": "nobody"}) == ([], 0)
-    assert ws.store.query_runs(tags={"team": "vision"}).total == len(range(0, RUNS, 3))
+    equal = RunQuery("sweep", metric_filters=[MetricFilter.parse("accuracy=0.01")])
+    assert ws.store.query_runs(equal).total
+    nobody = ws.store.query_runs(RunQuery("sweep", tags={"team": "nobody"}))
+    assert (nobody.runs, nobody.total) == ([], 0)
+    assert ws.store.query_runs(RunQuery(tags={"team": "vision"})).total == len(range(0, RUNS, 3))
 
 
 def test_the_page_reports_latest_values_and_metric_names(
@@ -180,11 +183,13 @@ def test_a_bad_query_is_refused_with_the_fix() -> None:
 
 def test_bad_sorts_pages_and_experiments_are_refused(workspace: OpenWorkspace) -> None:
     with pytest.raises(InvalidValue, match="cannot sort runs by 'owner'"):
-        workspace.store.query_runs(order_by="owner")
+        RunQuery(order_by="owner")
     with pytest.raises(InvalidValue, match="limit 1 to 1000"):
-        workspace.store.query_runs(limit=0)
+        RunQuery(limit=0)
+    with pytest.raises(InvalidValue, match="offset is 0 to"):
+        RunQuery(offset=-1)
     with pytest.raises(NotFound, match="experiment 'nope' not found"):
-        workspace.store.query_runs("nope")
+        workspace.store.query_runs(RunQuery("nope"))
 
 
 def test_the_json_route_pages_sorts_and_filters(sqlite_workspace: OpenWorkspace) -> None:
@@ -208,14 +213,16 @@ def test_the_json_route_pages_sorts_and_filters(sqlite_workspace: OpenWorkspace)
         assert answer.status_code == 200, answer.text
         body = answer.json()
         expected = ws.store.query_runs(
-            "sweep",
-            statuses=[RunStatus.COMPLETED, RunStatus.FAILED],
-            tags={"team": "speech"},
-            metric_filters=[MetricFilter.parse("accuracy>0.3")],
-            order_by="metric:accuracy",
-            descending=False,
-            offset=2,
-            limit=5,
+            RunQuery(
+                "sweep",
+                statuses=[RunStatus.COMPLETED, RunStatus.FAILED],
+                tags={"team": "speech"},
+                metric_filters=[MetricFilter.parse("accuracy>0.3")],
+                order_by="metric:accuracy",
+                descending=False,
+                offset=2,
+                limit=5,
+            )
         )
         assert body["total"] == expected.total and body["offset"] == 2 and body["limit"] == 5
         assert [run["id"] for run in body["runs"]] == [run.id for run in expected.runs]

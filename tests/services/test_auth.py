@@ -15,8 +15,11 @@ import pytest
 
 from modelyard.entities import Role
 from modelyard.errors import AuthError, InvalidValue, NotFound, PermissionDenied
+from modelyard.server import create_app
 from modelyard.services import auth
+from modelyard.services.remote import open_remote_workspace
 from modelyard.services.workspaces import OpenWorkspace
+from server.serving import serve
 
 TOKEN_SHAPE = re.compile(r"myd_([0-9a-f]{32})_([A-Za-z0-9_-]{43})")
 
@@ -214,3 +217,27 @@ def _refusal(ws: OpenWorkspace, presented: str) -> tuple[str, dict[str, object]]
     with pytest.raises(AuthError) as caught:
         auth.authenticate(ws, presented)
     return caught.value.message, caught.value.context
+
+
+def test_users_and_tokens_are_managed_only_on_the_workspace_machine(
+    sqlite_workspace: OpenWorkspace,
+) -> None:
+    """A client of a server reaches the tracking store over REST, never the users and tokens:
+    the one-line refusal names the workspace and where to run the command instead."""
+    assert auth.ensure_admin(sqlite_workspace) is not None
+    _token, plaintext = auth.create_token(sqlite_workspace, "laptop")
+    with serve(create_app(sqlite_workspace)) as url:
+        remote = open_remote_workspace(url, plaintext)
+        try:
+            assert remote.store.list_experiments() == []  # the tracking store works remotely
+            for manage in (
+                lambda: auth.create_token(remote, "more"),
+                lambda: auth.list_tokens(remote),
+                lambda: auth.ensure_admin(remote),
+                lambda: auth.authenticate(remote, plaintext),
+            ):
+                with pytest.raises(InvalidValue, match=r"runs on the server's machine only"):
+                    manage()
+        finally:
+            remote.close()
+    assert [token.name for token in auth.list_tokens(sqlite_workspace)] == ["admin", "laptop"]

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import Engine, inspect, select
 
 from modelyard.entities import Metric, RunStatus
+from modelyard.entities.run_query import MetricFilter, RunQuery
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from modelyard.store.sql import schema
 from modelyard.store.sql.engine import make_engine
 from modelyard.store.sql.models import LatestMetricRow
-from modelyard.store.sql.run_queries import MetricFilter
 
 T0 = 1_800_000_000.0
 
@@ -101,9 +101,9 @@ def test_nan_at_the_latest_step_hides_older_values_and_infinity_is_kept(
     assert latest_rows(engine)[diverged.id, "loss"] == (2, None, T0)
     assert latest_of(workspace, diverged.id, "loss") is None  # left out, as never logged
     assert latest_of(workspace, exploded.id, "loss") == math.inf
-    page = store.query_runs("e", order_by="metric:loss", descending=True)
+    page = store.query_runs(RunQuery("e", order_by="metric:loss", descending=True))
     assert [run.id for run in page.runs] == [exploded.id, diverged.id]
-    assert store.query_runs("e", metric_filters=[MetricFilter.parse("loss>0")]).runs == [
+    assert store.query_runs(RunQuery("e", metric_filters=[MetricFilter.parse("loss>0")])).runs == [
         store.get_run(exploded.id)
     ]
     store.log_batch(diverged.id, [Metric("loss", 0.25, 3, T0)])  # recovers

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from modelyard.entities import Metric
+from modelyard.entities.metric_series import DEFAULT_MAX_POINTS, MetricSeries
 from modelyard.services.workspaces import (
     OpenWorkspace,
     create_workspace,
@@ -20,7 +21,6 @@ from modelyard.services.workspaces import (
 )
 from modelyard.store.sql import schema
 from modelyard.store.sql.engine import make_engine
-from modelyard.store.sql.metric_series import DEFAULT_MAX_POINTS, MetricSeries
 
 
 def _log(ws: OpenWorkspace, run_id: str, name: str, values: list[float], first: int = 0) -> None:

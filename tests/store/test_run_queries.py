@@ -14,9 +14,9 @@ import pytest
 
 from conftest import BACKENDS, _postgres_schema_uri, postgres_url
 from modelyard.entities import Metric, Run
+from modelyard.entities.run_query import MetricFilter, RunQuery
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from modelyard.store.sql import run_queries
-from modelyard.store.sql.run_queries import MetricFilter
 
 RUNS = 45
 T0 = 1_800_000_000.0
@@ -118,7 +118,7 @@ def _expected(
 def _every_page(ws: OpenWorkspace, page_size: int, **query: Any) -> Iterator[str]:
     offset, total = 0, None
     while total is None or offset < total:
-        page = ws.store.query_runs(offset=offset, limit=page_size, **query)
+        page = ws.store.query_runs(RunQuery(offset=offset, limit=page_size, **query))
         assert total in (None, page.total)
         total = page.total
         assert len(page.runs) == min(page_size, total - offset)
@@ -173,8 +173,8 @@ def test_a_page_past_the_end_is_empty_and_counts_all(
     logged: tuple[OpenWorkspace, list[Run], Latest],
 ) -> None:
     ws, _runs, _latest = logged
-    page = ws.store.query_runs(order_by="metric:acc", offset=RUNS, limit=10)
-    assert page == ([], RUNS)
+    page = ws.store.query_runs(RunQuery(order_by="metric:acc", offset=RUNS, limit=10))
+    assert (page.runs, page.total) == ([], RUNS)
 
 
 def test_filters_alone_count_and_list_the_same_runs(
@@ -182,7 +182,7 @@ def test_filters_alone_count_and_list_the_same_runs(
 ) -> None:
     ws, runs, latest = logged
     rules = [MetricFilter.parse("acc>0.3"), MetricFilter.parse("loss<0.8")]
-    page = ws.store.query_runs("sweep", metric_filters=rules, limit=1000)
+    page = ws.store.query_runs(RunQuery("sweep", metric_filters=rules, limit=1000))
     expected = set(_expected(runs, latest, "sweep", rules, "acc", True))
     assert page.total == len(expected) and {run.id for run in page.runs} == expected
 

@@ -22,7 +22,7 @@ from modelyard.entities import ApiToken, Caller, Role, Run, User, validate_user_
 from modelyard.errors import AlreadyExists, AuthError, InvalidValue, NotFound, PermissionDenied
 from modelyard.fileio import write_json_atomic
 from modelyard.services.workspaces import OpenWorkspace
-from modelyard.store.base import AuthStore, StoredToken
+from modelyard.store.base import StoredToken
 
 TOKEN_PREFIX = "myd"
 TOKEN_ENV = "MODELYARD_TOKEN"
@@ -50,24 +50,24 @@ _UNKNOWN_ID_HASH = hashlib.sha256(b"no such token").hexdigest()
 def create_token(ws: OpenWorkspace, name: str, user_name: str = ADMIN_NAME) -> tuple[ApiToken, str]:
     """A new token for `user_name`; the plaintext is returned here once and never again."""
     secret = secrets.token_urlsafe(32)
-    token = _store(ws).create_token(user_name, name, hash_secret(secret))
+    token = ws.auth_store.create_token(user_name, name, hash_secret(secret))
     return token, format_token(token.id, secret)
 
 
 def create_run_token(ws: OpenWorkspace, run: Run) -> tuple[ApiToken, str]:
     """A job's token: it acts for the run's user on that run alone, while the run runs."""
     secret = secrets.token_urlsafe(32)
-    token = _store(ws).create_token(run.user, f"run-{run.id}", hash_secret(secret), run.id)
+    token = ws.auth_store.create_token(run.user, f"run-{run.id}", hash_secret(secret), run.id)
     return token, format_token(token.id, secret)
 
 
 def create_user(ws: OpenWorkspace, name: str, role: Role | str) -> User:
     validate_user_name(name)
-    return _store(ws).create_user(name, Role.parse(role))
+    return ws.auth_store.create_user(name, Role.parse(role))
 
 
 def list_users(ws: OpenWorkspace) -> list[User]:
-    return _store(ws).list_users()
+    return ws.auth_store.list_users()
 
 
 def authenticate(ws: OpenWorkspace, presented: str) -> Caller:
@@ -98,11 +98,11 @@ def require_admin(user: User | Caller) -> None:
 
 
 def list_tokens(ws: OpenWorkspace) -> list[ApiToken]:
-    return _store(ws).list_tokens()
+    return ws.auth_store.list_tokens()
 
 
 def revoke_token(ws: OpenWorkspace, token_id: str) -> ApiToken:
-    return _store(ws).revoke_token(token_id)
+    return ws.auth_store.revoke_token(token_id)
 
 
 def hash_secret(secret: str) -> str:
@@ -126,7 +126,7 @@ def parse_token(presented: str) -> tuple[str, str]:
 
 def _stored_token(ws: OpenWorkspace, token_id: str) -> StoredToken | None:
     try:
-        return _store(ws).get_stored_token(token_id)
+        return ws.auth_store.get_stored_token(token_id)
     except NotFound:
         return None
 
@@ -134,11 +134,7 @@ def _stored_token(ws: OpenWorkspace, token_id: str) -> StoredToken | None:
 def _record_use(ws: OpenWorkspace, token: ApiToken) -> None:
     now = datetime.now(UTC)
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
-        _store(ws).touch_token(token.id)
-
-
-def _store(ws: OpenWorkspace) -> AuthStore:
-    return ws.sql_store
+        ws.auth_store.touch_token(token.id)
 
 
 # The first admin ------------------------------------------------------------------------------
@@ -150,10 +146,10 @@ def ensure_admin(ws: OpenWorkspace) -> str | None:
     Returns that token's plaintext, or None when the workspace already has users (then nothing
     is created or written). Auth is on by default, so the first start needs someone who can log in.
     """
-    if _store(ws).count_users() > 0:
+    if ws.auth_store.count_users() > 0:
         return None
     try:
-        _store(ws).create_user(ADMIN_NAME, Role.ADMIN)
+        ws.auth_store.create_user(ADMIN_NAME, Role.ADMIN)
     except AlreadyExists:
         return None  # Another process (a second server starting) got there first.
     _token, plaintext = create_token(ws, ADMIN_NAME, ADMIN_NAME)

@@ -28,7 +28,7 @@ from modelyard.errors import AlreadyExists, InvalidValue, NotFound
 from modelyard.fileio import exclusive_lock, write_json_atomic
 from modelyard.settings import Settings, default_home
 from modelyard.store.artifacts import ArtifactRepository, ArtifactStore
-from modelyard.store.base import TrackingStore
+from modelyard.store.base import AuthStore, TrackingStore
 from modelyard.store.sql import schema
 from modelyard.store.sql.engine import make_engine, parse_store_uri
 from modelyard.store.sql.store import SqlStore
@@ -75,8 +75,16 @@ class OpenWorkspace:
         return self.artifacts
 
     @property
+    def auth_store(self) -> AuthStore:
+        """Users and tokens: kept in the workspace's own database, managed only on its machine
+        (by the server and local admin commands); refused for a workspace behind a server,
+        whose clients never manage users over REST."""
+        return self.sql_store
+
+    @property
     def sql_store(self) -> SqlStore:
-        """The workspace's database, for queries only its own server runs (search, auth)."""
+        """The workspace's database itself, for what needs SQL (tests); services use `store` or
+        `auth_store`, which say what they need."""
         if not isinstance(self.store, SqlStore):
             raise self._served_elsewhere()
         return self.store

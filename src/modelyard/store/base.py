@@ -18,6 +18,8 @@ from modelyard.entities import (
     RunStatus,
     User,
 )
+from modelyard.entities.metric_series import DEFAULT_MAX_POINTS, MetricSeriesRead
+from modelyard.entities.run_query import RunPage, RunQuery
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,24 @@ class TrackingStore(Protocol):
     def add_properties(self, run_id: str, properties: Mapping[str, str]) -> None: ...
     def get_metric_history(self, run_id: str, name: str | None = None) -> list[Metric]: ...
     def get_run_data(self, run_id: str) -> RunData: ...
+
+    # Runs tables and charts (the portal's reads; any client may make them)
+    def query_runs(self, query: RunQuery) -> RunPage:
+        """One page of the runs matching every filter of `query`, how many match in all, and
+        the latest values of the metrics a table of them shows; NotFound for an unknown
+        experiment."""
+        ...
+
+    def read_metric_series(
+        self,
+        run_id: str,
+        names: Sequence[str] = (),
+        max_points: int = DEFAULT_MAX_POINTS,
+        known_version: str | None = None,
+    ) -> MetricSeriesRead:
+        """The run's metrics (only `names`, if given) as chart series, each thinned to
+        `max_points` with its extremes kept; no series when `known_version` is still current."""
+        ...
 
     def close(self) -> None: ...
 

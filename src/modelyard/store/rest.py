@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 
 from modelyard.entities import Experiment, Metric, Run, RunData, RunSource, RunStatus
+from modelyard.entities.metric_series import DEFAULT_MAX_POINTS, MetricSeriesRead
+from modelyard.entities.run_query import RunPage, RunQuery
 from modelyard.errors import StoreUnavailable
 from modelyard.store.rest_client import DEFAULT_TIMEOUT_S, RestClient, server_sent_events
 from modelyard.store.rest_client import segment as _segment
@@ -147,6 +149,24 @@ class RestStore:
     def get_run_data(self, run_id: str) -> RunData:
         return RunData.from_dict(self._call("GET", f"/runs/{_segment(run_id)}/data"))
 
+    # Runs tables and charts ----------------------------------------------------------------------
+
+    def query_runs(self, query: RunQuery) -> RunPage:
+        return RunPage.from_dict(self._call("GET", "/runs-query", params=_query_params(query)))
+
+    def read_metric_series(
+        self,
+        run_id: str,
+        names: Sequence[str] = (),
+        max_points: int = DEFAULT_MAX_POINTS,
+        known_version: str | None = None,
+    ) -> MetricSeriesRead:
+        params: dict[str, Any] = {"name": list(names), "max_points": max_points}
+        if known_version is not None:
+            params["version"] = known_version
+        found = self._call("GET", f"/runs/{_segment(run_id)}/metric-series", params=params)
+        return MetricSeriesRead.from_dict(found)
+
     # Jobs and logs: what only the server's machine can do ---------------------------------------
 
     def submit_job(self, archive: Path) -> Run:
@@ -196,3 +216,19 @@ class RestStore:
                 raise
             # The connection dropped after some progress: reconnect from the last offset.
         return False, offset
+
+
+def _query_params(query: RunQuery) -> dict[str, Any]:
+    """The query in the text forms `GET /runs-query` parses (the portal's URL forms)."""
+    params: dict[str, Any] = {
+        "status": [status.value for status in query.statuses],
+        "tag": [f"{key}={value}" for key, value in query.tags.items()],
+        "metric": [rule.to_text() for rule in query.metric_filters],
+        "sort": query.order_by,
+        "order": "desc" if query.descending else "asc",
+        "offset": query.offset,
+        "limit": query.limit,
+    }
+    if query.experiment is not None:
+        params["experiment"] = query.experiment
+    return params

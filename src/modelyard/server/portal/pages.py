@@ -17,15 +17,15 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from modelyard.entities import Run, RunStatus
+from modelyard.entities.run_query import MetricFilter, RunQuery, parse_tag_filter
 from modelyard.errors import InvalidValue
 from modelyard.server.deps import workspace_of
 from modelyard.server.portal import views
 from modelyard.server.portal.rendering import PortalRoute, render
 from modelyard.server.portal.session import page_user
-from modelyard.services.run_search import RunSearch, count_runs, search_runs
+from modelyard.services.run_search import count_runs, search_runs
 from modelyard.services.runs import RunDetails, get_run_details
 from modelyard.store.artifacts import CHUNK_SIZE
-from modelyard.store.sql.run_queries import MetricFilter, parse_tag_filter
 
 PAGE_SIZES: Final = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE: Final = 50
@@ -51,7 +51,7 @@ def overview(request: Request) -> Response:
     context = {
         "title": "Overview",
         "experiments": ws.store.list_experiments(),
-        "recent": search_runs(ws, RunSearch(limit=RECENT_RUNS)),
+        "recent": search_runs(ws, RunQuery(limit=RECENT_RUNS)),
         "run_count": count_runs(ws),
         "active_count": count_runs(ws, active),
     }
@@ -104,7 +104,7 @@ def _runs_table(request: Request, experiment: str | None) -> Response:
     return render(request, "runs.html", context)
 
 
-def _search_from(request: Request, experiment: str | None, page: int, size: int) -> RunSearch:
+def _search_from(request: Request, experiment: str | None, page: int, size: int) -> RunQuery:
     params = request.query_params
     try:
         statuses = tuple(RunStatus(value) for value in params.getlist("status") if value)
@@ -112,12 +112,12 @@ def _search_from(request: Request, experiment: str | None, page: int, size: int)
         raise InvalidValue(f"unknown run status in the filter: {error}") from error
     tags = dict(parse_tag_filter(text) for text in _split(params.getlist("tag")))
     rules = tuple(MetricFilter.parse(text) for text in _split(params.getlist("metric")))
-    return RunSearch(
+    return RunQuery(
         experiment=experiment,
         statuses=statuses,
         tags=tags,
         metric_filters=rules,
-        sort=params.get("sort") or "created",
+        order_by=params.get("sort") or "created",
         descending=params.get("order", "desc") != "asc",
         offset=(page - 1) * size,
         limit=size,

@@ -14,12 +14,12 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from modelyard.entities import RunStatus, limits
+from modelyard.entities.metric_series import DEFAULT_MAX_POINTS, MIN_MAX_POINTS
 from modelyard.entities.records import float_to_json
+from modelyard.entities.run_query import PAGE_SIZE_MAX, MetricFilter, RunQuery, parse_tag_filter
 from modelyard.server.deps import Reader, RunReader, workspace_of
-from modelyard.services.run_search import RunSearch, metric_series, search_runs
+from modelyard.services.run_search import metric_series, search_runs
 from modelyard.services.runs import get_run_details
-from modelyard.store.sql.metric_series import DEFAULT_MAX_POINTS, MIN_MAX_POINTS
-from modelyard.store.sql.run_queries import PAGE_SIZE_MAX, MetricFilter, parse_tag_filter
 
 router = APIRouter(tags=["portal"])
 
@@ -40,17 +40,18 @@ def query_runs(
     offset: int = Query(0, ge=0, le=limits.OFFSET_MAX),
     limit: int = Query(50, ge=1, le=PAGE_SIZE_MAX),
 ) -> dict[str, Any]:
-    search = RunSearch(
+    query = RunQuery(
         experiment=experiment,
-        statuses=tuple(status),
+        statuses=status,
         tags=dict(parse_tag_filter(text) for text in tag),
-        metric_filters=tuple(MetricFilter.parse(text) for text in metric),
-        sort=sort,
+        metric_filters=[MetricFilter.parse(text) for text in metric],
+        order_by=sort,
         descending=order == "desc",
         offset=offset,
         limit=limit,
     )
-    return search_runs(workspace_of(request), search).to_dict(search)
+    page = search_runs(workspace_of(request), query)
+    return {**page.to_dict(), "offset": offset, "limit": limit}
 
 
 @router.get("/runs/{run_id}/details", dependencies=[RunReader])
@@ -68,4 +69,4 @@ def run_metric_series(
     max_points: int = Query(DEFAULT_MAX_POINTS, ge=MIN_MAX_POINTS, le=DEFAULT_MAX_POINTS),
     version: str | None = None,
 ) -> dict[str, Any]:
-    return metric_series(workspace_of(request), run_id, name, max_points, version)
+    return metric_series(workspace_of(request), run_id, name, max_points, version).to_dict()

@@ -17,42 +17,18 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import Final
 
 from sqlalchemy import TextClause, select, text
 from sqlalchemy.orm import Session
 
+from modelyard.entities.metric_series import MIN_MAX_POINTS, MetricSeries
 from modelyard.store.sql.models import LatestMetricRow
-
-Point = tuple[int, float]  # (step, value)
-
-DEFAULT_MAX_POINTS: Final = 2000
-MIN_MAX_POINTS: Final = 4  # first, last, and one bucket's low and high
 
 _FINITE = "value BETWEEN :lowest AND :highest"  # NULL (NaN) and infinities are outside
 _FINITE_BOUNDS: Final = {"lowest": -sys.float_info.max, "highest": sys.float_info.max}
 _OF_METRIC = "run_id = :run_id AND name = :name"
-
-
-@dataclass(frozen=True)
-class MetricSeries:
-    """One metric of a run as a chart shows it."""
-
-    name: str
-    points: list[Point]  # finite points by step, thinned to at most max_points
-    count: int  # points logged, finite or not
-    finite: int
-    last: float | None  # the value at the highest step (last logged on a tie); NaN for NULL
-
-    @property
-    def non_finite(self) -> int:
-        return self.count - self.finite
-
-    @property
-    def downsampled(self) -> bool:
-        return len(self.points) < self.finite
 
 
 def check_max_points(max_points: int) -> None:

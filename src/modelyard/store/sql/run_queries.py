@@ -10,13 +10,11 @@ the metric.
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from sqlalchemy import (
     ColumnElement,
@@ -30,16 +28,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from modelyard.entities import Run, RunStatus
-from modelyard.errors import InvalidValue, NotFound
-from modelyard.store.sql.metric_series import DEFAULT_MAX_POINTS, MetricSeries, read_all_series
+from modelyard.entities import Run
+from modelyard.entities.metric_series import DEFAULT_MAX_POINTS, MetricSeries, MetricSeriesRead
+from modelyard.entities.run_query import MetricFilter, RunPage, RunQuery
+from modelyard.errors import NotFound
+from modelyard.store.sql.metric_series import read_all_series
 from modelyard.store.sql.models import ExperimentRow, LatestMetricRow, RunRow, TagRow
 
-RUN_ORDERS: Final = ("created", "status", "number", "display_name")
-METRIC_ORDER_PREFIX: Final = "metric:"
-PAGE_SIZE_MAX: Final = 1000
-OPERATORS: Final = ("<=", ">=", "!=", "==", "<", ">", "=")
-_FILTER_FORM = re.compile(r"\s*(?P<name>[^<>=!]+?)\s*(?P<op><=|>=|!=|==|<|>|=)\s*(?P<value>\S+)\s*")
 _IN_CLAUSE_MAX = 500  # bound parameters per IN (...), well under SQLite's limit
 # (column, descending): an ordering that can be read backwards too.
 _SortKey = tuple[Any, bool]
@@ -51,125 +46,65 @@ _FEW_MATCHES = 2_000
 _SKIP_FROM = 1_000
 
 
-@dataclass(frozen=True)
-class MetricFilter:
-    """`name op value` on a run's latest value of a metric, e.g. `accuracy>0.9`."""
-
-    name: str
-    op: str
-    value: float
-
-    def __post_init__(self) -> None:
-        if self.op not in OPERATORS:
-            raise InvalidValue(
-                f"unknown comparison {self.op!r} in a metric filter: use one of"
-                f" {', '.join(OPERATORS)}",
-                op=self.op,
-            )
-        if not self.name or not math.isfinite(self.value):
-            raise InvalidValue(
-                f"invalid metric filter {self}: name a metric and compare it with a finite number",
-                filter=str(self),
-            )
-
-    def __str__(self) -> str:
-        return f"{self.name}{self.op}{self.value:g}"
-
-    @classmethod
-    def parse(cls, text: str) -> MetricFilter:
-        """`accuracy>0.9`, `loss <= 0.25`, `epoch=3` (spaces allowed around the operator)."""
-        match = _FILTER_FORM.fullmatch(text)
-        value = _number(match["value"]) if match else None
-        if match is None or value is None:
-            raise InvalidValue(
-                f"invalid metric filter {text!r}: write NAME OP NUMBER with OP one of"
-                f" {', '.join(OPERATORS)}, like 'accuracy>0.9'",
-                filter=text,
-            )
-        return cls(match["name"], match["op"], value)
-
-    def condition(self, latest: SQLColumnExpression[float | None]) -> ColumnElement[bool]:
-        comparisons = {
-            "<": latest < self.value,
-            "<=": latest <= self.value,
-            ">": latest > self.value,
-            ">=": latest >= self.value,
-            "=": latest == self.value,
-            "==": latest == self.value,
-            "!=": latest != self.value,
-        }
-        return comparisons[self.op]
-
-
-def parse_tag_filter(text: str) -> tuple[str, str]:
-    """`key=value` → (key, value); the value may be empty or hold '=' itself."""
-    key, separator, value = text.partition("=")
-    if not separator or not key.strip():
-        raise InvalidValue(
-            f"invalid tag filter {text!r}: write KEY=VALUE, like 'team=vision'", filter=text
-        )
-    return key.strip(), value
-
-
-def check_order(order_by: str) -> None:
-    if order_by in RUN_ORDERS:
-        return
-    if order_by.startswith(METRIC_ORDER_PREFIX) and order_by[len(METRIC_ORDER_PREFIX) :]:
-        return
-    raise InvalidValue(
-        f"cannot sort runs by {order_by!r}: use one of {', '.join(RUN_ORDERS)} or"
-        f" {METRIC_ORDER_PREFIX}NAME (a metric's latest value)",
-        order_by=order_by,
-    )
-
-
-class RunPage(NamedTuple):
-    runs: list[Run]
-    total: int  # runs matching the filters, on every page together
+def _condition(
+    rule: MetricFilter, latest: SQLColumnExpression[float | None]
+) -> ColumnElement[bool]:
+    """The rule as SQL on a latest value (a NaN, stored as NULL, passes no comparison)."""
+    comparisons = {
+        "<": latest < rule.value,
+        "<=": latest <= rule.value,
+        ">": latest > rule.value,
+        ">=": latest >= rule.value,
+        "=": latest == rule.value,
+        "==": latest == rule.value,
+        "!=": latest != rule.value,
+    }
+    return comparisons[rule.op]
 
 
 class SqlRunQueries:
-    """Mixed into `SqlStore`, which provides the sessions."""
+    """Mixed into `SqlStore`, which provides the sessions and `get_run`."""
 
     def _session(self, write: bool = False) -> AbstractContextManager[Session]:
         raise NotImplementedError
 
-    def query_runs(
-        self,
-        experiment: str | None = None,
-        *,
-        statuses: Sequence[RunStatus] = (),
-        tags: Mapping[str, str] | None = None,
-        metric_filters: Sequence[MetricFilter] = (),
-        order_by: str = "created",
-        descending: bool = True,
-        offset: int = 0,
-        limit: int = 50,
-    ) -> RunPage:
-        """One page of the runs that match every filter, and how many match in all."""
-        check_order(order_by)
-        _check_page(offset, limit)
+    def get_run(self, run_id: str) -> Run:
+        raise NotImplementedError
+
+    def query_runs(self, query: RunQuery) -> RunPage:
+        """One page of the runs that match every filter, how many match in all, and the latest
+        values of the metrics a table of them shows (`RunQuery.metric_columns`)."""
+        runs, total = self._page_of_runs(query)
+        run_ids = [run.id for run in runs]
+        columns = query.metric_columns(self.metric_names(run_ids))
+        return RunPage(runs, total, columns, self.latest_metric_values(run_ids, columns))
+
+    def _page_of_runs(self, query: RunQuery) -> tuple[list[Run], int]:
         with self._session() as session:
-            experiment_id = None if experiment is None else _experiment_id(session, experiment)
+            experiment_id = (
+                None if query.experiment is None else _experiment_id(session, query.experiment)
+            )
             selection = _Selection(
                 experiment_id,
-                tuple(RunStatus(status).value for status in statuses),
-                dict(tags or {}),
-                tuple(metric_filters),
+                tuple(status.value for status in query.statuses),
+                dict(query.tags),
+                tuple(query.metric_filters),
             )
             total = selection.count(session)
-            if offset >= total:
-                return RunPage([], total)
+            if query.offset >= total:
+                return [], total
             # Few matches: gather them by the metric index; many: check each run on the way.
             probe_each_run = total > _FEW_MATCHES
-            if order_by.startswith(METRIC_ORDER_PREFIX):
-                metric = order_by[len(METRIC_ORDER_PREFIX) :]
-                pages = _pages_by_metric(selection, metric, descending, total, probe_each_run)
+            if query.sort_metric is not None:
+                pages = _pages_by_metric(
+                    selection, query.sort_metric, query.descending, total, probe_each_run
+                )
             else:
                 conditions = selection.conditions(probe_each_run=probe_each_run)
-                pages = _Pages(total, _Part(_runs(conditions), _column_order(order_by, descending)))
-            rows = pages.page(session, offset, limit)
-            return RunPage([row.to_entity(name) for row, name in rows], total)
+                order = _column_order(query.order_by, query.descending)
+                pages = _Pages(total, _Part(_runs(conditions), order))
+            rows = pages.page(session, query.offset, query.limit)
+            return [row.to_entity(name) for row, name in rows], total
 
     def metric_names(self, run_ids: Sequence[str]) -> list[str]:
         """The names of the metrics any of these runs logged, sorted."""
@@ -211,6 +146,24 @@ class SqlRunQueries:
         with self._session() as session:
             return read_all_series(session, run_id, names, max_points)
 
+    def read_metric_series(
+        self,
+        run_id: str,
+        names: Sequence[str] = (),
+        max_points: int = DEFAULT_MAX_POINTS,
+        known_version: str | None = None,
+    ) -> MetricSeriesRead:
+        """The run's series thinned to `max_points`, or none if `known_version` is current.
+
+        The version is the count of points logged, so polling a quiet run costs one small
+        query. It is read before the points: a point logged in between is sent now and again
+        next time, never missed."""
+        self.get_run(run_id)  # NotFound for an unknown run
+        version = str(self.metric_points_logged(run_id))
+        if version == known_version:
+            return MetricSeriesRead(version, changed=False)
+        return MetricSeriesRead(version, True, self.metric_series(run_id, names, max_points))
+
     def metric_points_logged(self, run_id: str) -> int:
         """How many points the run logged, of all metrics: grows with every one. Summed from
         the counts `log_batch` keeps per metric, without counting the points themselves."""
@@ -243,16 +196,14 @@ class _Selection:
             if probe_each_run:
                 conditions.append(exists().where(*_passes(rule, RunRow.id)))
             else:
-                conditions.append(RunRow.id.in_(self._runs_whose_latest(rule.name, rule.condition)))
+                conditions.append(RunRow.id.in_(self._runs_passing(rule)))
         return conditions
 
     def count(self, session: Session, *, with_value_of: str | None = None) -> int:
         """How many runs match (and have a value of metric `with_value_of`, if given). Metric
         conditions alone are counted in the metrics' index without visiting the runs: a range
         of an index rather than a lookup per run when 50,000 match."""
-        ranges = [
-            self._runs_whose_latest(rule.name, rule.condition) for rule in self.metric_filters
-        ]
+        ranges = [self._runs_passing(rule) for rule in self.metric_filters]
         if with_value_of is not None:
             ranges.append(self._runs_whose_latest(with_value_of, _is_a_number))
         if ranges and not self.statuses and not self.tags:
@@ -264,6 +215,9 @@ class _Selection:
         if with_value_of is not None:
             conditions.append(RunRow.id.in_(ranges[-1]))
         return int(session.scalar(select(func.count()).select_from(RunRow).where(*conditions)) or 0)
+
+    def _runs_passing(self, rule: MetricFilter) -> Select[str]:
+        return self._runs_whose_latest(rule.name, partial(_condition, rule))
 
     def _runs_whose_latest(
         self, name: str, test: Callable[[SQLColumnExpression[float | None]], ColumnElement[bool]]
@@ -283,7 +237,7 @@ def _is_a_number(value: SQLColumnExpression[float | None]) -> ColumnElement[bool
 def _passes(rule: MetricFilter, run_id: SQLColumnExpression[str]) -> list[ColumnElement[bool]]:
     """The run's latest value of the rule's metric passes it (a NaN, stored as NULL, never)."""
     latest = aliased(LatestMetricRow)
-    return [latest.run_id == run_id, latest.name == rule.name, rule.condition(latest.value)]
+    return [latest.run_id == run_id, latest.name == rule.name, _condition(rule, latest.value)]
 
 
 def _experiment_id(session: Session, name: str) -> str:
@@ -434,7 +388,7 @@ def _pages_by_metric(
     others_filters = tuple(rule for rule in selection.metric_filters if rule.name != name)
     latest = aliased(LatestMetricRow)
     entries = _value_range(latest, name, selection.experiment_id)
-    entries += [rule.condition(latest.value) for rule in on_sorted]
+    entries += [_condition(rule, latest.value) for rule in on_sorted]
     valued_selection = replace(selection, metric_filters=others_filters)
     joined = _runs(valued_selection.conditions(probe_each_run=probe_each_run)).join(
         latest, and_(latest.run_id == RunRow.id, *entries)
@@ -466,23 +420,6 @@ def _value_range(
     return conditions
 
 
-def _check_page(offset: int, limit: int) -> None:
-    if offset < 0 or not 1 <= limit <= PAGE_SIZE_MAX:
-        raise InvalidValue(
-            f"invalid page (offset {offset}, limit {limit}): offset is 0 or more and limit"
-            f" 1 to {PAGE_SIZE_MAX}",
-            offset=offset,
-            limit=limit,
-        )
-
-
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), _IN_CLAUSE_MAX):
         yield items[start : start + _IN_CLAUSE_MAX]
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
