@@ -74,6 +74,9 @@ def test_errors_are_json_with_a_code_and_never_a_500_for_bad_input(url: str) -> 
     assert bad_name.status_code == 400 and bad_name.json()["code"] == "INVALID_NAME"
     no_route = httpx.get(f"{url}{API}/nothing-here")
     assert no_route.status_code == 404 and no_route.json()["code"] == "NOT_FOUND"
+    # Found by the API fuzzer: a 405 names the methods the path takes (RFC 9110 says it must).
+    wrong_method = httpx.request("TRACE", f"{url}{API}/workspace")
+    assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "GET"
     assert httpx.get(f"{url}{API}/workspace").json()["name"] == "api-ws"
 
 
