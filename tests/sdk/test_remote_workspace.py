@@ -159,6 +159,12 @@ def _job_json(**changes: object) -> tuple[tarfile.TarInfo, bytes]:
     return _file("job.json", json.dumps(job).encode())
 
 
+def _folder(name: str) -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.DIRTYPE
+    return info, b""
+
+
 def _link(name: str, target: str) -> tuple[tarfile.TarInfo, bytes]:
     info = tarfile.TarInfo(name)
     info.type = tarfile.SYMTYPE
@@ -177,7 +183,10 @@ def _link(name: str, target: str) -> tuple[tarfile.TarInfo, bytes]:
         ([_job_json(spec=[1]), _file("snapshot/run.py")], "spec is list"),
         ([_job_json(experiment="bad name!"), _file("snapshot/run.py")], "bad name!"),
         ([_job_json(experiment=None), _file("snapshot/run.py")], "experiment is None"),
-        ([_job_json(), _file("snapshot/run.py"), _file("snapshot/run.py")], "appears twice"),
+        ([_job_json(), _file("snapshot/run.py"), _file("snapshot/run.py")], "clashes"),
+        # Found by the API fuzzer (500s): a name as a file, then as a folder or through one.
+        ([_job_json(), _file("snapshot/run.py"), _folder("snapshot/run.py/")], "clashes"),
+        ([_job_json(), _file("snapshot/run.py"), _file("snapshot/run.py/x")], "clashes"),
     ],
 )
 def test_a_bad_job_archive_is_refused_before_any_run_exists(

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from modelyard.compute.processes import handle_for
-from modelyard.entities import RunStatus
+from modelyard.entities import RunStatus, limits
 from modelyard.server import create_app
 from modelyard.services.runs import STD_LOG
 from modelyard.services.workspaces import OpenWorkspace, create_workspace, open_workspace
@@ -74,6 +74,9 @@ def test_errors_are_json_with_a_code_and_never_a_500_for_bad_input(url: str) -> 
     assert bad_name.status_code == 400 and bad_name.json()["code"] == "INVALID_NAME"
     no_route = httpx.get(f"{url}{API}/nothing-here")
     assert no_route.status_code == 404 and no_route.json()["code"] == "NOT_FOUND"
+    # Found by the API fuzzer: a 405 names the methods the path takes (RFC 9110 says it must).
+    wrong_method = httpx.request("TRACE", f"{url}{API}/workspace")
+    assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "GET"
     assert httpx.get(f"{url}{API}/workspace").json()["name"] == "api-ws"
 
 
@@ -251,6 +254,45 @@ def test_log_stream_resumes_from_last_event_id_and_refuses_bad_input(
     assert escaping.status_code == 400
     negative = httpx.get(stream_url, params={"offset": -1})
     assert negative.status_code == 422
+
+
+def test_a_log_read_from_past_the_largest_file_is_empty_not_a_broken_stream(
+    url: str, ws: OpenWorkspace
+) -> None:
+    """Found by the API fuzzer: offset 2**62 (allowed) made the seek fail inside the stream
+    after its 200 was sent, so the client saw a broken connection."""
+    run = ws.store.create_run("live", user="ana")
+    ws.artifacts.put_bytes(run.id, STD_LOG, b"one\n")
+    ws.store.transition_run(run.id, RunStatus.CANCELED)
+    far = str(limits.OFFSET_MAX)
+    stream_url = f"{url}{API}/runs/{run.id}/logs/stream"
+    with httpx.stream("GET", stream_url, headers={"Last-Event-ID": far}) as response:
+        events = [(name, data) for _, name, data in _sse_events(response)]
+    assert events == [("end", {"status": "Canceled", "offset": limits.OFFSET_MAX})]
+    polled = httpx.get(f"{url}{API}/runs/{run.id}/logs", params={"offset": far})
+    assert polled.status_code == 200 and polled.json() == {"text": "", "offset": limits.OFFSET_MAX}
+
+
+def test_a_folder_is_refused_as_a_log_before_anything_is_streamed(
+    url: str, run_id: str, ws: OpenWorkspace
+) -> None:
+    """Found by the API fuzzer: `path=outputs`, a folder, was IsADirectoryError, a 500."""
+    ws.artifacts.put_bytes(run_id, "outputs/model.txt", b"w")
+    for route in ("logs", "logs/stream"):
+        for folder in ("outputs", "outputs/"):
+            answer = httpx.get(f"{url}{API}/runs/{run_id}/{route}", params={"path": folder})
+            assert answer.status_code == 400, (route, folder, answer.text)
+            assert "is a folder, not a log" in answer.json()["message"]
+
+
+def test_a_moment_outside_the_calendar_in_utc_is_422_not_a_500(url: str) -> None:
+    """Found by the API fuzzer: 0001-01-01T00:00+14:00 is in year 0 in UTC (OverflowError)."""
+    for since in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        answer = httpx.get(f"{url}{API}/runs-silent", params={"since": since})
+        assert answer.status_code == 422, (since, answer.text)
+        assert "in UTC" in answer.json()["message"]
+    for since in ("0001-01-01T00:00:00-14:00", "2024-01-01T00:00:00", "2024-01-01T00:00:00Z"):
+        assert httpx.get(f"{url}{API}/runs-silent", params={"since": since}).status_code == 200
 
 
 def test_a_run_whose_process_died_here_ends_for_a_remote_client_too(ws: OpenWorkspace) -> None:

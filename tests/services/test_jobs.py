@@ -335,3 +335,18 @@ def test_read_log_pages_by_bytes_without_splitting_a_character(
         read_log(ws, run.id, "../secret", 0, max_bytes=10)
     with pytest.raises(NotFound):
         read_log(ws, "nope", "logs/std_log.txt", 0, max_bytes=10)
+
+
+def test_reading_a_log_from_past_its_end_is_empty_even_past_the_largest_file(
+    sqlite_workspace: OpenWorkspace,
+) -> None:
+    """Found by the API fuzzer: an offset past the file system's largest file (2**62 is within
+    the API's limit; ext4 stops at 16 TiB) made the seek fail with EINVAL, a 500."""
+    from modelyard.entities import limits
+    from modelyard.services.jobs import read_log
+
+    ws = sqlite_workspace
+    run = ws.store.create_run("logs", user="ana")
+    ws.artifacts.put_bytes(run.id, "logs/std_log.txt", b"epoch 1\n")
+    for offset in (8, 9, 2**50, limits.OFFSET_MAX):
+        assert read_log(ws, run.id, "logs/std_log.txt", offset, max_bytes=10) == ("", offset)

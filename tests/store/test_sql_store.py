@@ -221,3 +221,25 @@ def test_limits_are_checked_before_anything_is_written(
 def test_unknown_run_is_a_clear_not_found(workspace: OpenWorkspace) -> None:
     with pytest.raises(NotFound, match="run 'nope' not found"):
         workspace.store.log_batch("nope", [Metric("a", 1.0, 0, 0.0)])
+
+
+def test_postgresql_refuses_a_nul_character_in_words(
+    workspace: OpenWorkspace, store_uri: str
+) -> None:
+    """Found by the API fuzzer: PostgreSQL's text cannot hold "\\x00" (SQLite stores it as
+    sent), and psycopg's DataError left the server as a 500."""
+    if not store_uri.startswith("postgresql"):
+        pytest.skip("SQLite stores a NUL character as sent")
+    store = workspace.store
+    run = store.create_run("e", user="ana", status=RunStatus.RUNNING)
+    for attempt in (
+        lambda: store.create_run("e", user="ana", display_name="a\x00b"),
+        lambda: store.log_batch(run.id, params={"p\x00": "v"}),
+        lambda: store.add_properties(run.id, {"k": "v\x00"}),
+        lambda: store.transition_run(run.id, RunStatus.FAILED, error="boom\x00"),
+        lambda: store.list_runs(display_name="a\x00"),
+    ):
+        with pytest.raises(InvalidValue, match="NUL character"):
+            attempt()
+    assert store.get_run(run.id).status is RunStatus.RUNNING
+    assert [r.id for r in store.list_runs("e")] == [run.id]

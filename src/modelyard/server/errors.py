@@ -58,7 +58,9 @@ async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
         refusal = InvalidValue(
             f"{request.method} {request.url.path} refused: {error.detail}", path=request.url.path
         )
-    return error_response(refusal, status=error.status_code)
+    response = error_response(refusal, status=error.status_code)
+    response.headers.update(error.headers or {})  # a 405's Allow: the methods the path takes
+    return response
 
 
 def _describe(item: dict[str, Any]) -> str:

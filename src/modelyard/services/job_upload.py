@@ -117,17 +117,18 @@ def _extract_snapshot_member(tar: tarfile.TarFile, member: tarfile.TarInfo, fold
     if not name:
         return  # the snapshot folder itself
     target = folder.joinpath(*PurePosixPath(safe_relative_path(name)).parts)
-    if member.isdir():
-        target.mkdir(parents=True, exist_ok=True)
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    source = tar.extractfile(member)
-    assert source is not None  # a regular file always has content
     try:
+        if member.isdir():
+            target.mkdir(parents=True, exist_ok=True)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = tar.extractfile(member)
+        assert source is not None  # a regular file always has content
         with open(target, "xb") as out:  # "x": a name twice in one archive is refused
             shutil.copyfileobj(source, out)
-    except FileExistsError as error:
-        raise _bad_job(f"archive member {member.name!r} appears twice") from error
+    except (FileExistsError, NotADirectoryError) as error:
+        # The same name twice, or as a file and a folder ('a', then 'a/' or 'a/b').
+        raise _bad_job(f"archive member {member.name!r} clashes with an earlier one") from error
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:

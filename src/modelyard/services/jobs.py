@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -283,17 +284,33 @@ def read_log(
 ) -> tuple[str, int]:
     """A run's log (any text artifact) from `offset`, at most `max_bytes`; and the next offset."""
     ws.store.get_run(run_id)  # NotFound for an unknown run
-    return read_text_from(ws.local_artifacts.local_path(run_id, path), offset, max_bytes)
+    return read_text_from(log_file_of(ws, run_id, path), offset, max_bytes)
+
+
+def log_file_of(ws: OpenWorkspace, run_id: str, path: str) -> Path:
+    """Where run `run_id` keeps its log `path` (it may not exist yet); refused if a folder."""
+    log_file = ws.local_artifacts.local_path(run_id, path)
+    if log_file.is_dir():
+        raise InvalidValue(
+            f"{path!r} in run {run_id} is a folder, not a log: name a file in it, like {STD_LOG!r}",
+            run_id=run_id,
+            path=path,
+        )
+    return log_file
 
 
 def read_text_from(log_file: Path, position: int, max_bytes: int = -1) -> tuple[str, int]:
     """UTF-8 text of `log_file` from byte `position` (none while it is missing); next offset."""
     try:
         with open(log_file, "rb") as handle:
+            if position >= os.fstat(handle.fileno()).st_size:
+                # Nothing there yet; and a seek past the file system's largest file (16 TiB on
+                # ext4, well within the API's offset limit) is EINVAL, not an empty read.
+                return "", position
             handle.seek(position)
             # Up to 3 bytes more than asked, to finish a UTF-8 character the limit would cut.
             data = handle.read(max_bytes + 3 if max_bytes >= 0 else -1)
-    except FileNotFoundError:
+    except (FileNotFoundError, IsADirectoryError):  # not written yet, or never a log
         return "", position
     if 0 <= max_bytes < len(data):
         data = data[: _cut_at_character(data, max_bytes)]

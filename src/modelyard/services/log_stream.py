@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Final
 
 from modelyard.entities import RunStatus
-from modelyard.services.jobs import read_text_from
+from modelyard.services.jobs import log_file_of, read_text_from
 from modelyard.services.runs import get_run
 from modelyard.services.workspaces import OpenWorkspace
 
@@ -50,7 +50,7 @@ def open_log_stream(
 ) -> AsyncIterator[LogEvent]:
     """The stream of `path` in run `run_id` from byte `offset`; NotFound/UnsafePath raised now."""
     ws.store.get_run(run_id)
-    log_file = ws.local_artifacts.local_path(run_id, path)
+    log_file = log_file_of(ws, run_id, path)
     return _follow(ws, run_id, log_file, offset)
 
 

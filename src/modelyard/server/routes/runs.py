@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from modelyard.entities import Caller, Metric, Role, RunSource, RunStatus, limits
 from modelyard.entities.records import float_from_json
@@ -25,6 +25,17 @@ LOG_CHUNK_MAX = 1024 * 1024
 # overflow or a poisoned row later (`entities/limits.py`).
 RunId = Annotated[str, Field(max_length=limits.ID_MAX)]
 Argument = Annotated[str, Field(max_length=limits.ARGUMENT_MAX)]
+
+
+def _in_utc(moment: datetime) -> datetime:
+    """A moment the database can compare: in UTC (naive ones are), within years 1–9999."""
+    try:
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is in year 0 in UTC
+        raise ValueError(f"{moment.isoformat()} is before year 1 or after 9999 in UTC") from None
+
+
+Moment = Annotated[datetime, AfterValidator(_in_utc)]
 
 
 class SourceIn(BaseModel):
@@ -114,7 +125,7 @@ def list_runs(
 
 
 @router.get("/runs-silent", dependencies=[Reader])
-def list_runs_silent_since(since: datetime, request: Request) -> list[dict[str, Any]]:
+def list_runs_silent_since(since: Moment, request: Request) -> list[dict[str, Any]]:
     return [run.to_dict() for run in workspace_of(request).store.list_runs_silent_since(since)]
 
 

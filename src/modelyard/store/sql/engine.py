@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DataError, OperationalError
 
 from modelyard.errors import InvalidValue, StorageError, StoreUnavailable
 from modelyard.extras import require_extra
@@ -83,6 +83,10 @@ _STORAGE_REASONS = {
 }
 
 
+# psycopg's words for a text with "\x00", which PostgreSQL's text type cannot hold (SQLite can).
+_NUL_REFUSAL = "cannot contain NUL"
+
+
 @contextmanager
 def reachable(engine: Engine) -> Iterator[None]:
     """Turn "cannot connect" from any driver into one StoreUnavailable line."""
@@ -94,7 +98,8 @@ def reachable(engine: Engine) -> Iterator[None]:
 
 @contextmanager
 def storage_checked(engine: Engine) -> Iterator[None]:
-    """A write the disk refused, as one StorageError line; other errors pass unchanged."""
+    """A write the disk refused, as one StorageError line, and a NUL character PostgreSQL
+    refused, as one InvalidValue line; other errors pass unchanged."""
     try:
         yield
     except OperationalError as error:
@@ -102,6 +107,13 @@ def storage_checked(engine: Engine) -> Iterator[None]:
         if refusal is None:
             raise
         raise refusal from error
+    except DataError as error:
+        if _NUL_REFUSAL not in str(error.orig):
+            raise
+        raise InvalidValue(
+            "a text sent holds a NUL character (\\x00), which PostgreSQL cannot store or look up:"
+            " remove it from the names, keys, values or messages",
+        ) from error
 
 
 def storage_error(error: OperationalError, url: URL) -> StorageError | None:
