@@ -6,6 +6,7 @@ a job's token: its own run, while it runs. The caller always comes from the toke
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from modelyard.compute.processes import handle_for
 from modelyard.entities import Role, RunStatus
 from modelyard.server import create_app
 from modelyard.server.api_docs import schema_router
@@ -174,3 +176,32 @@ def test_a_jobs_token_dies_with_its_run(base: str, ws: OpenWorkspace) -> None:
     ws.store.transition_run(run.id, RunStatus.COMPLETED)
     late = httpx.post(f"{base}{API}/runs/{run.id}/heartbeat", headers=_bearer(token))
     assert late.status_code == 401 and "has ended" in late.json()["message"]
+
+
+def test_only_an_admin_may_claim_a_process_on_the_servers_machine(
+    base: str, ws: OpenWorkspace, callers: dict[str, str]
+) -> None:
+    """Else a contributor could record, say, the database server's pid for a run of theirs on
+    compute 'local' and have the server kill it on cancel. An interactive run's process (no
+    compute) is only watched: a client on the server's machine may record its own."""
+    me = handle_for(os.getpid())
+    contributor = _bearer(callers["contributor"])
+    interactive = httpx.post(
+        f"{base}{API}/runs", json={"experiment_name": "claims", "status": "Running"},
+        headers=contributor,
+    ).json()  # fmt: skip
+    claim = {"host": me.host, "pid": me.pid, "pid_started_at": me.started_at}
+    watched = f"{base}{API}/runs/{interactive['id']}/process"
+    assert httpx.post(watched, json=claim, headers=contributor).is_success
+    run = httpx.post(
+        f"{base}{API}/runs",
+        json={"experiment_name": "claims", "status": "Running", "compute_target": "local"},
+        headers=contributor,
+    ).json()
+    path = f"{base}{API}/runs/{run['id']}/process"
+    refused = httpx.post(path, json=claim, headers=_bearer(callers["contributor"]))
+    assert refused.status_code == 403 and "admin only" in refused.json()["message"]
+    assert ws.store.get_run(run["id"]).pid is None
+    elsewhere = {**claim, "host": "laptop.example"}
+    assert httpx.post(path, json=elsewhere, headers=_bearer(callers["contributor"])).is_success
+    assert httpx.post(path, json=claim, headers=_bearer(callers["admin"])).is_success

@@ -7,13 +7,18 @@ The rules, written once:
 - an **admin** may do anything: others' runs, deleting experiments that hold others' runs,
   users and tokens;
 - a **job's token** (scoped to one run) reads and changes that run alone, and only until the run
-  has ended.
+  has ended;
+- a process on the server's own machine may be claimed over the API for a run with a compute
+  target (whose process cancel and the reaper stop) by an admin only: anyone else could make
+  the server kill a process of their choosing. The server's own jobs record theirs directly;
+  an interactive run's process (no compute target) is only watched, never stopped.
 
 The caller always comes from the token (`services.auth.authenticate`), never from a request body.
 """
 
 from __future__ import annotations
 
+from modelyard.compute.processes import this_host
 from modelyard.entities import Caller, Role
 from modelyard.errors import AuthError, PermissionDenied
 from modelyard.services.workspaces import OpenWorkspace
@@ -53,6 +58,20 @@ def check_run_access(ws: OpenWorkspace, caller: Caller, run_id: str, required: R
             run_id=run_id,
             user=caller.name,
             owner=owner,
+        )
+
+
+def check_may_claim_process(ws: OpenWorkspace, caller: Caller, run_id: str, host: str) -> None:
+    if caller.role is Role.ADMIN or host.strip().lower() != this_host().lower():
+        return
+    run = ws.store.get_run(run_id)
+    if run.compute_target is not None:
+        raise PermissionDenied(
+            f"a process on the server's machine ({host}) may be recorded for run {run_id} of"
+            f" compute {run.compute_target!r} by an admin only: the server would stop it on"
+            " cancel; submit the job instead (`modelyard job submit`)",
+            host=host,
+            user=caller.name,
         )
 
 

@@ -141,9 +141,13 @@ def transition_run(run_id: str, body: TransitionIn, request: Request) -> dict[st
     return store.transition_run(run_id, body.target, error=body.error).to_dict()
 
 
-@router.post("/runs/{run_id}/process", dependencies=[RunOwner])
-def record_process(run_id: str, body: ProcessIn, request: Request) -> dict[str, Any]:
-    workspace_of(request).store.record_process(run_id, body.host, body.pid, body.pid_started_at)
+@router.post("/runs/{run_id}/process")
+def record_process(
+    run_id: str, body: ProcessIn, request: Request, caller: Caller = RunOwner
+) -> dict[str, Any]:
+    ws = workspace_of(request)
+    authorization.check_may_claim_process(ws, caller, run_id, body.host)
+    ws.store.record_process(run_id, body.host, body.pid, body.pid_started_at)
     return {}
 
 
