@@ -47,3 +47,11 @@ def test_experiment_names_accepted(name: str) -> None:
 def test_experiment_names_refused(name: str) -> None:
     with pytest.raises(InvalidName, match="start with a letter or digit"):
         validate_experiment_name(name)
+
+
+@pytest.mark.parametrize("name", ["caf\u00e9", "cafe\u0301"])  # NFC and NFD spellings of café
+def test_unicode_twins_cannot_become_two_experiments(name: str) -> None:
+    """The review saw NFC/NFD twins of one name as two experiments: names are ASCII letters,
+    digits, '-', '_' and '.', so neither spelling is a name, and the refusal says which is."""
+    with pytest.raises(InvalidName, match="letters, digits, '-', '_' or '.'"):
+        validate_experiment_name(name)
