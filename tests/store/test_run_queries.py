@@ -126,15 +126,18 @@ def _every_page(ws: OpenWorkspace, page_size: int, **query: Any) -> Iterator[str
         offset += page_size
 
 
-@pytest.fixture(params=["few matches", "many matches", "deep offsets"])
+@pytest.fixture(params=["few matches", "many matches", "deep offsets", "deep, narrow window"])
 def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """The store lists few matching runs from the metric index, checks each run walked when
-    many match, and finds where a deep page starts by counting in the metric index: each
-    must give the same pages (the thresholds are lowered so that these few runs use them)."""
+    many match, and finds where a deep page starts by counting in the metric index (from the
+    entries just before it, or, when those all share its value, by counting the ones ahead):
+    each must give the same pages (the thresholds are lowered so that these few runs use them)."""
     if request.param == "many matches":
         monkeypatch.setattr(run_queries, "_FEW_MATCHES", 0)
-    if request.param == "deep offsets":
+    if request.param.startswith("deep"):
         monkeypatch.setattr(run_queries, "_SKIP_FROM", 1)
+    if request.param == "deep, narrow window":
+        monkeypatch.setattr(run_queries, "_SEEK_WINDOW", 1)
 
 
 @pytest.mark.usefixtures("strategy")

@@ -23,9 +23,20 @@ def test_orm_matches_migrated_schema(store_uri: str) -> None:
     engine = make_engine(store_uri)
     schema.upgrade(engine)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        options: dict[str, object] = {"compare_type": True}
+        if engine.dialect.name == "postgresql":
+            options["include_object"] = _but_triggers_on_postgresql
+        context = MigrationContext.configure(connection, opts=options)
         assert compare_metadata(context, Base.metadata) == []
     engine.dispose()
+
+
+def _but_triggers_on_postgresql(
+    item: object, name: str | None, kind: str, reflected: bool, compare_to: object
+) -> bool:
+    """Leaves out the one difference by design: on PostgreSQL, metrics→runs is kept by
+    triggers, not a foreign key (0007; `tests/store/test_metric_points_integrity.py`)."""
+    return not (kind == "foreign_key_constraint" and name == "fk_metrics_run_id_runs")
 
 
 def test_users_and_tokens_migration_goes_down_and_up_again(store_uri: str) -> None:

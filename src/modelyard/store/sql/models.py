@@ -164,6 +164,8 @@ class MetricRow(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
+    # A foreign key on SQLite; on PostgreSQL the same rules kept by statement-level triggers,
+    # which check a batch's runs once instead of once per point (migration 0007).
     run_id: Mapped[str] = mapped_column(String(32), ForeignKey("runs.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(250))
     step: Mapped[int] = mapped_column(BigInteger)

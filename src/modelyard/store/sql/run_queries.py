@@ -44,6 +44,8 @@ _NEWEST_FIRST: Final[list[_SortKey]] = [(RunRow.created_at, True), (RunRow.id, T
 _FEW_MATCHES = 2_000
 # From this offset on, a page sorted by a metric is found by counting in the metric's index.
 _SKIP_FROM = 1_000
+# Entries read before a deep page's first, to find how many of them share its value.
+_SEEK_WINDOW = 100
 
 
 def _condition(
@@ -318,16 +320,29 @@ class _IndexSkip:
         self, session: Session, offset: int, *, backwards: bool
     ) -> tuple[list[ColumnElement[bool]], int] | None:
         """A condition that starts the part at the value the page starts at, and the offset
-        left from there (the runs before it of equal value); None past the part's end."""
+        left from there (the runs before it of equal value); None past the part's end.
+
+        The entries just before the page's first come in the same walk of the index: those of
+        equal value among them are the offset left, so the entries ahead of that value need
+        counting (a second walk of up to the whole index) only when all of them are equal."""
         descending = self.descending != backwards
         values = select(self.value).where(*self.entries)
         in_order = self.value.desc() if descending else self.value.asc()
-        first = session.scalar(values.order_by(in_order).offset(offset).limit(1))
-        if first is None:
+        start = max(0, offset - _SEEK_WINDOW)
+        window = session.scalars(
+            values.order_by(in_order).offset(start).limit(offset - start + 1)
+        ).all()
+        if len(window) <= offset - start:
             return None
+        first = window[-1]
+        from_first = self.value <= first if descending else self.value >= first
+        equal_before = len(window) - 1
+        while equal_before and window[equal_before - 1] == first:
+            equal_before -= 1
+        if equal_before or start == 0:  # a value before the page's first, or the part's start
+            return [from_first], offset - start - equal_before
         ahead = self.value > first if descending else self.value < first
         skipped = session.scalar(select(func.count()).select_from(values.where(ahead).subquery()))
-        from_first = self.value <= first if descending else self.value >= first
         return [from_first], offset - int(skipped or 0)
 
 
@@ -345,7 +360,10 @@ class _Pages:
     first_size: Callable[[Session], int] | None = None  # counted only when a page needs it
 
     def page(self, session: Session, offset: int, limit: int) -> list[Row[RunRow, str]]:
-        if offset <= self.total - offset - limit:
+        # Read backwards, two parts cost a count of the first one too (see `_read`): as much
+        # as walking most of it again, so only a page much nearer the end is read from there.
+        nearer_end_by = 1 if self.second is None else 2
+        if offset <= nearer_end_by * (self.total - offset - limit):
             return self._read(session, offset, limit, backwards=False)
         count = min(limit, self.total - offset)
         start = self.total - offset - count
