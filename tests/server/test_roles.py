@@ -113,12 +113,24 @@ def test_each_role_can_do_what_it_may_and_nothing_more(
                 if answer.status_code == 403:
                     refused[label].add((method, template, run_id))
     on_runs = [(m, t) for m, t in operations if "{run_id}" in t]
-    writes = [(m, t) for m, t in operations if m not in ("GET", "HEAD", "DELETE")]
+    own_credentials = {("POST", f"{API}/tokens")}  # everyone's own tokens
+    admin_only = {(m, t) for m, t in operations if t == f"{API}/users"}
+    writes = [
+        (m, t)
+        for m, t in operations
+        if m not in ("GET", "HEAD", "DELETE") and (m, t) not in own_credentials
+    ]
+
+    def on(method_paths: list[tuple[str, str]] | set[tuple[str, str]], *runs: str) -> set:  # type: ignore[type-arg]
+        return {
+            (m, t, r) for m, t in method_paths for r in (set(runs) if "{run_id}" in t else {"-"})
+        }
+
     assert refused["admin"] == set()
-    assert refused["reader"] == {
-        (m, t, r) for m, t in writes for r in ({admin_run, ana_run} if "{run_id}" in t else {"-"})
-    }
-    assert refused["contributor"] == {(m, t, admin_run) for m, t in writes if "{run_id}" in t}
+    assert refused["reader"] == on(writes, admin_run, ana_run) | on(admin_only)
+    assert refused["contributor"] == {(m, t, admin_run) for m, t in writes if "{run_id}" in t} | on(
+        admin_only
+    )
     # A job's token: its own run, nothing else.
     assert refused["job"] == {
         (m, t, r)
@@ -205,3 +217,41 @@ def test_only_an_admin_may_claim_a_process_on_the_servers_machine(
     elsewhere = {**claim, "host": "laptop.example"}
     assert httpx.post(path, json=elsewhere, headers=_bearer(callers["contributor"])).is_success
     assert httpx.post(path, json=claim, headers=_bearer(callers["admin"])).is_success
+
+
+def test_users_manage_their_own_tokens_and_admins_everyones(
+    base: str, ws: OpenWorkspace, callers: dict[str, str]
+) -> None:
+    admin, reader = _bearer(callers["admin"]), _bearer(callers["reader"])
+    me = httpx.get(f"{base}{API}/users/me", headers=reader).json()
+    assert (me["name"], me["role"], me["run_id"]) == ("rita", "reader", None)
+    created = httpx.post(f"{base}{API}/tokens", json={"name": "ci"}, headers=reader).json()
+    assert created["user"] == "rita" and created["token"].startswith("myd_")
+    fresh = _bearer(created["token"])
+    assert httpx.get(f"{base}{API}/users/me", headers=fresh).json()["name"] == "rita"
+    listed = httpx.get(f"{base}{API}/tokens", headers=reader).json()
+    assert {token["user"] for token in listed} == {"rita"}
+    assert all("token" not in token and "secret" not in str(token) for token in listed)
+    admins = [t for t in httpx.get(f"{base}{API}/tokens", headers=admin).json()]
+    assert {"admin", "ana", "rita"} <= {token["user"] for token in admins}
+    admin_token = next(t["id"] for t in admins if t["user"] == "admin")
+    for refused in (
+        httpx.delete(f"{base}{API}/tokens/{admin_token}", headers=reader),
+        httpx.post(f"{base}{API}/tokens", json={"name": "x", "user": "admin"}, headers=reader),
+    ):
+        assert refused.status_code == 403 and "only an admin" in refused.json()["message"]
+    assert httpx.delete(f"{base}{API}/tokens/{created['id']}", headers=reader).is_success
+    assert httpx.get(f"{base}{API}/users/me", headers=fresh).status_code == 401
+    # Users, by an admin.
+    body = {"name": "bo@example.com", "role": "contributor"}
+    assert httpx.post(f"{base}{API}/users", json=body, headers=reader).status_code == 403
+    assert (
+        httpx.post(f"{base}{API}/users", json=body, headers=admin).json()["role"] == "contributor"
+    )
+    for_bo = httpx.post(
+        f"{base}{API}/tokens", json={"name": "laptop", "user": "bo@example.com"}, headers=admin
+    ).json()
+    who = httpx.get(f"{base}{API}/users/me", headers=_bearer(for_bo["token"])).json()
+    assert (who["name"], who["role"]) == ("bo@example.com", "contributor")
+    names = [user["name"] for user in httpx.get(f"{base}{API}/users", headers=admin).json()]
+    assert names == sorted(["admin", "ana", "bo@example.com", "rita"])

@@ -15,12 +15,20 @@ from modelyard.server.errors import install_error_handlers
 from modelyard.server.guard import RequestGuard, allowed_host_names
 from modelyard.server.memory import ReturnMemoryWhenIdle
 from modelyard.server.portal.site import install_portal
-from modelyard.server.routes import artifacts, experiments, jobs, portal_data, runs, workspace
+from modelyard.server.routes import (
+    access,
+    artifacts,
+    experiments,
+    jobs,
+    portal_data,
+    runs,
+    workspace,
+)
 from modelyard.services.workspaces import OpenWorkspace
 
 API_PREFIX = "/api/v1"
 API_ROUTERS = tuple(
-    module.router for module in (workspace, experiments, runs, jobs, artifacts, portal_data)
+    module.router for module in (workspace, experiments, runs, jobs, artifacts, portal_data, access)
 )
 
 

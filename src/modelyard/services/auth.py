@@ -101,6 +101,11 @@ def list_tokens(ws: OpenWorkspace) -> list[ApiToken]:
     return ws.auth_store.list_tokens()
 
 
+def token_owner(ws: OpenWorkspace, token_id: str) -> str:
+    """The name of the user a token belongs to; NotFound for an unknown id."""
+    return ws.auth_store.get_stored_token(token_id).token.user_name
+
+
 def revoke_token(ws: OpenWorkspace, token_id: str) -> ApiToken:
     return ws.auth_store.revoke_token(token_id)
 

@@ -5,7 +5,7 @@ The rules, written once:
 - a **contributor** also creates experiments (they are shared), runs and jobs, and changes the
   runs they started: logs to them, uploads to them, ends or cancels them;
 - an **admin** may do anything: others' runs, deleting experiments that hold others' runs,
-  users and tokens;
+  users, and anyone's tokens; every user may create, list and revoke their own tokens;
 - a **job's token** (scoped to one run) reads and changes that run alone, and only until the run
   has ended;
 - a process on the server's own machine may be claimed over the API for a run with a compute
@@ -72,6 +72,18 @@ def check_may_claim_process(ws: OpenWorkspace, caller: Caller, run_id: str, host
             " cancel; submit the job instead (`modelyard job submit`)",
             host=host,
             user=caller.name,
+        )
+
+
+def check_may_manage_tokens_of(caller: Caller, user_name: str) -> None:
+    """Anyone's own tokens; others' only as an admin (a job's token manages none)."""
+    check_unscoped(caller)
+    if user_name != caller.name and caller.role is not Role.ADMIN:
+        raise PermissionDenied(
+            f"the tokens of {user_name!r} are theirs: only an admin may create, list or revoke"
+            " another user's tokens",
+            user=caller.name,
+            owner=user_name,
         )
 
 
