@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from modelyard.entities import ApiToken, Caller, Role, Run, User, validate_user_name
-from modelyard.errors import AlreadyExists, AuthError, InvalidValue, NotFound, PermissionDenied
+from modelyard.errors import AlreadyExists, AuthError, InvalidValue, NotFound
 from modelyard.fileio import write_json_atomic
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.base import StoredToken
@@ -87,14 +87,6 @@ def authenticate(ws: OpenWorkspace, presented: str) -> Caller:
         )
     _record_use(ws, token)
     return Caller(stored.user, token.run_id)
-
-
-def require_admin(user: User | Caller) -> None:
-    if user.role is not Role.ADMIN:
-        raise PermissionDenied(
-            f"user {user.name!r} is a {user.role.value}: only an admin may do this",
-            user=user.name,
-        )
 
 
 def list_tokens(ws: OpenWorkspace) -> list[ApiToken]:
