@@ -212,25 +212,32 @@ def _refusal(ws: OpenWorkspace, presented: str) -> tuple[str, dict[str, object]]
     return caught.value.message, caught.value.context
 
 
-def test_users_and_tokens_are_managed_only_on_the_workspace_machine(
+def test_a_client_of_a_server_manages_users_and_tokens_through_it(
     sqlite_workspace: OpenWorkspace,
 ) -> None:
-    """A client of a server reaches the tracking store over REST, never the users and tokens:
-    the one-line refusal names the workspace and where to run the command instead."""
+    """Behind a server, the same calls go to its /users and /tokens routes with the client's
+    own token (its role decides); checking a token or making the first admin stays on the
+    server's machine, and says so in one line."""
     assert auth.ensure_admin(sqlite_workspace) is not None
     _token, plaintext = auth.create_token(sqlite_workspace, "laptop")
     with serve(create_app(sqlite_workspace)) as url:
         remote = open_remote_workspace(url, plaintext)
         try:
-            assert remote.store.list_experiments() == []  # the tracking store works remotely
-            for manage in (
-                lambda: auth.create_token(remote, "more"),
-                lambda: auth.list_tokens(remote),
+            user = auth.create_user(remote, "ana", Role.CONTRIBUTOR)
+            assert (user.name, user.role) == ("ana", Role.CONTRIBUTOR)
+            assert [u.name for u in auth.list_users(remote)] == ["admin", "ana"]
+            token, secret = auth.create_token(remote, "ana-laptop", "ana")
+            assert token.user_name == "ana" and auth.authenticate(sqlite_workspace, secret)
+            mine, _ = auth.create_token(remote, "mine", None)  # for whoever is calling
+            assert mine.user_name == "admin"
+            assert auth.revoke_token(remote, token.id).is_revoked
+            listed = {t.name: t.is_revoked for t in auth.list_tokens(remote)}
+            assert listed == {"admin": False, "laptop": False, "ana-laptop": True, "mine": False}
+            for local_only in (
                 lambda: auth.ensure_admin(remote),
                 lambda: auth.authenticate(remote, plaintext),
             ):
                 with pytest.raises(InvalidValue, match=r"runs on the server's machine only"):
-                    manage()
+                    local_only()
         finally:
             remote.close()
-    assert [token.name for token in auth.list_tokens(sqlite_workspace)] == ["admin", "laptop"]

@@ -18,7 +18,12 @@ COLUMNS = ["id", "name", "user", "created_at", "last_used_at", "revoked_at"]
 @app.command()
 def create(
     name: str,
-    user: str = typer.Option(auth.ADMIN_NAME, "--user", "-u", help="the user the token acts as"),
+    user: str | None = typer.Option(
+        None,
+        "--user",
+        "-u",
+        help="the user the token acts as (default: admin here; yourself on a server)",
+    ),
     workspace: str | None = WorkspaceOption,
 ) -> None:
     """Create a token and print it once: only its hash is kept, it cannot be shown again.
@@ -27,7 +32,7 @@ def create(
     """
     validate_token_name(name)  # First: a refused name must leave no admin behind either.
     with opened_workspace(workspace) as ws:
-        if user == auth.ADMIN_NAME:
+        if ws.server_url is None and user in (None, auth.ADMIN_NAME):
             _ensure_admin(ws)
         token, plaintext = auth.create_token(ws, name, user)
     errors.print(

@@ -32,8 +32,7 @@ def create(
         user = auth.create_user(ws, name, role)
     console.print(
         f"Created user {user.name!r} ({user.role.value}). Give them a token:"
-        f" modelyard token create laptop --user {user.name}",
-        soft_wrap=True,
+        f" modelyard token create laptop --user {user.name}"
     )
 
 

@@ -17,12 +17,16 @@ import secrets
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modelyard.entities import ApiToken, Caller, Role, Run, User, validate_user_name
 from modelyard.errors import AlreadyExists, AuthError, InvalidValue, NotFound
 from modelyard.fileio import write_json_atomic
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.base import StoredToken
+
+if TYPE_CHECKING:
+    from modelyard.store.rest_access import RestAccess
 
 TOKEN_PREFIX = "myd"
 TOKEN_ENV = "MODELYARD_TOKEN"
@@ -47,8 +51,14 @@ _UNKNOWN_ID_HASH = hashlib.sha256(b"no such token").hexdigest()
 # Issuing and checking tokens ------------------------------------------------------------------
 
 
-def create_token(ws: OpenWorkspace, name: str, user_name: str = ADMIN_NAME) -> tuple[ApiToken, str]:
-    """A new token for `user_name`; the plaintext is returned here once and never again."""
+def create_token(
+    ws: OpenWorkspace, name: str, user_name: str | None = ADMIN_NAME
+) -> tuple[ApiToken, str]:
+    """A new token for `user_name`; the plaintext is returned here once and never again.
+    Behind a server, the server makes it (`user_name` None: for whoever is calling)."""
+    if ws.server_url is not None:
+        return _remote(ws).create_token(name, user_name)
+    user_name = user_name or ADMIN_NAME
     secret = secrets.token_urlsafe(32)
     token = ws.auth_store.create_token(user_name, name, hash_secret(secret))
     return token, format_token(token.id, secret)
@@ -63,10 +73,14 @@ def create_run_token(ws: OpenWorkspace, run: Run) -> tuple[ApiToken, str]:
 
 def create_user(ws: OpenWorkspace, name: str, role: Role | str) -> User:
     validate_user_name(name)
+    if ws.server_url is not None:
+        return _remote(ws).create_user(name, Role.parse(role))
     return ws.auth_store.create_user(name, Role.parse(role))
 
 
 def list_users(ws: OpenWorkspace) -> list[User]:
+    if ws.server_url is not None:
+        return _remote(ws).list_users()
     return ws.auth_store.list_users()
 
 
@@ -90,6 +104,9 @@ def authenticate(ws: OpenWorkspace, presented: str) -> Caller:
 
 
 def list_tokens(ws: OpenWorkspace) -> list[ApiToken]:
+    """Every token (behind a server: the caller's own, or everyone's for an admin)."""
+    if ws.server_url is not None:
+        return _remote(ws).list_tokens()
     return ws.auth_store.list_tokens()
 
 
@@ -99,7 +116,15 @@ def token_owner(ws: OpenWorkspace, token_id: str) -> str:
 
 
 def revoke_token(ws: OpenWorkspace, token_id: str) -> ApiToken:
+    if ws.server_url is not None:
+        return _remote(ws).revoke_token(token_id)
     return ws.auth_store.revoke_token(token_id)
+
+
+def _remote(ws: OpenWorkspace) -> RestAccess:
+    from modelyard.store.rest_access import RestAccess  # httpx only where a server is used
+
+    return RestAccess(ws.rest_store.client)
 
 
 def hash_secret(secret: str) -> str:

@@ -76,9 +76,9 @@ class OpenWorkspace:
 
     @property
     def auth_store(self) -> AuthStore:
-        """Users and tokens: kept in the workspace's own database, managed only on its machine
-        (by the server and local admin commands); refused for a workspace behind a server,
-        whose clients never manage users over REST."""
+        """Users and tokens as the workspace's own database keeps them (hashes only), on its
+        machine; refused for a workspace behind a server, whose clients manage users and
+        tokens through the server's routes instead (`services.auth`, `store.rest_access`)."""
         return self.sql_store
 
     @property
