@@ -177,6 +177,9 @@ def test_oversized_fields_are_refused_with_4xx(
         )
         assert answer.status_code in (413, 422), size
     assert ws.store.get_run(run["id"]).status is RunStatus.NOT_STARTED
+    huge_user = {"name": "u" * 10_000, "role": "reader"}
+    admin = _bearer(callers["admin"])
+    assert httpx.post(f"{base}{API}/users", json=huge_user, headers=admin).status_code == 422
 
 
 def test_a_jobs_token_dies_with_its_run(base: str, ws: OpenWorkspace) -> None:
