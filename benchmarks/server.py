@@ -721,9 +721,10 @@ def print_header(
 
 
 def print_table(results: list[Result], args: argparse.Namespace) -> None:
+    both = "" if args.skip_mlflow else ", the same on both sides"
     print(
         f"Times in ms per request: the median of {args.repeats} after one unmeasured request"
-        " (the worst in brackets), the same on both sides; rates in points/s."
+        f" (the worst in brackets){both}; rates in points/s."
     )
     print()
     print(f"{'measurement':<48}{'Modelyard':>20}{'MLflow':>18}{'Modelyard ahead':>17}  target")
