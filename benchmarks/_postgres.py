@@ -13,6 +13,11 @@ from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
+
+
+class PostgresUnavailable(Exception):
+    """The database given could not be reached: printed as one line, exit status 1."""
 
 
 def is_postgres(uri: str) -> bool:
@@ -31,15 +36,23 @@ def fresh_schemas(database_uri: str, *prefixes: str) -> Iterator[list[str]]:
     )
     created: list[str] = []
     try:
-        with admin.connect() as connection:
+        try:
+            connection = admin.connect()
+        except OperationalError as error:
+            raise PostgresUnavailable(
+                f"PostgreSQL at {url.render_as_string()} could not be reached"
+                f" ({str(error.orig).splitlines()[0]}): start it, or fix --store-uri"
+            ) from None
+        with connection:
             for name in names:
                 connection.execute(text(f'CREATE SCHEMA "{name}"'))
                 created.append(name)
         yield [on_schema(url, name) for name in names]
     finally:
-        with admin.connect() as connection:
-            for name in created:
-                connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        if created:
+            with admin.connect() as connection:
+                for name in created:
+                    connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
         admin.dispose()
 
 

@@ -33,7 +33,13 @@ from _mlflow_env import (
     ensure_mlflow_venv,
     run_side,
 )
-from _postgres import fresh_schemas, is_postgres, server_version, with_driver
+from _postgres import (
+    PostgresUnavailable,
+    fresh_schemas,
+    is_postgres,
+    server_version,
+    with_driver,
+)
 
 if TYPE_CHECKING:
     from modelyard import Run
@@ -216,7 +222,11 @@ def measure_both(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    modelyard, mlflow_version, others, failure = measure_all(args)
+    try:
+        modelyard, mlflow_version, others, failure = measure_all(args)
+    except PostgresUnavailable as error:
+        print(f"Nothing was measured: {error}")
+        return 1
     print_header(args)
     if mlflow_version:
         print(f"MLflow {mlflow_version} (own virtualenv, {MLFLOW_VENV.relative_to(HERE.parent)})")
