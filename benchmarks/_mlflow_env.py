@@ -2,9 +2,10 @@
 
 Shared by `tracking.py` and `server.py`. On first use, `ensure_mlflow_venv` creates
 `benchmarks/.cache/mlflow-venv` and installs MLflow 3.x into it, so Modelyard's `.venv` never
-gets MLflow; later runs reuse it. `run_side` runs one of the `_mlflow_*side.py` scripts with that
-virtualenv's python and returns the one JSON line it prints. Every failure becomes
-`MlflowUnavailable`, whose message the benchmarks print in place of MLflow's results.
+gets MLflow; later runs reuse it (and add psycopg2 the first time MLflow runs on PostgreSQL).
+`run_side` runs one of the `_mlflow_*side.py` scripts with that virtualenv's python and returns
+the one JSON line it prints. Every failure becomes `MlflowUnavailable`, whose message the
+benchmarks print in place of MLflow's results.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
 MLFLOW_VENV = CACHE / "mlflow-venv"
 MLFLOW_REQUIREMENT = "mlflow>=3,<4"
+# MLflow opens `postgresql://` URIs with psycopg2, which it does not install itself; added to the
+# virtualenv only when a benchmark runs MLflow on PostgreSQL.
+POSTGRES_DRIVER = "psycopg2-binary"
 INSTALL_STAMP = MLFLOW_VENV / ".benchmark-installed"
 INSTALL_LOG = CACHE / "mlflow-install.log"
 
@@ -39,19 +43,30 @@ def venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def ensure_mlflow_venv(timeout_s: float) -> Path:
-    """The MLflow virtualenv's python, created and installed on the first run only."""
+def ensure_mlflow_venv(timeout_s: float, postgres: bool = False) -> Path:
+    """The MLflow virtualenv's python, created and installed on the first run only; with
+    `postgres`, with MLflow's PostgreSQL driver too (added to an existing virtualenv)."""
     python = venv_python(MLFLOW_VENV)
-    if python.exists() and installed_requirement() == MLFLOW_REQUIREMENT:
+    wanted = [MLFLOW_REQUIREMENT, *([POSTGRES_DRIVER] if postgres else [])]
+    installed = installed_requirements() if python.exists() else []
+    if MLFLOW_REQUIREMENT not in installed:
+        shutil.rmtree(MLFLOW_VENV, ignore_errors=True)
+        installed = []
+    missing = [requirement for requirement in wanted if requirement not in installed]
+    if not missing:
         return python
-    shutil.rmtree(MLFLOW_VENV, ignore_errors=True)
     make_cache()
-    note(f"installing {MLFLOW_REQUIREMENT} into {MLFLOW_VENV} (first run only; log: {INSTALL_LOG})")
+    note(f"installing {' '.join(missing)} into {MLFLOW_VENV} (once; log: {INSTALL_LOG})")
     deadline = time.monotonic() + timeout_s
-    with INSTALL_LOG.open("w") as log:
-        run_install_step([sys.executable, "-m", "venv", str(MLFLOW_VENV)], log, deadline)
-        run_install_step([str(python), "-m", "pip", "install", MLFLOW_REQUIREMENT], log, deadline)
-    INSTALL_STAMP.write_text(MLFLOW_REQUIREMENT)
+    with INSTALL_LOG.open("a" if installed else "w") as log:
+        steps = [[str(python), "-m", "pip", "install", *missing]]
+        if not installed:
+            steps.insert(0, [sys.executable, "-m", "venv", str(MLFLOW_VENV)])
+        for command in steps:
+            # A failed first install leaves half a virtualenv, removed to start over next time;
+            # a failed driver install leaves MLflow as it was, still usable on SQLite.
+            run_install_step(command, log, deadline, missing, discard=not installed)
+    INSTALL_STAMP.write_text("".join(f"{requirement}\n" for requirement in installed + missing))
     return python
 
 
@@ -61,11 +76,14 @@ def make_cache() -> None:
     (CACHE / ".gitignore").write_text("# Created by the benchmarks in benchmarks/.\n*\n")
 
 
-def installed_requirement() -> str:
-    return INSTALL_STAMP.read_text() if INSTALL_STAMP.exists() else ""
+def installed_requirements() -> list[str]:
+    """What the stamp says was installed, one requirement a line."""
+    return INSTALL_STAMP.read_text().splitlines() if INSTALL_STAMP.exists() else []
 
 
-def run_install_step(command: list[str], log: Any, deadline: float) -> None:
+def run_install_step(
+    command: list[str], log: Any, deadline: float, requirements: list[str], discard: bool
+) -> None:
     try:
         subprocess.run(
             command,
@@ -77,9 +95,10 @@ def run_install_step(command: list[str], log: Any, deadline: float) -> None:
         )
     except (subprocess.SubprocessError, OSError) as error:
         log.flush()
-        shutil.rmtree(MLFLOW_VENV, ignore_errors=True)  # Half an install: start over next time.
+        if discard:
+            shutil.rmtree(MLFLOW_VENV, ignore_errors=True)
         raise MlflowUnavailable(
-            f"installing {MLFLOW_REQUIREMENT} failed ({describe(error)});"
+            f"installing {' '.join(requirements)} failed ({describe(error)});"
             f" its log is {INSTALL_LOG}:\n{tail(INSTALL_LOG.read_text())}"
         ) from None
 

@@ -3,13 +3,18 @@
 Two commands, each printing one JSON line (it imports only MLflow, not Modelyard):
 
 - `seed`: a fresh SQLite tracking store with an experiment of N finished runs, each with a
-  latest value of metric `x` (every 10th run has none), and one run with an M-point history of
-  `x`. Rows go in by bulk SQL inserts into MLflow's own tables (`runs`, `metrics`,
-  `latest_metrics`, built from its ORM models): creating 10,000 runs through MLflow's API would
-  take far longer than what is measured. The schema itself is MLflow's, created by its store.
-- `measure`: against an `mlflow server` on that store, started by `server.py`: `search_runs`
-  sorted by `metrics.x DESC` (and filtered by `metrics.x > 0.5`), `get_metric_history` of the
-  long history, `log_batch` in batches and `log_metric` one by one. Each answer is checked.
+  latest value of metric `x` (every 10th run has none), and, in an experiment of its own, one
+  run with an M-point series of `x` (the values of Modelyard's series). Rows go in by bulk SQL
+  inserts into MLflow's own tables (`runs`, `metrics`, `latest_metrics`, built from its ORM
+  models): creating 10,000 runs through MLflow's API would take far longer than what is
+  measured. The schema itself is MLflow's, created by its store.
+- `measure`: against an `mlflow server` on that store, started by `server.py`, over plain HTTP
+  as Modelyard's side is measured: `runs/search` sorted by `metrics.x DESC` (and filtered by
+  `metrics.x > 0.5`), pages 1 and 2; the chart's route, `metrics/get-history-bulk-interval`,
+  which samples the long series down to `max_results` points in the database (what MLflow's own
+  UI asks for); then `log_batch` in batches and `log_metric` one by one through `MlflowClient`.
+  Each measured request follows one unmeasured one, as on Modelyard's side; every answer is
+  checked.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ import random
 import statistics
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import mlflow
+import requests
 from mlflow.entities import Metric
 from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlMetric, SqlRun
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
@@ -51,10 +58,11 @@ def parse_args() -> argparse.Namespace:
     measure.add_argument("--runs", type=int, required=True, help="runs seeded, for the checks")
     measure.add_argument("--with-value-above-half", type=int, required=True)
     measure.add_argument("--history-points", type=int, required=True)
+    measure.add_argument("--max-points", type=int, required=True, help="the chart's max_results")
     measure.add_argument("--log-points", type=int, required=True)
     measure.add_argument("--one-by-one-points", type=int, required=True)
     measure.add_argument("--batch-size", type=int, required=True)
-    measure.add_argument("--repeats", type=int, required=True)
+    measure.add_argument("--repeats", type=int, required=True, help="after one unmeasured")
     return parser.parse_args()
 
 
@@ -65,6 +73,7 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
     uri = f"sqlite:///{args.db.resolve()}"
     store = SqlAlchemyStore(uri, str(args.artifacts.resolve()))  # MLflow's schema, migrated
     experiment_id = store.create_experiment("bench")
+    series_experiment_id = store.create_experiment("bench-series")  # not among the listed runs
     engine = create_engine(uri)
     rng = random.Random(0)
     now_ms = int(time.time() * 1000)
@@ -83,7 +92,7 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
             connection.execute(SqlRun.__table__.insert(), runs)
             connection.execute(SqlLatestMetric.__table__.insert(), latest)
             connection.execute(SqlMetric.__table__.insert(), latest)
-        history_run_id = seed_history(connection, experiment_id, args.history_points, now_ms)
+        history_run_id = seed_history(connection, series_experiment_id, args.history_points, now_ms)
     engine.dispose()
     return {
         "mlflow_version": mlflow.__version__,
@@ -98,16 +107,21 @@ def seed_history(connection: Any, experiment_id: str, points: int, now_ms: int) 
     connection.execute(SqlRun.__table__.insert(), [run_row(run_id, "history", experiment_id, 0)])
     for first in range(0, points, CHUNK):
         rows = [
-            metric_row(run_id, math.sin(step / 500), now_ms, step)
+            metric_row(run_id, wave(step), now_ms, step)
             for step in range(first, min(first + CHUNK, points))
         ]
         connection.execute(SqlMetric.__table__.insert(), rows)
     last = points - 1
     connection.execute(
-        SqlLatestMetric.__table__.insert(),
-        [metric_row(run_id, math.sin(last / 500), now_ms, last)],
+        SqlLatestMetric.__table__.insert(), [metric_row(run_id, wave(last), now_ms, last)]
     )
     return run_id
+
+
+def wave(step: int) -> float:
+    """The values of Modelyard's series in `server.py`: noise on a slow wave, with spikes."""
+    spike = 5.0 if step % 100_003 == 77 else 0.0
+    return math.sin(step / 5_000) + 0.1 * math.sin(step * 12.9898) + spike
 
 
 def run_row(run_id: str, name: str, experiment_id: str, start_ms: int) -> dict[str, Any]:
@@ -144,51 +158,108 @@ def metric_row(run_id: str, value: float, timestamp: int, step: int) -> dict[str
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     client = MlflowClient(tracking_uri=args.url)
+    with requests.Session() as http:  # keep-alive, as Modelyard's side uses one httpx.Client
+        reads = {
+            "search_sorted": time_search(http, args, filter_string=""),
+            "search_filtered": time_search(http, args, filter_string=f"metrics.{METRIC} > 0.5"),
+            "chart": time_chart(http, args),
+        }
     return {
-        "search_sorted": time_search(client, args, filter_string=""),
-        "search_filtered": time_search(client, args, filter_string=f"metrics.{METRIC} > 0.5"),
-        "history": time_history(client, args),
+        **reads,
         "log_batch": time_log_batch(client, args),
         "log_metric": time_log_metric(client, args),
     }
 
 
-def time_search(client: MlflowClient, args: argparse.Namespace, filter_string: str) -> dict:
-    """First and second page of `search_runs` by `metrics.x DESC`, `repeats` times each."""
-    timings: dict[str, list[float]] = {"first": [], "second": []}
-    expected = args.with_value_above_half if filter_string else args.runs + 1  # + history run
-    for _ in range(args.repeats):
-        token = None
-        for page in ("first", "second"):
-            start = time.perf_counter()
-            found = client.search_runs(
-                [args.experiment_id],
-                filter_string=filter_string,
-                order_by=[f"metrics.{METRIC} DESC"],
-                max_results=PAGE,
-                page_token=token,
-            )
-            timings[page].append(time.perf_counter() - start)
-            check_sorted_page(found, expected)
-            token = found.token
-    return {page: summary(seconds) for page, seconds in timings.items()}
-
-
-def check_sorted_page(found: Any, expected: int) -> None:
-    values = [run.data.metrics[METRIC] for run in found if METRIC in run.data.metrics]
-    if len(found) != min(PAGE, expected) or values != sorted(values, reverse=True):
-        raise SystemExit(f"search_runs answered a wrong page: {len(found)} runs, values {values}")
-
-
-def time_history(client: MlflowClient, args: argparse.Namespace) -> dict[str, Any]:
-    seconds = []
-    for _ in range(max(1, args.repeats // 2)):  # seconds each: fewer repeats
+def timed(call: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:
+    """Seconds of `repeats` calls after one unmeasured call, and the last answer."""
+    seconds, answer = [], call()
+    for _ in range(repeats):
         start = time.perf_counter()
-        history = client.get_metric_history(args.history_run_id, METRIC)
+        answer = call()
         seconds.append(time.perf_counter() - start)
-        if len(history) != args.history_points:
-            raise SystemExit(f"get_metric_history gave {len(history)} of {args.history_points}")
-    return summary(seconds)
+    return seconds, answer
+
+
+def time_search(http: requests.Session, args: argparse.Namespace, filter_string: str) -> dict:
+    """Pages 1 and 2 of `POST runs/search` by `metrics.x DESC`: the second with the first's
+    token, each after one unmeasured request, `repeats` times."""
+    expected = args.with_value_above_half if filter_string else args.runs
+    body = {
+        "experiment_ids": [args.experiment_id],
+        "filter": filter_string,
+        "order_by": [f"metrics.{METRIC} DESC"],
+        "max_results": PAGE,
+    }
+    timings, token = {}, None
+    for page, offset in (("first", 0), ("second", PAGE)):
+        request = {**body, **({"page_token": token} if token else {})}
+
+        def search(request: dict[str, Any] = request) -> dict[str, Any]:
+            answer = http.post(f"{args.url}/api/2.0/mlflow/runs/search", json=request)
+            answer.raise_for_status()
+            found: dict[str, Any] = answer.json()
+            return found
+
+        seconds, found = timed(search, args.repeats)
+        check_sorted_page(found, expected - offset, filtered=bool(filter_string))
+        timings[page], token = summary(seconds), found.get("next_page_token")
+    return timings
+
+
+def check_sorted_page(found: dict[str, Any], left: int, filtered: bool) -> None:
+    """The page's length, runs with x before those without, x in order, the filter."""
+    runs = found.get("runs", [])
+    values = [latest_x(run) for run in runs]
+    present = [value for value in values if value is not None]
+    wrong = [
+        len(runs) != min(PAGE, left),
+        values[: len(present)] != present,
+        present != sorted(present, reverse=True),
+        filtered and any(value is None or value <= 0.5 for value in values),
+    ]
+    if any(wrong):
+        raise SystemExit(f"runs/search answered a wrong page: {len(runs)} runs, values {values}")
+
+
+def latest_x(run: dict[str, Any]) -> float | None:
+    metrics = run.get("data", {}).get("metrics", [])
+    return next((float(m["value"]) for m in metrics if m["key"] == METRIC), None)
+
+
+def time_chart(http: requests.Session, args: argparse.Namespace) -> dict[str, Any]:
+    """`GET metrics/get-history-bulk-interval` of the long series, `max_results` points."""
+    params = {"run_ids": args.history_run_id, "metric_key": METRIC, "max_results": args.max_points}
+    url = f"{args.url}/api/2.0/mlflow/metrics/get-history-bulk-interval"
+
+    def sampled() -> list[dict[str, Any]]:
+        answer = http.get(url, params=params)
+        answer.raise_for_status()
+        metrics: list[dict[str, Any]] = answer.json().get("metrics", [])
+        return metrics
+
+    seconds, points = timed(sampled, args.repeats)
+    check_sampled(points, args.history_points, args.max_points)
+    return {**summary(seconds), "points": len(points)}
+
+
+def check_sampled(points: list[dict[str, Any]], logged: int, max_points: int) -> None:
+    """As many points as asked for, real logged ones, in step order, from the first to the last."""
+    steps = [int(point.get("step", 0)) for point in points]
+    wrong = [
+        len(points) != min(max_points, logged),
+        steps != sorted(set(steps)),
+        bool(steps) and (steps[0], steps[-1]) != (0, logged - 1),
+        any(
+            abs(float(p["value"]) - wave(step)) > 1e-9
+            for p, step in zip(points, steps, strict=True)
+        ),
+    ]
+    if any(wrong):
+        raise SystemExit(
+            f"get-history-bulk-interval answered {len(points)} points (steps"
+            f" {steps[:1]}…{steps[-1:]}) for {logged} logged and max_results {max_points}"
+        )
 
 
 def time_log_batch(client: MlflowClient, args: argparse.Namespace) -> dict[str, Any]:

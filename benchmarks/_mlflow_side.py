@@ -1,8 +1,9 @@
 """The MLflow half of `benchmarks/tracking.py`; runs in the benchmark's own MLflow virtualenv.
 
-Logs metric points into a fresh SQLite tracking store in two ways, `mlflow.log_metric` one by
-one and `MlflowClient().log_batch` in batches, checks that every point is stored, and prints one
-JSON line with the timings. Not meant to be run by hand (it imports only MLflow, not Modelyard).
+Logs metric points into a fresh tracking store (a SQLite file, or an empty PostgreSQL schema) in
+two ways, `mlflow.log_metric` one by one and `MlflowClient().log_batch` in batches, checks that
+every point is stored, and prints one JSON line with the timings. Not meant to be run by hand
+(it imports only MLflow, not Modelyard).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -22,7 +22,7 @@ METRIC = "loss"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", type=Path, required=True, help="SQLite file to create")
+    parser.add_argument("--tracking-uri", required=True, help="sqlite:///FILE or postgresql://…")
     parser.add_argument("--points", type=int, required=True, help="points for log_batch")
     parser.add_argument("--one-by-one-points", type=int, required=True, help="for log_metric")
     parser.add_argument("--batch-size", type=int, required=True)
@@ -62,7 +62,7 @@ def time_log_batch(
 
 def main() -> None:
     args = parse_args()
-    mlflow.set_tracking_uri(f"sqlite:///{args.db.resolve()}")
+    mlflow.set_tracking_uri(args.tracking_uri)
     client = MlflowClient()
     experiment_id = client.create_experiment("bench")  # Creates the schema: outside the timings.
     result = {
