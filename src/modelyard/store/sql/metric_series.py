@@ -87,13 +87,14 @@ def read_all_series(
 
 # The counts and the last value are kept by `log_batch` in the metric's `latest_metrics` row
 # (the last by the runs table's rule: highest step, then latest time); the ends are seeks in
-# the index.
+# the index: ORDER BY … LIMIT 1, for PostgreSQL planned min() and max() as a walk of the
+# whole series where its statistics were stale (autovacuum off).
 _SUMMARY = text(f"""
 SELECT
   points,
   finite_points,
-  (SELECT min(step) FROM metrics WHERE {_OF_METRIC} AND {_FINITE}),
-  (SELECT max(step) FROM metrics WHERE {_OF_METRIC} AND {_FINITE}),
+  (SELECT step FROM metrics WHERE {_OF_METRIC} AND {_FINITE} ORDER BY step LIMIT 1),
+  (SELECT step FROM metrics WHERE {_OF_METRIC} AND {_FINITE} ORDER BY step DESC LIMIT 1),
   value
 FROM latest_metrics WHERE {_OF_METRIC}
 """)
