@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from modelyard.entities import Metric
+from modelyard.entities import Metric, RunStatus
 from modelyard.entities.metric_series import DEFAULT_MAX_POINTS, MetricSeries
 from modelyard.services.workspaces import (
     OpenWorkspace,
@@ -166,3 +167,83 @@ def test_the_migration_counts_the_points_logged_before_it(tmp_path: Path) -> Non
     loss = _series(reopened, run.id, "loss")
     assert (loss.count, loss.finite, loss.points) == (5, 3, [(0, 1.0), (3, 2.0), (4, 3.0)])
     reopened.close()
+
+
+def _expected_thinning(logged: list[tuple[int, float]], max_points: int) -> list[tuple[int, float]]:
+    """The specification, in Python: each step bucket's lowest and highest finite point (by
+    value, then step), the first and the last (the earliest logged on a tied step), by step."""
+    finite = [(step, value) for step, value in logged if math.isfinite(value)]
+    first = min(finite, key=lambda point: point[0])
+    last = max(reversed(finite), key=lambda point: point[0])
+    buckets = (max_points - 2) // 2
+    width = math.ceil((last[0] - first[0] + 1) / buckets)
+    grouped: dict[int, list[tuple[int, float]]] = {}
+    for step, value in finite:
+        grouped.setdefault((step - first[0]) // width, []).append((step, value))
+    kept = {first, last}
+    for points in grouped.values():
+        kept.add(min(points, key=lambda point: (point[1], point[0])))
+        kept.add(max(points, key=lambda point: (point[1], point[0])))
+    return sorted(kept)
+
+
+@pytest.mark.parametrize("stride", [1, 7, 1000])
+@pytest.mark.parametrize("max_points", [4, 20, 60, 600])
+def test_thinning_returns_exactly_each_buckets_extremes_and_the_ends(
+    workspace: OpenWorkspace, stride: int, max_points: int
+) -> None:
+    # Long buckets are read from metric_blocks, short ones from the points: the same points
+    # either way, whatever the order of logging, repeated steps and non-finite values.
+    rng = random.Random(stride * 1000 + max_points)
+    logged = [(step * stride, rng.gauss(0, 1)) for step in range(12_000)]
+    logged += [(rng.randrange(12_000) * stride, rng.gauss(0, 3)) for _ in range(500)]
+    for index in rng.sample(range(len(logged)), 50):
+        logged[index] = (logged[index][0], rng.choice([math.nan, math.inf, -math.inf]))
+    rng.shuffle(logged)
+    run = workspace.store.create_run("s", user="ana")
+    for start in range(0, len(logged), 1000):
+        batch = [Metric("loss", value, step, 1.0) for step, value in logged[start : start + 1000]]
+        workspace.store.log_batch(run.id, batch)
+    series = _series(workspace, run.id, "loss", max_points)
+    # by step; points of one step in any order (SQLite's by id, PostgreSQL's by value)
+    assert sorted(series.points) == _expected_thinning(logged, max_points)
+    assert [step for step, _ in series.points] == sorted(step for step, _ in series.points)
+
+
+def _blocks(uri: str) -> set[tuple[object, ...]]:
+    engine = make_engine(uri)
+    try:
+        with engine.connect() as connection:
+            return {tuple(row) for row in connection.execute(text("SELECT * FROM metric_blocks"))}
+    finally:
+        engine.dispose()
+
+
+def test_deleting_an_experiment_deletes_its_runs_blocks(workspace: OpenWorkspace) -> None:
+    run = workspace.store.create_run("gone", user="ana", status=RunStatus.RUNNING)
+    kept = workspace.store.create_run("kept", user="ana")
+    for run_id in (run.id, kept.id):
+        _log(workspace, run_id, "loss", _noisy(3000))
+    workspace.store.transition_run(run.id, RunStatus.COMPLETED)  # only ended runs go
+    workspace.store.delete_experiment("gone")
+    assert {block[0] for block in _blocks(workspace.store.uri)} == {kept.id}
+
+
+def test_migration_0008_fills_the_blocks_of_the_points_logged_before_it(
+    workspace: OpenWorkspace,
+) -> None:
+    run = workspace.store.create_run("s", user="ana")
+    values = _noisy(5_000, seed=3)
+    values[10], values[4_000] = math.nan, math.inf
+    _log(workspace, run.id, "loss", values[2_500:], first=2_500)
+    _log(workspace, run.id, "loss", values[:2_500])
+    _log(workspace, run.id, "acc", [0.25, 0.75, 0.5], first=10**7)
+    kept_by_log_batch = _blocks(workspace.store.uri)
+    engine = make_engine(workspace.store.uri)
+    try:
+        schema.downgrade(engine, "0007")
+        schema.upgrade(engine)
+    finally:
+        engine.dispose()
+    assert _blocks(workspace.store.uri) == kept_by_log_batch
+    assert len(kept_by_log_batch) == (79 + 10 + 2 + 4) + 7  # loss: 64, 512 … steps; acc

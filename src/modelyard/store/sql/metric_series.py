@@ -24,6 +24,7 @@ from sqlalchemy import TextClause, select, text
 from sqlalchemy.orm import Session
 
 from modelyard.entities.metric_series import MIN_MAX_POINTS, MetricSeries
+from modelyard.store.sql.metric_blocks import BLOCK_STEPS
 from modelyard.store.sql.models import LatestMetricRow
 
 _FINITE = "value BETWEEN :lowest AND :highest"  # NULL (NaN) and infinities are outside
@@ -58,7 +59,13 @@ def read_series(session: Session, run_id: str, name: str, max_points: int) -> Me
         buckets = (max_points - 2) // 2
         width = math.ceil((last_step - first_step + 1) / buckets)
         bounds = {"first_step": first_step, "last_step": last_step, "width": width}
-        thinned = _thinned(session.get_bind().dialect.name, all_finite=finite == count)
+        dialect = session.get_bind().dialect.name
+        block_steps = _block_steps_for(int(finite), last_step - first_step + 1, buckets, width)
+        if block_steps is None:
+            thinned = _thinned(dialect, all_finite=finite == count)
+        else:
+            thinned = _thinned_from_blocks(dialect)
+            bounds["block_steps"] = block_steps
         rows = session.execute(thinned, {**metric, **bounds})
     return MetricSeries(
         name,
@@ -80,13 +87,14 @@ def read_all_series(
 
 # The counts and the last value are kept by `log_batch` in the metric's `latest_metrics` row
 # (the last by the runs table's rule: highest step, then latest time); the ends are seeks in
-# the index.
+# the index: ORDER BY … LIMIT 1, for PostgreSQL planned min() and max() as a walk of the
+# whole series where its statistics were stale (autovacuum off).
 _SUMMARY = text(f"""
 SELECT
   points,
   finite_points,
-  (SELECT min(step) FROM metrics WHERE {_OF_METRIC} AND {_FINITE}),
-  (SELECT max(step) FROM metrics WHERE {_OF_METRIC} AND {_FINITE}),
+  (SELECT step FROM metrics WHERE {_OF_METRIC} AND {_FINITE} ORDER BY step LIMIT 1),
+  (SELECT step FROM metrics WHERE {_OF_METRIC} AND {_FINITE} ORDER BY step DESC LIMIT 1),
   value
 FROM latest_metrics WHERE {_OF_METRIC}
 """)
@@ -147,5 +155,100 @@ UNION SELECT CAST(high[2] AS BIGINT), high[1] FROM bucket
 UNION (SELECT step, value FROM metrics WHERE {_OF_METRIC} AND {_FINITE} ORDER BY step, id LIMIT 1)
 UNION (SELECT step, value FROM metrics WHERE {_OF_METRIC} AND {_FINITE}
        ORDER BY step DESC, id DESC LIMIT 1)
+ORDER BY 1, 2
+""")
+
+
+# Blocks --------------------------------------------------------------------------------------
+
+
+def _block_steps_for(finite: int, span: int, buckets: int, width: int) -> int | None:
+    """The block width whose reads cost least, or None where reading the points costs less.
+    A bucket is its whole blocks (two rows each, at most one per point) and the points of the
+    blocks cut by its ends; a width at most the bucket's keeps every block within two buckets.
+    """
+    density = finite / span
+    costs = {
+        size: 2 * min(finite, math.ceil(span / size)) + min(finite, buckets * size * density)
+        for size in BLOCK_STEPS
+        if size <= width
+    }
+    if not costs:
+        return None
+    best = min(costs, key=lambda size: costs[size])
+    return best if costs[best] * 4 < finite else None
+
+
+def _thinned_from_blocks(dialect: str) -> TextClause:
+    """The same points as `_thinned`, read from metric_blocks: a bucket's extremes are those of
+    its whole blocks and of its own points in the blocks its ends cut. A block of at most
+    `width` steps is cut by at most one end; integer division truncates, but a block starting
+    before the first step lies in the first bucket either way."""
+    if dialect == "sqlite":
+        return _THINNED_FROM_BLOCKS_ON_SQLITE
+    return _THINNED_FROM_BLOCKS_ON_POSTGRESQL
+
+
+_OF_BLOCKS = "run_id = :run_id AND name = :name AND block_steps = :block_steps"
+_WHOLE = (
+    "(block_start - :first_step) / :width = (block_start + :block_steps - 1 - :first_step) / :width"
+)
+_CANDIDATES = f"""
+cut(start) AS (
+  SELECT boundary - boundary % :block_steps FROM boundary WHERE boundary % :block_steps <> 0
+), candidate(step, value) AS (
+  SELECT low_step, low_value FROM metric_blocks WHERE {_OF_BLOCKS} AND {_WHOLE}
+  UNION ALL
+  SELECT high_step, high_value FROM metric_blocks WHERE {_OF_BLOCKS} AND {_WHOLE}
+  UNION ALL
+  {{points_of_cut_blocks}}
+)"""
+# A range of the index per cut block, whatever the statistics say (autovacuum may be off, and
+# a planner that thinks the series empty walks all of it once per cut): LATERAL on PostgreSQL,
+# with OFFSET 0 so that the subquery is not pulled up into a plain join; SQLite, which has no
+# LATERAL, plans the plain join as the same nested loop.
+_CANDIDATES_ON_POSTGRESQL = _CANDIDATES.format(
+    points_of_cut_blocks=f"""SELECT step, value FROM cut CROSS JOIN LATERAL (
+    SELECT step, value FROM metrics WHERE {_OF_METRIC} AND {_FINITE}
+      AND step >= cut.start AND step < cut.start + :block_steps OFFSET 0
+  ) AS points"""
+)
+_CANDIDATES_ON_SQLITE = _CANDIDATES.format(
+    points_of_cut_blocks=f"""SELECT step, value FROM cut JOIN metrics
+    ON {_OF_METRIC} AND {_FINITE} AND step >= cut.start AND step < cut.start + :block_steps"""
+)
+_BOUNDARIES = """
+WITH RECURSIVE boundary(boundary) AS (
+  SELECT CAST(:first_step AS BIGINT) + :width WHERE :first_step + :width <= :last_step
+  UNION ALL SELECT boundary + :width FROM boundary WHERE boundary + :width <= :last_step
+),"""
+# The first and last points, at the ends' known steps: ORDER BY step, id over the series
+# would read (and sort) every point, the index holding no id.
+_ENDS = (
+    f"SELECT step, value FROM (SELECT step, value FROM metrics WHERE {_OF_METRIC} AND {_FINITE}"
+    " AND step = :{end}_step ORDER BY id {direction} LIMIT 1) AS {end}"
+)
+
+_THINNED_FROM_BLOCKS_ON_POSTGRESQL = text(f"""
+{_BOUNDARIES}{_CANDIDATES_ON_POSTGRESQL}, bucket AS (
+  SELECT min(ARRAY[value, step]) AS low, max(ARRAY[value, step]) AS high
+  FROM candidate GROUP BY (step - :first_step) / :width
+)
+SELECT CAST(low[2] AS BIGINT), low[1] FROM bucket
+UNION SELECT CAST(high[2] AS BIGINT), high[1] FROM bucket
+UNION {_ENDS.format(direction="ASC", end="first")}
+UNION {_ENDS.format(direction="DESC", end="last")}
+ORDER BY 1, 2
+""")
+
+# SQLite takes the bare column `step` from the row holding the min() or max() of its group.
+_THINNED_FROM_BLOCKS_ON_SQLITE = text(f"""
+{_BOUNDARIES}{_CANDIDATES_ON_SQLITE}
+SELECT step, value FROM (
+  SELECT step, min(value) AS value FROM candidate GROUP BY (step - :first_step) / :width)
+UNION SELECT step, value FROM (
+  SELECT step, max(value) AS value FROM candidate GROUP BY (step - :first_step) / :width)
+UNION {_ENDS.format(direction="ASC", end="first")}
+UNION {_ENDS.format(direction="DESC", end="last")}
 ORDER BY 1, 2
 """)

@@ -174,6 +174,25 @@ class MetricRow(Base):
     timestamp: Mapped[float] = mapped_column(Float)
 
 
+class MetricBlockRow(Base):
+    """A block of a metric's steps, `block_steps` wide from `block_start`, and its lowest and
+    highest finite point (by value, then step). Kept by `log_batch` at a few widths, so that
+    a chart of a long series reads blocks instead of every point (migration 0008)."""
+
+    __tablename__ = "metric_blocks"
+
+    run_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(250), primary_key=True)
+    block_steps: Mapped[int] = mapped_column(Integer, primary_key=True)
+    block_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    low_step: Mapped[int] = mapped_column(BigInteger)
+    low_value: Mapped[float] = mapped_column(Float)
+    high_step: Mapped[int] = mapped_column(BigInteger)
+    high_value: Mapped[float] = mapped_column(Float)
+
+
 class LatestMetricRow(Base):
     """A run's latest point of one metric: the highest step, then the latest timestamp, then the
     last logged. `log_batch` keeps it in step with `metrics`, in the same transaction, so that

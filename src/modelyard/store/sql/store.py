@@ -30,9 +30,11 @@ from modelyard.errors import Conflict, InvalidValue, NotFound
 from modelyard.store.sql import schema
 from modelyard.store.sql.auth import SqlAuthStore
 from modelyard.store.sql.engine import IMMEDIATE, make_engine, storage_checked
+from modelyard.store.sql.metric_blocks import blocks_of, merge_blocks
 from modelyard.store.sql.models import (
     ExperimentRow,
     LatestMetricRow,
+    MetricBlockRow,
     MetricRow,
     ParamRow,
     PropertyRow,
@@ -141,7 +143,7 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
     def _delete_runs_data(session: Session, run_ids: list[str]) -> None:
         # Explicit deletes: SQLite enforces ON DELETE CASCADE only with the pragma, and a
         # database touched by another tool may not have it on.
-        for table in (MetricRow, LatestMetricRow, ParamRow, TagRow, PropertyRow):
+        for table in (MetricRow, MetricBlockRow, LatestMetricRow, ParamRow, TagRow, PropertyRow):
             session.query(table).filter(table.run_id.in_(run_ids)).delete()
         session.query(RunRow).filter(RunRow.parent_id.in_(run_ids)).update({"parent_id": None})
         session.query(RunRow).filter(RunRow.id.in_(run_ids)).delete()
@@ -350,6 +352,8 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
         ]
         connection = session.connection()
         _insert_points(connection, points)
+        blocks = blocks_of((point.name, point.step, point.value) for point in points)
+        merge_blocks(connection, run_id, blocks)
         counts = _points_per_name(points)
         latest = [
             {**point._asdict(), "experiment_id": experiment_id, **counts[point.name]}
