@@ -71,6 +71,17 @@ def test_deleting_others_work_needs_an_admin(workspace: OpenWorkspace) -> None:
         authorization.check_may_delete_experiment(workspace, RITA, "mine")
 
 
+def test_others_runs_past_the_newest_page_still_keep_a_contributor_from_deleting(
+    sqlite_workspace: OpenWorkspace,
+) -> None:
+    ws = sqlite_workspace
+    ws.store.create_run("crowded", user="bo")  # the oldest run, behind 1,000 newer ones
+    for _ in range(1000):
+        ws.store.create_run("crowded", user="ana")
+    with pytest.raises(PermissionDenied, match="holds runs of 'bo'"):
+        authorization.check_may_delete_experiment(ws, ANA, "crowded")
+
+
 def test_tokens_are_their_users_own(workspace: OpenWorkspace) -> None:
     authorization.check_may_manage_tokens_of(RITA, "rita")
     authorization.check_may_manage_tokens_of(ADMIN, "rita")

@@ -23,6 +23,8 @@ from modelyard.entities import Caller, Role
 from modelyard.errors import AuthError, PermissionDenied
 from modelyard.services.workspaces import OpenWorkspace
 
+_EVERY_RUN = 2**62  # a LIMIT no experiment reaches
+
 
 def check_role(caller: Caller, required: Role) -> None:
     if not caller.role.includes(required):
@@ -93,7 +95,9 @@ def check_may_delete_experiment(ws: OpenWorkspace, caller: Caller, name: str) ->
     check_role(caller, Role.CONTRIBUTOR)
     if caller.role is Role.ADMIN:
         return
-    others = sorted({run.user for run in ws.store.list_runs(name) if run.user != caller.name})
+    # Every run, not a page: past the newest page, others' runs must still count.
+    runs = ws.store.list_runs(name, limit=_EVERY_RUN)
+    others = sorted({run.user for run in runs if run.user != caller.name})
     if others:
         raise PermissionDenied(
             f"experiment {name!r} holds runs of {', '.join(map(repr, others))}: only an admin"
