@@ -12,6 +12,7 @@ The tree::
     ├── RequestTimeout             REQUEST_TIMEOUT 408
     ├── NotFound                   NOT_FOUND       404
     ├── AlreadyExists              ALREADY_EXISTS  409
+    │   └── ComputeErrored         COMPUTE_ERRORED 409 (a Failed compute holds the name)
     ├── Conflict                   CONFLICT        409
     ├── InvalidTransition          INVALID_TRANSITION 409
     │   └── RunEnded               RUN_ENDED       409 (a write to a Completed/Failed/Canceled run)
@@ -19,6 +20,8 @@ The tree::
     ├── PermissionDenied           PERMISSION_DENIED 403
     ├── SchemaOutOfDate            SCHEMA_OUT_OF_DATE 503
     ├── StoreUnavailable           STORE_UNAVAILABLE  503
+    ├── ComputeUnavailable         COMPUTE_UNAVAILABLE 503 (a host or cluster that lacks or
+    │                                                  does not answer)
     ├── StorageError               STORAGE_ERROR   507 (disk full, read-only, no permission)
     ├── GuardrailFailed            GUARDRAIL_FAILED 422
     ├── EnvironmentBuildFailed     ENVIRONMENT_BUILD_FAILED 500
@@ -93,6 +96,12 @@ class AlreadyExists(ModelyardError):
     code = "ALREADY_EXISTS"
 
 
+class ComputeErrored(AlreadyExists):
+    """A compute whose provisioning failed keeps its name (and its errors) until deleted."""
+
+    code = "COMPUTE_ERRORED"
+
+
 class Conflict(ModelyardError):
     code = "CONFLICT"
 
@@ -125,6 +134,12 @@ class SchemaOutOfDate(ModelyardError):
 
 class StoreUnavailable(ModelyardError):
     code = "STORE_UNAVAILABLE"
+
+
+class ComputeUnavailable(ModelyardError):
+    """A compute's host or cluster lacks what its size needs, or does not answer."""
+
+    code = "COMPUTE_UNAVAILABLE"
 
 
 class StorageError(ModelyardError):
@@ -170,6 +185,7 @@ ERROR_CLASSES: dict[str, type[ModelyardError]] = {
         RequestTimeout,
         NotFound,
         AlreadyExists,
+        ComputeErrored,
         Conflict,
         InvalidTransition,
         RunEnded,
@@ -177,6 +193,7 @@ ERROR_CLASSES: dict[str, type[ModelyardError]] = {
         PermissionDenied,
         SchemaOutOfDate,
         StoreUnavailable,
+        ComputeUnavailable,
         StorageError,
         GuardrailFailed,
         EnvironmentBuildFailed,
@@ -196,6 +213,7 @@ HTTP_STATUS: dict[str, int] = {
     RequestTimeout.code: 408,
     NotFound.code: 404,
     AlreadyExists.code: 409,
+    ComputeErrored.code: 409,
     Conflict.code: 409,
     InvalidTransition.code: 409,
     RunEnded.code: 409,
@@ -203,6 +221,7 @@ HTTP_STATUS: dict[str, int] = {
     PermissionDenied.code: 403,
     SchemaOutOfDate.code: 503,
     StoreUnavailable.code: 503,
+    ComputeUnavailable.code: 503,
     StorageError.code: 507,
     GuardrailFailed.code: 422,
     EnvironmentBuildFailed.code: 500,

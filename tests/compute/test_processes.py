@@ -12,7 +12,7 @@ import psutil
 
 from modelyard.compute import get_backend
 from modelyard.compute.base import ProcessHandle
-from modelyard.compute.processes import (
+from modelyard.compute.local.processes import (
     find_process,
     handle_for,
     is_gone,

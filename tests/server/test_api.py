@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 
-from modelyard.compute.processes import handle_for
+from modelyard.compute.local.processes import handle_for
 from modelyard.entities import RunStatus, limits
 from modelyard.server import create_app
 from modelyard.services.runs import STD_LOG

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from modelyard.compute.processes import handle_for
+from modelyard.compute.local.processes import handle_for
 from modelyard.entities import Role, RunStatus
 from modelyard.server import create_app
 from modelyard.server.api_docs import schema_router

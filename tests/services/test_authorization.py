@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from modelyard.compute.processes import this_host
+from modelyard.compute.local.processes import this_host
 from modelyard.entities import Caller, Role, RunStatus, User
 from modelyard.errors import AuthError, PermissionDenied
 from modelyard.services import authorization

@@ -12,7 +12,7 @@ import psutil
 import pytest
 from sqlalchemy import text
 
-from modelyard.compute.processes import handle_for, this_host
+from modelyard.compute.local.processes import handle_for, this_host
 from modelyard.entities import RunStatus
 from modelyard.errors import InvalidValue
 from modelyard.services import leftovers, runs

@@ -1,10 +1,24 @@
-"""What every compute backend does: launch a queued run, cancel it. Scheduling lives in services."""
+"""What every compute backend does: check a compute can exist, launch an admitted run, poll it,
+stop it. Queues, admission, priority and preemption live in services, not in backends."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
+
+from modelyard.entities.compute import ComputeSize, ComputeTarget
+from modelyard.errors import InvalidValue
+
+
+@dataclass(frozen=True)
+class ReportingAccess:
+    """How a job on a machine without the workspace's disk reports: the workspace server's URL
+    and a token scoped to its run."""
+
+    server_url: str
+    token: str
 
 
 @dataclass(frozen=True)
@@ -14,26 +28,98 @@ class LaunchRequest:
     run_id: str
     workspace_root: Path
     log_path: Path
+    compute: ComputeTarget | None = None
+    attempt: int = 1
+    # The GPUs of this host the run may use (local backends; CUDA_VISIBLE_DEVICES).
+    gpu_ids: tuple[int, ...] = ()
+    reporting: ReportingAccess | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def size(self) -> ComputeSize | None:
+        return None if self.compute is None else self.compute.size_spec
+
+
+class BackendState(StrEnum):
+    """What a backend can say of one launched run."""
+
+    PENDING = "pending"  # accepted, not started yet (Ray's PENDING)
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    STOPPED = "stopped"
+    GONE = "gone"  # nothing of it is left and it did not say how it ended
+    UNKNOWN = "unknown"  # this backend cannot tell from here (another host, a cluster away)
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """What a host or cluster has, for checks at creation and for sharing between computes."""
+
+    cpus: float
+    memory_gib: float
+    gpus: int
+
+    def lacks(self, size: ComputeSize) -> list[str]:
+        """What `size` needs that this capacity lacks, in words; empty when it fits."""
+        missing = []
+        if size.gpus > self.gpus:
+            missing.append(f"{size.gpus} GPUs (it has {self.gpus})")
+        if size.vcpus > self.cpus:
+            missing.append(f"{size.vcpus} CPUs (it has {self.cpus:g})")
+        if size.memory_gib > self.memory_gib:
+            missing.append(f"{size.memory_gib:g} GiB of memory (it has {self.memory_gib:.1f})")
+        return missing
 
 
 @dataclass(frozen=True)
 class ProcessHandle:
-    """How to find the run's process again: pid plus its start time, which pids don't repeat."""
+    """How to find a local run's process again: pid plus its start time, which pids don't repeat.
+    Stored as an opaque string (`to_string`), as every backend's handle is."""
 
     host: str
     pid: int
     started_at: float
 
+    def to_string(self) -> str:
+        return f"pid:{self.pid}@{self.host}/{self.started_at!r}"
+
+    @classmethod
+    def parse(cls, handle: str) -> ProcessHandle:
+        try:
+            kind, rest = handle.split(":", 1)
+            pid, rest = rest.split("@", 1)
+            host, started_at = rest.rsplit("/", 1)
+            if kind != "pid":
+                raise ValueError(kind)
+            return cls(host=host, pid=int(pid), started_at=float(started_at))
+        except ValueError:
+            raise InvalidValue(
+                f"process handle {handle!r} is not pid:PID@HOST/START_TIME", handle=handle
+            ) from None
+
 
 class ComputeBackend(Protocol):
+    """One per compute type, made for one compute (`compute/__init__.py`'s registry)."""
+
     name: str
 
-    def launch(self, request: LaunchRequest) -> ProcessHandle: ...
-
-    def cancel(self, handle: ProcessHandle, grace_s: float) -> bool:
-        """Stop the whole process tree; return True once nothing of it is left."""
+    def capacity(self) -> Capacity:
+        """What the host or cluster has now; raises ComputeUnavailable when it does not answer."""
         ...
 
-    def is_gone(self, handle: ProcessHandle) -> bool | None:
-        """True if the process is known to be gone, None if this backend cannot tell."""
+    def launch(self, request: LaunchRequest) -> str:
+        """Start the run; return its handle, an opaque string only this backend reads."""
+        ...
+
+    def state(self, handle: str) -> BackendState: ...
+
+    def cancel(self, handle: str, grace_s: float) -> bool:
+        """Stop it (SIGTERM or the cluster's stop, then a kill after `grace_s`); True once
+        nothing of it is left."""
+        ...
+
+    def read_log(self, handle: str) -> str | None:
+        """The run's log as the backend keeps it (Ray's job log), or None where the run
+        writes its log into the workspace itself (local)."""
         ...

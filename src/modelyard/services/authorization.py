@@ -18,7 +18,7 @@ The caller always comes from the token (`services.auth.authenticate`), never fro
 
 from __future__ import annotations
 
-from modelyard.compute.processes import this_host
+from modelyard.compute.local.processes import this_host
 from modelyard.entities import Caller, Role
 from modelyard.errors import AuthError, PermissionDenied
 from modelyard.services.workspaces import OpenWorkspace

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from modelyard.compute import ProcessHandle, get_backend
-from modelyard.compute.processes import handle_for_this_process
-from modelyard.compute.processes import is_gone as local_process_is_gone
+from modelyard.compute.local.processes import handle_for_this_process
+from modelyard.compute.local.processes import is_gone as local_process_is_gone
 from modelyard.entities import Run, RunData, RunStatus
 from modelyard.errors import InvalidTransition, InvalidValue, NotFound
 from modelyard.services import leftovers

@@ -6,11 +6,12 @@ import contextlib
 import os
 import signal
 import socket
+import subprocess
 import time
 
 import psutil
 
-from modelyard.compute.base import ProcessHandle
+from modelyard.compute.base import Capacity, ProcessHandle
 
 # A pid is reused by the OS; the pair (pid, create time) is not. Times are compared loosely
 # because psutil rounds them differently across calls on some kernels.
@@ -137,3 +138,31 @@ def wait_until_gone(handle: ProcessHandle, timeout_s: float) -> bool:
             return True
         time.sleep(0.05)
     return find_process(handle) is None
+
+
+def host_capacity() -> Capacity:
+    """This host's CPUs (those this process may run on), memory and GPUs."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    memory_gib = psutil.virtual_memory().total / 2**30
+    return Capacity(cpus=float(cpus or 1), memory_gib=memory_gib, gpus=len(visible_gpus()))
+
+
+def visible_gpus() -> list[int]:
+    """Indexes of this host's NVIDIA GPUs (nvidia-smi), within CUDA_VISIBLE_DEVICES when set."""
+    try:
+        result = subprocess.run(
+            ["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if result.returncode != 0:
+        return []
+    found = [int(line) for line in result.stdout.split() if line.strip().isdigit()]
+    allowed = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if allowed is None:
+        return found
+    chosen = {int(part) for part in allowed.split(",") if part.strip().isdigit()}
+    return [index for index in found if index in chosen]
