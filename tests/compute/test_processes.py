@@ -7,10 +7,12 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import UTC, datetime
 
 import psutil
+import pytest
 
-from modelyard.compute import get_backend
+from modelyard.compute import backend_for
 from modelyard.compute.base import ProcessHandle
 from modelyard.compute.local.processes import (
     find_process,
@@ -19,6 +21,8 @@ from modelyard.compute.local.processes import (
     stop_leftovers,
     stop_process_tree,
 )
+from modelyard.entities.compute import ComputeTarget, ComputeType, Priority, ProvisioningState
+from modelyard.errors import InvalidValue
 
 # A parent that starts one child in its own group and one that escaped with setsid, then sleeps.
 FAMILY = textwrap.dedent(
@@ -126,8 +130,28 @@ def test_stopping_the_tree_of_a_dead_leader_stops_its_leftovers() -> None:
     assert not any(_alive(pid) for pid in descendants)
 
 
-def test_backends_are_found_by_name() -> None:
-    assert get_backend("local").name == "local"
+def test_a_compute_finds_the_backend_of_its_type() -> None:
+    local = ComputeTarget(
+        name="cpu",
+        type=ComputeType.LOCAL,
+        size="Standard_DS1_v2",
+        priority=Priority.DEDICATED,
+        min_nodes=0,
+        max_nodes=1,
+        idle_seconds_before_scaledown=0,
+        state=ProvisioningState.SUCCEEDED,
+        created_at=datetime.now(UTC),
+    )
+    backend = backend_for(local)
+    assert backend.name == "local"
+    assert backend.capacity().cpus >= 1
+
+
+def test_a_process_handle_is_an_opaque_string_that_parses_back() -> None:
+    me = handle_for(os.getpid())
+    assert ProcessHandle.parse(me.to_string()) == me
+    with pytest.raises(InvalidValue, match="is not pid:PID@HOST/START_TIME"):
+        ProcessHandle.parse("ray:raysubmit_1")
 
 
 def _alive(pid: int) -> bool:

@@ -19,7 +19,7 @@ from modelyard.errors import AuthError, LimitExceeded, NotFound, StoreUnavailabl
 from modelyard.server import create_app
 from modelyard.services import jobs
 from modelyard.services.auth import create_token, ensure_admin
-from modelyard.services.runs import STD_LOG
+from modelyard.services.run_files import STD_LOG
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from server.serving import serve
 from vision.shapes import write_shapes

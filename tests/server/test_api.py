@@ -17,7 +17,7 @@ import pytest
 from modelyard.compute.local.processes import handle_for
 from modelyard.entities import RunStatus, limits
 from modelyard.server import create_app
-from modelyard.services.runs import STD_LOG
+from modelyard.services.run_files import STD_LOG
 from modelyard.services.workspaces import OpenWorkspace, create_workspace, open_workspace
 from modelyard.store.rest import RestStore
 from server.serving import serve

@@ -33,7 +33,7 @@ from modelyard.entities import Metric, RunStatus
 from modelyard.server import create_app
 from modelyard.services import auth
 from modelyard.services import runs as run_service
-from modelyard.services.runs import STD_LOG
+from modelyard.services.run_files import STD_LOG
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from server.serving import serve
 

@@ -22,6 +22,7 @@ from modelyard.server.app import API_ROUTERS
 from modelyard.server.deps import ROLE_ATTRIBUTE
 from modelyard.services import auth
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
+from run_processes import pid_of
 from server.serving import serve
 
 API = "/api/v1"
@@ -216,7 +217,7 @@ def test_only_an_admin_may_claim_a_process_on_the_servers_machine(
     path = f"{base}{API}/runs/{run['id']}/process"
     refused = httpx.post(path, json=claim, headers=_bearer(callers["contributor"]))
     assert refused.status_code == 403 and "admin only" in refused.json()["message"]
-    assert ws.store.get_run(run["id"]).pid is None
+    assert pid_of(ws.store.get_run(run["id"])) is None
     elsewhere = {**claim, "host": "laptop.example"}
     assert httpx.post(path, json=elsewhere, headers=_bearer(callers["contributor"])).is_success
     assert httpx.post(path, json=claim, headers=_bearer(callers["admin"])).is_success

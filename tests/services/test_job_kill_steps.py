@@ -19,6 +19,7 @@ from modelyard.environments import Environment
 from modelyard.services import jobs, leftovers, runs
 from modelyard.services.jobs import ScriptJob
 from modelyard.services.workspaces import OpenWorkspace
+from run_processes import pid_of
 
 WRITES_LARGE_OUTPUTS = """
 import os, time
@@ -42,8 +43,8 @@ def _kill_supervisor_at(ws: OpenWorkspace, run_id: str, step: RunStatus) -> None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         run = ws.store.get_run(run_id)
-        if run.status is step and run.pid is not None:
-            os.kill(run.pid, signal.SIGKILL)
+        if run.status is step and pid_of(run) is not None:
+            os.kill(pid_of(run), signal.SIGKILL)
             return
         assert not run.status.is_terminal, f"the run ended ({run.status}) before {step}"
         time.sleep(0.005)
@@ -72,7 +73,7 @@ def test_kill_9_of_the_supervisor_at_each_step_leaves_nothing_behind(
         requirements.write_text("# nothing beyond the host's packages\n")
         overrides["environment"] = Environment.from_pip_requirements("empty", requirements)
     run = jobs.submit(ws, _job(tmp_path, 5 if step is RunStatus.RUNNING else 0, **overrides))
-    supervisor = psutil.Process(ws.store.get_run(run.id).pid or 0)
+    supervisor = psutil.Process(pid_of(ws.store.get_run(run.id)) or 0)
     _kill_supervisor_at(ws, run.id, step)
     assert _ended(ws, run.id) is RunStatus.FAILED
     session = supervisor.pid

@@ -17,8 +17,9 @@ from modelyard.environments import Environment
 from modelyard.errors import InvalidValue, NotFound
 from modelyard.services import jobs, leftovers, runs
 from modelyard.services.jobs import ScriptJob
-from modelyard.services.runs import STD_LOG
+from modelyard.services.run_files import STD_LOG
 from modelyard.services.workspaces import OpenWorkspace
+from run_processes import pid_of
 
 TRAIN = """
 import sys
@@ -114,7 +115,8 @@ def test_job_runs_to_completion_with_logs_metrics_outputs_and_snapshot(
 ) -> None:
     project = write_project(tmp_path / "project", TRAIN)
     run = jobs.submit(workspace, job(project, "0.1"))
-    assert run.status is RunStatus.QUEUED and run.pid is not None
+    # Admitted at once (the built-in local compute has no node limit) and launched.
+    assert run.status is RunStatus.STARTING and pid_of(run) is not None
     log = "".join(jobs.follow_log(workspace, run.id))
     final = workspace.store.get_run(run.id)
     assert final.status is RunStatus.COMPLETED, final.error
@@ -180,7 +182,7 @@ def test_invalid_job_creates_nothing(workspace: OpenWorkspace, tmp_path: Path) -
         jobs.submit(workspace, job(project, script="missing.py"))
     with pytest.raises(InvalidValue, match="inside the source directory"):
         jobs.submit(workspace, job(project, script="../train.py"))
-    with pytest.raises(NotFound, match="compute target 'gpu-farm' not found"):
+    with pytest.raises(NotFound, match="compute 'gpu-farm' not found"):
         jobs.submit(workspace, job(project, compute_target="gpu-farm"))
     with pytest.raises(NotFound, match="source directory"):
         jobs.submit(workspace, job(tmp_path / "nowhere"))
@@ -197,15 +199,15 @@ def test_cancel_kills_the_whole_process_tree(workspace: OpenWorkspace, tmp_path:
     canceled = runs.cancel_run(workspace, run.id)
     assert canceled.status is RunStatus.CANCELED
     assert not _alive(child_pid)
-    assert not _alive(run.pid or 0)
+    assert not _alive(pid_of(run) or 0)
 
 
 def test_kill_9_of_the_job_leaves_no_run_running(workspace: OpenWorkspace, tmp_path: Path) -> None:
     run = jobs.submit(workspace, job(write_project(tmp_path / "p", SPAWNS_AND_SLEEPS)))
     wait_for(lambda: workspace.store.get_run(run.id).status is RunStatus.RUNNING)
-    assert run.pid is not None
-    os.killpg(os.getpgid(run.pid), signal.SIGKILL)
-    wait_for(lambda: not _alive(run.pid or 0))
+    assert pid_of(run) is not None
+    os.killpg(os.getpgid(pid_of(run)), signal.SIGKILL)
+    wait_for(lambda: not _alive(pid_of(run) or 0))
     final = wait_for(lambda: _ended(workspace, run.id), timeout=30)
     assert final.status is RunStatus.FAILED
     assert "is gone" in (final.error or "")
@@ -216,14 +218,14 @@ def test_kill_9_of_the_supervisor_takes_its_script_along_and_leaves_nothing(
     workspace: OpenWorkspace, tmp_path: Path
 ) -> None:
     run = jobs.submit(workspace, job(write_project(tmp_path / "p", LOGS_IN_A_LOOP)))
-    assert run.pid is not None
+    assert pid_of(run) is not None
     wait_for(lambda: workspace.store.get_metric_history(run.id, "loss"))
-    script = wait_for(lambda: _script_process(run.pid or 0))
+    script = wait_for(lambda: _script_process(pid_of(run) or 0))
     log_file = workspace.artifacts.run_root(run.id) / STD_LOG
     worker_pid = int(log_file.read_text().split()[1])
     working_copy = leftovers.working_copy(workspace, run.id)
     assert working_copy.is_dir()
-    os.kill(run.pid, signal.SIGKILL)  # the supervisor alone, by its recorded pid
+    os.kill(pid_of(run), signal.SIGKILL)  # the supervisor alone, by its recorded pid
     wait_for(lambda: not _alive(script.pid), timeout=30)  # died with it
     final = wait_for(lambda: _ended(workspace, run.id), timeout=60)
     assert final.status is RunStatus.FAILED and "is gone" in (final.error or "")
@@ -239,7 +241,7 @@ def test_kill_9_of_the_supervisor_takes_its_script_along_and_leaves_nothing(
 def test_kill_9_of_the_script_alone_fails_the_run(workspace: OpenWorkspace, tmp_path: Path) -> None:
     run = jobs.submit(workspace, job(write_project(tmp_path / "p", SPAWNS_AND_SLEEPS)))
     wait_for(lambda: workspace.store.get_run(run.id).status is RunStatus.RUNNING)
-    script = wait_for(lambda: _script_process(run.pid or 0))
+    script = wait_for(lambda: _script_process(pid_of(run) or 0))
     for child in script.children(recursive=True):
         child.kill()
     script.kill()

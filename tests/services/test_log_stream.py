@@ -13,7 +13,7 @@ from modelyard.entities import RunStatus
 from modelyard.errors import NotFound, UnsafePath
 from modelyard.services import log_stream
 from modelyard.services.log_stream import LogChunk, LogEnd, LogEvent
-from modelyard.services.runs import STD_LOG
+from modelyard.services.run_files import STD_LOG
 from modelyard.services.workspaces import OpenWorkspace
 
 

@@ -17,6 +17,7 @@ from modelyard.entities import RunStatus
 from modelyard.errors import InvalidValue
 from modelyard.services import leftovers, runs
 from modelyard.services.workspaces import OpenWorkspace, open_workspace
+from run_processes import pid_of
 
 # A stand-in supervisor: starts a script in its session, prints the script's pid, waits.
 LEAVES_A_SCRIPT = (
@@ -109,8 +110,8 @@ def test_one_poisoned_row_is_skipped_and_reported_not_fatal_to_every_read(
     workspace.store.record_process(dead.id, handle.host, handle.pid, handle.started_at)
     with workspace.sql_store._engine.begin() as connection:
         connection.execute(
-            text("UPDATE runs SET host = :host, pid = -5, pid_started_at = 1 WHERE id = :id"),
-            {"host": this_host(), "id": poisoned.id},
+            text("UPDATE runs SET handle = :handle WHERE id = :id"),
+            {"handle": f"pid:-5@{this_host()}/1.0", "id": poisoned.id},
         )
     silent = _silent_workspace(workspace)
     with caplog.at_level(logging.WARNING):
@@ -126,7 +127,7 @@ def test_a_bad_process_record_is_refused_at_the_edge(workspace: OpenWorkspace) -
     for pid, started in ((-5, 1.0), (0, 1.0), (2**70, 1.0), (7, math.nan), (7, -1.0)):
         with pytest.raises(InvalidValue):
             workspace.store.record_process(run.id, this_host(), pid, started)
-    assert workspace.store.get_run(run.id).pid is None
+    assert pid_of(workspace.store.get_run(run.id)) is None
 
 
 def test_a_dead_supervisors_leftovers_are_stopped_and_its_working_copy_removed(

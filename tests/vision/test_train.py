@@ -17,7 +17,7 @@ from PIL import Image
 from shapes import CLASSES, write_shapes
 
 from modelyard.entities import RunStatus
-from modelyard.services import jobs, runs, training
+from modelyard.services import jobs, run_files, training
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.vision.backbones import load_backbone
 from modelyard.vision.config import ImageClassificationConfig
@@ -36,7 +36,7 @@ def _train(ws: OpenWorkspace, data: Path, **options: object) -> tuple[str, RunSt
 
 
 def _log(ws: OpenWorkspace, run_id: str) -> str:
-    return (ws.artifacts.run_root(run_id) / runs.STD_LOG).read_text()
+    return (ws.artifacts.run_root(run_id) / run_files.STD_LOG).read_text()
 
 
 def _output(ws: OpenWorkspace, run_id: str, name: str) -> Path:

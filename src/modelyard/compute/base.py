@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from modelyard.entities.compute import ComputeSize, ComputeTarget
-from modelyard.errors import InvalidValue
+from modelyard.entities.process import ProcessHandle as ProcessHandle  # the local handle
 
 
 @dataclass(frozen=True)
@@ -70,33 +70,6 @@ class Capacity:
         if size.memory_gib > self.memory_gib:
             missing.append(f"{size.memory_gib:g} GiB of memory (it has {self.memory_gib:.1f})")
         return missing
-
-
-@dataclass(frozen=True)
-class ProcessHandle:
-    """How to find a local run's process again: pid plus its start time, which pids don't repeat.
-    Stored as an opaque string (`to_string`), as every backend's handle is."""
-
-    host: str
-    pid: int
-    started_at: float
-
-    def to_string(self) -> str:
-        return f"pid:{self.pid}@{self.host}/{self.started_at!r}"
-
-    @classmethod
-    def parse(cls, handle: str) -> ProcessHandle:
-        try:
-            kind, rest = handle.split(":", 1)
-            pid, rest = rest.split("@", 1)
-            host, started_at = rest.rsplit("/", 1)
-            if kind != "pid":
-                raise ValueError(kind)
-            return cls(host=host, pid=int(pid), started_at=float(started_at))
-        except ValueError:
-            raise InvalidValue(
-                f"process handle {handle!r} is not pid:PID@HOST/START_TIME", handle=handle
-            ) from None
 
 
 class ComputeBackend(Protocol):

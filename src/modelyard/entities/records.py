@@ -105,9 +105,12 @@ class Run:
     ended_at: datetime | None = None
     heartbeat_at: datetime | None = None
     error: str | None = None
-    host: str | None = None
-    pid: int | None = None
-    pid_started_at: float | None = None
+    # The compute backend's opaque handle of its process or submission (compute/base.py).
+    handle: str | None = None
+    attempt: int = 1
+    queued_at: datetime | None = None
+    # Why a queued run waits ("waiting for a node on gpu-pool: 3 ahead"), set by the scheduler.
+    status_detail: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -126,9 +129,10 @@ class Run:
             "heartbeat_at": _iso(self.heartbeat_at),
             "error": self.error,
             "source": self.source.to_dict(),
-            "host": self.host,
-            "pid": self.pid,
-            "pid_started_at": self.pid_started_at,
+            "handle": self.handle,
+            "attempt": self.attempt,
+            "queued_at": _iso(self.queued_at),
+            "status_detail": self.status_detail,
         }
 
     @classmethod
@@ -149,9 +153,42 @@ class Run:
             ended_at=_from_iso(data.get("ended_at")),
             heartbeat_at=_from_iso(data.get("heartbeat_at")),
             error=data.get("error"),
-            host=data.get("host"),
-            pid=data.get("pid"),
-            pid_started_at=data.get("pid_started_at"),
+            handle=data.get("handle"),
+            attempt=int(data.get("attempt") or 1),
+            queued_at=_from_iso(data.get("queued_at")),
+            status_detail=data.get("status_detail"),
+        )
+
+
+@dataclass(frozen=True)
+class RunAttempt:
+    """An attempt of a run that ended without ending the run: preempted, or lost and requeued."""
+
+    attempt: int
+    started_at: datetime | None
+    ended_at: datetime
+    outcome: RunStatus
+    cause: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "attempt": self.attempt,
+            "started_at": _iso(self.started_at),
+            "ended_at": _iso(self.ended_at),
+            "outcome": self.outcome.value,
+            "cause": self.cause,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunAttempt:
+        ended = _from_iso(data.get("ended_at"))
+        assert ended is not None
+        return cls(
+            attempt=int(data["attempt"]),
+            started_at=_from_iso(data.get("started_at")),
+            ended_at=ended,
+            outcome=RunStatus(data["outcome"]),
+            cause=str(data["cause"]),
         )
 
 

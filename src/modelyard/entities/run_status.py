@@ -10,6 +10,7 @@ from modelyard.errors import InvalidTransition, RunEnded
 class RunStatus(StrEnum):
     NOT_STARTED = "NotStarted"
     QUEUED = "Queued"
+    STARTING = "Starting"  # admitted by the scheduler; its compute is launching it
     PREPARING = "Preparing"
     RUNNING = "Running"
     FINALIZING = "Finalizing"
@@ -18,10 +19,18 @@ class RunStatus(StrEnum):
     COMPLETED = "Completed"
     FAILED = "Failed"
     CANCELED = "Canceled"
+    # A low-priority job stopped to make room (or on demand): it goes back to Queued once its
+    # process is gone, and its next attempt resumes from its checkpoints.
+    PREEMPTED = "Preempted"
 
     @property
     def is_terminal(self) -> bool:
         return self in _TERMINAL
+
+    @property
+    def holds_node(self) -> bool:
+        """The run occupies one of its compute's nodes (admitted and not yet ended)."""
+        return self in _HOLDING_NODE
 
     @property
     def is_active(self) -> bool:
@@ -62,8 +71,11 @@ _ACTIVE = frozenset(
         RunStatus.FINALIZING,
         RunStatus.CANCEL_REQUESTED,
         RunStatus.NOT_RESPONDING,
+        RunStatus.PREEMPTED,  # its process is stopping, and heartbeats until it has
     }
 )
+
+_HOLDING_NODE = frozenset({RunStatus.STARTING, RunStatus.PREEMPTED, *_ACTIVE})
 
 _ENDINGS = {RunStatus.FAILED, RunStatus.CANCELED}
 
@@ -72,10 +84,32 @@ ALLOWED_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
         {RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED, *_ENDINGS}
     ),
     RunStatus.QUEUED: frozenset(
-        {RunStatus.PREPARING, RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED, *_ENDINGS}
+        {
+            RunStatus.STARTING,
+            RunStatus.PREPARING,
+            RunStatus.RUNNING,
+            RunStatus.CANCEL_REQUESTED,
+            *_ENDINGS,
+        }
+    ),
+    # Back to Queued when a launch was lost (the scheduling process died mid-pass).
+    RunStatus.STARTING: frozenset(
+        {
+            RunStatus.QUEUED,
+            RunStatus.PREPARING,
+            RunStatus.RUNNING,
+            RunStatus.CANCEL_REQUESTED,
+            *_ENDINGS,
+        }
     ),
     RunStatus.PREPARING: frozenset(
-        {RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED, RunStatus.NOT_RESPONDING, *_ENDINGS}
+        {
+            RunStatus.RUNNING,
+            RunStatus.CANCEL_REQUESTED,
+            RunStatus.NOT_RESPONDING,
+            RunStatus.PREEMPTED,
+            *_ENDINGS,
+        }
     ),
     RunStatus.RUNNING: frozenset(
         {
@@ -83,6 +117,7 @@ ALLOWED_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
             RunStatus.COMPLETED,
             RunStatus.CANCEL_REQUESTED,
             RunStatus.NOT_RESPONDING,
+            RunStatus.PREEMPTED,
             *_ENDINGS,
         }
     ),
@@ -97,8 +132,13 @@ ALLOWED_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
             RunStatus.FINALIZING,
             RunStatus.COMPLETED,
             RunStatus.CANCEL_REQUESTED,
+            RunStatus.PREEMPTED,
             *_ENDINGS,
         }
+    ),
+    # Its process finished the job before it stopped (Completed), or it is gone (Queued again).
+    RunStatus.PREEMPTED: frozenset(
+        {RunStatus.QUEUED, RunStatus.COMPLETED, RunStatus.CANCEL_REQUESTED, *_ENDINGS}
     ),
     RunStatus.COMPLETED: frozenset(),
     RunStatus.FAILED: frozenset(),

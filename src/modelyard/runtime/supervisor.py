@@ -30,7 +30,7 @@ from modelyard.runtime.job_env import job_environment
 from modelyard.runtime.job_error import reported_failure
 from modelyard.services.jobs import read_job_spec
 from modelyard.services.leftovers import working_copy
-from modelyard.services.runs import ENVIRONMENT_LOG, JOB_ERROR, STD_LOG
+from modelyard.services.run_files import ENVIRONMENT_LOG, JOB_ERROR, STD_LOG
 from modelyard.services.workspaces import OpenWorkspace, open_workspace
 
 ERROR_TAIL_LINES = 20

@@ -34,7 +34,7 @@ from modelyard.sdk._script_run_config import ScriptRunConfig
 from modelyard.services import jobs, portal_links, remote, runs, training
 from modelyard.services import workspaces as workspace_service
 from modelyard.services.experiments import delete_experiment
-from modelyard.services.runs import STD_LOG
+from modelyard.services.run_files import STD_LOG
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.vision.config import ImageClassificationConfig
 

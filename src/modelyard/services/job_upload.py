@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from modelyard.compute import get_backend
-from modelyard.entities import Run, RunSource, validate_experiment_name
+from modelyard.entities import Run, RunSource, validate_compute_name, validate_experiment_name
 from modelyard.environments import Environment
 from modelyard.errors import InvalidValue
 from modelyard.services.job_archive import JOB_FILE, JOB_FILE_MAX_BYTES, SNAPSHOT_PREFIX
@@ -40,7 +39,7 @@ class UploadedJob:
 
     def validate(self) -> None:
         validate_experiment_name(self.experiment)
-        get_backend(self.compute_target)
+        validate_compute_name(self.compute_target)
         Environment.from_dict(_mapping(self.spec.get("environment"), "spec.environment"))
         arguments = self.spec.get("arguments")
         if not isinstance(arguments, list) or not all(isinstance(a, str) for a in arguments):

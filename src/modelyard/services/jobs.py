@@ -14,13 +14,21 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from modelyard.compute import LaunchRequest, get_backend
-from modelyard.entities import Run, RunSource, RunStatus, validate_experiment_name
+from modelyard.entities import (
+    Run,
+    RunSource,
+    RunStatus,
+    validate_compute_name,
+    validate_experiment_name,
+)
+from modelyard.entities.compute import ProvisioningState
 from modelyard.environments import Environment
-from modelyard.errors import InvalidValue, NotFound
+from modelyard.errors import ComputeErrored, Conflict, InvalidValue, NotFound
 from modelyard.fileio import write_bytes_atomic, write_json_atomic
+from modelyard.services import scheduling
 from modelyard.services.job_archive import packed_job
-from modelyard.services.runs import JOB_SPEC, STD_LOG, SUPERVISOR_LOG, get_run, reap_dead_runs
+from modelyard.services.run_files import JOB_SPEC, STD_LOG
+from modelyard.services.runs import get_run, reap_dead_runs
 from modelyard.services.snapshot import take_snapshot
 from modelyard.services.workspaces import OpenWorkspace
 
@@ -64,7 +72,7 @@ class ScriptJob:
                 path=str(self.source_directory),
             )
         check_script_path(self.source_directory, self.script)
-        get_backend(self.compute_target)
+        validate_compute_name(self.compute_target)
 
     def stage(self, snapshot: Path) -> None:
         take_snapshot(self.source_directory, snapshot)
@@ -107,7 +115,7 @@ class ModuleJob:
 
     def validate(self) -> None:
         validate_experiment_name(self.experiment)
-        get_backend(self.compute_target)
+        validate_compute_name(self.compute_target)
 
     def stage(self, snapshot: Path) -> None:
         snapshot.mkdir(parents=True)
@@ -144,13 +152,15 @@ def check_script_path(source_directory: Path, script: str) -> None:
 
 
 def submit(ws: OpenWorkspace, job: Job, user: str | None = None) -> Run:
-    """Queue the job as a new run and launch it; nothing is created if the job is invalid.
+    """Queue the job as a new run on its compute and run a scheduling pass, which launches it
+    when the compute has room; nothing is created if the job is invalid or can never run there.
 
     In a workspace behind a server, the job is packed and sent there, and runs on its compute.
     """
     job.validate()
     if ws.server_url is not None:
         return _submit_to_server(ws, job)
+    check_compute_takes_jobs(ws, job.compute_target)
     staging = ws.cache_dir / "staging" / uuid.uuid4().hex
     try:
         job.stage(staging)
@@ -170,7 +180,8 @@ def submit(ws: OpenWorkspace, job: Job, user: str | None = None) -> Run:
         staging.rename(run_root / "snapshot")
         write_json_atomic(run_root / JOB_SPEC, job.to_spec())
         ws.store.transition_run(run.id, RunStatus.QUEUED)
-        return _launch(ws, run.id, job.compute_target)
+        scheduling.schedule_pass(ws)
+        return ws.store.get_run(run.id)
     except BaseException as error:
         # The run exists by now: record why it never started rather than leave it NotStarted.
         shutil.rmtree(staging, ignore_errors=True)
@@ -194,15 +205,18 @@ def _describe(job: Job) -> dict[str, Any]:
     }
 
 
-def _launch(ws: OpenWorkspace, run_id: str, compute_target: str) -> Run:
-    request = LaunchRequest(
-        run_id=run_id,
-        workspace_root=ws.root,
-        log_path=ws.local_artifacts.run_root(run_id) / SUPERVISOR_LOG,
-    )
-    handle = get_backend(compute_target).launch(request)
-    ws.store.record_process(run_id, handle.host, handle.pid, handle.started_at)
-    return ws.store.get_run(run_id)
+def check_compute_takes_jobs(ws: OpenWorkspace, name: str) -> None:
+    """Refuse, before anything is created, a job for a compute that is unknown or Failed."""
+    compute = ws.compute_store.get_compute(name)
+    if compute.state is ProvisioningState.FAILED:
+        cause = compute.errors[-1] if compute.errors else "provisioning failed"
+        raise ComputeErrored(
+            f"compute {name} is in a failed state ({cause}): submit to another compute, or"
+            f" `modelyard compute delete {name}` and create it again",
+            compute=name,
+        )
+    if compute.state is ProvisioningState.DELETING:
+        raise Conflict(f"compute {name} is being deleted: submit to another compute", compute=name)
 
 
 def read_job_spec(ws: OpenWorkspace, run_id: str) -> dict[str, Any]:

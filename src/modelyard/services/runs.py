@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from modelyard.compute import ProcessHandle, get_backend
+from modelyard.compute import BackendState, ComputeBackend, ProcessHandle, backend_for
 from modelyard.compute.local.processes import handle_for_this_process
 from modelyard.compute.local.processes import is_gone as local_process_is_gone
 from modelyard.entities import Run, RunData, RunStatus
-from modelyard.errors import InvalidTransition, InvalidValue, NotFound
-from modelyard.services import leftovers
+from modelyard.errors import ComputeUnavailable, InvalidTransition, InvalidValue, NotFound
+from modelyard.services import leftovers, scheduling
+from modelyard.services.run_files import SUPERVISOR_LOG
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.artifacts import ArtifactInfo
 
 _log = logging.getLogger(__name__)
-
-STD_LOG = "logs/std_log.txt"
-ENVIRONMENT_LOG = "logs/environment_build.log"
-SUPERVISOR_LOG = "logs/supervisor.log"
-JOB_SPEC = "system/job.json"
-JOB_ERROR = "system/error.json"  # why the job failed, in its own words (runtime/job_error.py)
 
 MIN_ID_PREFIX = 4  # shorter prefixes match too much to be a useful name, as in git
 SHORT_ID_LENGTH = 8  # what tables show: unique in practice, resolvable as a prefix
@@ -60,10 +56,14 @@ def run_duration_s(run: Run, now: datetime | None = None) -> float | None:
     return None if end is None else max(0.0, (end - run.started_at).total_seconds())
 
 
-def process_handle(run: Run) -> ProcessHandle | None:
-    if run.host is None or run.pid is None or run.pid_started_at is None:
+def backend_of(ws: OpenWorkspace, run: Run) -> ComputeBackend | None:
+    """The backend that launched the run, when one did and its compute still exists."""
+    if run.handle is None or run.compute_target is None:
         return None
-    return ProcessHandle(host=run.host, pid=run.pid, started_at=run.pid_started_at)
+    try:
+        return backend_for(ws.compute_store.get_compute(run.compute_target))
+    except NotFound:
+        return None
 
 
 # Naming a run ------------------------------------------------------------------------------------
@@ -175,12 +175,14 @@ def cancel_run(ws: OpenWorkspace, run_id: str) -> Run:
         return run
     if run.status is not RunStatus.CANCEL_REQUESTED:
         run = ws.store.transition_run(run_id, RunStatus.CANCEL_REQUESTED)
-    handle = process_handle(run)
-    if handle is not None and run.compute_target is not None:
-        get_backend(run.compute_target).cancel(handle, ws.settings.cancel_grace_s)
+    backend = backend_of(ws, run)
+    if backend is not None and run.handle is not None:
+        with contextlib.suppress(ComputeUnavailable):  # a cluster gone took its jobs with it
+            backend.cancel(run.handle, ws.settings.cancel_grace_s)
     canceled = _settle_canceled(ws, run_id)
     if canceled.status.is_terminal:  # its supervisor removes it, unless it was killed
         leftovers.remove_working_copy(ws, run_id)
+        scheduling.schedule_pass(ws)  # its node is free
     return canceled
 
 
@@ -197,8 +199,9 @@ def _settle_canceled(ws: OpenWorkspace, run_id: str) -> Run:
 
 def reap_dead_runs(ws: OpenWorkspace) -> list[Run]:
     """Mark runs whose heartbeat stopped: NotResponding, or Failed once their process is gone
-    (stopping what that process left running, and removing its working copy). Then, at most
-    once per `leftover_sweep_interval_s`, sweep what killed processes left on disk."""
+    (stopping what that process left running, and removing its working copy); put back in the
+    queue a preempted run whose process is gone and a launch that was lost. Then, at most once
+    per `leftover_sweep_interval_s`, sweep what killed processes left on disk."""
     if ws.server_url is not None:
         return []  # the server reaps on its own reads, next to the processes it can see
     cutoff = datetime.now(UTC) - timedelta(seconds=ws.settings.heartbeat_timeout_s)
@@ -207,20 +210,31 @@ def reap_dead_runs(ws: OpenWorkspace) -> list[Run]:
         try:
             updated = _reap(ws, run)
         except Exception as error:  # one bad row must not fail every read of runs
-            _log.warning("reaper skipped run %s (pid %r): %s", run.id, run.pid, error)
+            _log.warning("reaper skipped run %s (%s): %s", run.id, run.handle, error)
             continue
         if updated is not None:
             changed.append(updated)
+    if changed:
+        scheduling.schedule_pass(ws)  # what ended freed nodes
     leftovers.sweep_if_due(ws)
     return changed
 
 
 def _reap(ws: OpenWorkspace, run: Run) -> Run | None:
-    if not _process_is_gone(run):
+    if run.status is RunStatus.STARTING and run.handle is None:
+        cause = "its launch was lost (the process launching it stopped): it is queued again"
+        return scheduling.requeue(ws, run.id, RunStatus.STARTING, cause)
+    gone, why = _process_is_gone(ws, run)
+    if not gone:
         return _mark_not_responding(ws, run)
-    _stop_leftovers(run)  # a script outliving its supervisor (and the script's children)
+    _stop_leftovers(ws, run)  # a script outliving its supervisor (and the script's children)
+    if run.status is RunStatus.PREEMPTED:
+        cause = run.status_detail or "preempted"
+        requeued = scheduling.requeue(ws, run.id, RunStatus.PREEMPTED, cause)
+        leftovers.remove_working_copy(ws, run.id)
+        return requeued
     target = RunStatus.CANCELED if run.status is RunStatus.CANCEL_REQUESTED else RunStatus.FAILED
-    error = _lost_reason(run) if target is RunStatus.FAILED else None
+    error = (why or _lost_reason(run)) if target is RunStatus.FAILED else None
     try:
         ended = ws.store.transition_run(run.id, target, error=error)
     except InvalidTransition:
@@ -230,7 +244,7 @@ def _reap(ws: OpenWorkspace, run: Run) -> Run | None:
 
 
 def _mark_not_responding(ws: OpenWorkspace, run: Run) -> Run | None:
-    if run.status in (RunStatus.QUEUED, RunStatus.NOT_RESPONDING):
+    if run.status in (RunStatus.QUEUED, RunStatus.STARTING, RunStatus.NOT_RESPONDING):
         return None
     try:
         return ws.store.transition_run(run.id, RunStatus.NOT_RESPONDING)
@@ -238,28 +252,49 @@ def _mark_not_responding(ws: OpenWorkspace, run: Run) -> Run | None:
         return None
 
 
-def _stop_leftovers(run: Run) -> None:
+def _stop_leftovers(ws: OpenWorkspace, run: Run) -> None:
     """Only for runs a compute launched: their process leads a session of its own, which
     holds the job and nothing else (an interactive run's process shares the user's)."""
-    handle = process_handle(run)
-    if handle is not None and run.compute_target is not None:
-        get_backend(run.compute_target).cancel(handle, grace_s=0)
+    backend = backend_of(ws, run)
+    if backend is not None and run.handle is not None:
+        with contextlib.suppress(ComputeUnavailable):
+            backend.cancel(run.handle, grace_s=0)
 
 
-def _process_is_gone(run: Run) -> bool:
-    handle = process_handle(run)
-    if handle is None:
-        return False
-    if run.compute_target is None:
-        return bool(local_process_is_gone(handle))
-    return bool(get_backend(run.compute_target).is_gone(handle))
+_ENDED_ON_BACKEND = frozenset(
+    {BackendState.GONE, BackendState.SUCCEEDED, BackendState.FAILED, BackendState.STOPPED}
+)
+
+
+def _process_is_gone(ws: OpenWorkspace, run: Run) -> tuple[bool, str | None]:
+    """Whether nothing of the run's process or submission is left, and why, when the backend
+    says more than that it is gone (a cluster that stopped answering)."""
+    if run.handle is None:
+        return False, None
+    if run.compute_target is None:  # an interactive run: a process on some host
+        return bool(local_process_is_gone(ProcessHandle.parse(run.handle))), None
+    backend = backend_of(ws, run)
+    if backend is None:
+        return False, None
+    try:
+        state = backend.state(run.handle)
+    except ComputeUnavailable as error:
+        return True, f"compute {run.compute_target} stopped answering: {error.message}"
+    return state in _ENDED_ON_BACKEND, None
+
+
+def _describe_handle(handle: str | None) -> str:
+    if handle is not None and handle.startswith("pid:"):
+        process = ProcessHandle.parse(handle)
+        return f"pid {process.pid} on {process.host}"
+    return handle or "never launched"
 
 
 def _lost_reason(run: Run) -> str:
     last = run.heartbeat_at.isoformat(timespec="seconds") if run.heartbeat_at else "never"
     where = f" (see {SUPERVISOR_LOG})" if run.compute_target else ""
     return (
-        f"the run's process (pid {run.pid} on {run.host}) is gone without reporting an end;"
+        f"the run's process ({_describe_handle(run.handle)}) is gone without reporting an end;"
         f" last heartbeat: {last}{where}"
     )
 

@@ -28,7 +28,7 @@ from modelyard.errors import AlreadyExists, InvalidValue, NotFound
 from modelyard.fileio import exclusive_lock, write_json_atomic
 from modelyard.settings import Settings, default_home
 from modelyard.store.artifacts import ArtifactRepository, ArtifactStore
-from modelyard.store.base import AuthStore, TrackingStore
+from modelyard.store.base import AuthStore, ComputeStore, TrackingStore
 from modelyard.store.sql import schema
 from modelyard.store.sql.engine import make_engine, parse_store_uri
 from modelyard.store.sql.store import SqlStore
@@ -57,6 +57,9 @@ class OpenWorkspace:
     artifacts: ArtifactRepository
     settings: Settings
     config: dict[str, Any] = field(default_factory=dict)
+    # The URL a `modelyard server` serves this workspace at, set by that server's process: jobs
+    # on machines without the workspace's disk (Ray) report there.
+    served_at: str | None = None
 
     @property
     def cache_dir(self) -> Path:
@@ -79,6 +82,12 @@ class OpenWorkspace:
         """Users and tokens as the workspace's own database keeps them (hashes only), on its
         machine; refused for a workspace behind a server, whose clients manage users and
         tokens through the server's routes instead (`services.auth`, `store.rest_access`)."""
+        return self.sql_store
+
+    @property
+    def compute_store(self) -> ComputeStore:
+        """Computes and the queue, in the workspace's own database (on its machine); a
+        workspace behind a server reaches them through the server's routes."""
         return self.sql_store
 
     @property

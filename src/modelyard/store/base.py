@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -18,8 +18,11 @@ from modelyard.entities import (
     RunStatus,
     User,
 )
+from modelyard.entities.compute import ComputeRequest, ComputeTarget, ProvisioningState
 from modelyard.entities.metric_series import DEFAULT_MAX_POINTS, MetricSeriesRead
+from modelyard.entities.records import RunAttempt
 from modelyard.entities.run_query import RunPage, RunQuery
+from modelyard.entities.scheduling import SchedulingPlan, SchedulingState
 
 
 @dataclass(frozen=True)
@@ -135,4 +138,40 @@ class AuthStore(Protocol):
     def revoke_token(self, token_id: str) -> ApiToken: ...
     def touch_token(self, token_id: str) -> None:
         """Record that the token was just used (its `last_used_at`)."""
+        ...
+
+
+class ComputeStore(Protocol):
+    """Compute targets and the scheduler's queue, kept where the workspace's database is: the
+    embedded SQLite, or the server's (a client reaches them through the server's routes)."""
+
+    def create_compute(self, request: ComputeRequest) -> ComputeTarget:
+        """A new compute, Creating; ComputeErrored while a Failed one holds the name."""
+        ...
+
+    def get_compute(self, name: str) -> ComputeTarget: ...
+    def list_computes(self) -> list[ComputeTarget]: ...
+    def set_compute_state(
+        self, name: str, state: ProvisioningState, errors: Iterable[str] = ()
+    ) -> ComputeTarget: ...
+    def delete_compute(self, name: str) -> None:
+        """Conflict while the compute has queued or running jobs."""
+        ...
+
+    def schedule(
+        self, decide: Callable[[SchedulingState], SchedulingPlan]
+    ) -> tuple[SchedulingPlan, list[Run]]:
+        """Read the queue, plan with `decide`, apply the plan: one serialised transaction.
+        Returns the plan and the runs it admitted (now Starting)."""
+        ...
+
+    def record_handle(self, run_id: str, handle: str | None) -> None: ...
+    def preempt_run(self, run_id: str, cause: str) -> Run: ...
+    def requeue_run(self, run_id: str, outcome: RunStatus, cause: str) -> Run:
+        """Back to Queued in its old place, the ended attempt recorded."""
+        ...
+
+    def list_attempts(self, run_id: str) -> list[RunAttempt]: ...
+    def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Take or renew lease `name` for `holder`; False while another holds it unexpired."""
         ...

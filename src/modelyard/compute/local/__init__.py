@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-
 from modelyard.compute.base import BackendState, Capacity, LaunchRequest, ProcessHandle
 from modelyard.compute.local import processes
 from modelyard.entities.compute import ComputeTarget

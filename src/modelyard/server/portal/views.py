@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any, BinaryIO, Final
 
 from modelyard.errors import ModelyardError
-from modelyard.services.runs import STD_LOG
+from modelyard.services.run_files import STD_LOG
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.artifacts import ArtifactInfo, safe_relative_path
 

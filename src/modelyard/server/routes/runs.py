@@ -15,7 +15,7 @@ from modelyard.server.deps import Contributor, Reader, RunOwner, RunReader, work
 from modelyard.server.events import server_sent_events
 from modelyard.services import authorization, jobs, log_stream
 from modelyard.services import runs as run_service
-from modelyard.services.runs import STD_LOG
+from modelyard.services.run_files import STD_LOG
 
 router = APIRouter(tags=["runs"])
 LOG_CHUNK_MAX = 1024 * 1024

@@ -24,6 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from modelyard.entities import ApiToken, Experiment, Role, Run, RunSource, RunStatus, User, limits
+from modelyard.entities.compute import ComputeTarget, ComputeType, Priority, ProvisioningState
+from modelyard.entities.records import RunAttempt
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -87,6 +89,8 @@ class RunRow(Base):
         Index("ix_runs_experiment_id_created_at", "experiment_id", "created_at"),
         Index("ix_runs_experiment_id_status", "experiment_id", "status"),
         Index("ix_runs_experiment_id_display_name", "experiment_id", "display_name"),
+        # The scheduler's queues: a compute's queued and admitted runs (migration 0009).
+        Index("ix_runs_compute_target_status", "compute_target", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -106,9 +110,11 @@ class RunRow(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    host: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    pid_started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The backend's opaque handle of the run's process or submission (migration 0009).
+    handle: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    attempt: Mapped[int] = mapped_column(Integer, server_default="1", default=1)
+    queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    status_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     source_script: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     source_arguments: Mapped[str] = mapped_column(Text, default="[]")
     git_commit: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -131,9 +137,10 @@ class RunRow(Base):
             ended_at=self.ended_at,
             heartbeat_at=self.heartbeat_at,
             error=self.error,
-            host=self.host,
-            pid=self.pid,
-            pid_started_at=self.pid_started_at,
+            handle=self.handle,
+            attempt=self.attempt,
+            queued_at=self.queued_at,
+            status_detail=self.status_detail,
             source=RunSource(
                 script=self.source_script,
                 arguments=tuple(json.loads(self.source_arguments or "[]")),
@@ -291,3 +298,72 @@ class ApiTokenRow(Base):
             revoked_at=self.revoked_at,
             run_id=self.run_id,
         )
+
+
+class ComputeRow(Base):
+    """A compute target the user created (migration 0009); `local` is built in, not a row."""
+
+    __tablename__ = "computes"
+
+    name: Mapped[str] = mapped_column(String(limits.COMPUTE_NAME_MAX), primary_key=True)
+    type: Mapped[str] = mapped_column(String(16))
+    size: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    priority: Mapped[str] = mapped_column(String(16))
+    min_nodes: Mapped[int] = mapped_column(Integer)
+    max_nodes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    idle_seconds_before_scaledown: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    description: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))
+    errors: Mapped[str] = mapped_column(Text, default="[]")  # a JSON list of strings
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def to_entity(self) -> ComputeTarget:
+        return ComputeTarget(
+            name=self.name,
+            type=ComputeType(self.type),
+            size=self.size,
+            priority=Priority(self.priority),
+            min_nodes=self.min_nodes,
+            max_nodes=self.max_nodes,
+            idle_seconds_before_scaledown=self.idle_seconds_before_scaledown,
+            state=ProvisioningState(self.state),
+            created_at=self.created_at,
+            address=self.address,
+            description=self.description,
+            errors=tuple(json.loads(self.errors or "[]")),
+        )
+
+
+class RunAttemptRow(Base):
+    """How one attempt of a run ended when the run went on (preempted, lost and requeued)."""
+
+    __tablename__ = "run_attempts"
+
+    run_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    attempt: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    ended_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    outcome: Mapped[str] = mapped_column(String(20))
+    cause: Mapped[str] = mapped_column(Text)
+
+    def to_entity(self) -> RunAttempt:
+        return RunAttempt(
+            attempt=self.attempt,
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            outcome=RunStatus(self.outcome),
+            cause=self.cause,
+        )
+
+
+class LeaseRow(Base):
+    """Work one process at a time does for the workspace (the server's background loop)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())

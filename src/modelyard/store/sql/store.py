@@ -25,10 +25,12 @@ from modelyard.entities import (
     limits,
     validate_experiment_name,
 )
+from modelyard.entities.process import ProcessHandle
 from modelyard.entities.validation import bounded_error, check_batch, check_pairs, check_process
 from modelyard.errors import Conflict, InvalidValue, NotFound
 from modelyard.store.sql import schema
 from modelyard.store.sql.auth import SqlAuthStore
+from modelyard.store.sql.computes import SqlComputeStore
 from modelyard.store.sql.engine import IMMEDIATE, make_engine, storage_checked
 from modelyard.store.sql.metric_blocks import blocks_of, merge_blocks
 from modelyard.store.sql.models import (
@@ -38,6 +40,7 @@ from modelyard.store.sql.models import (
     MetricRow,
     ParamRow,
     PropertyRow,
+    RunAttemptRow,
     RunRow,
     TagRow,
     new_id,
@@ -45,13 +48,16 @@ from modelyard.store.sql.models import (
 )
 from modelyard.store.sql.run_queries import SqlRunQueries
 
-# Queued runs are watched too: their launcher may die before it reports Preparing.
-_WATCHED_STATUSES = [s.value for s in RunStatus if s.is_active or s is RunStatus.QUEUED]
+# Queued: a launched run's process may die before it says Preparing; Starting: the process that
+# was launching it may die before it recorded a handle.
+_WATCHED_STATUSES = [
+    s.value for s in RunStatus if s.is_active or s in (RunStatus.QUEUED, RunStatus.STARTING)
+]
 _ENDED_STATUSES = [s.value for s in RunStatus if s.is_terminal]
 _TRANSITION_ATTEMPTS = 20
 
 
-class SqlStore(SqlAuthStore, SqlRunQueries):
+class SqlStore(SqlAuthStore, SqlRunQueries, SqlComputeStore):
     """A `TrackingStore` and `AuthStore` over one database; safe for many processes at once."""
 
     def __init__(self, uri: str, *, busy_timeout_s: float = 60.0, upgrade_hint: str = "") -> None:
@@ -143,7 +149,15 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
     def _delete_runs_data(session: Session, run_ids: list[str]) -> None:
         # Explicit deletes: SQLite enforces ON DELETE CASCADE only with the pragma, and a
         # database touched by another tool may not have it on.
-        for table in (MetricRow, MetricBlockRow, LatestMetricRow, ParamRow, TagRow, PropertyRow):
+        for table in (
+            MetricRow,
+            MetricBlockRow,
+            LatestMetricRow,
+            ParamRow,
+            TagRow,
+            PropertyRow,
+            RunAttemptRow,
+        ):
             session.query(table).filter(table.run_id.in_(run_ids)).delete()
         session.query(RunRow).filter(RunRow.parent_id.in_(run_ids)).update({"parent_id": None})
         session.query(RunRow).filter(RunRow.id.in_(run_ids)).delete()
@@ -263,6 +277,8 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
             values["heartbeat_at"] = now
         if target.is_terminal:
             values["ended_at"] = now
+        if target is RunStatus.QUEUED and current.queued_at is None:
+            values["queued_at"] = now
         with self._session(write=True) as session:
             result = session.execute(
                 update(RunRow)
@@ -275,7 +291,7 @@ class SqlStore(SqlAuthStore, SqlRunQueries):
         check_process(host, pid, pid_started_at)
         with self._session(write=True) as session:
             row = self._run_row(session, run_id)
-            row.host, row.pid, row.pid_started_at = host, pid, pid_started_at
+            row.handle = ProcessHandle(host, pid, pid_started_at).to_string()
 
     def heartbeat(self, run_id: str) -> Run:
         """Record a sign of life; RunEnded once the run has ended (its process is left over)."""
