@@ -150,6 +150,22 @@ def test_cancel_stops_the_job_and_the_run_ends_canceled(
     assert _wait_for_end(ws, run.id).status is RunStatus.CANCELED
 
 
+def test_a_job_that_cannot_reach_its_server_fails_on_ray_with_the_reason(
+    served: tuple[OpenWorkspace, str], ray_compute: ComputeTarget, tmp_path: Path
+) -> None:
+    """What the scheduler reads when a run's supervisor never recorded an end."""
+    ws, _ = served
+    run = _queued_run(ws, tmp_path, REPORTING_SCRIPT)
+    backend = RayCompute(ray_compute)
+    nowhere = f"http://127.0.0.1:{_closed_port()}"
+    handle = backend.launch(_launch_request(ws, nowhere, run, ray_compute))
+
+    assert _wait_for_backend_end(backend, handle) is BackendState.FAILED
+    reason = backend.ended_reason(handle) or ""
+    assert "modelyard remote supervisor" in reason and nowhere in reason
+    assert ws.store.get_run(run.id).status is RunStatus.QUEUED  # the scheduler's to fail
+
+
 def test_capacity_is_the_clusters_largest_node(ray_compute: ComputeTarget) -> None:
     capacity = RayCompute(ray_compute).capacity()
     assert (capacity.cpus, capacity.gpus) == (2.0, 0)
