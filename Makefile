@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,vision,demo,server]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,vision,demo,server,ray]'
 	touch $@
 
 demo: $(INSTALLED)

@@ -46,7 +46,7 @@ def test_a_module_nobody_installed_is_not_installed() -> None:
 
 
 def test_every_extra_in_pyproject_is_checked_by_its_modules() -> None:
-    """The table's extras are pyproject's, less `dev` (tools) and `ray` (empty for now)."""
+    """The table's extras are pyproject's, less `dev` (tools)."""
     pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
-    extras = set(pyproject["project"]["optional-dependencies"]) - {"dev", "ray"}
+    extras = set(pyproject["project"]["optional-dependencies"]) - {"dev"}
     assert set(EXTRA_MODULES) == extras

@@ -7,6 +7,7 @@ SDK. Each extra adds a feature::
     server    `modelyard server`: the REST API and the portal (FastAPI, uvicorn, Jinja2)
     postgres  workspaces on PostgreSQL (psycopg 3)
     demo      the demo's data set (scikit-learn)
+    ray       computes on a Ray cluster (`--type ray`: the Ray Jobs API client)
 
 A feature calls `require_extra` before it imports what its extra brings, so a missing extra is
 one line naming the extra and the command that installs it, never an ImportError from deep
@@ -28,6 +29,7 @@ EXTRA_MODULES: Final[Mapping[str, tuple[str, ...]]] = {
     "server": ("fastapi", "uvicorn", "jinja2", "fastapi_offline"),
     "postgres": ("psycopg",),
     "demo": ("sklearn",),
+    "ray": ("ray",),
 }
 
 

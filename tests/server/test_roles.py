@@ -132,11 +132,11 @@ def test_each_role_can_do_what_it_may_and_nothing_more(
     assert refused["contributor"] == {(m, t, admin_run) for m, t in writes if "{run_id}" in t} | on(
         admin_only
     )
-    # A job's token: its own run, nothing else.
+    # A job's token: its own run, and the workspace's description (to open it), nothing else.
     assert refused["job"] == {
         (m, t, r)
         for m, t in operations
-        if m != "DELETE"
+        if m != "DELETE" and (m, t) != ("GET", f"{API}/workspace")
         for r in ({admin_run, ana_run} if "{run_id}" in t else {"-"})
         if r != ana_run
     }
@@ -192,6 +192,8 @@ def test_a_jobs_token_dies_with_its_run(base: str, ws: OpenWorkspace) -> None:
     ws.store.transition_run(run.id, RunStatus.COMPLETED)
     late = httpx.post(f"{base}{API}/runs/{run.id}/heartbeat", headers=_bearer(token))
     assert late.status_code == 401 and "has ended" in late.json()["message"]
+    # The workspace's description, which a job opens its workspace with, goes with the run too.
+    assert httpx.get(f"{base}{API}/workspace", headers=_bearer(token)).status_code == 401
 
 
 def test_only_an_admin_may_claim_a_process_on_the_servers_machine(

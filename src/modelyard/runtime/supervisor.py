@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import threading
-from collections import deque
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -24,8 +23,8 @@ from typing import Any
 from modelyard.entities import RunStatus
 from modelyard.environments import Environment, EnvironmentBuilder
 from modelyard.errors import EnvironmentBuildFailed, InvalidTransition, ModelyardError
-from modelyard.runtime import lifeline
 from modelyard.runtime.heartbeat import Heartbeat
+from modelyard.runtime.job_command import failure_reason, job_command, last_lines
 from modelyard.runtime.job_env import job_environment
 from modelyard.runtime.job_error import reported_failure
 from modelyard.services.jobs import read_job_spec
@@ -33,7 +32,6 @@ from modelyard.services.leftovers import working_copy
 from modelyard.services.run_files import ENVIRONMENT_LOG, JOB_ERROR, STD_LOG
 from modelyard.services.workspaces import OpenWorkspace, open_workspace
 
-ERROR_TAIL_LINES = 20
 CHECKPOINTS = "checkpoints"
 
 
@@ -90,9 +88,7 @@ class Supervisor:
         )
         with open(log_path, "ab") as log:
             self.child = subprocess.Popen(
-                _dies_with_this_process(
-                    [str(python), "-u", *_entry_point(spec), *spec["arguments"]]
-                ),
+                job_command(python, spec),
                 cwd=self.workdir,
                 env=environment,
                 stdin=subprocess.DEVNULL,
@@ -115,12 +111,7 @@ class Supervisor:
             self._end(RunStatus.FAILED, self._failure_reason(exit_code))
 
     def _failure_reason(self, exit_code: int) -> str:
-        if exit_code < 0:
-            cause = f"was killed by {signal.Signals(-exit_code).name}"
-        else:
-            cause = f"exited with code {exit_code}"
-        tail = _last_lines(self.run_root / STD_LOG, ERROR_TAIL_LINES)
-        return f"the script {cause}" + (f"; last lines of the log:\n{tail}" if tail else "")
+        return failure_reason(exit_code, last_lines(self.run_root / STD_LOG))
 
     def _check_not_canceled(self) -> None:
         if self.terminating.is_set() or self._status() is RunStatus.CANCEL_REQUESTED:
@@ -145,29 +136,8 @@ class Supervisor:
             self.ws.store.transition_run(self.run_id, target, error=error)
 
 
-def _entry_point(spec: dict[str, Any]) -> list[str]:
-    """A user's script in the snapshot, or a built-in job's module."""
-    if spec.get("module"):
-        return ["-m", str(spec["module"])]
-    return [str(spec["script"])]
-
-
-def _dies_with_this_process(command: list[str]) -> list[str]:
-    """The command started through `lifeline.py`, so that the script is killed with this
-    supervisor even by SIGKILL, instead of logging on into a run that has ended."""
-    return [sys.executable, "-I", "-S", lifeline.__file__, str(os.getpid()), *command]
-
-
 class _Canceled(Exception):
     """The run was asked to stop; unwinds to the supervisor's top."""
-
-
-def _last_lines(path: Path, count: int) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return "".join(deque(handle, maxlen=count)).rstrip()
-    except FileNotFoundError:
-        return ""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,7 +28,7 @@ from modelyard.entities.validation import check_metric
 from modelyard.errors import InvalidTransition, JobFailed, ModelyardError, RunEnded
 from modelyard.runtime import job_error
 from modelyard.runtime.heartbeat import Heartbeat
-from modelyard.runtime.job_env import RUN_ID_ENV, WORKSPACE_PATH_ENV
+from modelyard.runtime.job_env import RUN_ID_ENV, job_location
 from modelyard.runtime.metrics_buffer import MetricsBuffer
 from modelyard.sdk._script_run_config import ScriptRunConfig
 from modelyard.services import jobs, portal_links, remote, runs, training
@@ -197,7 +197,8 @@ class Run:
 
     @classmethod
     def get_context(cls, allow_offline: bool = True) -> Run | OfflineRun:
-        run_id, root = os.environ.get(RUN_ID_ENV), os.environ.get(WORKSPACE_PATH_ENV)
+        # A folder beside the workspace, or a server's URL for a job on another machine.
+        run_id, root = os.environ.get(RUN_ID_ENV), job_location()
         if not run_id or not root:
             if not allow_offline:
                 raise JobFailed(

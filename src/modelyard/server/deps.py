@@ -7,8 +7,9 @@ only with the `X-Modelyard-Portal` header, which no page of another site can add
 without a CORS grant this server never gives: a forged form or image cannot act for the user.
 
 The token is checked by the request guard (`server/guard.py`) before the body is read; a route
-then names the role it needs with one of `Reader`, `Contributor`, `Admin`, `RunReader` or
-`RunOwner` (the rules are `services/authorization.py`). Every route names one: a test walks them.
+then names the role it needs with one of `Reader`, `WorkspaceReader`, `Contributor`, `Admin`,
+`RunReader` or `RunOwner` (the rules are `services/authorization.py`). Every route names one: a
+test walks them.
 """
 
 from __future__ import annotations
@@ -106,12 +107,18 @@ def _cookies(headers: Headers) -> dict[str, str]:
 # The role each route needs ----------------------------------------------------------------------
 
 
-def _needs(role: Role, *, on_run: bool) -> Any:
+def _needs(role: Role, *, on_run: bool, jobs_too: bool = False) -> Any:
+    """`jobs_too`: a job's token passes too (a route that is not a run's, but that a job on
+    another machine needs to open its workspace)."""
+
     def dependency(request: Request) -> Caller:
         caller = caller_of(request)
         if on_run:
             run_id = request.path_params["run_id"]
             authorization.check_run_access(workspace_of(request), caller, run_id, role)
+        elif jobs_too and caller.run_id is not None:
+            # As on its run's routes: only while that run runs.
+            authorization.check_run_access(workspace_of(request), caller, caller.run_id, role)
         else:
             authorization.check_unscoped(caller)
             authorization.check_role(caller, role)
@@ -124,5 +131,7 @@ def _needs(role: Role, *, on_run: bool) -> Any:
 Reader = _needs(Role.READER, on_run=False)
 Contributor = _needs(Role.CONTRIBUTOR, on_run=False)
 Admin = _needs(Role.ADMIN, on_run=False)
+# The workspace's own description: readers, and jobs opening their workspace over REST.
+WorkspaceReader = _needs(Role.READER, on_run=False, jobs_too=True)
 RunReader = _needs(Role.READER, on_run=True)  # its run's job token may read it too
 RunOwner = _needs(Role.CONTRIBUTOR, on_run=True)  # the run's owner, its job's token, an admin
