@@ -29,7 +29,7 @@ from modelyard.fileio import write_json_atomic
 from modelyard.server import create_app
 from modelyard.services import auth
 from modelyard.services.jobs import ScriptJob
-from modelyard.services.runs import JOB_SPEC, SUPERVISOR_LOG
+from modelyard.services.run_files import JOB_SPEC, SUPERVISOR_LOG
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from server.serving import serve
 

@@ -42,7 +42,7 @@ from modelyard.runtime.job_command import ERROR_TAIL_LINES, failure_reason, job_
 from modelyard.runtime.job_env import SERVER_URL_ENV, TOKEN_ENV, remote_job_environment
 from modelyard.runtime.job_error import reported_failure
 from modelyard.services.remote import open_remote_workspace
-from modelyard.services.runs import JOB_SPEC
+from modelyard.services.run_files import JOB_SPEC
 from modelyard.services.workspaces import OpenWorkspace
 
 CHECKPOINTS = "checkpoints"
