@@ -11,6 +11,9 @@ WORKSPACE_PATH_ENV = "MODELYARD_WORKSPACE_PATH"
 CHECKPOINT_DIR_ENV = "MODELYARD_CHECKPOINT_DIR"
 # Where a job says why it failed, in its own words (runtime/job_error.py).
 ERROR_FILE_ENV = "MODELYARD_ERROR_FILE"
+# Which attempt of the run this is: 1, then one more each time the run is requeued after a
+# preemption (runtime/preemption.py).
+ATTEMPT_ENV = "MODELYARD_ATTEMPT"
 
 
 def job_environment(
@@ -19,6 +22,7 @@ def job_environment(
     python: Path | None = None,
     checkpoint_dir: Path | None = None,
     error_file: Path | None = None,
+    attempt: int | None = None,
 ) -> dict[str, str]:
     environment = dict(os.environ)
     environment.update(
@@ -32,6 +36,8 @@ def job_environment(
         environment[CHECKPOINT_DIR_ENV] = str(checkpoint_dir)
     if error_file is not None:
         environment[ERROR_FILE_ENV] = str(error_file)
+    if attempt is not None:
+        environment[ATTEMPT_ENV] = str(attempt)
     # The job picks its own interpreter; a host virtualenv must not leak into it.
     environment.pop("PYTHONHOME", None)
     if python is not None:
