@@ -12,13 +12,18 @@ import torch
 from shapes import write_shapes
 
 from modelyard.vision.backbones import load_backbone
+from modelyard.vision.checkpoints import TrainingStopped
 from modelyard.vision.config import ImageClassificationConfig
 from modelyard.vision.dataset import scan_dataset
 from modelyard.vision.training import (
     CHECKPOINT_FILE,
+    HEAD_CHECKPOINT_FILE,
+    Checkpointing,
     EarlyStopping,
+    EpochStats,
     FineTuneData,
     PlainSGD,
+    TrainingResult,
     fine_tune,
     learning_rate_at,
     stratified_split,
@@ -92,6 +97,138 @@ def test_head_stops_early_and_keeps_the_best_epoch() -> None:
     assert result.best_validation_accuracy == best.validation_accuracy
 
 
+class StopAfterEpochs:
+    """A stop request that comes once the loop has finished `count` epochs (as SIGTERM does)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.epochs: list[int] = []
+
+    def on_epoch(self, stats: EpochStats) -> None:
+        self.epochs.append(stats.epoch)
+
+    def stop_requested(self) -> bool:
+        return len(self.epochs) >= self.count
+
+
+def _train_head_until_done(
+    features: np.ndarray,
+    labels: np.ndarray,
+    config: ImageClassificationConfig,
+    folder: Path,
+    stops: list[int],
+) -> tuple[TrainingResult, list[int]]:
+    """Train, stopped after each number of epochs in `stops` and resumed each time."""
+    epochs_run: list[int] = []
+    for count in [*stops, config.epochs + 1]:
+        stopper = StopAfterEpochs(count)
+        checkpointing = Checkpointing(folder, stopper.stop_requested)
+        try:
+            result = train_head(
+                features[:45],
+                labels[:45],
+                features[45:],
+                labels[45:],
+                3,
+                config,
+                on_epoch=stopper.on_epoch,
+                checkpointing=checkpointing,
+            )
+        except TrainingStopped:
+            epochs_run.extend(stopper.epochs)
+            continue
+        epochs_run.extend(stopper.epochs)
+        return result, epochs_run
+    raise AssertionError("the training never finished")
+
+
+@pytest.mark.parametrize("stops", [[3], [2, 4], [1, 1, 1]], ids=["once", "twice", "thrice"])
+def test_a_stopped_head_resumes_to_the_same_numbers_as_an_uninterrupted_one(
+    tmp_path: Path, stops: list[int]
+) -> None:
+    features, labels = _separable(2)
+    config = ImageClassificationConfig(data="d", epochs=8, early_stopping_patience=30)
+    whole = train_head(features[:45], labels[:45], features[45:], labels[45:], 3, config)
+
+    resumed, epochs_run = _train_head_until_done(
+        features, labels, config, tmp_path / "checkpoints", stops
+    )
+
+    # Each epoch ran exactly once over all the attempts: none repeated, none skipped.
+    assert epochs_run == list(range(1, 9))
+    assert [vars(s) for s in resumed.history] == [vars(s) for s in whole.history]
+    assert resumed.best_epoch == whole.best_epoch
+    for name, tensor in whole.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[name], tensor), name
+
+
+def test_a_head_that_stopped_early_stays_stopped_when_resumed(tmp_path: Path) -> None:
+    features, labels = _separable(1)
+    config = ImageClassificationConfig(data="d", epochs=200, early_stopping_patience=3)
+    checkpointing = Checkpointing(tmp_path)
+    first = train_head(
+        features[:45],
+        labels[:45],
+        features[45:],
+        labels[45:],
+        3,
+        config,
+        checkpointing=checkpointing,
+    )
+    assert first.stopped_early
+    seen: list[int] = []
+    again = train_head(
+        features[:45],
+        labels[:45],
+        features[45:],
+        labels[45:],
+        3,
+        config,
+        on_epoch=lambda stats: seen.append(stats.epoch),
+        checkpointing=checkpointing,
+    )
+    assert seen == [] and again.stopped_early
+    assert [vars(s) for s in again.history] == [vars(s) for s in first.history]
+
+
+def test_a_checkpoint_of_another_training_or_a_torn_one_is_not_resumed(tmp_path: Path) -> None:
+    features, labels = _separable(0)
+    config = ImageClassificationConfig(data="d", epochs=2, early_stopping_patience=30)
+    resumed: list[list[EpochStats]] = []
+    checkpointing = Checkpointing(tmp_path, on_resume=resumed.append)
+    train_head(
+        features[:45],
+        labels[:45],
+        features[45:],
+        labels[45:],
+        3,
+        config,
+        checkpointing=checkpointing,
+    )
+    other_seed = ImageClassificationConfig(data="d", epochs=2, seed=7)
+    result = train_head(
+        features[:45],
+        labels[:45],
+        features[45:],
+        labels[45:],
+        3,
+        other_seed,
+        checkpointing=checkpointing,
+    )
+    assert resumed == [] and [s.epoch for s in result.history] == [1, 2]
+    (tmp_path / HEAD_CHECKPOINT_FILE).write_bytes(b"half a checkpoi")
+    result = train_head(
+        features[:45],
+        labels[:45],
+        features[45:],
+        labels[45:],
+        3,
+        other_seed,
+        checkpointing=checkpointing,
+    )
+    assert resumed == [] and [s.epoch for s in result.history] == [1, 2]
+
+
 def test_fine_tune_checkpoints_every_epoch_and_resumes(tmp_path: Path) -> None:
     records = scan_dataset(write_shapes(tmp_path / "data", per_class=3, size=(40, 40))).records
     labels = sorted({record.label for record in records})
@@ -101,15 +238,26 @@ def test_fine_tune_checkpoints_every_epoch_and_resumes(tmp_path: Path) -> None:
     )
     config = ImageClassificationConfig(data="d", backbone="resnet18", epochs=1, batch_size=4)
     backbone = load_backbone("resnet18", "none")
-    checkpoints = tmp_path / "checkpoints"
+    checkpoints = Checkpointing(tmp_path / "checkpoints")
     first = fine_tune(backbone.network, backbone.feature_dim, data, config, checkpoints)
-    assert (checkpoints / CHECKPOINT_FILE).exists()
+    assert (checkpoints.folder / CHECKPOINT_FILE).exists()
     assert [stats.epoch for stats in first.history] == [1]
     # A requeued run continues after the last finished epoch instead of starting over.
     longer = ImageClassificationConfig(data="d", backbone="resnet18", epochs=2, batch_size=4)
     resumed = fine_tune(load_backbone("resnet18", "none").network, 512, data, longer, checkpoints)
     assert [stats.epoch for stats in resumed.history] == [1, 2]
     assert resumed.history[0] == first.history[0]
+    # ...with the numbers of a fine-tuning never interrupted (generators restored, not reseeded).
+    whole = fine_tune(
+        load_backbone("resnet18", "none").network,
+        512,
+        data,
+        longer,
+        Checkpointing(tmp_path / "uninterrupted"),
+    )
+    assert resumed.history == whole.history
+    for name, tensor in whole.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[name], tensor), name
 
 
 def test_the_heads_sgd_step_gives_the_same_numbers_as_torch_optim_sgd() -> None:

@@ -1,5 +1,10 @@
 """The image-classification job: `python -m modelyard.builtin_jobs.image_classification
---config config.json` runs `modelyard.vision.train.Trainer` for the job's run."""
+--config config.json` runs `modelyard.vision.train.Trainer` for the job's run.
+
+Asked to stop (SIGTERM: a preemption), the trainer stops at its next safe point with its
+checkpoint saved and no outputs written, and the job exits with STOPPED_EXIT_CODE; run again
+for the same run (its next attempt), it resumes from there.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +17,13 @@ import time
 from pathlib import Path
 
 from modelyard.errors import InvalidValue, ModelyardError
-from modelyard.runtime.job_env import CHECKPOINT_DIR_ENV, WORKSPACE_PATH_ENV
+from modelyard.runtime.job_env import WORKSPACE_PATH_ENV
 from modelyard.runtime.job_error import report_failure
+from modelyard.runtime.preemption import STOPPED_EXIT_CODE
 from modelyard.sdk._objects import Run
+from modelyard.vision.checkpoints import TrainingStopped
 from modelyard.vision.config import ImageClassificationConfig
-from modelyard.vision.train import CHECKPOINT_FOLDER, Trainer
+from modelyard.vision.train import Trainer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,8 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         run = Run.get_context()
         feature_cache = options.feature_cache or _workspace_cache("features")
         guardrail_cache = options.guardrail_cache or _workspace_cache("guardrails")
-        checkpoints = Path(os.environ.get(CHECKPOINT_DIR_ENV, CHECKPOINT_FOLDER))
-        Trainer(config, feature_cache, run, guardrail_cache, checkpoints).train()
+        Trainer(config, feature_cache, run, guardrail_cache, run.checkpoint_dir).train()
+    except TrainingStopped as stopped:
+        print(f"{stopped} (attempt {run.attempt})", flush=True)
+        return STOPPED_EXIT_CODE
     except ModelyardError as error:
         print(f"error: {error.message}", file=sys.stderr, flush=True)
         report_failure(error.message)  # the run's error: these words, not the log's tail

@@ -20,6 +20,9 @@ TOKEN_ENV = "MODELYARD_TOKEN"
 CHECKPOINT_DIR_ENV = "MODELYARD_CHECKPOINT_DIR"
 # Where a job says why it failed, in its own words (runtime/job_error.py).
 ERROR_FILE_ENV = "MODELYARD_ERROR_FILE"
+# Which attempt of the run this is: 1, then one more each time the run is requeued after a
+# preemption (runtime/preemption.py).
+ATTEMPT_ENV = "MODELYARD_ATTEMPT"
 
 
 def job_environment(
@@ -28,6 +31,7 @@ def job_environment(
     python: Path | None = None,
     checkpoint_dir: Path | None = None,
     error_file: Path | None = None,
+    attempt: int | None = None,
 ) -> dict[str, str]:
     environment = _environment(run_id, python, checkpoint_dir, error_file)
     environment[WORKSPACE_PATH_ENV] = str(workspace_root)
@@ -66,6 +70,8 @@ def _environment(
         environment[CHECKPOINT_DIR_ENV] = str(checkpoint_dir)
     if error_file is not None:
         environment[ERROR_FILE_ENV] = str(error_file)
+    if attempt is not None:
+        environment[ATTEMPT_ENV] = str(attempt)
     # The job picks its own interpreter; a host virtualenv must not leak into it.
     environment.pop("PYTHONHOME", None)
     if python is not None:

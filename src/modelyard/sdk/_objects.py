@@ -4,6 +4,12 @@ A Run logs metrics, params, tags, properties and files, and follows and controls
 a job, `Run.get_context()` returns the job's run; anywhere else it returns an offline run that
 warns once and writes nothing, so the same script runs with and without Modelyard.
 
+A job can be preempted and run again under the same run id (`run.attempt` counts). It resumes
+instead of restarting by keeping checkpoints in `run.checkpoint_dir` and watching
+`run.stop_requested` (see runtime/preemption.py for what SIGTERM does then); the job's run logs
+no point at a (name, step) that an earlier attempt logged, so a resumed job that repeats a few
+steps leaves no duplicates in its series.
+
 The three live in one module because each hands out the next (`ws.experiments`,
 `experiment.submit`) and a job's Run finds its way back to both.
 """
@@ -18,7 +24,7 @@ import threading
 import traceback
 import warnings
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -26,7 +32,7 @@ from modelyard.entities import RunStatus, validate_experiment_name
 from modelyard.entities import Workspace as WorkspaceRecord
 from modelyard.entities.validation import check_metric
 from modelyard.errors import InvalidTransition, JobFailed, ModelyardError, RunEnded
-from modelyard.runtime import job_error
+from modelyard.runtime import job_error, preemption
 from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_env import RUN_ID_ENV, job_location
 from modelyard.runtime.metrics_buffer import MetricsBuffer
@@ -192,6 +198,10 @@ class Run:
         self._heartbeat: Heartbeat | None = None
         self._steps: dict[str, int] = defaultdict(int)
         self._lock = threading.Lock()
+        # Set for a job's own run (Run.get_context()): the steps its earlier attempts logged,
+        # read at the first log, so that a resumed job does not log them again.
+        self._skips_earlier_attempts = False
+        self._earlier_steps: dict[str, set[int]] | None = None
 
     # Construction ----------------------------------------------------------------------------
 
@@ -242,11 +252,20 @@ class Run:
     # Logging ---------------------------------------------------------------------------------
 
     def log(self, name: str, value: float, step: int | None = None, description: str = "") -> None:
-        """Add a point to the metric `name`; without `step`, points are numbered 0, 1, 2…"""
+        """Add a point to the metric `name`; without `step`, points are numbered 0, 1, 2…
+
+        In a job's run, a point at a step an earlier attempt of the run already logged is left
+        out (the earlier value stays: a resumed job repeats the steps after its checkpoint, and
+        a seeded one finds the same values), and numbering without `step` continues after the
+        earlier attempts' last step.
+        """
         with self._lock:
+            earlier = self._steps_of_earlier_attempts()
             step = self._steps[name] if step is None else step
             check_metric(name, value, step)
             self._steps[name] = step + 1
+            if step in earlier.get(name, ()):
+                return
         self._metrics_buffer().add(name, value, step)
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
@@ -272,6 +291,19 @@ class Run:
     def flush(self) -> None:
         if self._buffer is not None:
             self._buffer.flush()
+
+    def _steps_of_earlier_attempts(self) -> dict[str, set[int]]:
+        """Called under the lock; read once, at the first point this process logs."""
+        if not self._skips_earlier_attempts:
+            return {}
+        if self._earlier_steps is None:
+            earlier: dict[str, set[int]] = defaultdict(set)
+            for metric in self._ws.store.get_metric_history(self.id):
+                earlier[metric.name].add(metric.step)
+            for name, steps in earlier.items():
+                self._steps[name] = max(self._steps[name], max(steps) + 1)
+            self._earlier_steps = dict(earlier)
+        return self._earlier_steps
 
     def _metrics_buffer(self) -> MetricsBuffer:
         if self._buffer is None:
@@ -303,6 +335,31 @@ class Run:
 
     def get_file_names(self) -> list[str]:
         return [info.path for info in self._ws.artifacts.list(self.id)]
+
+    # Preemption and resuming -----------------------------------------------------------------
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """Where this job keeps checkpoints: the same folder in every attempt of the run, kept
+        after the job's working copy is gone; outside a job, ./checkpoints."""
+        return preemption.checkpoint_dir()
+
+    @property
+    def attempt(self) -> int:
+        """1 for a run's first attempt, one more each time it was preempted and queued again."""
+        return preemption.attempt()
+
+    @property
+    def stop_requested(self) -> bool:
+        """True once the job has been asked to stop (preempted): save a checkpoint and exit
+        soon, or the grace period's SIGKILL ends it. Reading it once opts in to the stop:
+        until a script reads it (or calls `on_stop`), SIGTERM ends it at once, as always."""
+        return preemption.stop_requested()
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        """Call `callback` when the job is asked to stop (once; keep it short, it runs in the
+        signal handler). Opts in, as reading `stop_requested` does."""
+        preemption.on_stop(callback)
 
     # Reading ---------------------------------------------------------------------------------
 
@@ -458,7 +515,10 @@ def _job_run(run_id: str, root: str) -> Run:
     record = workspace._opened.store.get_run(run_id)
     _watch_uncaught_errors()
     _report_uncaught_error_at_exit()
-    return Run(Experiment(workspace, validate_experiment_name(record.experiment_name)), run_id)
+    preemption.watch_for_stop()
+    run = Run(Experiment(workspace, validate_experiment_name(record.experiment_name)), run_id)
+    run._skips_earlier_attempts = True
+    return run
 
 
 _reporting_uncaught_errors = False
@@ -529,3 +589,21 @@ class OfflineRun:
 
     def complete(self) -> None:
         pass
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """./checkpoints (or MODELYARD_CHECKPOINT_DIR where set): the same script resumes from
+        it whether run by hand or as a job."""
+        return preemption.checkpoint_dir()
+
+    @property
+    def attempt(self) -> int:
+        return preemption.attempt()
+
+    @property
+    def stop_requested(self) -> bool:
+        """Always False: nothing preempts a script outside a job (SIGTERM keeps its default)."""
+        return False
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        """Nothing stops a script outside a job: `callback` is never called."""

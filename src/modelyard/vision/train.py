@@ -18,6 +18,14 @@ onnxruntime on the validation images.
 
 Everything is built in a staging folder and moved into `./outputs` only when every check has
 passed, so a failed run leaves its guardrails report and its logs, never half a model.
+
+Preemption: the trainer reads `run.stop_requested` (opting in to a graceful stop) and, once it
+is set, stops at the next safe point (after the guardrails, after a featurization batch, after
+an epoch's checkpoint, before the outputs) by raising TrainingStopped; nothing of the outputs
+is written then. The next attempt of the run finds the featurized images in the feature cache
+(each written as soon as computed) and the training in its checkpoint (`checkpoints`, the
+run's durable folder in a job), and the run's metrics skip the steps already logged, so the run
+ends with exactly the metrics of an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from modelyard.errors import GuardrailFailed, InvalidValue, JobFailed
 from modelyard.fileio import folder_written_atomically
 from modelyard.vision import package, predictor, preprocessing
 from modelyard.vision.backbones import Backbone, load_backbone
+from modelyard.vision.checkpoints import TrainingStopped
 from modelyard.vision.codegen import StarterProject, generate_starter
 from modelyard.vision.compose import HeadWeights, compose_with_head
 from modelyard.vision.config import ImageClassificationConfig
@@ -60,6 +69,7 @@ from modelyard.vision.guardrails import (
 )
 from modelyard.vision.starter_check import RunningConsoleApp, console_app_started
 from modelyard.vision.training import (
+    Checkpointing,
     EpochStats,
     FineTuneData,
     Head,
@@ -125,17 +135,20 @@ class Trainer:
         self.config = config
         self.feature_cache = feature_cache
         self.guardrail_cache = guardrail_cache
-        self.checkpoints = checkpoints  # where fine-tuning keeps them (a job's outlive its folder)
+        self.checkpoints = checkpoints  # the training's (a job's outlive its working folder)
         self.run = run
         self.outputs = Path("outputs")
         self.spec = preprocessing.default_spec()
 
     def train(self) -> None:
+        """Train and publish the outputs; TrainingStopped when asked to stop before the end."""
         torch.manual_seed(self.config.seed)
+        self._stop_requested()  # opts in: SIGTERM now asks for a stop at the next safe point
         self.run.log_params(_params_of(self.config))
         with tempfile.TemporaryDirectory(prefix=".staging-", dir=".") as scratch:
             staging = Path(scratch)
             data = self._check_data()
+            self._stop_here_if_requested("after the guardrails")
             split = stratified_split(
                 data.targets, self.config.validation_fraction, self.config.seed
             )
@@ -144,8 +157,19 @@ class Trainer:
             )
             backbone = load_backbone(self.config.backbone, self.config.weights, self.config.seed)
             model = self._fit(backbone, data, split)
+            self._stop_here_if_requested("after training, before the outputs")
             self._write_outputs(model, data, split, staging)
             self._publish(staging)
+
+    def _stop_requested(self) -> bool:
+        return bool(self.run is not None and self.run.stop_requested)
+
+    def _stop_here_if_requested(self, where: str) -> None:
+        if self._stop_requested():
+            raise TrainingStopped(where)
+
+    def _checkpointing(self) -> Checkpointing:
+        return Checkpointing(self.checkpoints, self._stop_requested, self._log_resumed)
 
     # 1. data --------------------------------------------------------------------------------
 
@@ -155,7 +179,7 @@ class Trainer:
         verdicts = VerdictCache(self.guardrail_cache) if self.guardrail_cache else None
         report = check_dataset(scan.records, scan.skipped, verdicts)
         if verdicts is not None:
-            self.run.log("guardrail_cache_hits", verdicts.hits)
+            self.run.log("guardrail_cache_hits", verdicts.hits, step=0)
         self.outputs.mkdir(exist_ok=True)
         write_report(report, self.outputs / GUARDRAILS_FILE)
         _print_report(report)
@@ -200,6 +224,7 @@ class Trainer:
             len(data.labels),
             self.config,
             on_epoch=self._log_epoch,
+            checkpointing=self._checkpointing(),
         )
         self._log_result(result.best_epoch, result.best_validation_accuracy, result.stopped_early)
         head = cast(Head, result.model)
@@ -242,8 +267,10 @@ class Trainer:
                 "featurized_images_computed": result.computed,
                 "featurize_seconds": result.seconds,
                 "featurize_images_per_s": result.images_per_s,
-            }
+            },
+            step=0,
         )
+        self.run.flush()  # as each batch's progress: what this attempt did, kept if it is killed
         return result.features
 
     def _fine_tune(self, backbone: Backbone, data: LabelledData, split: Split) -> nn.Module:
@@ -253,7 +280,7 @@ class Trainer:
             backbone.feature_dim,
             FineTuneData(data.paths, data.targets, split, len(data.labels)),
             self.config,
-            self.checkpoints,
+            self._checkpointing(),
             on_epoch=self._log_epoch,
         )
         self._log_result(result.best_epoch, result.best_validation_accuracy, result.stopped_early)
@@ -264,10 +291,22 @@ class Trainer:
         # A rate over no computed image is no rate: a warm cache served them all.
         rate = f"{progress.images_per_s:.1f} images/s" if progress.computed else "from the cache"
         _say(f"featurize: {progress.done}/{progress.total} images ({rate})")
+        # Written now, as the batch's features are: an attempt killed later (past its grace
+        # period) leaves no gap where the next attempt finds these images in the cache.
+        self.run.flush()
+        if progress.done < progress.total:
+            # Every image featurized so far is in the cache already: the next attempt reads it.
+            self._stop_here_if_requested(f"featurizing, {progress.done} images done")
+
+    def _log_resumed(self, history: list[EpochStats]) -> None:
+        """A resumed training logs its checkpoint's epochs again: the points the run has are
+        skipped, and those a killed attempt never wrote are filled in."""
+        for stats in history:
+            self._log_epoch_metrics(stats)
+        _say(f"resumed from the checkpoint after epoch {len(history)}/{self.config.epochs}")
 
     def _log_epoch(self, stats: EpochStats) -> None:
-        self.run.log_metrics(stats.as_metrics(), step=stats.epoch)
-        self.run.log("epoch", stats.epoch, step=stats.epoch)
+        self._log_epoch_metrics(stats)
         _say(
             f"epoch {stats.epoch}/{self.config.epochs}: train accuracy"
             f" {stats.train_accuracy:.4f} loss {stats.train_loss:.4f}, validation accuracy"
@@ -275,8 +314,14 @@ class Trainer:
             f" learning rate {stats.learning_rate:.6f}"
         )
 
+    def _log_epoch_metrics(self, stats: EpochStats) -> None:
+        self.run.log_metrics(stats.as_metrics(), step=stats.epoch)
+        self.run.log("epoch", stats.epoch, step=stats.epoch)
+
     def _log_result(self, best_epoch: int, best_accuracy: float, stopped_early: bool) -> None:
-        self.run.log_metrics({"best_epoch": best_epoch, "best_validation_accuracy": best_accuracy})
+        self.run.log_metrics(
+            {"best_epoch": best_epoch, "best_validation_accuracy": best_accuracy}, step=0
+        )
         self.run.set_tags({"stopped_early": str(stopped_early).lower()})
         _say(f"best epoch {best_epoch}: validation accuracy {best_accuracy:.4f}")
 
@@ -347,7 +392,7 @@ class Trainer:
         # float32 error grows with the logits' size: an untrained network (--weights none) can
         # produce logits in the hundreds, so the limit scales with them beyond 1.
         limit = PARITY_TOLERANCE * max(1.0, float(np.max(np.abs(torch_logits))))
-        self.run.log("onnx_max_abs_diff", difference)
+        self.run.log("onnx_max_abs_diff", difference, step=0)
         _say(f"onnx parity: max abs difference {difference:.2e} on {len(torch_logits)} images")
         if difference > limit:
             raise JobFailed(
@@ -367,7 +412,7 @@ class Trainer:
         )
         write_evaluation(evaluation, staging / EVALUATION_FOLDER)
         metrics = evaluation.metrics()
-        self.run.log_metrics(metrics)
+        self.run.log_metrics(metrics, step=0)
         _say(evaluation.summary_line())
 
     def _check_starter(
@@ -378,6 +423,7 @@ class Trainer:
         self.run.log(
             "starter_score_max_abs_diff",
             float(np.max(np.abs(np.asarray(expected.Score) - np.asarray(generated.Score)))),
+            step=0,
         )
         if generated.Prediction != expected.Prediction:
             raise JobFailed(

@@ -4,13 +4,16 @@ Both loops share ML.NET's rules: learning rate × decay every `decay_every_epoch
 stopping when validation accuracy has not improved by `early_stopping_min_delta` for
 `early_stopping_patience` epochs, and the best epoch's weights are the model. Seeded: the same
 data, config and seed give the same numbers on a CPU.
+
+Both are resumable (`Checkpointing`): each epoch ends with a checkpoint of everything the loop
+carries, so a job preempted and run again continues after its last finished epoch and ends with
+the numbers of a job never interrupted.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,13 +23,33 @@ import numpy as np
 import torch
 from torch import nn
 
-from modelyard.fileio import write_bytes_atomic
 from modelyard.vision import preprocessing
 from modelyard.vision.backbones import seeded
+from modelyard.vision.checkpoints import (
+    TrainingStopped,
+    load_checkpoint,
+    random_states,
+    restore_random_states,
+    save_checkpoint,
+)
 from modelyard.vision.config import ImageClassificationConfig
 from modelyard.vision.dataset import decode_image, load_inputs
 
-CHECKPOINT_FILE: Final = "checkpoint.pt"
+CHECKPOINT_FILE: Final = "checkpoint.pt"  # fine-tuning's
+HEAD_CHECKPOINT_FILE: Final = "head_checkpoint.pt"
+# What a checkpoint must agree on to be resumed from; `epochs` may grow (train on for longer).
+_SIGNATURE_FIELDS: Final = (
+    "backbone",
+    "weights",
+    "batch_size",
+    "learning_rate",
+    "learning_rate_decay",
+    "decay_every_epochs",
+    "validation_fraction",
+    "early_stopping_patience",
+    "early_stopping_min_delta",
+    "seed",
+)
 
 
 @dataclass(frozen=True)
@@ -170,6 +193,12 @@ class PlainSGD:
                 if parameter.grad is not None:
                     parameter.add_(parameter.grad, alpha=-self.lr)
 
+    def state_dict(self) -> dict[str, Any]:
+        return {"lr": self.lr}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.lr = float(state["lr"])
+
 
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
@@ -187,6 +216,110 @@ def one_thread() -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
+# --- checkpoints -----------------------------------------------------------------------------
+
+
+def _never() -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Checkpointing:
+    """Where a training loop keeps its checkpoint, and how it learns that it must stop.
+
+    Each epoch ends with a checkpoint in `folder`: the weights, the optimizer, early stopping,
+    the best model so far and the history, and every random generator the loop draws from. A
+    loop that finds a checkpoint of the same training there continues after its epoch, with
+    the numbers an uninterrupted loop gets, and first hands the restored history to
+    `on_resume` (the epochs whose metrics a killed attempt may not have written). When
+    `stop_requested()` is true after a checkpoint and epochs remain, it raises TrainingStopped.
+    """
+
+    folder: Path
+    stop_requested: Callable[[], bool] = _never
+    on_resume: Callable[[list[EpochStats]], None] | None = None
+
+
+@dataclass
+class _Loop:
+    """What a training loop carries from one epoch to the next: what a checkpoint holds."""
+
+    model: nn.Module
+    optimizer: Any  # torch.optim.Optimizer or PlainSGD (both have state_dict/load_state_dict)
+    generator: torch.Generator
+    stopping: EarlyStopping
+    result: TrainingResult
+    signature: dict[str, Any]
+    epochs_done: int = 0
+
+    def epochs_left(self, epochs: int) -> bool:
+        return not self.result.stopped_early and self.epochs_done < epochs
+
+
+def _signature(
+    config: ImageClassificationConfig, kind: str, split: Split, classes: int, features: int
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        **{name: getattr(config, name) for name in _SIGNATURE_FIELDS},
+        "train": len(split.train),
+        "validation": len(split.validation),
+        "classes": classes,
+        "features": features,
+    }
+
+
+def _loop_state(loop: _Loop) -> dict[str, Any]:
+    result, stopping = loop.result, loop.stopping
+    return {
+        "signature": loop.signature,
+        "epochs_done": loop.epochs_done,
+        "model": loop.model.state_dict(),
+        "optimizer": loop.optimizer.state_dict(),
+        "best_model": result.model.state_dict(),
+        "best_epoch": result.best_epoch,
+        "best_validation_accuracy": result.best_validation_accuracy,
+        "stopped_early": result.stopped_early,
+        "stopping": [stopping.best, stopping.best_loss, stopping.best_epoch, stopping.waited],
+        "history": [vars(stats) for stats in result.history],
+        "random": random_states(loop.generator),
+    }
+
+
+def _resume(loop: _Loop, checkpointing: Checkpointing | None, file_name: str) -> None:
+    """Continue after the checkpoint's epoch, if there is a checkpoint of this training."""
+    if checkpointing is None:
+        return
+    state = load_checkpoint(checkpointing.folder / file_name, loop.signature)
+    if state is None:
+        return
+    result, stopping = loop.result, loop.stopping
+    loop.model.load_state_dict(state["model"])
+    loop.optimizer.load_state_dict(state["optimizer"])
+    result.model.load_state_dict(state["best_model"])
+    result.best_epoch = int(state["best_epoch"])
+    result.best_validation_accuracy = float(state["best_validation_accuracy"])
+    result.stopped_early = bool(state["stopped_early"])
+    result.history = [EpochStats(**stats) for stats in state["history"]]
+    stopping.best, stopping.best_loss, stopping.best_epoch, stopping.waited = state["stopping"]
+    restore_random_states(loop.generator, state["random"])
+    loop.epochs_done = int(state["epochs_done"])
+    if checkpointing.on_resume is not None:
+        checkpointing.on_resume(list(result.history))
+
+
+def _end_epoch(
+    loop: _Loop, checkpointing: Checkpointing | None, file_name: str, epochs: int
+) -> None:
+    """Checkpoint the finished epoch; stop here if asked to and epochs remain."""
+    loop.epochs_done += 1
+    if checkpointing is None:
+        return
+    save_checkpoint(checkpointing.folder / file_name, _loop_state(loop))
+    if loop.epochs_left(epochs) and checkpointing.stop_requested():
+        raise TrainingStopped(f"after epoch {loop.epochs_done}")
+
+
 # --- the head on cached features -----------------------------------------------------------
 
 
@@ -198,6 +331,7 @@ def train_head(
     num_classes: int,
     config: ImageClassificationConfig,
     on_epoch: Callable[[EpochStats], None] | None = None,
+    checkpointing: Checkpointing | None = None,
 ) -> TrainingResult:
     with seeded(config.seed), one_thread():
         features = torch.from_numpy(np.asarray(train_x, dtype=np.float32))
@@ -205,26 +339,38 @@ def train_head(
         val_features = torch.from_numpy(np.asarray(validation_x, dtype=np.float32))
         val_targets = torch.from_numpy(np.asarray(validation_y, dtype=np.int64))
         head = Head.fitted_to(features, num_classes)
-        optimizer = PlainSGD(head.parameters(), lr=config.learning_rate)
-        generator = torch.Generator().manual_seed(config.seed)
-        stopping = EarlyStopping(config.early_stopping_patience, config.early_stopping_min_delta)
-        result = TrainingResult(copy.deepcopy(head), 0, 0.0)
+        sizes = Split(list(range(len(targets))), list(range(len(val_targets))))
+        loop = _Loop(
+            head,
+            PlainSGD(head.parameters(), lr=config.learning_rate),
+            torch.Generator().manual_seed(config.seed),
+            EarlyStopping(config.early_stopping_patience, config.early_stopping_min_delta),
+            TrainingResult(copy.deepcopy(head), 0, 0.0),
+            _signature(config, "head", sizes, num_classes, int(features.shape[1])),
+        )
+        _resume(loop, checkpointing, HEAD_CHECKPOINT_FILE)
         loss_function = nn.CrossEntropyLoss()
-        for epoch_index in range(config.epochs):
-            rate = learning_rate_at(config, epoch_index)
-            optimizer.lr = rate
+        while loop.epochs_left(config.epochs):
+            rate = learning_rate_at(config, loop.epochs_done)
+            loop.optimizer.lr = rate
             head.train()
             train_loss, train_accuracy = _head_epoch(
-                head, optimizer, loss_function, features, targets, config.batch_size, generator
+                head,
+                loop.optimizer,
+                loss_function,
+                features,
+                targets,
+                config.batch_size,
+                loop.generator,
             )
             val_loss, val_accuracy = _evaluate_head(head, loss_function, val_features, val_targets)
             stats = EpochStats(
-                epoch_index + 1, train_loss, train_accuracy, val_loss, val_accuracy, rate
+                loop.epochs_done + 1, train_loss, train_accuracy, val_loss, val_accuracy, rate
             )
-            if _record_epoch(result, stopping, stats, head, on_epoch):
-                break
-    result.model.eval()
-    return result
+            _record_epoch(loop.result, loop.stopping, stats, head, on_epoch)
+            _end_epoch(loop, checkpointing, HEAD_CHECKPOINT_FILE, config.epochs)
+    loop.result.model.eval()
+    return loop.result
 
 
 def _record_epoch(
@@ -306,32 +452,36 @@ def fine_tune(
     feature_dim: int,
     data: FineTuneData,
     config: ImageClassificationConfig,
-    checkpoint_dir: Path,
+    checkpointing: Checkpointing,
     on_epoch: Callable[[EpochStats], None] | None = None,
 ) -> TrainingResult:
-    """Train backbone + head on augmented images; a checkpoint per epoch makes it resumable."""
+    """Train backbone + head on augmented images, resumable from its per-epoch checkpoint."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     with seeded(config.seed):
         model = nn.Sequential(backbone, Head.identity_scaled(feature_dim, data.num_classes))
         model = model.to(device).to(memory_format=torch.channels_last)
         optimizer = torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=0.9)
-        stopping = EarlyStopping(config.early_stopping_patience, config.early_stopping_min_delta)
-        result = TrainingResult(copy.deepcopy(model), 0, 0.0)
-        first_epoch = _resume(checkpoint_dir, model, optimizer, stopping, result)
-        generator = torch.Generator().manual_seed(config.seed + first_epoch)
-        for epoch_index in range(first_epoch, config.epochs):
-            rate = _set_learning_rate(optimizer, config, epoch_index)
+        loop = _Loop(
+            model,
+            optimizer,
+            torch.Generator().manual_seed(config.seed),
+            EarlyStopping(config.early_stopping_patience, config.early_stopping_min_delta),
+            TrainingResult(copy.deepcopy(model), 0, 0.0),
+            _signature(config, "fine-tune", data.split, data.num_classes, feature_dim),
+        )
+        _resume(loop, checkpointing, CHECKPOINT_FILE)
+        while loop.epochs_left(config.epochs):
+            rate = _set_learning_rate(optimizer, config, loop.epochs_done)
             train_loss, train_accuracy = _fine_tune_epoch(
-                model, optimizer, data, config.batch_size, generator, device
+                model, optimizer, data, config.batch_size, loop.generator, device
             )
             val_loss, val_accuracy = _evaluate_images(model, data, device, config.batch_size)
             stats = EpochStats(
-                epoch_index + 1, train_loss, train_accuracy, val_loss, val_accuracy, rate
+                loop.epochs_done + 1, train_loss, train_accuracy, val_loss, val_accuracy, rate
             )
-            stop = _record_epoch(result, stopping, stats, model, on_epoch)
-            _save_checkpoint(checkpoint_dir, model, optimizer, stopping, result, epoch_index + 1)
-            if stop:
-                break
+            _record_epoch(loop.result, loop.stopping, stats, model, on_epoch)
+            _end_epoch(loop, checkpointing, CHECKPOINT_FILE, config.epochs)
+    result = loop.result
     result.model = result.model.cpu().to(memory_format=torch.contiguous_format)
     result.model.eval()
     return result
@@ -426,48 +576,3 @@ def _evaluate_images(
             total_loss += float(loss_function(logits, targets))
             correct += int((logits.argmax(dim=1) == targets).sum())
     return total_loss / len(indices), correct / len(indices)
-
-
-def _save_checkpoint(
-    folder: Path,
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    stopping: EarlyStopping,
-    result: TrainingResult,
-    epochs_done: int,
-) -> None:
-    state = {
-        "epochs_done": epochs_done,
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "best_model": result.model.state_dict(),
-        "best_epoch": result.best_epoch,
-        "best_validation_accuracy": result.best_validation_accuracy,
-        "stopping": [stopping.best, stopping.best_loss, stopping.best_epoch, stopping.waited],
-        "history": [vars(stats) for stats in result.history],
-    }
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    write_bytes_atomic(folder / CHECKPOINT_FILE, buffer.getvalue())
-
-
-def _resume(
-    folder: Path,
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    stopping: EarlyStopping,
-    result: TrainingResult,
-) -> int:
-    """Continue after the last finished epoch if a checkpoint exists (requeued after preemption)."""
-    path = folder / CHECKPOINT_FILE
-    if not path.exists():
-        return 0
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    result.model.load_state_dict(state["best_model"])
-    result.best_epoch = int(state["best_epoch"])
-    result.best_validation_accuracy = float(state["best_validation_accuracy"])
-    result.history = [EpochStats(**stats) for stats in state["history"]]
-    stopping.best, stopping.best_loss, stopping.best_epoch, stopping.waited = state["stopping"]
-    return int(state["epochs_done"])
