@@ -33,7 +33,7 @@ def job_environment(
     error_file: Path | None = None,
     attempt: int | None = None,
 ) -> dict[str, str]:
-    environment = _environment(run_id, python, checkpoint_dir, error_file)
+    environment = _environment(run_id, python, checkpoint_dir, error_file, attempt)
     environment[WORKSPACE_PATH_ENV] = str(workspace_root)
     return environment
 
@@ -45,9 +45,10 @@ def remote_job_environment(
     python: Path | None = None,
     checkpoint_dir: Path | None = None,
     error_file: Path | None = None,
+    attempt: int | None = None,
 ) -> dict[str, str]:
     """For a job that reaches its workspace through `server_url` with its run's `token`."""
-    environment = _environment(run_id, python, checkpoint_dir, error_file)
+    environment = _environment(run_id, python, checkpoint_dir, error_file, attempt)
     environment.pop(WORKSPACE_PATH_ENV, None)  # the server's word, never a folder from elsewhere
     environment.update({SERVER_URL_ENV: server_url, TOKEN_ENV: token})
     return environment
@@ -63,6 +64,7 @@ def _environment(
     python: Path | None,
     checkpoint_dir: Path | None,
     error_file: Path | None,
+    attempt: int | None,
 ) -> dict[str, str]:
     environment = dict(os.environ)
     environment.update({RUN_ID_ENV: run_id, "PYTHONUNBUFFERED": "1"})

@@ -20,13 +20,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from modelyard.entities import RunStatus
+from modelyard.entities import Run, RunStatus
 from modelyard.environments import Environment, EnvironmentBuilder
 from modelyard.errors import EnvironmentBuildFailed, InvalidTransition, ModelyardError
 from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_command import failure_reason, job_command, last_lines
 from modelyard.runtime.job_env import job_environment
 from modelyard.runtime.job_error import reported_failure
+from modelyard.services import scheduling
 from modelyard.services.jobs import read_job_spec
 from modelyard.services.leftovers import working_copy
 from modelyard.services.run_files import ENVIRONMENT_LOG, JOB_ERROR, STD_LOG
@@ -42,13 +43,21 @@ class Supervisor:
         self.run_root = ws.local_artifacts.run_root(run_id)
         self.workdir = working_copy(ws, run_id)
         self.terminating = threading.Event()
+        self.preempted = threading.Event()
         self.child: subprocess.Popen[bytes] | None = None
+        self.attempt = 1
+        self.requeue_when_done = False
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_sigterm)
-        heartbeat = Heartbeat(self.ws.store, self.run_id, self.ws.settings.heartbeat_interval_s)
+        heartbeat = Heartbeat(
+            self.ws.store,
+            self.run_id,
+            self.ws.settings.heartbeat_interval_s,
+            on_beat=self._on_beat,
+        )
         try:
-            self._transition(RunStatus.PREPARING)
+            self.attempt = self._transition(RunStatus.PREPARING).attempt
             heartbeat.start()
             spec = read_job_spec(self.ws, self.run_id)
             python = self._prepare(spec)
@@ -58,10 +67,38 @@ class Supervisor:
             self._end(RunStatus.FAILED, error.message)
         except _Canceled:
             self._end(RunStatus.CANCELED)
+        except _Preempted:
+            self.requeue_when_done = True
         finally:
             heartbeat.stop()
             shutil.rmtree(self.workdir, ignore_errors=True)
+        # Only now: the next attempt may start as soon as the run is queued again, and nothing
+        # of this one (its heartbeat, its working copy) may outlive that moment.
+        if self.requeue_when_done:
+            self._requeue()
         return 0
+
+    def _on_beat(self, run: Run) -> None:
+        if run.status is RunStatus.PREEMPTED and not self.preempted.is_set():
+            self.preempted.set()
+            self._stop_child(self.ws.settings.cancel_grace_s)
+
+    def _stop_child(self, grace_s: float) -> None:
+        """SIGTERM the script (it may checkpoint), SIGKILL it if still there after `grace_s`."""
+        child = self.child
+        if child is None or child.poll() is not None:
+            return
+        child.terminate()
+        killer = threading.Timer(grace_s, _kill_if_running, args=(child,))
+        killer.daemon = True
+        killer.start()
+
+    def _requeue(self) -> None:
+        run = self.ws.store.get_run(self.run_id)
+        if run.status is RunStatus.PREEMPTED:
+            scheduling.requeue(
+                self.ws, self.run_id, RunStatus.PREEMPTED, run.status_detail or "preempted"
+            )
 
     def _on_sigterm(self, _signum: int, _frame: FrameType | None) -> None:
         self.terminating.set()
@@ -84,7 +121,12 @@ class Supervisor:
         error_file = self.run_root / JOB_ERROR
         error_file.unlink(missing_ok=True)  # an earlier attempt's (a requeued run's)
         environment = job_environment(
-            self.ws.root, self.run_id, python, self.run_root / CHECKPOINTS, error_file
+            self.ws.root,
+            self.run_id,
+            python,
+            self.run_root / CHECKPOINTS,
+            error_file,
+            attempt=self.attempt,
         )
         with open(log_path, "ab") as log:
             self.child = subprocess.Popen(
@@ -114,22 +156,32 @@ class Supervisor:
         return failure_reason(exit_code, last_lines(self.run_root / STD_LOG))
 
     def _check_not_canceled(self) -> None:
-        if self.terminating.is_set() or self._status() is RunStatus.CANCEL_REQUESTED:
+        status = self._status()
+        if self.preempted.is_set() or status is RunStatus.PREEMPTED:
+            raise _Preempted
+        if self.terminating.is_set() or status is RunStatus.CANCEL_REQUESTED:
             raise _Canceled
 
     def _status(self) -> RunStatus:
         return self.ws.store.get_run(self.run_id).status
 
-    def _transition(self, target: RunStatus) -> None:
+    def _transition(self, target: RunStatus) -> Run:
         try:
-            self.ws.store.transition_run(self.run_id, target)
+            return self.ws.store.transition_run(self.run_id, target)
         except InvalidTransition:
-            if self._status() is RunStatus.CANCEL_REQUESTED:
+            status = self._status()
+            if status is RunStatus.CANCEL_REQUESTED:
                 raise _Canceled from None
+            if status is RunStatus.PREEMPTED:
+                raise _Preempted from None
             raise
 
     def _end(self, target: RunStatus, error: str | None = None) -> None:
-        if self._status() is RunStatus.CANCEL_REQUESTED:
+        status = self._status()
+        if status is RunStatus.PREEMPTED and target is not RunStatus.COMPLETED:
+            self.requeue_when_done = True  # stopped for someone else: its next attempt resumes
+            return
+        if status is RunStatus.CANCEL_REQUESTED:
             target, error = RunStatus.CANCELED, None
         # Already ended by the canceller or the reaper? Their word stands.
         with contextlib.suppress(InvalidTransition):
@@ -138,6 +190,15 @@ class Supervisor:
 
 class _Canceled(Exception):
     """The run was asked to stop; unwinds to the supervisor's top."""
+
+
+class _Preempted(Exception):
+    """The run was preempted: its job stopped, it goes back to the queue."""
+
+
+def _kill_if_running(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        child.kill()  # the lifeline: the script dies with it
 
 
 def main(argv: list[str] | None = None) -> int:
