@@ -7,8 +7,8 @@ starts it. The test plays the scheduler: SIGTERM (twice, as the group and the su
 it), then the next attempt of the same run. The finished run must hold the same metrics, at the
 same steps, as a run never interrupted: no step twice, none missing.
 
-The supervisor and the scheduler are not involved (the run is created Running and left so);
-`test_a_preempted_job_resumes_through_the_scheduler` is for when they exist.
+Except in `test_a_preempted_job_resumes_through_the_scheduler`, the supervisor and the
+scheduler are not involved (the run is created Running and left so).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +28,12 @@ import pytest
 from shapes import write_shapes
 
 from modelyard.entities import RunStatus
+from modelyard.entities.compute import ComputeRequest, Priority, ProvisioningState
 from modelyard.runtime.job_env import job_environment
 from modelyard.runtime.preemption import STOPPED_EXIT_CODE
+from modelyard.services import computes, jobs, runs
+from modelyard.services.run_files import STD_LOG
+from modelyard.services.training import submit_image_classification
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from modelyard.vision.config import ImageClassificationConfig
 
@@ -226,7 +230,36 @@ def test_a_job_killed_past_its_grace_period_loses_no_step(
     _check_the_same_training(job.metrics(), uninterrupted)
 
 
-@pytest.mark.skip(reason="needs the scheduler's preemption (issue 12): enable once it exists")
-def test_a_preempted_job_resumes_through_the_scheduler() -> None:
-    """Submit on a low-priority compute, `modelyard compute preempt`, let the scheduler requeue
-    it, and expect the same metrics as `uninterrupted`, with the run's attempts recorded."""
+def test_a_preempted_job_resumes_through_the_scheduler(
+    sqlite_workspace: OpenWorkspace, shapes_data: Path, uninterrupted: Series
+) -> None:
+    """The real path: submitted on a low-priority compute, preempted on demand while training
+    (`modelyard compute preempt`), requeued and resumed by its supervisor and the scheduler."""
+    ws = sqlite_workspace
+    cheap = computes.create_compute(
+        ws, ComputeRequest("cheap", size="Standard_DS1_v2", priority=Priority.LOW_PRIORITY)
+    )
+    assert cheap.state is ProvisioningState.SUCCEEDED, cheap.errors
+    config = ImageClassificationConfig(data=str(shapes_data), compute_target="cheap", **CONFIG)  # type: ignore[arg-type]
+    run = submit_image_classification(ws, "shapes", config)
+    _until(lambda: len(ws.store.get_metric_history(run.id, "epoch")) >= 2)
+    assert [r.id for r in computes.preempt(ws, "cheap")] == [run.id]
+    _until(lambda: runs.get_run(ws, run.id).attempt == 2)
+
+    final = jobs.wait_for_completion(ws, run.id, timeout_s=DEADLINE_S)
+    assert final.status is RunStatus.COMPLETED, final.error
+    [attempt] = ws.compute_store.list_attempts(run.id)
+    assert attempt.outcome is RunStatus.PREEMPTED and "on demand" in attempt.cause
+    log = (ws.local_artifacts.run_root(run.id) / STD_LOG).read_text()
+    assert "resumed from the checkpoint after epoch" in log
+    resumed = Job(ws, run.id, Path()).metrics()
+    _check_the_same_training(
+        _without(resumed, CACHE_METRICS), _without(uninterrupted, CACHE_METRICS)
+    )
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)

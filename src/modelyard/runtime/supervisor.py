@@ -76,7 +76,16 @@ class Supervisor:
         # of this one (its heartbeat, its working copy) may outlive that moment.
         if self.requeue_when_done:
             self._requeue()
+        else:
+            self._free_the_node()
         return 0
+
+    def _free_the_node(self) -> None:
+        """This run's node is free: a pass admits whatever waits for it (no daemon does)."""
+        try:
+            scheduling.schedule_pass(self.ws)
+        except ModelyardError as error:
+            print(f"modelyard supervisor: scheduling pass failed: {error.message}", file=sys.stderr)
 
     def _on_beat(self, run: Run) -> None:
         if run.status is RunStatus.PREEMPTED and not self.preempted.is_set():

@@ -6,7 +6,9 @@
   compute of one address shares that cluster. A run of a sized compute is admitted only while
   its size fits what the pool has free.
 - A dedicated run that does not fit makes room by preempting low-priority runs of its pool,
-  newest first; it is admitted once they are gone. Dedicated runs are never preempted.
+  newest first; it is admitted once they are gone. Dedicated runs are never preempted, are
+  considered before low-priority ones, and while one waits for room in a pool no low-priority
+  run is admitted there (it would take the room being made).
 - A queued run of a Failed or deleted compute fails with the reason; the others say why they
   wait ("waiting for a node on gpu-pool: 3 ahead").
 """
@@ -91,7 +93,8 @@ def plan(state: SchedulingState, capacities: Mapping[str, Resources]) -> Schedul
             used[pool] = used.get(pool, Resources()) + need
     waiting_ahead: Counter[str] = Counter()
     preempting: set[str] = {r.id for r in state.holding if r.status is RunStatus.PREEMPTED}
-    for run in state.queued:
+    awaited_pools: set[str] = set()  # where a dedicated run waits for room
+    for run in _dedicated_first(state):
         name = run.compute_target or ""
         compute = state.computes.get(name)
         if compute is None:
@@ -120,14 +123,19 @@ def plan(state: SchedulingState, capacities: Mapping[str, Resources]) -> Schedul
             decision.waiting[run.id] = f"waiting for {pool} to answer"
             waiting_ahead[name] += 1
             continue
+        if compute.priority is Priority.LOW_PRIORITY and pool in awaited_pools:
+            decision.waiting[run.id] = f"waiting: a dedicated job waits for capacity on {pool}"
+            waiting_ahead[name] += 1
+            continue
         free = capacities[pool] - used.get(pool, Resources())
         if free.holds(need):
             decision.admit.append(run.id)
             nodes_busy[name] += 1
             used[pool] = used.get(pool, Resources()) + need
             continue
-        reason = f"waiting for capacity on {pool}: needs {need.describe()}, {free.describe()} free"
+        reason = f"waiting for capacity on {pool}: needs {need.describe()}; {free.describe()} free"
         if compute.priority is Priority.DEDICATED:
+            awaited_pools.add(pool)
             victims = _make_room(state, pool, need, free, preempting)
             for victim in victims:
                 decision.preempt[victim.id] = (
@@ -140,6 +148,17 @@ def plan(state: SchedulingState, capacities: Mapping[str, Resources]) -> Schedul
         decision.waiting[run.id] = reason
         waiting_ahead[name] += 1
     return decision
+
+
+def _dedicated_first(state: SchedulingState) -> list[Run]:
+    """The queue in the order runs are considered: dedicated computes' runs first, each in its
+    place in the queue (`state.queued` is in queue order; the sort is stable)."""
+
+    def rank(run: Run) -> int:
+        compute = state.computes.get(run.compute_target or "")
+        return 1 if compute is not None and compute.priority is Priority.LOW_PRIORITY else 0
+
+    return sorted(state.queued, key=rank)
 
 
 def _not_ready(decision: SchedulingPlan, run: Run, compute: ComputeTarget) -> None:
