@@ -1,4 +1,5 @@
-"""What the portal tests share: workspaces full of runs, and a login token."""
+"""What the portal tests share: workspaces full of runs, jobs that hold a compute's nodes, and
+a login token."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from pathlib import Path
 
 import httpx
 
-from modelyard.entities import Metric, RunStatus
+from modelyard.entities import Metric, Run, RunStatus
 from modelyard.server import create_app
-from modelyard.services import auth
+from modelyard.services import auth, jobs
+from modelyard.services.runs import cancel_run
 from modelyard.services.workspaces import OpenWorkspace
 from server.serving import serve
 
 API = "/api/v1"
+SLEEPER = "import time\nprint('sleeping', flush=True)\ntime.sleep(600)\n"
 WORDS = ("alpha", "beta", "gamma", "delta")  # lowercase letters only: one order in every collation
 STATUSES = (
     RunStatus.COMPLETED,
@@ -115,3 +118,27 @@ def screenshot_dir() -> Path:
     folder = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@contextmanager
+def sleeping_jobs(ws: OpenWorkspace, folder: Path, compute: str, count: int) -> Iterator[list[Run]]:
+    """`count` real jobs that sleep until canceled, submitted to `compute` in order and named
+    sleeper-1, sleeper-2, …; all canceled when the block ends."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sleep.py").write_text(SLEEPER)
+    submitted: list[Run] = []
+    try:
+        for number in range(1, count + 1):
+            job = jobs.ScriptJob(
+                experiment="sleepers",
+                source_directory=folder,
+                script="sleep.py",
+                compute_target=compute,
+                display_name=f"sleeper-{number}",
+            )
+            submitted.append(jobs.submit(ws, job))
+        yield submitted
+    finally:
+        # The last first: canceling a run that holds a node would launch the next one queued.
+        for run in reversed(submitted):
+            cancel_run(ws, run.id)

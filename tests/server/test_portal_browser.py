@@ -1,15 +1,11 @@
 """The portal in a real headless Chromium (Playwright): log in, follow a live run, open an
 artifact, compare runs, page through a big table. Screenshots land in test-output/screenshots/.
 
-The browser is Debian's `chromium-headless-shell`, which `make test` installs when it is missing
-(no download from the internet at test time). Without it these tests are skipped, except under
-CI=true, where that fails the run.
+The browser and the page checks are in `browser_support` (shared with the compute pages' test).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,41 +16,16 @@ from modelyard.entities import Metric, RunStatus
 from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.services.runs import end_run, start_interactive_run
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
-from server.portal_support import Served, confusion_matrix_png, screenshot_dir, served
+from server.browser_support import WAIT_MS, checked_page, chromium, log_in, shoot
+from server.portal_support import Served, confusion_matrix_png, served
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM_CANDIDATES = (
-    "/usr/lib/chromium/chromium-headless-shell",  # Debian's binary itself (no wrapper script)
-    "/usr/bin/chromium-headless-shell",
-    "/usr/lib/chromium/chromium",
-    "/usr/bin/chromium",
-)
-WAIT_MS = 15_000
-
-
-def chromium_executable() -> str | None:
-    configured = os.environ.get("MODELYARD_TEST_CHROMIUM")
-    for candidate in (configured, *CHROMIUM_CANDIDATES):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return shutil.which("chromium-headless-shell")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[playwright_api.Browser]:
-    executable = chromium_executable()
-    if executable is None:
-        message = "no Chromium: `make test` installs chromium-headless-shell (apt-get)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -74,37 +45,8 @@ def site(ws: OpenWorkspace) -> Iterator[Served]:
 
 @pytest.fixture
 def page(browser: playwright_api.Browser, site: Served) -> Iterator[playwright_api.Page]:
-    """A fresh browser profile; fails the test on any script error or CSP violation."""
-    context = browser.new_context(base_url=site.url, viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(WAIT_MS)
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    tab.on("console", lambda message: _note_console_error(message, problems))
-    try:
+    with checked_page(browser, site) as tab:
         yield tab
-    finally:
-        context.close()
-    assert problems == []
-
-
-def _note_console_error(message: playwright_api.ConsoleMessage, problems: list[str]) -> None:
-    # A refused login answers 401 on purpose; Chromium reports every 4xx load on the console.
-    refused_login = message.location.get("url", "").split("?")[0].endswith("/login")
-    if message.type == "error" and not refused_login:
-        problems.append(f"console: {message.text} at {message.location.get('url')}")
-
-
-def log_in(page: playwright_api.Page, site: Served, then: str = "/") -> None:
-    page.goto(then)
-    page.wait_for_url("**/login?**")
-    page.fill("#token", site.token or "")
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-
-
-def shoot(page: playwright_api.Page, name: str, *, full_page: bool = True) -> None:
-    page.screenshot(path=str(screenshot_dir() / f"{name}.png"), full_page=full_page)
 
 
 def points_drawn(page: playwright_api.Page, metric: str) -> int:

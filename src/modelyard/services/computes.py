@@ -23,6 +23,7 @@ from modelyard.entities.compute import (
     Priority,
     ProvisioningState,
 )
+from modelyard.entities.records import RunAttempt
 from modelyard.errors import ComputeUnavailable, Conflict, InvalidTransition, InvalidValue
 from modelyard.services import scheduling
 from modelyard.services.runs import cancel_run, get_run
@@ -117,7 +118,19 @@ def list_computes(ws: OpenWorkspace) -> list[ComputeTarget]:
 
 def compute_details(ws: OpenWorkspace, name: str) -> ComputeDetails:
     compute = ws.compute_store.get_compute(name)
-    runs = _runs_on(ws, name)
+    return _details_of(compute, _runs_on(ws, name))
+
+
+def list_compute_details(ws: OpenWorkspace) -> list[ComputeDetails]:
+    """Every compute with its nodes in use and its queue, from one read of the runs."""
+    runs = _unfinished_runs(ws)
+    return [
+        _details_of(compute, [run for run in runs if run.compute_target == compute.name])
+        for compute in ws.compute_store.list_computes()
+    ]
+
+
+def _details_of(compute: ComputeTarget, runs: list[Run]) -> ComputeDetails:
     return ComputeDetails(
         compute=compute,
         running=[run for run in runs if run.status.holds_node],
@@ -129,12 +142,18 @@ def compute_details(ws: OpenWorkspace, name: str) -> ComputeDetails:
 
 
 def _runs_on(ws: OpenWorkspace, name: str) -> list[Run]:
+    return [run for run in _unfinished_runs(ws) if run.compute_target == name]
+
+
+def _unfinished_runs(ws: OpenWorkspace) -> list[Run]:
+    """The runs queued on or holding a node of any compute."""
     statuses = [RunStatus.QUEUED, *(status for status in RunStatus if status.holds_node)]
-    return [
-        run
-        for run in ws.store.list_runs(statuses=statuses, limit=10_000)
-        if run.compute_target == name
-    ]
+    return ws.store.list_runs(statuses=statuses, limit=10_000)
+
+
+def run_attempts(ws: OpenWorkspace, run_id: str) -> list[RunAttempt]:
+    """The run's earlier attempts (preempted, or lost and queued again), oldest first."""
+    return ws.compute_store.list_attempts(run_id)
 
 
 def delete_compute(ws: OpenWorkspace, name: str, force: bool = False) -> None:

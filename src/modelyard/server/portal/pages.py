@@ -17,14 +17,17 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from modelyard.entities import Run, RunStatus
+from modelyard.entities.compute import ComputeTarget
 from modelyard.entities.run_query import MetricFilter, RunQuery, parse_tag_filter
-from modelyard.errors import InvalidValue
+from modelyard.errors import InvalidValue, NotFound
 from modelyard.server.deps import workspace_of
 from modelyard.server.portal import views
 from modelyard.server.portal.rendering import PortalRoute, render
 from modelyard.server.portal.session import page_user
+from modelyard.services.computes import get_compute, run_attempts
 from modelyard.services.run_search import count_runs, search_runs
 from modelyard.services.runs import RunDetails, get_run_details
+from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.artifacts import CHUNK_SIZE
 
 PAGE_SIZES: Final = (25, 50, 100, 200)
@@ -38,6 +41,12 @@ SERIES_COLORS: Final = (
 )  # fmt: skip
 FILE_CSP: Final = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
 API: Final = "/api/v1"
+# The overview's "active runs": waiting for a node, or holding one.
+ACTIVE_STATUSES: Final = tuple(
+    status for status in RunStatus if status.holds_node or status is RunStatus.QUEUED
+)
+# While a run is in one of these, the run page says why it waits (the run's `status_detail`).
+WAITING_STATUSES: Final = (RunStatus.QUEUED, RunStatus.PREEMPTED)
 
 router = APIRouter(
     route_class=PortalRoute, include_in_schema=False, dependencies=[Depends(page_user)]
@@ -47,13 +56,13 @@ router = APIRouter(
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request) -> Response:
     ws = workspace_of(request)
-    active = [status for status in RunStatus if status.is_active or status is RunStatus.QUEUED]
     context = {
         "title": "Overview",
         "experiments": ws.store.list_experiments(),
         "recent": search_runs(ws, RunQuery(limit=RECENT_RUNS)),
         "run_count": count_runs(ws),
-        "active_count": count_runs(ws, active),
+        "active_count": count_runs(ws, ACTIVE_STATUSES),
+        "active_statuses": [status.value for status in ACTIVE_STATUSES],
     }
     return render(request, "overview.html", context)
 
@@ -153,6 +162,9 @@ def run_page(run_id: str, request: Request, folder: str = Query("", alias="dir")
         "title": details.run.display_name,
         "run": details.run,
         "data": details.data,
+        "compute": _compute_of(ws, details.run),
+        "waiting": details.run.status in WAITING_STATUSES and bool(details.run.status_detail),
+        "attempts": run_attempts(ws, run_id),
         "timeline": _timeline(details.run),
         "listing": views.list_folder(ws, run_id, folder),
         "guardrails": views.guardrails_view(
@@ -168,11 +180,24 @@ def run_page(run_id: str, request: Request, folder: str = Query("", alias="dir")
             "api": API,
             "run_id": run_id,
             "terminal": details.run.status.is_terminal,
+            "terminal_statuses": [status.value for status in RunStatus if status.is_terminal],
+            "waiting_statuses": [status.value for status in WAITING_STATUSES],
+            "attempt": details.run.attempt,
             "logs": [{"path": log.path, "offset": log.tail_offset} for log in logs],
             "cut": logs[0].tail_offset > 0,
         },
     }
     return render(request, "run.html", context)
+
+
+def _compute_of(ws: OpenWorkspace, run: Run) -> ComputeTarget | None:
+    """The run's compute, or None for an interactive run or a compute deleted since."""
+    if run.compute_target is None:
+        return None
+    try:
+        return get_compute(ws, run.compute_target)
+    except NotFound:
+        return None
 
 
 def _timeline(run: Run) -> list[dict[str, Any]]:

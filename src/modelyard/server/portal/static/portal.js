@@ -1,9 +1,11 @@
 /* Modelyard portal: the only script. Plain JavaScript, no libraries, nothing from the network.
  *
  * - line charts drawn as SVG (drawChart), used by the run page and the comparison page;
- * - the run page follows a live run: status and charts polled every POLL_MS while the run has not
- *   ended (the metric route answers "unchanged" cheaply when nothing was logged), the log pushed
- *   by the server (server-sent events) until the run has ended and its log is drained;
+ * - the run page follows a live run: status (with its attempt and why it waits) and charts
+ *   polled every POLL_MS while the run has not ended (the metric route answers "unchanged"
+ *   cheaply when nothing was logged), the log pushed by the server (server-sent events) until
+ *   the run has ended and its log is drained; a new attempt (a preempted run resumed) or the
+ *   end reloads the page once;
  * - small helpers for the runs table (compare button) and the diff tables.
  * Page data arrives in <script type="application/json"> blocks (the CSP forbids inline scripts).
  */
@@ -247,6 +249,13 @@ function followRun(live) {
       badge.textContent = run.status;
     }
     setField("status-text", run.status);
+    setField("attempt", String(run.attempt));
+    const detail = document.querySelector("[data-field=status-detail]");
+    if (detail) {
+      const waiting = live.waiting_statuses.includes(run.status) && Boolean(run.status_detail);
+      detail.textContent = waiting ? run.status_detail : "";
+      detail.hidden = !waiting;
+    }
     setField("duration", formatDuration(run.started_at, run.ended_at));
     setField("heartbeat_at", formatTime(run.heartbeat_at));
     for (const step of ["created", "started", "ended"]) {
@@ -260,7 +269,7 @@ function followRun(live) {
       error.textContent = run.error || "";
       error.hidden = !run.error;
     }
-    return ["Completed", "Failed", "Canceled"].includes(run.status);
+    return { ended: live.terminal_statuses.includes(run.status), attempt: run.attempt };
   }
 
   /** The log tail, pushed by the server as it grows (server-sent events); EventSource
@@ -305,11 +314,12 @@ function followRun(live) {
 
   async function tick() {
     try {
-      const ended = await refreshStatus();
+      const { ended, attempt } = await refreshStatus();
       await refreshMetrics();
-      if (ended && !state.terminal) {
-        // The run just ended: reload once for what only exists now (outputs, reports).
-        document.getElementById("live-indicator").hidden = true;
+      if ((ended && !state.terminal) || attempt !== live.attempt) {
+        // The run just ended, or an attempt ended and the run was queued again: reload once
+        // for what only exists now (outputs, reports, the attempts table).
+        document.getElementById("live-indicator").hidden = ended;
         window.setTimeout(() => window.location.reload(), 800);
         return;
       }
