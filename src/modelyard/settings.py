@@ -55,6 +55,8 @@ class Settings:
     temp_file_max_age_s: float = 3600.0
     # ...by a sweep the reaper runs at most this often per workspace.
     leftover_sweep_interval_s: float = 600.0
+    # A server reaps, schedules and copies remote jobs' logs this often (one server at a time).
+    background_interval_s: float = 2.0
 
     @classmethod
     def resolve(

@@ -6,6 +6,9 @@ Errors leave through one mapping (`server/errors.py`); bad input is a 4xx, never
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
 from fastapi import FastAPI
 
 from modelyard._version import __version__
@@ -24,6 +27,7 @@ from modelyard.server.routes import (
     runs,
     workspace,
 )
+from modelyard.services.background import BackgroundLoop
 from modelyard.services.workspaces import OpenWorkspace
 
 API_PREFIX = "/api/v1"
@@ -32,12 +36,29 @@ API_ROUTERS = tuple(
 )
 
 
+def _background_loop_of(
+    ws: OpenWorkspace,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The server's background loop (services/background.py) runs while the app serves."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        loop = BackgroundLoop(ws, ws.settings.background_interval_s).start()
+        try:
+            yield
+        finally:
+            loop.stop()
+
+    return lifespan
+
+
 def create_app(ws: OpenWorkspace, *, auth: bool = True, bind_host: str | None = None) -> FastAPI:
     """The app over an open workspace; `auth=False` only for a server bound to 127.0.0.1.
 
     `bind_host` is the address the server listens on: a name it answers to besides the loopback
     names and the workspace's `allowed_hosts` setting (see `server/guard.py`)."""
     app = FastAPI(
+        lifespan=_background_loop_of(ws),
         title="Modelyard",
         version=__version__,
         description="A self-hosted machine-learning workspace: REST API.",
