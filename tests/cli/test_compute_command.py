@@ -153,9 +153,7 @@ def test_create_from_azures_yaml(project: Path) -> None:
 
 
 def _write_sleeper(project: Path) -> None:
-    (project / "sleeper.py").write_text(
-        "import time\nfor _ in range(600):\n    time.sleep(0.2)\n"
-    )
+    (project / "sleeper.py").write_text("import time\nfor _ in range(600):\n    time.sleep(0.2)\n")
 
 
 def _submit(project: Path, compute: str, name: str) -> str:
