@@ -27,6 +27,7 @@ from modelyard._version import __version__
 from modelyard.errors import (
     AlreadyExists,
     AuthError,
+    ComputeErrored,
     Conflict,
     EnvironmentBuildFailed,
     GuardrailFailed,
@@ -47,6 +48,7 @@ from modelyard.errors import (
 if TYPE_CHECKING:
     from modelyard.entities import RunStatus
     from modelyard.environments import Environment
+    from modelyard.sdk._compute import AmlCompute, ComputeTarget
     from modelyard.sdk._objects import Experiment, OfflineRun, Run, Workspace
     from modelyard.sdk._script_run_config import ScriptRunConfig
     from modelyard.vision.config import ImageClassificationConfig
@@ -55,6 +57,8 @@ if TYPE_CHECKING:
 _LAZY_NAMES: dict[str, str] = {
     "RunStatus": "modelyard.entities",
     "Environment": "modelyard.environments",
+    "AmlCompute": "modelyard.sdk._compute",
+    "ComputeTarget": "modelyard.sdk._compute",
     "Experiment": "modelyard.sdk._objects",
     "OfflineRun": "modelyard.sdk._objects",
     "Run": "modelyard.sdk._objects",
@@ -65,7 +69,10 @@ _LAZY_NAMES: dict[str, str] = {
 
 __all__ = [
     "AlreadyExists",
+    "AmlCompute",
     "AuthError",
+    "ComputeErrored",
+    "ComputeTarget",
     "Conflict",
     "Environment",
     "EnvironmentBuildFailed",

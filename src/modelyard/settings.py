@@ -51,6 +51,9 @@ class Settings:
     # Host names (comma-separated) the server answers to besides the loopback names and the
     # address it listens on: what clients type in their URL when the server is behind a name.
     allowed_hosts: str = ""
+    # The URL jobs on other machines (a Ray cluster) use to reach the workspace server; empty:
+    # http://HOST:PORT of the bind, with this machine's name for a wildcard bind (0.0.0.0).
+    advertised_url: str = ""
     # What killed writes leave (`.tmp-…` files, staging folders) is removed once this old...
     temp_file_max_age_s: float = 3600.0
     # ...by a sweep the reaper runs at most this often per workspace.

@@ -173,3 +173,26 @@ def test_submits_print_the_portal_link_locally_and_through_a_connected_folder(
     # link must not outlive the server all the same.
     with closing(open_workspace(workspace)) as ws:
         assert portal_links.portal_link(ws, run_id.group(1)) is None
+
+
+def test_the_server_advertises_the_url_jobs_on_other_machines_use() -> None:
+    from modelyard.cli.server import _advertised_url
+
+    assert _advertised_url("", "127.0.0.1", 8123) == "http://127.0.0.1:8123"
+    assert _advertised_url("", "::1", 8123) == "http://[::1]:8123"
+    # A wildcard bind's loopback address would point a job at its own machine: the host's name.
+    assert _advertised_url("", "0.0.0.0", 8123) == f"http://{socket.getfqdn()}:8123"
+    assert _advertised_url("https://yard.example/ ", "0.0.0.0", 8123) == "https://yard.example"
+
+
+def test_the_advertised_host_is_a_name_the_server_answers_to(tmp_path: Path) -> None:
+    from modelyard.server.app import advertised_host
+    from modelyard.services.workspaces import create_workspace
+
+    ws = create_workspace("advertised", path=tmp_path / "ws")
+    try:
+        assert advertised_host(ws) == frozenset()
+        ws.served_at = "http://Yard.Example:8000"
+        assert advertised_host(ws) == {"yard.example"}
+    finally:
+        ws.close()

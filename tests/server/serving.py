@@ -39,9 +39,15 @@ def serve(app: FastAPI) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.01)
+    ws = app.state.ws
+    url = f"http://127.0.0.1:{port}"
+    advertised_before = ws.served_at
+    if ws.served_at is None:
+        ws.served_at = url  # as `modelyard server` sets it: where jobs away from here report
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
+        ws.served_at = advertised_before
         server.should_exit = True
         thread.join(timeout=20)
         listener.close()

@@ -11,7 +11,19 @@ import typer
 # Typer (0.29+) carries its own Click; its usage errors are only importable from there.
 from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption, UsageError
 
-from modelyard.cli import db, experiment, job, predict, run, server, token, train, user, workspace
+from modelyard.cli import (
+    compute,
+    db,
+    experiment,
+    job,
+    predict,
+    run,
+    server,
+    token,
+    train,
+    user,
+    workspace,
+)
 from modelyard.cli.output import console, emit_error
 from modelyard.errors import ModelyardError
 from modelyard.fileio import storage_error_for
@@ -30,6 +42,7 @@ app.add_typer(workspace.app, name="workspace")
 app.add_typer(experiment.app, name="experiment")
 app.add_typer(run.app, name="run")
 app.add_typer(job.app, name="job")
+app.add_typer(compute.app, name="compute")
 app.add_typer(train.app, name="train")
 app.add_typer(db.app, name="db")
 app.add_typer(token.app, name="token")

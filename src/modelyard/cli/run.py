@@ -19,10 +19,12 @@ from modelyard.cli.output import (
     emit_json,
     emit_mapping,
     emit_table,
+    errors,
     format_duration,
     format_time,
 )
 from modelyard.entities import Run, RunStatus
+from modelyard.entities.records import RunAttempt
 from modelyard.errors import InvalidValue
 from modelyard.services import jobs, portal_links, runs
 from modelyard.services.runs import RunDetails
@@ -114,10 +116,19 @@ def show(
         run_id = runs.resolve_run(ws, run, experiment).id
         details = runs.get_run_details(ws, run_id)
         artifacts = runs.list_artifacts(ws, run_id)
+        attempts = runs.list_attempts(ws, run_id)
     if output is OutputFormat.JSON:
-        emit_json({**details.to_dict(), "artifacts": [_artifact_dict(a) for a in artifacts]})
+        emit_json(
+            {
+                **details.to_dict(),
+                "artifacts": [_artifact_dict(a) for a in artifacts],
+                "attempts": [attempt.to_dict() for attempt in attempts],
+            }
+        )
         return
     print_details(details)
+    if attempts:
+        _print_attempts(attempts)
     if artifacts:
         _print_artifacts(artifacts)
 
@@ -129,6 +140,10 @@ def print_details(details: RunDetails) -> None:
         summary[moment] = format_time(summary[moment])
     summary["duration"] = format_duration(details.duration_s)
     summary["error"] = run.error
+    if run.status is RunStatus.QUEUED and run.status_detail:
+        summary["waiting"] = run.status_detail
+    if run.attempt > 1:
+        summary["attempt"] = run.attempt
     summary["script"] = run.source.script
     summary["git_commit"] = run.source.git_commit
     emit_mapping(f"Run {run.id}", summary, sort=False)
@@ -140,6 +155,15 @@ def print_details(details: RunDetails) -> None:
     ):
         if mapping:
             emit_mapping(title, dict(mapping))
+
+
+def _print_attempts(attempts: list[RunAttempt]) -> None:
+    """The attempts that ended without ending the run: preempted, or lost and requeued."""
+    rows = [
+        [a.attempt, format_time(a.started_at), format_time(a.ended_at), a.outcome.value, a.cause]
+        for a in attempts
+    ]
+    emit_table("Earlier attempts", ["attempt", "started", "ended", "outcome", "cause"], rows)
 
 
 def _artifact_dict(info: ArtifactInfo) -> dict[str, object]:
@@ -225,8 +249,18 @@ def announce_submitted(ws: OpenWorkspace, run: Run, compute: str) -> None:
 
 
 def stream_logs(ws: OpenWorkspace, run_id: str, follow: bool) -> Run:
+    """The log to stdout as it grows; while the run waits in its queue, why it waits, to
+    stderr, each time the reason changes (so a piped log holds the log only)."""
     last: list[Run] = []
-    for chunk in jobs.follow_log(ws, run_id, follow=follow, on_tick=last.append):
+
+    def tick(run: Run) -> None:
+        if run.status is RunStatus.QUEUED and run.status_detail:
+            said = last[-1] if last else None
+            if said is None or (said.status, said.status_detail) != (run.status, run.status_detail):
+                errors.print(f"Queued: {run.status_detail}", highlight=False, markup=False)
+        last[:] = [run]
+
+    for chunk in jobs.follow_log(ws, run_id, follow=follow, on_tick=tick):
         sys.stdout.write(chunk)
         sys.stdout.flush()
     return last[-1] if last else ws.store.get_run(run_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from contextlib import closing
 
 import typer
@@ -12,9 +13,11 @@ from modelyard.cli.output import console, errors
 from modelyard.errors import InvalidValue
 from modelyard.extras import require_extra
 from modelyard.services import portal_links
+from modelyard.services.remote import normalized_server_url
 from modelyard.services.workspaces import open_workspace, resolve_workspace_root
 
 DEFAULT_PORT = portal_links.DEFAULT_PORT
+_WILDCARD_BINDS = ("0.0.0.0", "::", "")
 GRACEFUL_SHUTDOWN_S = 5
 
 
@@ -30,6 +33,12 @@ def server(
         "--allowed-host",
         help="a host name clients reach the server by (repeat for more); the loopback names"
         " and --host are always allowed (also MODELYARD_ALLOWED_HOSTS)",
+    ),
+    advertised_url: str | None = typer.Option(
+        None,
+        "--advertised-url",
+        help="the URL jobs on other machines (Ray) use to reach this server (default:"
+        " http://HOST:PORT, this machine's name for 0.0.0.0; also MODELYARD_ADVERTISED_URL)",
     ),
 ) -> None:
     """Serve the workspace over REST (OpenAPI at /docs); every route needs an API token."""
@@ -47,8 +56,13 @@ def server(
             " --no-auth, or listen on 127.0.0.1",
             host=host,
         )
-    flags = {"allowed_hosts": ",".join(allowed_host)} if allowed_host else None
+    flags = {
+        "allowed_hosts": ",".join(allowed_host) if allowed_host else None,
+        "advertised_url": advertised_url,
+    }
     with closing(open_workspace(resolve_workspace_root(workspace), flags=flags)) as ws:
+        # Where jobs away from this disk report (and what lets a Ray compute be created).
+        ws.served_at = _advertised_url(ws.settings.advertised_url, host, port)
         if no_auth:
             errors.print(
                 "[bold red]WARNING: authentication is OFF.[/] Anyone who can reach"
@@ -63,6 +77,8 @@ def server(
                 )
         url = f"http://{_url_host(host)}:{port}"
         console.print(f"Serving workspace {ws.workspace.name!r} on {url} (portal: {url}/)")
+        if ws.served_at != url:
+            console.print(f"Jobs on other machines reach it at {ws.served_at}")
         limit_malloc_arenas()  # before the worker threads exist (server/memory.py says why)
         with portal_links.serving(ws, url):
             uvicorn.run(
@@ -76,9 +92,19 @@ def server(
             )
 
 
+def _advertised_url(configured: str, host: str, port: int) -> str:
+    """The URL jobs on other machines use: the setting, else the bind's address, with this
+    machine's name for a wildcard bind (its loopback address would point them at themselves)."""
+    if configured:
+        return normalized_server_url(configured)
+    if host in _WILDCARD_BINDS:
+        return f"http://{socket.getfqdn()}:{port}"
+    return f"http://{_url_host(host)}:{port}"
+
+
 def _url_host(host: str) -> str:
     """How a client on this machine reaches the server: a wildcard bind is reached locally."""
-    if host in ("0.0.0.0", "::", ""):
+    if host in _WILDCARD_BINDS:
         return "127.0.0.1"
     return f"[{host}]" if ":" in host else host
 

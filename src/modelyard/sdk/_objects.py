@@ -36,6 +36,7 @@ from modelyard.runtime import job_error, preemption
 from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_env import RUN_ID_ENV, job_location
 from modelyard.runtime.metrics_buffer import MetricsBuffer
+from modelyard.sdk._compute import ComputeTarget, compute_targets
 from modelyard.sdk._script_run_config import ScriptRunConfig
 from modelyard.services import jobs, portal_links, remote, runs, training
 from modelyard.services import workspaces as workspace_service
@@ -120,6 +121,11 @@ class Workspace:
     @property
     def server_url(self) -> str | None:
         return self._opened.server_url
+
+    @property
+    def compute_targets(self) -> dict[str, ComputeTarget]:
+        """Every compute by name (Azure's `ws.compute_targets`), the built-in `local` too."""
+        return compute_targets(self)
 
     @property
     def experiments(self) -> dict[str, Experiment]:

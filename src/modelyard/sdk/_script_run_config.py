@@ -1,4 +1,5 @@
-"""ScriptRunConfig: what to run (script + arguments), with what (environment), where (compute)."""
+"""ScriptRunConfig: what to run (script + arguments), with what (environment), where (compute:
+a name, or a `ComputeTarget`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from modelyard.environments import Environment
+from modelyard.sdk._compute import ComputeTarget
 from modelyard.services.jobs import ScriptJob
 
 
@@ -17,7 +19,7 @@ class ScriptRunConfig:
         source_directory: str | Path = ".",
         script: str | None = None,
         arguments: Sequence[object] | None = None,
-        compute_target: str = "local",
+        compute_target: str | ComputeTarget = "local",
         environment: Environment | None = None,
     ) -> None:
         self.source_directory = source_directory
@@ -32,7 +34,11 @@ class ScriptRunConfig:
             source_directory=Path(self.source_directory).absolute(),
             script=self.script or "",
             arguments=tuple(str(argument) for argument in self.arguments),
-            compute_target=self.compute_target,
+            compute_target=(
+                self.compute_target
+                if isinstance(self.compute_target, str)
+                else self.compute_target.name
+            ),
             environment=self.environment or Environment.default(),
             display_name=display_name,
         )

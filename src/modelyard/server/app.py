@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 
@@ -15,12 +16,13 @@ from modelyard._version import __version__
 from modelyard.server.api_docs import install_api_docs
 from modelyard.server.deps import local_caller, request_authenticator
 from modelyard.server.errors import install_error_handlers
-from modelyard.server.guard import RequestGuard, allowed_host_names
+from modelyard.server.guard import RequestGuard, allowed_host_names, host_name
 from modelyard.server.memory import ReturnMemoryWhenIdle
 from modelyard.server.portal.site import install_portal
 from modelyard.server.routes import (
     access,
     artifacts,
+    computes,
     experiments,
     jobs,
     portal_data,
@@ -32,7 +34,8 @@ from modelyard.services.workspaces import OpenWorkspace
 
 API_PREFIX = "/api/v1"
 API_ROUTERS = tuple(
-    module.router for module in (workspace, experiments, runs, jobs, artifacts, portal_data, access)
+    module.router
+    for module in (workspace, experiments, runs, jobs, artifacts, portal_data, access, computes)
 )
 
 
@@ -79,10 +82,19 @@ def create_app(ws: OpenWorkspace, *, auth: bool = True, bind_host: str | None = 
     settings = ws.settings
     app.add_middleware(
         RequestGuard,
-        allowed_hosts=allowed_host_names(bind_host, settings.allowed_hosts),
+        allowed_hosts=allowed_host_names(bind_host, settings.allowed_hosts) | advertised_host(ws),
         authenticate=request_authenticator(ws) if auth else None,
         max_body_bytes=settings.max_json_kb * 1024,
         body_timeout_s=settings.request_body_timeout_s,
     )
     app.add_middleware(ReturnMemoryWhenIdle)
     return app
+
+
+def advertised_host(ws: OpenWorkspace) -> frozenset[str]:
+    """The host of the URL the server advertises to jobs on other machines (`ws.served_at`):
+    a name it must answer to, since those jobs reach it by that name."""
+    if ws.served_at is None:
+        return frozenset()
+    name = host_name(urlsplit(ws.served_at).netloc)
+    return frozenset({name} if name else ())

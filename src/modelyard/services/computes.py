@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from modelyard.compute import backend_for
 from modelyard.entities import Run, RunStatus
@@ -30,6 +31,9 @@ from modelyard.services.runs import cancel_run, get_run
 from modelyard.services.scheduling.planning import PREEMPTIBLE
 from modelyard.services.workspaces import OpenWorkspace
 
+if TYPE_CHECKING:
+    from modelyard.store.rest_compute import RestCompute
+
 ON_DEMAND = "preempted on demand (`modelyard compute preempt`)"
 
 
@@ -45,12 +49,15 @@ class ComputeDetails:
     def nodes_in_use(self) -> int:
         return len(self.running)
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, full_runs: bool = False) -> dict[str, object]:
+        """`full_runs`: each run as `Run.to_dict()` (a superset of the brief form), what the
+        REST route sends so that a client rebuilds the runs."""
+        describe = (lambda run: run.to_dict()) if full_runs else _brief
         return {
             **self.compute.to_dict(),
             "nodes_in_use": self.nodes_in_use,
-            "running": [_brief(run) for run in self.running],
-            "queue": [_brief(run) for run in self.queued],
+            "running": [describe(run) for run in self.running],
+            "queue": [describe(run) for run in self.queued],
         }
 
 
@@ -72,6 +79,8 @@ def list_sizes() -> list[ComputeSize]:
 def create_compute(ws: OpenWorkspace, request: ComputeRequest) -> ComputeTarget:
     """Create and provision a compute; returns it Succeeded, or Failed with the reason."""
     request = request.check()
+    if ws.server_url is not None:
+        return _remote(ws).create_compute(request)  # the server provisions it
     if request.type is ComputeType.RAY and ws.served_at is None:
         raise InvalidValue(
             f"a ray compute's jobs report to a workspace server, and none serves this workspace:"
@@ -109,14 +118,21 @@ def _failed(ws: OpenWorkspace, compute: ComputeTarget, reason: str) -> ComputeTa
 
 
 def get_compute(ws: OpenWorkspace, name: str) -> ComputeTarget:
+    if ws.server_url is not None:
+        return _remote(ws).get_compute(name)
     return ws.compute_store.get_compute(name)
 
 
 def list_computes(ws: OpenWorkspace) -> list[ComputeTarget]:
+    if ws.server_url is not None:
+        return _remote(ws).list_computes()
     return ws.compute_store.list_computes()
 
 
 def compute_details(ws: OpenWorkspace, name: str) -> ComputeDetails:
+    if ws.server_url is not None:
+        compute, running, queued = _remote(ws).compute_details(name)
+        return ComputeDetails(compute=compute, running=running, queued=queued)
     compute = ws.compute_store.get_compute(name)
     return _details_of(compute, _runs_on(ws, name))
 
@@ -159,6 +175,9 @@ def run_attempts(ws: OpenWorkspace, run_id: str) -> list[RunAttempt]:
 def delete_compute(ws: OpenWorkspace, name: str, force: bool = False) -> None:
     """Delete a compute; with jobs queued or running, refused unless `force`, which cancels
     them cleanly first."""
+    if ws.server_url is not None:
+        _remote(ws).delete_compute(name, force)
+        return
     if not force:
         ws.compute_store.delete_compute(name)
         return
@@ -174,6 +193,8 @@ def preempt(ws: OpenWorkspace, name: str, run_id: str | None = None) -> list[Run
     """Preempt the low-priority compute's running jobs (or one of them), as a cloud eviction
     would: each is stopped (SIGTERM, then a kill after the grace period) and queued again, and
     its next attempt resumes from its checkpoints."""
+    if ws.server_url is not None:
+        return _remote(ws).preempt(name, run_id)
     compute = ws.compute_store.get_compute(name)
     if compute.priority is not Priority.LOW_PRIORITY:
         raise Conflict(
@@ -209,3 +230,10 @@ def wait_until_requeued(ws: OpenWorkspace, runs: list[Run], timeout_s: float) ->
         if time.monotonic() > deadline:
             return current
         time.sleep(ws.settings.poll_interval_s)
+
+
+def _remote(ws: OpenWorkspace) -> RestCompute:
+    """The server's compute routes, for a workspace behind a server (it owns the queue)."""
+    from modelyard.store.rest_compute import RestCompute  # httpx only where a server is used
+
+    return RestCompute(ws.rest_store.client)

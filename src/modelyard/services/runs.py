@@ -13,6 +13,7 @@ from modelyard.compute import BackendState, ComputeBackend, ProcessHandle, backe
 from modelyard.compute.local.processes import handle_for_this_process
 from modelyard.compute.local.processes import is_gone as local_process_is_gone
 from modelyard.entities import Run, RunData, RunStatus
+from modelyard.entities.records import RunAttempt
 from modelyard.errors import ComputeUnavailable, InvalidTransition, InvalidValue, NotFound
 from modelyard.services import leftovers, scheduling
 from modelyard.services.run_files import SUPERVISOR_LOG
@@ -134,6 +135,16 @@ def get_run(ws: OpenWorkspace, run_id: str) -> Run:
 def get_run_details(ws: OpenWorkspace, run_id: str) -> RunDetails:
     run = get_run(ws, run_id)
     return RunDetails(run=run, data=ws.store.get_run_data(run_id))
+
+
+def list_attempts(ws: OpenWorkspace, run_id: str) -> list[RunAttempt]:
+    """The run's earlier attempts (preempted, or lost and requeued), oldest first."""
+    if ws.server_url is not None:
+        from modelyard.store.rest_compute import RestCompute  # httpx only where a server is
+
+        return RestCompute(ws.rest_store.client).list_attempts(run_id)
+    ws.store.get_run(run_id)  # NotFound for an unknown run, not an empty list
+    return ws.compute_store.list_attempts(run_id)
 
 
 def list_runs(
