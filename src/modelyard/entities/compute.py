@@ -133,6 +133,7 @@ SIZES: dict[str, ComputeSize] = {
 }
 
 DEFAULT_SIZE = "Standard_DS1_v2"
+TEXT_MAX = 1024  # an address or a description, as the computes table holds them
 
 
 def find_size(name: str) -> ComputeSize:
@@ -192,6 +193,12 @@ class ComputeRequest:
                 " of range: use 0 to 604800 (a week)",
                 compute=self.name,
             )
+        for label, text in (("--address", self.address), ("--description", self.description)):
+            if text is not None and len(text) > TEXT_MAX:
+                raise InvalidValue(
+                    f"{label} is {len(text)} characters long: use at most {TEXT_MAX}",
+                    compute=self.name,
+                )
         if self.type is ComputeType.RAY and not self.address:
             raise InvalidValue(
                 f"a ray compute needs its cluster's address: add --address"

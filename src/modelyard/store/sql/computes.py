@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -22,8 +22,6 @@ from modelyard.entities.compute import (
     LOCAL,
     ComputeRequest,
     ComputeTarget,
-    ComputeType,
-    Priority,
     ProvisioningState,
 )
 from modelyard.entities.records import RunAttempt
@@ -43,22 +41,6 @@ _SCHEDULING_LOCK_KEY = 0x6D79_7363  # "mysc"
 _HOLDING = [status.value for status in RunStatus if status.holds_node]
 _MAX_ERRORS = 20
 _ERROR_MAX_CHARS = 2000
-
-
-def built_in_local(created_at: datetime) -> ComputeTarget:
-    """The compute every workspace has: this host, no size, no node limit (as before computes)."""
-    return ComputeTarget(
-        name=LOCAL,
-        type=ComputeType.LOCAL,
-        size=None,
-        priority=Priority.DEDICATED,
-        min_nodes=0,
-        max_nodes=None,
-        idle_seconds_before_scaledown=0,
-        state=ProvisioningState.SUCCEEDED,
-        created_at=created_at,
-        description="this machine, one process per job, no limit",
-    )
 
 
 class SqlComputeStore:
@@ -142,21 +124,15 @@ class SqlComputeStore:
             session.execute(delete(ComputeRow).where(ComputeRow.name == name))
 
     def _compute(self, session: Session, name: str) -> ComputeTarget:
-        if name == LOCAL:
-            return built_in_local(self._workspace_birth(session))
         row = session.get(ComputeRow, name)
         if row is None:
             raise _compute_not_found(name)
         return row.to_entity()
 
     def _computes(self, session: Session) -> list[ComputeTarget]:
-        rows = session.scalars(select(ComputeRow).order_by(ComputeRow.created_at)).all()
-        return [built_in_local(self._workspace_birth(session)), *(r.to_entity() for r in rows)]
-
-    @staticmethod
-    def _workspace_birth(session: Session) -> datetime:
-        first = session.scalar(select(ExperimentRow.created_at).order_by(ExperimentRow.created_at))
-        return first or datetime.fromtimestamp(0).astimezone()
+        # The built-in local first, then in the order they were created.
+        order = (ComputeRow.name != LOCAL, ComputeRow.created_at, ComputeRow.name)
+        return [row.to_entity() for row in session.scalars(select(ComputeRow).order_by(*order))]
 
     # The queue -------------------------------------------------------------------------------
 

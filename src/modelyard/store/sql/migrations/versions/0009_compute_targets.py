@@ -4,8 +4,8 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-06 08:00:00.000000
 
-- `computes`: named pools (type, size, priority, nodes, provisioning state and its errors).
-  The built-in `local` compute is not a row: every workspace has it.
+- `computes`: named pools (type, size, priority, nodes, provisioning state and its errors),
+  with the built-in `local` (this host, no size, no node limit) in every workspace.
 - `runs.handle`: the backend's opaque handle (a pid and its start time locally, a submission id
   on Ray) replaces `host`, `pid` and `pid_started_at`; existing runs are carried over.
 - `runs.attempt`, `runs.queued_at` (a run keeps its place in the queue when preempted) and
@@ -52,6 +52,25 @@ def upgrade() -> None:
         sa.Column("errors", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_computes")),
+    )
+    computes = sa.table(
+        "computes",
+        *(sa.column(name) for name in ("name", "type", "priority", "min_nodes", "state")),
+        *(sa.column(name) for name in ("idle_seconds_before_scaledown", "errors", "created_at")),
+        sa.column("description"),
+    )
+    op.execute(
+        computes.insert().values(
+            name="local",
+            type="local",
+            priority="dedicated",
+            min_nodes=0,
+            idle_seconds_before_scaledown=0,
+            state="Succeeded",
+            errors="[]",
+            created_at=sa.func.current_timestamp(),
+            description="this machine, one process per job, no limit",
+        )
     )
     op.create_table(
         "run_attempts",
