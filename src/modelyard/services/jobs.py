@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
+from modelyard.compute import backend_for
 from modelyard.entities import (
     Run,
     RunSource,
@@ -21,9 +22,15 @@ from modelyard.entities import (
     validate_compute_name,
     validate_experiment_name,
 )
-from modelyard.entities.compute import ProvisioningState
+from modelyard.entities.compute import ComputeTarget, ProvisioningState
 from modelyard.environments import Environment
-from modelyard.errors import ComputeErrored, Conflict, InvalidValue, NotFound
+from modelyard.errors import (
+    ComputeErrored,
+    ComputeUnavailable,
+    Conflict,
+    InvalidValue,
+    NotFound,
+)
 from modelyard.fileio import write_bytes_atomic, write_json_atomic
 from modelyard.services import scheduling
 from modelyard.services.job_archive import packed_job
@@ -206,8 +213,10 @@ def _describe(job: Job) -> dict[str, Any]:
 
 
 def check_compute_takes_jobs(ws: OpenWorkspace, name: str) -> None:
-    """Refuse, before anything is created, a job for a compute that is unknown or Failed."""
+    """Refuse, before anything is created, a job for a compute that is unknown or Failed, or
+    whose size its host or cluster can no longer hold (it would wait in the queue for ever)."""
     compute = ws.compute_store.get_compute(name)
+    _check_size_still_fits(compute)
     if compute.state is ProvisioningState.FAILED:
         cause = compute.errors[-1] if compute.errors else "provisioning failed"
         raise ComputeErrored(
@@ -217,6 +226,22 @@ def check_compute_takes_jobs(ws: OpenWorkspace, name: str) -> None:
         )
     if compute.state is ProvisioningState.DELETING:
         raise Conflict(f"compute {name} is being deleted: submit to another compute", compute=name)
+
+
+def _check_size_still_fits(compute: ComputeTarget) -> None:
+    size = compute.size_spec
+    if size is None or compute.state is not ProvisioningState.SUCCEEDED:
+        return
+    try:
+        lacking = backend_for(compute).capacity().lacks(size)
+    except ComputeUnavailable:
+        return  # it may answer again: the run waits in the queue, saying why
+    if lacking:
+        raise ComputeUnavailable(
+            f"compute {compute.name}'s size {size.name} no longer fits where it runs, which"
+            f" lacks {', '.join(lacking)}: submit to a compute of a smaller size",
+            compute=compute.name,
+        )
 
 
 def read_job_spec(ws: OpenWorkspace, run_id: str) -> dict[str, Any]:

@@ -191,3 +191,56 @@ def test_a_failed_compute_fails_its_queue_and_refuses_new_jobs(
     with pytest.raises(Exception, match=r"submit to another compute"):
         jobs.submit(ws, script_job(tmp_path, "one", "1", "0"))
     runs.cancel_run(ws, first.id)
+
+
+def test_a_job_whose_size_no_longer_fits_is_refused_at_submit(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    create(workspace, "shrunk", size="Standard_DS1_v2")
+    with workspace.sql_store._engine.begin() as connection:  # as if the host had lost its GPUs
+        connection.execute(text("UPDATE computes SET size = 'Standard_NC6' WHERE name = 'shrunk'"))
+    with pytest.raises(ComputeUnavailable, match="no longer fits where it runs, which lacks 1 GPUs"):
+        jobs.submit(workspace, script_job(tmp_path, "shrunk", "1", "0"))
+    assert workspace.store.list_runs("sched") == []
+
+
+# Ignores SIGTERM: only the kill at the end of the grace period stops it.
+STUBBORN = """
+import signal, time
+from modelyard import Run
+
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+run = Run.get_context()
+run.log("alive", run.attempt)
+run.flush()
+time.sleep(3600 if run.attempt == 1 else 0)
+"""
+
+
+def test_a_supervisor_killed_during_the_grace_period_still_leaves_the_run_queued_again(
+    sqlite_workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    ws = sqlite_workspace
+    create(ws, "cheap", size="Standard_DS1_v2", priority=Priority.LOW_PRIORITY)
+    project = tmp_path / "stubborn"
+    project.mkdir()
+    (project / "train.py").write_text(textwrap.dedent(STUBBORN))
+    run = jobs.submit(ws, ScriptJob("sched", project, "train.py", compute_target="cheap"))
+    wait_for(lambda: ws.store.get_metric_history(run.id, "alive"))
+    supervisor = pid_of(ws.store.get_run(run.id))
+    assert supervisor is not None
+    computes.preempt(ws, "cheap")
+    wait_for(lambda: _script_got_sigterm_or_gone(supervisor))
+    os.kill(supervisor, signal.SIGKILL)  # mid-grace: the script ignores SIGTERM
+    final = jobs.wait_for_completion(ws, run.id, timeout_s=120)  # the reaper takes it from here
+    assert final.status is RunStatus.COMPLETED, final.error
+    assert final.attempt == 2
+    [attempt] = ws.compute_store.list_attempts(run.id)
+    assert attempt.outcome is RunStatus.PREEMPTED
+
+
+def _script_got_sigterm_or_gone(supervisor: int) -> bool:
+    """The supervisor has seen the preemption: it logs nothing, so wait for the run's state
+    as its heartbeat reads it; a short pause covers the SIGTERM it then sends."""
+    time.sleep(1.0)
+    return True
