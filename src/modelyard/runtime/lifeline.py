@@ -9,6 +9,10 @@ own child, which the kernel kills the moment the supervisor dies. `subprocess`'s
 could make the same call, but it is not safe in a process with threads (the supervisor's
 heartbeat is one), so this small program does it between fork and the script.
 
+A job of a sized local compute is pinned here too, before COMMAND starts a thread (threads
+inherit the CPUs of the thread that starts them): to the CPUs its supervisor chose and put in
+`MODELYARD_JOB_CPUS` (`compute/local/resources.py`).
+
 Elsewhere (no `prctl`) the command simply runs; the reaper then stops what a dead supervisor
 left behind (`compute/processes.py`, `stop_leftovers`). Grandchildren are the reaper's to stop
 everywhere: the signal reaches the direct child only.
@@ -27,6 +31,8 @@ import sys
 PR_SET_PDEATHSIG = 1
 # The exit status when the parent was gone before the watch was set: as if killed by SIGKILL.
 PARENT_GONE_EXIT = 128 + signal.SIGKILL
+# compute/local/resources.py's JOB_CPUS_ENV, named again: this program imports nothing of ours.
+JOB_CPUS_ENV = "MODELYARD_JOB_CPUS"
 
 
 def die_with_parent() -> bool:
@@ -40,12 +46,25 @@ def die_with_parent() -> bool:
         return False
 
 
+def pin_to_job_cpus() -> None:
+    """Run on the CPUs `MODELYARD_JOB_CPUS` lists, when it is set; a list the system refuses
+    is said in the job's log and the job runs unpinned rather than not at all."""
+    listed = os.environ.get(JOB_CPUS_ENV)
+    if not listed or not hasattr(os, "sched_setaffinity"):
+        return
+    try:
+        os.sched_setaffinity(0, {int(part) for part in listed.split(",")})
+    except (ValueError, OSError) as error:
+        print(f"lifeline: cannot pin the job to CPUs {listed}: {error}", file=sys.stderr)
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 2 or not argv[0].isdigit():
         print("usage: lifeline.py PARENT_PID COMMAND [ARGUMENT…]", file=sys.stderr)
         return 2
     parent, command = int(argv[0]), argv[1:]
     die_with_parent()
+    pin_to_job_cpus()
     if os.getppid() != parent:  # it died before the watch was set: the signal will never come
         return PARENT_GONE_EXIT
     try:

@@ -4,6 +4,12 @@ It prepares the environment (Preparing), runs the script as a child (Running), h
 whole time, uploads `./outputs` (Finalizing) and records how it ended. Cancel reaches it as
 SIGTERM to its process group; the child gets the same signal. The script dies with the
 supervisor even when that is SIGKILLed (`lifeline.py`); the reaper stops what else is left.
+
+A run of a sized local compute gets its size's share of this host (`compute/local/resources.py`):
+the CPUs, chosen when the script starts around those other jobs hold, with thread counts to
+match; GPUs of its own where the host has them; and a memory limit over its process tree
+(`memory_limit.py`). The size reaches the supervisor as its arguments (`--size --cpus
+--memory-limit-bytes --gpus`); without them (the built-in `local`) nothing is limited.
 """
 
 from __future__ import annotations
@@ -18,15 +24,31 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import IO, Any
 
+from modelyard.compute.local import processes
+from modelyard.compute.local.resources import (
+    Placement,
+    SizeLimits,
+    format_gib,
+    format_indexes,
+    place,
+    script_environment,
+)
 from modelyard.entities import Run, RunStatus
 from modelyard.environments import Environment, EnvironmentBuilder
-from modelyard.errors import EnvironmentBuildFailed, InvalidTransition, ModelyardError
+from modelyard.errors import (
+    ComputeUnavailable,
+    EnvironmentBuildFailed,
+    InvalidTransition,
+    ModelyardError,
+)
+from modelyard.fileio import exclusive_lock
 from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_command import failure_reason, job_command, last_lines
 from modelyard.runtime.job_env import job_environment
 from modelyard.runtime.job_error import reported_failure
+from modelyard.runtime.memory_limit import MemoryWatch
 from modelyard.services import scheduling
 from modelyard.services.jobs import read_job_spec
 from modelyard.services.leftovers import working_copy
@@ -34,12 +56,17 @@ from modelyard.services.run_files import ENVIRONMENT_LOG, JOB_ERROR, STD_LOG
 from modelyard.services.workspaces import OpenWorkspace, open_workspace
 
 CHECKPOINTS = "checkpoints"
+# Held while a job of a sized compute chooses its CPUs and GPUs and starts, so that two jobs
+# starting at once do not both choose the same ones (the second sees the first's claim).
+PLACEMENT_LOCK = "local-placement.lock"
 
 
 class Supervisor:
-    def __init__(self, ws: OpenWorkspace, run_id: str) -> None:
+    def __init__(self, ws: OpenWorkspace, run_id: str, limits: SizeLimits | None = None) -> None:
         self.ws = ws
         self.run_id = run_id
+        self.limits = limits
+        self.memory_exceeded: str | None = None
         self.run_root = ws.local_artifacts.run_root(run_id)
         self.workdir = working_copy(ws, run_id)
         self.terminating = threading.Event()
@@ -63,7 +90,7 @@ class Supervisor:
             python = self._prepare(spec)
             exit_code = self._execute(spec, python)
             self._finish(exit_code)
-        except EnvironmentBuildFailed as error:
+        except (EnvironmentBuildFailed, ComputeUnavailable) as error:
             self._end(RunStatus.FAILED, error.message)
         except _Canceled:
             self._end(RunStatus.CANCELED)
@@ -138,15 +165,54 @@ class Supervisor:
             attempt=self.attempt,
         )
         with open(log_path, "ab") as log:
-            self.child = subprocess.Popen(
-                job_command(python, spec),
-                cwd=self.workdir,
-                env=environment,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            return self.child.wait()
+            self.child = self._start_script(job_command(python, spec), environment, log)
+            watch = self._watch_memory(self.child.pid)
+            try:
+                return self.child.wait()
+            finally:
+                if watch is not None:
+                    watch.stop()
+                    self.memory_exceeded = watch.exceeded
+
+    def _start_script(
+        self, command: list[str], environment: dict[str, str], log: IO[bytes]
+    ) -> subprocess.Popen[bytes]:
+        if self.limits is None:
+            return self._popen(command, script_environment(environment, None), log)
+        with exclusive_lock(self.ws.cache_dir / PLACEMENT_LOCK):
+            placement = self._place(self.limits)
+            # Once started, its environment holds the claim the next job's supervisor reads.
+            return self._popen(command, script_environment(environment, placement), log)
+
+    def _place(self, limits: SizeLimits) -> Placement:
+        host_gpus = processes.visible_gpus() if limits.gpus else []
+        placement = place(
+            limits, processes.host_cpus(), host_gpus, processes.running_job_placements()
+        )
+        gpus = f", GPUs {format_indexes(placement.gpus)}" if placement.gpus else ""
+        print(
+            f"modelyard supervisor: size {limits.size}: CPUs {format_indexes(placement.cpus)}"
+            f"{gpus}, at most {format_gib(limits.memory_limit_bytes)} GiB of memory",
+            flush=True,
+        )
+        return placement
+
+    def _popen(
+        self, command: list[str], environment: dict[str, str], log: IO[bytes]
+    ) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            command,
+            cwd=self.workdir,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def _watch_memory(self, pid: int) -> MemoryWatch | None:
+        if self.limits is None:
+            return None
+        return MemoryWatch(pid, self.limits.memory_limit_bytes, self.limits.size).start()
 
     def _finish(self, exit_code: int) -> None:
         self._check_not_canceled()
@@ -154,7 +220,9 @@ class Supervisor:
         self.ws.artifacts.put_folder(self.run_id, "outputs", self.workdir / "outputs")
         self._check_not_canceled()
         reported = reported_failure(self.run_root / JOB_ERROR)
-        if reported is not None:
+        if self.memory_exceeded is not None:
+            self._end(RunStatus.FAILED, self.memory_exceeded)
+        elif reported is not None:
             self._end(RunStatus.FAILED, reported)
         elif exit_code == 0:
             self._end(RunStatus.COMPLETED)
@@ -214,16 +282,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="modelyard.runtime.supervisor")
     parser.add_argument("--workspace", required=True, type=Path)
     parser.add_argument("--run-id", required=True)
+    # What a size gives each job (compute/local/resources.py's SizeLimits.to_arguments).
+    parser.add_argument("--size")
+    parser.add_argument("--cpus", type=int)
+    parser.add_argument("--memory-limit-bytes", type=int)
+    parser.add_argument("--gpus", type=int, default=0)
     options = parser.parse_args(argv)
+    limits = _limits_from(parser, options)
     ws = open_workspace(options.workspace)
     try:
-        return Supervisor(ws, options.run_id).run()
+        return Supervisor(ws, options.run_id, limits).run()
     except ModelyardError as error:
         print(f"modelyard supervisor: {error.message}", file=sys.stderr)
         _fail_quietly(ws, options.run_id, error.message)
         return 1
     finally:
         ws.close()
+
+
+def _limits_from(parser: argparse.ArgumentParser, options: argparse.Namespace) -> SizeLimits | None:
+    if options.size is None:
+        return None
+    if options.cpus is None or options.memory_limit_bytes is None:
+        parser.error("--size needs --cpus and --memory-limit-bytes")
+    if options.cpus < 1 or options.memory_limit_bytes < 1 or options.gpus < 0:
+        parser.error("--cpus and --memory-limit-bytes must be positive, --gpus at least 0")
+    return SizeLimits(options.size, options.cpus, options.memory_limit_bytes, options.gpus)
 
 
 def _fail_quietly(ws: OpenWorkspace, run_id: str, message: str) -> None:

@@ -1,5 +1,6 @@
 """The `local` compute type: each run is a supervisor subprocess in its own session and process
-group on this host."""
+group on this host. A sized compute's jobs get their size's CPUs, memory and GPUs of this host
+(`resources.py`): the size travels as the supervisor's arguments, which applies it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 
 from modelyard.compute.base import BackendState, Capacity, LaunchRequest, ProcessHandle
 from modelyard.compute.local import processes
+from modelyard.compute.local.resources import SizeLimits
 from modelyard.entities.compute import ComputeTarget
 
 
@@ -31,6 +33,8 @@ class LocalCompute:
             "--run-id",
             request.run_id,
         ]
+        if request.size is not None:  # the built-in `local` has none: its jobs are not limited
+            command += SizeLimits.of(request.size).to_arguments()
         with open(request.log_path, "ab") as log:
             process = subprocess.Popen(
                 command,

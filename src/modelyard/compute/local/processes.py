@@ -12,6 +12,7 @@ import time
 import psutil
 
 from modelyard.compute.base import Capacity, ProcessHandle
+from modelyard.compute.local.resources import Placement
 
 # A pid is reused by the OS; the pair (pid, create time) is not. Times are compared loosely
 # because psutil rounds them differently across calls on some kernels.
@@ -142,9 +143,46 @@ def wait_until_gone(handle: ProcessHandle, timeout_s: float) -> bool:
 
 def host_capacity() -> Capacity:
     """This host's CPUs (those this process may run on), memory and GPUs."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     memory_gib = psutil.virtual_memory().total / 2**30
-    return Capacity(cpus=float(cpus or 1), memory_gib=memory_gib, gpus=len(visible_gpus()))
+    return Capacity(cpus=float(len(host_cpus())), memory_gib=memory_gib, gpus=len(visible_gpus()))
+
+
+def host_cpus() -> list[int]:
+    """The CPUs this process may run on (its affinity: a container's or taskset's share)."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+def running_job_placements() -> list[Placement]:
+    """The CPUs and GPUs that the running jobs of sized local computes hold, read from their
+    scripts' environments (`resources.JOB_CPUS_ENV`): any workspace's, of any user whose
+    processes this one may read. A job's claim ends with its script."""
+    placements = []
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, OSError):
+            placement = Placement.from_environment(process.environ())
+            if placement is not None and process.status() != psutil.STATUS_ZOMBIE:
+                placements.append(placement)
+    return placements
+
+
+def tree_memory_bytes(root: psutil.Process) -> int:
+    """The memory a process and its descendants use: the sum of their proportional set sizes
+    (PSS), so pages that forked workers share with their parent count once, not once per
+    worker as resident sizes would; the resident size where the system has no PSS."""
+    total = 0
+    for process in _tree(root):
+        with contextlib.suppress(psutil.Error):
+            total += _memory_of(process)
+    return total
+
+
+def _memory_of(process: psutil.Process) -> int:
+    try:
+        return int(process.memory_full_info().pss)
+    except (AttributeError, psutil.AccessDenied):
+        return int(process.memory_info().rss)
 
 
 def visible_gpus() -> list[int]:
