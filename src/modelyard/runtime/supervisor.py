@@ -117,7 +117,14 @@ class Supervisor:
     def _on_beat(self, run: Run) -> None:
         if run.status is RunStatus.PREEMPTED and not self.preempted.is_set():
             self.preempted.set()
-            self._stop_child(self.ws.settings.cancel_grace_s)
+            grace_s = self.ws.settings.cancel_grace_s
+            print(
+                f"modelyard supervisor: {run.status_detail or 'preempted'}; stopping the job"
+                f" (SIGTERM, then SIGKILL after {grace_s:g} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+            self._stop_child(grace_s)
 
     def _stop_child(self, grace_s: float) -> None:
         """SIGTERM the script (it may checkpoint), SIGKILL it if still there after `grace_s`."""

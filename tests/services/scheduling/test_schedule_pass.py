@@ -4,6 +4,8 @@ room on a shared host, a lost launch and a failed compute leave nothing stuck.""
 
 from __future__ import annotations
 
+import os
+import signal
 import textwrap
 import threading
 import time
@@ -12,14 +14,18 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from sqlalchemy import text
 
 from modelyard.compute.local import LocalCompute
 from modelyard.entities import RunStatus
 from modelyard.entities.compute import ComputeRequest, Priority, ProvisioningState
+from modelyard.errors import ComputeUnavailable
 from modelyard.services import computes, jobs, runs, scheduling
 from modelyard.services.jobs import ScriptJob
+from modelyard.services.run_files import SUPERVISOR_LOG
 from modelyard.services.scheduling.planning import Resources, plan
 from modelyard.services.workspaces import OpenWorkspace, open_workspace
+from run_processes import pid_of
 
 T = TypeVar("T")
 
@@ -199,7 +205,9 @@ def test_a_job_whose_size_no_longer_fits_is_refused_at_submit(
     create(workspace, "shrunk", size="Standard_DS1_v2")
     with workspace.sql_store._engine.begin() as connection:  # as if the host had lost its GPUs
         connection.execute(text("UPDATE computes SET size = 'Standard_NC6' WHERE name = 'shrunk'"))
-    with pytest.raises(ComputeUnavailable, match="no longer fits where it runs, which lacks 1 GPUs"):
+    with pytest.raises(
+        ComputeUnavailable, match="no longer fits where it runs, which lacks 1 GPUs"
+    ):
         jobs.submit(workspace, script_job(tmp_path, "shrunk", "1", "0"))
     assert workspace.store.list_runs("sched") == []
 
@@ -230,17 +238,11 @@ def test_a_supervisor_killed_during_the_grace_period_still_leaves_the_run_queued
     supervisor = pid_of(ws.store.get_run(run.id))
     assert supervisor is not None
     computes.preempt(ws, "cheap")
-    wait_for(lambda: _script_got_sigterm_or_gone(supervisor))
+    supervisor_log = ws.local_artifacts.run_root(run.id) / SUPERVISOR_LOG
+    wait_for(lambda: "stopping the job" in supervisor_log.read_text())
     os.kill(supervisor, signal.SIGKILL)  # mid-grace: the script ignores SIGTERM
     final = jobs.wait_for_completion(ws, run.id, timeout_s=120)  # the reaper takes it from here
     assert final.status is RunStatus.COMPLETED, final.error
     assert final.attempt == 2
     [attempt] = ws.compute_store.list_attempts(run.id)
     assert attempt.outcome is RunStatus.PREEMPTED
-
-
-def _script_got_sigterm_or_gone(supervisor: int) -> bool:
-    """The supervisor has seen the preemption: it logs nothing, so wait for the run's state
-    as its heartbeat reads it; a short pause covers the SIGTERM it then sends."""
-    time.sleep(1.0)
-    return True
