@@ -30,8 +30,6 @@ class LaunchRequest:
     log_path: Path
     compute: ComputeTarget | None = None
     attempt: int = 1
-    # The GPUs of this host the run may use (local backends; CUDA_VISIBLE_DEVICES).
-    gpu_ids: tuple[int, ...] = ()
     reporting: ReportingAccess | None = None
     environment: dict[str, str] = field(default_factory=dict)
 
