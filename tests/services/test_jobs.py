@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import textwrap
-import time
 from pathlib import Path
 
 import psutil
@@ -19,6 +18,7 @@ from modelyard.services import jobs, leftovers, runs
 from modelyard.services.jobs import ScriptJob
 from modelyard.services.run_files import STD_LOG
 from modelyard.services.workspaces import OpenWorkspace
+from polling import wait_for
 from run_processes import pid_of
 
 TRAIN = """
@@ -98,16 +98,6 @@ def job(folder: Path, *arguments: str, **overrides: object) -> ScriptJob:
     }
     fields.update(overrides)
     return ScriptJob(**fields)  # type: ignore[arg-type]
-
-
-def wait_for(predicate, timeout: float = 60.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def test_job_runs_to_completion_with_logs_metrics_outputs_and_snapshot(

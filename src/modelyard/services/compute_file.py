@@ -20,10 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from modelyard.entities.compute import ComputeRequest, ComputeType, Priority
-from modelyard.errors import InvalidValue, NotFound
+from modelyard.errors import InvalidValue
+from modelyard.services.yaml_file import read_yaml_mapping
 
 # Azure's own name for its managed clusters; here they are processes on this host.
 _TYPE_ALIASES = {"amlcompute": ComputeType.LOCAL.value}
@@ -63,24 +62,7 @@ def load_compute_file(path: Path, name: str | None = None) -> ComputeRequest:
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (FileNotFoundError, IsADirectoryError) as error:
-        raise NotFound(
-            f"compute file {str(path)!r} not found: check the -f path", path=str(path)
-        ) from error
-    except yaml.YAMLError as error:
-        where = getattr(error, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        raise InvalidValue(
-            f"compute file {path} is not valid YAML{line}: fix the syntax", path=str(path)
-        ) from error
-    if not isinstance(data, dict):
-        raise InvalidValue(
-            f"compute file {path} must be a YAML mapping with name, type and size",
-            path=str(path),
-        )
-    return data
+    return read_yaml_mapping(path, "compute file", "name, type and size")
 
 
 def _required_name(path: Path, data: dict[str, Any]) -> str:

@@ -16,11 +16,10 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from modelyard.environments import Environment
-from modelyard.errors import InvalidValue, NotFound
+from modelyard.errors import InvalidValue
 from modelyard.services.jobs import ScriptJob
+from modelyard.services.yaml_file import read_yaml_mapping
 
 KNOWN_FIELDS = {
     "$schema",
@@ -59,24 +58,7 @@ def load_job_file(path: Path) -> ScriptJob:
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError as error:
-        raise NotFound(
-            f"job file {str(path)!r} not found: check the -f path", path=str(path)
-        ) from error
-    except yaml.YAMLError as error:
-        where = getattr(error, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        raise InvalidValue(
-            f"job file {path} is not valid YAML{line}: fix the syntax", path=str(path)
-        ) from error
-    if not isinstance(data, dict):
-        raise InvalidValue(
-            f"job file {path} must be a YAML mapping with experiment_name, code and command",
-            path=str(path),
-        )
-    return data
+    return read_yaml_mapping(path, "job file", "experiment_name, code and command")
 
 
 def _required(path: Path, data: dict[str, Any], *names: str) -> str:

@@ -8,10 +8,7 @@ import os
 import signal
 import textwrap
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 from sqlalchemy import text
@@ -25,9 +22,8 @@ from modelyard.services.jobs import ScriptJob
 from modelyard.services.run_files import SUPERVISOR_LOG
 from modelyard.services.scheduling.planning import Resources, plan
 from modelyard.services.workspaces import OpenWorkspace, open_workspace
+from polling import wait_for
 from run_processes import pid_of
-
-T = TypeVar("T")
 
 # Counts steps 0..N-1, a checkpoint after each; on a stop request it checkpoints and exits.
 RESUMABLE = """
@@ -47,16 +43,6 @@ while step < int(sys.argv[1]):
         sys.exit(0)
     time.sleep(float(sys.argv[2]))
 """
-
-
-def wait_for(condition: Callable[[], T], timeout: float = 90.0) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def script_job(tmp_path: Path, compute: str, *arguments: str) -> ScriptJob:
