@@ -9,7 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from modelyard.errors import SchemaOutOfDate, StoreUnavailable
 from modelyard.services.workspaces import open_workspace, upgrade_schema
@@ -126,3 +126,39 @@ def workspace_factory():  # type: ignore[no-untyped-def]
         return path
 
     return make
+
+
+def test_compute_migration_carries_runs_processes_over_as_handles_and_back(
+    store_uri: str,
+) -> None:
+    engine = make_engine(store_uri)
+    schema.upgrade(engine, "0008")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO experiments (id, name, created_at, run_counter)"
+                " VALUES ('e1', 'old', CURRENT_TIMESTAMP, 2)"
+            )
+        )
+        for run_id, number, status, pid in (("r1", 1, "Running", 4242), ("r2", 2, "Queued", None)):
+            connection.execute(
+                text(
+                    "INSERT INTO runs (id, experiment_id, number, display_name, status,"
+                    " user_name, created_at, host, pid, pid_started_at, source_arguments,"
+                    " compute_target) VALUES (:id, 'e1', :number, :id, :status, 'u',"
+                    " CURRENT_TIMESTAMP, 'box', :pid, :started, '[]', 'local')"
+                ),
+                {"id": run_id, "number": number, "status": status, "pid": pid, "started": 17.25},
+            )
+    schema.upgrade(engine)
+    store = SqlStore(store_uri)
+    running, queued = store.get_run("r1"), store.get_run("r2")
+    assert running.handle == "pid:4242@box/17.25" and running.attempt == 1
+    assert queued.handle is None and queued.queued_at is not None  # its place in the queue
+    assert [c.name for c in store.list_computes()] == ["local"]
+    store.close()
+    schema.downgrade(engine, "0008")
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT host, pid, pid_started_at FROM runs WHERE id='r1'"))
+        assert tuple(row.one()) == ("box", 4242, 17.25)
+    engine.dispose()
