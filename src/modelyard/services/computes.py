@@ -24,7 +24,6 @@ from modelyard.entities.compute import (
     Priority,
     ProvisioningState,
 )
-from modelyard.entities.records import RunAttempt
 from modelyard.errors import ComputeUnavailable, Conflict, InvalidTransition, InvalidValue
 from modelyard.services import scheduling
 from modelyard.services.runs import cancel_run, get_run
@@ -165,11 +164,6 @@ def _unfinished_runs(ws: OpenWorkspace) -> list[Run]:
     """The runs queued on or holding a node of any compute."""
     statuses = [RunStatus.QUEUED, *(status for status in RunStatus if status.holds_node)]
     return ws.store.list_runs(statuses=statuses, limit=10_000)
-
-
-def run_attempts(ws: OpenWorkspace, run_id: str) -> list[RunAttempt]:
-    """The run's earlier attempts (preempted, or lost and queued again), oldest first."""
-    return ws.compute_store.list_attempts(run_id)
 
 
 def delete_compute(ws: OpenWorkspace, name: str, force: bool = False) -> None:

@@ -24,9 +24,9 @@ from modelyard.server.deps import workspace_of
 from modelyard.server.portal import views
 from modelyard.server.portal.rendering import PortalRoute, render
 from modelyard.server.portal.session import page_user
-from modelyard.services.computes import get_compute, run_attempts
+from modelyard.services.computes import get_compute
 from modelyard.services.run_search import count_runs, search_runs
-from modelyard.services.runs import RunDetails, get_run_details
+from modelyard.services.runs import RunDetails, get_run_details, list_attempts
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.artifacts import CHUNK_SIZE
 
@@ -164,7 +164,7 @@ def run_page(run_id: str, request: Request, folder: str = Query("", alias="dir")
         "data": details.data,
         "compute": _compute_of(ws, details.run),
         "waiting": details.run.status in WAITING_STATUSES and bool(details.run.status_detail),
-        "attempts": run_attempts(ws, run_id),
+        "attempts": list_attempts(ws, run_id),
         "timeline": _timeline(details.run),
         "listing": views.list_folder(ws, run_id, folder),
         "guardrails": views.guardrails_view(
