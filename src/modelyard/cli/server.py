@@ -62,6 +62,9 @@ def server(
                     f" {ws.root / 'credentials.json'}):\n  {token}"
                 )
         url = f"http://{_url_host(host)}:{port}"
+        # Where jobs on other machines (a Ray compute's) report: listen on an address they
+        # reach (--host 10.0.0.5); a wildcard or loopback bind serves this machine's jobs only.
+        ws.served_at = url
         console.print(f"Serving workspace {ws.workspace.name!r} on {url} (portal: {url}/)")
         limit_malloc_arenas()  # before the worker threads exist (server/memory.py says why)
         with portal_links.serving(ws, url):
