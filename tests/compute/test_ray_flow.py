@@ -2,8 +2,9 @@
 loop running), a ray compute created and provisioned on the session's real Ray head, jobs
 submitted as users submit them. A script job runs on Ray exactly as on `local`; a preempted job
 on a low-priority ray compute stops, saves its checkpoints, goes back to the queue and resumes
-on Ray as its second attempt; a Ray head that dies mid-job fails the run with the reason; the
-image-classification trainer completes on Ray."""
+on Ray as its second attempt (and is requeued by the server when its supervisor was killed);
+a Ray head that dies mid-job fails the run with the reason; the image-classification trainer
+completes on Ray."""
 
 from __future__ import annotations
 
@@ -131,6 +132,33 @@ def test_a_preempted_job_on_ray_resumes_on_ray_with_no_step_lost_or_repeated(
     resumed_from = int(log.split("attempt 2 from step ")[1].split()[0])
     assert 5 <= resumed_from < 30
     assert "not requeued" not in log  # its supervisor requeued it, not the server's reaper
+
+
+def test_a_preempted_job_whose_supervisor_was_killed_is_requeued_by_the_server(
+    served: OpenWorkspace, ray_head: RayHead, tmp_path: Path
+) -> None:
+    """Its supervisor SIGKILLed (a node's OOM killer) as it is preempted: it never says it
+    stopped, so the server's reaper requeues the run once Ray says the job ended."""
+    ws = served
+    _create_ray_compute(ws, "ray-cheap", ray_head.address, priority=Priority.LOW_PRIORITY)
+    run = jobs.submit(ws, _job(tmp_path, RESUMABLE, "ray-cheap", "12", "0.2"), user=USER)
+    _wait_for(lambda: len(ws.store.get_metric_history(run.id, "loss")) >= 3)
+    [supervisor] = [
+        process
+        for process in psutil.process_iter()
+        if {"modelyard.runtime.remote_supervisor", run.id} <= set(_command_of(process))
+    ]
+    supervisor.kill()
+    computes.preempt(ws, "ray-cheap")
+
+    final = jobs.wait_for_completion(ws, run.id, timeout_s=DEADLINE_S)
+    assert final.status is RunStatus.COMPLETED, final.error
+    assert final.attempt == 2
+    # No checkpoint reached the server: attempt 2 starts over, and logs each step once.
+    assert [point.step for point in ws.store.get_metric_history(run.id, "loss")] == list(range(12))
+    _wait_for(lambda: "attempt 2 from step 0" in _std_log(ws, run.id))
+    [attempt] = ws.compute_store.list_attempts(run.id)
+    assert (attempt.outcome, attempt.cause) == (RunStatus.PREEMPTED, computes.ON_DEMAND)
 
 
 def test_a_ray_head_that_dies_mid_job_fails_the_run_with_the_reason(
