@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -46,18 +47,29 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayHead]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{reason} (required under CI=true)")
         pytest.skip(reason)
+    with started_ray_head(Path(tmp_path_factory.mktemp("ray")), "session") as head:
+        yield head
+
+
+@contextlib.contextmanager
+def started_ray_head(folder: Path, label: str) -> Iterator[RayHead]:
+    """A Ray head of its own (2 CPUs, free ports), stopped with everything it started when the
+    block ends; `label` tells its temporary folder apart from other heads of this session."""
     # Ray's socket paths must stay under 107 bytes: a short folder of its own.
-    folder = Path(tmp_path_factory.mktemp("ray"))
-    temp_dir = Path(f"/tmp/myd-ray-{os.getpid()}")
+    folder.mkdir(parents=True, exist_ok=True)
+    temp_dir = Path(f"/tmp/myd-ray-{os.getpid()}-{label}")
     head = _start_head(folder, temp_dir)
     try:
         _wait_until_answering(head)
         yield head
     finally:
         _stop_head(head.process)
-        import shutil
-
         shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def head_members(head: RayHead) -> list[psutil.Process]:
+    """Every process of the head now: its group's, its workers' and its jobs' entrypoints'."""
+    return _descendants(head.process.pid) + _session_members(head.process.pid)
 
 
 def _start_head(folder: Path, temp_dir: Path) -> RayHead:
@@ -110,16 +122,29 @@ def _head_environment(folder: Path) -> dict[str, str]:
 
 
 def _wait_until_answering(head: RayHead) -> None:
-    """Until the Jobs API answers (the dashboard comes up after the head's other parts)."""
+    """Until the Jobs API answers (the dashboard comes up after the head's other parts) and
+    the state API lists the head's node alive (what provisioning a compute checks)."""
     deadline = time.monotonic() + HEAD_START_TIMEOUT_S
     while time.monotonic() < deadline:
         if head.process.poll() is not None:
             raise RuntimeError(f"ray start exited: {head.log.read_text()[-3000:]}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{head.address}/api/jobs/", timeout=2).status_code == 200:
+            jobs_api = httpx.get(f"{head.address}/api/jobs/", timeout=2)
+            if jobs_api.status_code == 200 and _has_a_live_node(head.address):
                 return
         time.sleep(0.5)
     raise RuntimeError(f"the Ray head did not answer in time: {head.log.read_text()[-3000:]}")
+
+
+def _has_a_live_node(address: str) -> bool:
+    from ray.util.state import list_nodes
+    from ray.util.state.exception import RayStateApiException
+
+    try:
+        nodes = list_nodes(address=address, timeout=5, raise_on_missing_output=False)
+    except RayStateApiException:
+        return False
+    return any(node.state == "ALIVE" for node in nodes)
 
 
 def _stop_head(process: subprocess.Popen[bytes]) -> None:

@@ -261,3 +261,28 @@ def test_users_manage_their_own_tokens_and_admins_everyones(
     assert (who["name"], who["role"]) == ("bo@example.com", "contributor")
     names = [user["name"] for user in httpx.get(f"{base}{API}/users", headers=admin).json()]
     assert names == sorted(["admin", "ana", "bo@example.com", "rita"])
+
+
+def test_a_preempted_run_goes_back_to_the_queue_on_its_jobs_word_only(
+    base: str, ws: OpenWorkspace, callers: dict[str, str]
+) -> None:
+    """`POST /runs/{id}/requeue`: what a job on Ray says once its preempted attempt stopped."""
+    run = ws.store.create_run("jobs", user="ana", status=RunStatus.RUNNING)
+    _, token = auth.create_run_token(ws, run)
+    ws.compute_store.preempt_run(run.id, "evicted")
+    path = f"{API}/runs/{run.id}/requeue"
+    body = {"cause": "evicted"}
+    for label in ("contributor", "reader", "job"):  # its owner, a reader, another run's job
+        answer = httpx.post(f"{base}{path}", json=body, headers=_bearer(callers[label]))
+        assert answer.status_code == 403, label
+    assert ws.store.get_run(run.id).status is RunStatus.PREEMPTED
+
+    requeued = httpx.post(f"{base}{path}", json=body, headers=_bearer(token))
+    assert requeued.status_code == 200, requeued.text
+    assert (requeued.json()["status"], requeued.json()["attempt"]) == ("Queued", 2)
+    [attempt] = ws.compute_store.list_attempts(run.id)
+    assert (attempt.outcome, attempt.cause) == (RunStatus.PREEMPTED, "evicted")
+    # Once: a second word (the job's retry, or the reaper's) changes nothing.
+    again = httpx.post(f"{base}{path}", json=body, headers=_bearer(token))
+    assert again.status_code == 409 and "not Preempted" in again.json()["message"]
+    assert ws.store.get_run(run.id).attempt == 2

@@ -17,10 +17,11 @@ import time
 from pathlib import Path
 
 from modelyard.errors import InvalidValue, ModelyardError
-from modelyard.runtime.job_env import WORKSPACE_PATH_ENV
+from modelyard.runtime.job_env import SERVER_URL_ENV, WORKSPACE_PATH_ENV
 from modelyard.runtime.job_error import report_failure
 from modelyard.runtime.preemption import STOPPED_EXIT_CODE
 from modelyard.sdk._objects import Run
+from modelyard.settings import default_home
 from modelyard.vision.checkpoints import TrainingStopped
 from modelyard.vision.config import ImageClassificationConfig
 from modelyard.vision.train import Trainer
@@ -51,8 +52,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _workspace_cache(name: str) -> Path:
-    """A cache folder of the job's workspace (a job sent to a server names none of its own)."""
+    """A cache folder of the job's workspace (a job sent to a server names none of its own);
+    on a machine without the workspace's disk (a Ray node), that machine's own cache in its
+    Modelyard home, which later jobs there reuse."""
     workspace = os.environ.get(WORKSPACE_PATH_ENV)
+    if not workspace and os.environ.get(SERVER_URL_ENV):
+        return default_home() / "cache" / name
     if not workspace:
         raise InvalidValue(
             f"no --{name[:-1]}-cache given and no workspace around this process: pass"

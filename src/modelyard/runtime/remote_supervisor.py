@@ -12,10 +12,20 @@ inside it reports over REST with the same token.
 
 The script's output passes through to this process's own (Ray's job log, which the backend
 reads as the run's log). A stop (`ray job stop`, Modelyard's cancel) is SIGTERM to the whole
-tree: the script gets it too, may save a checkpoint, and the run ends Canceled. The pip packages
-of the job's environment are installed by Ray (`runtime_env`), so the script runs with this
-process's interpreter. Exit status: 0 when the run ended Completed, 1 otherwise, so that Ray's
-own status agrees with the run's.
+tree: the script gets it too, may save a checkpoint, and the run ends Canceled. A preemption
+reaches it as the local supervisor learns of it, from a heartbeat (the server's answer says the
+run is Preempted): the script gets SIGTERM, a kill after the grace period, its checkpoints are
+uploaded, and then this process puts the run back in the queue over REST (`POST
+/runs/{id}/requeue`, which its run's token may do); should that call fail, the server's reaper
+requeues the run once Ray says this job ended. Ray ends this process when the job's own
+supervisor (an actor in a Ray worker) dies, but not always: a head that crashes takes the
+watcher Ray leaves for that with it. So this process watches its parents too: once they are
+gone, its Ray job is lost, and it stops the script, saves the checkpoints and exits without
+recording an end, leaving that to the server, which can tell why (its reaper: the cluster no
+longer answers, or Ray says how the job ended). The pip packages of the job's environment are
+installed by Ray (`runtime_env`), so the script runs with this process's interpreter. Exit
+status: 0 when the run ended Completed or was preempted (this attempt ended as asked), 1
+otherwise, so that Ray's own status agrees with the run's.
 """
 
 from __future__ import annotations
@@ -35,12 +45,15 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
-from modelyard.entities import RunStatus
+import psutil
+
+from modelyard.entities import Run, RunStatus
 from modelyard.errors import InvalidTransition, InvalidValue, ModelyardError, NotFound
 from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_command import ERROR_TAIL_LINES, failure_reason, job_command
 from modelyard.runtime.job_env import SERVER_URL_ENV, TOKEN_ENV, remote_job_environment
 from modelyard.runtime.job_error import reported_failure
+from modelyard.services import scheduling
 from modelyard.services.remote import open_remote_workspace
 from modelyard.services.run_files import JOB_SPEC
 from modelyard.services.workspaces import OpenWorkspace
@@ -49,6 +62,7 @@ CHECKPOINTS = "checkpoints"
 OUTPUTS = "outputs"
 _CHUNK = 64 * 1024
 _TAIL_BYTES = 64 * 1024  # enough for the last lines of the log in a failure's reason
+_PARENT_POLL_S = 1.0
 
 
 class RemoteSupervisor:
@@ -67,24 +81,97 @@ class RemoteSupervisor:
         self.checkpoints = self.scratch / CHECKPOINTS
         self.error_file = self.scratch / "error.json"
         self.terminating = threading.Event()
+        self.preempted = threading.Event()
+        self.orphaned = threading.Event()  # the Ray processes above this one are gone
+        self.done = threading.Event()
         self.child: subprocess.Popen[bytes] | None = None
         self.log_tail: deque[bytes] = deque()
+        self.attempt = 1
+        self.requeue_when_done = False
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_sigterm)
-        heartbeat = Heartbeat(self.ws.store, self.run_id, self.ws.settings.heartbeat_interval_s)
+        heartbeat = Heartbeat(
+            self.ws.store,
+            self.run_id,
+            self.ws.settings.heartbeat_interval_s,
+            on_beat=self._on_beat,
+        )
+        exit_status = 0
+        threading.Thread(
+            target=self._watch_ray_parents, name="modelyard-parents", daemon=True
+        ).start()
         try:
-            self._transition(RunStatus.PREPARING)
+            self.attempt = self._transition(RunStatus.PREPARING).attempt
             heartbeat.start()
             spec = self._read_spec()
             self._prepare()
             exit_code = self._execute(spec)
-            return self._finish(exit_code)
+            exit_status = self._finish(exit_code)
         except _Canceled:
-            return self._end(RunStatus.CANCELED)
+            exit_status = self._end(RunStatus.CANCELED)
+        except _Preempted:
+            self._save_checkpoints()
+            self.requeue_when_done = True
+        except _Orphaned:
+            self._save_checkpoints()
+            exit_status = 1  # no end recorded: the server's reaper knows why better
         finally:
+            self.done.set()
             heartbeat.stop()
             shutil.rmtree(self.scratch, ignore_errors=True)
+        # Only now: the next attempt may start as soon as the run is queued again, and nothing
+        # of this one (its heartbeat, its uploads) may outlive that moment.
+        if self.requeue_when_done:
+            self._requeue()
+        return exit_status
+
+    def _on_beat(self, run: Run) -> None:
+        if run.status is RunStatus.PREEMPTED and not self.preempted.is_set():
+            self.preempted.set()
+            self._stop_child(self.ws.settings.cancel_grace_s)
+
+    def _watch_ray_parents(self) -> None:
+        """Stop the script once the Ray processes this one runs under are gone."""
+        lineage = _parents()
+        while not self.done.wait(_PARENT_POLL_S):
+            if _parents() != lineage:
+                print(
+                    f"modelyard remote supervisor: the Ray job of run {self.run_id} is lost (the"
+                    f" Ray processes above this one, {lineage}, are gone): stopping the script;"
+                    " the server records how the run ended",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                self.orphaned.set()
+                self._stop_child(self.ws.settings.cancel_grace_s)
+                return
+
+    def _stop_child(self, grace_s: float) -> None:
+        """SIGTERM the script (it may checkpoint), SIGKILL it if still there after `grace_s`."""
+        child = self.child
+        if child is None or child.poll() is not None:
+            return
+        child.terminate()
+        killer = threading.Timer(grace_s, _kill_if_running, args=(child,))
+        killer.daemon = True
+        killer.start()
+
+    def _requeue(self) -> None:
+        """Back to the queue, over REST; if the server cannot be told, its reaper requeues the
+        run once Ray says this job ended."""
+        try:
+            run = self.ws.store.get_run(self.run_id)
+            if run.status is RunStatus.PREEMPTED:
+                scheduling.requeue(
+                    self.ws, self.run_id, RunStatus.PREEMPTED, run.status_detail or "preempted"
+                )
+        except ModelyardError as error:
+            print(
+                f"modelyard remote supervisor: run {self.run_id} not requeued ({error.message});"
+                " the server requeues it once it sees this job ended",
+                file=sys.stderr,
+            )
 
     def _on_sigterm(self, _signum: int, _frame: FrameType | None) -> None:
         self.terminating.set()
@@ -135,6 +222,7 @@ class RemoteSupervisor:
             self.run_id,
             checkpoint_dir=self.checkpoints,
             error_file=self.error_file,
+            attempt=self.attempt,
         )
         self.child = subprocess.Popen(
             job_command(sys.executable, spec),
@@ -179,25 +267,37 @@ class RemoteSupervisor:
         return "\n".join(text.rstrip().splitlines()[-ERROR_TAIL_LINES:])
 
     def _check_not_canceled(self) -> None:
-        if self.terminating.is_set() or self._status() is RunStatus.CANCEL_REQUESTED:
+        if self.orphaned.is_set():
+            raise _Orphaned
+        status = self._status()
+        if self.preempted.is_set() or status is RunStatus.PREEMPTED:
+            raise _Preempted
+        if self.terminating.is_set() or status is RunStatus.CANCEL_REQUESTED:
             raise _Canceled
 
     def _status(self) -> RunStatus:
         return self.ws.store.get_run(self.run_id).status
 
-    def _transition(self, target: RunStatus) -> None:
+    def _transition(self, target: RunStatus) -> Run:
         try:
-            self.ws.store.transition_run(self.run_id, target)
+            return self.ws.store.transition_run(self.run_id, target)
         except InvalidTransition:
-            if self._status() is RunStatus.CANCEL_REQUESTED:
+            status = self._status()
+            if status is RunStatus.CANCEL_REQUESTED:
                 raise _Canceled from None
+            if status is RunStatus.PREEMPTED:
+                raise _Preempted from None
             raise
 
     def _end(self, target: RunStatus, error: str | None = None) -> int:
         """Record the end (after saving checkpoints, while the run's token still works); the
         exit status that tells Ray the same."""
         self._save_checkpoints()
-        if self._status() is RunStatus.CANCEL_REQUESTED:
+        status = self._status()
+        if status is RunStatus.PREEMPTED and target is not RunStatus.COMPLETED:
+            self.requeue_when_done = True  # stopped for someone else: its next attempt resumes
+            return 0
+        if status is RunStatus.CANCEL_REQUESTED:
             target, error = RunStatus.CANCELED, None
         # Already ended by the canceller or the reaper? Their word stands.
         with contextlib.suppress(InvalidTransition):
@@ -216,6 +316,29 @@ class RemoteSupervisor:
 
 class _Canceled(Exception):
     """The run was asked to stop; unwinds to the supervisor's top."""
+
+
+class _Preempted(Exception):
+    """The run was preempted: its job stopped, it goes back to the queue."""
+
+
+class _Orphaned(Exception):
+    """The Ray job this process belongs to is gone (its cluster's head crashed, its node died)."""
+
+
+def _parents() -> tuple[int, int]:
+    """This process's parent and grandparent: Ray's job supervisor, or a shell under it whose
+    own parent changes when that supervisor dies."""
+    parent = os.getppid()
+    try:
+        return parent, psutil.Process(parent).ppid()
+    except psutil.Error:
+        return parent, 0
+
+
+def _kill_if_running(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        child.kill()  # the lifeline: the script dies with it
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -77,6 +77,19 @@ def check_may_claim_process(ws: OpenWorkspace, caller: Caller, run_id: str, host
         )
 
 
+def check_may_requeue(caller: Caller, run_id: str) -> None:
+    """Only a run's own job knows that its preempted attempt has stopped: its token (or an
+    admin) puts the run back in the queue; its owner waits for the job to stop."""
+    if caller.run_id == run_id or (caller.run_id is None and caller.role is Role.ADMIN):
+        return
+    raise PermissionDenied(
+        f"run {run_id} goes back to the queue when its job has stopped, which only its job's"
+        " token (or an admin) may say: wait for the job to stop; the server requeues it then",
+        run_id=run_id,
+        user=caller.name,
+    )
+
+
 def check_may_manage_tokens_of(caller: Caller, user_name: str) -> None:
     """Anyone's own tokens; others' only as an admin (a job's token manages none)."""
     check_unscoped(caller)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from modelyard.entities import Run, RunStatus
+from modelyard.entities.compute import ComputeType
 from modelyard.errors import InvalidValue, NotFound
 from modelyard.extras import require_extra
 from modelyard.fileio import folder_written_atomically
@@ -35,26 +36,29 @@ def submit_image_classification(
 ) -> Run:
     """Validate the config (paths made absolute) and queue the training job.
 
-    In a workspace behind a server, the data goes with the job (copied into its snapshot, within
-    the snapshot limits) and the job uses the server's caches; `output` is refused there, as the
-    job cannot write on this machine: download the run's `outputs` instead.
+    In a workspace behind a server, or for a compute whose jobs run on other machines (Ray), the
+    data goes with the job (copied into its snapshot, within the snapshot limits), as those
+    machines cannot read this disk; `output` is refused there, as the job cannot write on this
+    machine: download the run's `outputs` instead. A job on the server's own machine uses the
+    workspace's caches, one on a Ray node the caches of that node (`builtin_jobs`).
     """
     require_extra("vision", "training an image classifier")
     from modelyard.vision.dataset import check_before_submission
 
     config = config.validated()
     check_output_folder(config.output)
-    if ws.server_url is not None:
+    data_goes_with_the_job = ws.server_url is not None or _runs_elsewhere(ws, config)
+    if data_goes_with_the_job:
         _check_no_paths_outside_table(config)
     # Wrong columns, rows outside the table's folder, no image at all: refused before a run
     # exists, so nothing is written.
     check_before_submission(Path(config.data), config.allow_paths_outside_table)
     folders: dict[str, Path] = {}
     arguments: tuple[str, ...] = ("--config", CONFIG_FILE)
-    if ws.server_url is None:
-        arguments += _cache_arguments(ws)
-    else:
+    if data_goes_with_the_job:
         config, folders = _data_sent_with_the_job(config)
+    else:
+        arguments += _cache_arguments(ws)
     payload = json.dumps(config.to_dict(), indent=2, sort_keys=True).encode()
     job = ModuleJob(
         experiment=experiment,
@@ -108,11 +112,18 @@ def _cache_arguments(ws: OpenWorkspace) -> tuple[str, ...]:
     )
 
 
+def _runs_elsewhere(ws: OpenWorkspace, config: ImageClassificationConfig) -> bool:
+    """Whether the job's compute runs it on machines without this disk (any but `local`)."""
+    compute = ws.compute_store.get_compute(config.compute_target)
+    return compute.type is not ComputeType.LOCAL
+
+
 def _check_no_paths_outside_table(config: ImageClassificationConfig) -> None:
     if config.allow_paths_outside_table:
         raise InvalidValue(
-            f"{ALLOW_OUTSIDE_OPTION} with a workspace behind a server: only the table's folder"
-            " goes with the job, so images outside it would be looked for on the server; fix:"
+            f"{ALLOW_OUTSIDE_OPTION} with a workspace behind a server (or a compute on other"
+            " machines): only the table's folder goes with the job, so images outside it would"
+            " be looked for where the job runs; fix:"
             " move the images into the table's folder and leave the option out",
             data=config.data,
         )
@@ -123,7 +134,8 @@ def _data_sent_with_the_job(
 ) -> tuple[ImageClassificationConfig, dict[str, Path]]:
     if config.output is not None:
         raise InvalidValue(
-            f"--output {config.output!r} can't be written by a job on the workspace's server:"
+            f"--output {config.output!r} can't be written by a job on the workspace's server or"
+            f" on compute {config.compute_target}'s machines:"
             " leave it out and download the run's outputs (`run.download_files('outputs',"
             " DIR)`, or `modelyard train … --output DIR`, which downloads when the run ends)",
             path=config.output,

@@ -178,6 +178,11 @@ class RestStore:
     def cancel_run(self, run_id: str) -> Run:
         return Run.from_dict(self._call("POST", f"/runs/{_segment(run_id)}/cancel"))
 
+    def requeue_preempted(self, run_id: str, cause: str) -> Run:
+        """A preempted run whose job has stopped, back in the queue (its job's token)."""
+        body = {"cause": cause}
+        return Run.from_dict(self._call("POST", f"/runs/{_segment(run_id)}/requeue", json=body))
+
     def read_log(self, run_id: str, path: str, offset: int = 0) -> str:
         """The log from `offset` as it is now, read chunk by chunk (the server sends at most
         1 MiB an answer)."""

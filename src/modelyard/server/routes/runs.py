@@ -11,9 +11,10 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from modelyard.entities import Caller, Metric, Role, RunSource, RunStatus, limits
 from modelyard.entities.records import float_from_json
+from modelyard.errors import InvalidTransition
 from modelyard.server.deps import Contributor, Reader, RunOwner, RunReader, workspace_of
 from modelyard.server.events import server_sent_events
-from modelyard.services import authorization, jobs, log_stream
+from modelyard.services import authorization, jobs, log_stream, scheduling
 from modelyard.services import runs as run_service
 from modelyard.services.run_files import STD_LOG
 
@@ -59,6 +60,10 @@ class RunIn(BaseModel):
 class TransitionIn(BaseModel):
     target: RunStatus
     error: Annotated[str, Field(max_length=limits.RUN_ERROR_MAX)] | None = None
+
+
+class RequeueIn(BaseModel):
+    cause: Annotated[str, Field(max_length=limits.RUN_ERROR_MAX)]
 
 
 class ProcessIn(BaseModel):
@@ -185,6 +190,27 @@ def get_run_data(run_id: str, request: Request) -> dict[str, Any]:
 @router.post("/runs/{run_id}/cancel", dependencies=[RunOwner])
 def cancel_run(run_id: str, request: Request) -> dict[str, Any]:
     return run_service.cancel_run(workspace_of(request), run_id).to_dict()
+
+
+@router.post("/runs/{run_id}/requeue")
+def requeue_preempted_run(
+    run_id: str, body: RequeueIn, request: Request, caller: Caller = RunOwner
+) -> dict[str, Any]:
+    """A preempted run whose job has stopped (its checkpoints saved) goes back to its place in
+    the queue: its job's supervisor on another machine (Ray) says so with the run's token."""
+    authorization.check_may_requeue(caller, run_id)
+    ws = workspace_of(request)
+    requeued = scheduling.requeue(ws, run_id, RunStatus.PREEMPTED, body.cause)
+    if requeued is None:
+        status = ws.store.get_run(run_id).status
+        raise InvalidTransition(
+            f"run {run_id} is {status.value}, not Preempted: only a preempted run goes back to"
+            " the queue, once; nothing was changed",
+            run_id=run_id,
+            current=status.value,
+            target=RunStatus.QUEUED.value,
+        )
+    return requeued.to_dict()
 
 
 @router.get("/runs/{run_id}/logs", dependencies=[RunReader])

@@ -16,10 +16,11 @@ from modelyard.compute import LaunchRequest, ReportingAccess, backend_for
 from modelyard.entities import Run, RunStatus
 from modelyard.entities.compute import ComputeTarget, ComputeType, ProvisioningState
 from modelyard.entities.scheduling import SchedulingPlan
-from modelyard.errors import ComputeUnavailable, InvalidTransition, ModelyardError
+from modelyard.errors import ComputeUnavailable, InvalidTransition, InvalidValue, ModelyardError
 from modelyard.services.run_files import SUPERVISOR_LOG
 from modelyard.services.scheduling.planning import Resources, needs, plan, pool_of
 from modelyard.services.workspaces import OpenWorkspace
+from modelyard.settings import ENV_PREFIX
 
 _log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ def launch(ws: OpenWorkspace, run: Run) -> Run:
             compute=compute,
             attempt=run.attempt,
             reporting=_reporting_for(ws, run, compute),
+            environment=_job_settings(ws, compute),
         )
         handle = backend_for(compute).launch(request)
     except (ModelyardError, OSError) as error:
@@ -79,6 +81,24 @@ def launch(ws: OpenWorkspace, run: Run) -> Run:
         return ws.store.get_run(run.id)
     store.record_handle(run.id, handle)
     return ws.store.get_run(run.id)
+
+
+# What a job away from this machine must do as the workspace's own jobs do: beat as often as
+# this workspace's reaper expects, stop within the same grace, flush metrics alike.
+_JOB_SETTINGS = (
+    "heartbeat_interval_s",
+    "cancel_grace_s",
+    "metric_flush_interval_s",
+    "metric_flush_size",
+)
+
+
+def _job_settings(ws: OpenWorkspace, compute: ComputeTarget) -> dict[str, str]:
+    """This workspace's settings for a job's supervisor on a machine that cannot read them (a
+    local job opens the workspace and reads them there)."""
+    if compute.type is ComputeType.LOCAL:
+        return {}
+    return {ENV_PREFIX + name.upper(): str(getattr(ws.settings, name)) for name in _JOB_SETTINGS}
 
 
 def _reporting_for(ws: OpenWorkspace, run: Run, compute: ComputeTarget) -> ReportingAccess | None:
@@ -99,8 +119,19 @@ def _reporting_for(ws: OpenWorkspace, run: Run, compute: ComputeTarget) -> Repor
 
 def requeue(ws: OpenWorkspace, run_id: str, outcome: RunStatus, cause: str) -> Run | None:
     """A run whose attempt ended without ending it (its process preempted and gone, or a launch
-    lost) goes back to its place in the queue, and a pass runs; None if it moved on meanwhile."""
+    lost) goes back to its place in the queue, and a pass runs; None if it moved on meanwhile.
+
+    Behind a server (a job's supervisor on a Ray node), the server does it, for a preempted
+    run only: a lost launch is the server's own to find."""
     try:
+        if ws.server_url is not None:
+            if outcome is not RunStatus.PREEMPTED:
+                raise InvalidValue(
+                    f"run {run_id}: only a preempted run is requeued through the server, not a"
+                    f" {outcome.value} one; the server's reaper requeues lost launches itself",
+                    run_id=run_id,
+                )
+            return ws.rest_store.requeue_preempted(run_id, cause)
         run = ws.compute_store.requeue_run(run_id, outcome, cause)
     except InvalidTransition:
         return None

@@ -26,7 +26,7 @@ from modelyard.entities.compute import (
 )
 from modelyard.entities.records import RunAttempt
 from modelyard.entities.scheduling import SchedulingPlan, SchedulingState
-from modelyard.errors import AlreadyExists, ComputeErrored, Conflict, NotFound
+from modelyard.errors import AlreadyExists, ComputeErrored, Conflict, InvalidTransition, NotFound
 from modelyard.store.sql.models import (
     ComputeRow,
     ExperimentRow,
@@ -221,12 +221,22 @@ class SqlComputeStore:
 
     def requeue_run(self, run_id: str, outcome: RunStatus, cause: str) -> Run:
         """Back to Queued, keeping its place: the attempt that ended is recorded with `outcome`
-        (Preempted, or Starting for a launch that was lost) and its cause."""
+        (Preempted, or Starting for a launch that was lost) and its cause. The run must still
+        be `outcome`, checked in this transaction: a requeue that comes late (the reaper and
+        the job's own supervisor both requeuing) must not requeue the next attempt."""
         with self._session(write=True) as session:
-            row = session.get(RunRow, run_id)
+            row = session.get(RunRow, run_id, with_for_update=True)
             if row is None:
                 raise NotFound(f"run {run_id} not found", run_id=run_id)
             RunStatus(row.status).check_transition(RunStatus.QUEUED, run_id)
+            if row.status != outcome.value:
+                raise InvalidTransition(
+                    f"run {run_id} is {row.status}, not {outcome.value}: it was requeued or"
+                    " moved on already; nothing to do",
+                    run_id=run_id,
+                    current=row.status,
+                    target=RunStatus.QUEUED.value,
+                )
             session.execute(
                 insert(RunAttemptRow).values(
                     run_id=run_id,
