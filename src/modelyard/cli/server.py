@@ -76,9 +76,6 @@ def server(
                     f" {ws.root / 'credentials.json'}):\n  {token}"
                 )
         url = f"http://{_url_host(host)}:{port}"
-        # Where jobs on other machines (a Ray compute's) report: listen on an address they
-        # reach (--host 10.0.0.5); a wildcard or loopback bind serves this machine's jobs only.
-        ws.served_at = url
         console.print(f"Serving workspace {ws.workspace.name!r} on {url} (portal: {url}/)")
         if ws.served_at != url:
             console.print(f"Jobs on other machines reach it at {ws.served_at}")
