@@ -8,27 +8,14 @@ is unreachable they are skipped, except under CI=true, where that fails the run.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
+from databases import BACKENDS, _admin_engine, _postgres_schema_uri, postgres_url
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
-
-DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
-BACKENDS = ["sqlite", "postgresql"]
-
-
-def postgres_url() -> str:
-    return os.environ.get("MODELYARD_TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
-
-
-def _admin_engine():  # type: ignore[no-untyped-def]
-    url = make_url(postgres_url()).set(drivername="postgresql+psycopg")
-    return create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
 
 
 @pytest.fixture(scope="session")
@@ -72,20 +59,6 @@ def store_uri(
     if not postgres_available:
         pytest.skip(f"PostgreSQL at {postgres_url()} is unreachable")
     yield from _postgres_schema_uri()
-
-
-def _postgres_schema_uri() -> Iterator[str]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = _admin_engine()
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(postgres_url()).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import BACKENDS, _postgres_schema_uri, postgres_url
+from databases import BACKENDS, _postgres_schema_uri, postgres_url
 from modelyard.entities import Run, RunStatus
 from modelyard.entities.run_query import MetricFilter, RunQuery, parse_tag_filter
 from modelyard.errors import InvalidValue, NotFound

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import BACKENDS, _postgres_schema_uri, postgres_url
+from databases import BACKENDS, _postgres_schema_uri, postgres_url
 from modelyard.entities import Metric, Run
 from modelyard.entities.run_query import MetricFilter, RunQuery
 from modelyard.services.workspaces import OpenWorkspace, create_workspace

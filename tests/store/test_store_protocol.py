@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import BACKENDS, _postgres_schema_uri, postgres_url
+from databases import BACKENDS, _postgres_schema_uri, postgres_url
 from modelyard.entities import Metric, RunStatus
 from modelyard.entities.run_query import MetricFilter, RunQuery
 from modelyard.errors import NotFound
