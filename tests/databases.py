@@ -6,11 +6,13 @@ have a conftest of its own."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ["sqlite", "postgresql"]
@@ -34,6 +36,19 @@ def _postgres_schema_uri() -> Iterator[str]:
     try:
         yield url.render_as_string(hide_password=False)
     finally:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        _drop_schema(engine, schema)
         engine.dispose()
+
+
+def _drop_schema(engine, schema: str) -> None:  # type: ignore[no-untyped-def]
+    """Dropped even while a job's process that outlived its test still reads it (a supervisor
+    running its last scheduling pass): PostgreSQL may pick the drop as a deadlock's victim."""
+    for attempt in range(10):
+        try:
+            with engine.connect() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            return
+        except DBAPIError as error:
+            if "deadlock detected" not in str(error) or attempt == 9:
+                raise
+            time.sleep(0.5)

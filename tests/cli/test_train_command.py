@@ -180,15 +180,17 @@ def test_table_rows_outside_its_folder_need_allow_paths_outside_table(project: P
         "../shapes/blue triangle/image 0.png,blue triangle\n"
     )
     command = ["train", "image-classification", "--data", "tables/images.csv", "-e", "t"]
-    # An unknown compute target is refused after the data checks, before a run exists: the
-    # second call reaching it shows the option let the rows through.
-    refused = modelyard(*command, "--compute", "nosuch", cwd=project, check=False)
+    # A compute whose provisioning failed (a size no machine here has) refuses jobs after the
+    # data checks, before a run exists: the second call reaching it shows the option let the
+    # rows through.
+    modelyard("compute", "create", "broken", "--size", "Standard_NC24", cwd=project, check=False)
+    refused = modelyard(*command, "--compute", "broken", cwd=project, check=False)
     allowed = modelyard(
-        *command, "--compute", "nosuch", "--allow-paths-outside-table", cwd=project, check=False
+        *command, "--compute", "broken", "--allow-paths-outside-table", cwd=project, check=False
     )
     assert refused.returncode == 1 and "outside the table's folder" in refused.stderr
     assert "line 2 '../shapes/red circle/image 0.png'" in refused.stderr
-    assert allowed.returncode == 1 and "nosuch" in allowed.stderr
+    assert allowed.returncode == 1 and "compute broken is in a failed state" in allowed.stderr
     assert "outside the table's folder" not in allowed.stderr
     assert json.loads(modelyard("run", "list", "-o", "json", cwd=project).stdout) == []
 

@@ -93,7 +93,8 @@ def test_exception_inside_a_run_block_fails_it(ws: Workspace) -> None:
     assert details["status"] == "Failed" and "bad batch" in details["error"]
 
 
-def test_get_context_outside_a_job_is_offline() -> None:
+def test_get_context_outside_a_job_is_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(OfflineRun, "_warned", False)  # once per process: other tests warned
     run = Run.get_context()
     assert isinstance(run, OfflineRun)
     with pytest.warns(UserWarning, match="not inside a Modelyard job"):
