@@ -20,6 +20,7 @@ from modelyard.entities.run_query import PAGE_SIZE_MAX, MetricFilter, RunQuery, 
 from modelyard.server.deps import Reader, RunReader, workspace_of
 from modelyard.server.schemas import portal_data as schemas
 from modelyard.server.schemas.common import answers, prebuilt_json
+from modelyard.server.schemas.errors import error_responses
 from modelyard.services.run_search import metric_series, search_runs
 from modelyard.services.runs import get_run_details
 
@@ -31,7 +32,7 @@ router = APIRouter(tags=["portal"])
     "/runs-query",
     dependencies=[Reader],
     response_model=None,
-    responses=answers(schemas.RunPage, "One page of runs"),
+    responses={**answers(schemas.RunPage, "One page of runs"), **error_responses(404)},
 )
 def query_runs(
     request: Request,
