@@ -287,8 +287,10 @@ def _call_cancel_and_attempts(call: Caller, ws: OpenWorkspace) -> None:
     """A run preempted and queued again (its first attempt recorded), then canceled."""
     run = call("POST", "/runs", json={"experiment_name": "shapes", "status": "Running"})
     ws.compute_store.preempt_run(run["id"], "an eviction drill")
-    ws.compute_store.requeue_run(run["id"], RunStatus.PREEMPTED, "an eviction drill")
     ids = {"run_id": run["id"]}
+    cause = {"cause": "an eviction drill"}
+    assert call("POST", "/runs/{run_id}/requeue", ids=ids, json=cause)["status"] == "Queued"
+    call("POST", "/runs/{run_id}/requeue", 409, ids=ids, json=cause)  # once only
     attempts = call("GET", "/runs/{run_id}/attempts", ids=ids)
     assert [attempt["outcome"] for attempt in attempts] == ["Preempted"]
     assert call("POST", "/runs/{run_id}/cancel", ids=ids)["status"] == "Canceled"
