@@ -77,7 +77,7 @@ function RunFacts({ run }: { run: RunDetails }) {
     ["Started", formatTime(run.started_at)],
     ["Ended", formatTime(run.ended_at)],
     ["Duration", formatDuration(run.duration_s)],
-    ["User", run.user ?? "—"],
+    ["User", run.user || "—"],
     ["Compute", run.compute_target ?? "—"],
     ["Attempt", String(run.attempt)],
     ["Script", run.source.script ?? "—"],

@@ -53,7 +53,7 @@ export function runColumns(metricColumns: string[], showExperiment: boolean): Co
       header: "Duration",
       accessorFn: (run) => formatDuration(runDurationS(run.started_at, run.ended_at)),
     },
-    { id: "user", header: "User", accessorFn: (run) => run.user ?? "—" },
+    { id: "user", header: "User", accessorFn: (run) => run.user || "—" },
     { id: "compute", header: "Compute", accessorFn: (run) => run.compute_target ?? "—" },
     ...metricColumns.map(
       (name): ColumnDef<RunRow> => ({
