@@ -4,7 +4,57 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit base-install-check clean
+.PHONY: demo test lint typecheck unit base-install-check clean portal portal-client \
+	portal-client-check portal-lint portal-typecheck portal-test
+
+# The portal's single-page app (portal-ui/: TypeScript, React, Vite), built into the package
+# (src/modelyard/server/spa/dist/, not committed) with the machine's Node.js and npm. `npm ci`
+# runs only when node_modules is missing or the lockfile changed (the stamp lives inside
+# node_modules, so deleting that folder installs again); the build only when a source changed.
+UI := portal-ui
+UI_INSTALLED := $(UI)/node_modules/.modelyard-npm-ci
+UI_DIST := src/modelyard/server/spa/dist
+UI_BUILT := $(UI_DIST)/index.html
+UI_SOURCES := $(shell find $(UI)/src -type f) $(UI)/index.html $(UI)/vite.config.ts \
+	$(UI)/tsconfig.json $(UI)/package.json
+UI_BIN := $(UI)/node_modules/.bin
+
+$(UI_INSTALLED): $(UI)/package-lock.json
+	cd $(UI) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(UI_BUILT): $(UI_INSTALLED) $(UI_SOURCES)
+	cd $(UI) && npm run --silent build
+	touch $@
+
+portal: $(UI_BUILT)
+
+# The TypeScript client's types, generated from the server's OpenAPI document (no server
+# running: modelyard.server.openapi_dump). Both files are committed; `portal-client-check`
+# (part of `make lint`) fails when they no longer match the server's routes.
+portal-client: $(INSTALLED) $(UI_INSTALLED)
+	$(BIN)/python -m modelyard.server.openapi_dump $(UI)/openapi.json
+	$(UI_BIN)/openapi-typescript $(UI)/openapi.json -o $(UI)/src/api/schema.d.ts --silent
+
+portal-client-check: $(INSTALLED) $(UI_INSTALLED)
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	$(BIN)/python -m modelyard.server.openapi_dump "$$scratch/openapi.json" && \
+	$(UI_BIN)/openapi-typescript "$$scratch/openapi.json" -o "$$scratch/schema.d.ts" --silent && \
+	if ! diff -q $(UI)/openapi.json "$$scratch/openapi.json" >/dev/null || \
+	   ! diff -q $(UI)/src/api/schema.d.ts "$$scratch/schema.d.ts" >/dev/null; then \
+		diff -u $(UI)/openapi.json "$$scratch/openapi.json" | head -40; \
+		echo "portal-ui's API client is out of date with the server's routes: run make portal-client"; \
+		exit 1; \
+	fi
+
+portal-lint: $(UI_INSTALLED)
+	cd $(UI) && npm run --silent lint
+
+portal-typecheck: $(UI_INSTALLED)
+	cd $(UI) && npm run --silent typecheck
+
+portal-test: $(UI_INSTALLED)
+	cd $(UI) && npm run --silent test
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,15 +62,15 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,vision,demo,server,ray]'
 	touch $@
 
-demo: $(INSTALLED)
+demo: $(INSTALLED) $(UI_BUILT)
 	$(BIN)/python -m modelyard.demo
 
-lint: $(INSTALLED)
+lint: $(INSTALLED) portal-lint portal-client-check
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/lint-imports
 
-typecheck: $(INSTALLED)
+typecheck: $(INSTALLED) portal-typecheck
 	$(BIN)/mypy
 
 # The portal's browser tests drive Debian's headless Chromium through Playwright (no browser
@@ -37,7 +87,7 @@ $(CHROMIUM_STAMP): | $(INSTALLED)
 	fi
 	touch $@
 
-unit: $(INSTALLED) $(CHROMIUM_STAMP)
+unit: $(INSTALLED) $(CHROMIUM_STAMP) $(UI_BUILT) portal-test
 	$(BIN)/pytest
 
 # A bare `pip install .` (no extras) in a venv of its own: the CLI and SDK basics must work
@@ -55,7 +105,7 @@ $(BASE_CREATED): pyproject.toml
 	$(BASE_VENV)/bin/python -m pip install --quiet --upgrade pip
 	touch $@
 
-$(BASE_INSTALLED): $(BASE_CREATED) $(SOURCES)
+$(BASE_INSTALLED): $(BASE_CREATED) $(SOURCES) $(UI_BUILT)
 	rm -rf build
 	$(BASE_VENV)/bin/python -m pip install --quiet .
 	touch $@
@@ -66,4 +116,4 @@ base-install-check: $(BASE_INSTALLED)
 test: lint typecheck unit base-install-check
 
 clean:
-	rm -rf $(VENV) $(BASE_VENV) build demo-workspace test-output
+	rm -rf $(VENV) $(BASE_VENV) build demo-workspace test-output $(UI_DIST) $(UI)/node_modules

@@ -2,7 +2,8 @@
 
 A real server on 127.0.0.1 with auth on; every operation of `/openapi.json` gets a bounded
 number of generated requests, valid and invalid, with the admin's token. What must hold for each
-answer: never a 5xx, and a body that matches what the route declares. Path parameters are often
+answer: never a 5xx, a status the operation declares, and a body and content type that match
+what it declares for that status. Path parameters are often
 the ids of real runs seeded here, so the routes behind `{run_id}` do real work instead of 404s.
 At the end the server still answers.
 """
@@ -27,6 +28,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
+    status_code_conformance,
 )
 
 from modelyard.entities import Metric, RunStatus
@@ -41,7 +43,12 @@ API = "/api/v1"
 # A deeper hunt, on a machine with time: MODELYARD_FUZZ_EXAMPLES=500 pytest <this file>
 EXAMPLES_PER_OPERATION = int(os.environ.get("MODELYARD_FUZZ_EXAMPLES", "20"))
 REQUEST_TIMEOUT_S = 10  # a request that hangs fails the test instead of the test hanging
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    response_schema_conformance,
+    content_type_conformance,
+]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from modelyard.server.deps import Reader
 from modelyard.server.portal.rendering import PortalRoute, render
 from modelyard.server.portal.session import page_user
+from modelyard.server.schemas.errors import declare_error_responses
 
 DOCS_PATH: Final = "/docs"
 SCHEMA_PATH: Final = "/openapi.json"
@@ -41,6 +42,16 @@ def api_reference(request: Request) -> Response:
 
 
 def install_api_docs(app: FastAPI) -> None:
+    """The routes of the reference; the document is FastAPI's, with every operation's error
+    statuses declared (`server/schemas/errors.py`), built once at the first request for it."""
+    build_document = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_error_responses(build_document())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.include_router(schema_router)
     app.include_router(page_router)
     app.mount(ASSETS_PREFIX, StaticFiles(directory=_swagger_ui_folder()), name="docs-assets")

@@ -1,6 +1,7 @@
 """The FastAPI application factory: one workspace, one router per resource, one error mapping.
 
-The REST API lives under /api/v1; the portal's pages (`server/portal/`) at the root.
+The REST API lives under /api/v1; the portal's pages (`server/portal/`) at the root, and its
+single-page app (`server/spa/`, built from `portal-ui/`) under /app/.
 Errors leave through one mapping (`server/errors.py`); bad input is a 4xx, never a 500.
 """
 
@@ -29,6 +30,7 @@ from modelyard.server.routes import (
     runs,
     workspace,
 )
+from modelyard.server.spa import install_spa
 from modelyard.services.background import BackgroundLoop
 from modelyard.services.workspaces import OpenWorkspace
 
@@ -77,6 +79,7 @@ def create_app(ws: OpenWorkspace, *, auth: bool = True, bind_host: str | None = 
         # Each route names the role it needs (server/deps.py); the guard checked the token.
         app.include_router(router, prefix=API_PREFIX)
     install_portal(app)  # pages check the login cookie themselves and redirect to /login
+    install_spa(app)  # the single-page app under /app/, behind the same login
     install_api_docs(app)
     install_error_handlers(app)
     settings = ws.settings

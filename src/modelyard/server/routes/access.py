@@ -7,44 +7,37 @@ token speaks for. The rules are `services/authorization.py`'s.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
 
-from modelyard.entities import Caller, Role, limits
+from modelyard.entities import Caller, Role
 from modelyard.server.deps import Admin, Reader, workspace_of
+from modelyard.server.schemas import access as schemas
+from modelyard.server.schemas.errors import error_responses
 from modelyard.services import auth, authorization
 
 router = APIRouter(tags=["access"])
 
 
-class UserIn(BaseModel):
-    name: Annotated[str, Field(max_length=limits.USER_NAME_MAX)]
-    role: Role = Role.CONTRIBUTOR
-
-
-class TokenIn(BaseModel):
-    name: Annotated[str, Field(max_length=limits.TOKEN_NAME_MAX)]
-    user: Annotated[str, Field(max_length=limits.USER_NAME_MAX)] | None = None  # default: caller
-
-
-@router.get("/users/me")
+@router.get("/users/me", response_model=schemas.Me)
 def who_am_i(caller: Caller = Reader) -> dict[str, Any]:
     return {**caller.user.to_dict(), "run_id": caller.run_id}
 
 
-@router.get("/users", dependencies=[Admin])
+@router.get("/users", dependencies=[Admin], response_model=list[schemas.User])
 def list_users(request: Request) -> list[dict[str, Any]]:
     return [user.to_dict() for user in auth.list_users(workspace_of(request))]
 
 
-@router.post("/users", dependencies=[Admin])
-def create_user(body: UserIn, request: Request) -> dict[str, Any]:
+@router.post(
+    "/users", dependencies=[Admin], response_model=schemas.User, responses=error_responses(409)
+)
+def create_user(body: schemas.UserIn, request: Request) -> dict[str, Any]:
     return auth.create_user(workspace_of(request), body.name, body.role).to_dict()
 
 
-@router.get("/tokens")
+@router.get("/tokens", response_model=list[schemas.ApiToken])
 def list_tokens(request: Request, caller: Caller = Reader) -> list[dict[str, Any]]:
     """The caller's own tokens; an admin's answer holds everyone's."""
     tokens = auth.list_tokens(workspace_of(request))
@@ -52,8 +45,10 @@ def list_tokens(request: Request, caller: Caller = Reader) -> list[dict[str, Any
     return [token.to_dict() for token in tokens if everyone or token.user_name == caller.name]
 
 
-@router.post("/tokens")
-def create_token(body: TokenIn, request: Request, caller: Caller = Reader) -> dict[str, Any]:
+@router.post("/tokens", response_model=schemas.NewApiToken, responses=error_responses(404))
+def create_token(
+    body: schemas.TokenIn, request: Request, caller: Caller = Reader
+) -> dict[str, Any]:
     """A new token; its secret is in this answer and nowhere else, ever."""
     owner = body.user or caller.name
     authorization.check_may_manage_tokens_of(caller, owner)
@@ -61,7 +56,7 @@ def create_token(body: TokenIn, request: Request, caller: Caller = Reader) -> di
     return {**token.to_dict(), "token": secret}
 
 
-@router.delete("/tokens/{token_id}")
+@router.delete("/tokens/{token_id}", response_model=schemas.ApiToken)
 def revoke_token(token_id: str, request: Request, caller: Caller = Reader) -> dict[str, Any]:
     ws = workspace_of(request)
     authorization.check_may_manage_tokens_of(caller, auth.token_owner(ws, token_id))

@@ -18,6 +18,8 @@ from fastapi.responses import StreamingResponse
 
 from modelyard.errors import UnsafePath
 from modelyard.server.deps import RunOwner, RunReader, workspace_of
+from modelyard.server.schemas.artifacts import BINARY, ArtifactInfo
+from modelyard.server.schemas.errors import error_responses
 from modelyard.server.uploads import ARTIFACT_TYPE, spooled_upload
 from modelyard.store.artifacts import CHUNK_SIZE
 
@@ -25,14 +27,21 @@ router = APIRouter(tags=["artifacts"])
 _STILL_ENCODED = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
-@router.get("/runs/{run_id}/artifacts", dependencies=[RunReader])
+@router.get("/runs/{run_id}/artifacts", dependencies=[RunReader], response_model=list[ArtifactInfo])
 def list_artifacts(run_id: str, request: Request, prefix: str = "") -> list[dict[str, Any]]:
     ws = workspace_of(request)
     ws.store.get_run(run_id)
     return [{"path": info.path, "size": info.size} for info in ws.artifacts.list(run_id, prefix)]
 
 
-@router.get("/runs/{run_id}/artifacts/{path:path}", dependencies=[RunReader])
+@router.get(
+    "/runs/{run_id}/artifacts/{path:path}",
+    dependencies=[RunReader],
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "The artifact's bytes", "content": {ARTIFACT_TYPE: {"schema": BINARY}}}
+    },
+)
 def download_artifact(run_id: str, path: str, request: Request) -> StreamingResponse:
     ws = workspace_of(request)
     ws.store.get_run(run_id)
@@ -48,7 +57,11 @@ def download_artifact(run_id: str, path: str, request: Request) -> StreamingResp
 @router.put(
     "/runs/{run_id}/artifacts/{path:path}",
     dependencies=[RunOwner],
-    openapi_extra={"requestBody": {"content": {ARTIFACT_TYPE: {}}, "required": True}},
+    response_model=ArtifactInfo,
+    responses=error_responses(409),
+    openapi_extra={
+        "requestBody": {"content": {ARTIFACT_TYPE: {"schema": BINARY}}, "required": True}
+    },
 )
 async def upload_artifact(run_id: str, path: str, request: Request) -> dict[str, Any]:
     ws = workspace_of(request)

@@ -11,20 +11,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from modelyard.entities import RunStatus, limits
 from modelyard.entities.metric_series import DEFAULT_MAX_POINTS, MIN_MAX_POINTS
 from modelyard.entities.records import float_to_json
 from modelyard.entities.run_query import PAGE_SIZE_MAX, MetricFilter, RunQuery, parse_tag_filter
 from modelyard.server.deps import Reader, RunReader, workspace_of
+from modelyard.server.schemas import portal_data as schemas
+from modelyard.server.schemas.common import answers, prebuilt_json
+from modelyard.server.schemas.errors import error_responses
 from modelyard.services.run_search import metric_series, search_runs
 from modelyard.services.runs import get_run_details
 
 router = APIRouter(tags=["portal"])
 
 
-@router.get("/runs-query", dependencies=[Reader])
+# Up to 1,000 runs: documented, not validated (`schemas/common.py`, `answers`).
+@router.get(
+    "/runs-query",
+    dependencies=[Reader],
+    response_model=None,
+    responses={**answers(schemas.RunPage, "One page of runs"), **error_responses(404)},
+)
 def query_runs(
     request: Request,
     experiment: str | None = None,
@@ -39,7 +48,7 @@ def query_runs(
     order: str = Query("desc", pattern="^(asc|desc)$"),
     offset: int = Query(0, ge=0, le=limits.OFFSET_MAX),
     limit: int = Query(50, ge=1, le=PAGE_SIZE_MAX),
-) -> dict[str, Any]:
+) -> Response:
     query = RunQuery(
         experiment=experiment,
         statuses=status,
@@ -51,17 +60,22 @@ def query_runs(
         limit=limit,
     )
     page = search_runs(workspace_of(request), query)
-    return {**page.to_dict(), "offset": offset, "limit": limit}
+    answer = {**page.to_dict(), "offset": offset, "limit": limit}
+    return prebuilt_json(answer)
 
 
-@router.get("/runs/{run_id}/details", dependencies=[RunReader])
+@router.get("/runs/{run_id}/details", dependencies=[RunReader], response_model=schemas.RunDetails)
 def run_details(run_id: str, request: Request) -> dict[str, Any]:
     details = get_run_details(workspace_of(request), run_id)
     latest = {name: float_to_json(value) for name, value in details.data.latest_metrics.items()}
     return {**details.to_dict(), "metrics": latest}
 
 
-@router.get("/runs/{run_id}/metric-series", dependencies=[RunReader])
+@router.get(
+    "/runs/{run_id}/metric-series",
+    dependencies=[RunReader],
+    response_model=schemas.MetricSeriesRead,
+)
 def run_metric_series(
     run_id: str,
     request: Request,

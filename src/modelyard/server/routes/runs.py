@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import AfterValidator, BaseModel, Field
 
 from modelyard.entities import Caller, Metric, Role, RunSource, RunStatus, limits
 from modelyard.entities.records import float_from_json
 from modelyard.errors import InvalidTransition
 from modelyard.server.deps import Contributor, Reader, RunOwner, RunReader, workspace_of
 from modelyard.server.events import server_sent_events
+from modelyard.server.schemas import runs as schemas
+from modelyard.server.schemas.common import Empty, answers, prebuilt_json
+from modelyard.server.schemas.errors import error_responses
 from modelyard.services import authorization, jobs, log_stream, scheduling
 from modelyard.services import runs as run_service
 from modelyard.services.run_files import STD_LOG
@@ -22,76 +23,10 @@ router = APIRouter(tags=["runs"])
 LOG_CHUNK_MAX = 1024 * 1024
 
 
-# Every field is bounded as its database column is, so a bad value is a 4xx here, never an
-# overflow or a poisoned row later (`entities/limits.py`).
-RunId = Annotated[str, Field(max_length=limits.ID_MAX)]
-Argument = Annotated[str, Field(max_length=limits.ARGUMENT_MAX)]
-
-
-def _in_utc(moment: datetime) -> datetime:
-    """A moment the database can compare: in UTC (naive ones are), within years 1–9999."""
-    try:
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    except OverflowError:  # 0001-01-01T00:00+14:00 is in year 0 in UTC
-        raise ValueError(f"{moment.isoformat()} is before year 1 or after 9999 in UTC") from None
-
-
-Moment = Annotated[datetime, AfterValidator(_in_utc)]
-
-
-class SourceIn(BaseModel):
-    script: Annotated[str, Field(max_length=limits.ARTIFACT_PATH_MAX)] | None = None
-    arguments: list[Argument] = Field(default_factory=list, max_length=limits.ARGUMENTS_MAX)
-    git_commit: Annotated[str, Field(max_length=64)] | None = None
-    git_dirty: bool | None = None
-    git_repository: Annotated[str, Field(max_length=1024)] | None = None
-
-
-class RunIn(BaseModel):
-    # No `user`: a run belongs to whoever's token created it.
-    experiment_name: Annotated[str, Field(max_length=limits.EXPERIMENT_NAME_MAX)]
-    display_name: Annotated[str, Field(max_length=limits.RUN_DISPLAY_NAME_MAX)] | None = None
-    source: SourceIn | None = None
-    parent_id: RunId | None = None
-    compute_target: Annotated[str, Field(max_length=limits.COMPUTE_NAME_MAX)] | None = None
-    status: RunStatus = RunStatus.NOT_STARTED
-
-
-class TransitionIn(BaseModel):
-    target: RunStatus
-    error: Annotated[str, Field(max_length=limits.RUN_ERROR_MAX)] | None = None
-
-
-class RequeueIn(BaseModel):
-    cause: Annotated[str, Field(max_length=limits.RUN_ERROR_MAX)]
-
-
-class ProcessIn(BaseModel):
-    host: Annotated[str, Field(min_length=1, max_length=limits.HOST_NAME_MAX)]
-    pid: Annotated[int, Field(ge=1, le=limits.PID_MAX)]
-    pid_started_at: Annotated[float, Field(ge=0, le=limits.TIMESTAMP_MAX, allow_inf_nan=False)]
-
-
-class MetricIn(BaseModel):
-    # Names, values and steps arrive as sent: the store's own validation names what is wrong.
-    name: Any
-    value: Any
-    step: Any
-    timestamp: Annotated[float, Field(ge=0, le=limits.TIMESTAMP_MAX, allow_inf_nan=False)]
-
-
-class BatchIn(BaseModel):
-    metrics: list[MetricIn] = Field(default_factory=list)  # counted by the store, by name
-    params: dict[str, str] | None = None
-    tags: dict[str, str] | None = None
-
-
-class PropertiesIn(BaseModel):
-    properties: dict[str, str]
-
-
-@router.post("/runs")
-def create_run(body: RunIn, request: Request, caller: Caller = Contributor) -> dict[str, Any]:
+@router.post("/runs", response_model=schemas.Run, responses=error_responses(404))
+def create_run(
+    body: schemas.RunIn, request: Request, caller: Caller = Contributor
+) -> dict[str, Any]:
     ws = workspace_of(request)
     if body.parent_id is not None:  # a child run joins its parent's work: the parent's rules
         authorization.check_run_access(ws, caller, body.parent_id, Role.CONTRIBUTOR)
@@ -108,7 +43,10 @@ def create_run(body: RunIn, request: Request, caller: Caller = Contributor) -> d
     return run.to_dict()
 
 
-@router.get("/runs", dependencies=[Reader])
+# Up to 100,000 runs: documented, not validated (`schemas/common.py`, `answers`).
+@router.get(
+    "/runs", dependencies=[Reader], response_model=None, responses=answers(list[schemas.Run])
+)
 def list_runs(
     request: Request,
     experiment: str | None = None,
@@ -117,7 +55,7 @@ def list_runs(
     id_prefix: str | None = None,
     display_name: str | None = None,
     limit: int = Query(1000, ge=1, le=100_000),
-) -> list[dict[str, Any]]:
+) -> Response:
     found = workspace_of(request).store.list_runs(
         experiment,
         statuses=status,
@@ -126,29 +64,34 @@ def list_runs(
         display_name=display_name,
         limit=limit,
     )
-    return [run.to_dict() for run in found]
+    return prebuilt_json([run.to_dict() for run in found])
 
 
-@router.get("/runs-silent", dependencies=[Reader])
-def list_runs_silent_since(since: Moment, request: Request) -> list[dict[str, Any]]:
+@router.get("/runs-silent", dependencies=[Reader], response_model=list[schemas.Run])
+def list_runs_silent_since(since: schemas.Moment, request: Request) -> list[dict[str, Any]]:
     return [run.to_dict() for run in workspace_of(request).store.list_runs_silent_since(since)]
 
 
-@router.get("/runs/{run_id}", dependencies=[RunReader])
+@router.get("/runs/{run_id}", dependencies=[RunReader], response_model=schemas.Run)
 def get_run(run_id: str, request: Request) -> dict[str, Any]:
     # Through the reaper: a client waiting on a run whose process died here must see it end.
     return run_service.get_run(workspace_of(request), run_id).to_dict()
 
 
-@router.post("/runs/{run_id}/transition", dependencies=[RunOwner])
-def transition_run(run_id: str, body: TransitionIn, request: Request) -> dict[str, Any]:
+@router.post(
+    "/runs/{run_id}/transition",
+    dependencies=[RunOwner],
+    response_model=schemas.Run,
+    responses=error_responses(409),
+)
+def transition_run(run_id: str, body: schemas.TransitionIn, request: Request) -> dict[str, Any]:
     store = workspace_of(request).store
     return store.transition_run(run_id, body.target, error=body.error).to_dict()
 
 
-@router.post("/runs/{run_id}/process")
+@router.post("/runs/{run_id}/process", response_model=Empty, responses=error_responses(409))
 def record_process(
-    run_id: str, body: ProcessIn, request: Request, caller: Caller = RunOwner
+    run_id: str, body: schemas.ProcessIn, request: Request, caller: Caller = RunOwner
 ) -> dict[str, Any]:
     ws = workspace_of(request)
     authorization.check_may_claim_process(ws, caller, run_id, body.host)
@@ -156,25 +99,40 @@ def record_process(
     return {}
 
 
-@router.post("/runs/{run_id}/heartbeat", dependencies=[RunOwner])
+@router.post(
+    "/runs/{run_id}/heartbeat",
+    dependencies=[RunOwner],
+    response_model=schemas.Run,
+    responses=error_responses(409),
+)
 def heartbeat(run_id: str, request: Request) -> dict[str, Any]:
     return workspace_of(request).store.heartbeat(run_id).to_dict()
 
 
-@router.post("/runs/{run_id}/batch", dependencies=[RunOwner])
-def log_batch(run_id: str, body: BatchIn, request: Request) -> dict[str, Any]:
+@router.post(
+    "/runs/{run_id}/batch",
+    dependencies=[RunOwner],
+    response_model=Empty,
+    responses=error_responses(409),
+)
+def log_batch(run_id: str, body: schemas.BatchIn, request: Request) -> dict[str, Any]:
     metrics = [Metric(m.name, float_from_json(m.value), m.step, m.timestamp) for m in body.metrics]
     workspace_of(request).store.log_batch(run_id, metrics, body.params, body.tags)
     return {}
 
 
-@router.post("/runs/{run_id}/properties", dependencies=[RunOwner])
-def add_properties(run_id: str, body: PropertiesIn, request: Request) -> dict[str, Any]:
+@router.post(
+    "/runs/{run_id}/properties",
+    dependencies=[RunOwner],
+    response_model=Empty,
+    responses=error_responses(409),
+)
+def add_properties(run_id: str, body: schemas.PropertiesIn, request: Request) -> dict[str, Any]:
     workspace_of(request).store.add_properties(run_id, body.properties)
     return {}
 
 
-@router.get("/runs/{run_id}/metrics", dependencies=[RunReader])
+@router.get("/runs/{run_id}/metrics", dependencies=[RunReader], response_model=list[schemas.Metric])
 def get_metric_history(
     run_id: str, request: Request, name: str | None = None
 ) -> list[dict[str, Any]]:
@@ -182,19 +140,24 @@ def get_metric_history(
     return [metric.to_dict() for metric in history]
 
 
-@router.get("/runs/{run_id}/data", dependencies=[RunReader])
+@router.get("/runs/{run_id}/data", dependencies=[RunReader], response_model=schemas.RunData)
 def get_run_data(run_id: str, request: Request) -> dict[str, Any]:
     return workspace_of(request).store.get_run_data(run_id).to_dict()
 
 
-@router.post("/runs/{run_id}/cancel", dependencies=[RunOwner])
+@router.post(
+    "/runs/{run_id}/cancel",
+    dependencies=[RunOwner],
+    response_model=schemas.Run,
+    responses=error_responses(409),
+)
 def cancel_run(run_id: str, request: Request) -> dict[str, Any]:
     return run_service.cancel_run(workspace_of(request), run_id).to_dict()
 
 
-@router.post("/runs/{run_id}/requeue")
+@router.post("/runs/{run_id}/requeue", response_model=schemas.Run, responses=error_responses(409))
 def requeue_preempted_run(
-    run_id: str, body: RequeueIn, request: Request, caller: Caller = RunOwner
+    run_id: str, body: schemas.RequeueIn, request: Request, caller: Caller = RunOwner
 ) -> dict[str, Any]:
     """A preempted run whose job has stopped (its checkpoints saved) goes back to its place in
     the queue: its job's supervisor on another machine (Ray) says so with the run's token."""
@@ -213,7 +176,7 @@ def requeue_preempted_run(
     return requeued.to_dict()
 
 
-@router.get("/runs/{run_id}/logs", dependencies=[RunReader])
+@router.get("/runs/{run_id}/logs", dependencies=[RunReader], response_model=schemas.LogRead)
 def read_log(
     run_id: str,
     request: Request,
@@ -229,7 +192,7 @@ def read_log(
     "/runs/{run_id}/logs/stream",
     dependencies=[RunReader],
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={200: schemas.LOG_STREAM_RESPONSE},
 )
 def stream_log(
     run_id: str,

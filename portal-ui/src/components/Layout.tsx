@@ -1,0 +1,57 @@
+// Every page's frame: a skip link, the header with the navigation, the page in <main>.
+import { useEffect } from "react";
+import { NavLink, Outlet, useLocation } from "react-router";
+
+const SECTIONS = [
+  { to: "/experiments", label: "Experiments" },
+  { to: "/runs", label: "Runs" },
+  { to: "/computes", label: "Computes" },
+];
+
+export function Layout() {
+  const location = useLocation();
+  useEffect(() => {
+    // A new page: start reading at its top (the browser's own navigation would do this).
+    window.scrollTo(0, 0);
+  }, [location.pathname]);
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="top-bar">
+        <NavLink to="/runs" className="brand">
+          Modelyard
+        </NavLink>
+        <nav aria-label="Sections">
+          <ul>
+            {SECTIONS.map((section) => (
+              <li key={section.to}>
+                <NavLink to={section.to}>{section.label}</NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="top-bar-end">
+          <a href="/">Classic portal</a>
+          <a href="/docs">API</a>
+          <form method="post" action="/logout">
+            <button type="submit" className="link-button">
+              Log out
+            </button>
+          </form>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </>
+  );
+}
+
+export function PageTitle({ children }: { children: string }) {
+  useEffect(() => {
+    document.title = `${children} · Modelyard`;
+  }, [children]);
+  return <h1>{children}</h1>;
+}

@@ -1,0 +1,140 @@
+"""The portal's single-page app in a real headless Chromium (Playwright) on a real server: log in
+through the login page, the runs table, a run page whose charts draw its points, the computes,
+and an axe-core check of each page. Screenshots at 1440 and 800 px land in
+test-output/screenshots/ (spa-*.png)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modelyard.entities import Metric, RunStatus
+from modelyard.entities.compute import ComputeRequest, Priority
+from modelyard.services import computes
+from modelyard.services.workspaces import OpenWorkspace, create_workspace
+from server.browser_support import checked_page, chromium, log_in, shoot
+from server.portal_support import Served, served
+from server.spa_support import AXE_SCRIPT, require, require_built_app
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+WIDTHS = (1440, 800)
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[playwright_api.Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Iterator[OpenWorkspace]:
+    workspace = create_workspace("spa-browser", path=tmp_path / "ws")
+    try:
+        yield workspace
+    finally:
+        workspace.close()
+
+
+@pytest.fixture
+def site(ws: OpenWorkspace) -> Iterator[Served]:
+    require_built_app()
+    with served(ws) as running:
+        yield running
+
+
+def trained_run(ws: OpenWorkspace, name: str, epochs: int) -> str:
+    """An ended run with train/validation loss per epoch, a learning rate and one test score."""
+    run = ws.store.create_run("flowers", user="admin", display_name=name, status=RunStatus.RUNNING)
+    now = time.time()
+    metrics = [
+        metric
+        for epoch in range(epochs)
+        for metric in (
+            Metric("train_loss", 1.0 / (epoch + 1), epoch, now),
+            Metric("validation_loss", 1.2 / (epoch + 1), epoch, now),
+            Metric("learning_rate", 0.1 * 0.9**epoch, epoch, now),
+        )
+    ]
+    metrics.append(Metric("test_accuracy", 0.93, epochs, now))
+    params = {"backbone": "resnet18", "epochs": str(epochs)}
+    ws.store.log_batch(run.id, metrics, params=params, tags={"team": "vision"})
+    ws.store.transition_run(run.id, RunStatus.COMPLETED)
+    return run.id
+
+
+def axe_violations(page: playwright_api.Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical findings on the page (axe from the local npm package,
+    evaluated by the browser's debugger protocol: the page's CSP admits no injected script)."""
+    if not page.evaluate("() => 'axe' in window"):
+        page.evaluate(require(AXE_SCRIPT, "axe-core (portal-ui's npm packages)").read_text())
+    found: list[dict[str, Any]] = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                        targets: v.nodes.map(n => n.target.join(' '))}))"""
+    )
+    return [violation for violation in found if violation["impact"] in BLOCKING_IMPACTS]
+
+
+def check_page(page: playwright_api.Page, name: str) -> None:
+    """No serious accessibility finding, and a screenshot at each width."""
+    assert axe_violations(page) == []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        # Nothing wider than the window: a wide table scrolls inside its own box.
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+        shoot(page, f"spa-{name}-{width}")
+    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+
+
+def test_runs_table_run_page_with_charts_and_computes(
+    browser: playwright_api.Browser, site: Served, ws: OpenWorkspace
+) -> None:
+    run_id = trained_run(ws, "resnet-baseline", epochs=12)
+    trained_run(ws, "resnet-longer", epochs=20)
+    computes.create_compute(ws, ComputeRequest("spot-pool", priority=Priority.LOW_PRIORITY))
+    with checked_page(browser, site) as page:
+        log_in(page, site, "/app/runs")
+        page.wait_for_url("**/app/runs")
+        rows = page.locator("tbody tr[data-run-id]")
+        rows.first.wait_for()
+        assert rows.count() == 2
+        assert "resnet-baseline" in page.inner_text(".runs-table")
+        assert page.is_visible("th[data-column='metric:train_loss']")
+        check_page(page, "runs")
+
+        page.click("th[data-column='metric:train_loss'] button")  # ascending: lowest loss
+        page.wait_for_url("**/app/runs?sort=metric%3Atrain_loss&order=asc")
+        page.wait_for_function(
+            "() => document.querySelector('tbody tr[data-run-id] a')?.textContent"
+            " === 'resnet-longer'"
+        )
+
+        page.click(f"tr[data-run-id='{run_id}'] a")
+        page.wait_for_url(f"**/app/runs/{run_id}")
+        loss = page.locator("figure[data-chart='loss']")
+        loss.wait_for()
+        assert loss.get_attribute("data-points") == "24"  # train and validation, 12 epochs each
+        assert loss.locator("canvas").count() == 1
+        assert "validation_loss" in loss.inner_text()
+        assert page.inner_text("[data-field=status]") == "Completed"
+        assert "0.93" in page.inner_text("#metric-summary")  # one value: no chart of its own
+        assert page.locator("figure[data-chart='test_accuracy']").count() == 0
+        page.check("figure[data-chart='loss'] input[type=checkbox]")  # log scale
+        assert loss.locator("canvas").count() == 1
+        check_page(page, "run")
+
+        page.click("nav >> text=Computes")
+        page.wait_for_url("**/app/computes")
+        page.locator("tr[data-compute='spot-pool']").wait_for()
+        check_page(page, "computes")
+        page.click("text=spot-pool")
+        page.wait_for_url("**/app/computes/spot-pool")
+        page.locator("h1", has_text="Compute spot-pool").wait_for()
+        assert "Priority\nlow-priority" in page.inner_text("main")
+        check_page(page, "compute")
