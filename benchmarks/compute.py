@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import socket
 import statistics
 import subprocess
@@ -130,7 +131,7 @@ def run_jobs(
 def preemption_cost(
     ws: OpenWorkspace, project: Path, steps: int, step_s: float, at: int, mode: str
 ) -> float:
-    """Seconds from the preempt call to the job logging step `at` + 1 again."""
+    """Seconds from the preempt call to the job logging a step past the last it had logged."""
     from modelyard.services import computes, jobs
     from modelyard.services.jobs import ScriptJob
 
@@ -143,19 +144,13 @@ def preemption_cost(
     _wait(lambda: logged() >= at, 300, f"step {at}")
     preempted_at = time.monotonic()
     computes.preempt(ws, "cheap")
+    # The first attempt logs on until its supervisor's next heartbeat stops it: the step to
+    # pass is the last it logged, known once the run is queued again.
+    _wait(lambda: ws.store.get_run(run.id).attempt >= 2, 300, "the requeue")
     reached = max(point.step for point in ws.store.get_metric_history(run.id, "step"))
-
-    def passed() -> bool:
-        latest = ws.store.get_run(run.id)
-        if latest.attempt < 2:
-            return False
-        # The new attempt's points: a fresh start logs steps again from 0, but a job's run
-        # keeps the first value of a step, so count the steps logged after the preemption.
-        history = ws.store.get_metric_history(run.id, "step")
-        return any(p.step > reached and p.timestamp > wall_at for p in history)
-
-    wall_at = time.time()
-    _wait(passed, 600, "the preempted job to pass the step it had reached")
+    # A fresh start logs steps 0… again (a job's run keeps each step's first value): the
+    # first new step is past the one reached.
+    _wait(lambda: logged() > reached + 1, 600, "the job to pass the step it had reached")
     cost = time.monotonic() - preempted_at
     final = jobs.wait_for_completion(ws, run.id, timeout_s=600)
     if final.status.value != "Completed":
@@ -233,18 +228,23 @@ def ray_rows(root: Path, options: argparse.Namespace) -> list[tuple[str, str]]:
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "modelyard.cli.main", "server", "-w", str(root / "ws")),
-            *("--host", "127.0.0.1", "--port", str(port), "--no-auth"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    log = root / "server.log"
+    with open(log, "wb") as output:
+        server = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "modelyard.cli.main", "server", "-w", str(root / "ws")),
+                *("--host", "127.0.0.1", "--port", str(port)),
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
-        _wait(lambda: _answers(url), 120, "the server")
-        client = open_remote_workspace(url)
+        # Auth on, as a shared server runs: the admin token it prints on its first start.
+        _wait(lambda: "myd_" in log.read_text() and _answers(url), 120, "the server")
+        token = re.search(r"(myd_\S+)", log.read_text())
+        assert token is not None
+        client = open_remote_workspace(url, token.group(1))
         compute = computes.create_compute(
             client,
             ComputeRequest(
@@ -269,7 +269,7 @@ def _answers(url: str) -> bool:
     import httpx
 
     try:
-        return httpx.get(f"{url}/api/v1/workspace", timeout=2).status_code == 200
+        return httpx.get(f"{url}/api/v1/workspace", timeout=2).status_code in (200, 401)
     except httpx.HTTPError:
         return False
 
