@@ -29,6 +29,10 @@ def schedule_pass(ws: OpenWorkspace) -> SchedulingPlan:
     """One pass over every compute's queue; returns what it decided."""
     if ws.server_url is not None:
         return SchedulingPlan()  # the server schedules its own queue
+    if not ws.store.list_runs(statuses=[RunStatus.QUEUED], limit=1):
+        # Every decision is about a queued run: with none, skip the capacity reads (a Ray
+        # cluster's over HTTP, nvidia-smi here) that every job's end would otherwise pay.
+        return SchedulingPlan()
     store = ws.compute_store
     capacities = pool_capacities(ws, store.list_computes())
     decided, admitted = store.schedule(lambda state: plan(state, capacities))
