@@ -17,7 +17,7 @@ def test_no_link_without_a_server(sqlite_workspace: OpenWorkspace) -> None:
 def test_link_while_this_process_serves_the_workspace(sqlite_workspace: OpenWorkspace) -> None:
     ws = sqlite_workspace
     with portal_links.serving(ws, "http://127.0.0.1:9999"):
-        assert portal_links.portal_link(ws, "a/b") == "http://127.0.0.1:9999/runs/a%2Fb"
+        assert portal_links.portal_link(ws, "a/b") == "http://127.0.0.1:9999/app/runs/a%2Fb"
     assert portal_links.portal_link(ws, "a/b") is None
     assert not (ws.root / portal_links.SERVER_FILE).exists()
 
