@@ -157,7 +157,10 @@ def test_submits_print_the_portal_link_locally_and_through_a_connected_folder(
 
         local = modelyard(*submit, "-w", str(workspace), cwd=tmp_path)
         run_id = re.search(r"Submitted run (\S+)", local.stdout)
-        assert run_id and f"Monitor it in the portal: {base}/app/runs/{run_id.group(1)}" in local.stdout
+        assert (
+            run_id
+            and f"Monitor it in the portal: {base}/app/runs/{run_id.group(1)}" in local.stdout
+        )
 
         laptop = tmp_path / "laptop"
         laptop.mkdir()
