@@ -4,7 +4,7 @@ A base install (`pip install modelyard`) has workspaces, experiments, runs, jobs
 SDK. Each extra adds a feature::
 
     vision    training and predicting image classifiers (Pillow, NumPy, PyTorch, ONNX)
-    server    `modelyard server`: the REST API and the portal (FastAPI, uvicorn, Jinja2)
+    server    `modelyard server`: the REST API and the portal (FastAPI, uvicorn)
     postgres  workspaces on PostgreSQL (psycopg 3)
     demo      the demo's data set (scikit-learn)
     ray       computes on a Ray cluster (`--type ray`: the Ray Jobs API client)
@@ -26,7 +26,7 @@ from modelyard.errors import MissingExtra
 # The modules each extra brings, as imported (the import name, not the pip name).
 EXTRA_MODULES: Final[Mapping[str, tuple[str, ...]]] = {
     "vision": ("PIL", "numpy", "torch", "torchvision", "onnx", "onnxruntime"),
-    "server": ("fastapi", "uvicorn", "jinja2", "fastapi_offline"),
+    "server": ("fastapi", "uvicorn", "fastapi_offline"),
     "postgres": ("psycopg",),
     "demo": ("sklearn",),
     "ray": ("ray",),

@@ -67,6 +67,7 @@ def test_first_start_prints_the_admin_token_once_and_it_works(tmp_path: Path) ->
         out = _read_until(process, "Serving workspace")
         token = re.search(r"(myd_\S+)", out)
         assert token, out
+        assert f"(portal: http://127.0.0.1:{port}/app/)" in out  # the app, not the old pages
         credentials = tmp_path / "ws" / "credentials.json"
         assert credentials.stat().st_mode & 0o777 == 0o600
         base = f"http://127.0.0.1:{port}"
@@ -143,7 +144,7 @@ def test_submits_print_the_portal_link_locally_and_through_a_connected_folder(
     submit = ("job", "submit", "-e", "links", "--source-dir", str(code), "--script", "hello.py")
 
     offline = modelyard(*submit, "-w", str(workspace), "--stream", cwd=tmp_path)
-    assert "start `modelyard server -w srv-ws`, then open http://127.0.0.1:8765/runs/" in (
+    assert "start `modelyard server -w srv-ws`, then open http://127.0.0.1:8765/app/runs/" in (
         offline.stdout
     )
     process, port = _start(workspace)
@@ -156,7 +157,10 @@ def test_submits_print_the_portal_link_locally_and_through_a_connected_folder(
 
         local = modelyard(*submit, "-w", str(workspace), cwd=tmp_path)
         run_id = re.search(r"Submitted run (\S+)", local.stdout)
-        assert run_id and f"Monitor it in the portal: {base}/runs/{run_id.group(1)}" in local.stdout
+        assert (
+            run_id
+            and f"Monitor it in the portal: {base}/app/runs/{run_id.group(1)}" in local.stdout
+        )
 
         laptop = tmp_path / "laptop"
         laptop.mkdir()
@@ -164,7 +168,7 @@ def test_submits_print_the_portal_link_locally_and_through_a_connected_folder(
         remote = modelyard(*submit, "--stream", cwd=laptop)  # found through .modelyard/config.json
         assert "hello from __main__" in remote.stdout  # the log, streamed back from the server
         remote_id = re.search(r"Submitted run (\S+)", remote.stdout)
-        assert remote_id and f"{base}/runs/{remote_id.group(1)}" in remote.stdout
+        assert remote_id and f"{base}/app/runs/{remote_id.group(1)}" in remote.stdout
         shown = modelyard("run", "show", remote_id.group(1), "--output", "json", cwd=laptop)
         assert json.loads(shown.stdout)["status"] == "Completed"
     finally:

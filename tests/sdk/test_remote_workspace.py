@@ -111,7 +111,7 @@ def test_a_script_job_is_uploaded_and_runs_on_the_server(
         details = run.wait_for_completion(show_output=True, stream=output, timeout=120)
     assert details["status"] == "Completed"
     assert output.getvalue().count("of demo") == 3  # streamed from the server as it ran
-    assert f"Web View: {project_url(project)}/runs/{run.id}" in output.getvalue()
+    assert f"Web View: {project_url(project)}/app/runs/{run.id}" in output.getvalue()
     assert [m.value for m in served.store.get_metric_history(run.id, "accuracy")] == [
         0.5,
         0.6,

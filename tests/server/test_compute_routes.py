@@ -5,6 +5,7 @@ and the services of a workspace behind the server going through these routes."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from modelyard.services import auth, computes
 from modelyard.services import runs as run_service
 from modelyard.services.remote import open_remote_workspace
 from modelyard.services.workspaces import OpenWorkspace
+from server.portal_support import sleeping_jobs
 from server.serving import serve
 
 API = "/api/v1"
@@ -217,3 +219,21 @@ def test_a_runs_attempts_are_its_readers(
     assert others.status_code in (401, 403)
     missing = httpx.get(f"{base}/runs/{'0' * 32}/attempts", headers=_as(tokens["reader"]))
     assert missing.status_code == 404
+
+
+def test_a_full_compute_says_who_holds_its_node_and_who_waits_and_why(
+    base: str, tokens: dict[str, str], workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    """What the portal's compute page shows (it was a server-rendered page's test): real jobs,
+    one holding the only node, the next one queued with its reason."""
+    computes.create_compute(workspace, ComputeRequest("one-node", max_nodes=1))
+    with sleeping_jobs(workspace, tmp_path / "project", "one-node", 2) as (first, second):
+        assert second.status is RunStatus.QUEUED
+        shown = httpx.get(f"{base}/computes/one-node", headers=_as(tokens["reader"])).json()
+        listed = httpx.get(f"{base}/runs/{second.id}", headers=_as(tokens["reader"])).json()
+    assert [run["id"] for run in shown["running"]] == [first.id]
+    assert shown["running"][0]["attempt"] == 1
+    assert [run["id"] for run in shown["queue"]] == [second.id] and shown["nodes_in_use"] == 1
+    assert "waiting for a node on one-node: 0 ahead" in shown["queue"][0]["status_detail"]
+    assert listed["compute_target"] == "one-node" and listed["status"] == "Queued"
+    assert "waiting for a node on one-node" in listed["status_detail"]

@@ -18,8 +18,10 @@ import httpx
 import pytest
 
 from modelyard.server import create_app
+from modelyard.server.deps import SESSION_COOKIE
 from modelyard.services import auth
 from modelyard.services.workspaces import OpenWorkspace, create_workspace, open_workspace
+from server.route_walk import page_routes
 from server.serving import serve
 
 API = "/api/v1"
@@ -308,3 +310,40 @@ def test_a_client_that_never_finishes_its_headers_is_disconnected(
             assert httpx.get(f"{base}{API}/workspace").status_code == 200
     finally:
         workspace.close()
+
+
+def test_no_page_route_that_changes_something_takes_a_request_from_another_site(
+    ws: OpenWorkspace,
+) -> None:
+    """The walk of every route outside the API that is not a GET (the login and the logout,
+    today): another site's page cannot log the browser in or out, with a form or a script."""
+    admin = auth.ensure_admin(ws)
+    assert admin is not None
+    app = create_app(ws)
+    changing = sorted(route for route in page_routes(app) if route[0] not in ("GET", "MOUNT"))
+    assert changing == [("POST", "/login"), ("POST", "/logout")]
+    form = "application/x-www-form-urlencoded"
+    cookie = f"{SESSION_COOKIE}={admin}"
+    forgeries = {
+        "cross-site origin": {"content-type": form, "origin": "http://evil.example"},
+        "null origin (sandboxed frame)": {"content-type": form, "origin": "null"},
+        "fetch metadata": {"content-type": form, "sec-fetch-site": "cross-site"},
+        "text/plain body": {"content-type": "text/plain"},
+        "multipart form": {"content-type": "multipart/form-data; boundary=x"},
+    }
+    with serve(app) as base:
+        for method, path in changing:
+            for label, headers in forgeries.items():
+                answer = httpx.request(
+                    method,
+                    f"{base}{path}",
+                    content=f"token={admin}&next=/app/",
+                    headers={**headers, "cookie": cookie},
+                )
+                assert answer.status_code in (403, 415), (path, label, answer.text)
+                assert "set-cookie" not in answer.headers, (path, label)
+            own = {"content-type": form, "origin": base, "sec-fetch-site": "same-origin"}
+            answer = httpx.request(
+                method, f"{base}{path}", content=f"token={admin}", headers={**own, "cookie": cookie}
+            )
+            assert answer.status_code == 303 and "set-cookie" in answer.headers, path

@@ -7,7 +7,7 @@ import type { paths } from "./schema";
 export const PORTAL_HEADER = "X-Modelyard-Portal";
 export const LOGIN_PATH = "/login";
 
-/** The old portal's login page, coming back to `path` once logged in. */
+/** The login page (server-rendered), coming back to `path` once logged in. */
 export function loginUrl(path: string): string {
   return `${LOGIN_PATH}?next=${encodeURIComponent(path)}`;
 }

@@ -33,8 +33,9 @@ export function Layout() {
           </ul>
         </nav>
         <div className="top-bar-end">
-          <a href="/">Classic portal</a>
           <a href="/docs">API</a>
+          {/* A plain form of this origin: the server forgets the login cookie and shows the
+              login page (the request guard refuses such a post from another site's page). */}
           <form method="post" action="/logout">
             <button type="submit" className="link-button">
               Log out

@@ -76,7 +76,8 @@ def server(
                     f" {ws.root / 'credentials.json'}):\n  {token}"
                 )
         url = f"http://{_url_host(host)}:{port}"
-        console.print(f"Serving workspace {ws.workspace.name!r} on {url} (portal: {url}/)")
+        portal = f"{url}{portal_links.APP_PATH}/"
+        console.print(f"Serving workspace {ws.workspace.name!r} on {url} (portal: {portal})")
         if ws.served_at != url:
             console.print(f"Jobs on other machines reach it at {ws.served_at}")
         limit_malloc_arenas()  # before the worker threads exist (server/memory.py says why)

@@ -8,6 +8,7 @@ portal's strict Content-Security-Policy.
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import Any, Final
 
@@ -16,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from modelyard.server.deps import Reader
-from modelyard.server.portal.rendering import PortalRoute, render
+from modelyard.server.portal.rendering import PortalRoute, render, static_url
 from modelyard.server.portal.session import page_user
 from modelyard.server.schemas.errors import declare_error_responses
 
@@ -38,7 +39,15 @@ def openapi_schema(request: Request) -> JSONResponse:
 
 @page_router.get(DOCS_PATH, response_class=HTMLResponse)
 def api_reference(request: Request) -> Response:
-    return render(request, "api_docs.html", {"assets": ASSETS_PREFIX, "schema": SCHEMA_PATH})
+    head = (
+        f'<link rel="stylesheet" href="{ASSETS_PREFIX}/swagger-ui.css">'
+        f'<script src="{ASSETS_PREFIX}/swagger-ui-bundle.js" defer></script>'
+        f'<script src="{escape(static_url("api_docs.js"))}" defer></script>'
+    )
+    values = {"schema": SCHEMA_PATH}
+    return render(
+        request, "api_docs.html", title="API reference", values=values, head=head, app_links=True
+    )
 
 
 def install_api_docs(app: FastAPI) -> None:

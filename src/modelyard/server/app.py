@@ -1,7 +1,8 @@
 """The FastAPI application factory: one workspace, one router per resource, one error mapping.
 
-The REST API lives under /api/v1; the portal's pages (`server/portal/`) at the root, and its
-single-page app (`server/spa/`, built from `portal-ui/`) under /app/.
+The REST API lives under /api/v1; the portal, a single-page app (`server/spa/`, built from
+`portal-ui/`), under /app/; the login, the old portal's addresses (redirects into the app) and
+the API reference at the root (`server/portal/`, `api_docs.py`).
 Errors leave through one mapping (`server/errors.py`); bad input is a 4xx, never a 500.
 """
 
@@ -78,8 +79,8 @@ def create_app(ws: OpenWorkspace, *, auth: bool = True, bind_host: str | None = 
     for router in API_ROUTERS:
         # Each route names the role it needs (server/deps.py); the guard checked the token.
         app.include_router(router, prefix=API_PREFIX)
-    install_portal(app)  # pages check the login cookie themselves and redirect to /login
-    install_spa(app)  # the single-page app under /app/, behind the same login
+    install_portal(app)  # the login, and the old portal's addresses redirected into the app
+    install_spa(app)  # the portal: the single-page app under /app/, behind the login
     install_api_docs(app)
     install_error_handlers(app)
     settings = ws.settings

@@ -136,15 +136,6 @@ def compute_details(ws: OpenWorkspace, name: str) -> ComputeDetails:
     return _details_of(compute, _runs_on(ws, name))
 
 
-def list_compute_details(ws: OpenWorkspace) -> list[ComputeDetails]:
-    """Every compute with its nodes in use and its queue, from one read of the runs."""
-    runs = _unfinished_runs(ws)
-    return [
-        _details_of(compute, [run for run in runs if run.compute_target == compute.name])
-        for compute in ws.compute_store.list_computes()
-    ]
-
-
 def _details_of(compute: ComputeTarget, runs: list[Run]) -> ComputeDetails:
     return ComputeDetails(
         compute=compute,

@@ -21,11 +21,12 @@ from modelyard.services.workspaces import OpenWorkspace
 SERVER_FILE: Final = "server.json"
 DEFAULT_PORT: Final = 8765  # `modelyard server`'s
 DEFAULT_LOCAL_URL: Final = f"http://127.0.0.1:{DEFAULT_PORT}"
+APP_PATH: Final = "/app"  # where the server serves the portal (server/spa/)
 
 
 def portal_url(server_url: str, run_id: str) -> str:
-    """The page that monitors run `run_id` on the server at `server_url`."""
-    return f"{server_url.rstrip('/')}/runs/{quote(run_id, safe='')}"
+    """The page that monitors run `run_id` on the server at `server_url` (the portal app's)."""
+    return f"{server_url.rstrip('/')}{APP_PATH}/runs/{quote(run_id, safe='')}"
 
 
 def portal_link(ws: OpenWorkspace, run_id: str) -> str | None:

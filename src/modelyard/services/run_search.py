@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from modelyard.entities import RunStatus
 from modelyard.entities.metric_series import DEFAULT_MAX_POINTS, MetricSeriesRead
 from modelyard.entities.run_query import RunPage, RunQuery
 from modelyard.services.runs import reap_dead_runs
@@ -21,10 +20,6 @@ def search_runs(ws: OpenWorkspace, query: RunQuery) -> RunPage:
     experiment is a NotFound, not an empty table."""
     reap_dead_runs(ws)
     return ws.store.query_runs(query)
-
-
-def count_runs(ws: OpenWorkspace, statuses: Sequence[RunStatus] = ()) -> int:
-    return ws.store.query_runs(RunQuery(statuses=statuses, limit=1)).total
 
 
 def metric_series(

@@ -1,10 +1,11 @@
-"""The portal: Modelyard's studio in the browser, served by `modelyard server` itself.
+"""What the server renders itself around the portal's single-page app (`server/spa/`): the login
+(`session.py`: an API token kept in an HttpOnly cookie, which the app's API calls carry), the
+old server-rendered portal's addresses as redirects into the app (`redirects.py`), and what the
+few pages still rendered here share (`rendering.py`: the login page, an error page, the API
+reference's frame; the security headers; the login redirect of every page route).
 
-Server-rendered Jinja2 pages (`templates/`), one CSS and one small vanilla JavaScript file
-(`static/`), charts drawn as SVG by that script: nothing is fetched from the internet, so the
-portal works offline. Pages need the login cookie (or no auth at all, `create_app(auth=False)`).
-
-Clients find a run's page with `services.portal_links` (re-exported here: `portal_url`).
+Clients find a run's page in the app with `services.portal_links` (re-exported here:
+`portal_url`).
 """
 
 from __future__ import annotations

@@ -1,32 +1,37 @@
-"""Rendering portal pages: the Jinja2 environment, security headers, and errors as pages.
+"""The few pages the server still renders itself (the login, an error, the API reference), and
+what every page route shares: the security headers, login redirects, errors as pages.
 
+The portal proper is the single-page app under /app/ (`server/spa/`). These pages are filled
+from the plain templates in `templates/` (`string.Template`): every value put into one is
+HTML-escaped here, once; the frame (`page.html`) takes only markup built by this package.
 Pages carry a strict Content-Security-Policy: scripts, styles and images only from this server
-(no inline script or style at all), no framing. Data a script needs travels in
-`<script type="application/json">` blocks, which the browser never executes.
+(no inline script or style at all), no framing.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from functools import cache
+from html import escape
 from pathlib import Path
+from string import Template
 from typing import Any, Final
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from fastapi.templating import Jinja2Templates
 
 from modelyard.errors import ModelyardError, http_status_for
-from modelyard.server.deps import caller_of, workspace_of
-from modelyard.server.portal import views
+from modelyard.server.deps import workspace_of
 
 HERE: Final = Path(__file__).parent
+TEMPLATES_DIR: Final = HERE / "templates"
 STATIC_DIR: Final = HERE / "static"
 STATIC_PREFIX: Final = "/static"
 LOGIN_PATH: Final = "/login"
+APP_HOME: Final = "/app/"  # the portal's first page: the single-page app's overview
 
 PAGE_CSP: Final = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
@@ -39,6 +44,8 @@ PAGE_HEADERS: Final = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",  # pages show workspace data: never kept by a shared cache
 }
+# The links back into the app, on a page shown to a logged-in user (the API reference).
+APP_SECTIONS: Final = (("Experiments", "experiments"), ("Runs", "runs"), ("Computes", "computes"))
 
 
 class LoginRequired(Exception):
@@ -69,45 +76,56 @@ class PortalRoute(APIRoute):
         return page_handler
 
 
-@cache
-def templates() -> Jinja2Templates:
-    found = Jinja2Templates(directory=str(HERE / "templates"))
-    env = found.env
-    env.autoescape = True
-    env.trim_blocks = env.lstrip_blocks = True
-    env.globals.update(static_url=static_url, query_with=query_with, quote=quote)
-    env.filters.update(
-        duration=views.format_duration,
-        filesize=views.format_size,
-        metric=views.format_metric,
-        utc=views.format_time,
-    )
-    return found
-
-
 def render(
-    request: Request, template: str, context: Mapping[str, Any], status_code: int = 200
+    request: Request,
+    template: str,
+    *,
+    title: str,
+    values: dict[str, str],
+    head: str = "",
+    app_links: bool = False,
+    status_code: int = 200,
 ) -> HTMLResponse:
-    ws = workspace_of(request)
-    user = getattr(request.state, "portal_user", "")  # set by page_user; none on the login page
-    if not request.app.state.auth:
-        user = caller_of(request).name
-    full = {
-        "workspace": ws.workspace,
-        "user": user,
-        "auth_enabled": bool(request.app.state.auth),
-        "path": request.url.path,
-        **context,
-    }
-    response = templates().TemplateResponse(request, template, full, status_code=status_code)
-    assert isinstance(response, HTMLResponse)
-    return response
+    """`template` filled with `values` (escaped here) in the page's frame.
+
+    `head`: more markup for the frame's <head> (built by the caller from escaped parts);
+    `app_links`: the header links back into the app and the "Log out" button."""
+    content = _template(template).substitute({key: escape(v) for key, v in values.items()})
+    page = _template("page.html").substitute(
+        title=escape(title),
+        stylesheet=escape(static_url("page.css")),
+        head=head,
+        workspace=escape(workspace_of(request).workspace.name),
+        header_end=_header_end(request) if app_links else "",
+        content=content,
+    )
+    return HTMLResponse(page, status_code=status_code)
+
+
+def _header_end(request: Request) -> str:
+    links = "".join(
+        f'<li><a href="{APP_HOME}{path}">{label}</a></li>' for label, path in APP_SECTIONS
+    )
+    log_out = (
+        '<form method="post" action="/logout">'
+        '<button type="submit" class="link-button">Log out</button></form>'
+        if request.app.state.auth
+        else '<span class="badge" title="this server was started with --no-auth">auth off</span>'
+    )
+    return (
+        f'<nav aria-label="Sections"><ul>{links}</ul></nav><div class="top-bar-end">{log_out}</div>'
+    )
+
+
+@cache
+def _template(name: str) -> Template:
+    return Template((TEMPLATES_DIR / name).read_text(encoding="utf-8"))
 
 
 def error_page(request: Request, error: ModelyardError) -> HTMLResponse:
     status = http_status_for(error)
-    context = {"error": error, "status": status, "title": f"Error {status}"}
-    return render(request, "error.html", context, status_code=status)
+    values = {"heading": f"Error {status}", "message": error.message, "home": APP_HOME}
+    return render(request, "error.html", title=f"Error {status}", values=values, status_code=status)
 
 
 def login_redirect(request: Request, reason: str = "") -> RedirectResponse:
@@ -124,20 +142,3 @@ def static_url(name: str) -> str:
 @cache
 def _fingerprint(name: str) -> str:
     return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
-
-
-def query_with(params: Mapping[str, Any], **changes: Any) -> str:
-    """`?…` for the current query with some parameters replaced (None removes one)."""
-    merged: dict[str, Any] = dict(params)
-    for key, value in changes.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    pairs = [
-        (key, item)
-        for key, value in merged.items()
-        for item in (value if isinstance(value, list | tuple) else [value])
-        if item not in ("", None)
-    ]
-    return "?" + urlencode(pairs)

@@ -3,6 +3,9 @@
 The cookie holds the token itself (the server keeps no sessions): HttpOnly so no script can read
 it, SameSite=Strict so no other site's page can make the browser send it, Secure when served over
 HTTPS. Revoking the token (`modelyard token revoke`) logs the browser out at its next request.
+Logging in leads to the page the browser came for, by default the app's first page (/app/).
+`POST /logout` (the app's "Log out" button, a form of this origin: the request guard refuses one
+sent by another site's page) forgets the cookie.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from modelyard.errors import AuthError
 from modelyard.server.deps import SESSION_COOKIE, caller_of, presented_token, workspace_of
-from modelyard.server.portal.rendering import LoginRequired, PortalRoute, render
+from modelyard.server.portal.rendering import APP_HOME, LoginRequired, PortalRoute, render
 
 COOKIE_MAX_AGE_S: Final = 7 * 24 * 3600
 LOGIN_FORM_MAX_BYTES: Final = 4096
@@ -42,7 +45,7 @@ def page_user(request: Request) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(
-    request: Request, next_page: str = Query("/", alias="next"), reason: str = ""
+    request: Request, next_page: str = Query(APP_HOME, alias="next"), reason: str = ""
 ) -> Response:
     if not request.app.state.auth:
         return RedirectResponse(safe_next(next_page), status_code=303)
@@ -52,7 +55,7 @@ def login_page(
 @router.post("/login", response_class=HTMLResponse)
 async def log_in(request: Request) -> Response:
     form = await _form(request)
-    target = safe_next(form.get("next", "/"))
+    target = safe_next(form.get("next", APP_HOME))
     if not request.app.state.auth:
         return RedirectResponse(target, status_code=303)
     if not _same_origin(request):
@@ -79,23 +82,29 @@ async def log_in(request: Request) -> Response:
 
 @router.post("/logout")
 def log_out(request: Request) -> Response:
-    response = RedirectResponse("/login" if request.app.state.auth else "/", status_code=303)
+    response = RedirectResponse("/login" if request.app.state.auth else APP_HOME, status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response
 
 
 def safe_next(target: str) -> str:
-    """Where to go after logging in: a path on this server, never another site (open redirect)."""
+    """Where to go after logging in: a path on this server, never another site (open redirect);
+    the app's first page when there is none."""
     parts = urlsplit(target)
     local = target.startswith("/") and not target.startswith(("//", "/\\"))
     if not local or parts.scheme or parts.netloc or "\\" in target:
-        return "/"
+        return APP_HOME
     return target
 
 
 def _login_form(request: Request, target: str, message: str, status: int = 200) -> Response:
-    context = {"next": safe_next(target), "message": message, "title": "Log in"}
-    return render(request, "login.html", context, status_code=status)
+    values = {
+        "next": safe_next(target),
+        "message": message,
+        "alert_hidden": "" if message else "hidden",
+        "workspace": workspace_of(request).workspace.name,
+    }
+    return render(request, "login.html", title="Log in", values=values, status_code=status)
 
 
 async def _form(request: Request) -> dict[str, str]:

@@ -1,12 +1,14 @@
-"""Serving the single-page app: its page for every path under `/app/`, its assets cached for good.
+"""Serving the portal, a single-page app: its page for every path under `/app/`, its assets
+cached for good.
 
 The page (`index.html`) is the same for every route of the app, which routes in the browser:
-`/app/runs?experiment=flowers` and `/app/runs/<id>` answer it too. It sits behind the portal's
-login, like the server-rendered pages (no cookie: a redirect to `/login?next=…`), and carries
-their headers: the strict Content-Security-Policy (scripts and styles only from this server),
-and `no-store`. The app then reads `/api/v1` with the login cookie (`server/deps.py`: a cookie
-authenticates reads; a change also needs the `X-Modelyard-Portal` header, which the app's client
-sends; the request guard refuses changes from another site's page).
+`/app/runs?experiment=flowers` and `/app/runs/<id>` answer it too. It sits behind the login
+(`server/portal/session.py`; no cookie: a redirect to `/login?next=…`), and carries the
+headers of every page (`server/portal/rendering.py`): the strict Content-Security-Policy
+(scripts and styles only from this server), and `no-store`. The app then reads `/api/v1` with
+the login cookie (`server/deps.py`: a cookie authenticates reads; a change also needs the
+`X-Modelyard-Portal` header, which the app's client sends; the request guard refuses changes
+from another site's page).
 
 Vite names each asset by a hash of its content (`assets/index-3f2a9c1b.js`), so an asset never
 changes under its name: it is served with a year's `immutable` cache, and a new build is new

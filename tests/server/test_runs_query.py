@@ -1,5 +1,6 @@
-"""The runs table's query: paging, sorting and filtering done by the database, on SQLite and
-PostgreSQL, checked against the same rules applied in Python to a few hundred runs."""
+"""The runs query behind the portal app's runs table (`GET /api/v1/runs-query`): paging, sorting and
+filtering done by the database, on SQLite and PostgreSQL, checked against the same rules applied
+in Python to a few hundred runs."""
 
 from __future__ import annotations
 
