@@ -17,6 +17,8 @@ interface Props {
 }
 
 const DARK_BLUE = [8, 48, 107]; // the dark end of matplotlib's "Blues", as the PNG is drawn
+// White counts from this share on, black below: either way at least 4.5:1 contrast (WCAG AA).
+const WHITE_TEXT_FROM = 0.66;
 
 export function ConfusionMatrix({ data, selected, onSelect }: Props) {
   const { labels, matrix } = data;
@@ -81,7 +83,7 @@ export function ConfusionMatrix({ data, selected, onSelect }: Props) {
                         tabIndex={isFocus ? 0 : -1}
                         aria-label={text}
                         aria-pressed={isSelected}
-                        className={share > 0.5 ? "cm-dark" : undefined}
+                        className={share >= WHITE_TEXT_FROM ? "cm-dark" : undefined}
                         style={{ backgroundColor: shade(share) }}
                         onClick={() => {
                           setFocus(cell);
