@@ -2,7 +2,7 @@
 // each cell shaded by its share of the row (how the true class's images were predicted), its
 // count written in it. Hovering or focusing a cell says what it holds; clicking it (or Enter)
 // chooses it. One cell is in the tab order; the arrow keys, Home and End move between cells.
-import { type KeyboardEvent, useRef, useState } from "react";
+import { type KeyboardEvent, type SyntheticEvent, useRef, useState } from "react";
 import type { ConfusionMatrixData } from "./evaluation";
 
 export interface Cell {
@@ -23,7 +23,7 @@ const WHITE_TEXT_FROM = 0.66;
 export function ConfusionMatrix({ data, selected, onSelect }: Props) {
   const { labels, matrix } = data;
   const [focus, setFocus] = useState<Cell>(selected ?? { row: 0, column: 0 });
-  const [shown, setShown] = useState<Cell | null>(null); // the cell whose tooltip is up
+  const [shown, setShown] = useState<Tooltip | null>(null); // the cell whose tooltip is up
   const grid = useRef<HTMLTableElement>(null);
   const size = labels.length;
 
@@ -71,7 +71,6 @@ export function ConfusionMatrix({ data, selected, onSelect }: Props) {
                   const share = total > 0 ? count / total : 0;
                   const isFocus = focus.row === row && focus.column === column;
                   const isSelected = selected?.row === row && selected.column === column;
-                  const isShown = shown?.row === row && shown.column === column;
                   const text = describeCell(labels, cell, count, share);
                   return (
                     <td key={column} className="cm-cell">
@@ -92,15 +91,15 @@ export function ConfusionMatrix({ data, selected, onSelect }: Props) {
                         onKeyDown={(event) => {
                           onKeyDown(event, cell);
                         }}
-                        onFocus={() => {
+                        onFocus={(event) => {
                           setFocus(cell);
-                          setShown(cell);
+                          setShown(tooltipAt(event, text));
                         }}
                         onBlur={() => {
                           setShown(null);
                         }}
-                        onMouseEnter={() => {
-                          setShown(cell);
+                        onMouseEnter={(event) => {
+                          setShown(tooltipAt(event, text));
                         }}
                         onMouseLeave={() => {
                           setShown(null);
@@ -108,11 +107,6 @@ export function ConfusionMatrix({ data, selected, onSelect }: Props) {
                       >
                         {count}
                       </button>
-                      {isShown && (
-                        <span className="cm-tooltip" role="tooltip">
-                          {text}
-                        </span>
-                      )}
                     </td>
                   );
                 })}
@@ -121,8 +115,25 @@ export function ConfusionMatrix({ data, selected, onSelect }: Props) {
           })}
         </tbody>
       </table>
+      {shown && (
+        // Fixed to the window, below the cell: the matrix's scrolling box would clip it.
+        <span className="cm-tooltip" role="tooltip" style={{ left: shown.x, top: shown.y }}>
+          {shown.text}
+        </span>
+      )}
     </div>
   );
+}
+
+interface Tooltip {
+  text: string;
+  x: number; // the cell's centre, in the window
+  y: number; // just below the cell
+}
+
+function tooltipAt(event: SyntheticEvent<HTMLElement>, text: string): Tooltip {
+  const box = event.currentTarget.getBoundingClientRect();
+  return { text, x: box.left + box.width / 2, y: box.bottom + 4 };
 }
 
 export function describeCell(labels: string[], cell: Cell, count: number, share: number): string {
