@@ -165,11 +165,14 @@ def test_the_log_streams_while_the_run_writes_it(
             text = page.inner_text("#log")
             assert [line for line in text.splitlines() if line] == [f"epoch {n}" for n in range(9)]
             assert page.is_checked("text=Follow")
+            assert axe_violations(page) == []
             shoot(page, "spa-run-live-log")
 
+            ws.artifacts.put_bytes(run.id, "outputs/model.onnx", b"written as the job ends")
             end_run(ws, run.id, RunStatus.COMPLETED)
             page.wait_for_selector("#log[data-ended=Completed]")
             assert "The run ended (Completed)" in page.inner_text(".log-state")
+            page.locator("role=tab[name='Artifacts (2)']").wait_for()  # listed once more at the end
             assert page.evaluate("() => document.querySelector('#log').textContent.length") > 0
     finally:
         beating.stop()

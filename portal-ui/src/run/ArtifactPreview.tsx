@@ -192,7 +192,7 @@ function JsonBranch({ label, value, depth }: { label: ReactNode; value: object; 
       <summary>
         {label}
         {opening}
-        {!open && ` … ${closing} `}
+        {open ? " " : ` … ${closing} `}
         <span className="json-count">{count}</span>
       </summary>
       {open && (

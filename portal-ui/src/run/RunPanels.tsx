@@ -35,6 +35,12 @@ export function RunPanels(props: Props) {
 function RunPanelsOf({ runId, live, openEventSource }: Props) {
   const listing = useResource((signal) => listArtifacts(runId, signal), runId);
   const { reload } = listing;
+  const wasLive = useRef(live);
+  useEffect(() => {
+    // A job's outputs are uploaded as it ends: list them once more then.
+    if (wasLive.current && !live) reload();
+    wasLive.current = live;
+  }, [live, reload]);
   useEffect(() => {
     if (!live) return;
     const timer = setInterval(reload, LISTING_INTERVAL_MS);
