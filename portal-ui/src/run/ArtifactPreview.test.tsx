@@ -135,4 +135,16 @@ describe("ArtifactsPanel", () => {
       "/runs/r1?artifact=outputs%2Fevaluation%2Fevaluation.json",
     );
   });
+
+  it("lists the first 500 files of a folder until asked for all", () => {
+    const many = Array.from({ length: 600 }, (_, index) => ({ path: `trials/${String(index).padStart(3, "0")}.json`, size: 1 }));
+    render(
+      <MemoryRouter initialEntries={["/runs/r1"]}>
+        <ArtifactsPanel runId="r1" entries={many} />
+      </MemoryRouter>,
+    );
+    expect(screen.getAllByRole("link")).toHaveLength(500);
+    fireEvent.click(screen.getByRole("button", { name: "Show all 600 files" }));
+    expect(screen.getAllByRole("link")).toHaveLength(600);
+  });
 });

@@ -8,6 +8,7 @@ import { artifactTree, type FolderNode, foldersAbove } from "./artifactTree";
 import { type ArtifactEntry, formatSize } from "./runFiles";
 
 export const ARTIFACT_PARAM = "artifact";
+const FILES_SHOWN = 500; // of one folder, until the reader asks for all (a sweep's thousands)
 
 interface Props {
   runId: string;
@@ -52,12 +53,14 @@ function FolderList({
   chosen: string | null;
   search: URLSearchParams;
 }) {
+  const [showAll, setShowAll] = useState(false);
+  const files = showAll ? folder.files : folder.files.slice(0, FILES_SHOWN);
   return (
     <ul>
       {folder.folders.map((child) => (
         <Folder key={child.path} folder={child} chosen={chosen} search={search} />
       ))}
-      {folder.files.map((file) => (
+      {files.map((file) => (
         <li key={file.path} className="artifact-file">
           <Link
             to={{ search: withArtifact(search, file.path) }}
@@ -69,6 +72,19 @@ function FolderList({
           <span className="size">{formatSize(file.size)}</span>
         </li>
       ))}
+      {files.length < folder.files.length && (
+        <li>
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => {
+              setShowAll(true);
+            }}
+          >
+            Show all {folder.files.length} files
+          </button>
+        </li>
+      )}
     </ul>
   );
 }

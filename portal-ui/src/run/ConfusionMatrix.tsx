@@ -54,7 +54,7 @@ export function ConfusionMatrix({ data, selected, onSelect }: Props) {
               true ↓ / predicted →
             </th>
             {labels.map((label) => (
-              <th key={label} scope="col" className="cm-column-label">
+              <th key={label} scope="col" className="cm-column-label" title={label}>
                 <span>{label}</span>
               </th>
             ))}
