@@ -1,6 +1,7 @@
 """The portal's single-page app in a real headless Chromium (Playwright) on a real server: log in
-through the login page, the runs table, a run page whose charts draw its points, the computes,
-and an axe-core check of each page. Screenshots at 1440 and 800 px land in
+through the login page, the runs table, a run page whose charts draw its points, its log
+streaming while the run writes, its artifacts, guardrails report and confusion matrix, the
+computes, and an axe-core check of each page. Screenshots at 1440 and 800 px land in
 test-output/screenshots/ (spa-*.png)."""
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import pytest
 
 from modelyard.entities import Metric, RunStatus
 from modelyard.entities.compute import ComputeRequest, Priority
+from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.services import computes
+from modelyard.services.runs import end_run, start_interactive_run
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
-from server.browser_support import checked_page, chromium, log_in, shoot
+from server.browser_support import WAIT_MS, checked_page, chromium, log_in, shoot
 from server.portal_support import Served, served
 from server.spa_support import AXE_SCRIPT, require, require_built_app
 
@@ -138,3 +141,159 @@ def test_runs_table_run_page_with_charts_and_computes(
         page.locator("h1", has_text="Compute spot-pool").wait_for()
         assert "Priority\nlow-priority" in page.inner_text("main")
         check_page(page, "compute")
+
+
+# The run page's lower panels (portal-ui/src/run/) ------------------------------------------------
+
+
+def test_the_log_streams_while_the_run_writes_it(
+    browser: playwright_api.Browser, site: Served, ws: OpenWorkspace
+) -> None:
+    run = start_interactive_run(ws, "live", user="admin", display_name="training-now")
+    beating = Heartbeat(ws.store, run.id, ws.settings.heartbeat_interval_s).start()
+    try:
+        ws.artifacts.put_bytes(run.id, "logs/std_log.txt", b"epoch 0\n")
+        with checked_page(browser, site) as page:
+            log_in(page, site, f"/app/runs/{run.id}")
+            page.wait_for_url(f"**/app/runs/{run.id}")
+            page.wait_for_function(_log_holds("epoch 0"))
+            page.wait_for_selector("[data-connection=open]")
+            for epoch in range(1, 9):  # the job goes on writing while the page is open
+                append_log(ws, run.id, f"epoch {epoch}\n")
+                time.sleep(0.2)
+            page.wait_for_function(_log_holds("epoch 8"))
+            text = page.inner_text("#log")
+            assert [line for line in text.splitlines() if line] == [f"epoch {n}" for n in range(9)]
+            assert page.is_checked("text=Follow")
+            assert axe_violations(page) == []
+            shoot(page, "spa-run-live-log")
+
+            ws.artifacts.put_bytes(run.id, "outputs/model.onnx", b"written as the job ends")
+            end_run(ws, run.id, RunStatus.COMPLETED)
+            page.wait_for_selector("#log[data-ended=Completed]")
+            assert "The run ended (Completed)" in page.inner_text(".log-state")
+            page.locator("role=tab[name='Artifacts (2)']").wait_for()  # listed once more at the end
+            assert page.evaluate("() => document.querySelector('#log').textContent.length") > 0
+    finally:
+        beating.stop()
+
+
+def test_an_image_classification_runs_artifacts_guardrails_and_confusion_matrix(
+    browser: playwright_api.Browser, site: Served, ws: OpenWorkspace, tmp_path: Path
+) -> None:
+    run_id = evaluated_run(ws, tmp_path)
+    with checked_page(browser, site) as page:
+        log_in(page, site, f"/app/runs/{run_id}?panel=guardrails")
+        page.wait_for_url(f"**/app/runs/{run_id}?panel=guardrails")
+        assert "passed" in page.inner_text("#guardrails h2")
+        assert "tulip" in page.inner_text("#guardrails-classes")
+        assert "cannot decode tulip/broken.jpg" in page.inner_text("#guardrails-issues")
+        check_page(page, "run-guardrails")
+
+        page.click("role=tab[name='Evaluation']")
+        page.wait_for_url("**?panel=evaluation")
+        page.locator("#confusion-matrix").wait_for()
+        cell = page.locator("#confusion-matrix button[data-row='0'][data-column='1']")
+        assert cell.inner_text() == str(CONFUSION[0][1])
+        cell.click()
+        thumbnails = page.locator("#misclassified img")
+        thumbnails.first.wait_for()
+        assert thumbnails.count() == CONFUSION[0][1]
+        _wait_decoded(page, "#misclassified img")
+        assert "circle predicted as square" in page.inner_text("#misclassified h3")
+        # The keyboard: the chosen cell holds the focus; arrows move it, Enter chooses.
+        cell.focus()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        assert "square predicted as triangle" in page.inner_text("#misclassified h3")
+        assert page.locator("[role=tooltip]").inner_text().startswith("square predicted as")
+        assert page.locator("#class-metrics tbody tr").count() == len(SHAPES)
+        check_page(page, "run-evaluation")
+
+        page.click("role=tab[name=/Artifacts/]")
+        page.click("#artifact-list >> text=evaluation/")
+        page.click("#artifact-list >> text=confusion_matrix.png")
+        page.wait_for_url("**?panel=artifacts&artifact=outputs%2Fevaluation%2Fconfusion_matrix.png")
+        _wait_decoded(page, "#image-preview")
+        with page.expect_download() as downloading:
+            page.click("#download")
+        assert downloading.value.suggested_filename == "confusion_matrix.png"
+        check_page(page, "run-artifact-image")
+        page.click("#artifact-list >> text=evaluation.json")
+        page.locator("#json-preview").wait_for()
+        assert "accuracy" in page.inner_text("#json-preview")
+
+        # A preview is linked to by its URL: opening it again shows the same file.
+        page.goto(f"/app/runs/{run_id}?artifact=outputs/guardrails.json")
+        page.locator("#json-preview").wait_for()
+        assert "57 usable images" in page.inner_text("#json-preview")
+
+
+SHAPES = ("circle", "square", "triangle")
+# Rows are true shapes, columns predicted ones: 2 circles taken for squares, 1 square for a
+# triangle, 1 triangle for a circle.
+CONFUSION = ((2, 2, 0), (0, 3, 1), (1, 0, 3))
+
+
+def evaluated_run(ws: OpenWorkspace, tmp_path: Path) -> str:
+    """An ended run with the artifacts an image-classification run writes: the guardrails
+    report, and the evaluation written by the trainer's own `write_evaluation` on a small data
+    set of generated images (with its thumbnails of the misclassified ones)."""
+    from PIL import Image
+
+    from modelyard.vision.evaluation import evaluate, write_evaluation
+
+    run = ws.store.create_run("flowers", user="admin", display_name="evaluated")
+    sources, y_true, y_pred = [], [], []
+    for true, row in enumerate(CONFUSION):
+        for predicted, count in enumerate(row):
+            for _ in range(count):
+                path = tmp_path / "data" / SHAPES[true] / f"{len(sources)}.png"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                Image.new("RGB", (96, 64), (40 * true + 60, 120, 40 * predicted + 60)).save(path)
+                sources.append(str(path))
+                y_true.append(true)
+                y_pred.append(predicted)
+    folder = tmp_path / "evaluation"
+    write_evaluation(evaluate(SHAPES, y_true, y_pred, sources=sources), folder)
+    for file in folder.rglob("*"):
+        if file.is_file():
+            relative = file.relative_to(folder).as_posix()
+            ws.artifacts.put_bytes(run.id, f"outputs/evaluation/{relative}", file.read_bytes())
+    ws.artifacts.put_bytes(run.id, "outputs/guardrails.json", GUARDRAILS)
+    ws.artifacts.put_bytes(run.id, "logs/std_log.txt", b"training\ndone\n")
+    ws.store.transition_run(run.id, RunStatus.RUNNING)
+    ws.store.transition_run(run.id, RunStatus.COMPLETED)
+    return run.id
+
+
+GUARDRAILS = b"""{
+  "passed": true,
+  "summary": "guardrails passed: 57 usable images in 2 classes; 1 warning (1 unreadable)",
+  "file_count": 58, "usable_count": 57, "bad_file_count": 1,
+  "class_counts": {"daisy": 30, "tulip": 27},
+  "errors": [],
+  "warnings": [{"kind": "unreadable", "path": "tulip/broken.jpg", "label": "tulip",
+                "detail": "cannot decode tulip/broken.jpg", "fix": "delete or replace it",
+                "message": "cannot decode tulip/broken.jpg; fix: delete or replace it"}],
+  "fingerprint": {}, "limits": {"min_classes": 2, "min_images_per_class": 2}
+}"""
+
+
+def append_log(ws: OpenWorkspace, run_id: str, text: str) -> None:
+    with open(ws.local_artifacts.local_path(run_id, "logs/std_log.txt"), "a") as log:
+        log.write(text)
+
+
+def _log_holds(text: str) -> str:
+    return f"() => document.querySelector('#log')?.textContent.includes({text!r})"
+
+
+def _wait_decoded(page: playwright_api.Page, selector: str) -> None:
+    """Every image `selector` finds has loaded and decoded (a width of its own)."""
+    page.wait_for_function(
+        f"""() => [...document.querySelectorAll({selector!r})]
+            .every(img => img.complete && img.naturalWidth > 0)""",
+        timeout=WAIT_MS,
+    )

@@ -21,6 +21,7 @@ from modelyard.vision.evaluation import (
     render_confusion_png,
     write_evaluation,
 )
+from modelyard.vision.thumbnails import THUMBNAIL_PX
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 
@@ -136,8 +137,10 @@ def test_misclassified_items_come_most_confident_first_with_their_source() -> No
     items = hand_case().misclassified_dicts()
 
     assert items == [
-        {"index": 6, "source": "val/6.png", "label": "fox", "predicted": "cat", "score": 0.9},
-        {"index": 1, "source": "val/1.png", "label": "cat", "predicted": "dog", "score": 0.6},
+        {"index": 6, "source": "val/6.png", "label": "fox", "predicted": "cat", "score": 0.9}
+        | {"thumbnail": None},
+        {"index": 1, "source": "val/1.png", "label": "cat", "predicted": "dog", "score": 0.6}
+        | {"thumbnail": None},
     ]
 
 
@@ -472,3 +475,58 @@ def test_write_evaluation_replaces_earlier_artifacts(tmp_path: Path) -> None:
 
     assert strict_json(paths["misclassified.json"].read_text()) == []
     assert strict_json(paths["evaluation.json"].read_text())["accuracy"] == 1.0
+
+
+def write_images(folder: Path, count: int, size: tuple[int, int] = (400, 300)) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index in range(count):
+        path = folder / f"{index}.png"
+        Image.new("RGB", size, (index * 20 % 256, 90, 160)).save(path)
+        paths.append(str(path))
+    return paths
+
+
+def test_misclassified_images_are_saved_as_small_thumbnails_named_in_the_json(
+    tmp_path: Path,
+) -> None:
+    sources = write_images(tmp_path / "val", 8)
+    evaluation = evaluate(LABELS, Y_TRUE, Y_PRED, SCORES, sources)
+    folder = tmp_path / "evaluation"
+
+    paths = write_evaluation(evaluation, folder)
+
+    misclassified = strict_json(paths["misclassified.json"].read_text())
+    assert [item["thumbnail"] for item in misclassified] == [
+        "misclassified/6.jpg",
+        "misclassified/1.jpg",
+    ]
+    with Image.open(folder / "misclassified" / "6.jpg") as thumbnail:
+        assert thumbnail.format == "JPEG"
+        assert max(thumbnail.size) == THUMBNAIL_PX
+        assert thumbnail.size == (THUMBNAIL_PX, THUMBNAIL_PX * 3 // 4)  # the aspect kept
+
+
+def test_thumbnails_are_bounded_most_confident_first_and_unreadable_ones_are_null(
+    tmp_path: Path,
+) -> None:
+    sources = write_images(tmp_path / "val", 8)
+    Path(sources[6]).write_bytes(b"not an image any more")
+    evaluation = evaluate(LABELS, Y_TRUE, Y_PRED, SCORES, sources)
+
+    paths = write_evaluation(evaluation, tmp_path / "evaluation", thumbnails_max=1)
+
+    misclassified = strict_json(paths["misclassified.json"].read_text())
+    # Index 6 is the most confident mistake but unreadable; index 1 is past the limit of 1.
+    assert [item["thumbnail"] for item in misclassified] == [None, None]
+    assert not (tmp_path / "evaluation" / "misclassified").exists()
+
+
+def test_a_new_evaluation_removes_the_thumbnails_of_the_earlier_one(tmp_path: Path) -> None:
+    sources = write_images(tmp_path / "val", 8)
+    folder = tmp_path / "evaluation"
+    write_evaluation(evaluate(LABELS, Y_TRUE, Y_PRED, SCORES, sources), folder)
+
+    write_evaluation(evaluate(["a", "b"], [0, 1], [1, 1], sources=sources[:2]), folder)
+
+    assert sorted(p.name for p in (folder / "misclassified").iterdir()) == ["0.jpg"]

@@ -84,6 +84,10 @@ def test_a_training_run_writes_every_output_and_logs_every_epoch(
     ):
         assert _output(ws, run_id, name).is_file(), name
         assert (project / name).is_file(), name
+    # Each mistake's image is saved as a thumbnail beside misclassified.json, for the portal.
+    mistakes = json.loads(_output(ws, run_id, "evaluation/misclassified.json").read_text())
+    for item in mistakes:
+        assert _output(ws, run_id, f"evaluation/{item['thumbnail']}").is_file(), item
     # Every file of the project as any new file under umask 022, not 0600.
     modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in project.rglob("*")}
     assert {name for name, mode in modes.items() if mode not in (0o644, 0o755)} == set()

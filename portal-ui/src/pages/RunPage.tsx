@@ -13,6 +13,7 @@ import { StatusBadge } from "../components/StatusBadge";
 import { formatDuration, formatMetric, formatTime, runLabel } from "../format";
 import { useMetricSeries } from "../hooks/useMetricSeries";
 import { useResource } from "../hooks/useResource";
+import { RunPanels } from "../run/RunPanels";
 
 const DETAILS_INTERVAL_MS = 3000;
 
@@ -66,6 +67,7 @@ export default function RunPage() {
       ) : (
         <Metrics series={series.series} />
       )}
+      <RunPanels runId={run.id} live={live} />
     </>
   );
 }

@@ -8,7 +8,8 @@ scikit-learn's conventions, so they can be checked against it: an undefined rati
 predicted, or with no images) counts as 0 and is explained in `notes`, never NaN.
 
 `write_evaluation` writes the run artifacts: evaluation.json, confusion_matrix.json,
-confusion_matrix.png (drawn by `render_confusion_png`) and misclassified.json.
+confusion_matrix.png (drawn by `render_confusion_png`) and misclassified.json, with thumbnails
+of the most confident mistakes (`thumbnails.py`) for the portal to show.
 
 NumPy and Pillow only: this runs inside training jobs, where plotting libraries are not installed.
 """
@@ -30,6 +31,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from modelyard.errors import InvalidValue
 from modelyard.fileio import write_bytes_atomic, write_json_atomic
+from modelyard.vision.thumbnails import THUMBNAILS_MAX, write_thumbnails
 
 EVALUATION_FILE: Final = "evaluation.json"
 CONFUSION_JSON_FILE: Final = "confusion_matrix.json"
@@ -90,13 +92,14 @@ class MisclassifiedItem:
     predicted: str
     score: float | None  # the model's probability for the predicted class, when scores were given
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, thumbnail: str | None = None) -> dict[str, Any]:
         return {
             "index": self.index,
             "source": self.source,
             "label": self.label,
             "predicted": self.predicted,
             "score": self.score,
+            "thumbnail": thumbnail,  # relative to misclassified.json's folder; null: none saved
         }
 
 
@@ -142,8 +145,10 @@ class Evaluation:
     def confusion_dict(self) -> dict[str, Any]:
         return {"labels": list(self.labels), "matrix": [list(row) for row in self.confusion_matrix]}
 
-    def misclassified_dicts(self) -> list[dict[str, Any]]:
-        return [item.to_dict() for item in self.misclassified]
+    def misclassified_dicts(self, thumbnails: dict[int, str] | None = None) -> list[dict[str, Any]]:
+        """misclassified.json; `thumbnails` maps an item's index to its saved thumbnail."""
+        saved = thumbnails or {}
+        return [item.to_dict(saved.get(item.index)) for item in self.misclassified]
 
     def summary_line(self) -> str:
         line = (
@@ -187,8 +192,11 @@ def evaluate(
     )
 
 
-def write_evaluation(evaluation: Evaluation, folder: Path) -> dict[str, Path]:
-    """Write the four artifacts atomically; returns their paths by file name."""
+def write_evaluation(
+    evaluation: Evaluation, folder: Path, thumbnails_max: int = THUMBNAILS_MAX
+) -> dict[str, Path]:
+    """Write the four artifacts atomically, and up to `thumbnails_max` thumbnails of
+    misclassified images in `folder/misclassified/`; returns the four paths by file name."""
     paths = {
         name: folder / name
         for name in (EVALUATION_FILE, CONFUSION_JSON_FILE, CONFUSION_PNG_FILE, MISCLASSIFIED_FILE)
@@ -198,7 +206,9 @@ def write_evaluation(evaluation: Evaluation, folder: Path) -> dict[str, Path]:
     write_json_atomic(paths[EVALUATION_FILE], evaluation.to_dict())
     write_json_atomic(paths[CONFUSION_JSON_FILE], evaluation.confusion_dict())
     write_bytes_atomic(paths[CONFUSION_PNG_FILE], png)
-    write_json_atomic(paths[MISCLASSIFIED_FILE], evaluation.misclassified_dicts())
+    sources = [(item.index, item.source) for item in evaluation.misclassified]
+    thumbnails = write_thumbnails(sources, folder, thumbnails_max)
+    write_json_atomic(paths[MISCLASSIFIED_FILE], evaluation.misclassified_dicts(thumbnails))
     return paths
 
 

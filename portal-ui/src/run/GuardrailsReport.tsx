@@ -1,0 +1,138 @@
+// The data guardrails' report of an image-classification run: passed or failed, the counts,
+// images per class, the limits applied, and each finding with its fix.
+import { Link } from "react-router";
+import { ErrorMessage, Loading } from "../components/Feedback";
+import { useResource } from "../hooks/useResource";
+import { ARTIFACT_PARAM } from "./ArtifactsPanel";
+import { GUARDRAILS_PATH, type GuardrailsReport as Report, ISSUES_SHOWN_MAX, parseGuardrails } from "./guardrails";
+import { readArtifactJson } from "./runFiles";
+
+const REPORT_BYTES_MAX = 8 * 1024 * 1024;
+
+export function GuardrailsPanel({ runId }: { runId: string }) {
+  const read = useResource(
+    (signal) => readArtifactJson(runId, GUARDRAILS_PATH, REPORT_BYTES_MAX, signal),
+    runId,
+  );
+  if (read.error) return <ErrorMessage error={read.error} onRetry={read.reload} />;
+  if (read.data === undefined) return <Loading what="the guardrails report" />;
+  const parsed = parseGuardrails(read.data);
+  if (!parsed.ok) {
+    return (
+      <p className="alert" role="alert" id="guardrails-error">
+        {GUARDRAILS_PATH} is not a guardrails report: {parsed.reason}.
+      </p>
+    );
+  }
+  return <GuardrailsReport report={parsed.value} />;
+}
+
+export function GuardrailsReport({ report }: { report: Report }) {
+  const shown = report.issues.slice(0, ISSUES_SHOWN_MAX);
+  const hidden = report.issues.length - shown.length;
+  return (
+    <section className="panel" id="guardrails" aria-labelledby="guardrails-heading">
+      <h2 id="guardrails-heading">
+        Data guardrails{" "}
+        <span className={`badge ${report.passed ? "badge-good" : "badge-bad"}`}>
+          {report.passed ? "passed" : "failed"}
+        </span>
+      </h2>
+      {report.summary && <p>{report.summary}</p>}
+      <dl className="facts">
+        <Fact label="Files" value={report.fileCount} />
+        <Fact label="Usable images" value={report.usableCount} />
+        <Fact label="Unusable files" value={report.badFileCount} />
+      </dl>
+      <div className="columns">
+        <table className="data-table" id="guardrails-classes">
+          <caption>Images per class</caption>
+          <thead>
+            <tr>
+              <th scope="col">Class</th>
+              <th scope="col" className="numeric">
+                Usable images
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.classCounts.map(([label, count]) => (
+              <tr key={label}>
+                <td>{label}</td>
+                <td className="numeric">{count}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <table className="data-table" id="guardrails-limits">
+          <caption>Limits</caption>
+          <tbody>
+            {report.limits.map(([name, value]) => (
+              <tr key={name}>
+                <th scope="row">{name.replaceAll("_", " ")}</th>
+                <td className="numeric">{value}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <div className="table-wrap">
+        <table className="data-table" id="guardrails-issues">
+          <caption>Findings</caption>
+          <thead>
+            <tr>
+              {["Severity", "Kind", "Class", "File", "Detail", "Fix"].map((name) => (
+                <th key={name} scope="col">
+                  {name}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {shown.length === 0 && (
+              <tr>
+                <td colSpan={6} className="empty">
+                  No errors or warnings.
+                </td>
+              </tr>
+            )}
+            {shown.map((issue, index) => (
+              <tr key={index} className={issue.severity === "error" ? "issue-error" : "issue-warning"}>
+                <td>
+                  <span className={`badge ${issue.severity === "error" ? "badge-bad" : "badge-warn"}`}>
+                    {issue.severity}
+                  </span>
+                </td>
+                <td>{issue.kind}</td>
+                <td>{issue.label ?? ""}</td>
+                <td>
+                  <code>{issue.path ?? ""}</code>
+                </td>
+                <td>{issue.detail}</td>
+                <td>{issue.fix}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {hidden > 0 && (
+        <p className="empty">
+          {hidden} more in{" "}
+          <Link to={{ search: `?${ARTIFACT_PARAM}=${encodeURIComponent(GUARDRAILS_PATH)}` }}>
+            guardrails.json
+          </Link>
+          .
+        </p>
+      )}
+    </section>
+  );
+}
+
+function Fact({ label, value }: { label: string; value: number | null }) {
+  return (
+    <div>
+      <dt>{label}</dt>
+      <dd>{value ?? "—"}</dd>
+    </div>
+  );
+}

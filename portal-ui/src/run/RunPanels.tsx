@@ -1,0 +1,167 @@
+// The run page's lower half, as tabs: the log, the artifacts, and for an image-classification
+// run its evaluation and its data guardrails. The tab is in the URL (?panel=evaluation), as is
+// the open artifact (?artifact=…, which opens the Artifacts tab). A tab is mounted when first
+// opened and then kept, so the live log goes on while another tab is shown.
+import { type KeyboardEvent, useEffect, useRef, useState } from "react";
+import { useSearchParams } from "react-router";
+import { ErrorMessage, Loading } from "../components/Feedback";
+import { useResource } from "../hooks/useResource";
+import { ARTIFACT_PARAM, ArtifactsPanel } from "./ArtifactsPanel";
+import { EvaluationPanel } from "./EvaluationPanel";
+import { evaluationFolder } from "./evaluation";
+import { GUARDRAILS_PATH } from "./guardrails";
+import { GuardrailsPanel } from "./GuardrailsReport";
+import { LogPanel, type LogFile } from "./LogPanel";
+import type { OpenEventSource } from "./useLogFollower";
+import { type ArtifactEntry, listArtifacts } from "./runFiles";
+import "./runPanels.css";
+
+export const PANEL_PARAM = "panel";
+const LISTING_INTERVAL_MS = 10_000; // while the run goes on: new artifacts show up
+const LOGS_FOLDER = "logs/";
+
+type PanelName = "logs" | "artifacts" | "evaluation" | "guardrails";
+
+interface Props {
+  runId: string;
+  live: boolean;
+  openEventSource?: OpenEventSource;
+}
+
+export function RunPanels(props: Props) {
+  return <RunPanelsOf key={props.runId} {...props} />; // another run: everything anew
+}
+
+function RunPanelsOf({ runId, live, openEventSource }: Props) {
+  const listing = useResource((signal) => listArtifacts(runId, signal), runId);
+  const { reload } = listing;
+  const wasLive = useRef(live);
+  useEffect(() => {
+    // A job's outputs are uploaded as it ends: list them once more then.
+    if (wasLive.current && !live) reload();
+    wasLive.current = live;
+  }, [live, reload]);
+  useEffect(() => {
+    if (!live) return;
+    const timer = setInterval(reload, LISTING_INTERVAL_MS);
+    return () => {
+      clearInterval(timer);
+    };
+  }, [live, reload]);
+
+  if (listing.data === undefined) {
+    return listing.error ? (
+      <ErrorMessage error={listing.error} onRetry={reload} />
+    ) : (
+      <Loading what="the run's files" />
+    );
+  }
+  return (
+    <Panels runId={runId} live={live} entries={listing.data} openEventSource={openEventSource} />
+  );
+}
+
+function Panels({
+  runId,
+  live,
+  entries,
+  openEventSource,
+}: {
+  runId: string;
+  live: boolean;
+  entries: ArtifactEntry[];
+  openEventSource: OpenEventSource | undefined;
+}) {
+  const [search, setSearch] = useSearchParams();
+  const evaluation = evaluationFolder(entries);
+  const hasGuardrails = entries.some((entry) => entry.path === GUARDRAILS_PATH);
+  const tabs: [PanelName, string][] = [
+    ["logs", "Logs"],
+    ["artifacts", `Artifacts (${entries.length})`],
+    ...(evaluation !== null ? [["evaluation", "Evaluation"] as [PanelName, string]] : []),
+    ...(hasGuardrails ? [["guardrails", "Data guardrails"] as [PanelName, string]] : []),
+  ];
+  const current = chosenPanel(search, tabs.map(([name]) => name));
+  const [opened, setOpened] = useState<Set<PanelName>>(() => new Set([current]));
+  if (!opened.has(current)) setOpened(new Set([...opened, current]));
+  // The first log's size: the panel starts at its last 64 KiB. Only the first listing's
+  // sizes count (a log that grew since is read on from there).
+  const [logs] = useState<LogFile[]>(() => entries.filter((entry) => entry.path.startsWith(LOGS_FOLDER)));
+  const tabList = useRef<HTMLDivElement>(null);
+
+  const choose = (name: PanelName, focus: boolean) => {
+    const next = new URLSearchParams(search);
+    next.set(PANEL_PARAM, name);
+    if (name !== "artifacts") next.delete(ARTIFACT_PARAM);
+    setSearch(next, { preventScrollReset: true });
+    if (focus) tabList.current?.querySelector<HTMLButtonElement>(`#tab-${name}`)?.focus();
+  };
+  const onKeyDown = (event: KeyboardEvent) => {
+    const index = tabs.findIndex(([name]) => name === current);
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    const target =
+      event.key === "Home" ? 0 : event.key === "End" ? tabs.length - 1 : step === undefined ? null : index + step;
+    if (target === null) return;
+    event.preventDefault();
+    const tab = tabs[(target + tabs.length) % tabs.length];
+    if (tab) choose(tab[0], true);
+  };
+
+  const panel = (name: PanelName) => {
+    switch (name) {
+      case "logs":
+        return <LogPanel runId={runId} live={live} logs={logs} openEventSource={openEventSource} />;
+      case "artifacts":
+        return <ArtifactsPanel runId={runId} entries={entries} />;
+      case "evaluation":
+        return evaluation === null ? null : (
+          <EvaluationPanel runId={runId} folder={evaluation} entries={entries} />
+        );
+      case "guardrails":
+        return <GuardrailsPanel runId={runId} />;
+    }
+  };
+
+  return (
+    <section className="run-panels" aria-label="Logs, artifacts and reports">
+      <div className="tabs" role="tablist" aria-label="Run panels" ref={tabList} onKeyDown={onKeyDown}>
+        {tabs.map(([name, title]) => (
+          <button
+            key={name}
+            type="button"
+            role="tab"
+            id={`tab-${name}`}
+            aria-selected={name === current}
+            aria-controls={`panel-${name}`}
+            tabIndex={name === current ? 0 : -1}
+            onClick={() => {
+              choose(name, false);
+            }}
+          >
+            {title}
+          </button>
+        ))}
+      </div>
+      {tabs.map(([name]) =>
+        opened.has(name) ? (
+          <div
+            key={name}
+            role="tabpanel"
+            id={`panel-${name}`}
+            aria-labelledby={`tab-${name}`}
+            hidden={name !== current}
+          >
+            {panel(name)}
+          </div>
+        ) : null,
+      )}
+    </section>
+  );
+}
+
+function chosenPanel(search: URLSearchParams, available: PanelName[]): PanelName {
+  const asked = search.get(PANEL_PARAM);
+  const named = available.find((name) => name === asked);
+  if (named) return named;
+  return search.has(ARTIFACT_PARAM) ? "artifacts" : "logs";
+}
