@@ -12,6 +12,7 @@ function series(points: [number, number][]): MetricSeries {
     non_finite: 0,
     downsampled: false,
     last: last === undefined ? null : last[1],
+    times: points.map(([step]) => 1000 + step),
   };
 }
 
@@ -27,9 +28,29 @@ describe("planCharts", () => {
     });
     expect(plan.summary).toEqual([{ name: "test_accuracy", value: 0.93 }]);
     expect(plan.charts).toEqual([
+      { title: "loss", metrics: ["train_loss", "validation_loss"] },
       { title: "accuracy", metrics: ["accuracy", "val_accuracy"] },
       { title: "learning_rate", metrics: ["learning_rate"] },
-      { title: "loss", metrics: ["train_loss", "validation_loss"] },
+    ]);
+    expect(plan.more).toEqual([]);
+  });
+
+  it("pairs slash-named splits and keeps all but the loss and accuracy charts behind More", () => {
+    const twoPoints = series([[0, 1], [1, 2]]);
+    const names = ["train/loss", "val/loss", "train/acc", "val/acc", "top1_accuracy"];
+    const others = ["lr", "grad_norm", "epoch", "featurized_images", "throughput"];
+    const plan = planCharts(Object.fromEntries([...names, ...others].map((n) => [n, twoPoints])));
+    expect(plan.charts).toEqual([
+      { title: "loss", metrics: ["train/loss", "val/loss"] },
+      { title: "acc", metrics: ["train/acc", "val/acc"] },
+      { title: "top1_accuracy", metrics: ["top1_accuracy"] },
+      { title: "epoch", metrics: ["epoch"] }, // fewer than four important ones: filled up
+    ]);
+    expect(plan.more.map((chart) => chart.title)).toEqual([
+      "featurized_images",
+      "grad_norm",
+      "lr",
+      "throughput",
     ]);
   });
 
@@ -39,6 +60,8 @@ describe("planCharts", () => {
     expect(measureOf("Validation_Accuracy")).toBe("Accuracy");
     expect(measureOf("train_")).toBe("train_");
     expect(measureOf("trainer_steps")).toBe("trainer_steps");
+    expect(measureOf("val/loss")).toBe("loss");
+    expect(measureOf("loss/train")).toBe("loss");
   });
 });
 
