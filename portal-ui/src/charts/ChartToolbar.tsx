@@ -1,7 +1,9 @@
 // The one set of controls for every chart of a page: the smoothing weight (a slider, arrow
 // keys move it by 0.01) and the x axis (a select). Native inputs, so the keyboard and screen
-// readers work them without help.
-import { useId } from "react";
+// readers work them without help. While the slider is in use it shows its own value: the URL,
+// where the view lives, catches up a render later, and a controlled input set back to the
+// URL's older value would lose keys pressed (or pointer moves made) in between.
+import { useId, useState } from "react";
 import { type ChartView, MAX_SMOOTHING, type XAxisMode, X_AXIS_MODES } from "./chartView";
 
 interface Props {
@@ -12,6 +14,9 @@ interface Props {
 export function ChartToolbar({ view, onChange }: Props) {
   const smoothingId = useId();
   const axisId = useId();
+  const [draft, setDraft] = useState<number | null>(null);
+  const smoothing = draft ?? view.smoothing;
+  const shown = smoothing === 0 ? "off" : smoothing.toFixed(2);
   return (
     <div className="chart-toolbar" role="group" aria-label="Chart settings">
       <label htmlFor={smoothingId}>Smoothing</label>
@@ -21,14 +26,19 @@ export function ChartToolbar({ view, onChange }: Props) {
         min={0}
         max={MAX_SMOOTHING}
         step={0.01}
-        value={view.smoothing}
-        aria-valuetext={view.smoothing === 0 ? "off" : view.smoothing.toFixed(2)}
+        value={smoothing}
+        aria-valuetext={shown}
         onChange={(event) => {
-          onChange({ ...view, smoothing: Number(event.target.value) });
+          const value = Number(event.target.value);
+          setDraft(value);
+          onChange({ ...view, smoothing: value });
+        }}
+        onBlur={() => {
+          setDraft(null);
         }}
       />
       <output htmlFor={smoothingId} className="chart-toolbar-value">
-        {view.smoothing === 0 ? "off" : view.smoothing.toFixed(2)}
+        {shown}
       </output>
       <label htmlFor={axisId}>X axis</label>
       <select
