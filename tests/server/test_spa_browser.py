@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from modelyard.entities import Metric, RunStatus
+from modelyard.entities.auth import Role
 from modelyard.entities.compute import ComputeRequest, Priority
-from modelyard.services import computes
+from modelyard.services import auth, computes
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from server.browser_support import checked_page, chromium, log_in, shoot
 from server.portal_support import Served, served, sleeping_jobs
@@ -201,6 +202,8 @@ def test_run_page_timeline_chart_controls_and_cancel(
         assert loss.get_attribute("data-x-axis") == "wall"
 
         with sleeping_jobs(ws, tmp_path / "project", "local", 1) as (live,):
+            refused = cancel_as_reader(browser, site, ws, live.id)
+            assert refused.startswith("Not canceled: ") and "\n" not in refused
             page.goto(f"/app/runs/{live.id}")
             page.locator(
                 "#status-timeline li[data-stage='Running'][data-state='current']"
@@ -219,3 +222,20 @@ def test_run_page_timeline_chart_controls_and_cancel(
             assert page.locator("button:text('Cancel run')").count() == 0
             shoot(page, "spa-run-canceled-1440")
         assert ws.store.get_run(live.id).status is RunStatus.CANCELED
+
+
+def cancel_as_reader(
+    browser: playwright_api.Browser, site: Served, ws: OpenWorkspace, run_id: str
+) -> str:
+    """A reader presses Cancel on a live run: the server refuses, the page says why."""
+    auth.create_user(ws, "rita", Role.READER)
+    _, token = auth.create_token(ws, "rita-portal", "rita")
+    context = browser.new_context(base_url=site.url)  # a 403 on the console is expected here
+    try:
+        tab = context.new_page()
+        log_in(tab, Served(site.url, token), f"/app/runs/{run_id}")
+        tab.click("button:text('Cancel run')")
+        tab.click("button:text('Yes, cancel it')")
+        return tab.inner_text("[data-field=cancel-error]")
+    finally:
+        context.close()
