@@ -37,6 +37,8 @@ export function MetricChart({ title, lines, height = 220, view = DEFAULT_VIEW, s
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const zoomed = useRef(false);
+  // The zoomed x range and its axis, kept across a remake (log scale, smoothing on or off).
+  const kept = useRef<{ x: XAxisMode; min: number; max: number } | null>(null);
   const [logScale, setLogScale] = useState(false);
   const toggleId = useId();
   const zero = startS ?? earliestTime(lines) ?? 0;
@@ -58,9 +60,11 @@ export function MetricChart({ title, lines, height = 220, view = DEFAULT_VIEW, s
     const target = box.current;
     if (target === null) return;
     const plotted = JSON.parse(shape) as PlottedLine[];
-    zoomed.current = false; // a new x axis: nothing to keep
+    const range = kept.current?.x === view.x ? kept.current : null;
+    zoomed.current = range !== null; // another x axis: nothing to keep
     const options = chartOptions(plotted, view.x, log, widthOf(target), height, zoomed);
     const made = new uPlot(options, latestData.current, target);
+    if (range !== null) made.setScale("x", { min: range.min, max: range.max });
     plot.current = made;
     const resetOnDoubleClick = () => {
       zoomed.current = false;
@@ -73,7 +77,11 @@ export function MetricChart({ title, lines, height = 220, view = DEFAULT_VIEW, s
             made.setSize({ width: widthOf(target), height });
           });
     observer?.observe(target);
+    const mode = view.x;
     return () => {
+      const { min, max } = made.scales.x ?? {};
+      kept.current =
+        zoomed.current && min !== undefined && max !== undefined ? { x: mode, min, max } : null;
       observer?.disconnect();
       made.over.removeEventListener("dblclick", resetOnDoubleClick);
       made.destroy();
