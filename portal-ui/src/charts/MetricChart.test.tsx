@@ -35,7 +35,7 @@ describe("planCharts", () => {
     expect(plan.more).toEqual([]);
   });
 
-  it("pairs slash-named splits and keeps all but the loss and accuracy charts behind More", () => {
+  it("pairs slash-named splits and keeps all but loss, accuracy and learning rate behind More", () => {
     const twoPoints = series([[0, 1], [1, 2]]);
     const names = ["train/loss", "val/loss", "train/acc", "val/acc", "top1_accuracy"];
     const others = ["lr", "grad_norm", "epoch", "featurized_images", "throughput"];
@@ -44,14 +44,22 @@ describe("planCharts", () => {
       { title: "loss", metrics: ["train/loss", "val/loss"] },
       { title: "acc", metrics: ["train/acc", "val/acc"] },
       { title: "top1_accuracy", metrics: ["top1_accuracy"] },
-      { title: "epoch", metrics: ["epoch"] }, // fewer than four important ones: filled up
+      { title: "lr", metrics: ["lr"] },
     ]);
     expect(plan.more.map((chart) => chart.title)).toEqual([
+      "epoch",
       "featurized_images",
       "grad_norm",
-      "lr",
       "throughput",
     ]);
+  });
+
+  it("shows the first few charts when none is a loss, an accuracy or a learning rate", () => {
+    const twoPoints = series([[0, 1], [1, 2]]);
+    const names = ["a", "b", "c", "d", "e", "f"];
+    const plan = planCharts(Object.fromEntries(names.map((n) => [n, twoPoints])));
+    expect(plan.charts.map((chart) => chart.title)).toEqual(["a", "b", "c", "d"]);
+    expect(plan.more.map((chart) => chart.title)).toEqual(["e", "f"]);
   });
 
   it("names what a metric measures without its split", () => {

@@ -1,7 +1,8 @@
 // How a run's metrics become charts: a metric logged once is a number in the summary, not a
 // one-dot chart; a train/validation pair (train_loss and validation_loss, loss and val_loss,
 // train/loss and val/loss) shares one chart. The charts a reader looks at first (the loss and
-// accuracy families) come first; past a few, the rest wait behind "More charts".
+// accuracy families, the learning rate) come first; the rest wait behind "More charts" unless
+// there are only a few charts, or none of those.
 import type { JsonFloat, MetricSeries } from "../api/types";
 import { smooth } from "./smoothing";
 import type { ChartView, XAxisMode } from "./chartView";
@@ -22,14 +23,19 @@ export interface ChartPlan {
   summary: MetricSummary[];
 }
 
-/** Fewer charts than this are all shown, important or not. */
+/** This many charts or fewer are all shown, important or not. */
 export const SHOWN_AT_LEAST = 4;
 
 const SPLITS = ["train", "training", "validation", "valid", "val", "test", "eval"];
 const SPLIT_PREFIXES = SPLITS.flatMap((split) => [`${split}_`, `${split}/`]);
 const SPLIT_SUFFIXES = SPLITS.flatMap((split) => [`_${split}`, `/${split}`]);
-// Loss first, then accuracy; the rest by name. Matched against what a metric measures.
-const IMPORTANT = [/loss/i, /accuracy|(^|[^a-z])acc([^a-z]|$)/i];
+// Loss first, then accuracy, then the learning rate; the rest by name. Matched against what a
+// metric measures.
+const IMPORTANT = [
+  /loss/i,
+  /accuracy|(^|[^a-z])acc([^a-z]|$)/i,
+  /learning_?rate|(^|[^a-z])lr([^a-z]|$)/i,
+];
 
 /** What a metric measures, without the data split it was measured on. */
 export function measureOf(name: string): string {
@@ -43,7 +49,7 @@ export function measureOf(name: string): string {
   return name;
 }
 
-/** 0 for the loss family, 1 for accuracy, 2 for the rest. */
+/** 0 for the loss family, 1 for accuracy, 2 for the learning rate, 3 for the rest. */
 export function importanceOf(measure: string): number {
   const rank = IMPORTANT.findIndex((pattern) => pattern.test(measure));
   return rank === -1 ? IMPORTANT.length : rank;
@@ -70,7 +76,8 @@ export function planCharts(series: Record<string, MetricSeries>): ChartPlan {
     }))
     .sort((a, b) => a.rank - b.rank || a.group.title.localeCompare(b.group.title));
   const important = ranked.filter((chart) => chart.rank < IMPORTANT.length).length;
-  const shown = Math.max(important, SHOWN_AT_LEAST);
+  const few = ranked.length <= SHOWN_AT_LEAST;
+  const shown = few || important === 0 ? SHOWN_AT_LEAST : important;
   const groupsOf = (charts: typeof ranked) => charts.map((chart) => chart.group);
   return {
     charts: groupsOf(ranked.slice(0, shown)),
