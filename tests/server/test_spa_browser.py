@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 
 from modelyard.entities import Metric, RunStatus
+from modelyard.entities.auth import Role
 from modelyard.entities.compute import ComputeRequest, Priority
 from modelyard.runtime.heartbeat import Heartbeat
-from modelyard.services import computes
+from modelyard.services import auth, computes
 from modelyard.services.runs import end_run, start_interactive_run
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from server.browser_support import WAIT_MS, checked_page, chromium, log_in, shoot
-from server.portal_support import Served, served
+from server.portal_support import Served, served, sleeping_jobs
 from server.spa_support import AXE_SCRIPT, require, require_built_app
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -268,6 +269,24 @@ def evaluated_run(ws: OpenWorkspace, tmp_path: Path) -> str:
     return run.id
 
 
+def timed_run(ws: OpenWorkspace, epochs: int) -> str:
+    """An ended run whose points were logged a minute apart: train/loss and val/loss, accuracy,
+    and more series than the page shows at first."""
+    run = ws.store.create_run(
+        "flowers", user="admin", display_name="timed", status=RunStatus.RUNNING
+    )
+    start = time.time() - epochs * 60
+    names = ("train/loss", "val/loss", "val/accuracy", "lr", "grad_norm", "throughput", "epoch_s")
+    metrics = [
+        Metric(name, (1.0 + (epoch % 3) * 0.2) / (epoch + 1) + index, epoch, start + epoch * 60)
+        for epoch in range(epochs)
+        for index, name in enumerate(names)
+    ]
+    ws.store.log_batch(run.id, metrics)
+    ws.store.transition_run(run.id, RunStatus.COMPLETED)
+    return run.id
+
+
 GUARDRAILS = b"""{
   "passed": true,
   "summary": "guardrails passed: 57 usable images in 2 classes; 1 warning (1 unreadable)",
@@ -297,3 +316,85 @@ def _wait_decoded(page: playwright_api.Page, selector: str) -> None:
             .every(img => img.complete && img.naturalWidth > 0)""",
         timeout=WAIT_MS,
     )
+
+
+def test_run_page_timeline_chart_controls_and_cancel(
+    browser: playwright_api.Browser, site: Served, ws: OpenWorkspace, tmp_path: Path
+) -> None:
+    run_id = timed_run(ws, epochs=10)
+    with checked_page(browser, site) as page:
+        log_in(page, site, f"/app/runs/{run_id}")
+        page.wait_for_url(f"**/app/runs/{run_id}")
+        timeline = page.locator("#status-timeline")
+        timeline.locator("li[data-stage='Completed']").wait_for()
+        assert timeline.locator("li[data-stage='Queued']").count() == 1
+        loss = page.locator("figure[data-chart='loss']")
+        loss.wait_for()
+        assert loss.get_attribute("data-points") == "20"  # train/loss and val/loss on one chart
+        charts = page.locator("section[aria-label='Charts'] figure")
+        assert charts.count() == 3  # loss, accuracy, learning rate; the other three wait
+        page.click("text=More charts (3)")
+        page.locator("figure[data-chart='throughput']").wait_for()
+
+        # The keyboard moves the smoothing slider; the view lands in the URL.
+        slider = page.get_by_label("Smoothing")
+        slider.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_url("**smooth=0.05")
+        assert loss.get_attribute("data-smoothing") == "0.05"
+        assert "train/loss (raw)" in loss.inner_text()
+        page.get_by_label("X axis").select_option("relative")
+        page.wait_for_url("**smooth=0.05&x=relative")
+        page.wait_for_function(
+            "() => document.querySelector(\"figure[data-chart='loss'] .u-legend\")"
+            "?.textContent.includes('time since start')"
+        )
+        assert loss.locator("canvas").count() == 1
+        check_page(page, "run-controls")
+
+        # A shared link opens with the same view.
+        page.goto(f"/app/runs/{run_id}?smooth=0.8&x=wall")
+        loss.wait_for()
+        assert page.get_by_label("Smoothing").input_value() == "0.8"
+        assert page.get_by_label("X axis").input_value() == "wall"
+        assert loss.get_attribute("data-x-axis") == "wall"
+
+        with sleeping_jobs(ws, tmp_path / "project", "local", 1) as (live,):
+            refused = cancel_as_reader(browser, site, ws, live.id)
+            assert refused.startswith("Not canceled: ") and "\n" not in refused
+            page.goto(f"/app/runs/{live.id}")
+            page.locator(
+                "#status-timeline li[data-stage='Running'][data-state='current']"
+            ).wait_for()
+            page.click("button:text('Cancel run')")
+            shoot(page, "spa-run-cancel-asked-1440", full_page=False)
+            page.click("button:text('Yes, cancel it')")
+            page.wait_for_function(
+                "() => document.querySelector('[data-field=status]')?.textContent === 'Canceled'"
+            )
+            page.locator("#status-timeline li[data-stage='Canceled']").wait_for()
+            stages = page.locator("#status-timeline li").evaluate_all(
+                "(items) => items.map(i => i.dataset.stage)"
+            )
+            assert stages == ["Queued", "Running", "Canceled"]
+            assert page.locator("button:text('Cancel run')").count() == 0
+            shoot(page, "spa-run-canceled-1440")
+        assert ws.store.get_run(live.id).status is RunStatus.CANCELED
+
+
+def cancel_as_reader(
+    browser: playwright_api.Browser, site: Served, ws: OpenWorkspace, run_id: str
+) -> str:
+    """A reader presses Cancel on a live run: the server refuses, the page says why."""
+    auth.create_user(ws, "rita", Role.READER)
+    _, token = auth.create_token(ws, "rita-portal", "rita")
+    context = browser.new_context(base_url=site.url)  # a 403 on the console is expected here
+    try:
+        tab = context.new_page()
+        log_in(tab, Served(site.url, token), f"/app/runs/{run_id}")
+        tab.click("button:text('Cancel run')")
+        tab.click("button:text('Yes, cancel it')")
+        return tab.inner_text("[data-field=cancel-error]")
+    finally:
+        context.close()

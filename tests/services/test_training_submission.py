@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from modelyard.errors import InvalidValue, MissingExtra
 from modelyard.server import create_app
+from modelyard.services import runs as run_service
 from modelyard.services import training
 from modelyard.services.auth import create_token, ensure_admin
 from modelyard.services.remote import open_remote_workspace
@@ -125,3 +128,29 @@ def test_without_the_vision_extra_nothing_is_submitted(
 def test_the_guardrails_report_is_read_where_the_trainer_writes_it() -> None:
     # Spelled out in services/training.py, so reading a report needs no Pillow.
     assert f"outputs/{GUARDRAILS_FILE}" == training.GUARDRAILS_ARTIFACT
+
+
+def test_a_run_is_named_after_its_data_and_shows_the_built_in_job_as_its_source(
+    sqlite_workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    # Not "image-classification efficientnet-lite0" for every run, nor the internal
+    # `-m modelyard.builtin_jobs… --config config.json` as the script; a given name still wins.
+    data = write_shapes(tmp_path / "garden flowers", per_class=2)
+    config = ImageClassificationConfig(data=str(data), backbone="efficientnet-lite0")
+    named = training.submit_image_classification(sqlite_workspace, "naming", config)
+    given = training.submit_image_classification(sqlite_workspace, "naming", config, "mine")
+    for run in (named, given):
+        run_service.cancel_run(sqlite_workspace, run.id)
+    assert re.fullmatch(
+        r"garden flowers efficientnet-lite0 \w{3} \d\d \d\d:\d\d", named.display_name or ""
+    )
+    assert given.display_name == "mine"
+    source = sqlite_workspace.store.get_run(named.id).source
+    assert source.script == "image classification (built-in)"
+    assert source.arguments == ("--data", str(data), "--backbone", "efficientnet-lite0")
+
+
+def test_a_tables_runs_are_named_after_the_table() -> None:
+    config = ImageClassificationConfig(data="/data/pets/labels.csv", backbone="resnet50")
+    when = datetime(2026, 3, 9, 7, 5)
+    assert training.default_run_name(config, when) == "labels resnet50 Mar 09 07:05"

@@ -247,3 +247,21 @@ def test_migration_0008_fills_the_blocks_of_the_points_logged_before_it(
         engine.dispose()
     assert _blocks(workspace.store.uri) == kept_by_log_batch
     assert len(kept_by_log_batch) == (79 + 10 + 2 + 4) + 7  # loss: 64, 512 … steps; acc
+
+
+def test_each_charted_point_comes_with_the_time_it_was_logged(workspace: OpenWorkspace) -> None:
+    # Whole or thinned (from the points or from metric_blocks), every kept point's time: the
+    # charts' wall-time and relative-time axes.
+    run = workspace.store.create_run("s", user="ana")
+    values = _noisy(30_000, seed=11)
+    logged = [Metric("loss", value, step, 1000.0 + step / 4) for step, value in enumerate(values)]
+    logged += [Metric("short", value, step, 50.0 + step) for step, value in enumerate(values[:50])]
+    for start in range(0, len(logged), 1000):
+        workspace.store.log_batch(run.id, logged[start : start + 1000])
+    for max_points in (DEFAULT_MAX_POINTS, 600, 20):
+        series = _series(workspace, run.id, "loss", max_points)
+        assert series.downsampled and len(series.times) == len(series.points)
+        assert series.times == [1000.0 + step / 4 for step, _ in series.points]
+    short = _series(workspace, run.id, "short")
+    assert short.times == [50.0 + step for step in range(50)]
+    assert MetricSeries.from_dict("short", short.to_dict()) == short

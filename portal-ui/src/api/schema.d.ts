@@ -929,6 +929,11 @@ export interface components {
              * @description the value at the highest step
              */
             last: number | ("NaN" | "Infinity" | "-Infinity") | null;
+            /**
+             * Times
+             * @description when each point was logged (Unix seconds), in the order of `points`
+             */
+            times: number[];
         };
         /**
          * MetricSeriesRead

@@ -12,6 +12,7 @@ function series(points: [number, number][]): MetricSeries {
     non_finite: 0,
     downsampled: false,
     last: last === undefined ? null : last[1],
+    times: points.map(([step]) => 1000 + step),
   };
 }
 
@@ -27,10 +28,38 @@ describe("planCharts", () => {
     });
     expect(plan.summary).toEqual([{ name: "test_accuracy", value: 0.93 }]);
     expect(plan.charts).toEqual([
+      { title: "loss", metrics: ["train_loss", "validation_loss"] },
       { title: "accuracy", metrics: ["accuracy", "val_accuracy"] },
       { title: "learning_rate", metrics: ["learning_rate"] },
-      { title: "loss", metrics: ["train_loss", "validation_loss"] },
     ]);
+    expect(plan.more).toEqual([]);
+  });
+
+  it("pairs slash-named splits and keeps all but loss, accuracy and learning rate behind More", () => {
+    const twoPoints = series([[0, 1], [1, 2]]);
+    const names = ["train/loss", "val/loss", "train/acc", "val/acc", "top1_accuracy"];
+    const others = ["lr", "grad_norm", "epoch", "featurized_images", "throughput"];
+    const plan = planCharts(Object.fromEntries([...names, ...others].map((n) => [n, twoPoints])));
+    expect(plan.charts).toEqual([
+      { title: "loss", metrics: ["train/loss", "val/loss"] },
+      { title: "acc", metrics: ["train/acc", "val/acc"] },
+      { title: "top1_accuracy", metrics: ["top1_accuracy"] },
+      { title: "lr", metrics: ["lr"] },
+    ]);
+    expect(plan.more.map((chart) => chart.title)).toEqual([
+      "epoch",
+      "featurized_images",
+      "grad_norm",
+      "throughput",
+    ]);
+  });
+
+  it("shows the first few charts when none is a loss, an accuracy or a learning rate", () => {
+    const twoPoints = series([[0, 1], [1, 2]]);
+    const names = ["a", "b", "c", "d", "e", "f"];
+    const plan = planCharts(Object.fromEntries(names.map((n) => [n, twoPoints])));
+    expect(plan.charts.map((chart) => chart.title)).toEqual(["a", "b", "c", "d"]);
+    expect(plan.more.map((chart) => chart.title)).toEqual(["e", "f"]);
   });
 
   it("names what a metric measures without its split", () => {
@@ -39,6 +68,8 @@ describe("planCharts", () => {
     expect(measureOf("Validation_Accuracy")).toBe("Accuracy");
     expect(measureOf("train_")).toBe("train_");
     expect(measureOf("trainer_steps")).toBe("trainer_steps");
+    expect(measureOf("val/loss")).toBe("loss");
+    expect(measureOf("loss/train")).toBe("loss");
   });
 });
 

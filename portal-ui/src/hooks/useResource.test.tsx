@@ -92,7 +92,16 @@ describe("useMetricSeries", () => {
       version,
       changed,
       series: changed
-        ? { loss: { points, count: points.length, non_finite: 0, downsampled: false, last: 0 } }
+        ? {
+            loss: {
+              points,
+              count: points.length,
+              non_finite: 0,
+              downsampled: false,
+              last: 0,
+              times: points.map(([step]) => 1000 + step),
+            },
+          }
         : {},
     });
 

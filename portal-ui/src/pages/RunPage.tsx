@@ -1,19 +1,22 @@
-// A run: its status and where it stands, what it was given (params, tags), its one-value
-// metrics in a summary and the others as live charts. While the run has not ended, the page
-// reads its details every few seconds and its series every 1.5 s (cheaply: see useMetricSeries).
-import { useEffect, useMemo } from "react";
+// A run: its status and where it stands (a timeline of its lifecycle, Cancel while it has not
+// ended), what it was given (params, tags), its one-value metrics in a summary and the others
+// as live charts. While the run has not ended, the page reads its details every few seconds
+// and its series every 1.5 s (cheaply: see useMetricSeries).
+import { useEffect } from "react";
 import { Link, useParams } from "react-router";
 import { metricSeries, runDetails } from "../api/endpoints";
-import type { MetricSeries, RunDetails } from "../api/types";
-import { type ChartPlan, planCharts } from "../charts/chartSeries";
-import { MetricChart } from "../charts/MetricChart";
+import { runAttempts } from "../api/runLifecycle";
+import type { RunDetails } from "../api/types";
 import { ErrorMessage, KeyValues, Loading } from "../components/Feedback";
 import { PageTitle } from "../components/Layout";
 import { StatusBadge } from "../components/StatusBadge";
-import { formatDuration, formatMetric, formatTime, runLabel } from "../format";
+import { formatDuration, formatTime, runLabel } from "../format";
 import { useMetricSeries } from "../hooks/useMetricSeries";
 import { useResource } from "../hooks/useResource";
+import { CancelRun } from "../run/CancelRun";
+import { RunMetrics, runStartS } from "../run/RunMetrics";
 import { RunPanels } from "../run/RunPanels";
+import { StatusTimeline } from "../run/StatusTimeline";
 
 const DETAILS_INTERVAL_MS = 3000;
 
@@ -23,13 +26,18 @@ export default function RunPage() {
   const run = details.data;
   const live = run !== undefined && run.ended_at === null;
   const { reload } = details;
+  const attempts = useResource((signal) => runAttempts(runId, signal), runId);
+  const reloadAttempts = attempts.reload;
   useEffect(() => {
     if (!live) return;
-    const timer = setInterval(reload, DETAILS_INTERVAL_MS);
+    const timer = setInterval(() => {
+      reload();
+      reloadAttempts();
+    }, DETAILS_INTERVAL_MS);
     return () => {
       clearInterval(timer);
     };
-  }, [live, reload]);
+  }, [live, reload, reloadAttempts]);
   const series = useMetricSeries(metricSeries, runId, live);
 
   if (run === undefined) {
@@ -54,8 +62,10 @@ export default function RunPage() {
             live
           </span>
         )}
+        {live && <CancelRun runId={run.id} onCanceled={reload} />}
       </div>
       {details.error && <ErrorMessage error={details.error} onRetry={details.reload} />}
+      <StatusTimeline run={run} attempts={attempts.data ?? []} />
       <RunFacts run={run} />
       <div className="columns">
         <KeyValues title="Parameters" values={run.params} />
@@ -65,7 +75,7 @@ export default function RunPage() {
       {series.series === undefined ? (
         <Loading what="metrics" />
       ) : (
-        <Metrics series={series.series} />
+        <RunMetrics series={series.series} startS={runStartS(run, series.series)} />
       )}
       <RunPanels runId={run.id} live={live} />
     </>
@@ -82,7 +92,7 @@ function RunFacts({ run }: { run: RunDetails }) {
     ["User", run.user || "—"],
     ["Compute", run.compute_target ?? "—"],
     ["Attempt", String(run.attempt)],
-    ["Script", run.source.script ?? "—"],
+    ["Script", [run.source.script ?? "—", ...run.source.arguments].join(" ")],
   ];
   return (
     <section className="panel" aria-label="Run">
@@ -101,46 +111,5 @@ function RunFacts({ run }: { run: RunDetails }) {
         ))}
       </dl>
     </section>
-  );
-}
-
-function Metrics({ series }: { series: Record<string, MetricSeries> }) {
-  const plan: ChartPlan = useMemo(() => planCharts(series), [series]);
-  if (plan.charts.length === 0 && plan.summary.length === 0) {
-    return <p className="empty">No metrics logged yet.</p>;
-  }
-  return (
-    <>
-      {plan.summary.length > 0 && (
-        <section className="panel" aria-label="Metrics">
-          <h2>Metrics</h2>
-          <dl className="facts" id="metric-summary">
-            {plan.summary.map((metric) => (
-              <div key={metric.name}>
-                <dt>{metric.name}</dt>
-                <dd>{formatMetric(metric.value)}</dd>
-              </div>
-            ))}
-          </dl>
-        </section>
-      )}
-      {plan.charts.length > 0 && (
-        <section aria-label="Charts">
-          <h2>Charts</h2>
-          <div className="chart-grid">
-            {plan.charts.map((chart) => (
-              <MetricChart
-                key={chart.title}
-                title={chart.title}
-                lines={chart.metrics.map((name) => ({
-                  name,
-                  points: series[name]?.points ?? [],
-                }))}
-              />
-            ))}
-          </div>
-        </section>
-      )}
-    </>
   );
 }

@@ -28,6 +28,9 @@ class MetricSeries:
     count: int  # points logged, finite or not
     finite: int
     last: float | None  # the value at the highest step (last logged on a tie); NaN for NULL
+    # When each point was logged (Unix seconds), parallel to `points`: for charts over wall
+    # time or time since the run started. Empty from a server older than these.
+    times: list[float] = field(default_factory=list)
 
     @property
     def non_finite(self) -> int:
@@ -45,6 +48,7 @@ class MetricSeries:
             "non_finite": self.non_finite,
             "downsampled": self.downsampled,
             "last": float_to_json(self.last),
+            "times": self.times,
         }
 
     @classmethod
@@ -57,6 +61,7 @@ class MetricSeries:
             count=count,
             finite=count - int(data["non_finite"]),
             last=None if last is None else float(float_from_json(last)),
+            times=[float(time) for time in data.get("times", [])],
         )
 
 

@@ -119,6 +119,9 @@ class ModuleJob:
     compute_target: str = "local"
     environment: Environment = field(default_factory=Environment.default)
     display_name: str | None = None
+    # What the user ran, as the run's source shows it ("image classification (built-in)" and
+    # its options), instead of the module and the arguments it is launched with.
+    source: RunSource | None = None
 
     def validate(self) -> None:
         validate_experiment_name(self.experiment)
@@ -140,7 +143,7 @@ class ModuleJob:
         }
 
     def describe_source(self) -> RunSource:
-        return RunSource(script=f"-m {self.module}", arguments=self.arguments)
+        return self.source or RunSource(script=f"-m {self.module}", arguments=self.arguments)
 
 
 def check_script_path(source_directory: Path, script: str) -> None:

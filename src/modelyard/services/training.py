@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from modelyard.entities import Run, RunStatus
+from modelyard.entities import Run, RunSource, RunStatus
 from modelyard.entities.compute import ComputeType
 from modelyard.errors import InvalidValue, NotFound
 from modelyard.extras import require_extra
@@ -17,7 +18,9 @@ from modelyard.services.workspaces import OpenWorkspace
 from modelyard.vision.config import ALLOW_OUTSIDE_OPTION, ImageClassificationConfig
 
 IMAGE_CLASSIFICATION_MODULE = "modelyard.builtin_jobs.image_classification"
+IMAGE_CLASSIFICATION_TITLE = "image classification (built-in)"
 CONFIG_FILE = "config.json"
+TABLE_SUFFIXES = (".csv", ".tsv")  # a data set given as a table of image paths and labels
 # Both caches live in the workspace and outlive runs: a retrain on the same images reads them.
 FEATURE_CACHE_FOLDER = "features"
 GUARDRAIL_CACHE_FOLDER = "guardrails"
@@ -46,6 +49,8 @@ def submit_image_classification(
     from modelyard.vision.dataset import check_before_submission
 
     config = config.validated()
+    source = image_classification_source(config)
+    display_name = display_name or default_run_name(config, datetime.now())
     check_output_folder(config.output)
     data_goes_with_the_job = ws.server_url is not None or _runs_elsewhere(ws, config)
     if data_goes_with_the_job:
@@ -67,9 +72,28 @@ def submit_image_classification(
         files={CONFIG_FILE: payload},
         folders=folders,
         compute_target=config.compute_target,
-        display_name=display_name or f"image-classification {config.backbone}",
+        display_name=display_name,
+        source=source,
     )
     return submit(ws, job, user=user)
+
+
+def image_classification_source(config: ImageClassificationConfig) -> RunSource:
+    """The run's source as the user gave it: the built-in job and the options that tell its runs
+    apart (the command it is launched with, `-m …builtin_jobs… --config config.json`, is ours)."""
+    return RunSource(
+        script=IMAGE_CLASSIFICATION_TITLE,
+        arguments=("--data", config.data, "--backbone", config.backbone),
+    )
+
+
+def default_run_name(config: ImageClassificationConfig, now: datetime) -> str:
+    """Where no name is given: the data set's name, the backbone and the minute it was
+    submitted ("flowers efficientnet-lite0 Dec 06 14:05"), so that a list of runs on several
+    data sets, or several tries on one, reads apart."""
+    data = Path(config.data)
+    dataset = data.stem if data.suffix.lower() in TABLE_SUFFIXES else data.name
+    return f"{dataset or 'images'} {config.backbone} {now:%b %d %H:%M}"
 
 
 def output_downloaded_here(

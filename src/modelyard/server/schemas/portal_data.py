@@ -46,6 +46,9 @@ class MetricSeries(ResponseModel):
     non_finite: int
     downsampled: bool
     last: JsonFloat | None = Field(description="the value at the highest step")
+    times: list[float] = Field(
+        description="when each point was logged (Unix seconds), in the order of `points`"
+    )
 
 
 class MetricSeriesRead(ResponseModel):

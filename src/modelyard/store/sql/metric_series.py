@@ -67,12 +67,17 @@ def read_series(session: Session, run_id: str, name: str, max_points: int) -> Me
             thinned = _thinned_from_blocks(dialect)
             bounds["block_steps"] = block_steps
         rows = session.execute(thinned, {**metric, **bounds})
+    points, times = [], []
+    for step, value, logged_at in rows:
+        points.append((step, value))
+        times.append(logged_at)
     return MetricSeries(
         name,
-        [(step, value) for step, value in rows],
+        points,
         int(count),
         int(finite),
         None if count == 0 else (math.nan if last_value is None else last_value),
+        times,
     )
 
 
@@ -100,8 +105,21 @@ FROM latest_metrics WHERE {_OF_METRIC}
 """)
 
 _ALL_FINITE = text(
-    f"SELECT step, value FROM metrics WHERE {_OF_METRIC} AND {_FINITE} ORDER BY step, id"
+    f"SELECT step, value, timestamp FROM metrics WHERE {_OF_METRIC} AND {_FINITE} ORDER BY step, id"
 )
+
+
+def _with_times(points: str) -> TextClause:
+    """The kept points with the time each was logged: one seek of the index and one row read
+    per kept point (at most `max_points`), never a pass over the series. Of equal points
+    logged at one step, the earliest time."""
+    return text(f"""
+SELECT kept.step, kept.value, (
+  SELECT min(timestamp) FROM metrics
+  WHERE {_OF_METRIC} AND step = kept.step AND value = kept.value
+) FROM ({points}) AS kept
+ORDER BY 1, 2
+""")
 
 
 def _thinned(dialect: str, *, all_finite: bool) -> TextClause:
@@ -135,7 +153,8 @@ WITH RECURSIVE bucket(lo) AS (
 ), kept(id) AS (
   SELECT {low} FROM bucket UNION SELECT {high} FROM bucket UNION SELECT {first} UNION SELECT {last}
 )
-SELECT metrics.step, metrics.value FROM kept JOIN metrics ON metrics.id = kept.id
+SELECT metrics.step, metrics.value, metrics.timestamp
+FROM kept JOIN metrics ON metrics.id = kept.id
 ORDER BY metrics.step, metrics.id
 """)
 
@@ -144,18 +163,17 @@ ORDER BY metrics.step, metrics.id
 # [value, step] of a bucket is its lowest point (the earliest of equal ones). Grouping by bucket
 # is then one pass over the series, hashed, in a third of the time a query per bucket takes.
 # Steps pass through float8 here, exact below 2**53.
-_THINNED_ON_POSTGRESQL = text(f"""
+_THINNED_ON_POSTGRESQL = _with_times(f"""
 WITH bucket AS (
   SELECT min(ARRAY[value, step]) AS low, max(ARRAY[value, step]) AS high
   FROM metrics WHERE {_OF_METRIC} AND {_FINITE}
   GROUP BY (step - :first_step) / :width
 )
-SELECT CAST(low[2] AS BIGINT), low[1] FROM bucket
+SELECT CAST(low[2] AS BIGINT) AS step, low[1] AS value FROM bucket
 UNION SELECT CAST(high[2] AS BIGINT), high[1] FROM bucket
 UNION (SELECT step, value FROM metrics WHERE {_OF_METRIC} AND {_FINITE} ORDER BY step, id LIMIT 1)
 UNION (SELECT step, value FROM metrics WHERE {_OF_METRIC} AND {_FINITE}
        ORDER BY step DESC, id DESC LIMIT 1)
-ORDER BY 1, 2
 """)
 
 
@@ -229,20 +247,19 @@ _ENDS = (
     " AND step = :{end}_step ORDER BY id {direction} LIMIT 1) AS {end}"
 )
 
-_THINNED_FROM_BLOCKS_ON_POSTGRESQL = text(f"""
+_THINNED_FROM_BLOCKS_ON_POSTGRESQL = _with_times(f"""
 {_BOUNDARIES}{_CANDIDATES_ON_POSTGRESQL}, bucket AS (
   SELECT min(ARRAY[value, step]) AS low, max(ARRAY[value, step]) AS high
   FROM candidate GROUP BY (step - :first_step) / :width
 )
-SELECT CAST(low[2] AS BIGINT), low[1] FROM bucket
+SELECT CAST(low[2] AS BIGINT) AS step, low[1] AS value FROM bucket
 UNION SELECT CAST(high[2] AS BIGINT), high[1] FROM bucket
 UNION {_ENDS.format(direction="ASC", end="first")}
 UNION {_ENDS.format(direction="DESC", end="last")}
-ORDER BY 1, 2
 """)
 
 # SQLite takes the bare column `step` from the row holding the min() or max() of its group.
-_THINNED_FROM_BLOCKS_ON_SQLITE = text(f"""
+_THINNED_FROM_BLOCKS_ON_SQLITE = _with_times(f"""
 {_BOUNDARIES}{_CANDIDATES_ON_SQLITE}
 SELECT step, value FROM (
   SELECT step, min(value) AS value FROM candidate GROUP BY (step - :first_step) / :width)
@@ -250,5 +267,4 @@ UNION SELECT step, value FROM (
   SELECT step, max(value) AS value FROM candidate GROUP BY (step - :first_step) / :width)
 UNION {_ENDS.format(direction="ASC", end="first")}
 UNION {_ENDS.format(direction="DESC", end="last")}
-ORDER BY 1, 2
 """)
