@@ -59,7 +59,7 @@ RUN_CHART = ".uplot canvas"  # a drawn chart on the run page (uPlot draws on one
 MLFLOW_RUNS_ROW = ".ag-center-cols-container .ag-row"  # a row of MLflow's runs table (AG Grid)
 MLFLOW_RUN_CHART = ".js-plotly-plot .scatterlayer path.js-line"  # a Plotly chart's drawn line
 
-RUNS_PATH = f"/app/runs?experiment={EXPERIMENT}"
+RUNS_PATH = f"/app/runs?experiment={EXPERIMENT}"  # the runs MLflow's experiment page lists
 LOGGED_IN_PATH = "/api/v1/workspace"  # where the login goes: a JSON answer, none of the app
 SERIES = 10
 SERIES_POINTS = 2_000
@@ -82,6 +82,7 @@ FIRST_FRAME_SCRIPT = """
       .filter((element) => element.getClientRects().length > 0).length;
     if (found >= count) {
       window.__benchFirstFrameMs = performance.now();
+      performance.mark("benchmark: first frame showing " + selector);  // for a DevTools trace
       return;
     }
     requestAnimationFrame(poll);
@@ -388,14 +389,15 @@ def print_report(
     seeded: str,
     mlflow_version: str,
     repeats: int,
+    load_at_start: float,
 ) -> None:
     print("The portal app vs the MLflow UI, headless Chromium, servers on 127.0.0.1")
     print(
         f"python {platform.python_version()}, {os.cpu_count()} CPUs,"
-        f" {platform.system()} {platform.machine()}, load average"
-        f" {' '.join(f'{load:.2f}' for load in os.getloadavg())}"
+        f" {platform.system()} {platform.machine()}, load average (1 min)"
+        f" {load_at_start:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"
     )
-    print(f"Seeded on both sides: {seeded}")
+    print(f"Seeded{' on both sides' if mlflow_version else ''}: {seeded}")
     if mlflow_version:
         print(f"MLflow {mlflow_version} ({MLFLOW_VENV.relative_to(HERE.parent)}), SQLite")
     print(
@@ -426,6 +428,7 @@ def print_bundle(name: str, sizes: Bundle) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, exit_on_sigterm)
+    load_at_start = os.getloadavg()[0]  # the machine's other work bears on every timing
     sys.path.append(str(HERE.parent / "tests"))  # for chromium_binary, as the browser tests
     mlflow_version, failure = "", ""
     mlflow_loads: dict[str, Loads] | None = None
@@ -448,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Modelyard could not be measured: {error}")
             return 1
     results = [*rows(modelyard_loads, mlflow_loads, args.runs), size_row(ours, theirs)]
-    print_report(results, (ours, theirs), seeded, mlflow_version, args.repeats)
+    print_report(results, (ours, theirs), seeded, mlflow_version, args.repeats, load_at_start)
     if failure:
         print(f"MLflow was not measured: {failure}")
     return 1 if failure else 0
