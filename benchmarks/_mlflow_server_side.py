@@ -4,10 +4,11 @@ Two commands, each printing one JSON line (it imports only MLflow, not Modelyard
 
 - `seed`: a fresh SQLite tracking store with an experiment of N finished runs, each with a
   latest value of metric `x` (every 10th run has none), and, in an experiment of its own, one
-  run with an M-point series of `x` (the values of Modelyard's series). Rows go in by bulk SQL
-  inserts into MLflow's own tables (`runs`, `metrics`, `latest_metrics`, built from its ORM
-  models): creating 10,000 runs through MLflow's API would take far longer than what is
-  measured. The schema itself is MLflow's, created by its store.
+  run with an M-point series of `x`, or of each metric of `--history-metrics` (the values of
+  Modelyard's series). Rows go in by bulk SQL inserts into MLflow's own tables (`runs`,
+  `metrics`, `latest_metrics`, built from its ORM models): creating 10,000 runs through
+  MLflow's API would take far longer than what is measured. The schema itself is MLflow's,
+  created by its store.
 - `measure`: against an `mlflow server` on that store, started by `server.py`, over plain HTTP
   as Modelyard's side is measured: `runs/search` sorted by `metrics.x DESC` (and filtered by
   `metrics.x > 0.5`), pages 1 and 2; the chart's route, `metrics/get-history-bulk-interval`,
@@ -33,7 +34,7 @@ from typing import Any
 import mlflow
 import requests
 from mlflow.entities import Metric
-from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlMetric, SqlRun
+from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlMetric, SqlRun, SqlTag
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 from mlflow.tracking import MlflowClient
 from sqlalchemy import create_engine
@@ -51,6 +52,15 @@ def parse_args() -> argparse.Namespace:
     seed.add_argument("--artifacts", type=Path, required=True)
     seed.add_argument("--runs", type=int, required=True)
     seed.add_argument("--history-points", type=int, required=True)
+    seed.add_argument(
+        "--history-metrics", default=METRIC, help="the series' metrics, comma-separated"
+    )
+    seed.add_argument(
+        "--run-name-tags",
+        action="store_true",
+        help="give each run the `mlflow.runName` tag MLflow's own create_run sets (its UI"
+        " fails on a run without tags)",
+    )
     measure = commands.add_parser("measure")
     measure.add_argument("--url", required=True)
     measure.add_argument("--experiment-id", required=True)
@@ -90,31 +100,46 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
                 above_half += value > 0.5
                 latest.append(metric_row(run_id, value, now_ms, step=2))
             connection.execute(SqlRun.__table__.insert(), runs)
+            if args.run_name_tags:
+                connection.execute(SqlTag.__table__.insert(), [run_name_tag(run) for run in runs])
             connection.execute(SqlLatestMetric.__table__.insert(), latest)
             connection.execute(SqlMetric.__table__.insert(), latest)
-        history_run_id = seed_history(connection, series_experiment_id, args.history_points, now_ms)
+        history_run_id = seed_history(
+            connection,
+            series_experiment_id,
+            args.history_points,
+            args.history_metrics.split(","),
+            now_ms,
+        )
     engine.dispose()
     return {
         "mlflow_version": mlflow.__version__,
         "experiment_id": experiment_id,
+        "history_experiment_id": series_experiment_id,
         "history_run_id": history_run_id,
         "with_value_above_half": above_half,
     }
 
 
-def seed_history(connection: Any, experiment_id: str, points: int, now_ms: int) -> str:
+def seed_history(
+    connection: Any, experiment_id: str, points: int, metrics: list[str], now_ms: int
+) -> str:
+    """A run with a `points`-point series of each of `metrics` (the same values)."""
     run_id = uuid.uuid4().hex
-    connection.execute(SqlRun.__table__.insert(), [run_row(run_id, "history", experiment_id, 0)])
-    for first in range(0, points, CHUNK):
-        rows = [
-            metric_row(run_id, wave(step), now_ms, step)
-            for step in range(first, min(first + CHUNK, points))
-        ]
-        connection.execute(SqlMetric.__table__.insert(), rows)
+    run = run_row(run_id, "history", experiment_id, 0)
+    connection.execute(SqlRun.__table__.insert(), [run])
+    connection.execute(SqlTag.__table__.insert(), [run_name_tag(run)])
     last = points - 1
-    connection.execute(
-        SqlLatestMetric.__table__.insert(), [metric_row(run_id, wave(last), now_ms, last)]
-    )
+    for key in metrics:
+        for first in range(0, points, CHUNK):
+            rows = [
+                metric_row(run_id, wave(step), now_ms, step, key)
+                for step in range(first, min(first + CHUNK, points))
+            ]
+            connection.execute(SqlMetric.__table__.insert(), rows)
+        connection.execute(
+            SqlLatestMetric.__table__.insert(), [metric_row(run_id, wave(last), now_ms, last, key)]
+        )
     return run_id
 
 
@@ -142,9 +167,15 @@ def run_row(run_id: str, name: str, experiment_id: str, start_ms: int) -> dict[s
     }
 
 
-def metric_row(run_id: str, value: float, timestamp: int, step: int) -> dict[str, Any]:
+def run_name_tag(run: dict[str, Any]) -> dict[str, Any]:
+    return {"key": "mlflow.runName", "value": run["name"], "run_uuid": run["run_uuid"]}
+
+
+def metric_row(
+    run_id: str, value: float, timestamp: int, step: int, key: str = METRIC
+) -> dict[str, Any]:
     return {
-        "key": METRIC,
+        "key": key,
         "value": value,
         "timestamp": timestamp,
         "step": step,

@@ -23,43 +23,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import os
 import platform
-import random
-import re
 import signal
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from _mlflow_env import (
-    HERE,
-    MLFLOW_VENV,
-    MlflowUnavailable,
-    ensure_mlflow_venv,
-    run_side,
-    tail,
+from _mlflow_env import HERE, MLFLOW_VENV, MlflowUnavailable, ensure_mlflow_venv, run_side
+from _modelyard_seed import EXPERIMENT, METRIC, seed_runs, seed_series
+from _report import Result, print_rows
+from _servers import (
+    API,
+    BenchmarkFailed,
+    exit_on_sigterm,
+    mlflow_server,
+    modelyard_server,
 )
 
 if TYPE_CHECKING:
     from modelyard.services.workspaces import OpenWorkspace
 
-API = "/api/v1"
-EXPERIMENT = "bench"
-METRIC = "x"
 PAGE = 50
 TARGET_PAGE_MS = 100
 TARGET_SERIES_MS = 200
@@ -68,54 +58,12 @@ TARGET_RSS_AFTER_LOAD_MIB = 300  # issue 11: after 12 rounds of 200 concurrent r
 TARGET_RSS_IDLE_MIB = 200  # ...and back under this once idle
 TARGET_GUARD_PERCENT = 5  # the checks every request now passes, as a share of its time
 SERIES_MAX_POINTS = 2_000
-SEED_CHUNK = 10_000
 TARGET_RUNS = 100_000  # the size the runs list's target is set at
 TARGET_SERIES_POINTS = 1_000_000  # and the series'
 # The runs list at both sides' size by default. MLflow's `search_runs` sorted by a metric takes
 # ~3 s at 10,000 runs here and did not answer within 8 minutes at 100,000, so a comparison at
 # Modelyard's target size is not possible; `--skip-mlflow` measures that size alone.
 RUNS_WITH_MLFLOW = 10_000
-
-
-class BenchmarkFailed(Exception):
-    """A server did not start or answered wrongly: printed as one line, exit status 1."""
-
-
-@dataclass(frozen=True)
-class Result:
-    """One row of the table: a time in ms (lower is better) or a rate in points/s."""
-
-    label: str
-    modelyard: float | None
-    mlflow: float | None = None
-    unit: str = "ms"
-    target: float | None = None
-    worst: float | None = None  # the slowest of the repeats, for times
-    mlflow_key: str = ""  # which of MLflow's timings goes beside it
-    mlflow_worst: float | None = None
-    size_note: str = ""  # where the measured size is not the one the target is set at
-
-    @property
-    def modelyard_ahead(self) -> float | None:
-        if not self.modelyard or not self.mlflow:
-            return None
-        if self.lower_is_better:
-            return self.mlflow / self.modelyard
-        return self.modelyard / self.mlflow
-
-    @property
-    def lower_is_better(self) -> bool:
-        return self.unit in ("ms", "MiB", "%")
-
-    @property
-    def met(self) -> bool | None:
-        if self.target is None or self.modelyard is None:
-            return None
-        # On the median: on a shared machine the worst of a few requests says more about the
-        # neighbours than about the server.
-        if self.lower_is_better:
-            return self.modelyard <= self.target
-        return self.modelyard >= self.target
 
 
 # Arguments --------------------------------------------------------------------------------------
@@ -150,167 +98,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if min(args.runs, args.points, args.log_points, args.one_by_one_points, args.repeats) < 1:
         parser.error("--runs, --points, --log-points, --one-by-one-points and --repeats: ≥ 1")
     return args
-
-
-# Servers ----------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def running(
-    name: str, command: list[str], log_path: Path, ready: Callable[[], bool], timeout_s: float
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A server process in a session of its own, stopped with everything it started."""
-    env = {**os.environ, "COLUMNS": "200"}
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-            start_new_session=True,
-        )  # fmt: skip
-    try:
-        wait_until_ready(name, process, log_path, ready, timeout_s)
-        yield process
-    finally:
-        stop(process)
-
-
-def wait_until_ready(
-    name: str,
-    process: subprocess.Popen[bytes],
-    log_path: Path,
-    ready: Callable[[], bool],
-    timeout_s: float,
-) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not ready():
-        if process.poll() is not None or time.monotonic() > deadline:
-            why = "exited" if process.poll() is not None else f"not ready after {timeout_s:.0f} s"
-            raise BenchmarkFailed(f"{name} {why}; its log:\n{tail(log_path.read_text())}")
-        time.sleep(0.2)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the server's own process group, SIGKILL to whatever is left of it."""
-    for sig, wait_s in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(process.pid, sig)  # the group this script started, nothing else
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait_s)
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def answers(url: str, headers: dict[str, str] | None = None) -> bool:
-    try:
-        return httpx.get(url, headers=headers, timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-# Modelyard: seeding -----------------------------------------------------------------------------
-
-
-def seed_runs(ws: OpenWorkspace, count: int) -> tuple[int, int]:
-    """`count` finished runs in one experiment, by bulk SQL inserts into the store's tables
-    (100,000 runs through the API would take minutes and measure nothing); the runs with a
-    value of x, and of those the ones above 0.5."""
-    from sqlalchemy import insert, text, update
-
-    from modelyard.store.sql.engine import make_engine
-    from modelyard.store.sql.models import ExperimentRow, LatestMetricRow, MetricRow, RunRow
-
-    experiment_id = ws.store.get_or_create_experiment(EXPERIMENT).id
-    rng, engine = random.Random(0), make_engine(ws.store.uri)
-    created = datetime.now(UTC) - timedelta(days=1)
-    latest_x: list[float] = []
-    with engine.begin() as connection:
-        for first in range(0, count, SEED_CHUNK):
-            runs, metrics, latest = [], [], []
-            for index in range(first, min(first + SEED_CHUNK, count)):
-                run_id, at = uuid.uuid4().hex, created + timedelta(milliseconds=index)
-                runs.append(run_row(run_id, experiment_id, index + 1, at))
-                points = run_points(index, rng)
-                metrics += [metric_row(run_id, *point, at) for point in points]
-                newest = {name: (value, step) for name, value, step in points}  # steps ascend
-                latest += [
-                    {**metric_row(run_id, name, *point, at), "experiment_id": experiment_id}
-                    for name, point in newest.items()
-                ]
-                latest_x += [newest[METRIC][0]] if METRIC in newest else []
-            connection.execute(insert(RunRow.__table__), runs)
-            connection.execute(insert(MetricRow.__table__), metrics)
-            connection.execute(insert(LatestMetricRow.__table__), latest)
-        connection.execute(
-            update(ExperimentRow).where(ExperimentRow.id == experiment_id).values(run_counter=count)
-        )
-        if connection.dialect.name == "postgresql":
-            # What autovacuum does a minute after a bulk load: the planner needs statistics.
-            connection.execute(text("ANALYZE experiments, runs, metrics, latest_metrics"))
-    engine.dispose()
-    return len(latest_x), sum(value > 0.5 for value in latest_x)
-
-
-def run_points(index: int, rng: random.Random) -> list[tuple[str, float, int]]:
-    """(metric, value, step) by ascending step: x at steps 0–2, its latest value uniform in
-    [0, 1), except every 10th run, which never logs x; loss once."""
-    points = [("loss", 1 / (index + 1), 0)]
-    if index % 10 != 9:
-        final = rng.random()
-        points += [(METRIC, final * step / 2, step) for step in range(3)]
-    return points
-
-
-def metric_row(run_id: str, name: str, value: float, step: int, at: datetime) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "name": name,
-        "step": step,
-        "value": value,
-        "timestamp": at.timestamp(),
-    }
-
-
-def run_row(run_id: str, experiment_id: str, number: int, created: datetime) -> dict[str, Any]:
-    return {
-        "id": run_id,
-        "experiment_id": experiment_id,
-        "number": number,
-        "display_name": f"{EXPERIMENT}_{number}",
-        "status": "Completed",
-        "user_name": "bench",
-        "created_at": created,
-        "source_arguments": "[]",
-    }
-
-
-def seed_series(ws: OpenWorkspace, points: int) -> str:
-    """A run of its own with a `points`-point series, logged through the store in batches."""
-    from modelyard.entities import Metric
-    from modelyard.entities.limits import METRICS_PER_BATCH_MAX
-
-    run_id = ws.store.create_run(f"{EXPERIMENT}-series", user="bench").id
-    now = time.time()
-    for first in range(0, points, METRICS_PER_BATCH_MAX):
-        last = min(first + METRICS_PER_BATCH_MAX, points)
-        batch = [Metric(METRIC, wave(step), step, now) for step in range(first, last)]
-        ws.store.log_batch(run_id, batch)
-    return run_id
-
-
-def wave(step: int) -> float:
-    """Noise on a slow wave, with a spike every 100,003 steps that a chart must keep."""
-    spike = 5.0 if step % 100_003 == 77 else 0.0
-    return math.sin(step / 5_000) + 0.1 * math.sin(step * 12.9898) + spike
-
-
-# Modelyard: measuring ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -483,22 +270,8 @@ def measure_served(
     seeded: tuple[int, int],
     series_run_id: str,
 ) -> list[Result]:
-    port, log_path = free_port(), scratch / "modelyard-server.log"
-    url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "modelyard.cli.main", "server", "-w", str(ws.root)]
-    token_holder: list[str] = []
-
-    def ready() -> bool:
-        found = re.search(r"(myd_\S+)", log_path.read_text())
-        if found and not token_holder:
-            token_holder.append(found.group(1))
-        headers = {"Authorization": f"Bearer {token_holder[0]}"} if token_holder else None
-        return bool(token_holder) and answers(f"{url}{API}/workspace", headers)
-
-    with running("modelyard server", [*command, "--port", str(port)], log_path, ready,
-                 args.server_timeout) as server:  # fmt: skip
-        token = token_holder[0]
-        headers = {"Authorization": f"Bearer {token}"}
+    with modelyard_server(ws.root, scratch, args.server_timeout) as server:
+        url, token, headers = server.url, server.token, server.headers
         with httpx.Client(base_url=url, headers=headers, timeout=args.request_timeout) as client:
             results = []
             size_note = "" if args.runs == TARGET_RUNS else f" at {args.runs:,} runs"
@@ -518,7 +291,7 @@ def measure_served(
             results += time_series(client, series_run_id, args.points, args.repeats)
         batched = time_remote_logging(ws, url, token, args.log_points, 1_000)
         single = time_remote_logging(ws, url, token, args.one_by_one_points, 1)
-        memory = measure_memory(server.pid, url, headers, series_run_id, args)
+        memory = measure_memory(server.process.pid, url, headers, series_run_id, args)
         guard = measure_guard_cost(url, headers, args.repeats)
     return [
         *results,
@@ -646,17 +419,7 @@ def measure_mlflow(args: argparse.Namespace, scratch: Path) -> tuple[str, dict[s
          f"--history-points={args.points}"],
         args.mlflow_timeout, scratch,
     )  # fmt: skip
-    port, log_path = free_port(), scratch / "mlflow-server.log"
-    url = f"http://127.0.0.1:{port}"
-    command = [
-        str(python.parent / "mlflow"), "server", "--backend-store-uri", f"sqlite:///{db}",
-        "--default-artifact-root", str(artifacts), "--host", "127.0.0.1", "--port", str(port),
-    ]  # fmt: skip
-    # MLflow 3 also starts 7 job-runner processes for its GenAI features by default; tracking
-    # does not use them, and on a small machine they would take CPU from the server measured.
-    os.environ["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
-    with running("mlflow server", command, log_path, lambda: answers(f"{url}/health"),
-                 args.server_timeout):  # fmt: skip
+    with mlflow_server(python, db, artifacts, scratch, args.server_timeout) as url:
         timings = run_side(
             [*side, "measure", f"--url={url}", f"--experiment-id={seeded['experiment_id']}",
              f"--history-run-id={seeded['history_run_id']}", f"--runs={args.runs}",
@@ -727,43 +490,7 @@ def print_table(results: list[Result], args: argparse.Namespace) -> None:
         f" (the worst in brackets){both}; rates in points/s."
     )
     print()
-    print(f"{'measurement':<48}{'Modelyard':>20}{'MLflow':>18}{'Modelyard ahead':>17}  target")
-    for row in results:
-        print(
-            f"{row.label:<48}{with_worst(row.modelyard, row.worst, row.unit):>20}"
-            f"{with_worst(row.mlflow, row.mlflow_worst, row.unit):>18}"
-            f"{times(row.modelyard_ahead):>17}  {target_cell(row)}"
-        )
-    print()
-
-
-def with_worst(value: float | None, worst: float | None, unit: str) -> str:
-    cell = number(value, unit)
-    if unit in ("ms", "MiB") and value is not None and worst is not None:
-        cell += f" ({worst:,.0f})"
-    return cell
-
-
-def number(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.1f}" if unit in ("ms", "%") and value < 10 else f"{value:,.0f}"
-
-
-def times(ratio: float | None) -> str:
-    return "" if ratio is None else f"{ratio:,.1f}×"
-
-
-def target_cell(row: Result) -> str:
-    if row.target is None:
-        return ""
-    bound = f"≤ {row.target:,.0f} {row.unit}" if row.lower_is_better else f"≥ {row.target:,.0f}"
-    return f"{bound}: {'met' if row.met else 'NOT met'}{row.size_note}"
-
-
-def exit_on_sigterm(signum: int, _frame: Any) -> None:
-    """Stopped from outside (`timeout`, a CI job): unwind, so the servers are stopped too."""
-    raise SystemExit(128 + signum)
+    print_rows(results)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,34 +10,19 @@ when a browser is asked for, so a module that also holds plain HTTP tests still 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from chromium_binary import chromium_executable
 from server.portal_support import Served, screenshot_dir
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page
 
-CHROMIUM_CANDIDATES = (
-    "/usr/lib/chromium/chromium-headless-shell",  # Debian's binary itself (no wrapper script)
-    "/usr/bin/chromium-headless-shell",
-    "/usr/lib/chromium/chromium",
-    "/usr/bin/chromium",
-)
 WAIT_MS = 15_000
-
-
-def chromium_executable() -> str | None:
-    configured = os.environ.get("MODELYARD_TEST_CHROMIUM")
-    for candidate in (configured, *CHROMIUM_CANDIDATES):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return shutil.which("chromium-headless-shell")
 
 
 @contextmanager
