@@ -13,6 +13,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from modelyard._version import __version__
 from modelyard.server.api_docs import install_api_docs
@@ -36,6 +37,13 @@ from modelyard.services.background import BackgroundLoop
 from modelyard.services.workspaces import OpenWorkspace
 
 API_PREFIX = "/api/v1"
+# Compressed: the app's scripts (~420 KB → ~130 KB), JSON answers (runs pages, metric series).
+# Not compressed: what is small, already compressed (images, archives), artifacts' raw bytes
+# and uploads' echoes (octet-stream: often model weights, which gain little), and the log's
+# server-sent events, which must leave as they are written.
+COMPRESSED_FROM_BYTES = 1024
+COMPRESSION_LEVEL = 6  # zlib's default: most of level 9's gain at a fraction of its time
+NOT_COMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/octet-stream", "application/x-tar")
 API_ROUTERS = tuple(
     module.router
     for module in (workspace, experiments, runs, jobs, artifacts, portal_data, access, computes)
@@ -84,6 +92,13 @@ def create_app(ws: OpenWorkspace, *, auth: bool = True, bind_host: str | None = 
     install_api_docs(app)
     install_error_handlers(app)
     settings = ws.settings
+    # Inside the guard (added later is outer): nothing is compressed for a refused request.
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=COMPRESSED_FROM_BYTES,
+        compresslevel=COMPRESSION_LEVEL,
+        exclude_content_types=NOT_COMPRESSED,
+    )
     app.add_middleware(
         RequestGuard,
         allowed_hosts=allowed_host_names(bind_host, settings.allowed_hosts) | advertised_host(ws),
