@@ -7,12 +7,17 @@ import { ErrorMessage, Loading } from "../components/Feedback";
 import { PageTitle } from "../components/Layout";
 import { StatusBadge } from "../components/StatusBadge";
 import { formatTime, runLabel } from "../format";
+import { useInterval } from "../hooks/useInterval";
 import { useResource } from "../hooks/useResource";
+
+const REFRESH_MS = 3000;
 
 export function ComputePage() {
   const { name = "" } = useParams();
   const compute = useResource((signal) => computeDetails(name, signal), name);
   const sizes = useResource(listComputeSizes, "sizes");
+  // Nodes free and queued runs start while the page is open.
+  useInterval(compute.reload, REFRESH_MS);
   if (compute.data === undefined) {
     return compute.error ? (
       <ErrorMessage error={compute.error} onRetry={compute.reload} />

@@ -2,7 +2,7 @@
 // ended), what it was given (params, tags), its one-value metrics in a summary and the others
 // as live charts. While the run has not ended, the page reads its details every few seconds
 // and its series every 1.5 s (cheaply: see useMetricSeries).
-import { useEffect } from "react";
+import type { ReactNode } from "react";
 import { Link, useParams } from "react-router";
 import { metricSeries, runDetails } from "../api/endpoints";
 import { runAttempts } from "../api/runLifecycle";
@@ -11,6 +11,7 @@ import { ErrorMessage, KeyValues, Loading } from "../components/Feedback";
 import { PageTitle } from "../components/Layout";
 import { StatusBadge } from "../components/StatusBadge";
 import { formatDuration, formatTime, runLabel } from "../format";
+import { useInterval } from "../hooks/useInterval";
 import { useMetricSeries } from "../hooks/useMetricSeries";
 import { useResource } from "../hooks/useResource";
 import { CancelRun } from "../run/CancelRun";
@@ -28,16 +29,14 @@ export default function RunPage() {
   const { reload } = details;
   const attempts = useResource((signal) => runAttempts(runId, signal), runId);
   const reloadAttempts = attempts.reload;
-  useEffect(() => {
-    if (!live) return;
-    const timer = setInterval(() => {
+  useInterval(
+    () => {
       reload();
       reloadAttempts();
-    }, DETAILS_INTERVAL_MS);
-    return () => {
-      clearInterval(timer);
-    };
-  }, [live, reload, reloadAttempts]);
+    },
+    DETAILS_INTERVAL_MS,
+    live,
+  );
   const series = useMetricSeries(metricSeries, runId, live);
 
   if (run === undefined) {
@@ -83,14 +82,21 @@ export default function RunPage() {
 }
 
 function RunFacts({ run }: { run: RunDetails }) {
-  const facts: [string, string][] = [
+  const facts: [string, ReactNode][] = [
     ["Experiment", run.experiment],
     ["Created", formatTime(run.created_at)],
     ["Started", formatTime(run.started_at)],
     ["Ended", formatTime(run.ended_at)],
     ["Duration", formatDuration(run.duration_s)],
     ["User", run.user || "—"],
-    ["Compute", run.compute_target ?? "—"],
+    [
+      "Compute",
+      run.compute_target ? (
+        <Link to={`/computes/${encodeURIComponent(run.compute_target)}`}>{run.compute_target}</Link>
+      ) : (
+        "—"
+      ),
+    ],
     ["Attempt", String(run.attempt)],
     ["Script", [run.source.script ?? "—", ...run.source.arguments].join(" ")],
   ];

@@ -5,6 +5,7 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { useSearchParams } from "react-router";
 import { ErrorMessage, Loading } from "../components/Feedback";
+import { useInterval } from "../hooks/useInterval";
 import { useResource } from "../hooks/useResource";
 import { ARTIFACT_PARAM, ArtifactsPanel } from "./ArtifactsPanel";
 import { EvaluationPanel } from "./EvaluationPanel";
@@ -41,13 +42,7 @@ function RunPanelsOf({ runId, live, openEventSource }: Props) {
     if (wasLive.current && !live) reload();
     wasLive.current = live;
   }, [live, reload]);
-  useEffect(() => {
-    if (!live) return;
-    const timer = setInterval(reload, LISTING_INTERVAL_MS);
-    return () => {
-      clearInterval(timer);
-    };
-  }, [live, reload]);
+  useInterval(reload, LISTING_INTERVAL_MS, live);
 
   if (listing.data === undefined) {
     return listing.error ? (

@@ -1,9 +1,10 @@
 // The run's lifecycle as a small horizontal timeline (timeline.ts): each stage with when it
 // began and how long it lasted; the current one marked, its duration counting while it lasts.
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import type { RunAttempt } from "../api/runLifecycle";
 import type { Run } from "../api/types";
 import { formatDuration, formatTime } from "../format";
+import { useInterval } from "../hooks/useInterval";
 import { lifecycleOf, type Stage } from "./timeline";
 
 const TICK_MS = 1000;
@@ -16,15 +17,13 @@ interface Props {
 export function StatusTimeline({ run, attempts }: Props) {
   const live = run.ended_at === null;
   const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!live) return;
-    const timer = setInterval(() => {
+  useInterval(
+    () => {
       setNow(Date.now());
-    }, TICK_MS);
-    return () => {
-      clearInterval(timer);
-    };
-  }, [live]);
+    },
+    TICK_MS,
+    live,
+  );
   return <Timeline stages={lifecycleOf(run, attempts, now)} />;
 }
 
