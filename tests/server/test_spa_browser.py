@@ -147,22 +147,27 @@ def test_runs_table_run_page_with_charts_and_computes(
 # The run page's lower panels (portal-ui/src/run/) ------------------------------------------------
 
 
-def test_the_log_streams_while_the_run_writes_it(
+def test_the_log_streams_and_the_chart_gains_points_while_the_run_writes_them(
     browser: playwright_api.Browser, site: Served, ws: OpenWorkspace
 ) -> None:
     run = start_interactive_run(ws, "live", user="admin", display_name="training-now")
     beating = Heartbeat(ws.store, run.id, ws.settings.heartbeat_interval_s).start()
     try:
         ws.artifacts.put_bytes(run.id, "logs/std_log.txt", b"epoch 0\n")
+        ws.store.log_batch(run.id, _losses(0))
         with checked_page(browser, site) as page:
             log_in(page, site, f"/app/runs/{run.id}")
             page.wait_for_url(f"**/app/runs/{run.id}")
             page.wait_for_function(_log_holds("epoch 0"))
             page.wait_for_selector("[data-connection=open]")
+            assert page.is_visible("#live-indicator")
             for epoch in range(1, 9):  # the job goes on writing while the page is open
                 append_log(ws, run.id, f"epoch {epoch}\n")
+                ws.store.log_batch(run.id, _losses(epoch))
                 time.sleep(0.2)
             page.wait_for_function(_log_holds("epoch 8"))
+            # train_loss and validation_loss on one chart, 9 epochs each, drawn as they came
+            page.wait_for_selector("figure[data-chart='loss'][data-points='18']")
             text = page.inner_text("#log")
             assert [line for line in text.splitlines() if line] == [f"epoch {n}" for n in range(9)]
             assert page.is_checked("text=Follow")
@@ -172,6 +177,10 @@ def test_the_log_streams_while_the_run_writes_it(
             ws.artifacts.put_bytes(run.id, "outputs/model.onnx", b"written as the job ends")
             end_run(ws, run.id, RunStatus.COMPLETED)
             page.wait_for_selector("#log[data-ended=Completed]")
+            page.wait_for_function(
+                "() => document.querySelector('[data-field=status]')?.textContent === 'Completed'"
+            )
+            assert page.locator("#live-indicator").count() == 0
             assert "The run ended (Completed)" in page.inner_text(".log-state")
             page.locator("role=tab[name='Artifacts (2)']").wait_for()  # listed once more at the end
             assert page.evaluate("() => document.querySelector('#log').textContent.length") > 0
@@ -298,6 +307,14 @@ GUARDRAILS = b"""{
                 "message": "cannot decode tulip/broken.jpg; fix: delete or replace it"}],
   "fingerprint": {}, "limits": {"min_classes": 2, "min_images_per_class": 2}
 }"""
+
+
+def _losses(epoch: int) -> list[Metric]:
+    now = time.time()
+    return [
+        Metric("train_loss", 1.0 / (epoch + 1), epoch, now),
+        Metric("validation_loss", 1.2 / (epoch + 1), epoch, now),
+    ]
 
 
 def append_log(ws: OpenWorkspace, run_id: str, text: str) -> None:
