@@ -27,6 +27,8 @@ function runs(count: number): RunRow[] {
     queued_at: null,
     status_detail: null,
     metrics: { accuracy: index / 1000 },
+    params: { learning_rate: String(index / 100) },
+    tags: { team: "vision" },
   }));
 }
 
