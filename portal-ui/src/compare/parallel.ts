@@ -40,10 +40,11 @@ export interface ParallelData {
 }
 
 const NO_VALUE_COLOR = "#9ca3af";
-// A colour-blind-safe ramp (viridis' ends and middle), low metric to high.
+// A perceptually ordered ramp (plasma's dark part: no pale end that vanishes on white), low
+// metric to high.
 type Rgb = readonly [number, number, number];
-const RAMP_LOW: Rgb = [68, 1, 84];
-const RAMP: readonly Rgb[] = [RAMP_LOW, [33, 145, 140], [253, 231, 37]];
+const RAMP_LOW: Rgb = [13, 8, 135];
+const RAMP: readonly Rgb[] = [RAMP_LOW, [156, 23, 158], [237, 121, 83]];
 
 export function finiteNumber(text: string | number | undefined): number | null {
   if (text === undefined || text === "") return null;

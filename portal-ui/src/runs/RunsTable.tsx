@@ -12,7 +12,7 @@ import {
   type VisibilityState,
 } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useMemo, useRef } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import type { RunRow } from "../api/types";
 import { StatusBadge } from "../components/StatusBadge";
 import { formatDuration, formatMetric, runDurationS, runLabel } from "../format";
@@ -109,6 +109,10 @@ export function RunsTable(props: RunsTableProps) {
     onSort(columnId, columnId === sort ? !descending : columnId === "created");
   };
   const scroller = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    // Another page (or order) of runs: read it from its first row.
+    if (scroller.current) scroller.current.scrollTop = 0;
+  }, [runs]);
   const rows = table.getRowModel().rows;
   const virtualizer = useVirtualizer({
     count: rows.length,
