@@ -1,5 +1,8 @@
 // Runs side by side (/compare?runs=ID1,ID2): one chart per metric with a line per run, the
 // params and latest metrics as diff tables, and parallel coordinates of params against a metric.
+// While any compared run has not ended, the page reads them again every few seconds (the charts
+// keep the reader's zoom).
+import { useEffect } from "react";
 import { Link, useSearchParams } from "react-router";
 import { MetricChart } from "../charts/MetricChart";
 import { ComparedRuns } from "../compare/ComparedRuns";
@@ -18,10 +21,21 @@ import { PageTitle } from "../components/Layout";
 import { formatMetric } from "../format";
 import { useResource } from "../hooks/useResource";
 
+const LIVE_INTERVAL_MS = 3000;
+
 export default function ComparePage() {
   const [params, setParams] = useSearchParams();
   const ids = comparedIds(params);
   const compared = useResource((signal) => readCompared(ids, signal), ids.join(","));
+  const live = (compared.data ?? []).some((run) => run.details.ended_at === null);
+  const { reload } = compared;
+  useEffect(() => {
+    if (!live) return;
+    const timer = setInterval(reload, LIVE_INTERVAL_MS);
+    return () => {
+      clearInterval(timer);
+    };
+  }, [live, reload]);
   if (ids.length < 2) {
     return (
       <>

@@ -3,16 +3,16 @@
 import { useState } from "react";
 import { useNavigate, useSearchParams } from "react-router";
 import { listExperiments, queryRuns } from "../api/endpoints";
-import { STATUSES } from "../api/statuses";
 import { ErrorMessage, Loading } from "../components/Feedback";
 import { PageTitle } from "../components/Layout";
+import { compareUrl } from "../compare/compareUrl";
 import { useResource } from "../hooks/useResource";
 import { ColumnChooser } from "../runs/ColumnChooser";
 import { choosableColumns, defaultColumns, pageColumns } from "../runs/columns";
-import { compareUrl } from "../compare/compareUrl";
 import { CopyLink } from "../runs/CopyLink";
 import { PAGE_SIZES, paramsFromView, type RunsView, viewFromParams, withQuery } from "../runs/runQuery";
 import { RunsTable } from "../runs/RunsTable";
+import { StatusFilter } from "../runs/StatusFilter";
 
 export function RunsPage() {
   const [params, setParams] = useSearchParams();
@@ -31,6 +31,7 @@ export function RunsPage() {
   const showExperiment = query.experiment === null;
   const choosable = choosableColumns(columns, showExperiment);
   const shown = view.columns ?? defaultColumns(columns, runs);
+  const filtered = query.statuses.length + query.tags.length + query.metrics.length > 0;
 
   return (
     <>
@@ -58,23 +59,12 @@ export function RunsPage() {
             ))}
           </select>
         </label>
-        <label>
-          Status
-          <select
-            value={query.statuses[0] ?? ""}
-            onChange={(event) => {
-              const chosen = event.target.value;
-              show(withQuery(view, { statuses: chosen ? [chosen as (typeof STATUSES)[number]] : [] }));
-            }}
-          >
-            <option value="">Any status</option>
-            {STATUSES.map((status) => (
-              <option key={status} value={status}>
-                {status}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StatusFilter
+          chosen={query.statuses}
+          onChange={(statuses) => {
+            show(withQuery(view, { statuses }));
+          }}
+        />
         <FilterChips
           label="Tag"
           placeholder="team=vision"
@@ -101,6 +91,16 @@ export function RunsPage() {
             show({ ...view, columns: null });
           }}
         />
+        {filtered && (
+          <button
+            type="button"
+            onClick={() => {
+              show(withQuery(view, { statuses: [], tags: [], metrics: [] }));
+            }}
+          >
+            Clear filters
+          </button>
+        )}
       </form>
       <div className="table-bar">
         <button
