@@ -5,7 +5,7 @@ import { useNavigate, useSearchParams } from "react-router";
 import { listExperiments, queryRuns } from "../api/endpoints";
 import { ErrorMessage, Loading } from "../components/Feedback";
 import { PageTitle } from "../components/Layout";
-import { compareUrl } from "../compare/compareUrl";
+import { COMPARE_MAX, compareUrl } from "../compare/compareUrl";
 import { useResource } from "../hooks/useResource";
 import { ColumnChooser } from "../runs/ColumnChooser";
 import { choosableColumns, defaultColumns, pageColumns } from "../runs/columns";
@@ -107,7 +107,7 @@ export function RunsPage() {
           type="button"
           className="primary"
           id="compare-button"
-          disabled={selected.length < 2}
+          disabled={selected.length < 2 || selected.length > COMPARE_MAX}
           onClick={() => {
             void navigate(compareUrl(selected));
           }}
@@ -123,6 +123,9 @@ export function RunsPage() {
           >
             Clear selection
           </button>
+        )}
+        {selected.length > COMPARE_MAX && (
+          <span className="muted">Compare takes up to {COMPARE_MAX} runs.</span>
         )}
         <CopyLink />
       </div>
