@@ -1,7 +1,7 @@
 // The portal's app: routes under /app (the server answers its page for each of them).
 import { lazy, StrictMode, Suspense } from "react";
 import { createRoot } from "react-dom/client";
-import { createBrowserRouter, Navigate, RouterProvider } from "react-router";
+import { createBrowserRouter, RouterProvider } from "react-router";
 import { Loading } from "./components/Feedback";
 import { Layout } from "./components/Layout";
 import { ComputePage } from "./pages/ComputePage";
@@ -11,15 +11,24 @@ import { NotFoundPage } from "./pages/NotFoundPage";
 import { RunsPage } from "./pages/RunsPage";
 import "./styles.css";
 
-// The run page brings uPlot: loaded when a run is first opened, not with the app.
+// The run and compare pages bring uPlot: loaded when first opened, not with the app.
 const RunPage = lazy(() => import("./pages/RunPage"));
+const ComparePage = lazy(() => import("./pages/ComparePage"));
+const OverviewPage = lazy(() => import("./pages/OverviewPage"));
 
 const router = createBrowserRouter(
   [
     {
       element: <Layout />,
       children: [
-        { index: true, element: <Navigate to="/runs" replace /> },
+        {
+          index: true,
+          element: (
+            <Suspense fallback={<Loading what="the overview" />}>
+              <OverviewPage />
+            </Suspense>
+          ),
+        },
         { path: "experiments", element: <ExperimentsPage /> },
         { path: "runs", element: <RunsPage /> },
         {
@@ -27,6 +36,14 @@ const router = createBrowserRouter(
           element: (
             <Suspense fallback={<Loading what="the run page" />}>
               <RunPage />
+            </Suspense>
+          ),
+        },
+        {
+          path: "compare",
+          element: (
+            <Suspense fallback={<Loading what="the comparison" />}>
+              <ComparePage />
             </Suspense>
           ),
         },

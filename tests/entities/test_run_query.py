@@ -60,7 +60,14 @@ def test_a_page_and_a_series_survive_json() -> None:
         created_at=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
         user="ana",
     )
-    page = RunPage([run], 7, ["loss", "acc"], {run.id: {"loss": -math.inf, "acc": 0.5}})
+    page = RunPage(
+        [run],
+        7,
+        ["loss", "acc"],
+        {run.id: {"loss": -math.inf, "acc": 0.5}},
+        params={run.id: {"learning_rate": "0.1"}},
+        tags={run.id: {"note": "a=b "}},
+    )
     assert RunPage.from_dict(json.loads(json.dumps(page.to_dict(), allow_nan=False))) == page
     series = MetricSeries("loss", [(0, 1.0), (9, 0.25)], count=12, finite=10, last=math.inf)
     read = MetricSeriesRead("12", True, [series])

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -359,7 +360,7 @@ def test_run_page_timeline_chart_controls_and_cancel(
         for _ in range(5):
             page.keyboard.press("ArrowRight")
         page.wait_for_url("**smooth=0.05")
-        assert loss.get_attribute("data-smoothing") == "0.05"
+        page.locator("figure[data-chart='loss'][data-smoothing='0.05']").wait_for()  # next render
         assert "train/loss (raw)" in loss.inner_text()
         page.get_by_label("X axis").select_option("relative")
         page.wait_for_url("**smooth=0.05&x=relative")
@@ -415,3 +416,165 @@ def cancel_as_reader(
         return tab.inner_text("[data-field=cancel-error]")
     finally:
         context.close()
+
+
+def test_the_overview_fits_the_window_at_1440_and_800_px(
+    browser: playwright_api.Browser, site: Served, ws: OpenWorkspace
+) -> None:
+    trained_run(ws, "a-run-with-a-rather-long-display-name-to-fit", epochs=3)
+    failed = ws.store.create_run("speech", user="admin", status=RunStatus.RUNNING)
+    ws.store.transition_run(failed.id, RunStatus.FAILED, error="CUDA out of memory")
+    computes.create_compute(ws, ComputeRequest("gpu-pool", priority=Priority.LOW_PRIORITY))
+    with checked_page(browser, site) as page:
+        log_in(page, site, "/app/")
+        page.wait_for_url("**/app/")
+        page.locator("#recent-runs tbody tr").first.wait_for()
+        page.locator("tr[data-compute='gpu-pool']").wait_for()
+        page.locator("#status-counts [data-status='Failed']").wait_for()
+        assert page.inner_text("#status-counts [data-status='all']") == "2"
+        assert page.inner_text("#status-counts [data-status='Completed']") == "1"
+        # Run numbers repeat across experiments: each names its own.
+        assert {ref.strip() for ref in page.locator("#recent-runs .run-ref").all_inner_texts()} == {
+            "flowers #1",
+            "speech #1",
+        }
+        assert ws.workspace.name in page.inner_text("h1")
+        assert str(ws.workspace.path) in page.inner_text("#workspace")
+        check_page(page, "overview")
+        page.click("#status-counts a:has([data-status='Failed'])")
+        page.wait_for_url("**/app/runs?status=Failed")
+        # The failure reason's column joins once the page's runs are known to include a failure.
+        page.locator(f"tr[data-run-id='{failed.id}'] >> text=CUDA out of memory").wait_for()
+
+
+def test_compare_two_runs(browser: playwright_api.Browser, site: Served, ws: OpenWorkspace) -> None:
+    for name, rate, optimizer in (
+        ("slow", "0.001", "adam"),
+        ("fast", "0.01", "sgd"),
+        ("unpicked", "0.1", "sgd"),
+    ):
+        run = ws.store.create_run("sweep", user="admin", display_name=name)
+        scale = float(rate) * 50
+        metrics = [Metric("accuracy", min(0.99, 0.3 + scale * e), e, 0.0) for e in range(10)]
+        metrics.append(Metric("loss", 1 - scale, 0, 0.0))
+        params = {"learning_rate": rate, "epochs": "10", "optimizer": optimizer}
+        ws.store.log_batch(run.id, metrics, params=params)
+    with checked_page(browser, site) as page:
+        log_in(page, site, "/app/runs?experiment=sweep")
+        page.locator("tbody tr[data-run-id]").first.wait_for()
+        assert page.is_disabled("#compare-button")
+        page.check("input[aria-label='Select slow to compare']")
+        page.check("input[aria-label='Select fast to compare']")
+        assert page.is_enabled("#compare-button")
+        page.click("#compare-button")
+        page.wait_for_url("**/app/compare?runs=*")
+        chart = page.locator("figure[data-chart='accuracy']")
+        chart.wait_for()
+        assert chart.get_attribute("data-points") == "20"  # two runs, ten epochs each
+        assert chart.locator("canvas").count() == 1
+        legend = chart.inner_text()
+        assert "slow (sweep #1)" in legend and "fast (sweep #2)" in legend
+        assert "unpicked" not in legend
+
+        diff = page.locator("#params-diff")
+        assert diff.locator("tr.same").count() == 1  # epochs
+        assert page.is_visible("#params-diff tr.same")
+        page.check("text=Only differences")
+        assert diff.locator("tr.same").count() == 0
+        differing = diff.locator("tr.differs th").all_text_contents()
+        assert differing == ["learning_rate (differs)", "optimizer (differs)"]
+
+        parallel = page.locator("#parallel-coordinates")
+        assert parallel.locator("path.parallel-line").count() == 2
+        assert parallel.locator("[data-axis='optimizer']").get_attribute("data-kind") == (
+            "categorical"
+        )
+        assert parallel.locator("[data-axis='learning_rate']").get_attribute("data-kind") == (
+            "numeric"
+        )
+        # The metric chooser by keyboard alone.
+        page.focus("#parallel-coordinates select")
+        page.keyboard.press("ArrowDown")
+        page.wait_for_url("**&metric=loss")
+        parallel.locator("[data-axis='loss']").wait_for()
+        check_page(page, "compare")
+
+
+def test_the_runs_table_pages_through_1000_runs(
+    browser: playwright_api.Browser, site: Served, ws: OpenWorkspace
+) -> None:
+    for _ in range(1000):
+        ws.store.create_run("big", user="admin", status=RunStatus.COMPLETED)
+    limits: list[int] = []
+    with checked_page(browser, site) as page:
+        page.on("request", lambda request: _note_page_size(request.url, limits))
+        log_in(page, site, "/app/runs?experiment=big&limit=500")
+        seen = _numbers_scrolled_through(page)
+        page.click("nav[aria-label='Pages of runs'] >> text=Next")
+        page.wait_for_url("**offset=500**")
+        page.wait_for_function(
+            "() => document.querySelector('tbody tr[data-run-id]')?.dataset.number === '500'"
+        )
+        seen += _numbers_scrolled_through(page)
+        assert seen == list(range(1000, 0, -1))
+        assert "501–1000 of 1,000" in page.inner_text("nav[aria-label='Pages of runs']")
+        assert limits and max(limits) == 500  # page by page: never every run at once
+
+        # The "#" column from the chooser, then sorted by: ascending, back to the first page.
+        page.click("summary >> text=Columns")
+        # A click, not check(): the box is ticked once the URL holds the choice, a moment later.
+        page.click("fieldset[data-group=run] label:has-text('#') input")
+        page.wait_for_url("**col=number**")
+        page.click("th[data-column=number] button")
+        page.wait_for_url("**sort=number**")
+        page.wait_for_function(
+            "() => document.querySelector('tbody tr[data-run-id]')?.dataset.number === '1'"
+        )
+        assert "1–500 of 1,000" in page.inner_text("nav[aria-label='Pages of runs']")
+
+        # The URL is the view: a copied link opens the same columns, order and page size.
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        page.click("text=Copy link")
+        page.locator("text=Link copied").wait_for()
+        link = page.evaluate("() => navigator.clipboard.readText()")
+        assert link == page.url
+        page.goto(link)
+        page.wait_for_function(
+            "() => document.querySelector('tbody tr[data-run-id]')?.dataset.number === '1'"
+        )
+        assert page.is_visible("th[data-column=number][aria-sort=ascending]")
+        assert "1–500 of 1,000" in page.inner_text("nav[aria-label='Pages of runs']")
+        check_page(page, "runs-1000")
+
+
+def _note_page_size(url: str, limits: list[int]) -> None:
+    if "/api/v1/runs-query" in url:
+        query = parse_qs(urlsplit(url).query)
+        limits.append(int(query.get("limit", ["50"])[0]))
+
+
+def _numbers_scrolled_through(page: playwright_api.Page) -> list[int]:
+    """Every run number of the page's table in the table's order, read while scrolling its box
+    from top to bottom half a box at a time (the table draws only the rows in sight)."""
+    page.locator("tbody tr[data-run-id]").first.wait_for()
+    scroller = page.locator(".table-scroller")
+    scroller.evaluate("box => { box.scrollTop = 0; }")
+    numbers: dict[int, None] = {}  # in the order first seen
+    at_bottom = False
+    while not at_bottom:
+        # Two frames: the scroll event's render has drawn the rows now in sight.
+        page.evaluate(
+            "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+        )
+        for number in page.locator("tbody tr[data-run-id]").evaluate_all(
+            "rows => rows.map(row => Number(row.dataset.number))"
+        ):
+            numbers[number] = None
+        at_bottom = scroller.evaluate(
+            """box => {
+                const bottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 1;
+                box.scrollTop += box.clientHeight / 2;
+                return bottom;
+            }"""
+        )
+    return list(numbers)

@@ -137,6 +137,8 @@ def test_the_queries_compared_see_runs_values_and_infinities(stores: Stores) -> 
         "loss": math.inf,
         "val loss": 0.1234567891234,
     }
+    assert odd.tags[stores.charted_run] == {"note": "a=b ", "team": "vision"}
+    assert odd.params[stores.charted_run] == {}
     assert stores.rest.query_runs(QUERIES[4]).total == 1  # the exact value survived the trip
     assert "accuracy" in stores.rest.query_runs(QUERIES[1]).metric_columns
 

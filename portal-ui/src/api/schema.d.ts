@@ -1065,6 +1065,20 @@ export interface components {
             metrics: {
                 [key: string]: number | ("NaN" | "Infinity" | "-Infinity");
             };
+            /**
+             * Params
+             * @description every param of the run
+             */
+            params: {
+                [key: string]: string;
+            };
+            /**
+             * Tags
+             * @description every tag of the run
+             */
+            tags: {
+                [key: string]: string;
+            };
         };
         /** RequeueIn */
         RequeueIn: {

@@ -3,6 +3,7 @@ import { useEffect } from "react";
 import { NavLink, Outlet, useLocation } from "react-router";
 
 const SECTIONS = [
+  { to: "/", label: "Overview", end: true },
   { to: "/experiments", label: "Experiments" },
   { to: "/runs", label: "Runs" },
   { to: "/computes", label: "Computes" },
@@ -20,14 +21,16 @@ export function Layout() {
         Skip to content
       </a>
       <header className="top-bar">
-        <NavLink to="/runs" className="brand">
+        <NavLink to="/" className="brand" end>
           Modelyard
         </NavLink>
         <nav aria-label="Sections">
           <ul>
             {SECTIONS.map((section) => (
               <li key={section.to}>
-                <NavLink to={section.to}>{section.label}</NavLink>
+                <NavLink to={section.to} end={"end" in section}>
+                  {section.label}
+                </NavLink>
               </li>
             ))}
           </ul>

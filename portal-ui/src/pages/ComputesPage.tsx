@@ -6,7 +6,7 @@ import { ErrorMessage, Loading } from "../components/Feedback";
 import { PageTitle } from "../components/Layout";
 import { useResource } from "../hooks/useResource";
 
-async function computesWithUse(signal: AbortSignal): Promise<ComputeDetails[]> {
+export async function computesWithUse(signal: AbortSignal): Promise<ComputeDetails[]> {
   const computes = await listComputes(signal);
   return Promise.all(computes.map((compute) => computeDetails(compute.name, signal)));
 }

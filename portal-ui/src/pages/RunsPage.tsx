@@ -1,14 +1,18 @@
-// The runs table's page: filters, the table, paging; the whole view lives in the URL.
+// The runs table's page: filters, the table, paging; the whole view lives in the URL, so a
+// copied link opens the same view. Runs ticked in the table open side by side in Compare.
 import { useState } from "react";
-import { useSearchParams } from "react-router";
+import { useNavigate, useSearchParams } from "react-router";
 import { listExperiments, queryRuns } from "../api/endpoints";
-import { STATUSES } from "../api/statuses";
 import { ErrorMessage, Loading } from "../components/Feedback";
 import { PageTitle } from "../components/Layout";
+import { COMPARE_MAX, compareUrl } from "../compare/compareUrl";
 import { useResource } from "../hooks/useResource";
 import { ColumnChooser } from "../runs/ColumnChooser";
+import { choosableColumns, defaultColumns, pageColumns } from "../runs/columns";
+import { CopyLink } from "../runs/CopyLink";
 import { PAGE_SIZES, paramsFromView, type RunsView, viewFromParams, withQuery } from "../runs/runQuery";
-import { RunsTable, runColumns } from "../runs/RunsTable";
+import { RunsTable } from "../runs/RunsTable";
+import { StatusFilter } from "../runs/StatusFilter";
 
 export function RunsPage() {
   const [params, setParams] = useSearchParams();
@@ -17,15 +21,17 @@ export function RunsPage() {
   const show = (next: RunsView) => {
     setParams(paramsFromView(next));
   };
-  const key = paramsFromView({ query, hidden: [] }).toString();
+  const key = paramsFromView({ query, columns: null }).toString();
   const page = useResource((signal) => queryRuns(query, signal), key);
   const experiments = useResource(listExperiments, "experiments");
-  const metricColumns = page.data?.metric_columns ?? [];
+  const [selected, setSelected] = useState<string[]>([]);
+  const navigate = useNavigate();
+  const runs = page.data?.runs ?? [];
+  const columns = pageColumns(page.data?.metric_columns ?? [], runs, view.columns);
   const showExperiment = query.experiment === null;
-  const choosable = runColumns(metricColumns, showExperiment).map((column) => ({
-    id: column.id ?? "",
-    label: typeof column.header === "string" ? column.header : (column.id ?? ""),
-  }));
+  const choosable = choosableColumns(columns, showExperiment);
+  const shown = view.columns ?? defaultColumns(columns, runs);
+  const filtered = query.statuses.length + query.tags.length + query.metrics.length > 0;
 
   return (
     <>
@@ -53,23 +59,12 @@ export function RunsPage() {
             ))}
           </select>
         </label>
-        <label>
-          Status
-          <select
-            value={query.statuses[0] ?? ""}
-            onChange={(event) => {
-              const chosen = event.target.value;
-              show(withQuery(view, { statuses: chosen ? [chosen as (typeof STATUSES)[number]] : [] }));
-            }}
-          >
-            <option value="">Any status</option>
-            {STATUSES.map((status) => (
-              <option key={status} value={status}>
-                {status}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StatusFilter
+          chosen={query.statuses}
+          onChange={(statuses) => {
+            show(withQuery(view, { statuses }));
+          }}
+        />
         <FilterChips
           label="Tag"
           placeholder="team=vision"
@@ -88,12 +83,52 @@ export function RunsPage() {
         />
         <ColumnChooser
           columns={choosable}
-          hidden={view.hidden}
-          onChange={(hidden) => {
-            show({ ...view, hidden });
+          shown={shown}
+          onChange={(chosen) => {
+            show({ ...view, columns: chosen });
+          }}
+          onReset={() => {
+            show({ ...view, columns: null });
           }}
         />
+        {filtered && (
+          <button
+            type="button"
+            onClick={() => {
+              show(withQuery(view, { statuses: [], tags: [], metrics: [] }));
+            }}
+          >
+            Clear filters
+          </button>
+        )}
       </form>
+      <div className="table-bar">
+        <button
+          type="button"
+          className="primary"
+          id="compare-button"
+          disabled={selected.length < 2 || selected.length > COMPARE_MAX}
+          onClick={() => {
+            void navigate(compareUrl(selected));
+          }}
+        >
+          Compare{selected.length > 0 ? ` ${String(selected.length)} runs` : ""}
+        </button>
+        {selected.length > 0 && (
+          <button
+            type="button"
+            onClick={() => {
+              setSelected([]);
+            }}
+          >
+            Clear selection
+          </button>
+        )}
+        {selected.length > COMPARE_MAX && (
+          <span className="muted">Compare takes up to {COMPARE_MAX} runs.</span>
+        )}
+        <CopyLink />
+      </div>
       {page.error && <ErrorMessage error={page.error} onRetry={page.reload} />}
       {page.data === undefined ? (
         page.loading && <Loading what="runs" />
@@ -101,14 +136,16 @@ export function RunsPage() {
         <>
           <RunsTable
             runs={page.data.runs}
-            metricColumns={metricColumns}
+            columns={columns}
+            shown={shown}
             sort={query.sort}
             descending={query.descending}
             onSort={(sort, descending) => {
               show(withQuery(view, { sort, descending }));
             }}
-            hidden={view.hidden}
             showExperiment={showExperiment}
+            selected={selected}
+            onSelect={setSelected}
           />
           <Pager
             total={page.data.total}

@@ -1,17 +1,20 @@
 // The runs table's query in the page's URL, so a view can be bookmarked and shared:
 // ?experiment=flowers&status=Failed&tag=team%3Dvision&metric=accuracy%3E0.9&sort=metric:accuracy
-// &order=asc&offset=100&limit=100&hide=user,compute. Names follow the server's route
-// (GET /api/v1/runs-query), which checks every value.
+// &order=asc&offset=100&limit=100&col=display_name&col=param:lr. Names follow the server's
+// route (GET /api/v1/runs-query), which checks every value; `col` (each column shown, as the
+// reader chose them) is only written once the reader changed the default set.
 import type { RunsQuery } from "../api/endpoints";
 import type { RunStatus } from "../api/types";
 
 export const PAGE_SIZES = [50, 100, 500, 1000] as const;
 export const DEFAULT_LIMIT = 100;
 export const METRIC_SORT_PREFIX = "metric:";
+export const PARAM_PREFIX = "param:";
+export const TAG_PREFIX = "tag:";
 
 export interface RunsView {
   query: RunsQuery;
-  hidden: string[]; // column ids the reader hid
+  columns: string[] | null; // ids of the columns shown; null: the default set
 }
 
 export function viewFromParams(params: URLSearchParams): RunsView {
@@ -28,11 +31,12 @@ export function viewFromParams(params: URLSearchParams): RunsView {
       offset: Number.isInteger(offset) && offset >= 0 ? offset : 0,
       limit: Number.isInteger(limit) && limit > 0 ? limit : DEFAULT_LIMIT,
     },
-    hidden: (params.get("hide") ?? "").split(",").filter(Boolean),
+    // A param's name may hold a comma: one `col` per column. A lone empty `col=`: none shown.
+    columns: params.has("col") ? params.getAll("col").filter(Boolean) : null,
   };
 }
 
-export function paramsFromView({ query, hidden }: RunsView): URLSearchParams {
+export function paramsFromView({ query, columns }: RunsView): URLSearchParams {
   const params = new URLSearchParams();
   if (query.experiment) params.set("experiment", query.experiment);
   query.statuses.forEach((status) => {
@@ -48,7 +52,12 @@ export function paramsFromView({ query, hidden }: RunsView): URLSearchParams {
   if (!query.descending) params.set("order", "asc");
   if (query.offset > 0) params.set("offset", String(query.offset));
   if (query.limit !== DEFAULT_LIMIT) params.set("limit", String(query.limit));
-  if (hidden.length > 0) params.set("hide", hidden.join(","));
+  if (columns !== null) {
+    if (columns.length === 0) params.set("col", "");
+    columns.forEach((column) => {
+      params.append("col", column);
+    });
+  }
   return params;
 }
 

@@ -155,6 +155,9 @@ class RunPage:
     metric_columns: list[str] = field(default_factory=list)
     # run id -> metric name -> latest value, for the `metric_columns` a run logged (not NaN)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    # run id -> key -> value: every param and tag of the page's runs (a table's optional columns)
+    params: dict[str, dict[str, str]] = field(default_factory=dict)
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -164,6 +167,8 @@ class RunPage:
                 {
                     **run.to_dict(),
                     "metrics": _json_floats(self.metrics.get(run.id, {})),
+                    "params": self.params.get(run.id, {}),
+                    "tags": self.tags.get(run.id, {}),
                 }
                 for run in self.runs
             ],
@@ -182,6 +187,8 @@ class RunPage:
                 }
                 for item in runs
             },
+            params={item["id"]: dict(item.get("params") or {}) for item in runs},
+            tags={item["id"]: dict(item.get("tags") or {}) for item in runs},
         )
 
 

@@ -19,6 +19,8 @@ class QueriedRun(Run):
     metrics: dict[str, JsonFloat] = Field(
         description="the latest values of the page's metric columns that this run logged"
     )
+    params: dict[str, str] = Field(description="every param of the run")
+    tags: dict[str, str] = Field(description="every tag of the run")
 
 
 class RunPage(ResponseModel):

@@ -33,7 +33,7 @@ from modelyard.entities.metric_series import DEFAULT_MAX_POINTS, MetricSeries, M
 from modelyard.entities.run_query import MetricFilter, RunPage, RunQuery
 from modelyard.errors import NotFound
 from modelyard.store.sql.metric_series import read_all_series
-from modelyard.store.sql.models import ExperimentRow, LatestMetricRow, RunRow, TagRow
+from modelyard.store.sql.models import ExperimentRow, LatestMetricRow, ParamRow, RunRow, TagRow
 
 _IN_CLAUSE_MAX = 500  # bound parameters per IN (...), well under SQLite's limit
 # (column, descending): an ordering that can be read backwards too.
@@ -79,7 +79,10 @@ class SqlRunQueries:
         runs, total = self._page_of_runs(query)
         run_ids = [run.id for run in runs]
         columns = query.metric_columns(self.metric_names(run_ids))
-        return RunPage(runs, total, columns, self.latest_metric_values(run_ids, columns))
+        metrics = self.latest_metric_values(run_ids, columns)
+        params = self._key_values_of(ParamRow, run_ids)
+        tags = self._key_values_of(TagRow, run_ids)
+        return RunPage(runs, total, columns, metrics, params, tags)
 
     def _page_of_runs(self, query: RunQuery) -> tuple[list[Run], int]:
         with self._session() as session:
@@ -138,6 +141,19 @@ class SqlRunQueries:
                 for run_id, name, value in session.execute(query):
                     if name in wanted and value is not None:  # None: a NaN, stored as NULL
                         found[run_id][name] = value
+        return found
+
+    def _key_values_of(
+        self, table: type[ParamRow] | type[TagRow], run_ids: Sequence[str]
+    ) -> dict[str, dict[str, str]]:
+        """{run id: {key: value}} of a page's runs' params or tags: a table's param and tag
+        columns read them from the page, so no run needs a second request."""
+        found: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
+        with self._session() as session:
+            for chunk in _chunks(run_ids):
+                query = select(table.run_id, table.key, table.value).where(table.run_id.in_(chunk))
+                for run_id, key, value in session.execute(query):
+                    found[run_id][key] = value
         return found
 
     def metric_series(
