@@ -1,5 +1,5 @@
 // The portal's app: routes under /app (the server answers its page for each of them).
-import { lazy, StrictMode, Suspense } from "react";
+import { type ComponentType, StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { createBrowserRouter, RouterProvider } from "react-router";
 import { Loading } from "./components/Feedback";
@@ -11,42 +11,23 @@ import { NotFoundPage } from "./pages/NotFoundPage";
 import { RunsPage } from "./pages/RunsPage";
 import "./styles.css";
 
-// The run and compare pages bring uPlot: loaded when first opened, not with the app.
-const RunPage = lazy(() => import("./pages/RunPage"));
-const ComparePage = lazy(() => import("./pages/ComparePage"));
-const OverviewPage = lazy(() => import("./pages/OverviewPage"));
+// The overview, run and compare pages bring uPlot: loaded when first opened, not with the app.
+// Loaded by the router before it shows the page (not React.lazy under Suspense, which holds a
+// ready page back for 300 ms after its fallback appeared).
+type PageModule = Promise<{ default: ComponentType }>;
+const page = (load: () => PageModule) => async () => ({ Component: (await load()).default });
 
 const router = createBrowserRouter(
   [
     {
       element: <Layout />,
+      hydrateFallbackElement: <Loading what="the page" />,
       children: [
-        {
-          index: true,
-          element: (
-            <Suspense fallback={<Loading what="the overview" />}>
-              <OverviewPage />
-            </Suspense>
-          ),
-        },
+        { index: true, lazy: page(() => import("./pages/OverviewPage")) },
         { path: "experiments", element: <ExperimentsPage /> },
         { path: "runs", element: <RunsPage /> },
-        {
-          path: "runs/:runId",
-          element: (
-            <Suspense fallback={<Loading what="the run page" />}>
-              <RunPage />
-            </Suspense>
-          ),
-        },
-        {
-          path: "compare",
-          element: (
-            <Suspense fallback={<Loading what="the comparison" />}>
-              <ComparePage />
-            </Suspense>
-          ),
-        },
+        { path: "runs/:runId", lazy: page(() => import("./pages/RunPage")) },
+        { path: "compare", lazy: page(() => import("./pages/ComparePage")) },
         { path: "computes", element: <ComputesPage /> },
         { path: "computes/:name", element: <ComputePage /> },
         { path: "*", element: <NotFoundPage /> },
