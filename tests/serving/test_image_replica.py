@@ -25,6 +25,8 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 BODY_LIMIT_MB = 0.05  # 52,428 bytes: the test images are far smaller
 RED = png_bytes((220, 30, 30))
 GREEN = png_bytes((30, 200, 40), (64, 120))
+JSON = {"Content-Type": "application/json"}
+PNG = {"Content-Type": "image/png"}
 
 
 @pytest.fixture(scope="module")
@@ -101,14 +103,22 @@ def test_json_base64_one_image_a_list_or_data(replica: Replica) -> None:
     assert data == [listed[1]]
 
 
-def test_the_onnx_and_label_map_alone_are_served_too(
+def test_the_onnx_and_label_map_alone_are_served_too_with_request_logging_on(
     onnx_only_dir: Path, model_builder_dir: Path, tmp_path: Path
 ) -> None:
-    with running_replica(tmp_path / "log", "--model-dir", onnx_only_dir, "--no-auth") as alone:
-        answer = httpx.post(
-            f"{alone.url}/score", content=GREEN, headers={"Content-Type": "image/png"}
-        )
+    args = ("--model-dir", onnx_only_dir, "--no-auth", "--log-requests")
+    with running_replica(tmp_path / "log", *args) as alone:
+        answer = httpx.post(f"{alone.url}/score", content=GREEN, headers=PNG)
+        log = alone.log()
     assert_same_output(answer.json(), expected(model_builder_dir, GREEN, tmp_path))
+    request_id = answer.headers["x-request-id"]
+    assert f"request {request_id} POST /score -> 200" in log and '"Prediction"' in log
+
+
+def test_request_logging_is_off_by_default(replica: Replica) -> None:
+    answer = score(replica, PNG, content=RED)
+    assert answer.status_code == 200
+    assert answer.headers["x-request-id"] not in replica.log()
 
 
 def test_concurrent_requests_are_batched_into_one_model_call(replica: Replica) -> None:
@@ -155,10 +165,6 @@ def test_the_secondary_key_works_too(replica: Replica) -> None:
         replica, {"Authorization": f"Bearer {SECOND_KEY}", "Content-Type": "image/png"}, content=RED
     )
     assert answer.status_code == 200
-
-
-JSON = {"Content-Type": "application/json"}
-PNG = {"Content-Type": "image/png"}
 
 
 @pytest.mark.parametrize(
