@@ -98,6 +98,6 @@ def test_a_broken_label_map_is_one_line_naming_the_file(
 ) -> None:
     shutil.rmtree(outputs / "Flowers.Model")
     (outputs / "bestModelMap.json").write_text('["cat", "cat"]')
-    with pytest.raises(InvalidValue, match="bestModelMap.json is not a list of distinct"):
+    with pytest.raises(InvalidValue, match=r"bestModelMap\.json is not a list of distinct"):
         models.register_model(sqlite_workspace, outputs, ModelVersionRequest("x"))
     assert models.list_models(sqlite_workspace) == []
