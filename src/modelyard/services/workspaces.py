@@ -5,6 +5,7 @@ On disk (embedded default)::
     <workspace>/config.json    name, location, resource group, store URI
     <workspace>/modelyard.db   SQLite in WAL mode (unless the store URI points elsewhere)
     <workspace>/artifacts/     one folder per run
+    <workspace>/models/        registered models' files, content-addressed (services/models.py)
     <workspace>/cache/         built environments, job working folders
 
 A project folder gets `.modelyard/config.json` pointing at its workspace, found by walking up
@@ -28,7 +29,7 @@ from modelyard.errors import AlreadyExists, InvalidValue, NotFound
 from modelyard.fileio import exclusive_lock, write_json_atomic
 from modelyard.settings import Settings, default_home
 from modelyard.store.artifacts import ArtifactRepository, ArtifactStore
-from modelyard.store.base import AuthStore, ComputeStore, TrackingStore
+from modelyard.store.base import AuthStore, ComputeStore, ModelStore, TrackingStore
 from modelyard.store.sql import schema
 from modelyard.store.sql.engine import make_engine, parse_store_uri
 from modelyard.store.sql.store import SqlStore
@@ -88,6 +89,12 @@ class OpenWorkspace:
     def compute_store(self) -> ComputeStore:
         """Computes and the queue, in the workspace's own database (on its machine); a
         workspace behind a server reaches them through the server's routes."""
+        return self.sql_store
+
+    @property
+    def model_store(self) -> ModelStore:
+        """The model registry's records, in the workspace's own database (on its machine); a
+        workspace behind a server reaches them through the server's `/models` routes."""
         return self.sql_store
 
     @property
