@@ -8,7 +8,7 @@ infinities included; a body that is not JSON is still the 422 FastAPI gives for 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pydantic_core
@@ -30,7 +30,7 @@ class _PydanticJsonRequest(Request):
 class PydanticJsonRoute(APIRoute):
     """A route class (`APIRouter(route_class=…)`) whose JSON bodies pydantic-core parses."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
