@@ -80,6 +80,36 @@ def test_errors_are_json_with_a_code_and_never_a_500_for_bad_input(url: str) -> 
     assert httpx.get(f"{url}{API}/workspace").json()["name"] == "api-ws"
 
 
+def test_a_batch_is_parsed_as_json_was_with_nan_and_infinities(
+    url: str, run_id: str, ws: OpenWorkspace
+) -> None:
+    """The runs routes parse bodies with pydantic-core (server/json_route.py): the JavaScript
+    tokens NaN and Infinity still read as values, the exact float comes through, and a body
+    that is not JSON is still a one-line 422."""
+    body = (
+        b'{"metrics": [{"name": "m", "value": NaN, "step": 0, "timestamp": 1.5},'
+        b' {"name": "m", "value": -Infinity, "step": 1, "timestamp": 1.5},'
+        b' {"name": "m", "value": 0.30000000000000004, "step": 2, "timestamp": 1700000000.123456}]}'
+    )
+    logged = httpx.post(
+        f"{url}{API}/runs/{run_id}/batch",
+        content=body,
+        headers={"content-type": "application/json"},
+    )
+    assert logged.status_code == 200, logged.text
+    history = ws.store.get_metric_history(run_id, "m")
+    assert math.isnan(history[0].value) and history[1].value == -math.inf
+    assert (history[2].value, history[2].timestamp) == (0.1 + 0.2, 1700000000.123456)
+    for broken in (b'{"metrics": [', b"", b'{"metrics": [1, ]}'):
+        refused = httpx.post(
+            f"{url}{API}/runs/{run_id}/batch",
+            content=broken,
+            headers={"content-type": "application/json"},
+        )
+        assert refused.status_code == 422 and refused.json()["code"] == "INVALID_VALUE"
+        assert "\n" not in refused.json()["message"]
+
+
 def test_artifacts_upload_and_download_streamed(url: str, run_id: str, ws: OpenWorkspace) -> None:
     payload = bytes(range(256)) * 2048  # 512 KiB
     uploaded = httpx.put(

@@ -9,8 +9,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
 
+from modelyard.entities import Metric
 from modelyard.errors import SchemaOutOfDate, StoreUnavailable
 from modelyard.services.workspaces import open_workspace, upgrade_schema
 from modelyard.store.sql import schema
@@ -25,18 +26,23 @@ def test_orm_matches_migrated_schema(store_uri: str) -> None:
     with engine.connect() as connection:
         options: dict[str, object] = {"compare_type": True}
         if engine.dialect.name == "postgresql":
-            options["include_object"] = _but_triggers_on_postgresql
+            options["include_object"] = _but_by_design_on_postgresql
         context = MigrationContext.configure(connection, opts=options)
         assert compare_metadata(context, Base.metadata) == []
     engine.dispose()
 
 
-def _but_triggers_on_postgresql(
+def _but_by_design_on_postgresql(
     item: object, name: str | None, kind: str, reflected: bool, compare_to: object
 ) -> bool:
-    """Leaves out the one difference by design: on PostgreSQL, metrics→runs is kept by
-    triggers, not a foreign key (0007; `tests/store/test_metric_points_integrity.py`)."""
-    return not (kind == "foreign_key_constraint" and name == "fk_metrics_run_id_runs")
+    """Leaves out the differences by design on PostgreSQL: metrics→runs is kept by triggers,
+    not a foreign key (0007; `tests/store/test_metric_points_integrity.py`), and the series
+    index is the primary key itself (0011; `test_postgresql_enters_a_point_in_one_index`)."""
+    by_design = {
+        ("foreign_key_constraint", "fk_metrics_run_id_runs"),
+        ("index", "ix_metrics_run_id_name_step_value"),
+    }
+    return (kind, name) not in by_design
 
 
 def test_users_and_tokens_migration_goes_down_and_up_again(store_uri: str) -> None:
@@ -184,3 +190,75 @@ def test_model_registry_migration_goes_down_and_up_again(store_uri: str) -> None
     schema.upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= REGISTRY_TABLES
     engine.dispose()
+
+
+def test_postgresql_enters_a_point_in_one_index(store_uri: str) -> None:
+    """0011: on PostgreSQL the primary key (run_id, name, step, id), carrying the value, is
+    the series index; SQLite keeps its rowid and the series index. Points logged before and
+    after survive the way down and up, and read back in the order they were logged."""
+    engine = make_engine(store_uri)
+    schema.upgrade(engine, "0010")
+    store_before = _store_with_points(store_uri, engine, [(1, 0.5), (0, 0.25), (1, 0.75)])
+    schema.upgrade(engine)
+    indexes, primary_key = _metrics_indexes(engine)
+    if engine.dialect.name == "postgresql":
+        assert indexes == {"pk_metrics": "(run_id, name, step, id) INCLUDE (value)"}
+    else:
+        assert primary_key == ["id"] and "ix_metrics_run_id_name_step_value" in indexes
+    store = SqlStore(store_uri)
+    store.log_batch(store_before, [Metric("loss", 0.125, 1, 3.0)])
+    history = [(m.step, m.value) for m in store.get_metric_history(store_before, "loss")]
+    assert history == [(0, 0.25), (1, 0.5), (1, 0.75), (1, 0.125)]
+    store.close()
+    schema.downgrade(engine, "0010")
+    assert _metrics_indexes(engine)[1] == ["id"]
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM metrics")) == 4
+    schema.upgrade(engine)
+    engine.dispose()
+
+
+def _store_with_points(store_uri: str, engine: Engine, points: list[tuple[int, float]]) -> str:
+    """A run with `loss` at (step, value), logged at this schema revision, in this order."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO experiments (id, name, created_at, run_counter)"
+                " VALUES ('e1', 'old', CURRENT_TIMESTAMP, 1)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO runs (id, experiment_id, number, display_name, status, user_name,"
+                " created_at, source_arguments, compute_target, attempt)"
+                " VALUES ('r1', 'e1', 1, 'r1', 'Running', 'u', CURRENT_TIMESTAMP, '[]', 'local', 1)"
+            )
+        )
+        for step, value in points:
+            connection.execute(
+                text(
+                    "INSERT INTO metrics (run_id, name, step, value, timestamp)"
+                    " VALUES ('r1', 'loss', :step, :value, 1.0)"
+                ),
+                {"step": step, "value": value},
+            )
+    return "r1"
+
+
+def _metrics_indexes(engine: Engine) -> tuple[dict[str, str], list[str]]:
+    """The metrics table's indexes (on PostgreSQL with their definitions' column part) and
+    its primary key's columns."""
+    inspector = inspect(engine)
+    primary_key = inspector.get_pk_constraint("metrics")["constrained_columns"]
+    if engine.dialect.name != "postgresql":
+        return {index["name"] or "": "" for index in inspector.get_indexes("metrics")}, primary_key
+    with engine.connect() as connection:
+        found = connection.execute(
+            text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'metrics'"
+                " AND schemaname = current_schema()"
+            )
+        )
+        return {
+            name: definition.partition(" USING btree ")[2] for name, definition in found
+        }, primary_key

@@ -199,6 +199,13 @@ def test_latest_metric_is_the_highest_step_whatever_the_logging_order(
         ([Metric("x" * (limits.METRIC_NAME_MAX + 1), 1.0, 0, 0.0)], None, InvalidValue),
         ([Metric("ok", 1.0, -1, 0.0)], None, InvalidValue),
         ([Metric("ok", "high", 0, 0.0)], None, InvalidValue),  # type: ignore[arg-type]
+        # A name already seen in the batch ("good") still has each of its points checked.
+        ([Metric("good", 1.0, limits.STEP_MAX + 1, 0.0)], None, InvalidValue),
+        ([Metric("good", 1.0, True, 0.0)], None, InvalidValue),
+        ([Metric("good", True, 1, 0.0)], None, InvalidValue),
+        ([Metric("good", 1.0, 1, -1.0)], None, InvalidValue),
+        ([Metric("good", 1.0, 1, limits.TIMESTAMP_MAX + 1.0)], None, InvalidValue),
+        ([Metric(["a"], 1.0, 0, 0.0)], None, InvalidValue),  # type: ignore[arg-type]
         ([Metric("ok", 1.0, 0, 0.0)] * (limits.METRICS_PER_BATCH_MAX + 1), None, LimitExceeded),
         ([], {"k": "v" * (limits.PARAM_VALUE_MAX + 1)}, LimitExceeded),
         ([], {" padded": "v"}, InvalidValue),

@@ -72,11 +72,31 @@ def check_batch(
     _check_count("metrics", len(metrics), limits.METRICS_PER_BATCH_MAX)
     _check_count("params", len(params or {}), limits.PARAMS_PER_BATCH_MAX)
     _check_count("tags", len(tags or {}), limits.TAGS_PER_BATCH_MAX)
-    for metric in metrics:
-        check_metric(metric.name, metric.value, metric.step)
-        check_timestamp(f"metric {metric.name!r} timestamp", metric.timestamp)
+    _check_metrics(metrics)
     check_pairs("param", params or {}, limits.PARAM_KEY_MAX, limits.PARAM_VALUE_MAX)
     check_pairs("tag", tags or {}, limits.TAG_KEY_MAX, limits.TAG_VALUE_MAX)
+
+
+def _check_metrics(metrics: Sequence[Metric]) -> None:
+    """Each point as `check_metric` and `check_timestamp` would judge it, in a fraction of
+    their time: a batch of 1,000 points repeats a few names, so each name is checked once, and
+    a point of plain float value, int step and float time within bounds passes on a few
+    comparisons; anything else goes through the full checks, which say what is wrong."""
+    names_seen: set[str] = set()
+    for metric in metrics:
+        name, value, step, moment = metric.name, metric.value, metric.step, metric.timestamp
+        if type(name) is not str or name not in names_seen:  # (an unhashable name fails here)
+            _check_key("metric name", name, limits.METRIC_NAME_MAX)
+            names_seen.add(name)
+        if not (
+            type(value) is float  # NaN and infinities are values worth logging
+            and type(step) is int
+            and 0 <= step <= limits.STEP_MAX
+            and type(moment) is float
+            and 0 <= moment <= limits.TIMESTAMP_MAX  # False for NaN
+        ):
+            check_metric(name, value, step)
+            check_timestamp(f"metric {name!r} timestamp", moment)
 
 
 def check_pairs(kind: str, pairs: Mapping[str, str], key_max: int, value_max: int) -> None:

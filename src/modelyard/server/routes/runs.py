@@ -12,6 +12,7 @@ from modelyard.entities.records import float_from_json
 from modelyard.errors import InvalidTransition
 from modelyard.server.deps import Contributor, Reader, RunOwner, RunReader, workspace_of
 from modelyard.server.events import server_sent_events
+from modelyard.server.json_route import PydanticJsonRoute
 from modelyard.server.schemas import runs as schemas
 from modelyard.server.schemas.common import Empty, answers, prebuilt_json
 from modelyard.server.schemas.errors import error_responses
@@ -19,7 +20,8 @@ from modelyard.services import authorization, jobs, log_stream, scheduling
 from modelyard.services import runs as run_service
 from modelyard.services.run_files import STD_LOG
 
-router = APIRouter(tags=["runs"])
+# Bodies parsed by pydantic-core: a logged batch is thousands of points (json_route.py).
+router = APIRouter(tags=["runs"], route_class=PydanticJsonRoute)
 LOG_CHUNK_MAX = 1024 * 1024
 
 
@@ -116,7 +118,10 @@ def heartbeat(run_id: str, request: Request) -> dict[str, Any]:
     responses=error_responses(409),
 )
 def log_batch(run_id: str, body: schemas.BatchIn, request: Request) -> dict[str, Any]:
-    metrics = [Metric(m.name, float_from_json(m.value), m.step, m.timestamp) for m in body.metrics]
+    metrics = [
+        Metric(m["name"], float_from_json(m["value"]), m["step"], m["timestamp"])
+        for m in body.metrics
+    ]
     workspace_of(request).store.log_batch(run_id, metrics, body.params, body.tags)
     return {}
 

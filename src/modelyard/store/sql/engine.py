@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DataError, OperationalError
+from sqlalchemy.exc import ArgumentError, DataError, DisconnectionError, OperationalError
 
 from modelyard.errors import InvalidValue, StorageError, StoreUnavailable
 from modelyard.extras import require_extra
@@ -19,6 +20,13 @@ from modelyard.extras import require_extra
 # a deferred transaction that later upgrades to a writer can fail at once with "database is
 # locked" in WAL mode, without waiting out the busy timeout.
 IMMEDIATE = "modelyard_immediate"
+
+# A pooled PostgreSQL connection is pinged before use only when it has sat unused this long:
+# a round trip per checkout (two per logged batch: the token's, the batch's) buys nothing for
+# a connection that answered a moment ago, and a server lost since then fails that one use
+# and invalidates the pool, as it would between the ping and the query.
+PING_AFTER_IDLE_S = 1.0
+_CHECKED_IN_AT = "modelyard_checked_in_at"
 
 
 def parse_store_uri(uri: str) -> URL:
@@ -45,7 +53,28 @@ def make_engine(uri: str, busy_timeout_s: float = 60.0) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, busy_timeout_s)
     require_extra("postgres", "a workspace on PostgreSQL")
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_engine(url, pool_size=5, max_overflow=5)
+    _ping_connections_left_idle(engine)
+    return engine
+
+
+def _ping_connections_left_idle(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, for connections idle at least PING_AFTER_IDLE_S."""
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _note_last_use(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_CHECKED_IN_AT, 0.0) < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool drops this connection and checks out another (a new one if need be).
+            raise DisconnectionError(f"the pooled connection is gone: {error}") from error
 
 
 def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
