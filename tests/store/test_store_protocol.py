@@ -15,7 +15,7 @@ import pytest
 from databases import BACKENDS, _postgres_schema_uri, postgres_url
 from modelyard.entities import Metric, RunStatus
 from modelyard.entities.run_query import MetricFilter, RunQuery
-from modelyard.errors import NotFound
+from modelyard.errors import InvalidValue, NotFound
 from modelyard.server import create_app
 from modelyard.services.run_search import search_runs
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
@@ -183,3 +183,19 @@ def test_the_series_version_moves_when_a_point_is_logged(stores: Stores) -> None
     after = stores.rest.read_metric_series(run.id, known_version=before.version)
     assert after.changed and after.version != before.version
     assert [s.name for s in after.series] == ["x"]
+
+
+@pytest.mark.parametrize("moment", [math.nan, math.inf, -1.0])
+def test_a_point_at_no_time_is_refused_in_one_line_by_either_store(
+    stores: Stores, moment: float
+) -> None:
+    run = stores.sql.create_run("times", user="ana")
+    point = [Metric("x", 1.0, 0, time.time()), Metric("x", 2.0, 1, moment)]
+    messages = []
+    for store in (stores.sql, stores.rest):
+        with pytest.raises(InvalidValue) as refused:
+            store.log_batch(run.id, point)
+        messages.append(str(refused.value))
+    assert messages[0] == messages[1]
+    assert "is not a time" in messages[0] and "\n" not in messages[0]
+    assert stores.sql.get_metric_history(run.id) == []  # nothing of the batch was written

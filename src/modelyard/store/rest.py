@@ -16,6 +16,7 @@ import httpx
 from modelyard.entities import Experiment, Metric, Run, RunData, RunSource, RunStatus
 from modelyard.entities.metric_series import DEFAULT_MAX_POINTS, MetricSeriesRead
 from modelyard.entities.run_query import RunPage, RunQuery
+from modelyard.entities.validation import check_batch
 from modelyard.errors import StoreUnavailable
 from modelyard.store.rest_client import DEFAULT_TIMEOUT_S, RestClient, server_sent_events
 from modelyard.store.rest_client import segment as _segment
@@ -130,6 +131,9 @@ class RestStore:
         params: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
+        # The server's own check, here first: what JSON cannot carry (a NaN or infinite time)
+        # is refused in the same one line instead of failing in the encoder.
+        check_batch(metrics, params, tags)
         body = {
             "metrics": [metric.to_dict() for metric in metrics],
             "params": dict(params) if params is not None else None,
