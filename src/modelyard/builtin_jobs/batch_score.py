@@ -23,8 +23,9 @@ from modelyard.runtime.job_error import report_failure
 from modelyard.runtime.preemption import STOPPED_EXIT_CODE
 from modelyard.sdk._objects import OfflineRun, Run
 from modelyard.serving.batch.config import BatchScoreConfig
+from modelyard.serving.batch.files import list_data_files
 from modelyard.serving.batch.ledger import Ledger
-from modelyard.serving.batch.scoring import BatchProgress, BatchScorer, Outcome, list_data_files
+from modelyard.serving.batch.scoring import BatchProgress, BatchScorer, Outcome
 from modelyard.serving.image_model import load_image_model
 
 OUTPUTS = Path("outputs")

@@ -23,14 +23,14 @@ from typing import Final
 from modelyard.entities import Run, RunSource, RunStatus
 from modelyard.entities.compute import ComputeType
 from modelyard.errors import InvalidValue, NotFound
+from modelyard.extras import require_extra
 from modelyard.fileio import TEMP_PREFIX, storage_errors
 from modelyard.services import models
 from modelyard.services.jobs import ModuleJob, submit
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.serving.batch.config import NO_THRESHOLD, BatchScoreConfig
+from modelyard.serving.batch.files import list_data_files
 from modelyard.serving.batch.ledger import PREDICTIONS_FILE
-from modelyard.serving.batch.scoring import list_data_files
-from modelyard.serving.image_model import holds_image_model
 
 BATCH_SCORE_MODULE: Final = "modelyard.builtin_jobs.batch_score"
 BATCH_SCORE_TITLE: Final = "batch scoring (built-in)"
@@ -40,6 +40,8 @@ PREDICTIONS_ARTIFACT: Final = f"outputs/{PREDICTIONS_FILE}"
 # Inside the snapshot of a job that runs where this disk is not (a Ray node, a server).
 DATA_FOLDER: Final = "data"
 MODEL_FOLDER: Final = "model"
+# What the job imports to score (the serving extra without its HTTP server).
+SCORING_MODULES: Final = ("onnxruntime", "PIL", "numpy")
 
 
 def submit_batch_score(
@@ -54,6 +56,7 @@ def submit_batch_score(
     pause_s: float = 0.0,
 ) -> Run:
     """Check the model and the data, then queue the job that scores every file of `data`."""
+    require_extra("serving", "batch scoring", modules=SCORING_MODULES)
     version = models.get_model_version(ws, model)
     reference = f"{version.name}:{version.version}"
     folder = _scorable_model_dir(ws, reference)
@@ -126,6 +129,8 @@ def download_predictions(ws: OpenWorkspace, run_id: str, destination: Path) -> b
 
 
 def _scorable_model_dir(ws: OpenWorkspace, reference: str) -> Path:
+    from modelyard.serving.image_model import holds_image_model  # NumPy: the serving extra's
+
     folder = models.model_dir(ws, reference)
     if not holds_image_model(folder):
         raise InvalidValue(

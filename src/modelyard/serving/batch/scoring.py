@@ -48,17 +48,6 @@ class BatchProgress:
     images_per_s: float
 
 
-def list_data_files(data: Path) -> list[str]:
-    """Every file under `data` (its subfolders too), as sorted relative POSIX paths; hidden
-    files and folders (`.DS_Store`, `.git/`) are not data."""
-    files = [
-        path.relative_to(data).as_posix()
-        for path in data.rglob("*")
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(data).parts)
-    ]
-    return sorted(files)
-
-
 class BatchScorer:
     def __init__(
         self,
