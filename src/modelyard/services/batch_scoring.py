@@ -54,6 +54,7 @@ def submit_batch_score(
     mini_batch_size: int | None = None,
     display_name: str | None = None,
     pause_s: float = 0.0,
+    user: str | None = None,
 ) -> Run:
     """Check the model and the data, then queue the job that scores every file of `data`."""
     require_extra("serving", "batch scoring", modules=SCORING_MODULES)
@@ -87,7 +88,7 @@ def submit_batch_score(
             script=BATCH_SCORE_TITLE, arguments=("--model", reference, "--data", str(data))
         ),
     )
-    return submit(ws, job)
+    return submit(ws, job, user=user)
 
 
 def check_output_file(output: Path) -> None:
