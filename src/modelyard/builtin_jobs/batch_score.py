@@ -66,6 +66,10 @@ def _score(run: Run | OfflineRun, config: BatchScoreConfig, ledger: Ledger) -> O
     )
     if run.attempt == 1 and not ledger.progress.done:
         run.log_params({"model": config.model_reference, "files": len(files)})
+    # Read now, so that a stop asked for while the model loads is honoured here (reading it
+    # opts in: SIGTERM no longer ends the job mid-write, it ends it between mini-batches).
+    if run.stop_requested:
+        return Outcome.STOPPED
     model = load_image_model(Path(config.model))
     scorer = BatchScorer(config, model, ledger, _reporter(run), lambda: run.stop_requested)
     outcome = scorer.run(files)
