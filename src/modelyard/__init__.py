@@ -48,6 +48,7 @@ from modelyard.errors import (
 if TYPE_CHECKING:
     from modelyard.entities import RunStatus
     from modelyard.environments import Environment
+    from modelyard.sdk._batch_score import batch_score
     from modelyard.sdk._compute import AmlCompute, ComputeTarget
     from modelyard.sdk._model import Model
     from modelyard.sdk._objects import Experiment, OfflineRun, Run, Workspace
@@ -59,6 +60,7 @@ _LAZY_NAMES: dict[str, str] = {
     "RunStatus": "modelyard.entities",
     "Environment": "modelyard.environments",
     "AmlCompute": "modelyard.sdk._compute",
+    "batch_score": "modelyard.sdk._batch_score",
     "ComputeTarget": "modelyard.sdk._compute",
     "Experiment": "modelyard.sdk._objects",
     "Model": "modelyard.sdk._model",
@@ -100,6 +102,7 @@ __all__ = [
     "UnsafePath",
     "Workspace",
     "__version__",
+    "batch_score",
 ]
 
 

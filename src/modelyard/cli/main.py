@@ -12,6 +12,7 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption, UsageError
 
 from modelyard.cli import (
+    batch_score,
     compute,
     db,
     experiment,
@@ -50,6 +51,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(token.app, name="token")
 app.add_typer(user.app, name="user")
 app.command("predict")(predict.predict)
+app.command("batch-score")(batch_score.batch_score)
 app.command("server")(server.server)
 
 
