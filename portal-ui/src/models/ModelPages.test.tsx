@@ -66,7 +66,7 @@ describe("ModelsPage", () => {
     const flowers = within(table).getByRole("link", { name: "flowers" }).closest("tr");
     expect(flowers?.textContent).toContain("champion → v1");
     expect(flowers?.textContent).toContain("staging → v2");
-    expect(within(table).getByRole("link", { name: "flowers version 2" }).getAttribute("href")).toBe(
+    expect(within(table).getByRole("link", { name: "v2 of flowers" }).getAttribute("href")).toBe(
       "/models/flowers/versions/2",
     );
     fireEvent.change(screen.getByLabelText("Filter"), { target: { value: "stag" } });

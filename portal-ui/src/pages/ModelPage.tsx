@@ -71,14 +71,17 @@ function VersionsTable({ model, versions }: Loaded & { model: RegisteredModel })
               </th>
               <th scope="col">Source run</th>
               <th scope="col">Tags</th>
-              <th scope="col">Aliases</th>
             </tr>
           </thead>
           <tbody>
             {versions.map((version) => (
               <tr key={version.version} data-version={version.version}>
                 <td>
-                  <Link to={modelPath(version.name, version.version)}>v{version.version}</Link>
+                  {/* The aliases beside the number: still in sight where the table scrolls. */}
+                  <span className="version-cell">
+                    <Link to={modelPath(version.name, version.version)}>v{version.version}</Link>
+                    <VersionAliasBadges aliases={aliases.get(version.version) ?? []} />
+                  </span>
                 </td>
                 <td>{formatTime(version.created_at)}</td>
                 <td>{version.created_by}</td>
@@ -97,9 +100,6 @@ function VersionsTable({ model, versions }: Loaded & { model: RegisteredModel })
                   {Object.entries(version.tags)
                     .map(([key, value]) => `${key}=${value}`)
                     .join(", ") || "—"}
-                </td>
-                <td>
-                  <VersionAliasBadges aliases={aliases.get(version.version) ?? []} />
                 </td>
               </tr>
             ))}

@@ -69,7 +69,7 @@ export function ModelsPage() {
                     ) : (
                       <Link
                         to={modelPath(model.name, model.latest_version)}
-                        aria-label={`${model.name} version ${String(model.latest_version)}`}
+                        aria-label={`v${String(model.latest_version)} of ${model.name}`}
                       >
                         v{model.latest_version}
                       </Link>
