@@ -154,6 +154,14 @@ def test_models_list_model_version_and_lineage(
         registered.locator("a").click()
         page.wait_for_url("**/app/models/flowers/versions/2")
 
+        # And the alias removed again, from the model's page.
+        page.click(".breadcrumbs >> text=flowers")
+        page.wait_for_url("**/app/models/flowers")
+        page.focus("button[aria-label='Remove alias champion']")
+        page.keyboard.press("Enter")
+        page.locator("#alias-manager >> text=No alias yet.").wait_for()
+        assert models.get_model(ws, "flowers").aliases == {}
+
 
 def test_a_readers_alias_change_shows_the_servers_refusal(
     browser: playwright_api.Browser,

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { jsonAnswer } from "../../test/fakeFetch";
 import { ModelPage } from "../pages/ModelPage";
 import { ModelsPage } from "../pages/ModelsPage";
+import { RegisteredModels } from "../run/RegisteredModels";
 import { SchemaPanel } from "./SchemaPanel";
 
 // Before the API client is imported: it keeps the fetch it finds.
@@ -121,5 +122,24 @@ describe("SchemaPanel", () => {
       "daisy",
       "rose",
     ]);
+  });
+});
+
+describe("RegisteredModels", () => {
+  it("links the versions registered from a run, and shows nothing when there are none", async () => {
+    server.answers.set("/api/v1/model-versions?run_id=r1", jsonAnswer([version(1, "r1"), version(3, "r1")]));
+    server.answers.set("/api/v1/model-versions?run_id=r2", jsonAnswer([]));
+    const { container } = render(
+      <MemoryRouter>
+        <RegisteredModels runId="r1" />
+        <RegisteredModels runId="r2" />
+      </MemoryRouter>,
+    );
+    const line = await screen.findByText(/Registered models/);
+    expect(within(line).getAllByRole("link").map((link) => [link.textContent, link.getAttribute("href")])).toEqual([
+      ["flowers:1", "/models/flowers/versions/1"],
+      ["flowers:3", "/models/flowers/versions/3"],
+    ]);
+    expect(container.querySelectorAll("p").length).toBe(1);
   });
 });
