@@ -7,6 +7,9 @@ import { Layout } from "./components/Layout";
 import { ComputePage } from "./pages/ComputePage";
 import { ComputesPage } from "./pages/ComputesPage";
 import { ExperimentsPage } from "./pages/ExperimentsPage";
+import { ModelPage } from "./pages/ModelPage";
+import { ModelsPage } from "./pages/ModelsPage";
+import { ModelVersionPage } from "./pages/ModelVersionPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { RunsPage } from "./pages/RunsPage";
 import "./styles.css";
@@ -30,6 +33,9 @@ const router = createBrowserRouter(
         { path: "compare", lazy: page(() => import("./pages/ComparePage")) },
         { path: "computes", element: <ComputesPage /> },
         { path: "computes/:name", element: <ComputePage /> },
+        { path: "models", element: <ModelsPage /> },
+        { path: "models/:name", element: <ModelPage /> },
+        { path: "models/:name/versions/:version", element: <ModelVersionPage /> },
         { path: "*", element: <NotFoundPage /> },
       ],
     },

@@ -161,3 +161,34 @@ def test_a_runs_outputs_register_on_the_server_without_leaving_it(
         models.register_run_model(client_ws, run.id, ModelVersionRequest("m"), "nothing")
     with pytest.raises(InvalidValue, match="invalid model name"):
         models.register_run_model(client_ws, run.id, ModelVersionRequest("a b"))
+
+
+def test_the_versions_a_run_registered_are_found_by_its_id(
+    client_ws: OpenWorkspace, workspace: OpenWorkspace, server_url: str, tokens: dict[str, str]
+) -> None:
+    run = runs.start_interactive_run(workspace, "exp", user="ana")
+    workspace.artifacts.put_bytes(run.id, "outputs/model.bin", b"trained")
+    runs.end_run(workspace, run.id, RunStatus.COMPLETED)
+    other = runs.start_interactive_run(workspace, "exp", user="ana")
+    models.register_run_model(client_ws, run.id, ModelVersionRequest("b", framework="onnx"))
+    models.register_run_model(client_ws, run.id, ModelVersionRequest("a"))
+    models.register_run_model(client_ws, run.id, ModelVersionRequest("a", framework="torch"))
+    workspace.artifacts.put_bytes(other.id, "outputs/model.bin", b"other")
+    models.register_run_model(workspace, other.id, ModelVersionRequest("a"))
+
+    # On the workspace's own store (SQL filter) and through the route, alike.
+    for ws in (workspace, client_ws):
+        found = models.list_run_versions(ws, run.id)
+        assert [v.reference for v in found] == ["a:1", "a:2", "b:1"]
+        assert [v.reference for v in models.list_run_versions(ws, other.id)] == ["a:3"]
+        assert models.list_run_versions(ws, "no-such-run") == []
+        # A model's summary names its latest version's framework.
+        assert {m.name: m.framework for m in models.list_models(ws)} == {"a": None, "b": "onnx"}
+    answer = httpx.get(
+        f"{server_url}{API}/model-versions",
+        params={"run_id": run.id},
+        headers=_as(tokens["reader"]),
+    )
+    assert answer.status_code == 200
+    assert [v["reference"] for v in answer.json()] == ["a:1", "a:2", "b:1"]
+    assert httpx.get(f"{server_url}{API}/model-versions").status_code == 401

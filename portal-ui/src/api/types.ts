@@ -20,3 +20,7 @@ export type MetricSeriesRead = Schemas["MetricSeriesRead"];
 export type Compute = Schemas["Compute"];
 export type ComputeDetails = Schemas["ComputeDetails"];
 export type ComputeSize = Schemas["ComputeSize"];
+export type RegisteredModel = Schemas["RegisteredModel"];
+export type ModelVersion = Schemas["ModelVersion"];
+export type ModelFile = Schemas["ModelFile"];
+export type ModelAlias = Schemas["ModelAlias"];

@@ -6,6 +6,7 @@ const SECTIONS = [
   { to: "/", label: "Overview", end: true },
   { to: "/experiments", label: "Experiments" },
   { to: "/runs", label: "Runs" },
+  { to: "/models", label: "Models" },
   { to: "/computes", label: "Computes" },
 ];
 

@@ -17,6 +17,7 @@ import { useResource } from "../hooks/useResource";
 import { CancelRun } from "../run/CancelRun";
 import { RunMetrics, runStartS } from "../run/RunMetrics";
 import { RunPanels } from "../run/RunPanels";
+import { RegisteredModels } from "../run/RegisteredModels";
 import { StatusTimeline } from "../run/StatusTimeline";
 
 const DETAILS_INTERVAL_MS = 3000;
@@ -66,6 +67,7 @@ export default function RunPage() {
       {details.error && <ErrorMessage error={details.error} onRetry={details.reload} />}
       <StatusTimeline run={run} attempts={attempts.data ?? []} />
       <RunFacts run={run} />
+      <RegisteredModels runId={run.id} />
       <div className="columns">
         <KeyValues title="Parameters" values={run.params} />
         <KeyValues title="Tags" values={run.tags} />

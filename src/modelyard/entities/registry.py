@@ -271,6 +271,7 @@ class RegisteredModel:
     latest_version: int | None
     version_count: int
     aliases: Mapping[str, int] = field(default_factory=dict)
+    framework: str | None = None  # the latest version's
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -280,6 +281,7 @@ class RegisteredModel:
             "latest_version": self.latest_version,
             "version_count": self.version_count,
             "aliases": dict(self.aliases),
+            "framework": self.framework,
         }
 
     @classmethod
@@ -291,6 +293,7 @@ class RegisteredModel:
             latest_version=data.get("latest_version"),
             version_count=int(data["version_count"]),
             aliases={str(k): int(v) for k, v in (data.get("aliases") or {}).items()},
+            framework=data.get("framework"),
         )
 
 

@@ -213,6 +213,13 @@ def list_versions(ws: OpenWorkspace, name: str) -> list[ModelVersion]:
     return model_store(ws).list_model_versions(name)
 
 
+def list_run_versions(ws: OpenWorkspace, run_id: str) -> list[ModelVersion]:
+    """The versions registered from run `run_id`, by name and version."""
+    if ws.server_url is not None:
+        return _remote(ws).list_run_versions(run_id)
+    return model_store(ws).list_run_model_versions(run_id)
+
+
 def get_model_version(ws: OpenWorkspace, reference: str | ModelReference) -> ModelVersion:
     """The version a reference names: `NAME` (latest), `NAME:VERSION`, `NAME@ALIAS`,
     `models:/NAME/VERSION`."""

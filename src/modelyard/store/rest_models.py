@@ -83,6 +83,10 @@ class RestModels:
         answer = self.client.call("GET", f"/models/{segment(name)}/versions")
         return [ModelVersion.from_dict(item) for item in answer]
 
+    def list_run_versions(self, run_id: str) -> list[ModelVersion]:
+        answer = self.client.call("GET", "/model-versions", params={"run_id": run_id})
+        return [ModelVersion.from_dict(item) for item in answer]
+
     def resolve(self, reference: ModelReference) -> ModelVersion:
         name = segment(reference.name)
         if reference.alias is not None:

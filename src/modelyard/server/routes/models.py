@@ -9,13 +9,13 @@ artifacts, which never leave the server.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Annotated, Any, BinaryIO
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from modelyard.entities import Caller, Role
+from modelyard.entities import Caller, Role, limits
 from modelyard.entities.registry import LATEST, ModelReference, validate_version
 from modelyard.server.deps import Contributor, Reader, workspace_of
 from modelyard.server.schemas import models as schemas
@@ -51,6 +51,21 @@ def show_model(name: str, request: Request) -> dict[str, Any]:
 def list_versions(name: str, request: Request) -> list[dict[str, Any]]:
     """Newest first."""
     return [v.to_dict() for v in registry.list_versions(workspace_of(request), name)]
+
+
+@router.get(
+    "/model-versions",
+    response_model=list[schemas.ModelVersion],
+)
+def list_run_versions(
+    request: Request,
+    run_id: Annotated[str, Query(min_length=1, max_length=limits.ID_MAX)],
+    caller: Caller = Reader,
+) -> list[dict[str, Any]]:
+    """The versions registered from run `run_id` (their lineage's run), by name and version."""
+    ws = workspace_of(request)
+    authorization.check_run_access(ws, caller, run_id, Role.READER)
+    return [v.to_dict() for v in registry.list_run_versions(ws, run_id)]
 
 
 @router.get(

@@ -100,6 +100,7 @@ class RegisteredModel(ResponseModel):
     latest_version: int | None
     version_count: int
     aliases: dict[str, int] = Field(description="alias → version")
+    framework: str | None = Field(default=None, description="the latest version's framework")
 
 
 class ModelAlias(ResponseModel):

@@ -117,6 +117,17 @@ class SqlModelRegistry:
             ).all()
             return [self._version_entity(session, name, number) for number in numbers]
 
+    def list_run_model_versions(self, run_id: str) -> list[ModelVersion]:
+        """The versions registered from run `run_id` (their lineage's run), by name and
+        version. A run registers a handful at most: the scan of the versions stays small."""
+        with self._session() as session:
+            keys = session.execute(
+                select(ModelVersionRow.name, ModelVersionRow.version)
+                .where(ModelVersionRow.run_id == run_id)
+                .order_by(ModelVersionRow.name, ModelVersionRow.version)
+            ).all()
+            return [self._version_entity(session, name, number) for name, number in keys]
+
     # Changing --------------------------------------------------------------------------------
 
     def set_model_tags(self, name: str, version: int, tags: Mapping[str, str]) -> ModelVersion:
@@ -295,6 +306,11 @@ class SqlModelRegistry:
         aliases = session.execute(
             select(ModelAliasRow.alias, ModelAliasRow.version).filter_by(name=row.name)
         ).all()
+        framework = None
+        if latest is not None:
+            framework = session.scalar(
+                select(ModelVersionRow.framework).filter_by(name=row.name, version=latest)
+            )
         return RegisteredModel(
             name=row.name,
             created_at=row.created_at,
@@ -302,6 +318,7 @@ class SqlModelRegistry:
             latest_version=None if latest is None else int(latest),
             version_count=int(count),
             aliases={alias: int(version) for alias, version in sorted(aliases)},
+            framework=framework,
         )
 
     def _version_pairs(
