@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -23,12 +22,9 @@ from modelyard.services.runs import end_run, start_interactive_run
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from server.browser_support import WAIT_MS, checked_page, chromium, log_in, shoot
 from server.portal_support import Served, served, sleeping_jobs
-from server.spa_support import AXE_SCRIPT, require, require_built_app
+from server.spa_support import axe_violations, check_page, require_built_app
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-WIDTHS = (1440, 800)
-BLOCKING_IMPACTS = ("serious", "critical")
 
 
 @pytest.fixture(scope="module")
@@ -71,30 +67,6 @@ def trained_run(ws: OpenWorkspace, name: str, epochs: int) -> str:
     ws.store.log_batch(run.id, metrics, params=params, tags={"team": "vision"})
     ws.store.transition_run(run.id, RunStatus.COMPLETED)
     return run.id
-
-
-def axe_violations(page: playwright_api.Page) -> list[dict[str, Any]]:
-    """axe-core's serious and critical findings on the page (axe from the local npm package,
-    evaluated by the browser's debugger protocol: the page's CSP admits no injected script)."""
-    if not page.evaluate("() => 'axe' in window"):
-        page.evaluate(require(AXE_SCRIPT, "axe-core (portal-ui's npm packages)").read_text())
-    found: list[dict[str, Any]] = page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-            .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                        targets: v.nodes.map(n => n.target.join(' '))}))"""
-    )
-    return [violation for violation in found if violation["impact"] in BLOCKING_IMPACTS]
-
-
-def check_page(page: playwright_api.Page, name: str) -> None:
-    """No serious accessibility finding, and a screenshot at each width."""
-    assert axe_violations(page) == []
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        # Nothing wider than the window: a wide table scrolls inside its own box.
-        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
-        shoot(page, f"spa-{name}-{width}")
-    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
 
 
 def test_runs_table_run_page_with_charts_and_computes(

@@ -16,7 +16,7 @@ from modelyard.services.runs import cancel_run
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from server.browser_support import checked_page, chromium, log_in, shoot
 from server.portal_support import Served, served, sleeping_jobs
-from server.spa_support import require_built_app
+from server.spa_support import check_page, require_built_app
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -61,7 +61,7 @@ def test_a_failed_compute_shows_why_and_its_size(
         assert "this host lacks what size Standard_NC12 needs" in facts.inner_text()
         assert "12 vCPUs, 112 GiB, 2 GPUs" in facts.inner_text()
         assert "No run holds a node." in page.inner_text("section[aria-label=Running]")
-        shoot(page, "spa-compute-failed")
+        check_page(page, "compute-failed")
 
 
 def test_from_a_full_computes_queue_to_a_queued_run_that_starts_when_a_node_frees(
@@ -81,7 +81,7 @@ def test_from_a_full_computes_queue_to_a_queued_run_that_starts_when_a_node_free
         assert "sleeper-2" in queue.inner_text()
         assert "waiting for a node on one-node" in queue.inner_text()
         assert "sleeper-1" not in queue.inner_text()
-        shoot(page, "spa-compute-queue")
+        check_page(page, "compute-queue")
 
         queue.locator("text=sleeper-2").click()
         page.wait_for_url(f"**/app/runs/{second.id}")

@@ -22,8 +22,7 @@ from modelyard.services.model_recognition import IMAGE_CLASSIFICATION, MODEL_BUI
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from server.browser_support import WAIT_MS, checked_page, chromium, log_in, shoot
 from server.portal_support import Served, served
-from server.spa_support import require_built_app
-from server.test_spa_browser import check_page
+from server.spa_support import check_page, require_built_app
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytest_plugins = ["vision.conftest"]

@@ -51,7 +51,7 @@ def recognise(files: dict[str, Path]) -> Recognised | None:
     labels = _labels(chosen[LABEL_MAP_FILE])
     manifest = _manifest(chosen[MODEL_ZIP_FILE])
     preprocessing = manifest.get("preprocessing") if isinstance(manifest, dict) else None
-    properties = {"task": "image-classification", "labels": json.dumps(labels)}
+    properties = {"task": "image-classification", "labels": json.dumps(labels, ensure_ascii=False)}
     if isinstance(manifest.get("backbone"), str):
         properties["backbone"] = manifest["backbone"]
     return Recognised(
