@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from modelyard.entities import RunStatus
     from modelyard.environments import Environment
     from modelyard.sdk._compute import AmlCompute, ComputeTarget
+    from modelyard.sdk._model import Model
     from modelyard.sdk._objects import Experiment, OfflineRun, Run, Workspace
     from modelyard.sdk._script_run_config import ScriptRunConfig
     from modelyard.vision.config import ImageClassificationConfig
@@ -60,6 +61,7 @@ _LAZY_NAMES: dict[str, str] = {
     "AmlCompute": "modelyard.sdk._compute",
     "ComputeTarget": "modelyard.sdk._compute",
     "Experiment": "modelyard.sdk._objects",
+    "Model": "modelyard.sdk._model",
     "OfflineRun": "modelyard.sdk._objects",
     "Run": "modelyard.sdk._objects",
     "Workspace": "modelyard.sdk._objects",
@@ -85,6 +87,7 @@ __all__ = [
     "JobFailed",
     "LimitExceeded",
     "MissingExtra",
+    "Model",
     "ModelyardError",
     "NotFound",
     "OfflineRun",

@@ -22,6 +22,7 @@ The tree::
     ├── StoreUnavailable           STORE_UNAVAILABLE  503
     ├── ComputeUnavailable         COMPUTE_UNAVAILABLE 503 (a host or cluster that lacks or
     │                                                  does not answer)
+    ├── NotReady                   NOT_READY       503 (a scoring replica still in init())
     ├── StorageError               STORAGE_ERROR   507 (disk full, read-only, no permission)
     ├── GuardrailFailed            GUARDRAIL_FAILED 422
     ├── EnvironmentBuildFailed     ENVIRONMENT_BUILD_FAILED 500
@@ -142,6 +143,12 @@ class ComputeUnavailable(ModelyardError):
     code = "COMPUTE_UNAVAILABLE"
 
 
+class NotReady(ModelyardError):
+    """A scoring replica that has not finished its model's init() (or whose init() failed)."""
+
+    code = "NOT_READY"
+
+
 class StorageError(ModelyardError):
     """The disk said no: full, read-only, or not ours to write. Nothing was half-written."""
 
@@ -194,6 +201,7 @@ ERROR_CLASSES: dict[str, type[ModelyardError]] = {
         SchemaOutOfDate,
         StoreUnavailable,
         ComputeUnavailable,
+        NotReady,
         StorageError,
         GuardrailFailed,
         EnvironmentBuildFailed,
@@ -222,6 +230,7 @@ HTTP_STATUS: dict[str, int] = {
     SchemaOutOfDate.code: 503,
     StoreUnavailable.code: 503,
     ComputeUnavailable.code: 503,
+    NotReady.code: 503,
     StorageError.code: 507,
     GuardrailFailed.code: 422,
     EnvironmentBuildFailed.code: 500,

@@ -10,7 +10,9 @@ moments checked to be RFC 3339 with a time zone).
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -227,6 +229,7 @@ def test_real_answers_fit_the_schemas_their_operations_declare(
     _call_artifacts_and_logs(call, served, run_id)
     _call_cancel_and_attempts(call, served.ws)
     _call_computes(call, served.ws)
+    _call_models(call, run_id)
     _call_refusals(call, served, run_id)
     call("DELETE", "/experiments/{name}", ids={"name": "shapes"})
     assert not call.broken, "\n".join(call.broken)
@@ -339,6 +342,43 @@ def _call_computes(call: Caller, ws: OpenWorkspace) -> None:
     call("POST", "/computes/{name}/preempt", ids={"name": "lowpri"}, json={})
     call("DELETE", "/computes/{name}", ids={"name": "lowpri"})
     ws.store.transition_run(queued.id, RunStatus.CANCELED)
+
+
+def _call_models(call: Caller, run_id: str) -> None:
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        for name, data in (("model.json", b'{"tags": {"t": "1"}}'), ("files/m.bin", b"w")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    name = {"name": "m"}
+    tar_type = {"content-type": "application/x-tar"}
+    call(
+        "POST",
+        "/models/{name}/versions",
+        201,
+        ids=name,
+        content=archive.getvalue(),
+        headers=tar_type,
+    )
+    from_run = {"run_id": run_id, "path": "outputs"}
+    call("POST", "/models/{name}/versions/from-run", 201, ids=name, json=from_run)
+    version = {"name": "m", "version": "1"}
+    alias = {"name": "m", "alias": "prod"}
+    call("GET", "/models")
+    call("GET", "/models/{name}", ids=name)
+    call("GET", "/models/{name}/versions", ids=name)
+    call("GET", "/models/{name}/versions/{version}", ids=version)
+    call("GET", "/models/{name}/versions/{version}/files/{path}", ids={**version, "path": "m.bin"})
+    patch = "/models/{name}/versions/{version}"
+    call("PATCH", patch, ids=version, json={"set_tags": {"u": "2"}, "add_properties": {"p": "1"}})
+    call("PATCH", patch, 409, ids=version, json={"add_properties": {"p": "2"}})
+    call("PUT", "/models/{name}/aliases/{alias}", ids=alias, json={"version": 1})
+    call("GET", "/models/{name}/aliases/{alias}", ids=alias)
+    call("DELETE", "/models/{name}/aliases/{alias}", ids=alias)
+    call("GET", "/models/{name}/aliases/{alias}", 404, ids=alias)
+    call("DELETE", "/models/{name}/versions/{version}", ids=version)
+    call("DELETE", "/models/{name}", ids=name)
 
 
 def _call_refusals(call: Caller, served: Served, run_id: str) -> None:

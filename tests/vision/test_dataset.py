@@ -23,8 +23,8 @@ from modelyard.vision.dataset import (
     read_table,
     scan_dataset,
     scan_folder,
-    to_rgb,
 )
+from modelyard.vision.preprocessing import to_rgb
 
 RED = (255, 0, 0)
 GREEN = (0, 255, 0)

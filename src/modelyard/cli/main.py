@@ -16,6 +16,7 @@ from modelyard.cli import (
     db,
     experiment,
     job,
+    model,
     predict,
     run,
     server,
@@ -44,6 +45,7 @@ app.add_typer(run.app, name="run")
 app.add_typer(job.app, name="job")
 app.add_typer(compute.app, name="compute")
 app.add_typer(train.app, name="train")
+app.add_typer(model.app, name="model")
 app.add_typer(db.app, name="db")
 app.add_typer(token.app, name="token")
 app.add_typer(user.app, name="user")

@@ -20,8 +20,10 @@ from modelyard.cli.common import WorkspaceOption, opened_workspace
 from modelyard.cli.output import cell_text, console, emit_mapping, emit_table
 from modelyard.cli.run import announce_submitted
 from modelyard.entities import RunStatus
-from modelyard.errors import GuardrailFailed, JobFailed
-from modelyard.services import runs, training
+from modelyard.entities.names import validate_model_name
+from modelyard.entities.registry import ModelVersionRequest
+from modelyard.errors import GuardrailFailed, InvalidValue, JobFailed
+from modelyard.services import models, runs, training
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.vision.config import ImageClassificationConfig, cli_flag
 
@@ -46,11 +48,13 @@ def image_classification(
     experiment: str,
     display_name: str | None,
     wait: bool,
+    register: str | None,
     workspace: str | None,
     **options: Any,
 ) -> None:
     """Train an image classifier on a folder of images per label (ResNet50 by default)."""
     config = ImageClassificationConfig(**options)
+    _check_register(register, wait)
     with opened_workspace(workspace) as ws:
         config, download_to = training.output_downloaded_here(ws, config, wait)
         run = training.submit_image_classification(ws, experiment, config, display_name)
@@ -61,6 +65,32 @@ def image_classification(
             _report(ws, run.id, project)
             if download_to is not None and training.download_project(ws, run.id, download_to):
                 console.print(f"Project written to {download_to}")
+            if register is not None:
+                _register_outputs(ws, run.id, register)
+
+
+def _check_register(register: str | None, wait: bool) -> None:
+    """Before training: a model name that would be refused at the end is refused now."""
+    if register is None:
+        return
+    validate_model_name(register)
+    if not wait:
+        raise InvalidValue(
+            f"--register {register} with --no-wait: the model is registered from the run's"
+            " outputs once it completes, which this command waits for; drop --no-wait, or"
+            f" later run `modelyard model register --run RUN_ID --name {register}`",
+            model=register,
+        )
+
+
+def _register_outputs(ws: OpenWorkspace, run_id: str, name: str) -> None:
+    """The completed run's outputs as the next version of `name` (the CLI waited for them:
+    a job's outputs are the run's once its job has uploaded them, at its end)."""
+    version = models.register_run_model(ws, run_id, ModelVersionRequest(name))
+    console.print(
+        f"Registered {version.reference} ({version.framework or 'files'}): deploy or download"
+        f" it as {version.name}:{version.version}"
+    )
 
 
 def _command_parameters() -> list[inspect.Parameter]:
@@ -70,6 +100,9 @@ def _command_parameters() -> list[inspect.Parameter]:
         "experiment": typer.Option(..., "--experiment", "-e", help="experiment name"),
         "display_name": typer.Option(None, "--display-name", help="the run's name"),
         "wait": typer.Option(True, "--wait/--no-wait", help="follow the run until it ends"),
+        "register": typer.Option(
+            None, "--register", help="register the outputs as a version of this model at the end"
+        ),
         "workspace": WorkspaceOption,
     }
     hints = get_type_hints(ImageClassificationConfig)

@@ -73,6 +73,19 @@ def validate_token_name(name: str) -> str:
     )
 
 
+def validate_model_name(name: str) -> str:
+    """Letters, digits, '-', '_' and '.': never ':' or '@', which a model reference uses to
+    name a version (`NAME:3`) or an alias (`NAME@champion`)."""
+    return _check_label(
+        "model",
+        name,
+        _EXPERIMENT_NAME,
+        limits.MODEL_NAME_MAX,
+        allowed="'-', '_' or '.'",
+        example="flowers-classifier",
+    )
+
+
 def _check_label(
     kind: str, name: str, pattern: re.Pattern[str], high: int, *, allowed: str, example: str
 ) -> str:

@@ -37,6 +37,7 @@ from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_env import RUN_ID_ENV, job_location
 from modelyard.runtime.metrics_buffer import MetricsBuffer
 from modelyard.sdk._compute import ComputeTarget, compute_targets
+from modelyard.sdk._model import Model
 from modelyard.sdk._script_run_config import ScriptRunConfig
 from modelyard.services import jobs, portal_links, remote, runs, training
 from modelyard.services import workspaces as workspace_service
@@ -126,6 +127,11 @@ class Workspace:
     def compute_targets(self) -> dict[str, ComputeTarget]:
         """Every compute by name (Azure's `ws.compute_targets`), the built-in `local` too."""
         return compute_targets(self)
+
+    @property
+    def models(self) -> dict[str, Model]:
+        """The latest version of every model by name (Azure's `ws.models`)."""
+        return {model.name: model for model in Model.list(self)}
 
     @property
     def experiments(self) -> dict[str, Experiment]:
@@ -341,6 +347,30 @@ class Run:
 
     def get_file_names(self) -> list[str]:
         return [info.path for info in self._ws.artifacts.list(self.id)]
+
+    def register_model(
+        self,
+        model_name: str,
+        model_path: str = "outputs",
+        tags: Mapping[str, object] | None = None,
+        properties: Mapping[str, object] | None = None,
+        description: str | None = None,
+        model_framework: str | None = None,
+    ) -> Model:
+        """Register the run's artifact file or folder `model_path` (its outputs by default) as
+        the next version of `model_name`, with this run as its lineage. A submitted job's
+        outputs are the run's once the job has ended (its supervisor uploads them then):
+        register after `wait_for_completion()`, or upload the files first."""
+        return Model._register_run(
+            self.experiment.workspace,
+            self.id,
+            model_name,
+            model_path,
+            tags=tags,
+            properties=properties,
+            description=description,
+            framework=model_framework,
+        )
 
     # Preemption and resuming -----------------------------------------------------------------
 

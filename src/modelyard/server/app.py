@@ -28,6 +28,7 @@ from modelyard.server.routes import (
     computes,
     experiments,
     jobs,
+    models,
     portal_data,
     runs,
     workspace,
@@ -46,7 +47,17 @@ COMPRESSION_LEVEL = 6  # zlib's default: most of level 9's gain at a fraction of
 NOT_COMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/octet-stream", "application/x-tar")
 API_ROUTERS = tuple(
     module.router
-    for module in (workspace, experiments, runs, jobs, artifacts, portal_data, access, computes)
+    for module in (
+        workspace,
+        experiments,
+        runs,
+        jobs,
+        artifacts,
+        portal_data,
+        access,
+        computes,
+        models,
+    )
 )
 
 

@@ -28,7 +28,7 @@ from modelyard.errors import AlreadyExists, InvalidValue, NotFound
 from modelyard.fileio import exclusive_lock, write_json_atomic
 from modelyard.settings import Settings, default_home
 from modelyard.store.artifacts import ArtifactRepository, ArtifactStore
-from modelyard.store.base import AuthStore, ComputeStore, TrackingStore
+from modelyard.store.base import AuthStore, ComputeStore, ModelStore, TrackingStore
 from modelyard.store.sql import schema
 from modelyard.store.sql.engine import make_engine, parse_store_uri
 from modelyard.store.sql.store import SqlStore
@@ -88,6 +88,12 @@ class OpenWorkspace:
     def compute_store(self) -> ComputeStore:
         """Computes and the queue, in the workspace's own database (on its machine); a
         workspace behind a server reaches them through the server's routes."""
+        return self.sql_store
+
+    @property
+    def model_store(self) -> ModelStore:
+        """The model registry's records, in the workspace's own database (on its machine); a
+        workspace behind a server reaches them through the server's `/models` routes."""
         return self.sql_store
 
     @property

@@ -21,6 +21,14 @@ from modelyard.entities import (
 from modelyard.entities.compute import ComputeRequest, ComputeTarget, ProvisioningState
 from modelyard.entities.metric_series import DEFAULT_MAX_POINTS, MetricSeriesRead
 from modelyard.entities.records import RunAttempt
+from modelyard.entities.registry import (
+    ModelAlias,
+    ModelFile,
+    ModelReference,
+    ModelVersion,
+    ModelVersionRequest,
+    RegisteredModel,
+)
 from modelyard.entities.run_query import RunPage, RunQuery
 from modelyard.entities.scheduling import SchedulingPlan, SchedulingState
 
@@ -175,3 +183,39 @@ class ComputeStore(Protocol):
     def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
         """Take or renew lease `name` for `holder`; False while another holds it unexpired."""
         ...
+
+
+class ModelStore(Protocol):
+    """The model registry's records, in the workspace's database (SQL in
+    `store/sql/registry.py`); the files are blobs named by their SHA-256 (`model_blobs.py`).
+    A client of a server reaches both through the server's `/models` routes."""
+
+    def create_model_version(
+        self,
+        request: ModelVersionRequest,
+        files: Sequence[ModelFile],
+        created_by: str,
+        check_blobs: Callable[[], None] = ...,
+    ) -> ModelVersion:
+        """The name's next version; `check_blobs` runs under the registry's lock first."""
+        ...
+
+    def resolve_model_version(self, reference: ModelReference) -> ModelVersion: ...
+    def list_models(self) -> list[RegisteredModel]: ...
+    def get_model(self, name: str) -> RegisteredModel: ...
+    def list_model_versions(self, name: str) -> list[ModelVersion]: ...
+    def set_model_tags(self, name: str, version: int, tags: Mapping[str, str]) -> ModelVersion: ...
+    def delete_model_tags(self, name: str, version: int, keys: Iterable[str]) -> ModelVersion: ...
+    def add_model_properties(
+        self, name: str, version: int, properties: Mapping[str, str]
+    ) -> ModelVersion: ...
+    def set_model_description(
+        self, name: str, version: int, description: str | None
+    ) -> ModelVersion: ...
+    def set_model_alias(self, name: str, alias: str, version: int) -> ModelAlias: ...
+    def delete_model_alias(self, name: str, alias: str) -> ModelAlias: ...
+    def delete_model_version(self, name: str, version: int) -> list[str]: ...
+    def delete_model(self, name: str) -> list[str]: ...
+    def collect_unreferenced_blobs(
+        self, shas: Iterable[str], remove: Callable[[str], None]
+    ) -> list[str]: ...

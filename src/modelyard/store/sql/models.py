@@ -14,6 +14,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -26,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from modelyard.entities import ApiToken, Experiment, Role, Run, RunSource, RunStatus, User, limits
 from modelyard.entities.compute import ComputeTarget, ComputeType, Priority, ProvisioningState
 from modelyard.entities.records import RunAttempt
+from modelyard.entities.registry import Lineage, ModelFile, ModelVersion
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -367,3 +369,115 @@ class LeaseRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(255))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# The model registry (migration 0010) ----------------------------------------------------------
+
+
+class RegisteredModelRow(Base):
+    """A model's name; `next_version` numbers its registrations, never reusing a number."""
+
+    __tablename__ = "registered_models"
+
+    name: Mapped[str] = mapped_column(String(limits.MODEL_NAME_MAX), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    next_version: Mapped[int] = mapped_column(Integer)
+
+
+class ModelVersionRow(Base):
+    __tablename__ = "model_versions"
+
+    name: Mapped[str] = mapped_column(
+        String(limits.MODEL_NAME_MAX),
+        ForeignKey("registered_models.name", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    framework: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    input_schema: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+    output_schema: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+    # Lineage as text, no foreign key: a version outlives the run it came from.
+    run_id: Mapped[str | None] = mapped_column(String(limits.ID_MAX), nullable=True)
+    experiment: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    data_hash: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[str] = mapped_column(String(255))
+
+    def to_entity(
+        self,
+        files: list[ModelFile],
+        tags: dict[str, str],
+        properties: dict[str, str],
+        aliases: list[str],
+    ) -> ModelVersion:
+        return ModelVersion(
+            name=self.name,
+            version=self.version,
+            files=tuple(files),
+            created_at=self.created_at,
+            created_by=self.created_by,
+            description=self.description,
+            tags=tags,
+            properties=properties,
+            framework=self.framework,
+            input_schema=_json_or_none(self.input_schema),
+            output_schema=_json_or_none(self.output_schema),
+            lineage=Lineage(self.run_id, self.experiment, self.data_hash),
+            aliases=tuple(sorted(aliases)),
+        )
+
+
+def _json_or_none(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _version_key() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["name", "version"], ["model_versions.name", "model_versions.version"], ondelete="CASCADE"
+    )
+
+
+class ModelFileRow(Base):
+    """A version's file; its bytes are the blob named by `sha256` (store/model_blobs.py)."""
+
+    __tablename__ = "model_files"
+    __table_args__ = (_version_key(), Index("ix_model_files_sha256", "sha256"))
+
+    name: Mapped[str] = mapped_column(String(limits.MODEL_NAME_MAX), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String(limits.ARTIFACT_PATH_MAX), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+
+    def to_entity(self) -> ModelFile:
+        return ModelFile(path=self.path, sha256=self.sha256, size=self.size)
+
+
+class _ModelVersionPairMixin:
+    name: Mapped[str] = mapped_column(String(limits.MODEL_NAME_MAX), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ModelTagRow(_ModelVersionPairMixin, Base):
+    __tablename__ = "model_version_tags"
+    __table_args__ = (_version_key(),)
+
+
+class ModelPropertyRow(_ModelVersionPairMixin, Base):
+    __tablename__ = "model_version_properties"
+    __table_args__ = (_version_key(),)
+
+
+class ModelAliasRow(Base):
+    """`name@alias` → version; deleting the version deletes the alias (MLflow's rule)."""
+
+    __tablename__ = "model_aliases"
+    __table_args__ = (_version_key(),)
+
+    name: Mapped[str] = mapped_column(String(limits.MODEL_NAME_MAX), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(limits.MODEL_ALIAS_MAX), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)

@@ -46,6 +46,7 @@ from modelyard.store.sql.models import (
     new_id,
     utcnow,
 )
+from modelyard.store.sql.registry import SqlModelRegistry
 from modelyard.store.sql.run_queries import SqlRunQueries
 
 # Queued: a launched run's process may die before it says Preparing; Starting: the process that
@@ -57,7 +58,7 @@ _ENDED_STATUSES = [s.value for s in RunStatus if s.is_terminal]
 _TRANSITION_ATTEMPTS = 20
 
 
-class SqlStore(SqlAuthStore, SqlRunQueries, SqlComputeStore):
+class SqlStore(SqlAuthStore, SqlRunQueries, SqlComputeStore, SqlModelRegistry):
     """A `TrackingStore` and `AuthStore` over one database; safe for many processes at once."""
 
     def __init__(self, uri: str, *, busy_timeout_s: float = 60.0, upgrade_hint: str = "") -> None:

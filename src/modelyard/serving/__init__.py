@@ -1,0 +1,1 @@
+"""The scoring replica: one model served over HTTP (see `app`)."""

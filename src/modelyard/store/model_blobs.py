@@ -1,0 +1,100 @@
+"""Registered models' files on the workspace's disk, content-addressed: `<root>/sha256/ab/<hex>`.
+
+A blob is named by its SHA-256, so it is immutable by construction and shared by every version
+holding the same bytes (a retrain that changes only the weights shares its label map). Each is
+written to a `.tmp-…` file beside its place, hashed while copied, fsynced and renamed: a blob
+is whole or absent. Which blobs are still used is the database's to say (`model_files`); the
+registry removes a blob only under its lock, after checking that no version uses it
+(`ModelStore.collect_unreferenced_blobs`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from modelyard.errors import NotFound, StorageError
+from modelyard.fileio import TEMP_PREFIX, storage_errors
+
+CHUNK_SIZE = 1024 * 1024
+READ_ONLY = 0o444
+
+
+class ModelBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path_of(self, sha256: str) -> Path:
+        return self.root / "sha256" / sha256[:2] / sha256
+
+    def has(self, sha256: str) -> bool:
+        return self.path_of(sha256).is_file()
+
+    def put_file(self, source: Path) -> tuple[str, int, bool]:
+        """Copy `source` in as a blob: (sha256, size, whether this call created the blob)."""
+        with open(source, "rb") as handle:
+            return self.put_stream(iter(lambda: handle.read(CHUNK_SIZE), b""))
+
+    def put_stream(self, chunks: Iterable[bytes]) -> tuple[str, int, bool]:
+        folder = self.root / "sha256"
+        with storage_errors(folder):
+            folder.mkdir(parents=True, exist_ok=True)
+            temp = folder / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+            try:
+                sha, size = _write_hashing(temp, chunks)
+                target = self.path_of(sha)
+                if target.is_file():
+                    temp.unlink()
+                    return sha, size, False
+                target.parent.mkdir(exist_ok=True)
+                os.replace(temp, target)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    temp.unlink()
+                raise
+        return sha, size, True
+
+    def restore(self, sha256: str, source: Path) -> None:
+        """Write the blob again from `source` (it was collected meanwhile); the bytes must
+        still be the ones registered."""
+        sha, _size, _created = self.put_file(source)
+        if sha != sha256:
+            self.remove(sha)
+            raise StorageError(
+                f"{source} changed while it was being registered: register it again",
+                path=str(source),
+            )
+
+    def open_read(self, sha256: str) -> BinaryIO:
+        try:
+            return open(self.path_of(sha256), "rb")
+        except FileNotFoundError:
+            raise NotFound(
+                f"the model file with SHA-256 {sha256} is missing from the workspace's model"
+                " store: restore the workspace's models/ folder from a backup",
+                sha256=sha256,
+            ) from None
+
+    def remove(self, sha256: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path_of(sha256).unlink()
+
+
+def _write_hashing(temp: Path, chunks: Iterable[bytes]) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    with open(os.open(temp, flags, READ_ONLY | 0o200), "wb") as handle:
+        for chunk in chunks:
+            digest.update(chunk)
+            handle.write(chunk)
+            size += len(chunk)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(temp, READ_ONLY)
+    return digest.hexdigest(), size
