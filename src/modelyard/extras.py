@@ -8,6 +8,7 @@ SDK. Each extra adds a feature::
     postgres  workspaces on PostgreSQL (psycopg 3)
     demo      the demo's data set (scikit-learn)
     ray       computes on a Ray cluster (`--type ray`: the Ray Jobs API client)
+    serving   a scoring replica (onnxruntime, Pillow, NumPy, Starlette, uvicorn; no torch)
 
 A feature calls `require_extra` before it imports what its extra brings, so a missing extra is
 one line naming the extra and the command that installs it, never an ImportError from deep
@@ -30,6 +31,7 @@ EXTRA_MODULES: Final[Mapping[str, tuple[str, ...]]] = {
     "postgres": ("psycopg",),
     "demo": ("sklearn",),
     "ray": ("ray",),
+    "serving": ("onnxruntime", "PIL", "numpy", "starlette", "uvicorn"),
 }
 
 

@@ -8,7 +8,8 @@ a temporary folder with a Modelyard home of its own.
 Checked: `import modelyard`; `modelyard --help`, `workspace create`, `experiment list`,
 `job submit` of a plain script, `run list` and `run show`; the SDK's Workspace.create,
 Experiment.submit(ScriptRunConfig) and Run.get_context()/log; and that each feature of an extra
-(training, predicting, the server, PostgreSQL) answers with one line naming the extra to install.
+(training, predicting, the server, a scoring replica, PostgreSQL) answers with one line naming
+the extra to install.
 """
 
 from __future__ import annotations
@@ -96,6 +97,10 @@ def check_each_extra_is_named_when_missing(root: Path) -> None:
     postgres = ("workspace", "create", "pg-ws", "--store-uri", "postgresql://127.0.0.1/test")
     expect_missing_extra("postgres", cli(*postgres, "--no-project-config", cwd=root, check=False))
     expect_missing_extra_on_import("modelyard.predict", "vision")
+    replica = [sys.executable, "-m", "modelyard.serving", "--model-dir", "model", "--no-auth"]
+    expect_missing_extra(
+        "serving", subprocess.run(replica, cwd=root, capture_output=True, text=True, timeout=60)
+    )
 
 
 def expect_missing_extra(extra: str, result: subprocess.CompletedProcess[str]) -> None:

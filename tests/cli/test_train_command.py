@@ -41,6 +41,8 @@ def test_trains_follows_with_progress_and_prints_results_and_outputs(project: Pa
         *FAST,
         "--output",
         "model",
+        "--register",
+        "shapes-model",
         cwd=project,
         timeout=600,
     )
@@ -62,6 +64,29 @@ def test_trains_follows_with_progress_and_prints_results_and_outputs(project: Pa
     )
     (entry,) = json.loads(predicted.stdout)
     assert entry["prediction"] in {"red circle", "green square", "blue triangle"}
+    _check_registered(project, out)
+
+
+def _check_registered(project: Path, out: str) -> None:
+    """--register: the completed run's outputs as version 1, Model Builder's three files with
+    the schema; the --output project folder registers the same files."""
+    assert "Registered shapes-model:1 (onnx-image-classification)" in out
+    shown = json.loads(modelyard("model", "show", "shapes-model", "-o", "json", cwd=project).stdout)
+    assert sorted(f["path"] for f in shown["files"]) == [
+        "MLModel.zip",
+        "bestModel.onnx",
+        "bestModelMap.json",
+    ]
+    assert sorted(shown["output_schema"]["labels"]) == [
+        "blue triangle",
+        "green square",
+        "red circle",
+    ]
+    assert shown["lineage"]["experiment"] == "shapes" and shown["lineage"]["data_hash"]
+    project_version = json.loads(
+        modelyard("model", "register", "model", "--name", "p", "-o", "json", cwd=project).stdout
+    )
+    assert project_version["files"] == shown["files"]
 
 
 @pytest.mark.parametrize(
@@ -75,6 +100,8 @@ def test_trains_follows_with_progress_and_prints_results_and_outputs(project: Pa
         # Options the CLI once lacked: derived from the config now, checked by it.
         (["--learning-rate-decay", "1.5"], "learning-rate-decay"),
         (["--decay-every-epochs", "0"], "--decay-every-epochs 0 is out of range"),
+        (["--register", "bad name"], "invalid model name 'bad name'"),
+        (["--register", "m", "--no-wait"], "--register m with --no-wait"),
     ],
 )
 def test_bad_options_are_one_line_errors_and_create_no_run(

@@ -5,6 +5,7 @@ from modelyard.entities.limits import describe as describe_limits
 from modelyard.entities.names import (
     validate_compute_name,
     validate_experiment_name,
+    validate_model_name,
     validate_token_name,
     validate_user_name,
     validate_workspace_name,
@@ -28,6 +29,7 @@ __all__ = [
     "describe_limits",
     "validate_compute_name",
     "validate_experiment_name",
+    "validate_model_name",
     "validate_token_name",
     "validate_user_name",
     "validate_workspace_name",

@@ -90,18 +90,6 @@ class Model:
 
     # Reading ---------------------------------------------------------------------------------
 
-    @classmethod
-    def list(cls, workspace: _HasOpenWorkspace, name: str | None = None) -> list[Model]:
-        """The latest version of every model, or every version of `name` (newest first)."""
-        opened = workspace._opened
-        if name is not None:
-            return [cls._of(workspace, v) for v in models.list_versions(opened, name)]
-        return [
-            cls._of(workspace, models.get_model_version(opened, model.name))
-            for model in models.list_models(opened)
-            if model.latest_version is not None
-        ]
-
     @staticmethod
     def get_model_path(
         model_name: str, version: int | None = None, _workspace: _HasOpenWorkspace | None = None
@@ -210,6 +198,19 @@ class Model:
 
     def __repr__(self) -> str:
         return f"Model(name={self.name!r}, version={self.version})"
+
+    # Declared last: inside the class body, `list` names this method from here on.
+    @classmethod
+    def list(cls, workspace: _HasOpenWorkspace, name: str | None = None) -> list[Model]:
+        """The latest version of every model, or every version of `name` (newest first)."""
+        opened = workspace._opened
+        if name is not None:
+            return [cls._of(workspace, v) for v in models.list_versions(opened, name)]
+        return [
+            cls._of(workspace, models.get_model_version(opened, model.name))
+            for model in models.list_models(opened)
+            if model.latest_version is not None
+        ]
 
 
 def _request(

@@ -1,8 +1,9 @@
 """A scoring replica: `python -m modelyard.serving --model-dir D --port P --keys-file F`.
 
 argparse, not the CLI's Typer app: a replica imports only what scoring needs (onnxruntime,
-Pillow, NumPy, Starlette, uvicorn). Known errors (a port in use, a bad keys file, no keys) print
-one line, `error: …`, and exit 2; init() failing logs its traceback and exits 3. With
+Pillow, NumPy, Starlette, uvicorn: the `serving` extra). Known errors (a port in use, a bad keys
+file, no keys, a missing extra) print one line, `error: …`, and exit 1, as the CLI's do; a
+mistyped command line exits 2; init() failing logs its traceback and exits 3. With
 `--preflight` it runs init() and one sample request, prints the result as JSON, exits 0 or 1.
 """
 
@@ -18,10 +19,11 @@ from pathlib import Path
 from typing import Final
 
 from modelyard.errors import Conflict, ModelyardError
+from modelyard.extras import require_extra
 from modelyard.serving import config as defaults
 from modelyard.serving.config import ReplicaConfig
 
-USAGE_ERROR: Final = 2
+KNOWN_ERROR: Final = 1
 INIT_FAILED: Final = 3
 
 
@@ -73,12 +75,13 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
     try:
+        require_extra("serving", "a scoring replica")
         if args.preflight:
             return _preflight(args)
         return _serve(args)
     except ModelyardError as error:
         print(f"error: {error.message}", file=sys.stderr)
-        return USAGE_ERROR
+        return KNOWN_ERROR
 
 
 def _preflight(args: argparse.Namespace) -> int:

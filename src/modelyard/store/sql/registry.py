@@ -189,7 +189,7 @@ class SqlModelRegistry:
         with self._registry_write() as session:
             _version_row_of(session, name, version)
             session.merge(ModelAliasRow(name=name, alias=alias, version=version))
-            session.get(RegisteredModelRow, name).updated_at = utcnow()  # type: ignore[union-attr]
+            _model_row(session, name).updated_at = utcnow()
             return ModelAlias(name, alias, version)
 
     def delete_model_alias(self, name: str, alias: str) -> ModelAlias:
@@ -214,7 +214,7 @@ class SqlModelRegistry:
             for table in _VERSION_TABLES:
                 session.execute(delete(table).filter_by(**where))
             session.execute(delete(ModelVersionRow).filter_by(**where))
-            session.get(RegisteredModelRow, name).updated_at = utcnow()  # type: ignore[union-attr]
+            _model_row(session, name).updated_at = utcnow()
             return shas
 
     def delete_model(self, name: str) -> list[str]:
