@@ -92,6 +92,10 @@ def list_endpoints(ws: OpenWorkspace) -> list[Endpoint]:
     return ws.endpoint_store.list_endpoints()
 
 
+def get_deployment(ws: OpenWorkspace, endpoint: str, name: str) -> Deployment:
+    return ws.endpoint_store.get_deployment(validate_endpoint_name(endpoint), name)
+
+
 def list_deployments(ws: OpenWorkspace, endpoint: str) -> list[Deployment]:
     return ws.endpoint_store.list_deployments(validate_endpoint_name(endpoint))
 
