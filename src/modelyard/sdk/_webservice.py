@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from modelyard.entities.endpoints import DeploymentRequest, DeploymentState
 from modelyard.errors import ERROR_CLASSES, InvalidValue, ModelyardError
@@ -22,7 +22,14 @@ from modelyard.services.workspaces import OpenWorkspace
 
 if TYPE_CHECKING:
     from modelyard.environments import Environment
-    from modelyard.sdk._model import Model
+
+
+class _RegisteredModel(Protocol):
+    """The SDK's `Model` (sdk/_model.py, which imports this module), as far as deploying needs."""
+
+    @property
+    def id(self) -> str: ...
+
 
 DEFAULT_DEPLOYMENT = "default"
 
@@ -122,7 +129,9 @@ class LocalWebservice:
         endpoints.regen_key(self._opened, self.name, key)
 
     def update(
-        self, models: Sequence[Model] | None = None, inference_config: InferenceConfig | None = None
+        self,
+        models: Sequence[_RegisteredModel] | None = None,
+        inference_config: InferenceConfig | None = None,
     ) -> None:
         """A new model (and/or script) for the default deployment, with no downtime."""
         current = endpoints.get_deployment(self._opened, self.name, DEFAULT_DEPLOYMENT)
@@ -143,7 +152,7 @@ class LocalWebservice:
 def deploy_model(
     workspace: Any,
     name: str,
-    models: Sequence[Model],
+    models: Sequence[_RegisteredModel],
     inference_config: InferenceConfig | None,
     deployment_config: LocalWebserviceDeploymentConfiguration | None,
 ) -> LocalWebservice:
@@ -177,7 +186,7 @@ def _request(
     )
 
 
-def _one_model(models: Sequence[Model]) -> Model:
+def _one_model(models: Sequence[_RegisteredModel]) -> _RegisteredModel:
     if len(models) != 1:
         raise InvalidValue(f"a local web service serves one model, not {len(models)}: pass [model]")
     return models[0]
