@@ -750,6 +750,151 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Endpoints */
+        get: operations["list_endpoints_api_v1_endpoints_get"];
+        put?: never;
+        /** Create Endpoint */
+        post: operations["create_endpoint_api_v1_endpoints_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show Endpoint */
+        get: operations["show_endpoint_api_v1_endpoints__name__get"];
+        put?: never;
+        post?: never;
+        /** Delete Endpoint */
+        delete: operations["delete_endpoint_api_v1_endpoints__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/deployments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deploy
+         * @description Preflight, then the replicas; answered once they are ready.
+         */
+        post: operations["deploy_api_v1_endpoints__name__deployments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/deployments/{deployment}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update Deployment
+         * @description Zero-downtime: the new replicas are ready before the old ones stop.
+         */
+        put: operations["update_deployment_api_v1_endpoints__name__deployments__deployment__put"];
+        post?: never;
+        /** Delete Deployment */
+        delete: operations["delete_deployment_api_v1_endpoints__name__deployments__deployment__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/traffic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set Traffic */
+        put: operations["set_traffic_api_v1_endpoints__name__traffic_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/list-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** List Keys */
+        post: operations["list_keys_api_v1_endpoints__name__list_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/regen-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Regen Key */
+        post: operations["regen_key_api_v1_endpoints__name__regen_key_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Logs */
+        get: operations["logs_api_v1_endpoints__name__logs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -958,11 +1103,185 @@ export interface components {
          * @enum {string}
          */
         ComputeType: "local" | "ray";
+        /** Deployment */
+        Deployment: {
+            /** Endpoint */
+            endpoint: string;
+            /** Name */
+            name: string;
+            /**
+             * Model
+             * @description the reference as given: NAME, NAME:VERSION, NAME@ALIAS
+             */
+            model: string;
+            /**
+             * Resolved Model
+             * @description NAME:VERSION it resolved to when deployed
+             */
+            resolved_model: string;
+            /** Entry Script */
+            entry_script: string | null;
+            /** Source Directory */
+            source_directory: string | null;
+            /** Environment */
+            environment: string | null;
+            /** Compute */
+            compute: string;
+            /** Replicas */
+            replicas: number;
+            /** Cpu Cores */
+            cpu_cores: number;
+            /** Memory Gb */
+            memory_gb: number;
+            state: components["schemas"]["DeploymentState"];
+            /**
+             * Error
+             * @description why it failed (the preflight's traceback)
+             */
+            error: string | null;
+            /** Replica Handles */
+            replica_handles: components["schemas"]["ReplicaHandle"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * DeploymentIn
+         * @description A deployment of a registered model; paths are on the server's machine.
+         */
+        DeploymentIn: {
+            /** Name */
+            name: string;
+            /** Model */
+            model: string;
+            /** Entry Script */
+            entry_script?: string | null;
+            /** Source Directory */
+            source_directory?: string | null;
+            /** Environment */
+            environment?: string | null;
+            /**
+             * Compute
+             * @default local
+             */
+            compute: string;
+            /**
+             * Replicas
+             * @default 1
+             */
+            replicas: number;
+            /**
+             * Cpu Cores
+             * @default 1
+             */
+            cpu_cores: number;
+            /**
+             * Memory Gb
+             * @default 1
+             */
+            memory_gb: number;
+            /**
+             * Traffic
+             * @description the endpoint's new split once this deployment is ready
+             */
+            traffic?: {
+                [key: string]: number;
+            } | null;
+        };
+        /**
+         * DeploymentState
+         * @enum {string}
+         */
+        DeploymentState: "Creating" | "Updating" | "Succeeded" | "Failed" | "Deleting";
         /**
          * Empty
          * @description `{}`: the request was done, there is nothing to answer.
          */
         Empty: Record<string, never>;
+        /** Endpoint */
+        Endpoint: {
+            /** Name */
+            name: string;
+            /** Auth Mode */
+            auth_mode: string;
+            /** Scoring Uri */
+            scoring_uri: string;
+            /** Swagger Uri */
+            swagger_uri: string;
+            /** Port */
+            port: number;
+            /** Traffic */
+            traffic: {
+                [key: string]: number;
+            };
+            /** Mirror Traffic */
+            mirror_traffic: {
+                [key: string]: number;
+            };
+            /** Description */
+            description: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** EndpointDeleted */
+        EndpointDeleted: {
+            /** Deleted */
+            deleted: string;
+        };
+        /** EndpointDetails */
+        EndpointDetails: {
+            /** Name */
+            name: string;
+            /** Auth Mode */
+            auth_mode: string;
+            /** Scoring Uri */
+            scoring_uri: string;
+            /** Swagger Uri */
+            swagger_uri: string;
+            /** Port */
+            port: number;
+            /** Traffic */
+            traffic: {
+                [key: string]: number;
+            };
+            /** Mirror Traffic */
+            mirror_traffic: {
+                [key: string]: number;
+            };
+            /** Description */
+            description: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Deployments */
+            deployments: components["schemas"]["Deployment"][];
+        };
+        /** EndpointIn */
+        EndpointIn: {
+            /** Name */
+            name: string;
+            /** Port */
+            port?: number | null;
+            /** Description */
+            description?: string | null;
+        };
+        /** EndpointLogs */
+        EndpointLogs: {
+            /** Text */
+            text: string;
+        };
         /**
          * Error
          * @description A refusal: what is wrong, the bad value and the fix in one line, and the values as data.
@@ -974,7 +1293,7 @@ export interface components {
              * @description the error's kind; it decides the HTTP status
              * @enum {string}
              */
-            code: "ALREADY_EXISTS" | "AUTH_FAILED" | "BODY_TOO_LARGE" | "COMPUTE_ERRORED" | "COMPUTE_UNAVAILABLE" | "CONFLICT" | "ENVIRONMENT_BUILD_FAILED" | "GUARDRAIL_FAILED" | "INVALID_NAME" | "INVALID_TRANSITION" | "INVALID_VALUE" | "JOB_FAILED" | "LIMIT_EXCEEDED" | "MISSING_EXTRA" | "MODELYARD_ERROR" | "NOT_FOUND" | "PERMISSION_DENIED" | "REQUEST_TIMEOUT" | "RUN_ENDED" | "SCHEMA_OUT_OF_DATE" | "STORAGE_ERROR" | "STORE_UNAVAILABLE" | "UNSAFE_PATH" | "UNSUPPORTED_MEDIA_TYPE";
+            code: "ALREADY_EXISTS" | "AUTH_FAILED" | "BODY_TOO_LARGE" | "COMPUTE_ERRORED" | "COMPUTE_UNAVAILABLE" | "CONFLICT" | "DEPLOYMENT_FAILED" | "ENVIRONMENT_BUILD_FAILED" | "GUARDRAIL_FAILED" | "INVALID_NAME" | "INVALID_TRANSITION" | "INVALID_VALUE" | "JOB_FAILED" | "LIMIT_EXCEEDED" | "MISSING_EXTRA" | "MODELYARD_ERROR" | "NOT_FOUND" | "NOT_READY" | "PERMISSION_DENIED" | "REQUEST_TIMEOUT" | "RUN_ENDED" | "SCHEMA_OUT_OF_DATE" | "STORAGE_ERROR" | "STORE_UNAVAILABLE" | "UNSAFE_PATH" | "UNSUPPORTED_MEDIA_TYPE";
             /** Message */
             message: string;
             /**
@@ -1011,6 +1330,13 @@ export interface components {
         ExperimentIn: {
             /** Name */
             name: string;
+        };
+        /** Keys */
+        Keys: {
+            /** Primarykey */
+            primaryKey: string;
+            /** Secondarykey */
+            secondaryKey: string;
         };
         /** Lineage */
         Lineage: {
@@ -1341,6 +1667,14 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** RegenKeyIn */
+        RegenKeyIn: {
+            /**
+             * Key Type
+             * @description primary or secondary
+             */
+            key_type: string;
+        };
         /** RegisteredModel */
         RegisteredModel: {
             /** Name */
@@ -1366,6 +1700,15 @@ export interface components {
             aliases: {
                 [key: string]: number;
             };
+        };
+        /** ReplicaHandle */
+        ReplicaHandle: {
+            /** Index */
+            index: number;
+            /** Port */
+            port: number;
+            /** Handle */
+            handle: string;
         };
         /** RequeueIn */
         RequeueIn: {
@@ -1639,6 +1982,23 @@ export interface components {
             /** User */
             user?: string | null;
         };
+        /** TrafficIn */
+        TrafficIn: {
+            /**
+             * Traffic
+             * @description sums to 100; null: unchanged
+             */
+            traffic?: {
+                [key: string]: number;
+            } | null;
+            /**
+             * Mirror Traffic
+             * @description one deployment and its share, {} for none; null: unchanged
+             */
+            mirror_traffic?: {
+                [key: string]: number;
+            } | null;
+        };
         /** TransitionIn */
         TransitionIn: {
             target: components["schemas"]["RunStatus"];
@@ -1755,7 +2115,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1820,7 +2180,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1916,7 +2276,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1925,7 +2285,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2001,7 +2361,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2010,7 +2370,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2095,7 +2455,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2104,7 +2464,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2176,7 +2536,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2185,7 +2545,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2290,7 +2650,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2299,7 +2659,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2366,7 +2726,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2375,7 +2735,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2451,7 +2811,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2460,7 +2820,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2576,7 +2936,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2585,7 +2945,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2701,7 +3061,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2710,7 +3070,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2795,7 +3155,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2804,7 +3164,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2920,7 +3280,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2929,7 +3289,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3045,7 +3405,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3054,7 +3414,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3132,7 +3492,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3141,7 +3501,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3217,7 +3577,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3226,7 +3586,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3311,7 +3671,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3320,7 +3680,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3436,7 +3796,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3445,7 +3805,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3524,7 +3884,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3533,7 +3893,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3614,7 +3974,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3623,7 +3983,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3737,7 +4097,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3815,7 +4175,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3824,7 +4184,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3901,7 +4261,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3910,7 +4270,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4027,7 +4387,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4036,7 +4396,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4122,7 +4482,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4131,7 +4491,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4207,7 +4567,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4216,7 +4576,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4297,7 +4657,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4306,7 +4666,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4371,7 +4731,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4436,7 +4796,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4541,7 +4901,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4550,7 +4910,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4615,7 +4975,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4720,7 +5080,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4729,7 +5089,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4805,7 +5165,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4814,7 +5174,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4879,7 +5239,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4944,7 +5304,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5049,7 +5409,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5058,7 +5418,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5134,7 +5494,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5143,7 +5503,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5230,7 +5590,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5239,7 +5599,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5355,7 +5715,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5364,7 +5724,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5440,7 +5800,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5449,7 +5809,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5514,7 +5874,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5590,7 +5950,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5599,7 +5959,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5675,7 +6035,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5684,7 +6044,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5760,7 +6120,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5769,7 +6129,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5885,7 +6245,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5894,7 +6254,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5971,7 +6331,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5980,7 +6340,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6057,7 +6417,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6066,7 +6426,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6183,7 +6543,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6192,7 +6552,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6269,7 +6629,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6278,7 +6638,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6386,7 +6746,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6395,7 +6755,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6472,7 +6832,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6481,7 +6841,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6559,7 +6919,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6568,7 +6928,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6684,7 +7044,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6693,7 +7053,1097 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_endpoints_api_v1_endpoints_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"][];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_endpoint_api_v1_endpoints_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointDetails"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body came too slowly (REQUEST_TIMEOUT). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state: it exists already, or the run or compute cannot make this change now (ALREADY_EXISTS, COMPUTE_ERRORED, CONFLICT, INVALID_TRANSITION, RUN_ENDED). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is over the server's limit (BODY_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    show_endpoint_api_v1_endpoints__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointDetails"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_endpoint_api_v1_endpoints__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointDeleted"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deploy_api_v1_endpoints__name__deployments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeploymentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body came too slowly (REQUEST_TIMEOUT). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state: it exists already, or the run or compute cannot make this change now (ALREADY_EXISTS, COMPUTE_ERRORED, CONFLICT, INVALID_TRANSITION, RUN_ENDED). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is over the server's limit (BODY_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_deployment_api_v1_endpoints__name__deployments__deployment__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                deployment: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeploymentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body came too slowly (REQUEST_TIMEOUT). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state: it exists already, or the run or compute cannot make this change now (ALREADY_EXISTS, COMPUTE_ERRORED, CONFLICT, INVALID_TRANSITION, RUN_ENDED). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is over the server's limit (BODY_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_deployment_api_v1_endpoints__name__deployments__deployment__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                deployment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointDeleted"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    set_traffic_api_v1_endpoints__name__traffic_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrafficIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body came too slowly (REQUEST_TIMEOUT). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is over the server's limit (BODY_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_keys_api_v1_endpoints__name__list_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Keys"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    regen_key_api_v1_endpoints__name__regen_key_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegenKeyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Keys"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body came too slowly (REQUEST_TIMEOUT). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is over the server's limit (BODY_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    logs_api_v1_endpoints__name__logs_get: {
+        parameters: {
+            query?: {
+                deployment?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointLogs"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
             503: {
                 headers: {
                     [name: string]: unknown;
