@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from endpoint_support import endpoints_cleaned_up, register_factor_model, source_dir
 
+from endpoint_support import endpoints_cleaned_up, register_factor_model, source_dir
 from modelyard.entities.endpoints import DeploymentRequest, DeploymentState
 from modelyard.entities.process import ProcessHandle
 from modelyard.errors import (
@@ -203,3 +204,57 @@ def test_deleting_an_endpoint_stops_its_front_and_replicas(
     assert not endpoint_processes.is_running(deployment.replica_handles[0].handle)
     assert endpoint.host_handle and not endpoint_processes.is_running(endpoint.host_handle)
     assert endpoints.list_endpoints(ws) == []
+
+
+def test_a_port_held_by_another_process_is_a_one_line_error(
+    ws: OpenWorkspace, tmp_path: Path
+) -> None:
+    model = register_factor_model(ws, tmp_path, 2)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(Conflict) as refused:
+            endpoints.deploy(ws, _request(tmp_path, model), port=port)
+    assert refused.value.message.startswith(f"port {port} on 127.0.0.1 is in use")
+    assert endpoints.list_endpoints(ws) == []
+
+
+def test_a_dead_front_is_started_again_and_the_replicas_kept(
+    ws: OpenWorkspace, tmp_path: Path
+) -> None:
+    deployment = endpoints.deploy(ws, _request(tmp_path, register_factor_model(ws, tmp_path, 2)))
+    endpoint = endpoints.get_endpoint(ws, "scorer")
+    assert endpoint.host_handle
+    endpoint_processes.stop(endpoint.host_handle)
+
+    endpoints.ensure_hosts(ws)  # what the server's background loop does each round
+
+    revived = endpoints.get_endpoint(ws, "scorer")
+    assert revived.host_handle != endpoint.host_handle
+    assert _call(revived.scoring_uri, revived.primary_key).json()["y"] == 6
+    assert endpoint_processes.is_running(deployment.replica_handles[0].handle)
+
+
+def test_a_mirror_gets_copies_whose_answers_are_dropped(ws: OpenWorkspace, tmp_path: Path) -> None:
+    endpoints.deploy(ws, _request(tmp_path, register_factor_model(ws, tmp_path, 2)))
+    shadow = endpoints.deploy(
+        ws, _request(tmp_path, register_factor_model(ws, tmp_path, 10), name="shadow")
+    )
+    endpoints.set_traffic(ws, "scorer", mirror={"shadow": 100})
+    endpoint = endpoints.get_endpoint(ws, "scorer")
+
+    answers = {_call(endpoint.scoring_uri, endpoint.primary_key).json()["y"] for _ in range(5)}
+
+    assert answers == {6}  # the mirror never answers
+    metrics_url = f"http://127.0.0.1:{shadow.replica_handles[0].port}/metrics"
+    wait_for(lambda: _scored(httpx.get(metrics_url, timeout=10).text) >= 5)
+
+
+def _scored(metrics: str) -> float:
+    """The replica's count of answered requests, from its Prometheus text."""
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("modelyard_scoring_requests_total") and 'status="200"' in line
+    )

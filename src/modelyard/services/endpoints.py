@@ -12,7 +12,8 @@ How it runs (embedded and server mode alike):
   The front reads it again when it changes, so a regenerated key stops working at the next
   request, and a new deployment takes traffic as soon as the file names it;
 - a workspace server's background loop starts an endpoint's host again if the host died
-  (`ensure_hosts`); without a server, any endpoint command does the same.
+  (`ensure_hosts`); without a server, any command that changes the endpoint does the same,
+  and so does `invoke`.
 
 A deployment is only ever published to the front after its preflight (init() and one sample
 request) passed and every replica answered /health/ready: traffic never reaches a broken one.
@@ -72,15 +73,20 @@ def create_endpoint(
     if port is not None:
         processes.check_port_free(port)
     store = ws.endpoint_store
-    endpoint = store.create_endpoint(
+    store.create_endpoint(
         name, port or processes.free_port(), (_new_key(), _new_key()), description
     )
     folder = endpoint_dir(ws, name)
-    folder.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(folder / REPLICA_KEYS_FILE, {"primaryKey": _new_key()}, mode=0o600)
-    with _locked(ws, name):
-        _publish(ws, name)
-        _ensure_host(ws, endpoint)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(folder / REPLICA_KEYS_FILE, {"primaryKey": _new_key()}, mode=0o600)
+        with _locked(ws, name):
+            _publish(ws, name)  # starts its host
+    except BaseException:  # e.g. the port taken since it was checked: no endpoint half-made
+        processes.stop(store.get_endpoint(name).host_handle)
+        store.delete_endpoint(name)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return store.get_endpoint(name)
 
 
@@ -147,7 +153,6 @@ def deploy(
         )
         _route_new(ws, endpoint.name, request.name, traffic)
         _publish(ws, endpoint.name)
-        _ensure_host(ws, store.get_endpoint(endpoint.name))
     return deployment
 
 
@@ -304,6 +309,8 @@ def invoke(
 ) -> httpx.Response:
     """One request through the endpoint's front, with its primary key (as a caller would)."""
     found = get_endpoint(ws, endpoint)
+    if not (found.host_handle and processes.is_running(found.host_handle)):
+        ensure_hosts(ws)
     headers = {"Authorization": f"Bearer {found.primary_key}", "Content-Type": content_type}
     if deployment:
         headers["x-modelyard-deployment"] = deployment
@@ -355,7 +362,8 @@ def _get_or_create(ws: OpenWorkspace, name: str, port: int | None) -> Endpoint:
 
 
 def _publish(ws: OpenWorkspace, name: str) -> None:
-    """Write the routing file the endpoint's front and supervisor follow."""
+    """Write the routing file the endpoint's front and supervisor follow, and start the host
+    again if it is not running (so any change to an endpoint also revives its front)."""
     endpoint = ws.endpoint_store.get_endpoint(name)
     replicas: list[RoutedReplica] = []
     for deployment in ws.endpoint_store.list_deployments(name):
@@ -369,6 +377,7 @@ def _publish(ws: OpenWorkspace, name: str) -> None:
         replicas=tuple(replicas),
     )
     write_json_atomic(endpoint_dir(ws, name) / ROUTING_FILE, table.to_dict(), mode=0o600)
+    _ensure_host(ws, endpoint)
 
 
 def _routed(ws: OpenWorkspace, deployment: Deployment) -> list[RoutedReplica]:
