@@ -281,3 +281,21 @@ def test_a_runs_outputs_register_with_the_run_as_lineage(
         models.register_run_model(workspace, run.id, ModelVersionRequest("f"), "outputs/other")
     with pytest.raises(UnsafePath):
         models.register_run_model(workspace, run.id, ModelVersionRequest("f"), "../x")
+
+
+def test_the_sweep_collects_old_blobs_no_version_uses(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    from modelyard.services import leftovers
+
+    kept = _register(workspace, _model_folder(tmp_path))
+    blobs = models.blob_store(workspace)
+    orphan, _size, _created = blobs.put_stream([b"a registration killed before its row"])
+    long_ago = 0
+    for blob in _blob_files(workspace):
+        os.utime(blob, (long_ago, long_ago))
+
+    swept = leftovers.sweep(workspace)
+    assert swept.model_blobs == [orphan]
+    assert not blobs.has(orphan)
+    assert all(blobs.has(file.sha256) for file in kept.files)

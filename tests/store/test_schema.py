@@ -162,3 +162,25 @@ def test_compute_migration_carries_runs_processes_over_as_handles_and_back(
         row = connection.execute(text("SELECT host, pid, pid_started_at FROM runs WHERE id='r1'"))
         assert tuple(row.one()) == ("box", 4242, 17.25)
     engine.dispose()
+
+
+REGISTRY_TABLES = {
+    "registered_models",
+    "model_versions",
+    "model_files",
+    "model_version_tags",
+    "model_version_properties",
+    "model_aliases",
+}
+
+
+def test_model_registry_migration_goes_down_and_up_again(store_uri: str) -> None:
+    engine = make_engine(store_uri)
+    schema.upgrade(engine)
+    assert set(inspect(engine).get_table_names()) >= REGISTRY_TABLES
+    schema.downgrade(engine, "0009")
+    assert REGISTRY_TABLES.isdisjoint(inspect(engine).get_table_names())
+    assert "computes" in inspect(engine).get_table_names()
+    schema.upgrade(engine)
+    assert set(inspect(engine).get_table_names()) >= REGISTRY_TABLES
+    engine.dispose()

@@ -105,7 +105,8 @@ def register(
     if output is OutputFormat.JSON:
         emit_json(version.to_dict())
         return
-    console.print(f"Registered {version.reference} ({len(version.files)} files).")
+    count = len(version.files)
+    console.print(f"Registered {version.reference} ({count} file{'s' if count != 1 else ''}).")
 
 
 @app.command("list")

@@ -3,9 +3,11 @@
 - `cache/jobs/<run>`: the working copy of a run. Its supervisor removes it at the end; one
   killed with `kill -9` cannot, so the copy goes once the run has ended (or was deleted).
 - `.tmp-…` files and folders of atomic writes killed before their rename (an artifact upload,
-  a cache entry), under `artifacts/` and `cache/`, and submissions' staging folders killed
-  halfway (`cache/staging/…`): removed once `temp_file_max_age_s` old, since younger ones may
-  be writes in progress.
+  a cache entry, a model's blob), under `artifacts/`, `cache/` and `models/`, and
+  submissions' staging folders killed halfway (`cache/staging/…`): removed once
+  `temp_file_max_age_s` old, since younger ones may be writes in progress.
+- model blobs no version uses, left by a registration killed between its files and its row:
+  removed once as old (a registration in progress restores a blob collected under it).
 
 The reaper calls `sweep_if_due` on each pass. A marker file's time keeps the sweep to once per
 `leftover_sweep_interval_s` for all the processes of a workspace, so that a read of runs costs
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from modelyard.errors import NotFound
 from modelyard.fileio import remove_stale_entries, remove_stale_temp_files
+from modelyard.services import models
 from modelyard.services.workspaces import OpenWorkspace
 
 JOBS_FOLDER = "jobs"
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 class Swept:
     working_copies: list[str] = field(default_factory=list)  # run ids
     temp_files: list[Path] = field(default_factory=list)
+    model_blobs: list[str] = field(default_factory=list)  # SHA-256s
 
 
 def working_copy(ws: OpenWorkspace, run_id: str) -> Path:
@@ -66,7 +70,11 @@ def sweep_if_due(ws: OpenWorkspace) -> Swept | None:
 
 
 def sweep(ws: OpenWorkspace) -> Swept:
-    return Swept(remove_ended_working_copies(ws), remove_stale_temp_files_of(ws))
+    return Swept(
+        remove_ended_working_copies(ws),
+        remove_stale_temp_files_of(ws),
+        models.collect_orphan_blobs(ws, ws.settings.temp_file_max_age_s),
+    )
 
 
 def remove_ended_working_copies(ws: OpenWorkspace) -> list[str]:
@@ -93,6 +101,7 @@ def remove_stale_temp_files_of(ws: OpenWorkspace) -> list[Path]:
     return [
         *remove_stale_temp_files(artifacts, max_age_s, skip=is_snapshot),
         *remove_stale_temp_files(cache, max_age_s, skip=is_not_swept),
+        *remove_stale_temp_files(models.blob_store(ws).root, max_age_s),
         *remove_stale_entries(cache / STAGING_FOLDER, max_age_s),
     ]
 

@@ -5,7 +5,8 @@ Files are immutable once registered: each is copied, hashed as it is copied, int
 workspace's model store (`<workspace>/models/`, content-addressed blobs, `store/model_blobs.py`)
 before the version's row is written, and the row names each file's SHA-256. A registration that
 fails midway removes the blobs it added (unless another version uses them) and writes no row; a
-process killed midway leaves only unreferenced blobs, which deleting any version collects.
+process killed midway leaves only unreferenced blobs, which the reaper's sweep collects once
+they are old (`services/leftovers.py`).
 
 A workspace behind a server registers through the server: a folder is sent as one tar archive
 (`model.json`, then `files/…`), a run's artifacts are named by run id and path and never leave
@@ -373,6 +374,15 @@ def delete_model(ws: OpenWorkspace, name: str) -> list[ModelVersion]:
 
 def _collect(ws: OpenWorkspace, shas: list[str]) -> None:
     model_store(ws).collect_unreferenced_blobs(shas, blob_store(ws).remove)
+
+
+def collect_orphan_blobs(ws: OpenWorkspace, max_age_s: float) -> list[str]:
+    """Blobs older than `max_age_s` that no version uses (a registration killed between its
+    files and its row); a registration in progress that reuses one restores it."""
+    if ws.server_url is not None:
+        return []
+    old = blob_store(ws).blobs_older_than(max_age_s)
+    return model_store(ws).collect_unreferenced_blobs(old, blob_store(ws).remove)
 
 
 # Plumbing ------------------------------------------------------------------------------------

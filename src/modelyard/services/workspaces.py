@@ -5,6 +5,7 @@ On disk (embedded default)::
     <workspace>/config.json    name, location, resource group, store URI
     <workspace>/modelyard.db   SQLite in WAL mode (unless the store URI points elsewhere)
     <workspace>/artifacts/     one folder per run
+    <workspace>/models/        registered models' files, content-addressed (services/models.py)
     <workspace>/cache/         built environments, job working folders
 
 A project folder gets `.modelyard/config.json` pointing at its workspace, found by walking up

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -79,6 +80,16 @@ class ModelBlobStore:
                 " store: restore the workspace's models/ folder from a backup",
                 sha256=sha256,
             ) from None
+
+    def blobs_older_than(self, max_age_s: float) -> list[str]:
+        """The SHA-256s of blobs not written for `max_age_s`."""
+        cutoff = time.time() - max_age_s
+        found = []
+        for blob in self.root.glob("sha256/??/*"):
+            with contextlib.suppress(FileNotFoundError):
+                if not blob.name.startswith(TEMP_PREFIX) and blob.lstat().st_mtime < cutoff:
+                    found.append(blob.name)
+        return sorted(found)
 
     def remove(self, sha256: str) -> None:
         with contextlib.suppress(FileNotFoundError):
