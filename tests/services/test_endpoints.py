@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -179,7 +180,22 @@ def test_an_update_starts_new_replicas_before_stopping_the_old_ones(
     endpoint = endpoints.get_endpoint(ws, "scorer")
     newer = register_factor_model(ws, tmp_path, 5)
 
-    updated = endpoints.update_deployment(ws, _request(tmp_path, newer))
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def keep_calling() -> None:  # a client calling all through the update
+        while not stop.is_set():
+            statuses.append(_call(endpoint.scoring_uri, endpoint.primary_key).status_code)
+
+    caller = threading.Thread(target=keep_calling)
+    caller.start()
+    try:
+        updated = endpoints.update_deployment(ws, _request(tmp_path, newer))
+    finally:
+        stop.set()
+        caller.join()
+
+    assert statuses and set(statuses) == {200}  # not one request failed during the switch
 
     assert updated.resolved_model == "double:2" and updated.state is DeploymentState.SUCCEEDED
     assert _call(endpoint.scoring_uri, endpoint.primary_key).json()["y"] == 15

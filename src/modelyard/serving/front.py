@@ -69,7 +69,15 @@ class Front:
         body = await request.body()
         headers = {k: v for k, v in request.headers.items() if k in FORWARDED_HEADERS}
         self._mirror(table, body, headers)
-        answer = await self._forward(table, deployment, "/score", body, headers)
+        try:
+            answer = await self._forward(table, deployment, "/score", body, headers)
+        except NotReady:
+            # An update switched replicas while this request was on its way to the old ones,
+            # which have stopped since: the routing file names the new ones by now.
+            newer = self.routing.current()
+            if newer is table or not newer.replicas_of(deployment):
+                raise
+            answer = await self._forward(newer, deployment, "/score", body, headers)
         return _relayed(answer, deployment)
 
     async def swagger(self, _request: Request) -> Response:
