@@ -15,6 +15,7 @@ import argparse
 import logging
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Final
 
@@ -25,6 +26,10 @@ from modelyard.services.workspaces import open_workspace
 from modelyard.serving.front import RoutingFile, build_front
 
 SUPERVISION_INTERVAL_S: Final = 1.0
+# A replica that keeps dying (its init() fails after a restart, the model's files are gone)
+# is started again after 1, 2, 4 … up to 60 s, not every second; one that then lives a minute
+# starts over from 1 s.
+MAX_BACKOFF_S: Final = 60.0
 _log = logging.getLogger("modelyard.endpoint_host")
 
 
@@ -36,6 +41,8 @@ class ReplicaSupervisor:
         self.routing = routing
         self.workspace = workspace
         self._restarted: dict[tuple[str, int, str], str] = {}
+        self._restarts: dict[tuple[str, int, str], int] = {}
+        self._not_before: dict[tuple[str, int, str], float] = {}
         self._stopped = threading.Event()
 
     def run(self) -> None:
@@ -52,7 +59,12 @@ class ReplicaSupervisor:
         for replica in self.routing.current().replicas:
             key = (replica.deployment, replica.index, replica.handle)
             handle = self._restarted.get(key, replica.handle)
-            if not processes.is_running(handle) and self._still_routed(replica):
+            if time.monotonic() < self._not_before.get(key, 0.0):
+                continue
+            if processes.is_running(handle):
+                if time.monotonic() > self._not_before.get(key, 0.0) + MAX_BACKOFF_S:
+                    self._restarts.pop(key, None)
+            elif self._still_routed(replica):
                 self._restart(key, replica)
 
     def _still_routed(self, replica: RoutedReplica) -> bool:
@@ -62,6 +74,8 @@ class ReplicaSupervisor:
         _log.warning("replica %s-%d died; starting it again", replica.deployment, replica.index)
         started = processes.start_replica(replica)
         self._restarted[key] = started.handle
+        self._restarts[key] = restarts = self._restarts.get(key, 0) + 1
+        self._not_before[key] = time.monotonic() + min(2.0 ** (restarts - 1), MAX_BACKOFF_S)
         ws = open_workspace(self.workspace)
         try:
             endpoint = self.routing.current().endpoint

@@ -126,6 +126,7 @@ def start_detached(argv: Sequence[str], log: Path) -> ProcessHandle:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             close_fds=True,
+            cwd=log.parent,  # not the caller's folder, which may be gone long before it
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     return handle_for(process.pid)
