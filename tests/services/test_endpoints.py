@@ -23,7 +23,7 @@ from modelyard.errors import (
     InvalidValue,
     NotFound,
 )
-from modelyard.services import endpoint_processes, endpoints
+from modelyard.services import endpoint_processes, endpoints, models
 from modelyard.services.workspaces import OpenWorkspace
 from polling import wait_for
 
@@ -274,3 +274,40 @@ def _scored(metrics: str) -> float:
         for line in metrics.splitlines()
         if line.startswith("modelyard_scoring_requests_total") and 'status="200"' in line
     )
+
+
+def test_moving_the_alias_a_deployment_follows_rolls_its_model(
+    ws: OpenWorkspace, tmp_path: Path
+) -> None:
+    register_factor_model(ws, tmp_path, 2)
+    register_factor_model(ws, tmp_path, 7)
+    models.set_alias(ws, "double", "champion", 1)
+    endpoints.deploy(ws, _request(tmp_path, "double@champion"))
+    endpoint = endpoints.get_endpoint(ws, "scorer")
+    assert endpoints.follow_aliases(ws) == []  # nothing moved
+
+    models.set_alias(ws, "double", "champion", 2)
+    rolled = endpoints.follow_aliases(ws)  # what the server's background loop does each round
+
+    assert [(d.model, d.resolved_model) for d in rolled] == [("double@champion", "double:2")]
+    assert _call(endpoint.scoring_uri, endpoint.primary_key).json()["y"] == 21
+
+
+def test_an_alias_moved_to_a_broken_version_keeps_the_old_one_serving(
+    ws: OpenWorkspace, tmp_path: Path
+) -> None:
+    register_factor_model(ws, tmp_path, 2)
+    register_factor_model(ws, tmp_path, -5)
+    models.set_alias(ws, "double", "champion", 1)
+    endpoints.deploy(ws, _request(tmp_path, "double@champion"))
+    endpoint = endpoints.get_endpoint(ws, "scorer")
+
+    models.set_alias(ws, "double", "champion", 2)
+
+    assert endpoints.follow_aliases(ws) == []
+    kept = endpoints.list_deployments(ws, "scorer")[0]
+    assert kept.state is DeploymentState.SUCCEEDED and kept.resolved_model == "double:1"
+    assert (kept.error or "").startswith("update to double:2 failed, still serving double:1")
+    assert "factor -5 is negative" in (kept.error or "")
+    assert _call(endpoint.scoring_uri, endpoint.primary_key).json()["y"] == 6
+    assert endpoints.follow_aliases(ws) == []  # not tried again for the same version

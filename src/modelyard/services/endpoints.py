@@ -43,7 +43,7 @@ from modelyard.entities.endpoints import (
     RoutingTable,
 )
 from modelyard.entities.names import validate_endpoint_name
-from modelyard.entities.registry import ModelVersion
+from modelyard.entities.registry import ModelVersion, parse_model_reference
 from modelyard.errors import DeploymentFailed, InvalidValue, ModelyardError, NotFound
 from modelyard.fileio import exclusive_lock, write_json_atomic
 from modelyard.services import endpoint_processes as processes
@@ -174,7 +174,8 @@ def update_deployment(
                 request.endpoint,
                 request.name,
                 DeploymentState.SUCCEEDED,
-                error=f"update failed, still serving {old.resolved_model}: {error.message}",
+                error=f"{_update_failed(version)}, still serving {old.resolved_model}: "
+                f"{error.message}",
             )
             raise
         updated = store.finish_update(request, version.name, version.version, _handles(replicas))
@@ -343,6 +344,51 @@ def ensure_hosts(ws: OpenWorkspace) -> None:
         if endpoint.host_handle is None or not processes.is_running(endpoint.host_handle):
             with _locked(ws, endpoint.name):
                 _ensure_host(ws, ws.endpoint_store.get_endpoint(endpoint.name))
+
+
+def follow_aliases(ws: OpenWorkspace) -> list[Deployment]:
+    """Roll every Succeeded deployment made from `NAME@ALIAS` whose alias now names another
+    version (a zero-downtime update each); moving `champion` rolls the model. The server's
+    background loop calls this each round; the updated deployments are answered. A roll that
+    fails leaves the old version serving with the failure as its error, and is not tried again
+    for that version (moving the alias again, or `endpoint update`, does)."""
+    rolled = []
+    for deployment in ws.endpoint_store.list_deployments():
+        if deployment.state is not DeploymentState.SUCCEEDED:
+            continue
+        reference = parse_model_reference(deployment.model)
+        if reference.alias is None:
+            continue
+        try:
+            now = models.get_model_version(ws, reference)
+        except NotFound:  # the alias was deleted: keep serving what it named
+            continue
+        tried = (deployment.error or "").startswith(_update_failed(now))
+        if now.version != deployment.model_version and not tried:  # a failed roll: once
+            rolled.append(_roll(ws, deployment))
+    return [d for d in rolled if d is not None]
+
+
+def _update_failed(version: ModelVersion) -> str:
+    return f"update to {version.reference} failed"
+
+
+def _roll(ws: OpenWorkspace, deployment: Deployment) -> Deployment | None:
+    request = DeploymentRequest(
+        endpoint=deployment.endpoint,
+        name=deployment.name,
+        model=deployment.model,
+        entry_script=deployment.entry_script,
+        source_directory=deployment.source_directory,
+        environment=deployment.environment,
+        replicas=deployment.replicas,
+        cpu_cores=deployment.cpu_cores,
+        memory_gb=deployment.memory_gb,
+    )
+    try:
+        return update_deployment(ws, request)
+    except ModelyardError:
+        return None
 
 
 # Internals -----------------------------------------------------------------------------------
