@@ -311,3 +311,25 @@ def test_an_alias_moved_to_a_broken_version_keeps_the_old_one_serving(
     assert "factor -5 is negative" in (kept.error or "")
     assert _call(endpoint.scoring_uri, endpoint.primary_key).json()["y"] == 6
     assert endpoints.follow_aliases(ws) == []  # not tried again for the same version
+
+
+def test_a_deployment_runs_in_its_built_environment(ws: OpenWorkspace, tmp_path: Path) -> None:
+    """An environment with no requirements of its own still gets its own venv (built like a
+    job's, cached by spec hash): the replicas' interpreter is that venv's."""
+    spec = json.dumps({"name": "plain", "pip_requirements": [], "python": None})
+    request = _request(tmp_path, register_factor_model(ws, tmp_path, 2), environment=spec)
+    script = source_dir(tmp_path) / "score.py"
+    script.write_text(
+        script.read_text().replace('"pid": os.getpid()', '"python": sys.prefix')
+        .replace("import json, os", "import json, os, sys")
+    )  # fmt: skip
+
+    deployment = endpoints.deploy(ws, request)
+
+    endpoint = endpoints.get_endpoint(ws, "scorer")
+    answer = _call(endpoint.scoring_uri, endpoint.primary_key).json()
+    assert answer["y"] == 6
+    assert Path(answer["python"]).is_relative_to(ws.cache_dir / "environments")
+    assert deployment.to_dict()["environment"]["name"] == "plain"
+    with pytest.raises(InvalidValue, match="environment's JSON spec"):
+        endpoints.deploy(ws, _request(tmp_path, "double", name="green", environment="{"))

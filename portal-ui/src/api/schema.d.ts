@@ -1124,7 +1124,9 @@ export interface components {
             /** Source Directory */
             source_directory: string | null;
             /** Environment */
-            environment: string | null;
+            environment: {
+                [key: string]: unknown;
+            } | null;
             /** Compute */
             compute: string;
             /** Replicas */
@@ -1165,8 +1167,13 @@ export interface components {
             entry_script?: string | null;
             /** Source Directory */
             source_directory?: string | null;
-            /** Environment */
-            environment?: string | null;
+            /**
+             * Environment
+             * @description {"name", "pip_requirements": [...], "python"}; null: the server's
+             */
+            environment?: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Compute
              * @default local

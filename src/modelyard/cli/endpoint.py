@@ -7,6 +7,7 @@ traceback under the one-line error and exits 1; nothing of it is left running.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from modelyard.entities.endpoints import (
     format_split,
     parse_traffic,
 )
+from modelyard.environments import Environment
 from modelyard.errors import InvalidValue
 from modelyard.services import endpoints
 from modelyard.services.workspaces import OpenWorkspace
@@ -41,7 +43,9 @@ def deploy(
     deployment: str = typer.Option("default", "--deployment", help="the deployment's name"),
     entry_script: str | None = typer.Option(None, "--entry-script", help="score.py"),
     source_directory: Path | None = typer.Option(None, "--source-directory"),
-    environment: str | None = typer.Option(None, "--environment"),
+    environment: Path | None = typer.Option(
+        None, "--environment", help="a pip requirements file: the replicas' environment"
+    ),
     compute: str = typer.Option(LOCAL_COMPUTE, "--compute", help="local"),
     replicas: int = typer.Option(1, "--replicas"),
     cpu_cores: float = typer.Option(1.0, "--cpu-cores"),
@@ -59,7 +63,7 @@ def deploy(
         model=model,
         entry_script=entry_script,
         source_directory=str(source_directory) if source_directory else None,
-        environment=environment,
+        environment=_environment(environment),
         compute=compute,
         replicas=replicas,
         cpu_cores=cpu_cores,
@@ -256,6 +260,14 @@ def _print_mapping(title: str, data: dict[str, str], output: OutputFormat) -> No
         emit_json(data)
     else:
         emit_mapping(title, data, sort=False)
+
+
+def _environment(requirements: Path | None) -> str | None:
+    """A requirements file as an environment's spec, built like a job's (cached by hash)."""
+    if requirements is None:
+        return None
+    spec = Environment.from_pip_requirements(requirements.stem, requirements)
+    return json.dumps(spec.to_dict())
 
 
 def _read(path: Path | None) -> bytes | None:

@@ -8,6 +8,7 @@ that never answers) and what makes a deploy request wrong in itself.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -87,7 +88,7 @@ class DeploymentRequest:
     model: str  # the reference as given: NAME, NAME:VERSION, NAME@ALIAS
     entry_script: str | None = None
     source_directory: str | None = None
-    environment: str | None = None
+    environment: str | None = None  # JSON of environments.Environment.to_dict(); None: this Python
     compute: str = LOCAL_COMPUTE
     replicas: int = 1
     cpu_cores: float = 1.0
@@ -144,7 +145,7 @@ class Deployment:
             "resolved_model": self.resolved_model,
             "entry_script": self.entry_script,
             "source_directory": self.source_directory,
-            "environment": self.environment,
+            "environment": json.loads(self.environment) if self.environment else None,
             "compute": self.compute,
             "replicas": self.replicas,
             "cpu_cores": self.cpu_cores,

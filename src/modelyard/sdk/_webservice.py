@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from modelyard.entities.endpoints import DeploymentRequest, DeploymentState
@@ -37,7 +37,7 @@ DEFAULT_DEPLOYMENT = "default"
 @dataclass(frozen=True)
 class InferenceConfig:
     """The entry script (`init()`/`run()`) and its folder; none for the no-code image scorer.
-    An environment is recorded by name; the replicas run in this Python's environment."""
+    The environment is built like a job's (a venv per spec hash); none: this Python's."""
 
     entry_script: str | None = None
     environment: Environment | None = None
@@ -140,6 +140,8 @@ class LocalWebservice:
             current.entry_script, None, current.source_directory
         )
         request = _request(self.name, reference, config, None, current.replicas)
+        if inference_config is None:  # the same environment as before
+            request = replace(request, environment=current.environment)
         endpoints.update_deployment(self._opened, request)
 
     def delete(self) -> None:
@@ -179,7 +181,7 @@ def _request(
         model=model,
         entry_script=inference.entry_script,
         source_directory=inference.source_directory,
-        environment=getattr(environment, "name", None),
+        environment=json.dumps(environment.to_dict()) if environment is not None else None,
         replicas=replicas,
         cpu_cores=config.cpu_cores if config else 1.0,
         memory_gb=config.memory_gb if config else 1.0,

@@ -23,6 +23,7 @@ Operations on one endpoint are serialised by a file lock in its folder.
 from __future__ import annotations
 
 import contextlib
+import json
 import secrets
 import shutil
 import sys
@@ -44,6 +45,7 @@ from modelyard.entities.endpoints import (
 )
 from modelyard.entities.names import validate_endpoint_name
 from modelyard.entities.registry import ModelVersion, parse_model_reference
+from modelyard.environments import Environment, EnvironmentBuilder
 from modelyard.errors import DeploymentFailed, InvalidValue, ModelyardError, NotFound
 from modelyard.fileio import exclusive_lock, write_json_atomic
 from modelyard.services import endpoint_processes as processes
@@ -210,6 +212,7 @@ def _bring_up(
         entry_script=request.entry_script,
         source_directory=request.source_directory,
         keys_file=endpoint_dir(ws, request.endpoint) / REPLICA_KEYS_FILE,
+        python=_python_for(ws, request.endpoint, request.environment),
     )
     outcome = processes.run_preflight(spec, sample)
     if not outcome.ok:
@@ -432,6 +435,7 @@ def _routed(ws: OpenWorkspace, deployment: Deployment) -> list[RoutedReplica]:
         entry_script=deployment.entry_script,
         source_directory=deployment.source_directory,
         keys_file=endpoint_dir(ws, deployment.endpoint) / REPLICA_KEYS_FILE,
+        python=_python_for(ws, deployment.endpoint, deployment.environment),
     )
     logs = endpoint_dir(ws, deployment.endpoint) / "logs"
     return [
@@ -467,6 +471,28 @@ def _ensure_host(ws: OpenWorkspace, endpoint: Endpoint) -> None:
     processes.wait_host(endpoint.port, handle.to_string(), folder / "logs" / HOST_LOG)
 
 
+def _python_for(ws: OpenWorkspace, endpoint: str, environment: str | None) -> str:
+    """The interpreter of the deployment's environment, built like a job's (once per spec
+    hash, cached in the workspace); this Python when none is given."""
+    if environment is None:
+        return sys.executable
+    spec = parse_environment(environment)
+    log = endpoint_dir(ws, endpoint) / "logs" / "environment.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as out:
+        return str(EnvironmentBuilder(ws.cache_dir / "environments").python_for(spec, log=out))
+
+
+def parse_environment(environment: str) -> Environment:
+    try:
+        return Environment.from_dict(json.loads(environment))
+    except (json.JSONDecodeError, TypeError, AttributeError):
+        raise InvalidValue(
+            "a deployment's environment is an environment's JSON spec "
+            '({"name", "pip_requirements", "python"})'
+        ) from None
+
+
 def _stop_replicas(replicas: tuple[ReplicaHandle, ...] | list[ReplicaHandle]) -> None:
     for replica in replicas:
         processes.stop(replica.handle)
@@ -477,14 +503,14 @@ def _handles(replicas: list[RoutedReplica]) -> list[ReplicaHandle]:
 
 
 def _replica_key(ws: OpenWorkspace, endpoint: str) -> str:
-    import json
-
     document = json.loads((endpoint_dir(ws, endpoint) / REPLICA_KEYS_FILE).read_text())
     return str(document["primaryKey"])
 
 
 def _absolute_paths(request: DeploymentRequest) -> DeploymentRequest:
     """The replicas run elsewhere (cwd): a source directory is kept as an absolute path."""
+    if request.environment is not None:
+        parse_environment(request.environment)  # a bad spec: refused before anything runs
     if request.source_directory:
         source = Path(request.source_directory).expanduser().resolve()
         if not source.is_dir():

@@ -4,7 +4,8 @@ asked for (`POST /endpoints/{name}/list-keys`), as Azure's listKeys is."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -37,7 +38,9 @@ class DeploymentIn(BaseModel):
     model: Annotated[str, Field(min_length=1, max_length=512)]
     entry_script: Annotated[str, Field(max_length=_PATH_MAX)] | None = None
     source_directory: Annotated[str, Field(max_length=_PATH_MAX)] | None = None
-    environment: Annotated[str, Field(max_length=1024)] | None = None
+    environment: dict[str, Any] | None = Field(
+        None, description='{"name", "pip_requirements": [...], "python"}; null: the server\'s'
+    )
     compute: Annotated[str, Field(max_length=32)] = LOCAL_COMPUTE
     replicas: Annotated[int, Field(ge=1, le=MAX_REPLICAS)] = 1
     cpu_cores: Annotated[float, Field(gt=0, le=1024)] = 1.0
@@ -53,7 +56,7 @@ class DeploymentIn(BaseModel):
             model=self.model,
             entry_script=self.entry_script,
             source_directory=self.source_directory,
-            environment=self.environment,
+            environment=json.dumps(self.environment) if self.environment is not None else None,
             compute=self.compute,
             replicas=self.replicas,
             cpu_cores=self.cpu_cores,
@@ -88,7 +91,7 @@ class Deployment(ResponseModel):
     resolved_model: str = Field(description="NAME:VERSION it resolved to when deployed")
     entry_script: str | None
     source_directory: str | None
-    environment: str | None
+    environment: dict[str, Any] | None
     compute: str
     replicas: int
     cpu_cores: Number

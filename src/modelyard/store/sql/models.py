@@ -536,7 +536,7 @@ class DeploymentRow(Base):
     model_version: Mapped[int] = mapped_column(Integer)
     entry_script: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     source_directory: Mapped[str | None] = mapped_column(String(4096), nullable=True)
-    environment: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    environment: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON spec
     compute: Mapped[str] = mapped_column(String(32))
     replicas: Mapped[int] = mapped_column(Integer)
     cpu_cores: Mapped[float] = mapped_column(Float)

@@ -47,7 +47,7 @@ def upgrade() -> None:
         sa.Column("model_version", sa.Integer(), nullable=False),
         sa.Column("entry_script", sa.String(length=1024), nullable=True),
         sa.Column("source_directory", sa.String(length=4096), nullable=True),
-        sa.Column("environment", sa.String(length=1024), nullable=True),
+        sa.Column("environment", sa.Text(), nullable=True),  # JSON: Environment.to_dict()
         sa.Column("compute", sa.String(length=32), nullable=False),
         sa.Column("replicas", sa.Integer(), nullable=False),
         sa.Column("cpu_cores", sa.Float(), nullable=False),
