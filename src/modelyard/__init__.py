@@ -29,6 +29,7 @@ from modelyard.errors import (
     AuthError,
     ComputeErrored,
     Conflict,
+    DeploymentFailed,
     EnvironmentBuildFailed,
     GuardrailFailed,
     InvalidName,
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from modelyard.sdk._model import Model
     from modelyard.sdk._objects import Experiment, OfflineRun, Run, Workspace
     from modelyard.sdk._script_run_config import ScriptRunConfig
+    from modelyard.sdk._webservice import InferenceConfig, LocalWebservice
     from modelyard.vision.config import ImageClassificationConfig
 
 # Where each SDK name lives; imported by __getattr__ the first time it is asked for.
@@ -68,6 +70,8 @@ _LAZY_NAMES: dict[str, str] = {
     "Run": "modelyard.sdk._objects",
     "Workspace": "modelyard.sdk._objects",
     "ScriptRunConfig": "modelyard.sdk._script_run_config",
+    "InferenceConfig": "modelyard.sdk._webservice",
+    "LocalWebservice": "modelyard.sdk._webservice",
     "ImageClassificationConfig": "modelyard.vision.config",
 }
 
@@ -78,16 +82,19 @@ __all__ = [
     "ComputeErrored",
     "ComputeTarget",
     "Conflict",
+    "DeploymentFailed",
     "Environment",
     "EnvironmentBuildFailed",
     "Experiment",
     "GuardrailFailed",
     "ImageClassificationConfig",
+    "InferenceConfig",
     "InvalidName",
     "InvalidTransition",
     "InvalidValue",
     "JobFailed",
     "LimitExceeded",
+    "LocalWebservice",
     "MissingExtra",
     "Model",
     "ModelyardError",

@@ -27,6 +27,7 @@ The tree::
     ├── GuardrailFailed            GUARDRAIL_FAILED 422
     ├── EnvironmentBuildFailed     ENVIRONMENT_BUILD_FAILED 500
     ├── JobFailed                  JOB_FAILED      500
+    ├── DeploymentFailed           DEPLOYMENT_FAILED 422
     └── MissingExtra               MISSING_EXTRA   501 (also an ImportError)
 
 Every message names the problem, the bad value and the fix, in one line. `context` carries the
@@ -169,6 +170,13 @@ class JobFailed(ModelyardError):
     code = "JOB_FAILED"
 
 
+class DeploymentFailed(ModelyardError):
+    """A deployment's preflight (init() and a sample request) or its replicas failed: the
+    message carries the script's own traceback."""
+
+    code = "DEPLOYMENT_FAILED"
+
+
 class MissingExtra(ModelyardError, ImportError):
     """A feature needs an optional part of Modelyard (a pip extra) that is not installed.
 
@@ -206,6 +214,7 @@ ERROR_CLASSES: dict[str, type[ModelyardError]] = {
         GuardrailFailed,
         EnvironmentBuildFailed,
         JobFailed,
+        DeploymentFailed,
         MissingExtra,
     )
 }
@@ -235,6 +244,7 @@ HTTP_STATUS: dict[str, int] = {
     GuardrailFailed.code: 422,
     EnvironmentBuildFailed.code: 500,
     JobFailed.code: 500,
+    DeploymentFailed.code: 422,  # the user's script or model is at fault
     MissingExtra.code: 501,  # the server lacks what the request needs
 }
 

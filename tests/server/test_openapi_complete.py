@@ -25,10 +25,12 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from endpoint_support import SCORE_PY
 from modelyard.entities import RunStatus
+from modelyard.entities.registry import ModelVersionRequest
 from modelyard.server import create_app
 from modelyard.server.schemas.errors import EVERY_OPERATION
-from modelyard.services import auth
+from modelyard.services import auth, models
 from modelyard.services.run_files import STD_LOG
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from server.serving import serve
@@ -230,6 +232,7 @@ def test_real_answers_fit_the_schemas_their_operations_declare(
     _call_cancel_and_attempts(call, served.ws)
     _call_computes(call, served.ws)
     _call_models(call, run_id)
+    _call_endpoints(call, served.ws)
     _call_refusals(call, served, run_id)
     call("DELETE", "/experiments/{name}", ids={"name": "shapes"})
     assert not call.broken, "\n".join(call.broken)
@@ -367,6 +370,7 @@ def _call_models(call: Caller, run_id: str) -> None:
     alias = {"name": "m", "alias": "prod"}
     call("GET", "/models")
     call("GET", "/models/{name}", ids=name)
+    assert len(call("GET", "/model-versions", params={"run_id": run_id})) == 1  # from the run
     call("GET", "/models/{name}/versions", ids=name)
     call("GET", "/models/{name}/versions/{version}", ids=version)
     call("GET", "/models/{name}/versions/{version}/files/{path}", ids={**version, "path": "m.bin"})
@@ -379,6 +383,32 @@ def _call_models(call: Caller, run_id: str) -> None:
     call("GET", "/models/{name}/aliases/{alias}", 404, ids=alias)
     call("DELETE", "/models/{name}/versions/{version}", ids=version)
     call("DELETE", "/models/{name}", ids=name)
+
+
+def _call_endpoints(call: Caller, ws: OpenWorkspace) -> None:
+    """A real deployment: a model registered, its replica and front started on the server's
+    machine; deleted at the end, which stops them."""
+    source = ws.root.parent / "endpoint-src"
+    (source / "model").mkdir(parents=True)
+    (source / "model" / "weights.json").write_text('{"factor": 2}')
+    (source / "score.py").write_text(SCORE_PY)
+    models.register_model(ws, source / "model", ModelVersionRequest("double"))
+    name, both = {"name": "scorer"}, {"name": "scorer", "deployment": "blue"}
+    call("POST", "/endpoints", 201, json={"name": "scorer"})
+    deployment = {"name": "blue", "model": "double", "entry_script": "score.py",
+                  "source_directory": str(source)}  # fmt: skip
+    call("POST", "/endpoints/{name}/deployments", 201, ids=name, json=deployment)
+    call("PUT", "/endpoints/{name}/deployments/{deployment}", ids=both, json=deployment)
+    call("GET", "/endpoints")
+    call("GET", "/endpoints/{name}", ids=name)
+    call("PUT", "/endpoints/{name}/traffic", 400, ids=name, json={"traffic": {"blue": 50}})
+    call("PUT", "/endpoints/{name}/traffic", ids=name, json={"traffic": {"blue": 100}})
+    call("POST", "/endpoints/{name}/list-keys", ids=name)
+    call("POST", "/endpoints/{name}/regen-key", ids=name, json={"key_type": "secondary"})
+    call("GET", "/endpoints/{name}/logs", ids=name)
+    call("DELETE", "/endpoints/{name}/deployments/{deployment}", 400, ids=both)
+    call("DELETE", "/endpoints/{name}", ids=name)
+    call("DELETE", "/endpoints/{name}/deployments/{deployment}", 404, ids=both)
 
 
 def _call_refusals(call: Caller, served: Served, run_id: str) -> None:

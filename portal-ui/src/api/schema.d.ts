@@ -770,6 +770,151 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Endpoints */
+        get: operations["list_endpoints_api_v1_endpoints_get"];
+        put?: never;
+        /** Create Endpoint */
+        post: operations["create_endpoint_api_v1_endpoints_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show Endpoint */
+        get: operations["show_endpoint_api_v1_endpoints__name__get"];
+        put?: never;
+        post?: never;
+        /** Delete Endpoint */
+        delete: operations["delete_endpoint_api_v1_endpoints__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/deployments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deploy
+         * @description Preflight, then the replicas; answered once they are ready.
+         */
+        post: operations["deploy_api_v1_endpoints__name__deployments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/deployments/{deployment}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update Deployment
+         * @description Zero-downtime: the new replicas are ready before the old ones stop.
+         */
+        put: operations["update_deployment_api_v1_endpoints__name__deployments__deployment__put"];
+        post?: never;
+        /** Delete Deployment */
+        delete: operations["delete_deployment_api_v1_endpoints__name__deployments__deployment__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/traffic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set Traffic */
+        put: operations["set_traffic_api_v1_endpoints__name__traffic_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/list-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** List Keys */
+        post: operations["list_keys_api_v1_endpoints__name__list_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/regen-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Regen Key */
+        post: operations["regen_key_api_v1_endpoints__name__regen_key_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Logs */
+        get: operations["logs_api_v1_endpoints__name__logs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -978,11 +1123,192 @@ export interface components {
          * @enum {string}
          */
         ComputeType: "local" | "ray";
+        /** Deployment */
+        Deployment: {
+            /** Endpoint */
+            endpoint: string;
+            /** Name */
+            name: string;
+            /**
+             * Model
+             * @description the reference as given: NAME, NAME:VERSION, NAME@ALIAS
+             */
+            model: string;
+            /**
+             * Resolved Model
+             * @description NAME:VERSION it resolved to when deployed
+             */
+            resolved_model: string;
+            /** Entry Script */
+            entry_script: string | null;
+            /** Source Directory */
+            source_directory: string | null;
+            /** Environment */
+            environment: {
+                [key: string]: unknown;
+            } | null;
+            /** Compute */
+            compute: string;
+            /** Replicas */
+            replicas: number;
+            /** Cpu Cores */
+            cpu_cores: number;
+            /** Memory Gb */
+            memory_gb: number;
+            state: components["schemas"]["DeploymentState"];
+            /**
+             * Error
+             * @description why it failed (the preflight's traceback)
+             */
+            error: string | null;
+            /** Replica Handles */
+            replica_handles: components["schemas"]["ReplicaHandle"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * DeploymentIn
+         * @description A deployment of a registered model; paths are on the server's machine.
+         */
+        DeploymentIn: {
+            /** Name */
+            name: string;
+            /** Model */
+            model: string;
+            /** Entry Script */
+            entry_script?: string | null;
+            /** Source Directory */
+            source_directory?: string | null;
+            /**
+             * Environment
+             * @description {"name", "pip_requirements": [...], "python"}; null: the server's
+             */
+            environment?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Compute
+             * @default local
+             */
+            compute: string;
+            /**
+             * Replicas
+             * @default 1
+             */
+            replicas: number;
+            /**
+             * Cpu Cores
+             * @default 1
+             */
+            cpu_cores: number;
+            /**
+             * Memory Gb
+             * @default 1
+             */
+            memory_gb: number;
+            /**
+             * Traffic
+             * @description the endpoint's new split once this deployment is ready
+             */
+            traffic?: {
+                [key: string]: number;
+            } | null;
+        };
+        /**
+         * DeploymentState
+         * @enum {string}
+         */
+        DeploymentState: "Creating" | "Updating" | "Succeeded" | "Failed" | "Deleting";
         /**
          * Empty
          * @description `{}`: the request was done, there is nothing to answer.
          */
         Empty: Record<string, never>;
+        /** Endpoint */
+        Endpoint: {
+            /** Name */
+            name: string;
+            /** Auth Mode */
+            auth_mode: string;
+            /** Scoring Uri */
+            scoring_uri: string;
+            /** Swagger Uri */
+            swagger_uri: string;
+            /** Port */
+            port: number;
+            /** Traffic */
+            traffic: {
+                [key: string]: number;
+            };
+            /** Mirror Traffic */
+            mirror_traffic: {
+                [key: string]: number;
+            };
+            /** Description */
+            description: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** EndpointDeleted */
+        EndpointDeleted: {
+            /** Deleted */
+            deleted: string;
+        };
+        /** EndpointDetails */
+        EndpointDetails: {
+            /** Name */
+            name: string;
+            /** Auth Mode */
+            auth_mode: string;
+            /** Scoring Uri */
+            scoring_uri: string;
+            /** Swagger Uri */
+            swagger_uri: string;
+            /** Port */
+            port: number;
+            /** Traffic */
+            traffic: {
+                [key: string]: number;
+            };
+            /** Mirror Traffic */
+            mirror_traffic: {
+                [key: string]: number;
+            };
+            /** Description */
+            description: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Deployments */
+            deployments: components["schemas"]["Deployment"][];
+        };
+        /** EndpointIn */
+        EndpointIn: {
+            /** Name */
+            name: string;
+            /** Port */
+            port?: number | null;
+            /** Description */
+            description?: string | null;
+        };
+        /** EndpointLogs */
+        EndpointLogs: {
+            /** Text */
+            text: string;
+        };
         /**
          * Error
          * @description A refusal: what is wrong, the bad value and the fix in one line, and the values as data.
@@ -994,7 +1320,7 @@ export interface components {
              * @description the error's kind; it decides the HTTP status
              * @enum {string}
              */
-            code: "ALREADY_EXISTS" | "AUTH_FAILED" | "BODY_TOO_LARGE" | "COMPUTE_ERRORED" | "COMPUTE_UNAVAILABLE" | "CONFLICT" | "ENVIRONMENT_BUILD_FAILED" | "GUARDRAIL_FAILED" | "INVALID_NAME" | "INVALID_TRANSITION" | "INVALID_VALUE" | "JOB_FAILED" | "LIMIT_EXCEEDED" | "MISSING_EXTRA" | "MODELYARD_ERROR" | "NOT_FOUND" | "NOT_READY" | "PERMISSION_DENIED" | "REQUEST_TIMEOUT" | "RUN_ENDED" | "SCHEMA_OUT_OF_DATE" | "STORAGE_ERROR" | "STORE_UNAVAILABLE" | "UNSAFE_PATH" | "UNSUPPORTED_MEDIA_TYPE";
+            code: "ALREADY_EXISTS" | "AUTH_FAILED" | "BODY_TOO_LARGE" | "COMPUTE_ERRORED" | "COMPUTE_UNAVAILABLE" | "CONFLICT" | "DEPLOYMENT_FAILED" | "ENVIRONMENT_BUILD_FAILED" | "GUARDRAIL_FAILED" | "INVALID_NAME" | "INVALID_TRANSITION" | "INVALID_VALUE" | "JOB_FAILED" | "LIMIT_EXCEEDED" | "MISSING_EXTRA" | "MODELYARD_ERROR" | "NOT_FOUND" | "NOT_READY" | "PERMISSION_DENIED" | "REQUEST_TIMEOUT" | "RUN_ENDED" | "SCHEMA_OUT_OF_DATE" | "STORAGE_ERROR" | "STORE_UNAVAILABLE" | "UNSAFE_PATH" | "UNSUPPORTED_MEDIA_TYPE";
             /** Message */
             message: string;
             /**
@@ -1031,6 +1357,13 @@ export interface components {
         ExperimentIn: {
             /** Name */
             name: string;
+        };
+        /** Keys */
+        Keys: {
+            /** Primarykey */
+            primaryKey: string;
+            /** Secondarykey */
+            secondaryKey: string;
         };
         /** Lineage */
         Lineage: {
@@ -1361,6 +1694,14 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** RegenKeyIn */
+        RegenKeyIn: {
+            /**
+             * Key Type
+             * @description primary or secondary
+             */
+            key_type: string;
+        };
         /** RegisteredModel */
         RegisteredModel: {
             /** Name */
@@ -1391,6 +1732,15 @@ export interface components {
              * @description the latest version's framework
              */
             framework?: string | null;
+        };
+        /** ReplicaHandle */
+        ReplicaHandle: {
+            /** Index */
+            index: number;
+            /** Port */
+            port: number;
+            /** Handle */
+            handle: string;
         };
         /** RequeueIn */
         RequeueIn: {
@@ -1663,6 +2013,23 @@ export interface components {
             name: string;
             /** User */
             user?: string | null;
+        };
+        /** TrafficIn */
+        TrafficIn: {
+            /**
+             * Traffic
+             * @description sums to 100; null: unchanged
+             */
+            traffic?: {
+                [key: string]: number;
+            } | null;
+            /**
+             * Mirror Traffic
+             * @description one deployment and its share, {} for none; null: unchanged
+             */
+            mirror_traffic?: {
+                [key: string]: number;
+            } | null;
         };
         /** TransitionIn */
         TransitionIn: {
@@ -1941,7 +2308,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2026,7 +2393,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2120,7 +2487,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2201,7 +2568,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2315,7 +2682,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2391,7 +2758,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2476,7 +2843,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2601,7 +2968,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2726,7 +3093,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2820,7 +3187,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2945,7 +3312,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3070,7 +3437,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3157,7 +3524,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3242,7 +3609,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3336,7 +3703,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3461,7 +3828,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3549,7 +3916,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3639,7 +4006,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3840,7 +4207,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3926,7 +4293,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4052,7 +4419,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4147,7 +4514,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4232,7 +4599,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4322,7 +4689,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4566,7 +4933,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4745,7 +5112,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4830,7 +5197,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5074,7 +5441,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5159,7 +5526,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5255,7 +5622,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5380,7 +5747,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5465,7 +5832,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5615,7 +5982,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5700,7 +6067,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5785,7 +6152,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5910,7 +6277,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5986,7 +6353,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6072,7 +6439,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6158,7 +6525,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6284,7 +6651,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6370,7 +6737,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6487,7 +6854,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6573,7 +6940,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6660,7 +7027,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6785,7 +7152,1097 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The parameters or the body do not fit the operation's schema (GUARDRAIL_FAILED, INVALID_VALUE). */
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_endpoints_api_v1_endpoints_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"][];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_endpoint_api_v1_endpoints_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointDetails"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body came too slowly (REQUEST_TIMEOUT). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state: it exists already, or the run or compute cannot make this change now (ALREADY_EXISTS, COMPUTE_ERRORED, CONFLICT, INVALID_TRANSITION, RUN_ENDED). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is over the server's limit (BODY_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    show_endpoint_api_v1_endpoints__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointDetails"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_endpoint_api_v1_endpoints__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointDeleted"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deploy_api_v1_endpoints__name__deployments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeploymentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body came too slowly (REQUEST_TIMEOUT). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state: it exists already, or the run or compute cannot make this change now (ALREADY_EXISTS, COMPUTE_ERRORED, CONFLICT, INVALID_TRANSITION, RUN_ENDED). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is over the server's limit (BODY_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_deployment_api_v1_endpoints__name__deployments__deployment__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                deployment: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeploymentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body came too slowly (REQUEST_TIMEOUT). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state: it exists already, or the run or compute cannot make this change now (ALREADY_EXISTS, COMPUTE_ERRORED, CONFLICT, INVALID_TRANSITION, RUN_ENDED). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is over the server's limit (BODY_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_deployment_api_v1_endpoints__name__deployments__deployment__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                deployment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointDeleted"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    set_traffic_api_v1_endpoints__name__traffic_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrafficIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body came too slowly (REQUEST_TIMEOUT). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is over the server's limit (BODY_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_keys_api_v1_endpoints__name__list_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Keys"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    regen_key_api_v1_endpoints__name__regen_key_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegenKeyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Keys"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body came too slowly (REQUEST_TIMEOUT). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is over the server's limit (BODY_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    logs_api_v1_endpoints__name__logs_get: {
+        parameters: {
+            query?: {
+                deployment?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointLogs"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
                     [name: string]: unknown;

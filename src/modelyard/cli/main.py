@@ -15,6 +15,7 @@ from modelyard.cli import (
     batch_score,
     compute,
     db,
+    endpoint,
     experiment,
     job,
     model,
@@ -47,12 +48,14 @@ app.add_typer(job.app, name="job")
 app.add_typer(compute.app, name="compute")
 app.add_typer(train.app, name="train")
 app.add_typer(model.app, name="model")
+app.add_typer(endpoint.app, name="endpoint")
 app.add_typer(db.app, name="db")
 app.add_typer(token.app, name="token")
 app.add_typer(user.app, name="user")
 app.command("predict")(predict.predict)
 app.command("batch-score")(batch_score.batch_score)
 app.command("server")(server.server)
+app.command("deploy")(endpoint.deploy)
 
 
 def installed_version() -> str:

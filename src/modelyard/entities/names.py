@@ -97,3 +97,11 @@ def _check_label(
             name=name,
         )
     return name
+
+
+def validate_endpoint_name(name: str) -> str:
+    return _check_resource_name("endpoint", name, 3, 32, "flowers-api")
+
+
+def validate_deployment_name(name: str) -> str:
+    return _check_resource_name("deployment", name, 3, 32, "blue")

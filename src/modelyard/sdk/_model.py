@@ -18,9 +18,9 @@ returns their folder (or the file, for a model of one file).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from modelyard.entities.registry import (
     Lineage,
@@ -32,6 +32,13 @@ from modelyard.entities.registry import (
 from modelyard.errors import InvalidValue, NotFound
 from modelyard.services import models
 from modelyard.services.workspaces import OpenWorkspace
+
+if TYPE_CHECKING:
+    from modelyard.sdk._webservice import (
+        InferenceConfig,
+        LocalWebservice,
+        LocalWebserviceDeploymentConfiguration,
+    )
 
 
 class _HasOpenWorkspace(Protocol):
@@ -74,6 +81,20 @@ class Model:
         request = _request(model_name, tags, properties, description, model_framework, run_id)
         record = models.register_model(workspace._opened, Path(model_path), request)
         return cls._of(workspace, record)
+
+    @staticmethod
+    def deploy(
+        workspace: _HasOpenWorkspace,
+        name: str,
+        models: Sequence[Model],
+        inference_config: InferenceConfig | None = None,
+        deployment_config: LocalWebserviceDeploymentConfiguration | None = None,
+    ) -> LocalWebservice:
+        """Deploy one model as the web service `name` (an endpoint with one deployment):
+        preflight first, then the replicas, ready when this returns."""
+        from modelyard.sdk._webservice import deploy_model
+
+        return deploy_model(workspace, name, models, inference_config, deployment_config)
 
     @classmethod
     def _register_run(

@@ -26,6 +26,7 @@ from modelyard.server.routes import (
     access,
     artifacts,
     computes,
+    endpoints,
     experiments,
     jobs,
     models,
@@ -57,6 +58,7 @@ API_ROUTERS = tuple(
         access,
         computes,
         models,
+        endpoints,
     )
 )
 

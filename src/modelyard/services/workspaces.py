@@ -98,6 +98,12 @@ class OpenWorkspace:
         return self.sql_store
 
     @property
+    def endpoint_store(self) -> SqlStore:
+        """Endpoints and deployments: their replicas run on the workspace's machine, so only
+        there (a workspace behind a server reaches them through the server's routes)."""
+        return self.sql_store
+
+    @property
     def sql_store(self) -> SqlStore:
         """The workspace's database itself, for what needs SQL (tests); services use `store` or
         `auth_store`, which say what they need."""

@@ -26,6 +26,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from modelyard.entities import ApiToken, Experiment, Role, Run, RunSource, RunStatus, User, limits
 from modelyard.entities.compute import ComputeTarget, ComputeType, Priority, ProvisioningState
+from modelyard.entities.endpoints import (
+    AuthMode,
+    Deployment,
+    DeploymentState,
+    Endpoint,
+    ReplicaHandle,
+    Traffic,
+)
 from modelyard.entities.records import RunAttempt
 from modelyard.entities.registry import Lineage, ModelFile, ModelVersion
 
@@ -483,3 +491,83 @@ class ModelAliasRow(Base):
     name: Mapped[str] = mapped_column(String(limits.MODEL_NAME_MAX), primary_key=True)
     alias: Mapped[str] = mapped_column(String(limits.MODEL_ALIAS_MAX), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
+
+
+class EndpointRow(Base):
+    """An online endpoint (migration 0012): its port, keys and traffic."""
+
+    __tablename__ = "endpoints"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    port: Mapped[int] = mapped_column(Integer, unique=True)
+    auth_mode: Mapped[str] = mapped_column(String(16))
+    primary_key: Mapped[str] = mapped_column(String(128))
+    secondary_key: Mapped[str] = mapped_column(String(128))
+    traffic: Mapped[str] = mapped_column(Text)  # JSON: Traffic.to_dict()
+    host_handle: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    description: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def to_entity(self) -> Endpoint:
+        return Endpoint(
+            name=self.name,
+            port=self.port,
+            primary_key=self.primary_key,
+            secondary_key=self.secondary_key,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            auth_mode=AuthMode(self.auth_mode),
+            traffic=Traffic.from_dict(json.loads(self.traffic)),
+            host_handle=self.host_handle,
+            description=self.description,
+        )
+
+
+class DeploymentRow(Base):
+    """A deployment of an endpoint (migration 0012)."""
+
+    __tablename__ = "deployments"
+
+    endpoint: Mapped[str] = mapped_column(
+        String(32), ForeignKey("endpoints.name", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    model: Mapped[str] = mapped_column(String(512))
+    model_name: Mapped[str] = mapped_column(String(255))
+    model_version: Mapped[int] = mapped_column(Integer)
+    entry_script: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    source_directory: Mapped[str | None] = mapped_column(String(4096), nullable=True)
+    environment: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON spec
+    compute: Mapped[str] = mapped_column(String(32))
+    replicas: Mapped[int] = mapped_column(Integer)
+    cpu_cores: Mapped[float] = mapped_column(Float)
+    memory_gb: Mapped[float] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    replica_handles: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def to_entity(self) -> Deployment:
+        return Deployment(
+            endpoint=self.endpoint,
+            name=self.name,
+            model=self.model,
+            model_name=self.model_name,
+            model_version=self.model_version,
+            state=DeploymentState(self.state),
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            entry_script=self.entry_script,
+            source_directory=self.source_directory,
+            environment=self.environment,
+            compute=self.compute,
+            replicas=self.replicas,
+            cpu_cores=self.cpu_cores,
+            memory_gb=self.memory_gb,
+            error=self.error,
+            replica_handles=tuple(
+                ReplicaHandle.from_dict(item) for item in json.loads(self.replica_handles)
+            ),
+        )

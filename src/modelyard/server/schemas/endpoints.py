@@ -1,0 +1,132 @@
+"""Online endpoints: the request bodies of `routes/endpoints.py` and the endpoints' and
+deployments' JSON (`entities/endpoints.py`). Keys are never in an endpoint's JSON: they are
+asked for (`POST /endpoints/{name}/list-keys`), as Azure's listKeys is."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from modelyard.entities.endpoints import (
+    LOCAL_COMPUTE,
+    MAX_REPLICAS,
+    DeploymentRequest,
+    DeploymentState,
+)
+from modelyard.server.schemas.common import Number, ResponseModel, Timestamp
+
+EndpointName = Annotated[str, Field(min_length=3, max_length=32)]
+Percent = Annotated[int, Field(ge=0, le=100)]
+_PATH_MAX = 4096
+
+
+# Requests ---------------------------------------------------------------------------------------
+
+
+class EndpointIn(BaseModel):
+    name: EndpointName
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    description: Annotated[str, Field(max_length=1024)] | None = None
+
+
+class DeploymentIn(BaseModel):
+    """A deployment of a registered model; paths are on the server's machine."""
+
+    name: EndpointName
+    model: Annotated[str, Field(min_length=1, max_length=512)]
+    entry_script: Annotated[str, Field(max_length=_PATH_MAX)] | None = None
+    source_directory: Annotated[str, Field(max_length=_PATH_MAX)] | None = None
+    environment: dict[str, Any] | None = Field(
+        None, description='{"name", "pip_requirements": [...], "python"}; null: the server\'s'
+    )
+    compute: Annotated[str, Field(max_length=32)] = LOCAL_COMPUTE
+    replicas: Annotated[int, Field(ge=1, le=MAX_REPLICAS)] = 1
+    cpu_cores: Annotated[float, Field(gt=0, le=1024)] = 1.0
+    memory_gb: Annotated[float, Field(gt=0, le=4096)] = 1.0
+    traffic: dict[str, Percent] | None = Field(
+        None, description="the endpoint's new split once this deployment is ready"
+    )
+
+    def to_request(self, endpoint: str) -> DeploymentRequest:
+        return DeploymentRequest(
+            endpoint=endpoint,
+            name=self.name,
+            model=self.model,
+            entry_script=self.entry_script,
+            source_directory=self.source_directory,
+            environment=json.dumps(self.environment) if self.environment is not None else None,
+            compute=self.compute,
+            replicas=self.replicas,
+            cpu_cores=self.cpu_cores,
+            memory_gb=self.memory_gb,
+        )
+
+
+class TrafficIn(BaseModel):
+    traffic: dict[str, Percent] | None = Field(None, description="sums to 100; null: unchanged")
+    mirror_traffic: dict[str, Percent] | None = Field(
+        None, description="one deployment and its share, {} for none; null: unchanged"
+    )
+
+
+class RegenKeyIn(BaseModel):
+    key_type: Annotated[str, Field(max_length=16, description="primary or secondary")]
+
+
+# Answers ----------------------------------------------------------------------------------------
+
+
+class ReplicaHandle(ResponseModel):
+    index: int
+    port: int
+    handle: str
+
+
+class Deployment(ResponseModel):
+    endpoint: str
+    name: str
+    model: str = Field(description="the reference as given: NAME, NAME:VERSION, NAME@ALIAS")
+    resolved_model: str = Field(description="NAME:VERSION it resolved to when deployed")
+    entry_script: str | None
+    source_directory: str | None
+    environment: dict[str, Any] | None
+    compute: str
+    replicas: int
+    cpu_cores: Number
+    memory_gb: Number
+    state: DeploymentState
+    error: str | None = Field(description="why it failed (the preflight's traceback)")
+    replica_handles: list[ReplicaHandle]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class Endpoint(ResponseModel):
+    name: str
+    auth_mode: str
+    scoring_uri: str
+    swagger_uri: str
+    port: int
+    traffic: dict[str, int]
+    mirror_traffic: dict[str, int]
+    description: str | None
+    created_at: Timestamp
+
+
+class EndpointDetails(Endpoint):
+    deployments: list[Deployment]
+
+
+class Keys(ResponseModel):
+    primaryKey: str
+    secondaryKey: str
+
+
+class EndpointLogs(ResponseModel):
+    text: str
+
+
+class EndpointDeleted(ResponseModel):
+    deleted: str

@@ -1,0 +1,534 @@
+"""Online endpoints on the local target: create, deploy, update with no downtime, traffic,
+keys, invoke, logs, delete. CLI, SDK and REST call these; nothing else decides.
+
+How it runs (embedded and server mode alike):
+- each deployment is N replica processes (`python -m modelyard.serving`) on free ports of
+  127.0.0.1, started detached and recorded by handle in the store;
+- each endpoint has one host process on its own port (runtime/endpoint_host.py): the front that
+  checks the key, picks a deployment by the traffic split or the pin header, forwards to a live
+  replica and mirrors a share; and the supervisor that starts a dead replica again on its port;
+- the service tells the host what to do only through the endpoint's routing file
+  (`<workspace>/endpoints/<name>/routing.json`, replaced atomically): keys, traffic, replicas.
+  The front reads it again when it changes, so a regenerated key stops working at the next
+  request, and a new deployment takes traffic as soon as the file names it;
+- a workspace server's background loop starts an endpoint's host again if the host died
+  (`ensure_hosts`); without a server, any command that changes the endpoint does the same,
+  and so does `invoke`.
+
+A deployment is only ever published to the front after its preflight (init() and one sample
+request) passed and every replica answered /health/ready: traffic never reaches a broken one.
+Operations on one endpoint are serialised by a file lock in its folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Final
+
+import httpx
+
+from modelyard.entities.endpoints import (
+    Deployment,
+    DeploymentRequest,
+    DeploymentState,
+    Endpoint,
+    ReplicaHandle,
+    RoutedReplica,
+    RoutingTable,
+)
+from modelyard.entities.names import validate_endpoint_name
+from modelyard.entities.registry import ModelVersion, parse_model_reference
+from modelyard.environments import Environment, EnvironmentBuilder
+from modelyard.errors import DeploymentFailed, InvalidValue, ModelyardError, NotFound
+from modelyard.fileio import exclusive_lock, write_json_atomic
+from modelyard.services import endpoint_processes as processes
+from modelyard.services import models
+from modelyard.services.endpoint_processes import ReplicaSpec
+from modelyard.services.workspaces import OpenWorkspace
+
+ENDPOINTS_FOLDER: Final = "endpoints"
+ROUTING_FILE: Final = "routing.json"
+REPLICA_KEYS_FILE: Final = "replica-keys.json"
+HOST_LOG: Final = "host.log"
+KEY_NAMES: Final = ("primary", "secondary")
+
+
+def endpoint_dir(ws: OpenWorkspace, name: str) -> Path:
+    return ws.root / ENDPOINTS_FOLDER / validate_endpoint_name(name)
+
+
+# Endpoints -----------------------------------------------------------------------------------
+
+
+def create_endpoint(
+    ws: OpenWorkspace, name: str, port: int | None = None, description: str | None = None
+) -> Endpoint:
+    """A new endpoint with fresh keys, its host listening on `port` (a free one if None)."""
+    validate_endpoint_name(name)
+    if port is not None:
+        processes.check_port_free(port)
+    store = ws.endpoint_store
+    store.create_endpoint(
+        name, port or processes.free_port(), (_new_key(), _new_key()), description
+    )
+    folder = endpoint_dir(ws, name)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(folder / REPLICA_KEYS_FILE, {"primaryKey": _new_key()}, mode=0o600)
+        with _locked(ws, name):
+            _publish(ws, name)  # starts its host
+    except BaseException:  # e.g. the port taken since it was checked: no endpoint half-made
+        processes.stop(store.get_endpoint(name).host_handle)
+        store.delete_endpoint(name)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return store.get_endpoint(name)
+
+
+def get_endpoint(ws: OpenWorkspace, name: str) -> Endpoint:
+    return ws.endpoint_store.get_endpoint(validate_endpoint_name(name))
+
+
+def list_endpoints(ws: OpenWorkspace) -> list[Endpoint]:
+    return ws.endpoint_store.list_endpoints()
+
+
+def get_deployment(ws: OpenWorkspace, endpoint: str, name: str) -> Deployment:
+    return ws.endpoint_store.get_deployment(validate_endpoint_name(endpoint), name)
+
+
+def list_deployments(ws: OpenWorkspace, endpoint: str) -> list[Deployment]:
+    return ws.endpoint_store.list_deployments(validate_endpoint_name(endpoint))
+
+
+def delete_endpoint(ws: OpenWorkspace, name: str) -> None:
+    """Stops the host first (no more traffic), then every replica; then forgets it."""
+    endpoint = get_endpoint(ws, name)
+    with _locked(ws, name):
+        processes.stop(endpoint.host_handle)
+        for deployment in list_deployments(ws, name):
+            _stop_replicas(deployment.replica_handles)
+        ws.endpoint_store.delete_endpoint(name)
+    shutil.rmtree(endpoint_dir(ws, name), ignore_errors=True)
+
+
+# Deploying -----------------------------------------------------------------------------------
+
+
+def deploy(
+    ws: OpenWorkspace,
+    request: DeploymentRequest,
+    *,
+    port: int | None = None,
+    traffic: dict[str, int] | None = None,
+    sample: bytes | None = None,
+) -> Deployment:
+    """Deploy a model version to an endpoint (created if it doesn't exist, on `port`).
+
+    The model is resolved first (a missing version is a one-line error); the deployment is
+    recorded Creating; the preflight runs; the replicas start and must all be ready; only then
+    is it Succeeded and published. Any failure: Failed with the reason (the script's traceback),
+    and nothing of it left running. The first deployment of an endpoint takes all its traffic.
+    """
+    request = _absolute_paths(request.check())
+    version = models.get_model_version(ws, request.model)
+    endpoint = _get_or_create(ws, request.endpoint, port)
+    store = ws.endpoint_store
+    with _locked(ws, endpoint.name):
+        deployment = store.create_deployment(request, version.name, version.version)
+        try:
+            replicas = _bring_up(ws, request, version, sample)
+        except ModelyardError as error:
+            store.set_deployment_state(
+                endpoint.name, request.name, DeploymentState.FAILED, error=error.message
+            )
+            raise
+        deployment = store.set_deployment_state(
+            endpoint.name, request.name, DeploymentState.SUCCEEDED, replicas=_handles(replicas)
+        )
+        _route_new(ws, endpoint.name, request.name, traffic)
+        _publish(ws, endpoint.name)
+    return deployment
+
+
+def update_deployment(
+    ws: OpenWorkspace, request: DeploymentRequest, sample: bytes | None = None
+) -> Deployment:
+    """Zero-downtime update: new replicas start and pass their preflight and readiness while the
+    old ones serve; the front switches to the new ones; then the old ones stop. A failed update
+    leaves the old replicas serving (Succeeded, with the failure recorded as its error)."""
+    request = _absolute_paths(request.check())
+    version = models.get_model_version(ws, request.model)
+    store = ws.endpoint_store
+    with _locked(ws, request.endpoint):
+        old = store.set_deployment_state(request.endpoint, request.name, DeploymentState.UPDATING)
+        try:
+            replicas = _bring_up(ws, request, version, sample)
+        except ModelyardError as error:
+            store.set_deployment_state(
+                request.endpoint,
+                request.name,
+                DeploymentState.SUCCEEDED,
+                error=f"{_update_failed(version)}, still serving {old.resolved_model}: "
+                f"{error.message}",
+            )
+            raise
+        updated = store.finish_update(request, version.name, version.version, _handles(replicas))
+        _publish(ws, request.endpoint)  # the front now sends to the new replicas only
+        _stop_replicas(old.replica_handles)
+    return updated
+
+
+def delete_deployment(ws: OpenWorkspace, endpoint: str, name: str) -> None:
+    """Refused while it takes traffic; otherwise unpublished, stopped and forgotten."""
+    current = get_endpoint(ws, endpoint)
+    if current.traffic.split.get(name, 0) > 0:
+        raise InvalidValue(
+            f"deployment {name} takes {current.traffic.split[name]}% of {endpoint}'s traffic;"
+            f" fix: move it first (`modelyard endpoint update {endpoint} --traffic …`)"
+        )
+    store = ws.endpoint_store
+    with _locked(ws, endpoint):
+        deployment = store.set_deployment_state(endpoint, name, DeploymentState.DELETING)
+        if current.traffic.mirror == name:
+            store.set_traffic(endpoint, current.traffic.without(name))
+        store.delete_deployment(endpoint, name)
+        _publish(ws, endpoint)
+        _stop_replicas(deployment.replica_handles)
+
+
+def _bring_up(
+    ws: OpenWorkspace, request: DeploymentRequest, version: ModelVersion, sample: bytes | None
+) -> list[RoutedReplica]:
+    spec = ReplicaSpec(
+        model_dir=models.model_dir(ws, version.reference),
+        entry_script=request.entry_script,
+        source_directory=request.source_directory,
+        keys_file=endpoint_dir(ws, request.endpoint) / REPLICA_KEYS_FILE,
+        python=_python_for(ws, request.endpoint, request.environment),
+    )
+    outcome = processes.run_preflight(spec, sample)
+    if not outcome.ok:
+        detail = f"\n{outcome.traceback.rstrip()}" if outcome.traceback else ""
+        raise DeploymentFailed(
+            f"deployment {request.name} failed its preflight: {outcome.message}{detail}",
+            deployment=request.name,
+        )
+    return _start_replicas(ws, request, spec)
+
+
+def _start_replicas(
+    ws: OpenWorkspace, request: DeploymentRequest, spec: ReplicaSpec
+) -> list[RoutedReplica]:
+    logs = endpoint_dir(ws, request.endpoint) / "logs"
+    started: list[RoutedReplica] = []
+    try:
+        for index in range(request.replicas):
+            port = processes.free_port()
+            planned = RoutedReplica(
+                request.name,
+                index,
+                port,
+                "",
+                tuple(spec.argv(port)),
+                str(logs / f"{request.name}-{index}.log"),
+            )
+            started.append(processes.start_replica(planned))
+        key = _replica_key(ws, request.endpoint)
+        for replica in started:
+            processes.wait_ready(replica, key)
+    except BaseException:
+        _stop_replicas(_handles(started))
+        raise
+    return started
+
+
+def _route_new(
+    ws: OpenWorkspace, endpoint: str, deployment: str, traffic: dict[str, int] | None
+) -> None:
+    store = ws.endpoint_store
+    current = store.get_endpoint(endpoint).traffic
+    if traffic is not None:
+        store.set_traffic(endpoint, replace(current, split=traffic))
+    elif not current.split:
+        store.set_traffic(endpoint, replace(current, split={deployment: 100}))
+
+
+# Traffic and keys ----------------------------------------------------------------------------
+
+
+def set_traffic(
+    ws: OpenWorkspace,
+    endpoint: str,
+    split: dict[str, int] | None = None,
+    mirror: dict[str, int] | None = None,
+) -> Endpoint:
+    """The split (must sum to 100) and/or the mirror (`{deployment: percent}`, or {} for none)."""
+    current = get_endpoint(ws, endpoint).traffic
+    traffic = current if split is None else replace(current, split=split)
+    if mirror is not None:
+        if len(mirror) > 1:
+            raise InvalidValue("only one deployment can mirror traffic")
+        ((name, percent),) = mirror.items() if mirror else ((None, 0),)
+        traffic = replace(traffic, mirror=name, mirror_percent=percent)
+    with _locked(ws, endpoint):
+        updated = ws.endpoint_store.set_traffic(endpoint, traffic)
+        _publish(ws, endpoint)
+    return updated
+
+
+def get_keys(ws: OpenWorkspace, endpoint: str) -> dict[str, str]:
+    found = get_endpoint(ws, endpoint)
+    return {"primaryKey": found.primary_key, "secondaryKey": found.secondary_key}
+
+
+def regen_key(ws: OpenWorkspace, endpoint: str, which: str) -> dict[str, str]:
+    """A new primary or secondary key: the old one is refused from the front's next request."""
+    which = which.strip().lower()
+    if which not in KEY_NAMES:
+        raise InvalidValue(f"key {which!r} is not primary or secondary")
+    with _locked(ws, endpoint):
+        ws.endpoint_store.set_endpoint_key(endpoint, which, _new_key())
+        _publish(ws, endpoint)
+    return get_keys(ws, endpoint)
+
+
+# Calling and watching ------------------------------------------------------------------------
+
+
+def invoke(
+    ws: OpenWorkspace,
+    endpoint: str,
+    body: bytes,
+    content_type: str = "application/json",
+    deployment: str | None = None,
+    timeout_s: float = 60.0,
+) -> httpx.Response:
+    """One request through the endpoint's front, with its primary key (as a caller would)."""
+    found = get_endpoint(ws, endpoint)
+    if not (found.host_handle and processes.is_running(found.host_handle)):
+        ensure_hosts(ws)
+    headers = {"Authorization": f"Bearer {found.primary_key}", "Content-Type": content_type}
+    if deployment:
+        headers["x-modelyard-deployment"] = deployment
+    try:
+        return httpx.post(found.scoring_uri, content=body, headers=headers, timeout=timeout_s)
+    except httpx.HTTPError as error:
+        raise NotFound(
+            f"endpoint {endpoint} does not answer at {found.scoring_uri} ({error}); "
+            f"`modelyard endpoint show {endpoint}` says why"
+        ) from None
+
+
+def logs(
+    ws: OpenWorkspace, endpoint: str, deployment: str | None = None, chars: int = 20000
+) -> str:
+    """The tail of each replica's log (and the host's), headed by whose it is."""
+    found = get_endpoint(ws, endpoint)
+    folder = endpoint_dir(ws, found.name) / "logs"
+    names = [deployment] if deployment else [d.name for d in list_deployments(ws, endpoint)]
+    parts = []
+    for log in sorted(folder.glob("*.log")) if folder.is_dir() else []:
+        if log.name == HOST_LOG or log.stem.rsplit("-", 1)[0] in names:
+            parts.append(f"==> {log.name} <==\n{processes.log_tail(log, chars)}")
+    return "\n".join(parts)
+
+
+def ensure_hosts(ws: OpenWorkspace) -> None:
+    """Start again the host of any endpoint whose host died (the server's background loop)."""
+    for endpoint in list_endpoints(ws):
+        if endpoint.host_handle is None or not processes.is_running(endpoint.host_handle):
+            with _locked(ws, endpoint.name):
+                _ensure_host(ws, ws.endpoint_store.get_endpoint(endpoint.name))
+
+
+def follow_aliases(ws: OpenWorkspace) -> list[Deployment]:
+    """Roll every Succeeded deployment made from `NAME@ALIAS` whose alias now names another
+    version (a zero-downtime update each); moving `champion` rolls the model. The server's
+    background loop calls this each round; the updated deployments are answered. A roll that
+    fails leaves the old version serving with the failure as its error, and is not tried again
+    for that version (moving the alias again, or `endpoint update`, does)."""
+    rolled = []
+    for deployment in ws.endpoint_store.list_deployments():
+        if deployment.state is not DeploymentState.SUCCEEDED:
+            continue
+        reference = parse_model_reference(deployment.model)
+        if reference.alias is None:
+            continue
+        try:
+            now = models.get_model_version(ws, reference)
+        except NotFound:  # the alias was deleted: keep serving what it named
+            continue
+        tried = (deployment.error or "").startswith(_update_failed(now))
+        if now.version != deployment.model_version and not tried:  # a failed roll: once
+            rolled.append(_roll(ws, deployment))
+    return [d for d in rolled if d is not None]
+
+
+def _update_failed(version: ModelVersion) -> str:
+    return f"update to {version.reference} failed"
+
+
+def _roll(ws: OpenWorkspace, deployment: Deployment) -> Deployment | None:
+    request = DeploymentRequest(
+        endpoint=deployment.endpoint,
+        name=deployment.name,
+        model=deployment.model,
+        entry_script=deployment.entry_script,
+        source_directory=deployment.source_directory,
+        environment=deployment.environment,
+        replicas=deployment.replicas,
+        cpu_cores=deployment.cpu_cores,
+        memory_gb=deployment.memory_gb,
+    )
+    try:
+        return update_deployment(ws, request)
+    except ModelyardError:
+        return None
+
+
+# Internals -----------------------------------------------------------------------------------
+
+
+def _get_or_create(ws: OpenWorkspace, name: str, port: int | None) -> Endpoint:
+    try:
+        found = get_endpoint(ws, name)
+    except NotFound:
+        return create_endpoint(ws, name, port)
+    if port is not None and port != found.port:
+        raise InvalidValue(
+            f"endpoint {name} already listens on port {found.port}, not {port}; "
+            "fix: leave --port out, or deploy to a new endpoint"
+        )
+    return found
+
+
+def _publish(ws: OpenWorkspace, name: str) -> None:
+    """Write the routing file the endpoint's front and supervisor follow, and start the host
+    again if it is not running (so any change to an endpoint also revives its front)."""
+    endpoint = ws.endpoint_store.get_endpoint(name)
+    replicas: list[RoutedReplica] = []
+    for deployment in ws.endpoint_store.list_deployments(name):
+        if deployment.state.serves:
+            replicas += _routed(ws, deployment)
+    table = RoutingTable(
+        endpoint=name,
+        keys=(endpoint.primary_key, endpoint.secondary_key),
+        replica_key=_replica_key(ws, name),
+        traffic=endpoint.traffic,
+        replicas=tuple(replicas),
+    )
+    write_json_atomic(endpoint_dir(ws, name) / ROUTING_FILE, table.to_dict(), mode=0o600)
+    _ensure_host(ws, endpoint)
+
+
+def _routed(ws: OpenWorkspace, deployment: Deployment) -> list[RoutedReplica]:
+    spec = ReplicaSpec(
+        model_dir=models.model_dir(ws, deployment.resolved_model),
+        entry_script=deployment.entry_script,
+        source_directory=deployment.source_directory,
+        keys_file=endpoint_dir(ws, deployment.endpoint) / REPLICA_KEYS_FILE,
+        python=_python_for(ws, deployment.endpoint, deployment.environment),
+    )
+    logs = endpoint_dir(ws, deployment.endpoint) / "logs"
+    return [
+        RoutedReplica(
+            deployment.name,
+            replica.index,
+            replica.port,
+            replica.handle,
+            tuple(spec.argv(replica.port)),
+            str(logs / f"{deployment.name}-{replica.index}.log"),
+        )
+        for replica in deployment.replica_handles
+    ]
+
+
+def _ensure_host(ws: OpenWorkspace, endpoint: Endpoint) -> None:
+    if endpoint.host_handle and processes.is_running(endpoint.host_handle):
+        return
+    folder = endpoint_dir(ws, endpoint.name)
+    argv = [
+        sys.executable,
+        "-m",
+        "modelyard.runtime.endpoint_host",
+        "--workspace",
+        str(ws.root),
+        "--routing",
+        str(folder / ROUTING_FILE),
+        "--port",
+        str(endpoint.port),
+    ]
+    handle = processes.start_detached(argv, folder / "logs" / HOST_LOG)
+    ws.endpoint_store.set_endpoint_host(endpoint.name, handle.to_string())
+    processes.wait_host(endpoint.port, handle.to_string(), folder / "logs" / HOST_LOG)
+
+
+def _python_for(ws: OpenWorkspace, endpoint: str, environment: str | None) -> str:
+    """The interpreter of the deployment's environment, built like a job's (once per spec
+    hash, cached in the workspace); this Python when none is given."""
+    if environment is None:
+        return sys.executable
+    spec = parse_environment(environment)
+    log = endpoint_dir(ws, endpoint) / "logs" / "environment.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as out:
+        return str(EnvironmentBuilder(ws.cache_dir / "environments").python_for(spec, log=out))
+
+
+def parse_environment(environment: str) -> Environment:
+    try:
+        return Environment.from_dict(json.loads(environment))
+    except (json.JSONDecodeError, TypeError, AttributeError):
+        raise InvalidValue(
+            "a deployment's environment is an environment's JSON spec "
+            '({"name", "pip_requirements", "python"})'
+        ) from None
+
+
+def _stop_replicas(replicas: tuple[ReplicaHandle, ...] | list[ReplicaHandle]) -> None:
+    for replica in replicas:
+        processes.stop(replica.handle)
+
+
+def _handles(replicas: list[RoutedReplica]) -> list[ReplicaHandle]:
+    return [ReplicaHandle(r.index, r.port, r.handle) for r in replicas if r.handle]
+
+
+def _replica_key(ws: OpenWorkspace, endpoint: str) -> str:
+    document = json.loads((endpoint_dir(ws, endpoint) / REPLICA_KEYS_FILE).read_text())
+    return str(document["primaryKey"])
+
+
+def _absolute_paths(request: DeploymentRequest) -> DeploymentRequest:
+    """The replicas run elsewhere (cwd): a source directory is kept as an absolute path."""
+    if request.environment is not None:
+        parse_environment(request.environment)  # a bad spec: refused before anything runs
+    if request.source_directory:
+        source = Path(request.source_directory).expanduser().resolve()
+        if not source.is_dir():
+            raise InvalidValue(f"source directory {str(source)!r} is not a folder")
+        return replace(request, source_directory=str(source))
+    if request.entry_script:
+        script = Path(request.entry_script).expanduser().resolve()
+        if not script.is_file():
+            raise InvalidValue(f"entry script {str(script)!r} is not a file")
+        return replace(request, entry_script=str(script))
+    return request
+
+
+def _new_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@contextlib.contextmanager
+def _locked(ws: OpenWorkspace, name: str) -> Iterator[None]:
+    with exclusive_lock(endpoint_dir(ws, name) / ".lock"):
+        yield

@@ -1,0 +1,51 @@
+"""A tiny real model and entry script for deployment tests, and clean-up of what they start."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from modelyard.entities.registry import ModelVersionRequest
+from modelyard.services import endpoints, models
+from modelyard.services.workspaces import OpenWorkspace
+
+SCORE_PY = """
+import json, os
+
+def init():
+    global factor
+    with open(os.path.join(os.environ["MODELYARD_MODEL_DIR"], "weights.json")) as f:
+        factor = json.load(f)["factor"]
+    if factor < 0:
+        raise ValueError(f"factor {factor} is negative")
+
+def run(raw_data):
+    return {"y": factor * json.loads(raw_data)["x"], "pid": os.getpid()}
+"""
+
+
+def register_factor_model(ws: OpenWorkspace, root: Path, factor: int, name: str = "double") -> str:
+    folder = root / f"model-{name}-{factor}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "weights.json").write_text(json.dumps({"factor": factor}))
+    version = models.register_model(ws, folder, ModelVersionRequest(name), user="ana")
+    return version.reference
+
+
+def source_dir(root: Path) -> Path:
+    folder = root / "src"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "score.py").write_text(SCORE_PY)
+    return folder
+
+
+@contextmanager
+def endpoints_cleaned_up(ws: OpenWorkspace) -> Iterator[None]:
+    """Whatever the test leaves, its hosts and replicas are stopped (by their handles)."""
+    try:
+        yield
+    finally:
+        for endpoint in endpoints.list_endpoints(ws):
+            endpoints.delete_endpoint(ws, endpoint.name)

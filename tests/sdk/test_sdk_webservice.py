@@ -1,0 +1,84 @@
+"""The v1 deployment SDK as Azure's users write it: Model.deploy, InferenceConfig,
+LocalWebservice; real replicas and real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from endpoint_support import SCORE_PY
+from modelyard import (
+    AuthError,
+    DeploymentFailed,
+    InferenceConfig,
+    LocalWebservice,
+    Model,
+    Workspace,
+)
+from modelyard.services import endpoints
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Iterator[Workspace]:
+    workspace = Workspace.create("sdk-ws", path=str(tmp_path / "ws"))
+    try:
+        yield workspace
+    finally:
+        for endpoint in endpoints.list_endpoints(workspace._opened):
+            endpoints.delete_endpoint(workspace._opened, endpoint.name)
+
+
+def _model(ws: Workspace, tmp_path: Path, factor: int) -> Model:
+    folder = tmp_path / f"model{factor}"
+    folder.mkdir()
+    (folder / "weights.json").write_text(json.dumps({"factor": factor}))
+    return Model.register(ws, folder, "double")
+
+
+def _inference(tmp_path: Path) -> InferenceConfig:
+    source = tmp_path / "src"
+    source.mkdir(exist_ok=True)
+    (source / "score.py").write_text(SCORE_PY)
+    return InferenceConfig(entry_script="score.py", source_directory=str(source))
+
+
+def test_deploy_run_keys_update_and_delete(ws: Workspace, tmp_path: Path) -> None:
+    model = _model(ws, tmp_path, 2)
+
+    service = Model.deploy(
+        ws, "doubler", [model], _inference(tmp_path), LocalWebservice.deploy_configuration()
+    )
+    service.wait_for_deployment(show_output=True)
+
+    assert service.state == "Healthy"
+    assert service.scoring_uri.endswith("/score") and service.swagger_uri.endswith(".json")
+    assert service.run(json.dumps({"x": 4}))["y"] == 8
+    assert service.run({"x": 5})["y"] == 10
+    primary, secondary = service.get_keys()
+    service.regen_key("Primary")
+    assert service.get_keys()[0] != primary and service.get_keys()[1] == secondary
+    assert service.run({"x": 1})["y"] == 2  # the SDK calls with the current key
+    assert "Traceback" not in service.get_logs()
+
+    service.update(models=[_model(ws, tmp_path, 3)])
+    assert service.run({"x": 1})["y"] == 3
+    service.delete()
+    assert endpoints.list_endpoints(ws._opened) == []
+
+
+def test_a_failing_init_raises_with_the_scripts_traceback(ws: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(DeploymentFailed, match="ValueError: factor -2 is negative"):
+        Model.deploy(ws, "doubler", [_model(ws, tmp_path, -2)], _inference(tmp_path))
+    with pytest.raises(Exception, match="factor -2 is negative"):
+        LocalWebservice(ws, "doubler").wait_for_deployment()
+
+
+def test_a_wrong_key_is_refused(ws: Workspace, tmp_path: Path) -> None:
+    service = Model.deploy(ws, "doubler", [_model(ws, tmp_path, 2)], _inference(tmp_path))
+    answer = httpx.post(service.scoring_uri, json={"x": 1}, headers={"Authorization": "Bearer x"})
+    assert answer.status_code == 401
+    assert answer.json()["code"] == AuthError.code
