@@ -4,7 +4,8 @@ A base install (`pip install modelyard`) has workspaces, experiments, runs, jobs
 SDK. Each extra adds a feature::
 
     vision    training and predicting image classifiers (Pillow, NumPy, PyTorch, ONNX)
-    server    `modelyard server`: the REST API and the portal (FastAPI, uvicorn)
+    server    `modelyard server`: the REST API and the portal (FastAPI, uvicorn; httptools and
+              uvloop, which it uses when installed and does without)
     postgres  workspaces on PostgreSQL (psycopg 3)
     demo      the demo's data set (scikit-learn)
     ray       computes on a Ray cluster (`--type ray`: the Ray Jobs API client)

@@ -11,25 +11,25 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from modelyard.server.http_protocol import with_header_timeout
+from modelyard.server.http_protocol import Parser, uvicorn_options
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Serve `app` until the block ends; yields the base URL."""
+def serve(app: FastAPI, parser: Parser | None = None) -> Iterator[str]:
+    """Serve `app` until the block ends; yields the base URL. The HTTP parser and loop are those
+    `modelyard server` runs (httptools and uvloop when installed), or `parser`'s."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    # Live log streams stay open while their run runs: don't wait for them at shutdown.
-    # The protocol `modelyard server` runs (a deadline for a request's headers).
     header_timeout_s = app.state.ws.settings.request_header_timeout_s
     config = uvicorn.Config(
         app,
         log_level="warning",
         lifespan="off",
+        # Live log streams stay open while their run runs: don't wait for them at shutdown.
         timeout_graceful_shutdown=2,
-        http=with_header_timeout(header_timeout_s),
+        **uvicorn_options(header_timeout_s, parser),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)

@@ -17,14 +17,26 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from modelyard.extras import is_installed
 from modelyard.server import create_app
 from modelyard.server.deps import SESSION_COOKIE
+from modelyard.server.http_protocol import PARSERS, Parser, installed_parser
 from modelyard.services import auth
 from modelyard.services.workspaces import OpenWorkspace, create_workspace, open_workspace
 from server.route_walk import page_routes
 from server.serving import serve
 
 API = "/api/v1"
+# The defences against slow and malformed clients live partly in the HTTP protocol: each is tried
+# on both parsers (`modelyard server` takes httptools when installed, else h11).
+on_each_parser = pytest.mark.parametrize(
+    "parser",
+    [
+        pytest.param(name, marks=pytest.mark.skipif(not is_installed(name), reason="not installed"))
+        for name in PARSERS
+    ],
+    indirect=True,
+)
 
 
 @pytest.fixture
@@ -39,17 +51,24 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenWorkspac
 
 
 @pytest.fixture
-def open_url(ws: OpenWorkspace) -> Iterator[str]:
+def parser(request: pytest.FixtureRequest) -> Parser:
+    """The HTTP parser served: `modelyard server`'s, unless a test names one (`on_each_parser`)."""
+    chosen: Parser = getattr(request, "param", installed_parser())
+    return chosen
+
+
+@pytest.fixture
+def open_url(ws: OpenWorkspace, parser: Parser) -> Iterator[str]:
     """A --no-auth server: the case where the review ran code from a web page."""
-    with serve(create_app(ws, auth=False)) as base:
+    with serve(create_app(ws, auth=False), parser) as base:
         yield base
 
 
 @pytest.fixture
-def served(ws: OpenWorkspace) -> Iterator[tuple[str, str]]:
+def served(ws: OpenWorkspace, parser: Parser) -> Iterator[tuple[str, str]]:
     admin = auth.ensure_admin(ws)
     assert admin is not None
-    with serve(create_app(ws)) as base:
+    with serve(create_app(ws), parser) as base:
         yield base, admin
 
 
@@ -153,6 +172,7 @@ def test_configured_host_names_are_answered(
         (f"{API}/workspace#frag", "fragment"),
     ],
 )
+@on_each_parser
 def test_a_bad_request_line_is_400_naming_the_problem(
     open_url: str, target: str, problem: str
 ) -> None:
@@ -164,6 +184,7 @@ def test_a_bad_request_line_is_400_naming_the_problem(
     assert problem in json.loads(body)["message"]
 
 
+@on_each_parser
 def test_the_token_is_checked_before_the_body_is_read(served: tuple[str, str]) -> None:
     base, _ = served
     host = urlsplit(base).netloc
@@ -176,6 +197,7 @@ def test_the_token_is_checked_before_the_body_is_read(served: tuple[str, str]) -
     assert status == 401 and json.loads(body)["code"] == "AUTH_FAILED"
 
 
+@on_each_parser
 def test_json_and_form_bodies_are_bounded_before_they_are_read(served: tuple[str, str]) -> None:
     base, admin = served
     host = urlsplit(base).netloc
@@ -227,6 +249,7 @@ def test_every_json_route_has_a_body_limit(served: tuple[str, str]) -> None:
         assert answer.status_code == 413, (method, path, answer.text)
 
 
+@on_each_parser
 def test_a_slow_json_body_is_cut_off_and_holds_nothing(served: tuple[str, str]) -> None:
     base, admin = served
     host = urlsplit(base).netloc
@@ -243,6 +266,7 @@ def test_a_slow_json_body_is_cut_off_and_holds_nothing(served: tuple[str, str]) 
     assert int(status_line.split()[1]) == 408
 
 
+@on_each_parser
 def test_slow_uploads_do_not_freeze_the_server(served: tuple[str, str], ws: OpenWorkspace) -> None:
     """The review's attack: 45 authenticated uploads sending a byte every couple of seconds
     (the worker pool is 40). The API and the portal must still answer, at once."""
@@ -287,13 +311,14 @@ def test_slow_uploads_do_not_freeze_the_server(served: tuple[str, str], ws: Open
             connection.close()
 
 
+@on_each_parser
 def test_a_client_that_never_finishes_its_headers_is_disconnected(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parser: Parser
 ) -> None:
     monkeypatch.setenv("MODELYARD_REQUEST_HEADER_TIMEOUT_S", "1")
     workspace = create_workspace("slow-headers", path=tmp_path / "slow")
     try:
-        with serve(create_app(workspace, auth=False)) as base:
+        with serve(create_app(workspace, auth=False), parser) as base:
             parts = urlsplit(base)
             silent = socket.create_connection((parts.hostname, parts.port), timeout=10)
             dribbling = socket.create_connection((parts.hostname, parts.port), timeout=10)
@@ -310,6 +335,21 @@ def test_a_client_that_never_finishes_its_headers_is_disconnected(
             assert httpx.get(f"{base}{API}/workspace").status_code == 200
     finally:
         workspace.close()
+
+
+@on_each_parser
+def test_headers_that_grow_without_end_are_refused(open_url: str) -> None:
+    """A request line and headers are capped at 16 KiB until complete (h11's own limit, which
+    the httptools protocol applies too): a client cannot fill the server's memory with them."""
+    parts = urlsplit(open_url)
+    head = f"GET {API}/workspace HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+    head += "".join(f"X-Pad-{index}: {'x' * 1000}\r\n" for index in range(17))  # no end
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+        connection.sendall(head.encode())
+        answer = connection.makefile("rb")
+        assert int(answer.readline().split()[1]) == 400
+        while answer.readline():
+            pass  # to the end: the server closed the connection
 
 
 def test_no_page_route_that_changes_something_takes_a_request_from_another_site(

@@ -46,7 +46,7 @@ def server(
     import uvicorn
 
     from modelyard.server import create_app
-    from modelyard.server.http_protocol import with_header_timeout
+    from modelyard.server.http_protocol import uvicorn_options
     from modelyard.server.memory import limit_malloc_arenas
     from modelyard.services import auth
 
@@ -89,7 +89,8 @@ def server(
                 log_level="info",
                 # Live log streams of running jobs never end by themselves: cut them at shutdown.
                 timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-                http=with_header_timeout(ws.settings.request_header_timeout_s),
+                # httptools and uvloop when installed, a deadline for headers either way.
+                **uvicorn_options(ws.settings.request_header_timeout_s),
             )
 
 

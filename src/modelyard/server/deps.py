@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from starlette.datastructures import Headers
 
@@ -109,16 +110,19 @@ def _cookies(headers: Headers) -> dict[str, str]:
 
 def _needs(role: Role, *, on_run: bool, jobs_too: bool = False) -> Any:
     """`jobs_too`: a job's token passes too (a route that is not a run's, but that a job on
-    another machine needs to open its workspace)."""
+    another machine needs to open its workspace).
 
-    def dependency(request: Request) -> Caller:
+    Run on the event loop: the role alone settles most requests (an admin's, a reader's), and
+    only a check that reads the run (its owner, its status for a job's token) goes to a worker
+    thread, as every database call must."""
+
+    async def dependency(request: Request) -> Caller:
         caller = caller_of(request)
         if on_run:
-            run_id = request.path_params["run_id"]
-            authorization.check_run_access(workspace_of(request), caller, run_id, role)
+            await _check_run_access(request, caller, request.path_params["run_id"], role)
         elif jobs_too and caller.run_id is not None:
             # As on its run's routes: only while that run runs.
-            authorization.check_run_access(workspace_of(request), caller, caller.run_id, role)
+            await _check_run_access(request, caller, caller.run_id, role)
         else:
             authorization.check_unscoped(caller)
             authorization.check_role(caller, role)
@@ -126,6 +130,12 @@ def _needs(role: Role, *, on_run: bool, jobs_too: bool = False) -> Any:
 
     setattr(dependency, ROLE_ATTRIBUTE, (role, on_run))
     return Depends(dependency)
+
+
+async def _check_run_access(request: Request, caller: Caller, run_id: str, role: Role) -> None:
+    if authorization.run_access_needs_store(caller, run_id, role):
+        ws = workspace_of(request)
+        await anyio.to_thread.run_sync(authorization.check_run_access, ws, caller, run_id, role)
 
 
 Reader = _needs(Role.READER, on_run=False)

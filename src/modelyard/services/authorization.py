@@ -46,11 +46,10 @@ def check_unscoped(caller: Caller) -> None:
 
 def check_run_access(ws: OpenWorkspace, caller: Caller, run_id: str, required: Role) -> None:
     """May `caller` do, on run `run_id`, what needs `required`?"""
-    check_role(caller, required)
+    if not run_access_needs_store(caller, run_id, required):
+        return
     if caller.run_id is not None:
         _check_scoped_run(ws, caller, run_id)
-        return
-    if required is Role.READER or caller.role is Role.ADMIN:
         return
     owner = ws.store.get_run(run_id).user
     if owner != caller.name:
@@ -61,6 +60,18 @@ def check_run_access(ws: OpenWorkspace, caller: Caller, run_id: str, required: R
             user=caller.name,
             owner=owner,
         )
+
+
+def run_access_needs_store(caller: Caller, run_id: str, required: Role) -> bool:
+    """What `check_run_access` can say without reading the run: refused (raised), allowed
+    (False), or to be decided by the run's owner or status (True). A server answers the first
+    two without handing the request to a worker thread."""
+    check_role(caller, required)
+    if caller.run_id is not None:
+        if run_id != caller.run_id:
+            raise _outside_scope(caller, f"run {run_id}")
+        return True  # its run's status: a job's token works only while its run runs
+    return not (required is Role.READER or caller.role is Role.ADMIN)
 
 
 def check_may_claim_process(ws: OpenWorkspace, caller: Caller, run_id: str, host: str) -> None:
@@ -121,8 +132,6 @@ def check_may_delete_experiment(ws: OpenWorkspace, caller: Caller, name: str) ->
 
 
 def _check_scoped_run(ws: OpenWorkspace, caller: Caller, run_id: str) -> None:
-    if run_id != caller.run_id:
-        raise _outside_scope(caller, f"run {run_id}")
     run = ws.store.get_run(run_id)
     if run.status.is_terminal:
         raise AuthError(
