@@ -15,7 +15,10 @@ Side by side, in one run:
    process, `--seconds` per level after a warm-up, bodies built once beforehand.
 2. The demo's real backbone, EfficientNet-Lite0 with its ImageNet weights and a 5-class head,
    exported to ONNX as training exports it: images/s and p99 at 32 concurrent clients through
-   the replica's adaptive batching (Modelyard only; no other serving framework is run here).
+   the replica's adaptive batching, beside the same ONNX file behind LitServe with its own
+   adaptive batching (the same batch bound and wait), in a virtualenv of its own
+   (`benchmarks/.cache/litserve-venv`, created on the first run; `_litserve_side.py`); the
+   same JPEG sent base64 in JSON, as LitServe takes images (see `_litserve_side.py`).
 3. Idle RSS of each server's whole process tree (psutil), after it has answered one request.
 
 A benchmark, not a test: timings are printed, never asserted; every answer must be a 200.
@@ -25,18 +28,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import io
 import json
 import os
 import platform
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -46,7 +51,11 @@ from _mlflow_env import MlflowUnavailable, ensure_mlflow_venv, run_side
 from _report import Result, print_rows
 from _servers import BenchmarkFailed, answers, exit_on_sigterm, free_port, running
 
+HERE = Path(__file__).resolve().parent
+LITSERVE_VENV = HERE / ".cache" / "litserve-venv"
+LITSERVE_REQUIREMENTS = ("litserve", "onnxruntime", "pillow", "numpy")
 CLASSES = 5
+MAX_BATCH, MAX_WAIT_MS = 32, 3.0  # the replica's defaults, given to LitServe too
 CONCURRENCY = (4, 32)
 LITE0_CONCURRENCY = 32
 KEY = "bench-key-0123456789"
@@ -63,6 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--quick", action="store_true", help="2 s per level, 0.5 s warm-up")
     add("--skip-mlflow", action="store_true", help="Modelyard only")
     add("--skip-lite0", action="store_true", help="no EfficientNet-Lite0 measurement")
+    add("--skip-litserve", action="store_true", help="Lite0 on Modelyard only")
     add("--install-timeout", type=float, default=900, help="seconds for installing MLflow")
     add("--start-timeout", type=float, default=180, help="seconds for a server to get ready")
     args = parser.parse_args(argv)
@@ -191,8 +201,58 @@ def mlflow_model(python: Path, onnx_file: Path, scratch: Path) -> tuple[Path, st
 def tree_rss_mib(pid: int) -> float:
     """RSS of the process and everything it started (workers), in MiB."""
     root = psutil.Process(pid)
-    processes = [root, *root.children(recursive=True)]
-    return sum(p.memory_info().rss for p in processes) / 2**20
+    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
+
+
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of the process and everything it started."""
+    root = psutil.Process(pid)
+    return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
+
+
+class LitServeUnavailable(Exception):
+    """LitServe could not be installed or started: printed in place of its results."""
+
+
+def ensure_litserve_venv(timeout_s: float) -> Path:
+    """The LitServe virtualenv's python, created and installed on the first run only."""
+    python = LITSERVE_VENV / "bin" / "python"
+    stamp = LITSERVE_VENV / ".benchmark-installed"
+    if stamp.exists():
+        return python
+    log = LITSERVE_VENV.parent / "litserve-install.log"
+    LITSERVE_VENV.parent.mkdir(parents=True, exist_ok=True)
+    print(f"installing LitServe into {LITSERVE_VENV} (once; log: {log})", file=sys.stderr)
+    with log.open("w") as out:
+        for command in ([sys.executable, "-m", "venv", str(LITSERVE_VENV)],
+                        [str(python), "-m", "pip", "install", *LITSERVE_REQUIREMENTS]):  # fmt: skip
+            try:
+                subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=True,
+                               stdin=subprocess.DEVNULL, timeout=timeout_s)  # fmt: skip
+            except (subprocess.SubprocessError, OSError) as error:
+                why = f"installing LitServe failed ({error}); log: {log}"
+                raise LitServeUnavailable(why) from None
+    stamp.write_text("\n".join(LITSERVE_REQUIREMENTS) + "\n")
+    return python
+
+
+@contextmanager
+def litserve(
+    python: Path, onnx_file: Path, scratch: Path, timeout_s: float
+) -> Iterator[tuple[int, str]]:
+    """`_litserve_side.py` serving the ONNX file with the replica's batch bound and wait."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [str(python), str(HERE / "_litserve_side.py"), str(onnx_file), str(port),
+               str(MAX_BATCH), str(MAX_WAIT_MS / 1000)]  # fmt: skip
+    with running("LitServe", command, scratch / "litserve.log",
+                 lambda: answers(f"{url}/health"), timeout_s) as process:  # fmt: skip
+        yield process.pid, url
+
+
+def base64_json(image: bytes) -> bytes:
+    """LitServe's request: `{"image": "<base64>"}`."""
+    return json.dumps({"image": base64.b64encode(image).decode()}).encode()
 
 
 # Load -------------------------------------------------------------------------------------------
@@ -203,10 +263,17 @@ class Load:
     requests: int
     seconds: float
     latencies_ms: list[float]
+    server_cpu_s: float = 0.0  # CPU time of the server's process tree while it was measured
+    rss_mib: float = 0.0  # the server's process tree after the load
 
     @property
     def per_s(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        """Less sensitive to the neighbours than a rate: what one answer costs the server."""
+        return 1000 * self.server_cpu_s / self.requests
 
     def percentile(self, p: float) -> float:
         return float(np.percentile(self.latencies_ms, p))
@@ -236,10 +303,17 @@ async def load(
 
 
 def measure(
-    url: str, body: bytes, headers: dict[str, str], clients: int, args: argparse.Namespace
+    pid: int,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    clients: int,
+    args: argparse.Namespace,
 ) -> Load:
     asyncio.run(load(url, body, headers, clients, args.warmup_seconds))
-    return asyncio.run(load(url, body, headers, clients, args.seconds))
+    before = tree_cpu_s(pid)
+    measured = asyncio.run(load(url, body, headers, clients, args.seconds))
+    return replace(measured, server_cpu_s=tree_cpu_s(pid) - before)
 
 
 @dataclass
@@ -258,8 +332,8 @@ def measure_side(
         raise BenchmarkFailed(f"{url} answered {first.status_code}: {first.text[:300]}")
     time.sleep(1.0)
     rss = tree_rss_mib(pid)
-    return Side({clients: measure(url, body, headers, clients, args) for clients in CONCURRENCY},
-                rss)  # fmt: skip
+    loads = {clients: measure(pid, url, body, headers, clients, args) for clients in CONCURRENCY}
+    return Side(loads, rss)
 
 
 def measure_modelyard(
@@ -278,11 +352,25 @@ def measure_mlflow(onnx_file: Path, scratch: Path, args: argparse.Namespace) -> 
         return measure_side(pid, f"{url}/invocations", tensor_json(), headers, args), version
 
 
-def measure_lite0(image: bytes, scratch: Path, args: argparse.Namespace) -> Load:
-    folder = model_builder_folder(lite0_network(), scratch / "lite0")
+def measure_lite0(image: bytes, folder: Path, scratch: Path, args: argparse.Namespace) -> Load:
     headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "image/jpeg"}
-    with replica(folder, scratch, args.start_timeout) as (_pid, url):
-        return measure(f"{url}/score", image, headers, LITE0_CONCURRENCY, args)
+    with replica(folder, scratch, args.start_timeout) as (pid, url):
+        load = measure(pid, f"{url}/score", image, headers, LITE0_CONCURRENCY, args)
+        return replace(load, rss_mib=tree_rss_mib(pid))
+
+
+def measure_litserve(image: bytes, folder: Path, scratch: Path, args: argparse.Namespace) -> Load:
+    python = ensure_litserve_venv(args.install_timeout)
+    body, content_type = base64_json(image), "application/json"
+    onnx_file = folder / "bestModel.onnx"
+    with litserve(python, onnx_file, scratch, args.start_timeout) as (pid, url):
+        first = httpx.post(f"{url}/predict", content=body,
+                           headers={"Content-Type": content_type}, timeout=120)  # fmt: skip
+        if first.status_code != 200:
+            raise LitServeUnavailable(f"LitServe answered {first.status_code}: {first.text[:300]}")
+        load = measure(pid, f"{url}/predict", body, {"Content-Type": content_type},
+                       LITE0_CONCURRENCY, args)  # fmt: skip
+        return replace(load, rss_mib=tree_rss_mib(pid))
 
 
 # Report -----------------------------------------------------------------------------------------
@@ -301,6 +389,8 @@ def rows(ours: Side, theirs: Side | None) -> list[Result]:
             Result(f"trivial model, {clients} clients: p99 ms", mine.percentile(99),
                    other.percentile(99) if other else None,
                    target=other.percentile(99) if other else None),
+            Result(f"trivial model, {clients} clients: server CPU ms/req",
+                   mine.cpu_ms_per_request, other.cpu_ms_per_request if other else None),
         ]  # fmt: skip
     results.append(
         Result("idle RSS of the process tree, MiB", ours.rss_mib,
@@ -309,13 +399,20 @@ def rows(ours: Side, theirs: Side | None) -> list[Result]:
     return results
 
 
-def lite0_rows(lite0: Load) -> list[Result]:
-    clients = LITE0_CONCURRENCY
+def lite0_rows(ours: Load, theirs: Load | None) -> list[Result]:
+    label = f"Lite0, {LITE0_CONCURRENCY} clients"
     return [
-        Result(f"EfficientNet-Lite0, {clients} clients: images/s", lite0.per_s, unit="img/s"),
-        Result(f"EfficientNet-Lite0, {clients} clients: p50 ms", lite0.percentile(50)),
-        Result(f"EfficientNet-Lite0, {clients} clients: p99 ms", lite0.percentile(99)),
-    ]
+        Result(f"{label}: images/s", ours.per_s, theirs.per_s if theirs else None,
+               unit="img/s", target=theirs.per_s if theirs else None),
+        Result(f"{label}: p50 ms", ours.percentile(50),
+               theirs.percentile(50) if theirs else None),
+        Result(f"{label}: p99 ms", ours.percentile(99), theirs.percentile(99) if theirs else None,
+               target=theirs.percentile(99) if theirs else None),
+        Result(f"{label}: server CPU ms/image", ours.cpu_ms_per_request,
+               theirs.cpu_ms_per_request if theirs else None),
+        Result(f"{label}: RSS after the load, MiB", ours.rss_mib,
+               theirs.rss_mib if theirs else None, unit="MiB"),
+    ]  # fmt: skip
 
 
 def print_header(args: argparse.Namespace, mlflow_version: str) -> None:
@@ -337,14 +434,17 @@ def print_header(args: argparse.Namespace, mlflow_version: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, exit_on_sigterm)
-    failure, mlflow_version, theirs = "", "", None
+    failures, mlflow_version, theirs, lite0, litserve_load = [], "", None, None, None
     with tempfile.TemporaryDirectory(prefix="modelyard-bench-serving-") as tmp:
         scratch = Path(tmp)
         trivial = model_builder_folder(trivial_network(), scratch / "trivial")
+        lite0_dir = None
+        if not args.skip_lite0:
+            lite0_dir = model_builder_folder(lite0_network(), scratch / "lite0")
         image = jpeg_224()
         try:
             ours = measure_modelyard(trivial, image, scratch, args)
-            lite0 = None if args.skip_lite0 else measure_lite0(image, scratch, args)
+            lite0 = measure_lite0(image, lite0_dir, scratch, args) if lite0_dir else None
         except (BenchmarkFailed, httpx.HTTPError) as error:
             print(f"Modelyard could not be measured: {error}")
             return 1
@@ -352,12 +452,23 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 theirs, mlflow_version = measure_mlflow(trivial / "bestModel.onnx", scratch, args)
             except (MlflowUnavailable, BenchmarkFailed, httpx.HTTPError) as error:
-                failure = str(error)
+                failures.append(f"MLflow was not measured: {error}")
+        if lite0_dir and not args.skip_litserve:
+            try:
+                litserve_load = measure_litserve(image, lite0_dir, scratch, args)
+            except (LitServeUnavailable, BenchmarkFailed, httpx.HTTPError) as error:
+                failures.append(f"LitServe was not measured: {error}")
     print_header(args, mlflow_version)
-    print_rows(rows(ours, theirs) + (lite0_rows(lite0) if lite0 else []))
-    if failure:
-        print(f"MLflow was not measured: {failure}")
-    return 1 if failure else 0
+    print_rows(rows(ours, theirs))
+    if lite0:
+        print(
+            f"EfficientNet-Lite0 (ONNX, 5 classes), {LITE0_CONCURRENCY} clients; adaptive"
+            f" batching on both sides (≤ {MAX_BATCH} images, ≤ {MAX_WAIT_MS:g} ms wait)."
+        )
+        print_rows(lite0_rows(lite0, litserve_load), peer="LitServe")
+    for failure in failures:
+        print(failure)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
