@@ -43,11 +43,14 @@ def venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def ensure_mlflow_venv(timeout_s: float, postgres: bool = False) -> Path:
+def ensure_mlflow_venv(
+    timeout_s: float, postgres: bool = False, extras: tuple[str, ...] = ()
+) -> Path:
     """The MLflow virtualenv's python, created and installed on the first run only; with
-    `postgres`, with MLflow's PostgreSQL driver too (added to an existing virtualenv)."""
+    `postgres`, with MLflow's PostgreSQL driver too, and with `extras` (more requirements, e.g.
+    what `mlflow models serve` needs for an ONNX model), added to an existing virtualenv."""
     python = venv_python(MLFLOW_VENV)
-    wanted = [MLFLOW_REQUIREMENT, *([POSTGRES_DRIVER] if postgres else [])]
+    wanted = [MLFLOW_REQUIREMENT, *([POSTGRES_DRIVER] if postgres else []), *extras]
     installed = installed_requirements() if python.exists() else []
     if MLFLOW_REQUIREMENT not in installed:
         shutil.rmtree(MLFLOW_VENV, ignore_errors=True)

@@ -45,8 +45,9 @@ class Result:
         return self.modelyard >= self.target
 
 
-def print_rows(results: list[Result]) -> None:
-    print(f"{'measurement':<48}{'Modelyard':>20}{'MLflow':>18}{'Modelyard ahead':>17}  target")
+def print_rows(results: list[Result], peer: str = "MLflow") -> None:
+    """The table; `peer` heads the second column (the `mlflow` values: whoever runs beside)."""
+    print(f"{'measurement':<48}{'Modelyard':>20}{peer:>18}{'Modelyard ahead':>17}  target")
     for row in results:
         print(
             f"{row.label:<48}{with_worst(row.modelyard, row.worst, row.unit):>20}"

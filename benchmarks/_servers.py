@@ -37,10 +37,16 @@ def free_port() -> int:
 
 @contextmanager
 def running(
-    name: str, command: list[str], log_path: Path, ready: Callable[[], bool], timeout_s: float
+    name: str,
+    command: list[str],
+    log_path: Path,
+    ready: Callable[[], bool],
+    timeout_s: float,
+    env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A server process in a session of its own, stopped with everything it started."""
-    env = {**os.environ, "COLUMNS": "200"}
+    """A server process in a session of its own, stopped with everything it started; `env` is
+    added to this process's environment."""
+    env = {**os.environ, "COLUMNS": "200", **(env or {})}
     with log_path.open("w") as log:
         process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
