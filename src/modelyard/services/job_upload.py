@@ -9,12 +9,10 @@ own compute.
 
 from __future__ import annotations
 
-import json
 import shutil
-import tarfile
 import uuid
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Any
 
 from modelyard.entities import Run, RunSource, validate_compute_name, validate_experiment_name
@@ -22,8 +20,8 @@ from modelyard.environments import Environment
 from modelyard.errors import InvalidValue
 from modelyard.services.job_archive import JOB_FILE, JOB_FILE_MAX_BYTES, SNAPSHOT_PREFIX
 from modelyard.services.jobs import check_script_path, submit
+from modelyard.services.upload_archive import ArchiveForm, unpack
 from modelyard.services.workspaces import OpenWorkspace
-from modelyard.store.artifacts import safe_relative_path
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ def submit_uploaded(ws: OpenWorkspace, archive: IO[bytes], user: str) -> Run:
     """Unpack and check the archive, then submit its job; nothing is left behind if it fails."""
     unpacked = ws.cache_dir / "staging" / f"upload-{uuid.uuid4().hex}"
     try:
-        description = _unpack(archive, unpacked)
+        description = unpack(archive, unpacked / "snapshot", ARCHIVE)
         job = UploadedJob(
             experiment=_required_string(description.get("experiment"), "experiment"),
             compute_target=str(description.get("compute_target") or "local"),
@@ -78,56 +76,6 @@ def submit_uploaded(ws: OpenWorkspace, archive: IO[bytes], user: str) -> Run:
         return submit(ws, job, user=user)
     finally:
         shutil.rmtree(unpacked, ignore_errors=True)
-
-
-def _unpack(archive: IO[bytes], folder: Path) -> dict[str, Any]:
-    (folder / "snapshot").mkdir(parents=True)
-    description: dict[str, Any] | None = None
-    try:
-        with tarfile.open(fileobj=archive, mode="r:") as tar:
-            for member in tar:
-                if member.name == JOB_FILE and member.isfile():
-                    description = _read_description(tar, member)
-                else:
-                    _extract_snapshot_member(tar, member, folder / "snapshot")
-    except tarfile.TarError as error:
-        raise _bad_job(f"the body is not a readable tar archive ({error})") from error
-    if description is None:
-        raise _bad_job(f"the archive has no {JOB_FILE}")
-    return description
-
-
-def _read_description(tar: tarfile.TarFile, member: tarfile.TarInfo) -> dict[str, Any]:
-    if member.size > JOB_FILE_MAX_BYTES:
-        raise _bad_job(f"{JOB_FILE} is {member.size} bytes, over {JOB_FILE_MAX_BYTES}")
-    handle = tar.extractfile(member)
-    try:
-        return _mapping(json.loads(handle.read() if handle else b""), JOB_FILE)
-    except ValueError as error:
-        raise _bad_job(f"{JOB_FILE} is not JSON ({error})") from error
-
-
-def _extract_snapshot_member(tar: tarfile.TarFile, member: tarfile.TarInfo, folder: Path) -> None:
-    if not member.name.startswith(SNAPSHOT_PREFIX) or not (member.isfile() or member.isdir()):
-        raise _bad_job(
-            f"archive member {member.name!r} is not a file or folder under {SNAPSHOT_PREFIX}"
-        )
-    name = member.name[len(SNAPSHOT_PREFIX) :].rstrip("/")
-    if not name:
-        return  # the snapshot folder itself
-    target = folder.joinpath(*PurePosixPath(safe_relative_path(name)).parts)
-    try:
-        if member.isdir():
-            target.mkdir(parents=True, exist_ok=True)
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        source = tar.extractfile(member)
-        assert source is not None  # a regular file always has content
-        with open(target, "xb") as out:  # "x": a name twice in one archive is refused
-            shutil.copyfileobj(source, out)
-    except (FileExistsError, NotADirectoryError) as error:
-        # The same name twice, or as a file and a folder ('a', then 'a/' or 'a/b').
-        raise _bad_job(f"archive member {member.name!r} clashes with an earlier one") from error
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:
@@ -154,3 +102,6 @@ def _bad_job(problem: str) -> InvalidValue:
         " server's version",
         problem=problem,
     )
+
+
+ARCHIVE = ArchiveForm(JOB_FILE, JOB_FILE_MAX_BYTES, SNAPSHOT_PREFIX, _bad_job, folders=True)
