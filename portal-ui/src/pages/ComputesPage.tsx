@@ -1,7 +1,7 @@
 // The workspace's computes: state, size, priority, nodes in use and queue length.
-import { Link } from "react-router";
 import { computeDetails, listComputes } from "../api/endpoints";
 import type { ComputeDetails } from "../api/types";
+import { ComputesTable } from "../components/ComputesTable";
 import { ErrorMessage, Loading } from "../components/Feedback";
 import { PageTitle } from "../components/Layout";
 import { useResource } from "../hooks/useResource";
@@ -20,47 +20,7 @@ export function ComputesPage() {
       {computes.data === undefined ? (
         computes.loading && <Loading what="computes" />
       ) : (
-        <div className="table-wrap">
-          <table className="data-table" id="computes">
-            <thead>
-              <tr>
-                <th scope="col">Compute</th>
-                <th scope="col">State</th>
-                <th scope="col">Type</th>
-                <th scope="col">Size</th>
-                <th scope="col">Priority</th>
-                <th scope="col" className="numeric">
-                  Nodes in use
-                </th>
-                <th scope="col" className="numeric">
-                  Queued
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {computes.data.map((compute) => (
-                <tr key={compute.name} data-compute={compute.name}>
-                  <td>
-                    <Link to={`/computes/${encodeURIComponent(compute.name)}`}>{compute.name}</Link>
-                  </td>
-                  <td>
-                    {compute.state}
-                    {compute.errors.length > 0 && (
-                      <span className="error-text"> — {compute.errors.join("; ")}</span>
-                    )}
-                  </td>
-                  <td>{compute.type}</td>
-                  <td>{compute.size ?? "—"}</td>
-                  <td>{compute.priority}</td>
-                  <td className="numeric">
-                    {compute.nodes_in_use} / {compute.max_nodes ?? "∞"}
-                  </td>
-                  <td className="numeric">{compute.queue.length}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ComputesTable computes={computes.data} id="computes" />
       )}
     </>
   );

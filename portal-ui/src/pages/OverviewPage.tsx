@@ -4,6 +4,7 @@
 import type { ReactNode } from "react";
 import { Link } from "react-router";
 import { listExperiments } from "../api/endpoints";
+import { ComputesTable } from "../components/ComputesTable";
 import { ErrorMessage, Loading } from "../components/Feedback";
 import { PageTitle } from "../components/Layout";
 import { StatusBadge } from "../components/StatusBadge";
@@ -182,38 +183,7 @@ function Computes() {
       <h2 id="computes-title">Computes</h2>
       <Pending resource={computes} what="computes">
         {(found) => (
-          <div className="table-wrap">
-            <table className="data-table compact-table" id="overview-computes">
-              <thead>
-                <tr>
-                  <th scope="col">Compute</th>
-                  <th scope="col">State</th>
-                  <th scope="col" className="numeric">
-                    Nodes in use
-                  </th>
-                  <th scope="col" className="numeric">
-                    Queued
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {found.map((compute) => (
-                  <tr key={compute.name} data-compute={compute.name}>
-                    <td>
-                      <Link to={`/computes/${encodeURIComponent(compute.name)}`}>
-                        {compute.name}
-                      </Link>
-                    </td>
-                    <td>{compute.state}</td>
-                    <td className="numeric">
-                      {compute.nodes_in_use} / {compute.max_nodes ?? "∞"}
-                    </td>
-                    <td className="numeric">{compute.queue.length}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ComputesTable computes={found} id="overview-computes" compact />
         )}
       </Pending>
     </section>
