@@ -15,7 +15,12 @@ from server.portal_support import Served, served
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    ws: OpenWorkspace = create_workspace("moved-ws", path=tmp_path_factory.mktemp("moved") / "ws")
+    root = tmp_path_factory.mktemp("moved")
+    # A module's fixture runs before conftest's per-test MODELYARD_HOME: its own, or the name
+    # would be registered in the real home (and refused there by the next session's run).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MODELYARD_HOME", str(root / "home"))
+        ws: OpenWorkspace = create_workspace("moved-ws", path=root / "ws")
     try:
         with served(ws) as running:
             yield running
