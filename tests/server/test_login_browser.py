@@ -6,38 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from modelyard.services.workspaces import OpenWorkspace, create_workspace
-from server.browser_support import checked_page, chromium, log_in, shoot
-from server.portal_support import Served, served
-from server.spa_support import require_built_app
+from modelyard.services.workspaces import OpenWorkspace
+from server.browser_support import checked_page, log_in, shoot
+from server.portal_support import Served
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[playwright_api.Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def ws(tmp_path: Path) -> Iterator[OpenWorkspace]:
-    workspace = create_workspace("browser-ws", path=tmp_path / "ws")
-    try:
-        yield workspace
-    finally:
-        workspace.close()
-
-
-@pytest.fixture
-def site(ws: OpenWorkspace) -> Iterator[Served]:
-    require_built_app()
-    with served(ws) as running:
-        yield running
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ test-output/screenshots/ (spa-*.png)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,34 +18,12 @@ from modelyard.entities.compute import ComputeRequest, Priority
 from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.services import auth, computes
 from modelyard.services.runs import end_run, start_interactive_run
-from modelyard.services.workspaces import OpenWorkspace, create_workspace
-from server.browser_support import WAIT_MS, checked_page, chromium, log_in, shoot
-from server.portal_support import Served, served, sleeping_jobs
-from server.spa_support import axe_violations, check_page, require_built_app
+from modelyard.services.workspaces import OpenWorkspace
+from server.browser_support import WAIT_MS, checked_page, log_in, shoot
+from server.portal_support import Served, sleeping_jobs
+from server.spa_support import axe_violations, check_page
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[playwright_api.Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def ws(tmp_path: Path) -> Iterator[OpenWorkspace]:
-    workspace = create_workspace("spa-browser", path=tmp_path / "ws")
-    try:
-        yield workspace
-    finally:
-        workspace.close()
-
-
-@pytest.fixture
-def site(ws: OpenWorkspace) -> Iterator[Served]:
-    require_built_app()
-    with served(ws) as running:
-        yield running
 
 
 def trained_run(ws: OpenWorkspace, name: str, epochs: int) -> str:

@@ -4,7 +4,6 @@ node and who waits and why, and a queued run's page follows it as it starts once
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,36 +12,14 @@ from modelyard.entities import RunStatus
 from modelyard.entities.compute import ComputeRequest
 from modelyard.services import computes
 from modelyard.services.runs import cancel_run
-from modelyard.services.workspaces import OpenWorkspace, create_workspace
-from server.browser_support import checked_page, chromium, log_in, shoot
-from server.portal_support import Served, served, sleeping_jobs
-from server.spa_support import check_page, require_built_app
+from modelyard.services.workspaces import OpenWorkspace
+from server.browser_support import checked_page, log_in, shoot
+from server.portal_support import Served, sleeping_jobs
+from server.spa_support import check_page
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 STATUS_OF_PAGE = "document.querySelector('[data-field=status]')?.textContent"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[playwright_api.Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def ws(tmp_path: Path) -> Iterator[OpenWorkspace]:
-    workspace = create_workspace("spa-computes", path=tmp_path / "ws")
-    try:
-        yield workspace
-    finally:
-        workspace.close()
-
-
-@pytest.fixture
-def site(ws: OpenWorkspace) -> Iterator[Served]:
-    require_built_app()
-    with served(ws) as running:
-        yield running
 
 
 def test_a_failed_compute_shows_why_and_its_size(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,35 +18,13 @@ from modelyard.entities import Role, RunStatus
 from modelyard.entities.registry import ModelVersion, ModelVersionRequest
 from modelyard.services import auth, models, runs
 from modelyard.services.model_recognition import IMAGE_CLASSIFICATION, MODEL_BUILDER_FILES
-from modelyard.services.workspaces import OpenWorkspace, create_workspace
-from server.browser_support import WAIT_MS, checked_page, chromium, log_in, shoot
-from server.portal_support import Served, served
-from server.spa_support import check_page, require_built_app
+from modelyard.services.workspaces import OpenWorkspace
+from server.browser_support import WAIT_MS, checked_page, log_in, shoot
+from server.portal_support import Served
+from server.spa_support import check_page
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytest_plugins = ["vision.conftest"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[playwright_api.Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def ws(tmp_path: Path) -> Iterator[OpenWorkspace]:
-    workspace = create_workspace("spa-models", path=tmp_path / "ws")
-    try:
-        yield workspace
-    finally:
-        workspace.close()
-
-
-@pytest.fixture
-def site(ws: OpenWorkspace) -> Iterator[Served]:
-    require_built_app()
-    with served(ws) as running:
-        yield running
 
 
 @pytest.fixture
