@@ -5,35 +5,14 @@ bytes, or anything for a client that did not ask."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from modelyard.entities import RunStatus
 from modelyard.server.spa import DIST_DIR
-from modelyard.services.workspaces import OpenWorkspace, create_workspace
-from server.portal_support import Served, logged_in_client, populate, served
-from server.spa_support import require_built_app
+from modelyard.services.workspaces import OpenWorkspace
+from server.portal_support import Served, logged_in_client, populate
 
 GZIP = {"Accept-Encoding": "gzip"}
 IDENTITY = {"Accept-Encoding": "identity"}
-
-
-@pytest.fixture
-def ws(tmp_path: Path) -> Iterator[OpenWorkspace]:
-    workspace = create_workspace("gzip-ws", path=tmp_path / "ws")
-    try:
-        yield workspace
-    finally:
-        workspace.close()
-
-
-@pytest.fixture
-def site(ws: OpenWorkspace) -> Iterator[Served]:
-    require_built_app()
-    with served(ws) as running:
-        yield running
 
 
 def test_the_apps_entry_script_leaves_compressed_and_arrives_whole(site: Served) -> None:

@@ -5,36 +5,17 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 
 from modelyard.server.portal.rendering import PAGE_CSP
 from modelyard.server.spa import DIST_DIR
 from modelyard.server.spa.site import ASSET_CACHE
-from modelyard.services.workspaces import OpenWorkspace, create_workspace
-from server.portal_support import Served, logged_in_client, served
+from modelyard.services.workspaces import OpenWorkspace
+from server.portal_support import Served, logged_in_client
 from server.spa_support import require_built_app
 
 INITIAL_SCRIPT_BUDGET_GZIPPED = 300 * 1024
-
-
-@pytest.fixture
-def ws(tmp_path: Path) -> Iterator[OpenWorkspace]:
-    workspace = create_workspace("spa-ws", path=tmp_path / "ws")
-    try:
-        yield workspace
-    finally:
-        workspace.close()
-
-
-@pytest.fixture
-def site(ws: OpenWorkspace) -> Iterator[Served]:
-    require_built_app()
-    with served(ws) as running:
-        yield running
 
 
 def scripts_of(page: str) -> list[str]:
