@@ -21,8 +21,14 @@ def init():
     if factor < 0:
         raise ValueError(f"factor {factor} is negative")
 
+held = []
+
 def run(raw_data):
-    return {"y": factor * json.loads(raw_data)["x"], "pid": os.getpid()}
+    data = json.loads(raw_data)
+    if "allocate_mb" in data:  # held until the process ends: what outgrows --memory-gb
+        held.append(b"x" * (data["allocate_mb"] << 20))
+    cpus = sorted(os.sched_getaffinity(0))
+    return {"y": factor * data["x"], "pid": os.getpid(), "cpus": cpus}
 """
 
 

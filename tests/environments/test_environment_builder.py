@@ -106,7 +106,10 @@ def test_built_environment_imports_modelyard_and_is_reused(tmp_path: Path) -> No
     assert "Successfully installed six" in log_path.read_text(encoding="utf-8")
     assert not (killed_build / "half-written").exists()
     imports = run_without_pythonpath(
-        python, "import six, modelyard, sqlalchemy; print(six.__file__)"
+        python,
+        # A scoring replica's own modules too (a deployment's environment runs replicas).
+        "import six, modelyard, sqlalchemy, modelyard.serving.app, modelyard.serving.http_protocol;"
+        " print(six.__file__)",
     )
     assert imports.returncode == 0, imports.stderr
     assert imports.stdout.startswith(str(python.parent.parent))

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from modelyard.server.http_protocol import Parser, uvicorn_options
+from modelyard.serving.http_protocol import Parser, uvicorn_options
 
 
 @contextmanager

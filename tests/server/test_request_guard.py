@@ -20,9 +20,9 @@ import pytest
 from modelyard.extras import is_installed
 from modelyard.server import create_app
 from modelyard.server.deps import SESSION_COOKIE
-from modelyard.server.http_protocol import PARSERS, Parser, installed_parser
 from modelyard.services import auth
 from modelyard.services.workspaces import OpenWorkspace, create_workspace, open_workspace
+from modelyard.serving.http_protocol import PARSERS, Parser, installed_parser
 from server.route_walk import page_routes
 from server.serving import serve
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -69,6 +70,40 @@ def test_a_deployment_answers_through_its_endpoint_with_a_key(
     assert _call(endpoint.scoring_uri, None).status_code == 401
     assert _call(endpoint.scoring_uri, "not-a-key").status_code == 401
     assert httpx.get(endpoint.swagger_uri, timeout=30).status_code == 200
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to spread over")
+def test_replicas_are_held_to_their_cpu_cores_and_memory_gb(
+    ws: OpenWorkspace, tmp_path: Path
+) -> None:
+    """Two replicas of 1 core spread over two CPUs; one that outgrows its 0.25 GiB is stopped
+    with a line in its log saying why, and its supervisor starts it again."""
+    model = register_factor_model(ws, tmp_path, 2)
+    request = _request(tmp_path, model, replicas=2, cpu_cores=1.0, memory_gb=0.25)
+    endpoints.deploy(ws, request)
+    endpoint = endpoints.get_endpoint(ws, "scorer")
+    seen = {
+        answer["pid"]: tuple(answer["cpus"])
+        for answer in (_call(endpoint.scoring_uri, endpoint.primary_key).json() for _ in range(6))
+    }
+    assert len(seen) == 2 and sorted(seen.values()) == [(0,), (1,)]
+
+    greedy = {"x": 1, "allocate_mb": 400}
+    with contextlib.suppress(httpx.HTTPError):  # answered, or cut off by the kill
+        httpx.post(
+            endpoint.scoring_uri,
+            content=json.dumps(greedy),
+            headers={"Authorization": f"Bearer {endpoint.primary_key}"},
+            timeout=30,
+        )
+
+    wait_for(lambda: "more than its 0.25 GiB (--memory-gb)" in endpoints.logs(ws, "scorer"))
+
+    def restarted() -> bool:
+        pids = {_call(endpoint.scoring_uri, endpoint.primary_key).json()["pid"] for _ in range(4)}
+        return len(pids) == 2 and pids != set(seen)
+
+    wait_for(restarted, timeout=60)
 
 
 def test_regenerating_a_key_stops_the_old_one_at_once_and_keeps_the_other(
@@ -279,6 +314,7 @@ def _scored(metrics: str) -> float:
 def test_moving_the_alias_a_deployment_follows_rolls_its_model(
     ws: OpenWorkspace, tmp_path: Path
 ) -> None:
+    """No server runs: the endpoint's own host sees the alias move and rolls the deployment."""
     register_factor_model(ws, tmp_path, 2)
     register_factor_model(ws, tmp_path, 7)
     models.set_alias(ws, "double", "champion", 1)
@@ -287,10 +323,15 @@ def test_moving_the_alias_a_deployment_follows_rolls_its_model(
     assert endpoints.follow_aliases(ws) == []  # nothing moved
 
     models.set_alias(ws, "double", "champion", 2)
-    rolled = endpoints.follow_aliases(ws)  # what the server's background loop does each round
 
-    assert [(d.model, d.resolved_model) for d in rolled] == [("double@champion", "double:2")]
-    assert _call(endpoint.scoring_uri, endpoint.primary_key).json()["y"] == 21
+    wait_for(
+        lambda: _call(endpoint.scoring_uri, endpoint.primary_key).json().get("y") == 21,
+        timeout=120,
+    )
+    rolled = endpoints.list_deployments(ws, "scorer")[0]
+    assert (rolled.model, rolled.resolved_model) == ("double@champion", "double:2")
+    assert rolled.state is DeploymentState.SUCCEEDED and rolled.error is None
+    wait_for(lambda: "rolled blue to double:2" in endpoints.logs(ws, "scorer"))
 
 
 def test_an_alias_moved_to_a_broken_version_keeps_the_old_one_serving(
@@ -304,9 +345,13 @@ def test_an_alias_moved_to_a_broken_version_keeps_the_old_one_serving(
 
     models.set_alias(ws, "double", "champion", 2)
 
-    assert endpoints.follow_aliases(ws) == []
+    def failure_recorded() -> bool:
+        deployment = endpoints.list_deployments(ws, "scorer")[0]
+        return deployment.state is DeploymentState.SUCCEEDED and bool(deployment.error)
+
+    wait_for(failure_recorded, timeout=120)
     kept = endpoints.list_deployments(ws, "scorer")[0]
-    assert kept.state is DeploymentState.SUCCEEDED and kept.resolved_model == "double:1"
+    assert kept.resolved_model == "double:1"
     assert (kept.error or "").startswith("update to double:2 failed, still serving double:1")
     assert "factor -5 is negative" in (kept.error or "")
     assert _call(endpoint.scoring_uri, endpoint.primary_key).json()["y"] == 6

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -22,6 +24,7 @@ pytest_plugins = ["vision.conftest"]
 KEY = "primary-key-0123"
 SECOND_KEY = "secondary-key-4567"
 AUTH = {"Authorization": f"Bearer {KEY}"}
+HEADER_TIMEOUT_S = 1.0
 BODY_LIMIT_MB = 0.05  # 52,428 bytes: the test images are far smaller
 RED = png_bytes((220, 30, 30))
 GREEN = png_bytes((30, 200, 40), (64, 120))
@@ -39,6 +42,7 @@ def replica(model_builder_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
         folder / "replica.log",
         "--model-dir", model_builder_dir, "--keys-file", keys,
         "--max-wait-ms", "100", "--max-body-mb", str(BODY_LIMIT_MB),
+        "--header-timeout-s", str(HEADER_TIMEOUT_S),
     ) as running:  # fmt: skip
         yield running
 
@@ -244,3 +248,12 @@ def test_scoring_path_modules_hold_no_torch(model_builder_dir: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_caller_that_never_sends_its_headers_is_disconnected(replica: Replica) -> None:
+    """The replica has the server's header deadline: a silent connection holds nothing."""
+    parts = urlsplit(replica.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as silent:
+        silent.sendall(b"POST /score HTTP/1.1\r\nHost: 127")
+        assert silent.recv(1024) == b""  # closed by the replica after HEADER_TIMEOUT_S
+    assert score(replica, headers=PNG, content=RED).status_code == 200

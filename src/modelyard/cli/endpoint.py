@@ -48,8 +48,12 @@ def deploy(
     ),
     compute: str = typer.Option(LOCAL_COMPUTE, "--compute", help="local"),
     replicas: int = typer.Option(1, "--replicas"),
-    cpu_cores: float = typer.Option(1.0, "--cpu-cores"),
-    memory_gb: float = typer.Option(1.0, "--memory-gb"),
+    cpu_cores: float = typer.Option(
+        1.0, "--cpu-cores", help="each replica's CPUs (pinned; a fraction takes one whole)"
+    ),
+    memory_gb: float = typer.Option(
+        1.0, "--memory-gb", help="each replica's memory: over it, the replica is restarted"
+    ),
     port: int | None = typer.Option(None, "--port", help="a new endpoint's port (default: free)"),
     traffic: str | None = TrafficOption,
     sample: Path | None = typer.Option(None, "--sample", help="the preflight's request body"),

@@ -46,9 +46,9 @@ def server(
     import uvicorn
 
     from modelyard.server import create_app
-    from modelyard.server.http_protocol import uvicorn_options
     from modelyard.server.memory import limit_malloc_arenas
     from modelyard.services import auth
+    from modelyard.serving.http_protocol import uvicorn_options
 
     if no_auth and not _is_loopback(host):
         raise InvalidValue(

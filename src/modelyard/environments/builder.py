@@ -42,6 +42,20 @@ HOST_DEPENDENCY_MODULES = (
     "psutil",
     "psycopg",
 )
+# What a scoring replica imports (`python -m modelyard.serving`, the `serving` extra), for a
+# deployment whose environment does not install them itself: its own versions still win.
+SERVING_DEPENDENCY_MODULES = (
+    "starlette",
+    "anyio",
+    "uvicorn",
+    "h11",
+    "click",
+    "httptools",
+    "uvloop",
+    "numpy",
+    "PIL",
+    "onnxruntime",
+)
 
 
 class EnvironmentBuilder:
@@ -137,7 +151,7 @@ class _VenvBuild:
 def host_import_paths() -> list[Path]:
     """Folders that let a job's python import modelyard and its dependencies from the host."""
     paths = [PACKAGE_PARENT]
-    for module_name in HOST_DEPENDENCY_MODULES:
+    for module_name in (*HOST_DEPENDENCY_MODULES, *SERVING_DEPENDENCY_MODULES):
         spec = importlib.util.find_spec(module_name)
         if spec is None or spec.origin is None:
             continue

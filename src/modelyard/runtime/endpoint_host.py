@@ -1,12 +1,18 @@
-"""One endpoint's host process: its front on the endpoint's port, and the supervisor of its
-replicas. `python -m modelyard.runtime.endpoint_host --workspace W --routing F --port P`,
-started detached by services/endpoints.py, so it outlives the CLI and a server restart.
+"""One endpoint's host process: its front on the endpoint's port, the supervisor of its
+replicas, and the follower of the registry aliases its deployments name.
+`python -m modelyard.runtime.endpoint_host --workspace W --routing F --port P`, started detached
+by services/endpoints.py, so it outlives the CLI and a server restart.
 
 The supervisor looks at every replica the routing file names once a second; one whose
 process is gone (crashed, killed) is started again with the same command on the same port, and
 its new handle recorded in the store. While it restarts the front sends that deployment's
 requests to its other replicas. A replica is only restarted while the routing file still names
 it: the service unpublishes a replica before it stops one on purpose.
+
+The alias follower looks every few seconds whether a deployment made from `NAME@ALIAS` still
+serves the version the alias names, and rolls it when not (services.endpoints.follow_aliases):
+moving `champion` rolls the model whether or not a workspace server runs. It has a thread of
+its own, so a roll (a preflight, replicas starting) never delays restarting a dead replica.
 """
 
 from __future__ import annotations
@@ -22,14 +28,18 @@ from typing import Final
 from modelyard.entities.endpoints import ReplicaHandle, RoutedReplica
 from modelyard.errors import ModelyardError
 from modelyard.services import endpoint_processes as processes
+from modelyard.services.endpoints import follow_aliases
 from modelyard.services.workspaces import open_workspace
+from modelyard.serving.config import DEFAULT_HEADER_TIMEOUT_S
 from modelyard.serving.front import RoutingFile, build_front
+from modelyard.serving.http_protocol import uvicorn_options
 
 SUPERVISION_INTERVAL_S: Final = 1.0
 # A replica that keeps dying (its init() fails after a restart, the model's files are gone)
 # is started again after 1, 2, 4 … up to 60 s, not every second; one that then lives a minute
 # starts over from 1 s.
 MAX_BACKOFF_S: Final = 60.0
+ALIAS_CHECK_INTERVAL_S: Final = 2.0
 _log = logging.getLogger("modelyard.endpoint_host")
 
 
@@ -90,6 +100,31 @@ class ReplicaSupervisor:
             ws.close()
 
 
+class AliasFollower:
+    """Rolls this endpoint's deployments whose registry alias moved, on the workspace it keeps
+    open for its lifetime (one look is two small queries)."""
+
+    def __init__(self, routing: RoutingFile, workspace: Path) -> None:
+        self.routing = routing
+        self.workspace = workspace
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        ws = open_workspace(self.workspace)
+        try:
+            while not self._stopped.wait(ALIAS_CHECK_INTERVAL_S):
+                try:
+                    for rolled in follow_aliases(ws, self.routing.current().endpoint):
+                        _log.info("rolled %s to %s", rolled.name, rolled.resolved_model)
+                except Exception as error:  # the follower outlives any one bad round
+                    _log.warning("following aliases failed: %s", error)
+        finally:
+            ws.close()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
 def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
@@ -102,15 +137,19 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
     supervisor = ReplicaSupervisor(RoutingFile(args.routing), args.workspace)
+    follower = AliasFollower(supervisor.routing, args.workspace)
     threading.Thread(target=supervisor.run, name="replica-supervisor", daemon=True).start()
+    threading.Thread(target=follower.run, name="alias-follower", daemon=True).start()
     uvicorn.run(
         build_front(args.routing),
         host="127.0.0.1",
         port=args.port,
         log_level="warning",
         timeout_graceful_shutdown=5,
+        **uvicorn_options(DEFAULT_HEADER_TIMEOUT_S),
     )
     supervisor.stop()
+    follower.stop()
     return 0
 
 

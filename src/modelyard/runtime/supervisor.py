@@ -8,7 +8,7 @@ supervisor even when that is SIGKILLed (`lifeline.py`); the reaper stops what el
 A run of a sized local compute gets its size's share of this host (`compute/local/resources.py`):
 the CPUs, chosen when the script starts around those other jobs hold, with thread counts to
 match; GPUs of its own where the host has them; and a memory limit over its process tree
-(`memory_limit.py`). The size reaches the supervisor as its arguments (`--size --cpus
+(`compute/local/memory_watch.py`). The size reaches the supervisor as its arguments (`--size --cpus
 --memory-limit-bytes --gpus`); without them (the built-in `local`) nothing is limited.
 """
 
@@ -27,6 +27,7 @@ from types import FrameType
 from typing import IO, Any
 
 from modelyard.compute.local import processes
+from modelyard.compute.local.memory_watch import MemoryWatch
 from modelyard.compute.local.resources import (
     Placement,
     SizeLimits,
@@ -48,7 +49,6 @@ from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_command import failure_reason, job_command, last_lines
 from modelyard.runtime.job_env import job_environment
 from modelyard.runtime.job_error import reported_failure
-from modelyard.runtime.memory_limit import MemoryWatch
 from modelyard.services import scheduling
 from modelyard.services.jobs import read_job_spec
 from modelyard.services.leftovers import working_copy

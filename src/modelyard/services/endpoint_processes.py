@@ -22,10 +22,17 @@ from typing import Final
 
 import httpx
 
-from modelyard.compute.local.processes import find_process, handle_for, stop_process_tree
+from modelyard.compute.local.processes import (
+    find_process,
+    handle_for,
+    host_cpus,
+    stop_process_tree,
+)
+from modelyard.compute.local.resources import format_indexes
 from modelyard.entities.endpoints import RoutedReplica
 from modelyard.entities.process import ProcessHandle
 from modelyard.errors import Conflict, DeploymentFailed
+from modelyard.serving.limits import replica_cpus
 
 READY_TIMEOUT_S: Final = 120.0
 PREFLIGHT_TIMEOUT_S: Final = 300.0
@@ -42,10 +49,16 @@ class ReplicaSpec:
     source_directory: str | None
     keys_file: Path
     python: str = sys.executable
+    cpu_cores: float = 1.0
+    memory_gb: float = 1.0
 
-    def argv(self, port: int) -> list[str]:
+    def argv(self, port: int, index: int) -> list[str]:
+        """Replica `index`'s command: on `port`, pinned to its share of the host's CPUs."""
         argv = [self.python, "-m", "modelyard.serving", "--model-dir", str(self.model_dir)]
         argv += self._script_args()
+        cpus = replica_cpus(self.cpu_cores, index, host_cpus())
+        if cpus is not None:
+            argv += ["--cpus", format_indexes(cpus)]
         return [
             *argv,
             "--host",
@@ -61,7 +74,7 @@ class ReplicaSpec:
         return [*base, *self._script_args(), "--preflight"]
 
     def _script_args(self) -> list[str]:
-        args: list[str] = []
+        args: list[str] = ["--memory-gb", str(self.memory_gb)]
         if self.entry_script:
             args += ["--entry-script", self.entry_script]
         if self.source_directory:

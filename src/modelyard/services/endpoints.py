@@ -13,7 +13,9 @@ How it runs (embedded and server mode alike):
   request, and a new deployment takes traffic as soon as the file names it;
 - a workspace server's background loop starts an endpoint's host again if the host died
   (`ensure_hosts`); without a server, any command that changes the endpoint does the same,
-  and so does `invoke`.
+  and so does `invoke`;
+- the host also follows the registry: a deployment made from `NAME@ALIAS` rolls (a
+  zero-downtime update) once the alias moves, embedded or served alike (`follow_aliases`).
 
 A deployment is only ever published to the front after its preflight (init() and one sample
 request) passed and every replica answered /health/ready: traffic never reaches a broken one.
@@ -207,13 +209,7 @@ def delete_deployment(ws: OpenWorkspace, endpoint: str, name: str) -> None:
 def _bring_up(
     ws: OpenWorkspace, request: DeploymentRequest, version: ModelVersion, sample: bytes | None
 ) -> list[RoutedReplica]:
-    spec = ReplicaSpec(
-        model_dir=models.model_dir(ws, version.reference),
-        entry_script=request.entry_script,
-        source_directory=request.source_directory,
-        keys_file=endpoint_dir(ws, request.endpoint) / REPLICA_KEYS_FILE,
-        python=_python_for(ws, request.endpoint, request.environment),
-    )
+    spec = _replica_spec(ws, request, version.reference)
     outcome = processes.run_preflight(spec, sample)
     if not outcome.ok:
         detail = f"\n{outcome.traceback.rstrip()}" if outcome.traceback else ""
@@ -237,7 +233,7 @@ def _start_replicas(
                 index,
                 port,
                 "",
-                tuple(spec.argv(port)),
+                tuple(spec.argv(port, index)),
                 str(logs / f"{request.name}-{index}.log"),
             )
             started.append(processes.start_replica(planned))
@@ -349,14 +345,15 @@ def ensure_hosts(ws: OpenWorkspace) -> None:
                 _ensure_host(ws, ws.endpoint_store.get_endpoint(endpoint.name))
 
 
-def follow_aliases(ws: OpenWorkspace) -> list[Deployment]:
-    """Roll every Succeeded deployment made from `NAME@ALIAS` whose alias now names another
-    version (a zero-downtime update each); moving `champion` rolls the model. The server's
-    background loop calls this each round; the updated deployments are answered. A roll that
-    fails leaves the old version serving with the failure as its error, and is not tried again
-    for that version (moving the alias again, or `endpoint update`, does)."""
+def follow_aliases(ws: OpenWorkspace, endpoint: str | None = None) -> list[Deployment]:
+    """Roll every Succeeded deployment (of `endpoint`, or of all) made from `NAME@ALIAS` whose
+    alias now names another version (a zero-downtime update each); moving `champion` rolls the
+    model. Each endpoint's host calls this for its own deployments every few seconds, with or
+    without a server; the updated deployments are answered. A roll that fails leaves the old
+    version serving with the failure as its error, and is not tried again for that version
+    (moving the alias again, or `endpoint update`, does)."""
     rolled = []
-    for deployment in ws.endpoint_store.list_deployments():
+    for deployment in ws.endpoint_store.list_deployments(endpoint):
         if deployment.state is not DeploymentState.SUCCEEDED:
             continue
         reference = parse_model_reference(deployment.model)
@@ -429,14 +426,22 @@ def _publish(ws: OpenWorkspace, name: str) -> None:
     _ensure_host(ws, endpoint)
 
 
-def _routed(ws: OpenWorkspace, deployment: Deployment) -> list[RoutedReplica]:
-    spec = ReplicaSpec(
-        model_dir=models.model_dir(ws, deployment.resolved_model),
+def _replica_spec(
+    ws: OpenWorkspace, deployment: DeploymentRequest | Deployment, model: str
+) -> ReplicaSpec:
+    return ReplicaSpec(
+        model_dir=models.model_dir(ws, model),
         entry_script=deployment.entry_script,
         source_directory=deployment.source_directory,
         keys_file=endpoint_dir(ws, deployment.endpoint) / REPLICA_KEYS_FILE,
         python=_python_for(ws, deployment.endpoint, deployment.environment),
+        cpu_cores=deployment.cpu_cores,
+        memory_gb=deployment.memory_gb,
     )
+
+
+def _routed(ws: OpenWorkspace, deployment: Deployment) -> list[RoutedReplica]:
+    spec = _replica_spec(ws, deployment, deployment.resolved_model)
     logs = endpoint_dir(ws, deployment.endpoint) / "logs"
     return [
         RoutedReplica(
@@ -444,7 +449,7 @@ def _routed(ws: OpenWorkspace, deployment: Deployment) -> list[RoutedReplica]:
             replica.index,
             replica.port,
             replica.handle,
-            tuple(spec.argv(replica.port)),
+            tuple(spec.argv(replica.port, replica.index)),
             str(logs / f"{deployment.name}-{replica.index}.log"),
         )
         for replica in deployment.replica_handles

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Final
 
-from modelyard.errors import Conflict, ModelyardError
+from modelyard.errors import Conflict, InvalidValue, ModelyardError
 from modelyard.extras import require_extra
 from modelyard.serving import config as defaults
 from modelyard.serving.config import ReplicaConfig
@@ -41,9 +41,21 @@ def parser() -> argparse.ArgumentParser:
         "when it changes (else the MODELYARD_SCORING_*_KEY variables)",
     )
     p.add_argument("--no-auth", action="store_true", help="accept requests without a key")
+    p.add_argument("--cpus", help="pin the replica to these CPUs (e.g. 0,1): its --cpu-cores")
+    p.add_argument(
+        "--memory-gb",
+        type=float,
+        help="stop the replica when it uses more (its supervisor starts it again)",
+    )
     p.add_argument("--max-batch", type=int, default=defaults.DEFAULT_MAX_BATCH)
     p.add_argument("--max-wait-ms", type=float, default=defaults.DEFAULT_MAX_WAIT_MS)
     p.add_argument("--max-body-mb", type=float, default=defaults.DEFAULT_MAX_BODY_MB)
+    p.add_argument(
+        "--header-timeout-s",
+        type=float,
+        default=defaults.DEFAULT_HEADER_TIMEOUT_S,
+        help="close a connection whose request headers take longer",
+    )
     p.add_argument("--threads", type=int, help="worker threads (decoding images, calling run())")
     p.add_argument("--log-requests", action="store_true", help="log request and response bodies")
     p.add_argument(
@@ -75,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
     try:
+        _apply_limits(args)
         require_extra("serving", "a scoring replica")
         if args.preflight:
             return _preflight(args)
@@ -82,6 +95,19 @@ def main(argv: list[str] | None = None) -> int:
     except ModelyardError as error:
         print(f"error: {error.message}", file=sys.stderr)
         return KNOWN_ERROR
+
+
+def _apply_limits(args: argparse.Namespace) -> None:
+    """Before anything sizes its thread pools or allocates (serving/limits.py)."""
+    from modelyard.compute.local.resources import parse_indexes
+    from modelyard.serving.limits import pin_to_cpus, watch_memory
+
+    if args.cpus:
+        pin_to_cpus(parse_indexes(args.cpus))
+    if args.memory_gb is not None:
+        if args.memory_gb <= 0:
+            raise InvalidValue(f"--memory-gb must be positive, not {args.memory_gb}")
+        watch_memory(args.memory_gb)
 
 
 def _preflight(args: argparse.Namespace) -> int:
@@ -97,6 +123,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from modelyard.serving.app import Replica, build_app
+    from modelyard.serving.http_protocol import uvicorn_options
     from modelyard.serving.keys import KeyRing
     from modelyard.serving.metrics import ReplicaMetrics
     from modelyard.serving.scorers import scorer_for
@@ -113,7 +140,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     replica = Replica(config, scorer_for(config, metrics), keys, metrics, stop_serving)
     uvicorn_config = uvicorn.Config(
-        build_app(replica), log_level="warning", access_log=False, timeout_graceful_shutdown=5
+        build_app(replica),
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        **uvicorn_options(args.header_timeout_s),
     )
     server = uvicorn.Server(uvicorn_config)
     logging.getLogger("modelyard.serving").info(

@@ -13,6 +13,9 @@ DEFAULT_MAX_BODY_MB: Final = 32.0
 # gets one thread unless asked for more (Azure's inference server runs one at a time per worker).
 DEFAULT_IMAGE_THREADS: Final = 4
 DEFAULT_SCRIPT_THREADS: Final = 1
+# A client must deliver a request's line and headers within this many seconds of connecting (or
+# of its previous request): a caller that connects and sends nothing holds no connection for ever.
+DEFAULT_HEADER_TIMEOUT_S: Final = 10.0
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ imports torch or onnx.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -134,6 +135,9 @@ def _create_session(package: ModelPackage, source: str) -> Any:
     # burned ~3.5 ms of CPU per request that its own event loop and decoding needed
     # (benchmarks/serving.py: 32 clients, ~111 → ~159 requests/s with spinning off).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # As many threads as the CPUs this replica may run on (its --cpu-cores), not the host's.
+    if hasattr(os, "sched_getaffinity"):
+        options.intra_op_num_threads = len(os.sched_getaffinity(0))
     try:
         return onnxruntime.InferenceSession(
             package.onnx_bytes, sess_options=options, providers=providers

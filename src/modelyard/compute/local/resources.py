@@ -2,8 +2,8 @@
 match them, GPUs of its own where the host has any, and a memory limit.
 
 The choices here are pure; the supervisor applies them when it starts the script
-(`runtime/supervisor.py`, `runtime/memory_limit.py`). Which CPUs and GPUs a running job holds is
-written into its script's environment (`JOB_CPUS_ENV`, `JOB_GPUS_ENV`), where the next job's
+(`runtime/supervisor.py`, `memory_watch.py`). Which CPUs and GPUs a running job holds is written
+into its script's environment (`JOB_CPUS_ENV`, `JOB_GPUS_ENV`), where the next job's
 supervisor reads it (`processes.running_job_placements`): a claim that ends with the script
 itself, with nothing to clean up after a crash.
 

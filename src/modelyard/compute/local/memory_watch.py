@@ -1,4 +1,5 @@
-"""The memory limit of a job on a sized local compute: a watch over its process tree.
+"""The memory limit of a job on a sized local compute, and of a deployment's replica
+(`serving/limits.py`): a watch over a process tree.
 
 The kernel's own limits do not fit here: RLIMIT_AS counts address space, not memory, and
 PyTorch or CUDA reserve far more address space than they ever use, so a limit there breaks
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 
 import psutil
 
@@ -27,11 +29,24 @@ class MemoryWatch:
     why, in the words a run fails with."""
 
     def __init__(
-        self, pid: int, limit_bytes: int, size: str, interval_s: float = POLL_INTERVAL_S
+        self,
+        pid: int,
+        limit_bytes: int,
+        size: str,
+        interval_s: float = POLL_INTERVAL_S,
+        describe: Callable[[int, int], str] | None = None,
+        before_kill: Callable[[str], None] | None = None,
     ) -> None:
+        """`describe(used, limit)` words the reason (a run's, naming `size`, by default);
+        `before_kill(reason)` runs first, for a process that watches itself and would not
+        live to say it."""
         self.limit_bytes = limit_bytes
         self.size = size
         self.interval_s = interval_s
+        self._describe = describe or (
+            lambda used, limit: memory_exceeded_message(self.size, used, limit)
+        )
+        self._before_kill = before_kill
         self.exceeded: str | None = None
         self._root = psutil.Process(pid)
         self._stopped = threading.Event()
@@ -52,7 +67,9 @@ class MemoryWatch:
             except psutil.Error:
                 return  # the job has ended
             if used > self.limit_bytes:
-                self.exceeded = memory_exceeded_message(self.size, used, self.limit_bytes)
+                self.exceeded = self._describe(used, self.limit_bytes)
+                if self._before_kill is not None:
+                    self._before_kill(self.exceeded)
                 self._kill_tree()
                 return
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import psutil
 
+from modelyard.compute.local.memory_watch import MemoryWatch
 from modelyard.entities import Run, RunStatus
 from modelyard.entities.compute import ComputeRequest
 from modelyard.entities.scheduling import SchedulingPlan
 from modelyard.fileio import write_json_atomic
-from modelyard.runtime.memory_limit import MemoryWatch
 from modelyard.services import computes, jobs
 from modelyard.services.jobs import ScriptJob
 from modelyard.services.run_files import JOB_SPEC, SUPERVISOR_LOG

@@ -1,5 +1,6 @@
-"""How `modelyard server` runs uvicorn: the fastest HTTP parser and event loop installed, and a
-deadline for a request's headers on either parser.
+"""How Modelyard runs uvicorn (`modelyard server`, a scoring replica, an endpoint's front): the
+fastest HTTP parser and event loop installed, and a deadline for a request's headers on either
+parser. It sits in `serving`, the lowest layer that runs a web server, so all three share it.
 
 Parser and loop: httptools (C, llhttp) and uvloop when installed, as `uvicorn[standard]` brings
 them (the `server` extra does), else uvicorn's pure-Python h11 and asyncio. The HTTP stack was
