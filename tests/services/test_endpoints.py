@@ -106,6 +106,31 @@ def test_replicas_are_held_to_their_cpu_cores_and_memory_gb(
     wait_for(restarted, timeout=60)
 
 
+def test_a_served_model_version_cannot_be_deleted_from_under_its_deployment(
+    ws: OpenWorkspace, tmp_path: Path
+) -> None:
+    endpoints.deploy(ws, _request(tmp_path, register_factor_model(ws, tmp_path, 2)))
+    spare = register_factor_model(ws, tmp_path, 3)
+
+    for delete in (
+        lambda: models.delete_version(ws, "double:1"),
+        lambda: models.delete_model(ws, "double"),
+    ):
+        with pytest.raises(Conflict, match="model double:1 is served by deployment blue of"):
+            delete()
+    models.delete_version(ws, spare)  # a version nothing serves goes as ever
+    assert (
+        _call(
+            endpoints.get_endpoint(ws, "scorer").scoring_uri,
+            endpoints.get_keys(ws, "scorer")["primaryKey"],
+        ).json()["y"]
+        == 6
+    )
+
+    endpoints.delete_endpoint(ws, "scorer")
+    assert [v.version for v in models.delete_model(ws, "double")] == [1]
+
+
 def test_regenerating_a_key_stops_the_old_one_at_once_and_keeps_the_other(
     ws: OpenWorkspace, tmp_path: Path
 ) -> None:

@@ -6067,6 +6067,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflicts with the current state: it exists already, or the run or compute cannot make this change now (ALREADY_EXISTS, COMPUTE_ERRORED, CONFLICT, INVALID_TRANSITION, RUN_ENDED). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
                 headers: {
@@ -6518,6 +6527,15 @@ export interface operations {
             };
             /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state: it exists already, or the run or compute cannot make this change now (ALREADY_EXISTS, COMPUTE_ERRORED, CONFLICT, INVALID_TRANSITION, RUN_ENDED). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

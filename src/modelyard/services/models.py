@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from modelyard.entities import limits
+from modelyard.entities.endpoints import DeploymentState
 from modelyard.entities.registry import (
     Lineage,
     ModelAlias,
@@ -38,7 +39,14 @@ from modelyard.entities.registry import (
     RegisteredModel,
     parse_model_reference,
 )
-from modelyard.errors import AlreadyExists, InvalidValue, LimitExceeded, ModelyardError, NotFound
+from modelyard.errors import (
+    AlreadyExists,
+    Conflict,
+    InvalidValue,
+    LimitExceeded,
+    ModelyardError,
+    NotFound,
+)
 from modelyard.fileio import TEMP_PREFIX, storage_errors
 from modelyard.services.model_recognition import recognise
 from modelyard.services.workspaces import OpenWorkspace
@@ -364,6 +372,7 @@ def delete_version(ws: OpenWorkspace, reference: str | ModelReference) -> ModelV
     if ws.server_url is not None:
         _remote(ws).delete_version(version.name, version.version)
         return version
+    _refuse_if_deployed(ws, version.name, version.version)
     shas = model_store(ws).delete_model_version(version.name, version.version)
     _collect(ws, shas)
     return version
@@ -375,8 +384,26 @@ def delete_model(ws: OpenWorkspace, name: str) -> list[ModelVersion]:
     if ws.server_url is not None:
         _remote(ws).delete_model(name)
         return versions
+    _refuse_if_deployed(ws, name)
     _collect(ws, model_store(ws).delete_model(name))
     return versions
+
+
+def _refuse_if_deployed(ws: OpenWorkspace, name: str, version: int | None = None) -> None:
+    """A version that a deployment serves keeps its files: its replicas read them, and a
+    restarted replica would find nothing (Azure deletes it from under the service)."""
+    for deployment in ws.endpoint_store.list_deployments():
+        live = deployment.state is not DeploymentState.FAILED  # Creating reads them too
+        serving = deployment.model_name == name and live
+        if serving and version in (None, deployment.model_version):
+            served = f"{name}:{deployment.model_version}"
+            raise Conflict(
+                f"model {served} is served by deployment {deployment.name} of endpoint"
+                f" {deployment.endpoint}; fix: delete that deployment first, or update it to"
+                " another version",
+                model=served,
+                endpoint=deployment.endpoint,
+            )
 
 
 def _collect(ws: OpenWorkspace, shas: list[str]) -> None:

@@ -195,6 +195,7 @@ def delete_alias(name: str, alias: str, request: Request) -> dict[str, Any]:
     "/models/{name}/versions/{version}",
     dependencies=[Contributor],
     response_model=schemas.ModelDeleted,
+    responses=error_responses(404, 409),
 )
 def delete_version(name: str, version: str, request: Request) -> dict[str, Any]:
     """Its aliases go with it."""
@@ -202,7 +203,12 @@ def delete_version(name: str, version: str, request: Request) -> dict[str, Any]:
     return {"deleted": deleted.reference, "versions": [deleted.version]}
 
 
-@router.delete("/models/{name}", dependencies=[Contributor], response_model=schemas.ModelDeleted)
+@router.delete(
+    "/models/{name}",
+    dependencies=[Contributor],
+    response_model=schemas.ModelDeleted,
+    responses=error_responses(404, 409),
+)
 def delete_model(name: str, request: Request) -> dict[str, Any]:
     """The model and every version."""
     versions = registry.delete_model(workspace_of(request), name)
