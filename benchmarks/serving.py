@@ -18,7 +18,9 @@ Side by side, in one run:
    the replica's adaptive batching, beside the same ONNX file behind LitServe with its own
    adaptive batching (the same batch bound and wait), in a virtualenv of its own
    (`benchmarks/.cache/litserve-venv`, created on the first run; `_litserve_side.py`); the
-   same JPEG sent base64 in JSON, as LitServe takes images (see `_litserve_side.py`).
+   same JPEG sent base64 in JSON, as LitServe takes images (see `_litserve_side.py`); and
+   beside the featurization ceiling: the training path's `featurize()` of the same backbone
+   in-process on 512 distinct JPEGs (image_classification.py's measurement; target ≥ 80 %).
 3. Idle RSS of each server's whole process tree (psutil), after it has answered one request.
 
 A benchmark, not a test: timings are printed, never asserted; every answer must be a 200.
@@ -61,6 +63,8 @@ LITE0_CONCURRENCY = 32
 KEY = "bench-key-0123456789"
 TARGET_RPS_TIMES_MLFLOW = 20
 TARGET_RSS_MIB = 150
+TARGET_CEILING_SHARE = 0.8  # of featurize()'s images/s on the same machine
+CEILING_IMAGES = 512
 MLFLOW_ONNX_EXTRAS = ("onnx", "onnxruntime")
 
 
@@ -73,6 +77,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--skip-mlflow", action="store_true", help="Modelyard only")
     add("--skip-lite0", action="store_true", help="no EfficientNet-Lite0 measurement")
     add("--skip-litserve", action="store_true", help="Lite0 on Modelyard only")
+    add("--skip-ceiling", action="store_true", help="no featurize() ceiling for Lite0")
     add("--install-timeout", type=float, default=900, help="seconds for installing MLflow")
     add("--start-timeout", type=float, default=180, help="seconds for a server to get ready")
     args = parser.parse_args(argv)
@@ -127,11 +132,11 @@ def model_builder_folder(network: object, folder: Path) -> Path:
     return folder
 
 
-def jpeg_224() -> bytes:
+def jpeg_224(seed: int = 0) -> bytes:
     """A 224×224 photo-like JPEG (noise over a gradient), the same for every request."""
     from PIL import Image
 
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     gradient = np.linspace(0, 200, 224, dtype=np.float32)[None, :, None]
     pixels = np.clip(gradient + rng.normal(0, 25, (224, 224, 3)), 0, 255).astype(np.uint8)
     buffer = io.BytesIO()
@@ -359,6 +364,33 @@ def measure_lite0(image: bytes, folder: Path, scratch: Path, args: argparse.Name
         return replace(load, rss_mib=tree_rss_mib(pid))
 
 
+def lite0_featurization_ceiling(scratch: Path, images: int) -> float:
+    """Lite0's images/s through the training path's own `featurize()` in this process (decode,
+    preprocess, onnxruntime in batches of 32, no HTTP): the featurization ceiling as
+    `image_classification.py` measures it (its `featurize_with`, same engine), here for the
+    served backbone and `images` distinct JPEGs like the requests'."""
+    from types import SimpleNamespace
+
+    from image_classification import featurize_with
+
+    from modelyard.vision import preprocessing
+    from modelyard.vision.backbones import OFFLINE_BACKBONE, load_backbone
+    from modelyard.vision.dataset import content_hash
+    from modelyard.vision.features import FeatureCache
+
+    folder = scratch / "ceiling-images"
+    folder.mkdir()
+    paths = []
+    for index in range(images):
+        paths.append(folder / f"{index:05}.jpg")
+        paths[-1].write_bytes(jpeg_224(seed=index + 1))
+    data = SimpleNamespace(paths=paths, hashes=[content_hash(path) for path in paths])
+    backbone = load_backbone(OFFLINE_BACKBONE, "imagenet")
+    cache = FeatureCache(scratch / "ceiling-cache", backbone, preprocessing.default_spec())
+    rate, _ = featurize_with("onnxruntime", backbone, data, cache)
+    return rate
+
+
 def measure_litserve(image: bytes, folder: Path, scratch: Path, args: argparse.Namespace) -> Load:
     python = ensure_litserve_venv(args.install_timeout)
     body, content_type = base64_json(image), "application/json"
@@ -399,9 +431,13 @@ def rows(ours: Side, theirs: Side | None) -> list[Result]:
     return results
 
 
-def lite0_rows(ours: Load, theirs: Load | None) -> list[Result]:
+def lite0_rows(ours: Load, theirs: Load | None, ceiling: float | None) -> list[Result]:
     label = f"Lite0, {LITE0_CONCURRENCY} clients"
-    return [
+    share = [
+        Result("Lite0: images/s vs in-process featurize()", ours.per_s, ceiling,
+               unit="img/s", target=ceiling * TARGET_CEILING_SHARE if ceiling else None)
+    ]  # fmt: skip
+    return [*share,
         Result(f"{label}: images/s", ours.per_s, theirs.per_s if theirs else None,
                unit="img/s", target=theirs.per_s if theirs else None),
         Result(f"{label}: p50 ms", ours.percentile(50),
@@ -435,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, exit_on_sigterm)
     failures, mlflow_version, theirs, lite0, litserve_load = [], "", None, None, None
+    ceiling: float | None = None
     with tempfile.TemporaryDirectory(prefix="modelyard-bench-serving-") as tmp:
         scratch = Path(tmp)
         trivial = model_builder_folder(trivial_network(), scratch / "trivial")
@@ -453,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
                 theirs, mlflow_version = measure_mlflow(trivial / "bestModel.onnx", scratch, args)
             except (MlflowUnavailable, BenchmarkFailed, httpx.HTTPError) as error:
                 failures.append(f"MLflow was not measured: {error}")
+        if lite0_dir and not args.skip_ceiling:
+            ceiling = lite0_featurization_ceiling(scratch, CEILING_IMAGES)
         if lite0_dir and not args.skip_litserve:
             try:
                 litserve_load = measure_litserve(image, lite0_dir, scratch, args)
@@ -465,7 +504,12 @@ def main(argv: list[str] | None = None) -> int:
             f"EfficientNet-Lite0 (ONNX, 5 classes), {LITE0_CONCURRENCY} clients; adaptive"
             f" batching on both sides (≤ {MAX_BATCH} images, ≤ {MAX_WAIT_MS:g} ms wait)."
         )
-        print_rows(lite0_rows(lite0, litserve_load), peer="LitServe")
+        print_rows(lite0_rows(lite0, litserve_load, ceiling), peer="LitServe")
+        if ceiling is not None:
+            print(
+                f"First row: beside featurize()'s {ceiling:.0f} images/s in-process (target"
+                f" ≥ {TARGET_CEILING_SHARE:.0%} of it), not beside LitServe."
+            )
     for failure in failures:
         print(failure)
     return 1 if failures else 0
