@@ -17,10 +17,9 @@ from typing import IO, Any
 
 from modelyard.entities import Run, RunSource, validate_compute_name, validate_experiment_name
 from modelyard.environments import Environment
-from modelyard.errors import InvalidValue
 from modelyard.services.job_archive import JOB_FILE, JOB_FILE_MAX_BYTES, SNAPSHOT_PREFIX
 from modelyard.services.jobs import check_script_path, submit
-from modelyard.services.upload_archive import ArchiveForm, unpack
+from modelyard.services.upload_archive import ArchiveForm, unpack, upload_refusal
 from modelyard.services.workspaces import OpenWorkspace
 
 
@@ -96,12 +95,9 @@ def _optional_string(value: Any, where: str) -> str | None:
     return value
 
 
-def _bad_job(problem: str) -> InvalidValue:
-    return InvalidValue(
-        f"job upload refused: {problem}; submit jobs with the Modelyard SDK or CLI of the"
-        " server's version",
-        problem=problem,
-    )
+_bad_job = upload_refusal(
+    "job upload", "submit jobs with the Modelyard SDK or CLI of the server's version"
+)
 
 
 ARCHIVE = ArchiveForm(JOB_FILE, JOB_FILE_MAX_BYTES, SNAPSHOT_PREFIX, _bad_job, folders=True)

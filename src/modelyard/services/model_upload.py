@@ -11,9 +11,8 @@ import uuid
 from typing import IO, Any
 
 from modelyard.entities.registry import Lineage, ModelVersion, ModelVersionRequest
-from modelyard.errors import InvalidValue
 from modelyard.services.models import register_uploaded
-from modelyard.services.upload_archive import ArchiveForm, unpack
+from modelyard.services.upload_archive import ArchiveForm, unpack, upload_refusal
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.rest_models import FILES_PREFIX, REQUEST_FILE, REQUEST_FILE_MAX_BYTES
 
@@ -64,12 +63,9 @@ def _optional_text(value: Any, where: str) -> str | None:
     return value
 
 
-def _refused(problem: str) -> InvalidValue:
-    return InvalidValue(
-        f"model upload refused: {problem}; register models with the Modelyard SDK or CLI of"
-        " the server's version",
-        problem=problem,
-    )
+_refused = upload_refusal(
+    "model upload", "register models with the Modelyard SDK or CLI of the server's version"
+)
 
 
 ARCHIVE = ArchiveForm(REQUEST_FILE, REQUEST_FILE_MAX_BYTES, FILES_PREFIX, _refused)

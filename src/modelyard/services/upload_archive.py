@@ -1,16 +1,20 @@
-"""What a client sends this server as one tar archive (a job, a model version): a JSON
-description, then the files under one folder. Checked whole before anything else happens: the
-description bounded in size and a JSON object, every other member a regular file (or, where
-allowed, a folder) under the files' folder, every name through `safe_relative_path`, no name
-twice, and nothing written outside the staging folder.
+"""What a client sends a server as one tar archive (a job, a model version, a deployment's
+code): a JSON description, then the files under one folder. `packed` writes one on the client;
+`unpack` reads it on the server, checked whole before anything else happens: the description
+bounded in size and a JSON object, every other member a regular file (or, where allowed, a
+folder) under the files' folder, every name through `safe_relative_path`, no name twice, and
+nothing written outside the staging folder.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import tarfile
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -28,6 +32,39 @@ class ArchiveForm:
     files_prefix: str  # the files' folder in the archive: "snapshot/"
     refused: Callable[[str], InvalidValue]  # the one-line error, from the problem
     folders: bool = False  # whether folder members (empty folders) are taken
+
+
+@contextmanager
+def packed(
+    description_name: str,
+    files_prefix: str,
+    description: Mapping[str, Any],
+    stage: Callable[[Path], None],
+) -> Iterator[Path]:
+    """A temporary tar archive (deleted when the block ends): `description` as JSON named
+    `description_name`, then the files `stage` writes into the (new) folder it is given, under
+    `files_prefix`."""
+    with tempfile.TemporaryDirectory(prefix="modelyard-upload-") as scratch:
+        files = Path(scratch) / "files"
+        stage(files)
+        archive = Path(scratch) / "upload.tar"
+        with tarfile.open(archive, "w") as tar:
+            data = json.dumps(description).encode()
+            info = tarfile.TarInfo(description_name)
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+            for file in sorted(path for path in files.rglob("*") if path.is_file()):
+                tar.add(file, files_prefix + file.relative_to(files).as_posix())
+        yield archive
+
+
+def upload_refusal(upload: str, fix: str) -> Callable[[str], InvalidValue]:
+    """How one kind of upload is refused: `{upload} refused: {problem}; {fix}`, one line."""
+
+    def refused(problem: str) -> InvalidValue:
+        return InvalidValue(f"{upload} refused: {problem}; {fix}", problem=problem)
+
+    return refused
 
 
 def unpack(archive: IO[bytes], files: Path, form: ArchiveForm) -> dict[str, Any]:
