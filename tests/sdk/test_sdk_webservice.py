@@ -1,5 +1,6 @@
 """The v1 deployment SDK as Azure's users write it: Model.deploy, InferenceConfig,
-LocalWebservice; real replicas and real HTTP on 127.0.0.1."""
+LocalWebservice; real replicas and real HTTP on 127.0.0.1, on a workspace of this machine and on
+one behind a real server."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from endpoint_support import SCORE_PY
+from endpoint_support import SCORE_PY, endpoints_cleaned_up
 from modelyard import (
     AuthError,
     DeploymentFailed,
@@ -19,7 +20,10 @@ from modelyard import (
     Model,
     Workspace,
 )
-from modelyard.services import endpoints
+from modelyard.server import create_app
+from modelyard.services import auth, endpoints
+from modelyard.services.workspaces import OpenWorkspace, create_workspace
+from server.serving import serve
 
 
 @pytest.fixture
@@ -82,3 +86,35 @@ def test_a_wrong_key_is_refused(ws: Workspace, tmp_path: Path) -> None:
     answer = httpx.post(service.scoring_uri, json={"x": 1}, headers={"Authorization": "Bearer x"})
     assert answer.status_code == 401
     assert answer.json()["code"] == AuthError.code
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[OpenWorkspace, str, str]]:
+    """A server's workspace (on its machine), its URL and an admin's token."""
+    workspace = create_workspace("served-ws", path=tmp_path / "server-side")
+    try:
+        token = auth.ensure_admin(workspace)
+        assert token is not None
+        with endpoints_cleaned_up(workspace), serve(create_app(workspace)) as url:
+            yield workspace, url, token
+    finally:
+        workspace.close()
+
+
+def test_a_connected_workspace_deploys_on_the_server(
+    served: tuple[OpenWorkspace, str, str], tmp_path: Path
+) -> None:
+    server_ws, url, token = served
+    with Workspace.connect(url, token) as ws:
+        service = Model.deploy(ws, "doubler", [_model(ws, tmp_path, 2)], _inference(tmp_path))
+        service.wait_for_deployment()
+
+        assert service.state == "Healthy" and service.scoring_uri.startswith("http://127.0.0.1:")
+        assert service.run({"x": 4})["y"] == 8
+        running = server_ws.endpoint_store.get_deployment("doubler", "default")
+        assert Path(running.source_directory or "").is_relative_to(server_ws.root)  # sent there
+        service.update(models=[_model(ws, tmp_path, 3)])  # the same code, a new model
+        assert service.run({"x": 4})["y"] == 12
+        service.delete()
+        assert endpoints.list_endpoints(ws._opened) == []
+    assert endpoints.list_endpoints(server_ws) == []

@@ -134,17 +134,20 @@ JOB_DESCRIPTIONS = st.fixed_dictionaries(
     },
 )
 MEMBER_NAMES = st.sampled_from(
-    ["snapshot/", "snapshot/a", "snapshot/a/b", "snapshot/../x", "/etc/x", "other"]
+    ["snapshot/", "snapshot/a", "snapshot/a/b", "snapshot/../x", "/etc/x", "other", "code/a"]
 ) | st.text(min_size=1, max_size=30).map(lambda name: "snapshot/" + name)
 MEMBERS = st.lists(st.tuples(MEMBER_NAMES, st.none() | st.binary(max_size=20)), max_size=4)
-JOB_ARCHIVES = st.binary(max_size=64) | st.builds(
-    lambda description, members: _tar([("job.json", json.dumps(description).encode()), *members]),
+# A job's or a deployment's description (its fields are the deploy route's, fuzzed as JSON).
+DESCRIPTION_NAMES = st.sampled_from(["job.json", "deployment.json"])
+ARCHIVES = st.binary(max_size=64) | st.builds(
+    lambda name, description, members: _tar([(name, json.dumps(description).encode()), *members]),
+    DESCRIPTION_NAMES,
     JOB_DESCRIPTIONS,
     MEMBERS,
 )
-# The job route's body is a tar archive: the fuzzer sends archives, some broken, some with a
-# job.json of arbitrary values and members with awkward names.
-schemathesis.openapi.media_type("application/x-tar", JOB_ARCHIVES)
+# The upload routes' bodies are tar archives: the fuzzer sends archives, some broken, some with
+# a description of arbitrary values and members with awkward names.
+schemathesis.openapi.media_type("application/x-tar", ARCHIVES)
 
 
 @pytest.fixture(scope="module")

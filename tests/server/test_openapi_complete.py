@@ -347,23 +347,21 @@ def _call_computes(call: Caller, ws: OpenWorkspace) -> None:
     ws.store.transition_run(queued.id, RunStatus.CANCELED)
 
 
-def _call_models(call: Caller, run_id: str) -> None:
+def _tar(members: dict[str, bytes]) -> bytes:
     archive = io.BytesIO()
     with tarfile.open(fileobj=archive, mode="w") as tar:
-        for name, data in (("model.json", b'{"tags": {"t": "1"}}'), ("files/m.bin", b"w")):
+        for name, data in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
+    return archive.getvalue()
+
+
+def _call_models(call: Caller, run_id: str) -> None:
+    archive = _tar({"model.json": b'{"tags": {"t": "1"}}', "files/m.bin": b"w"})
     name = {"name": "m"}
     tar_type = {"content-type": "application/x-tar"}
-    call(
-        "POST",
-        "/models/{name}/versions",
-        201,
-        ids=name,
-        content=archive.getvalue(),
-        headers=tar_type,
-    )
+    call("POST", "/models/{name}/versions", 201, ids=name, content=archive, headers=tar_type)
     from_run = {"run_id": run_id, "path": "outputs"}
     call("POST", "/models/{name}/versions/from-run", 201, ids=name, json=from_run)
     version = {"name": "m", "version": "1"}
@@ -386,8 +384,8 @@ def _call_models(call: Caller, run_id: str) -> None:
 
 
 def _call_endpoints(call: Caller, ws: OpenWorkspace) -> None:
-    """A real deployment: a model registered, its replica and front started on the server's
-    machine; deleted at the end, which stops them."""
+    """A real deployment: a model registered, its code sent with it, its replica and front
+    started on the server's machine; deleted at the end, which stops them."""
     source = ws.root.parent / "endpoint-src"
     (source / "model").mkdir(parents=True)
     (source / "model" / "weights.json").write_text('{"factor": 2}')
@@ -395,10 +393,18 @@ def _call_endpoints(call: Caller, ws: OpenWorkspace) -> None:
     models.register_model(ws, source / "model", ModelVersionRequest("double"))
     name, both = {"name": "scorer"}, {"name": "scorer", "deployment": "blue"}
     call("POST", "/endpoints", 201, json={"name": "scorer"})
-    deployment = {"name": "blue", "model": "double", "entry_script": "score.py",
-                  "source_directory": str(source)}  # fmt: skip
-    call("POST", "/endpoints/{name}/deployments", 201, ids=name, json=deployment)
-    call("PUT", "/endpoints/{name}/deployments/{deployment}", ids=both, json=deployment)
+    on_disk = {"name": "blue", "model": "double", "entry_script": "score.py",
+               "source_directory": str(source)}  # fmt: skip
+    call("POST", "/endpoints/{name}/deployments", 403, ids=name, json=on_disk)  # not sent
+    deployment = {"name": "blue", "model": "double", "entry_script": "score.py"}
+    archive = {"content": _tar({"deployment.json": json.dumps(deployment).encode(),
+                                "code/score.py": SCORE_PY.encode()}),
+               "headers": {"content-type": "application/x-tar"}}  # fmt: skip
+    sent = call("POST", "/endpoints/{name}/deployments/with-code", 201, ids=name, **archive)
+    call("GET", "/endpoints/{name}/deployments/{deployment}", ids=both)
+    kept = {**deployment, "source_directory": sent["source_directory"]}  # the code it runs
+    call("PUT", "/endpoints/{name}/deployments/{deployment}", ids=both, json=kept)
+    call("PUT", "/endpoints/{name}/deployments/{deployment}/with-code", ids=both, **archive)
     call("GET", "/endpoints")
     call("GET", "/endpoints/{name}", ids=name)
     call("PUT", "/endpoints/{name}/traffic", 400, ids=name, json={"traffic": {"blue": 50}})

@@ -20,6 +20,7 @@ from modelyard.errors import InvalidTransition, InvalidValue
 
 PIN_HEADER: Final = "x-modelyard-deployment"  # Azure's azureml-model-deployment
 LOCAL_COMPUTE: Final = "local"
+LOOPBACK: Final = "127.0.0.1"  # where an endpoint's front and replicas listen
 MAX_REPLICAS: Final = 16
 
 
@@ -137,6 +138,31 @@ class Deployment:
     def resolved_model(self) -> str:
         return f"{self.model_name}:{self.model_version}"
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Deployment:
+        """A deployment as a server's API answers it (`to_dict`)."""
+        model_name, _, model_version = str(data["resolved_model"]).rpartition(":")
+        environment = data.get("environment")
+        return cls(
+            endpoint=str(data["endpoint"]),
+            name=str(data["name"]),
+            model=str(data["model"]),
+            model_name=model_name,
+            model_version=int(model_version),
+            state=DeploymentState(data["state"]),
+            created_at=datetime.fromisoformat(data["created_at"]),
+            updated_at=datetime.fromisoformat(data["updated_at"]),
+            entry_script=data.get("entry_script"),
+            source_directory=data.get("source_directory"),
+            environment=json.dumps(environment) if environment is not None else None,
+            compute=str(data.get("compute", LOCAL_COMPUTE)),
+            replicas=int(data["replicas"]),
+            cpu_cores=float(data["cpu_cores"]),
+            memory_gb=float(data["memory_gb"]),
+            error=data.get("error"),
+            replica_handles=tuple(ReplicaHandle.from_dict(r) for r in data["replica_handles"]),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "endpoint": self.endpoint,
@@ -230,7 +256,11 @@ def format_split(split: dict[str, int]) -> str:
 @dataclass(frozen=True)
 class Endpoint:
     """One scoring URI. The keys are stored as they are (not hashed): `get-keys` must give
-    them back, as Azure's does; the database is as secret as the keys."""
+    them back, as Azure's does; the database is as secret as the keys.
+
+    `host` is the name its front is reached by: 127.0.0.1 on the workspace's machine, the
+    server's host name for a client of a server (`from_dict`, whose keys are empty: a server
+    never sends them with an endpoint, they are asked for)."""
 
     name: str
     port: int
@@ -242,14 +272,20 @@ class Endpoint:
     traffic: Traffic = field(default_factory=Traffic)
     host_handle: str | None = None  # the endpoint's front + supervisor process
     description: str | None = None
+    host: str = LOOPBACK
 
     @property
     def scoring_uri(self) -> str:
-        return f"http://127.0.0.1:{self.port}/score"
+        return f"{self._base_url}/score"
 
     @property
     def swagger_uri(self) -> str:
-        return f"http://127.0.0.1:{self.port}/swagger.json"
+        return f"{self._base_url}/swagger.json"
+
+    @property
+    def _base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        return f"http://{host}:{self.port}"
 
     def with_traffic(self, traffic: Traffic) -> Endpoint:
         return replace(self, traffic=traffic)
@@ -271,6 +307,29 @@ class Endpoint:
         if deployments is not None:
             shown["deployments"] = [d.to_dict() for d in deployments]
         return shown
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], host: str) -> Endpoint:
+        """An endpoint as a server's API answers it (`to_dict`), reached at `host`."""
+        mirror = dict(data.get("mirror_traffic") or {})
+        ((mirror_name, mirror_percent),) = mirror.items() if mirror else ((None, 0),)
+        created = datetime.fromisoformat(data["created_at"])
+        return cls(
+            name=str(data["name"]),
+            port=int(data["port"]),
+            primary_key="",
+            secondary_key="",
+            created_at=created,
+            updated_at=created,
+            auth_mode=AuthMode(data.get("auth_mode", AuthMode.KEY.value)),
+            traffic=Traffic(
+                {str(k): int(v) for k, v in data["traffic"].items()},
+                mirror_name,
+                int(mirror_percent),
+            ),
+            description=data.get("description"),
+            host=host,
+        )
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ choose a more precise status (413 for an upload over the limit).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -43,9 +44,14 @@ async def _storage_error(request: Request, error: OSError) -> JSONResponse:
 
 
 async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
-    problems = [_describe(item) for item in error.errors()]
-    message = f"request refused: {'; '.join(problems[:3])}; fix: send the fields the API expects"
-    return error_response(InvalidValue(message, errors=problems), status=422)
+    return error_response(validation_refusal(error.errors()), status=422)
+
+
+def validation_refusal(errors: Sequence[Any], what: str = "request") -> InvalidValue:
+    """Pydantic's complaints about a request (or a document inside an upload) as one line."""
+    problems = [_describe(item) for item in errors]
+    message = f"{what} refused: {'; '.join(problems[:3])}; fix: send the fields the API expects"
+    return InvalidValue(message, errors=problems)
 
 
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:

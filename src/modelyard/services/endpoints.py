@@ -20,6 +20,12 @@ How it runs (embedded and server mode alike):
 A deployment is only ever published to the front after its preflight (init() and one sample
 request) passed and every replica answered /health/ready: traffic never reaches a broken one.
 Operations on one endpoint are serialised by a file lock in its folder.
+
+A workspace behind a server asks the server (`store/rest_endpoints.py`), whose replicas run on
+its machine: a deployment's entry script and source directory travel with the request as one
+archive (`deployment_archive`), which the server unpacks into the endpoint's `code/` folder
+(`endpoint_upload`); `invoke` calls the endpoint's front on the server's host with a key the
+server gives.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
@@ -50,12 +56,16 @@ from modelyard.entities.registry import ModelVersion, parse_model_reference
 from modelyard.environments import Environment, EnvironmentBuilder
 from modelyard.errors import DeploymentFailed, InvalidValue, ModelyardError, NotFound
 from modelyard.fileio import exclusive_lock, write_json_atomic
+from modelyard.services import deployment_archive, models
 from modelyard.services import endpoint_processes as processes
-from modelyard.services import models
 from modelyard.services.endpoint_processes import ReplicaSpec
 from modelyard.services.workspaces import OpenWorkspace
 
+if TYPE_CHECKING:
+    from modelyard.store.rest_endpoints import RestEndpoints
+
 ENDPOINTS_FOLDER: Final = "endpoints"
+CODE_FOLDER: Final = "code"  # deployments' code uploaded by clients of a server, one folder each
 ROUTING_FILE: Final = "routing.json"
 REPLICA_KEYS_FILE: Final = "replica-keys.json"
 HOST_LOG: Final = "host.log"
@@ -66,6 +76,12 @@ def endpoint_dir(ws: OpenWorkspace, name: str) -> Path:
     return ws.root / ENDPOINTS_FOLDER / validate_endpoint_name(name)
 
 
+def uploaded_code_dir(ws: OpenWorkspace, name: str) -> Path:
+    """Where the code clients upload with the endpoint's deployments is kept (the only code a
+    deployment asked for over the API may run)."""
+    return endpoint_dir(ws, name) / CODE_FOLDER
+
+
 # Endpoints -----------------------------------------------------------------------------------
 
 
@@ -74,6 +90,8 @@ def create_endpoint(
 ) -> Endpoint:
     """A new endpoint with fresh keys, its host listening on `port` (a free one if None)."""
     validate_endpoint_name(name)
+    if ws.server_url is not None:
+        return _remote(ws).create_endpoint(name, port, description)
     if port is not None:
         processes.check_port_free(port)
     store = ws.endpoint_store
@@ -95,23 +113,37 @@ def create_endpoint(
 
 
 def get_endpoint(ws: OpenWorkspace, name: str) -> Endpoint:
-    return ws.endpoint_store.get_endpoint(validate_endpoint_name(name))
+    validate_endpoint_name(name)
+    if ws.server_url is not None:
+        return _remote(ws).get_endpoint(name)
+    return ws.endpoint_store.get_endpoint(name)
 
 
 def list_endpoints(ws: OpenWorkspace) -> list[Endpoint]:
+    if ws.server_url is not None:
+        return _remote(ws).list_endpoints()
     return ws.endpoint_store.list_endpoints()
 
 
 def get_deployment(ws: OpenWorkspace, endpoint: str, name: str) -> Deployment:
-    return ws.endpoint_store.get_deployment(validate_endpoint_name(endpoint), name)
+    validate_endpoint_name(endpoint)
+    if ws.server_url is not None:
+        return _remote(ws).get_deployment(endpoint, name)
+    return ws.endpoint_store.get_deployment(endpoint, name)
 
 
 def list_deployments(ws: OpenWorkspace, endpoint: str) -> list[Deployment]:
-    return ws.endpoint_store.list_deployments(validate_endpoint_name(endpoint))
+    validate_endpoint_name(endpoint)
+    if ws.server_url is not None:
+        return _remote(ws).list_deployments(endpoint)
+    return ws.endpoint_store.list_deployments(endpoint)
 
 
 def delete_endpoint(ws: OpenWorkspace, name: str) -> None:
     """Stops the host first (no more traffic), then every replica; then forgets it."""
+    if ws.server_url is not None:
+        _remote(ws).delete_endpoint(validate_endpoint_name(name))
+        return
     endpoint = get_endpoint(ws, name)
     with _locked(ws, name):
         processes.stop(endpoint.host_handle)
@@ -139,6 +171,9 @@ def deploy(
     is it Succeeded and published. Any failure: Failed with the reason (the script's traceback),
     and nothing of it left running. The first deployment of an endpoint takes all its traffic.
     """
+    if ws.server_url is not None:
+        body = deployment_archive.describe(request.check(), port=port, traffic=traffic)
+        return _send(ws, request, body, sample, current=None)
     request = _absolute_paths(request.check())
     version = models.get_model_version(ws, request.model)
     endpoint = _get_or_create(ws, request.endpoint, port)
@@ -166,6 +201,9 @@ def update_deployment(
     """Zero-downtime update: new replicas start and pass their preflight and readiness while the
     old ones serve; the front switches to the new ones; then the old ones stop. A failed update
     leaves the old replicas serving (Succeeded, with the failure recorded as its error)."""
+    if ws.server_url is not None:
+        current = get_deployment(ws, request.endpoint, request.check().name)
+        return _send(ws, request, deployment_archive.describe(request), sample, current)
     request = _absolute_paths(request.check())
     version = models.get_model_version(ws, request.model)
     store = ws.endpoint_store
@@ -185,11 +223,33 @@ def update_deployment(
         updated = store.finish_update(request, version.name, version.version, _handles(replicas))
         _publish(ws, request.endpoint)  # the front now sends to the new replicas only
         _stop_replicas(old.replica_handles)
+        if old.source_directory != updated.source_directory:
+            _drop_uploaded_code(ws, old)
     return updated
+
+
+def _send(
+    ws: OpenWorkspace,
+    request: DeploymentRequest,
+    body: dict[str, Any],
+    sample: bytes | None,
+    current: Deployment | None,
+) -> Deployment:
+    """A deploy or update asked of the server: with the code from this machine when it names
+    some (one archive), as JSON when it names none or the code the server already has."""
+    body = {**body, "sample": deployment_archive.encoded(sample)}
+    update = current is not None
+    if not deployment_archive.uploads_code(request, current):
+        return _remote(ws).send_deployment(request.endpoint, request.name, body, None, update)
+    with deployment_archive.packed_deployment(request, body) as archive:
+        return _remote(ws).send_deployment(request.endpoint, request.name, body, archive, update)
 
 
 def delete_deployment(ws: OpenWorkspace, endpoint: str, name: str) -> None:
     """Refused while it takes traffic; otherwise unpublished, stopped and forgotten."""
+    if ws.server_url is not None:
+        _remote(ws).delete_deployment(validate_endpoint_name(endpoint), name)
+        return
     current = get_endpoint(ws, endpoint)
     if current.traffic.split.get(name, 0) > 0:
         raise InvalidValue(
@@ -204,6 +264,7 @@ def delete_deployment(ws: OpenWorkspace, endpoint: str, name: str) -> None:
         store.delete_deployment(endpoint, name)
         _publish(ws, endpoint)
         _stop_replicas(deployment.replica_handles)
+        _drop_uploaded_code(ws, deployment)
 
 
 def _bring_up(
@@ -267,6 +328,8 @@ def set_traffic(
     mirror: dict[str, int] | None = None,
 ) -> Endpoint:
     """The split (must sum to 100) and/or the mirror (`{deployment: percent}`, or {} for none)."""
+    if ws.server_url is not None:
+        return _remote(ws).set_traffic(validate_endpoint_name(endpoint), split, mirror)
     current = get_endpoint(ws, endpoint).traffic
     traffic = current if split is None else replace(current, split=split)
     if mirror is not None:
@@ -281,6 +344,8 @@ def set_traffic(
 
 
 def get_keys(ws: OpenWorkspace, endpoint: str) -> dict[str, str]:
+    if ws.server_url is not None:
+        return _remote(ws).get_keys(validate_endpoint_name(endpoint))
     found = get_endpoint(ws, endpoint)
     return {"primaryKey": found.primary_key, "secondaryKey": found.secondary_key}
 
@@ -290,6 +355,8 @@ def regen_key(ws: OpenWorkspace, endpoint: str, which: str) -> dict[str, str]:
     which = which.strip().lower()
     if which not in KEY_NAMES:
         raise InvalidValue(f"key {which!r} is not primary or secondary")
+    if ws.server_url is not None:
+        return _remote(ws).regen_key(validate_endpoint_name(endpoint), which)
     with _locked(ws, endpoint):
         ws.endpoint_store.set_endpoint_key(endpoint, which, _new_key())
         _publish(ws, endpoint)
@@ -307,11 +374,15 @@ def invoke(
     deployment: str | None = None,
     timeout_s: float = 60.0,
 ) -> httpx.Response:
-    """One request through the endpoint's front, with its primary key (as a caller would)."""
+    """One request through the endpoint's front, with its primary key (as a caller would).
+    Behind a server, the front listens on the server's host, and the key is the server's."""
     found = get_endpoint(ws, endpoint)
-    if not (found.host_handle and processes.is_running(found.host_handle)):
+    key = found.primary_key
+    if ws.server_url is not None:
+        key = get_keys(ws, endpoint)["primaryKey"]
+    elif not (found.host_handle and processes.is_running(found.host_handle)):
         ensure_hosts(ws)
-    headers = {"Authorization": f"Bearer {found.primary_key}", "Content-Type": content_type}
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": content_type}
     if deployment:
         headers["x-modelyard-deployment"] = deployment
     try:
@@ -327,6 +398,8 @@ def logs(
     ws: OpenWorkspace, endpoint: str, deployment: str | None = None, chars: int = 20000
 ) -> str:
     """The tail of each replica's log (and the host's), headed by whose it is."""
+    if ws.server_url is not None:
+        return _remote(ws).logs(validate_endpoint_name(endpoint), deployment)
     found = get_endpoint(ws, endpoint)
     folder = endpoint_dir(ws, found.name) / "logs"
     names = [deployment] if deployment else [d.name for d in list_deployments(ws, endpoint)]
@@ -517,16 +590,28 @@ def _absolute_paths(request: DeploymentRequest) -> DeploymentRequest:
     if request.environment is not None:
         parse_environment(request.environment)  # a bad spec: refused before anything runs
     if request.source_directory:
-        source = Path(request.source_directory).expanduser().resolve()
-        if not source.is_dir():
-            raise InvalidValue(f"source directory {str(source)!r} is not a folder")
+        source = deployment_archive.existing_folder(request.source_directory)
         return replace(request, source_directory=str(source))
     if request.entry_script:
-        script = Path(request.entry_script).expanduser().resolve()
-        if not script.is_file():
-            raise InvalidValue(f"entry script {str(script)!r} is not a file")
+        script = deployment_archive.existing_script(request.entry_script)
         return replace(request, entry_script=str(script))
     return request
+
+
+def _drop_uploaded_code(ws: OpenWorkspace, deployment: Deployment) -> None:
+    """The folder of code a client uploaded for `deployment`, once nothing runs it; a source
+    directory of this machine's own (an embedded deploy's) is never touched."""
+    if deployment.source_directory is None:
+        return
+    folder = Path(deployment.source_directory).resolve()
+    if folder.parent == uploaded_code_dir(ws, deployment.endpoint).resolve():
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remote(ws: OpenWorkspace) -> RestEndpoints:
+    from modelyard.store.rest_endpoints import RestEndpoints  # only where a server is used
+
+    return RestEndpoints(ws.rest_store.client)
 
 
 def _new_key() -> str:

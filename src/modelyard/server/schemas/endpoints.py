@@ -1,13 +1,14 @@
 """Online endpoints: the request bodies of `routes/endpoints.py` and the endpoints' and
 deployments' JSON (`entities/endpoints.py`). Keys are never in an endpoint's JSON: they are
-asked for (`POST /endpoints/{name}/list-keys`), as Azure's listKeys is."""
+asked for (`POST /endpoints/{name}/list-keys`), as Azure's listKeys is. A deployment's code
+travels with it as an archive (`DEPLOYMENT_ARCHIVE`, `services/deployment_archive.py`)."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, Field
+from pydantic import Base64Bytes, BaseModel, Field
 
 from modelyard.entities.endpoints import (
     LOCAL_COMPUTE,
@@ -21,6 +22,15 @@ EndpointName = Annotated[str, Field(min_length=3, max_length=32)]
 Percent = Annotated[int, Field(ge=0, le=100)]
 _PATH_MAX = 4096
 
+# A deployment with its code; the members are checked by `services/endpoint_upload.py`.
+DEPLOYMENT_ARCHIVE: Final[dict[str, Any]] = {
+    "type": "string",
+    "format": "binary",
+    "description": "a tar archive: deployment.json (a DeploymentIn whose entry_script is a path"
+    " inside code/ and whose source_directory is null), then code/<path> for each file of the"
+    " deployment's source directory",
+}
+
 
 # Requests ---------------------------------------------------------------------------------------
 
@@ -32,7 +42,10 @@ class EndpointIn(BaseModel):
 
 
 class DeploymentIn(BaseModel):
-    """A deployment of a registered model; paths are on the server's machine."""
+    """A deployment of a registered model. Its code is sent with it (`/with-code`); as JSON
+    alone, it names none (the no-code image scorer) or the code its deployment already runs
+    (the `entry_script` and `source_directory` the deployment shows): the server runs no
+    other file of its disk."""
 
     name: EndpointName
     model: Annotated[str, Field(min_length=1, max_length=512)]
@@ -47,6 +60,14 @@ class DeploymentIn(BaseModel):
     memory_gb: Annotated[float, Field(gt=0, le=4096)] = 1.0
     traffic: dict[str, Percent] | None = Field(
         None, description="the endpoint's new split once this deployment is ready"
+    )
+    port: Annotated[int, Field(ge=1, le=65535)] | None = Field(
+        None, description="a new endpoint's port (created by this deploy); null: a free one"
+    )
+    sample: Base64Bytes | None = Field(
+        None,
+        description="the preflight's sample request body, base64; null: init() only (a"
+        " generated image for the no-code image scorer)",
     )
 
     def to_request(self, endpoint: str) -> DeploymentRequest:
