@@ -10,9 +10,7 @@ moments checked to be RFC 3339 with a time zone).
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from archives import tar_bytes
 from endpoint_support import SCORE_PY
 from modelyard.entities import RunStatus
 from modelyard.entities.registry import ModelVersionRequest
@@ -347,18 +346,8 @@ def _call_computes(call: Caller, ws: OpenWorkspace) -> None:
     ws.store.transition_run(queued.id, RunStatus.CANCELED)
 
 
-def _tar(members: dict[str, bytes]) -> bytes:
-    archive = io.BytesIO()
-    with tarfile.open(fileobj=archive, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return archive.getvalue()
-
-
 def _call_models(call: Caller, run_id: str) -> None:
-    archive = _tar({"model.json": b'{"tags": {"t": "1"}}', "files/m.bin": b"w"})
+    archive = tar_bytes({"model.json": b'{"tags": {"t": "1"}}', "files/m.bin": b"w"})
     name = {"name": "m"}
     tar_type = {"content-type": "application/x-tar"}
     call("POST", "/models/{name}/versions", 201, ids=name, content=archive, headers=tar_type)
@@ -397,7 +386,7 @@ def _call_endpoints(call: Caller, ws: OpenWorkspace) -> None:
                "source_directory": str(source)}  # fmt: skip
     call("POST", "/endpoints/{name}/deployments", 403, ids=name, json=on_disk)  # not sent
     deployment = {"name": "blue", "model": "double", "entry_script": "score.py"}
-    archive = {"content": _tar({"deployment.json": json.dumps(deployment).encode(),
+    archive = {"content": tar_bytes({"deployment.json": json.dumps(deployment).encode(),
                                 "code/score.py": SCORE_PY.encode()}),
                "headers": {"content-type": "application/x-tar"}}  # fmt: skip
     sent = call("POST", "/endpoints/{name}/deployments/with-code", 201, ids=name, **archive)

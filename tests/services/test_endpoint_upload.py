@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import io
 import json
-import tarfile
 from pathlib import Path
 
 import pytest
 
+from archives import tar_bytes
 from endpoint_support import SCORE_PY
 from modelyard.entities.endpoints import DeploymentRequest
 from modelyard.errors import InvalidValue, NotFound, PermissionDenied, UnsafePath
@@ -20,14 +20,7 @@ from modelyard.services.workspaces import OpenWorkspace
 
 
 def _archive(members: dict[str, bytes]) -> io.BytesIO:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    buffer.seek(0)
-    return buffer
+    return io.BytesIO(tar_bytes(members))
 
 
 def _request(**fields: str) -> DeploymentRequest:
