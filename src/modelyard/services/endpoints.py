@@ -171,10 +171,11 @@ def deploy(
     is it Succeeded and published. Any failure: Failed with the reason (the script's traceback),
     and nothing of it left running. The first deployment of an endpoint takes all its traffic.
     """
+    request = request.check()
     if ws.server_url is not None:
-        body = deployment_archive.describe(request.check(), port=port, traffic=traffic)
+        body = deployment_archive.describe(request, port=port, traffic=traffic)
         return _send(ws, request, body, sample, current=None)
-    request = _absolute_paths(request.check())
+    request = _absolute_paths(request)
     version = models.get_model_version(ws, request.model)
     endpoint = _get_or_create(ws, request.endpoint, port)
     store = ws.endpoint_store
@@ -201,10 +202,11 @@ def update_deployment(
     """Zero-downtime update: new replicas start and pass their preflight and readiness while the
     old ones serve; the front switches to the new ones; then the old ones stop. A failed update
     leaves the old replicas serving (Succeeded, with the failure recorded as its error)."""
+    request = request.check()
     if ws.server_url is not None:
-        current = get_deployment(ws, request.endpoint, request.check().name)
+        current = get_deployment(ws, request.endpoint, request.name)
         return _send(ws, request, deployment_archive.describe(request), sample, current)
-    request = _absolute_paths(request.check())
+    request = _absolute_paths(request)
     version = models.get_model_version(ws, request.model)
     store = ws.endpoint_store
     with _locked(ws, request.endpoint):
@@ -388,9 +390,11 @@ def invoke(
     try:
         return httpx.post(found.scoring_uri, content=body, headers=headers, timeout=timeout_s)
     except httpx.HTTPError as error:
+        # An endpoint's front listens on its machine's loopback only.
+        served = "; its front takes calls on the server's machine only" if ws.server_url else ""
         raise NotFound(
             f"endpoint {endpoint} does not answer at {found.scoring_uri} ({error}); "
-            f"`modelyard endpoint show {endpoint}` says why"
+            f"`modelyard endpoint show {endpoint}` says why{served}"
         ) from None
 
 
