@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from endpoint_support import endpoints_cleaned_up
 from modelyard.entities import Metric, RunStatus
 from modelyard.server import create_app
 from modelyard.services import auth
@@ -71,7 +72,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             token = auth.ensure_admin(ws)
             assert token is not None
             ended, running = _seed_runs(ws)
-            with serve(create_app(ws)) as base:
+            # A fuzzed endpoint that happened to be valid starts its host: stopped at the end.
+            with endpoints_cleaned_up(ws), serve(create_app(ws)) as base:
                 yield Served(base, token, ended, running)
             _cancel_unfinished_runs(ws)  # a fuzzed job upload that happened to be valid
         finally:
