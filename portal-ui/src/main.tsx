@@ -6,6 +6,7 @@ import { Loading } from "./components/Feedback";
 import { Layout } from "./components/Layout";
 import { ComputePage } from "./pages/ComputePage";
 import { ComputesPage } from "./pages/ComputesPage";
+import { EndpointsPage } from "./pages/EndpointsPage";
 import { ExperimentsPage } from "./pages/ExperimentsPage";
 import { ModelPage } from "./pages/ModelPage";
 import { ModelsPage } from "./pages/ModelsPage";
@@ -14,7 +15,8 @@ import { NotFoundPage } from "./pages/NotFoundPage";
 import { RunsPage } from "./pages/RunsPage";
 import "./styles.css";
 
-// The overview, run and compare pages bring uPlot: loaded when first opened, not with the app.
+// Loaded when first opened, not with the app: the overview, run and compare pages (they bring
+// uPlot) and an endpoint's page (its test box, keys and logs).
 // Loaded by the router before it shows the page (not React.lazy under Suspense, which holds a
 // ready page back for 300 ms after its fallback appeared).
 type PageModule = Promise<{ default: ComponentType }>;
@@ -36,6 +38,8 @@ const router = createBrowserRouter(
         { path: "models", element: <ModelsPage /> },
         { path: "models/:name", element: <ModelPage /> },
         { path: "models/:name/versions/:version", element: <ModelVersionPage /> },
+        { path: "endpoints", element: <EndpointsPage /> },
+        { path: "endpoints/:name", lazy: page(() => import("./pages/EndpointPage")) },
         { path: "*", element: <NotFoundPage /> },
       ],
     },

@@ -59,6 +59,22 @@ def checked_page(browser: Browser, site: Served) -> Iterator[Page]:
     assert problems == []
 
 
+@contextmanager
+def refusing_page(browser: Browser, site: Served, width: int = 800) -> Iterator[Page]:
+    """A fresh profile for a caller the server refuses something (a reader): Chromium reports
+    each refused request on the console, as it should, so only a script error fails the test."""
+    context = browser.new_context(base_url=site.url, viewport={"width": width, "height": 900})
+    context.set_default_timeout(WAIT_MS)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield tab
+    finally:
+        context.close()
+    assert errors == []
+
+
 def _note_console_error(message: ConsoleMessage, problems: list[str]) -> None:
     # A refused login answers 401 on purpose; Chromium reports every 4xx load on the console.
     refused_login = message.location.get("url", "").split("?")[0].endswith("/login")

@@ -401,6 +401,8 @@ def _call_endpoints(call: Caller, ws: OpenWorkspace) -> None:
     call("POST", "/endpoints/{name}/list-keys", ids=name)
     call("POST", "/endpoints/{name}/regen-key", ids=name, json={"key_type": "secondary"})
     call("GET", "/endpoints/{name}/logs", ids=name)
+    assert call("POST", "/endpoints/{name}/invoke", ids=name, json={"x": 3})["y"] == 6
+    call("POST", "/endpoints/{name}/invoke", 500, ids=name, json={"not x": 3})  # the replica's
     call("DELETE", "/endpoints/{name}/deployments/{deployment}", 400, ids=both)
     call("DELETE", "/endpoints/{name}", ids=name)
     call("DELETE", "/endpoints/{name}/deployments/{deployment}", 404, ids=both)

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from endpoint_support import endpoints_cleaned_up, register_factor_model, source_dir
-from modelyard.entities.endpoints import DeploymentRequest, DeploymentState
+from modelyard.entities.endpoints import DeploymentRequest, DeploymentState, EndpointHealth
 from modelyard.entities.process import ProcessHandle
 from modelyard.errors import (
     AlreadyExists,
@@ -296,18 +296,21 @@ def test_a_port_held_by_another_process_is_a_one_line_error(
     assert endpoints.list_endpoints(ws) == []
 
 
-def test_a_dead_front_is_started_again_and_the_replicas_kept(
+def test_a_dead_front_shows_in_the_health_and_is_started_again_with_the_replicas_kept(
     ws: OpenWorkspace, tmp_path: Path
 ) -> None:
     deployment = endpoints.deploy(ws, _request(tmp_path, register_factor_model(ws, tmp_path, 2)))
     endpoint = endpoints.get_endpoint(ws, "scorer")
     assert endpoint.host_handle
+    assert endpoints.health(endpoint, [deployment]) == EndpointHealth(True, {"blue": 1})
     endpoint_processes.stop(endpoint.host_handle)
+    assert endpoints.health(endpoint, [deployment]) == EndpointHealth(False, {"blue": 1})
 
     endpoints.ensure_hosts(ws)  # what the server's background loop does each round
 
     revived = endpoints.get_endpoint(ws, "scorer")
     assert revived.host_handle != endpoint.host_handle
+    assert endpoints.health(revived, [deployment]).front_running
     assert _call(revived.scoring_uri, revived.primary_key).json()["y"] == 6
     assert endpoint_processes.is_running(deployment.replica_handles[0].handle)
 

@@ -777,7 +777,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Endpoints */
+        /**
+         * List Endpoints
+         * @description Each endpoint with its deployments and which of its processes run.
+         */
         get: operations["list_endpoints_api_v1_endpoints_get"];
         put?: never;
         /** Create Endpoint */
@@ -952,6 +955,28 @@ export interface paths {
         get: operations["logs_api_v1_endpoints__name__logs_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/endpoints/{name}/invoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invoke
+         * @description Score one request through the endpoint's front, with its key, as a caller would (the
+         *     portal's Test box). The deployment's refusals (4xx and 5xx with its request id) come back as
+         *     they are; an endpoint that does not answer is a 404 saying so.
+         */
+        post: operations["invoke_api_v1_endpoints__name__invoke_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1350,6 +1375,25 @@ export interface components {
             created_at: string;
             /** Deployments */
             deployments: components["schemas"]["Deployment"][];
+            health: components["schemas"]["EndpointHealth"];
+        };
+        /**
+         * EndpointHealth
+         * @description What runs now, as the processes' handles find them (no request is sent).
+         */
+        EndpointHealth: {
+            /**
+             * Front Running
+             * @description the endpoint's host: its front and supervisor
+             */
+            front_running: boolean;
+            /**
+             * Replicas Running
+             * @description deployment → its replicas running
+             */
+            replicas_running: {
+                [key: string]: number;
+            };
         };
         /** EndpointIn */
         EndpointIn: {
@@ -1567,6 +1611,24 @@ export interface components {
             sha256: string;
             /** Size */
             size: number;
+        };
+        /**
+         * ModelOutput
+         * @description An image classifier's answer (Model Builder's ModelOutput).
+         */
+        ModelOutput: {
+            /**
+             * Prediction
+             * @description the most likely label
+             */
+            Prediction: string;
+            /**
+             * Score
+             * @description label → probability
+             */
+            Score: {
+                [key: string]: number;
+            };
         };
         /** ModelVersion */
         ModelVersion: {
@@ -2050,6 +2112,14 @@ export interface components {
          * @enum {string}
          */
         RunStatus: "NotStarted" | "Queued" | "Starting" | "Preparing" | "Running" | "Finalizing" | "CancelRequested" | "NotResponding" | "Completed" | "Failed" | "Canceled" | "Preempted";
+        /**
+         * ScoringAnswer
+         * @description What the deployment answered, relayed as it is: an image classifier's ModelOutput (a list
+         *     of them for a batch), or whatever JSON an entry script's run() returns.
+         */
+        ScoringAnswer: components["schemas"]["ModelOutput"] | components["schemas"]["ModelOutput"][] | {
+            [key: string]: unknown;
+        } | unknown[] | string | number | boolean | null;
         /** SourceIn */
         SourceIn: {
             /** Script */
@@ -7270,7 +7340,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Endpoint"][];
+                    "application/json": components["schemas"]["EndpointDetails"][];
                 };
             };
             /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
@@ -8655,6 +8725,135 @@ export interface operations {
             };
             /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    invoke_api_v1_endpoints__name__invoke_post: {
+        parameters: {
+            query?: {
+                /** @description pin: this deployment, not the split */
+                deployment?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": unknown;
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description The deployment's answer, relayed with its status, content type, `x-request-id` and `x-modelyard-deployment` (the deployment that answered) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScoringAnswer"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body came too slowly (REQUEST_TIMEOUT). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is over the server's limit (BODY_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A server error (ENVIRONMENT_BUILD_FAILED, JOB_FAILED, MODELYARD_ERROR). */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

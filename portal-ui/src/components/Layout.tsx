@@ -7,6 +7,7 @@ const SECTIONS = [
   { to: "/experiments", label: "Experiments" },
   { to: "/runs", label: "Runs" },
   { to: "/models", label: "Models" },
+  { to: "/endpoints", label: "Endpoints" },
   { to: "/computes", label: "Computes" },
 ];
 

@@ -3,6 +3,7 @@
 import { Link, useParams } from "react-router";
 import { computeDetails, listComputeSizes } from "../api/endpoints";
 import type { ComputeDetails, ComputeSize, Run } from "../api/types";
+import { type Fact, Facts } from "../components/Facts";
 import { ErrorMessage, Loading } from "../components/Feedback";
 import { PageTitle } from "../components/Layout";
 import { StatusBadge } from "../components/StatusBadge";
@@ -41,7 +42,7 @@ export function ComputePage() {
 }
 
 function ComputeFacts({ compute, size }: { compute: ComputeDetails; size: ComputeSize | undefined }) {
-  const facts: [string, string][] = [
+  const facts: Fact[] = [
     ["State", compute.state],
     ["Type", compute.type],
     ["Size", compute.size ?? "—"],
@@ -59,14 +60,7 @@ function ComputeFacts({ compute, size }: { compute: ComputeDetails; size: Comput
           {error}
         </p>
       ))}
-      <dl className="facts">
-        {facts.map(([label, value]) => (
-          <div key={label}>
-            <dt>{label}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
+      <Facts facts={facts} />
     </section>
   );
 }

@@ -1,12 +1,15 @@
 // One version of a model: what it is, its files (each with its size and SHA-256, downloaded
 // through the API), its tags (contributors edit them) and add-only properties, its input and
-// output, where it came from (run, experiment, data) and how to use it from the CLI and SDK.
-import { type ReactNode, useState } from "react";
+// output, where it came from (run, experiment, data), the endpoints it serves on, and how to use
+// it from the CLI and SDK.
+import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { getVersion, modelFileUrl, updateVersion } from "../api/models";
 import type { ModelVersion } from "../api/types";
+import { type Fact, Facts } from "../components/Facts";
 import { ErrorMessage, Loading } from "../components/Feedback";
 import { PageTitle } from "../components/Layout";
+import { DeployedTo } from "../endpoints/DeployedTo";
 import { formatTime } from "../format";
 import { useResource } from "../hooks/useResource";
 import { VersionAliasBadges } from "../models/AliasBadges";
@@ -66,7 +69,7 @@ export function ModelVersionPage() {
 
 function VersionFacts({ version }: { version: ModelVersion }) {
   const { run_id: runId, experiment, data_hash: dataHash } = version.lineage;
-  const facts: [string, ReactNode][] = [
+  const facts: Fact[] = [
     ["Created", formatTime(version.created_at)],
     ["Created by", version.created_by],
     ["Framework", version.framework ?? "—"],
@@ -86,6 +89,7 @@ function VersionFacts({ version }: { version: ModelVersion }) {
       experiment ? <Link to={`/runs?experiment=${encodeURIComponent(experiment)}`}>{experiment}</Link> : "—",
     ],
     ["Data hash", dataHash ? <code className="hash">{dataHash}</code> : "—"],
+    ["Deployed to", <DeployedTo reference={version.reference} />],
   ];
   return (
     <section className="panel" aria-labelledby="version-facts-title" id="lineage">
@@ -93,14 +97,7 @@ function VersionFacts({ version }: { version: ModelVersion }) {
         Version and lineage
       </h2>
       {version.description && <p>{version.description}</p>}
-      <dl className="facts">
-        {facts.map(([label, value]) => (
-          <div key={label}>
-            <dt>{label}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
+      <Facts facts={facts} />
     </section>
   );
 }

@@ -2,11 +2,11 @@
 // ended), what it was given (params, tags), its one-value metrics in a summary and the others
 // as live charts. While the run has not ended, the page reads its details every few seconds
 // and its series every 1.5 s (cheaply: see useMetricSeries).
-import type { ReactNode } from "react";
 import { Link, useParams } from "react-router";
 import { metricSeries, runDetails } from "../api/endpoints";
 import { runAttempts } from "../api/runLifecycle";
 import type { RunDetails } from "../api/types";
+import { type Fact, Facts } from "../components/Facts";
 import { ErrorMessage, KeyValues, Loading } from "../components/Feedback";
 import { PageTitle } from "../components/Layout";
 import { StatusBadge } from "../components/StatusBadge";
@@ -84,7 +84,7 @@ export default function RunPage() {
 }
 
 function RunFacts({ run }: { run: RunDetails }) {
-  const facts: [string, ReactNode][] = [
+  const facts: Fact[] = [
     ["Experiment", run.experiment],
     ["Created", formatTime(run.created_at)],
     ["Started", formatTime(run.started_at)],
@@ -110,14 +110,7 @@ function RunFacts({ run }: { run: RunDetails }) {
           {run.error}
         </p>
       )}
-      <dl className="facts">
-        {facts.map(([label, value]) => (
-          <div key={label}>
-            <dt>{label}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
+      <Facts facts={facts} />
     </section>
   );
 }

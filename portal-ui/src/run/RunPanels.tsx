@@ -2,9 +2,10 @@
 // run its evaluation and its data guardrails. The tab is in the URL (?panel=evaluation), as is
 // the open artifact (?artifact=…, which opens the Artifacts tab). A tab is mounted when first
 // opened and then kept, so the live log goes on while another tab is shown.
-import { type KeyboardEvent, useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useSearchParams } from "react-router";
 import { ErrorMessage, Loading } from "../components/Feedback";
+import { TabList, TabPanel, useOpenedTabs } from "../components/Tabs";
 import { useInterval } from "../hooks/useInterval";
 import { useResource } from "../hooks/useResource";
 import { ARTIFACT_PARAM, ArtifactsPanel } from "./ArtifactsPanel";
@@ -77,29 +78,16 @@ function Panels({
     ...(hasGuardrails ? [["guardrails", "Data guardrails"] as [PanelName, string]] : []),
   ];
   const current = chosenPanel(search, tabs.map(([name]) => name));
-  const [opened, setOpened] = useState<Set<PanelName>>(() => new Set([current]));
-  if (!opened.has(current)) setOpened(new Set([...opened, current]));
+  const opened = useOpenedTabs(current);
   // The first log's size: the panel starts at its last 64 KiB. Only the first listing's
   // sizes count (a log that grew since is read on from there).
   const [logs] = useState<LogFile[]>(() => entries.filter((entry) => entry.path.startsWith(LOGS_FOLDER)));
-  const tabList = useRef<HTMLDivElement>(null);
 
-  const choose = (name: PanelName, focus: boolean) => {
+  const choose = (name: PanelName) => {
     const next = new URLSearchParams(search);
     next.set(PANEL_PARAM, name);
     if (name !== "artifacts") next.delete(ARTIFACT_PARAM);
     setSearch(next, { preventScrollReset: true });
-    if (focus) tabList.current?.querySelector<HTMLButtonElement>(`#tab-${name}`)?.focus();
-  };
-  const onKeyDown = (event: KeyboardEvent) => {
-    const index = tabs.findIndex(([name]) => name === current);
-    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
-    const target =
-      event.key === "Home" ? 0 : event.key === "End" ? tabs.length - 1 : step === undefined ? null : index + step;
-    if (target === null) return;
-    event.preventDefault();
-    const tab = tabs[(target + tabs.length) % tabs.length];
-    if (tab) choose(tab[0], true);
   };
 
   const panel = (name: PanelName) => {
@@ -119,35 +107,12 @@ function Panels({
 
   return (
     <section className="run-panels" aria-label="Logs, artifacts and reports">
-      <div className="tabs" role="tablist" aria-label="Run panels" ref={tabList} onKeyDown={onKeyDown}>
-        {tabs.map(([name, title]) => (
-          <button
-            key={name}
-            type="button"
-            role="tab"
-            id={`tab-${name}`}
-            aria-selected={name === current}
-            aria-controls={`panel-${name}`}
-            tabIndex={name === current ? 0 : -1}
-            onClick={() => {
-              choose(name, false);
-            }}
-          >
-            {title}
-          </button>
-        ))}
-      </div>
+      <TabList label="Run panels" tabs={tabs} current={current} onChoose={choose} />
       {tabs.map(([name]) =>
         opened.has(name) ? (
-          <div
-            key={name}
-            role="tabpanel"
-            id={`panel-${name}`}
-            aria-labelledby={`tab-${name}`}
-            hidden={name !== current}
-          >
+          <TabPanel key={name} name={name} shown={name === current}>
             {panel(name)}
-          </div>
+          </TabPanel>
         ) : null,
       )}
     </section>

@@ -333,6 +333,22 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class EndpointHealth:
+    """Which of an endpoint's processes run now, as their handles find them (no request sent):
+    its host (the front and the supervisor that restarts replicas) and each deployment's
+    replicas. A deployment's state says what was decided; this says what is running."""
+
+    front_running: bool
+    replicas_running: dict[str, int] = field(default_factory=dict)  # deployment → replicas
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "front_running": self.front_running,
+            "replicas_running": dict(self.replicas_running),
+        }
+
+
+@dataclass(frozen=True)
 class RoutedReplica:
     """A replica as the endpoint's front and supervisor see it: where to send requests, and
     how to start it again on the same port if it dies."""

@@ -47,6 +47,7 @@ from modelyard.entities.endpoints import (
     DeploymentRequest,
     DeploymentState,
     Endpoint,
+    EndpointHealth,
     ReplicaHandle,
     RoutedReplica,
     RoutingTable,
@@ -137,6 +138,27 @@ def list_deployments(ws: OpenWorkspace, endpoint: str) -> list[Deployment]:
     if ws.server_url is not None:
         return _remote(ws).list_deployments(endpoint)
     return ws.endpoint_store.list_deployments(endpoint)
+
+
+def deployments_by_endpoint(ws: OpenWorkspace) -> dict[str, list[Deployment]]:
+    """Every endpoint's deployments, read at once (a list of endpoints shows them all)."""
+    found: dict[str, list[Deployment]] = {}
+    for deployment in ws.endpoint_store.list_deployments():
+        found.setdefault(deployment.endpoint, []).append(deployment)
+    return found
+
+
+def health(endpoint: Endpoint, deployments: list[Deployment]) -> EndpointHealth:
+    """Which of the endpoint's processes run now: their handles looked up on this machine, no
+    request sent, so a page listing endpoints stays cheap however many there are."""
+    return EndpointHealth(
+        front_running=endpoint.host_handle is not None
+        and processes.is_running(endpoint.host_handle),
+        replicas_running={
+            deployment.name: sum(processes.is_running(r.handle) for r in deployment.replica_handles)
+            for deployment in deployments
+        },
+    )
 
 
 def delete_endpoint(ws: OpenWorkspace, name: str) -> None:

@@ -1,8 +1,10 @@
 """Online endpoints over the API (the local target: the replicas run on the server's machine).
 
-Readers see endpoints and deployments; contributors deploy, update, move traffic, delete a
-deployment, read and regenerate keys (a key is a secret: readers never see one); deleting a
-whole endpoint is for admins. A deploy answers once the replicas are ready, or 422
+Readers see endpoints and deployments (with which of their processes run); contributors
+deploy, update, move traffic, delete a deployment, read and regenerate keys (a key is a secret:
+readers never see one) and test the endpoint through the server, which calls it with its key
+(the portal's Test box: the browser never holds a key, and never calls another port); deleting
+a whole endpoint is for admins. A deploy answers once the replicas are ready, or 422
 DEPLOYMENT_FAILED with the script's traceback when the preflight fails.
 
 A deployment's entry script and source directory come with it, as one archive (`/with-code`,
@@ -12,20 +14,32 @@ may name only the code its deployment was sent with, never another path of the s
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any, Final
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
-from modelyard.entities.endpoints import Deployment
+from modelyard.entities.endpoints import PIN_HEADER, Deployment, Endpoint
+from modelyard.errors import NotReady, UnsupportedMediaType
 from modelyard.server.deps import Admin, Contributor, Reader, workspace_of
 from modelyard.server.errors import validation_refusal
+from modelyard.server.guard import JSON_TYPE, body_media_type
 from modelyard.server.schemas import endpoints as schemas
+from modelyard.server.schemas.artifacts import BINARY
 from modelyard.server.schemas.errors import error_responses
-from modelyard.server.uploads import JOB_ARCHIVE_TYPE, spooled_upload
+from modelyard.server.uploads import ARTIFACT_TYPE, JOB_ARCHIVE_TYPE, spooled_upload
 from modelyard.services import endpoint_upload, endpoints
 from modelyard.services.workspaces import OpenWorkspace
+
+if TYPE_CHECKING:
+    import httpx
+
+# What the scoring answer carries back besides its body: who answered, under which request id.
+RELAYED_HEADERS: Final = ("content-type", "x-request-id", "retry-after", PIN_HEADER)
+_JSON_BODY: Final = (
+    'what the entry script\'s run() takes; for an image classifier {"ImageSource": "<base64>"}'
+)
 
 router = APIRouter(tags=["endpoints"])
 
@@ -37,9 +51,20 @@ _ARCHIVE_BODY: dict[str, Any] = {
 }
 
 
-@router.get("/endpoints", dependencies=[Reader], response_model=list[schemas.Endpoint])
+@router.get("/endpoints", dependencies=[Reader], response_model=list[schemas.EndpointDetails])
 def list_endpoints(request: Request) -> list[dict[str, Any]]:
-    return [endpoint.to_dict() for endpoint in endpoints.list_endpoints(workspace_of(request))]
+    """Each endpoint with its deployments and which of its processes run."""
+    ws = workspace_of(request)
+    deployments = endpoints.deployments_by_endpoint(ws)
+    return [
+        _details(endpoint, deployments.get(endpoint.name, []))
+        for endpoint in endpoints.list_endpoints(ws)
+    ]
+
+
+def _details(endpoint: Endpoint, deployments: list[Deployment]) -> dict[str, Any]:
+    health = endpoints.health(endpoint, deployments)
+    return {**endpoint.to_dict(deployments), "health": health.to_dict()}
 
 
 @router.post(
@@ -53,13 +78,13 @@ def create_endpoint(body: schemas.EndpointIn, request: Request) -> dict[str, Any
     created = endpoints.create_endpoint(
         workspace_of(request), body.name, body.port, body.description
     )
-    return created.to_dict([])
+    return _details(created, [])
 
 
 @router.get("/endpoints/{name}", dependencies=[Reader], response_model=schemas.EndpointDetails)
 def show_endpoint(name: str, request: Request) -> dict[str, Any]:
     ws = workspace_of(request)
-    return endpoints.get_endpoint(ws, name).to_dict(endpoints.list_deployments(ws, name))
+    return _details(endpoints.get_endpoint(ws, name), endpoints.list_deployments(ws, name))
 
 
 @router.delete("/endpoints/{name}", dependencies=[Admin], response_model=schemas.EndpointDeleted)
@@ -202,3 +227,64 @@ def _deploy_unpacked(
         return endpoint_upload.deploy_with_code(
             ws, request, code, port=body.port, traffic=body.traffic, sample=body.sample
         )
+
+
+@router.post(
+    "/endpoints/{name}/invoke",
+    dependencies=[Contributor],
+    response_class=Response,
+    responses={
+        200: {
+            "model": schemas.ScoringAnswer,
+            "description": "The deployment's answer, relayed with its status, content type,"
+            f" `x-request-id` and `{PIN_HEADER}` (the deployment that answered)",
+        },
+        **error_responses(404, 413, 415, 500, 503),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                JSON_TYPE: {"schema": {"description": _JSON_BODY}},
+                ARTIFACT_TYPE: {"schema": {**BINARY, "description": "an image's bytes"}},
+            },
+        }
+    },
+)
+async def invoke(
+    name: str,
+    request: Request,
+    deployment: Annotated[
+        str | None, Query(max_length=32, description="pin: this deployment, not the split")
+    ] = None,
+) -> Response:
+    """Score one request through the endpoint's front, with its key, as a caller would (the
+    portal's Test box). The deployment's refusals (4xx and 5xx with its request id) come back as
+    they are; an endpoint that does not answer is a 404 saying so."""
+    body, content_type = await _scoring_body(request)
+    ws = workspace_of(request)
+    answer = await run_in_threadpool(endpoints.invoke, ws, name, body, content_type, deployment)
+    return _relayed(name, answer)
+
+
+async def _scoring_body(request: Request) -> tuple[bytes, str]:
+    media_type = body_media_type(request.headers) or ""
+    if media_type == ARTIFACT_TYPE:  # an image: streamed in under the upload limits
+        async with spooled_upload(request, ARTIFACT_TYPE, "the scoring request") as spooled:
+            return await run_in_threadpool(spooled.read), ARTIFACT_TYPE
+    if media_type == JSON_TYPE or media_type.endswith("+json"):  # read whole by the guard
+        return await request.body(), request.headers["content-type"]
+    raise UnsupportedMediaType(
+        f"a scoring request sent as {media_type or 'no content type'} cannot be relayed: send"
+        f" JSON ({JSON_TYPE}) or an image's bytes ({ARTIFACT_TYPE})",
+        content_type=media_type,
+    )
+
+
+def _relayed(endpoint: str, answer: httpx.Response) -> Response:
+    if answer.status_code == 401:
+        # The front refused the key just read from the store: it was regenerated meanwhile.
+        # Not relayed as a 401, which would read as this server's login having ended.
+        raise NotReady(f"endpoint {endpoint} refused its key, regenerated meanwhile; send again")
+    headers = {k: v for k, v in answer.headers.items() if k in RELAYED_HEADERS}
+    return Response(answer.content, answer.status_code, headers)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Final
 
-from pydantic import Base64Bytes, BaseModel, Field
+from pydantic import Base64Bytes, BaseModel, Field, RootModel
 
 from modelyard.entities.endpoints import (
     LOCAL_COMPUTE,
@@ -136,8 +136,32 @@ class Endpoint(ResponseModel):
     created_at: Timestamp
 
 
+class EndpointHealth(ResponseModel):
+    """What runs now, as the processes' handles find them (no request is sent)."""
+
+    front_running: bool = Field(description="the endpoint's host: its front and supervisor")
+    replicas_running: dict[str, int] = Field(description="deployment → its replicas running")
+
+
 class EndpointDetails(Endpoint):
     deployments: list[Deployment]
+    health: EndpointHealth
+
+
+class ModelOutput(ResponseModel):
+    """An image classifier's answer (Model Builder's ModelOutput)."""
+
+    Prediction: str = Field(description="the most likely label")
+    Score: dict[str, float] = Field(description="label → probability")
+
+
+class ScoringAnswer(
+    RootModel[
+        ModelOutput | list[ModelOutput] | dict[str, Any] | list[Any] | str | float | bool | None
+    ]
+):
+    """What the deployment answered, relayed as it is: an image classifier's ModelOutput (a list
+    of them for a batch), or whatever JSON an entry script's run() returns."""
 
 
 class Keys(ResponseModel):
