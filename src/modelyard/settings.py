@@ -60,6 +60,10 @@ class Settings:
     leftover_sweep_interval_s: float = 600.0
     # A server reaps, schedules and copies remote jobs' logs this often (one server at a time).
     background_interval_s: float = 2.0
+    # Where an online endpoint's front listens (its replicas stay on 127.0.0.1 behind it, with
+    # a key only the front holds). 0.0.0.0 lets other machines call a team server's endpoints
+    # with their keys; read when a front starts.
+    endpoint_listen_host: str = "127.0.0.1"
 
     @classmethod
     def resolve(

@@ -9,9 +9,11 @@ import signal
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from endpoint_support import endpoints_cleaned_up, register_factor_model, source_dir
@@ -129,6 +131,26 @@ def test_a_served_model_version_cannot_be_deleted_from_under_its_deployment(
 
     endpoints.delete_endpoint(ws, "scorer")
     assert [v.version for v in models.delete_model(ws, "double")] == [1]
+
+
+def test_a_front_listens_where_the_setting_says_and_replicas_stay_on_loopback(
+    ws: OpenWorkspace, tmp_path: Path
+) -> None:
+    """`endpoint_listen_host` 0.0.0.0: other machines can call the endpoint (with its keys);
+    its replicas, which take the front's internal key, listen on 127.0.0.1 still."""
+    ws.settings = replace(ws.settings, endpoint_listen_host="0.0.0.0")
+    endpoints.deploy(ws, _request(tmp_path, register_factor_model(ws, tmp_path, 2)))
+    endpoint = endpoints.get_endpoint(ws, "scorer")
+    deployment = endpoints.get_deployment(ws, "scorer", "blue")
+
+    def listening(handle: str) -> set[str]:
+        process = psutil.Process(ProcessHandle.parse(handle).pid)
+        return {c.laddr.ip for c in process.net_connections() if c.status == psutil.CONN_LISTEN}
+
+    assert endpoint.host_handle is not None
+    assert listening(endpoint.host_handle) == {"0.0.0.0"}
+    assert listening(deployment.replica_handles[0].handle) == {"127.0.0.1"}
+    assert _call(endpoint.scoring_uri, endpoint.primary_key).json()["y"] == 6
 
 
 def test_regenerating_a_key_stops_the_old_one_at_once_and_keeps_the_other(

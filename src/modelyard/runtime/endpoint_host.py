@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workspace", type=Path, required=True)
     parser.add_argument("--routing", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1", help="where the front listens")
     args = parser.parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=follower.run, name="alias-follower", daemon=True).start()
     uvicorn.run(
         build_front(args.routing),
-        host="127.0.0.1",
+        host=args.host,
         port=args.port,
         log_level="warning",
         timeout_graceful_shutdown=5,

@@ -35,6 +35,8 @@ from modelyard.errors import Conflict, DeploymentFailed
 from modelyard.serving.limits import replica_cpus
 
 READY_TIMEOUT_S: Final = 120.0
+LOOPBACK: Final = "127.0.0.1"
+WILDCARD_HOSTS: Final = ("0.0.0.0", "::", "")
 PREFLIGHT_TIMEOUT_S: Final = 300.0
 STOP_GRACE_S: Final = 10.0
 LOG_TAIL_CHARS: Final = 4000
@@ -195,14 +197,15 @@ def log_tail(log: Path, chars: int = LOG_TAIL_CHARS) -> str:
         return "(no log)"
 
 
-def wait_host(port: int, handle: str, log: Path, timeout_s: float = 30.0) -> None:
-    """Until the endpoint's front answers its liveness route."""
+def wait_host(host: str, port: int, handle: str, log: Path, timeout_s: float = 30.0) -> None:
+    """Until the endpoint's front, listening on `host`, answers its liveness route."""
+    reach = LOOPBACK if host in WILDCARD_HOSTS else f"[{host}]" if ":" in host else host
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if not is_running(handle):
             raise DeploymentFailed(f"the endpoint's front on port {port} exited:\n{log_tail(log)}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).is_success:
+            if httpx.get(f"http://{reach}:{port}/", timeout=2).is_success:
                 return
         except httpx.HTTPError:
             pass

@@ -94,10 +94,13 @@ def create_endpoint(
     if ws.server_url is not None:
         return _remote(ws).create_endpoint(name, port, description)
     if port is not None:
-        processes.check_port_free(port)
+        processes.check_port_free(port, ws.settings.endpoint_listen_host)
     store = ws.endpoint_store
     store.create_endpoint(
-        name, port or processes.free_port(), (_new_key(), _new_key()), description
+        name,
+        port or processes.free_port(ws.settings.endpoint_listen_host),
+        (_new_key(), _new_key()),
+        description,
     )
     folder = endpoint_dir(ws, name)
     try:
@@ -569,10 +572,17 @@ def _ensure_host(ws: OpenWorkspace, endpoint: Endpoint) -> None:
         str(folder / ROUTING_FILE),
         "--port",
         str(endpoint.port),
+        "--host",
+        ws.settings.endpoint_listen_host,
     ]
     handle = processes.start_detached(argv, folder / "logs" / HOST_LOG)
     ws.endpoint_store.set_endpoint_host(endpoint.name, handle.to_string())
-    processes.wait_host(endpoint.port, handle.to_string(), folder / "logs" / HOST_LOG)
+    processes.wait_host(
+        ws.settings.endpoint_listen_host,
+        endpoint.port,
+        handle.to_string(),
+        folder / "logs" / HOST_LOG,
+    )
 
 
 def _python_for(ws: OpenWorkspace, endpoint: str, environment: str | None) -> str:
