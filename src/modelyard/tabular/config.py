@@ -27,6 +27,7 @@ class PrimaryMetric:
     name: str  # Azure's
     flaml_metric: str
     higher_is_better: bool
+    sklearn_scorer: str  # the same measure as scikit-learn names it (permutation importance)
 
     def value_of_loss(self, loss: float) -> float:
         """FLAML minimises a loss: 1 - score for the scores, the error itself otherwise."""
@@ -37,18 +38,18 @@ PRIMARY_METRICS: Final[Mapping[str, Mapping[str, PrimaryMetric]]] = {
     CLASSIFICATION: {
         m.name: m
         for m in (
-            PrimaryMetric("accuracy", "accuracy", True),
-            PrimaryMetric("AUC_weighted", "roc_auc_weighted", True),
-            PrimaryMetric("f1_score_macro", "macro_f1", True),
-            PrimaryMetric("log_loss", "log_loss", False),
+            PrimaryMetric("accuracy", "accuracy", True, "accuracy"),
+            PrimaryMetric("AUC_weighted", "roc_auc_weighted", True, "roc_auc_ovr_weighted"),
+            PrimaryMetric("f1_score_macro", "macro_f1", True, "f1_macro"),
+            PrimaryMetric("log_loss", "log_loss", False, "neg_log_loss"),
         )
     },
     REGRESSION: {
         m.name: m
         for m in (
-            PrimaryMetric("r2_score", "r2", True),
-            PrimaryMetric("root_mean_squared_error", "rmse", False),
-            PrimaryMetric("mean_absolute_error", "mae", False),
+            PrimaryMetric("r2_score", "r2", True, "r2"),
+            PrimaryMetric("root_mean_squared_error", "rmse", False, "neg_root_mean_squared_error"),
+            PrimaryMetric("mean_absolute_error", "mae", False, "neg_mean_absolute_error"),
         )
     },
 }
