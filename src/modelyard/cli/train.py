@@ -54,7 +54,7 @@ def image_classification(
 ) -> None:
     """Train an image classifier on a folder of images per label (ResNet50 by default)."""
     config = ImageClassificationConfig(**options)
-    _check_register(register, wait)
+    check_register(register, wait)
     with opened_workspace(workspace) as ws:
         config, download_to = training.output_downloaded_here(ws, config, wait)
         run = training.submit_image_classification(ws, experiment, config, display_name)
@@ -69,7 +69,7 @@ def image_classification(
                 _register_outputs(ws, run.id, register)
 
 
-def _check_register(register: str | None, wait: bool) -> None:
+def check_register(register: str | None, wait: bool) -> None:
     """Before training: a model name that would be refused at the end is refused now."""
     if register is None:
         return
