@@ -124,3 +124,34 @@ def test_a_misspelled_label_is_one_line_and_writes_nothing(ws, tmp_path, write_c
     with pytest.raises(InvalidValue, match="did you mean 'target'"):
         AutoMLTrainer(config, run, tmp_path / "c", tmp_path / "outputs").train()
     assert not (tmp_path / "outputs").exists()
+
+
+def test_a_resumed_run_searches_only_the_families_not_finished(
+    ws, tmp_path, write_csv, capsys
+) -> None:
+    """A second attempt of the run (same run, same checkpoint folder): the family whose child
+    completed and whose FLAML log was kept is refitted from the log, not searched again; the
+    one whose log is missing (killed mid-search) is searched again, as a new child."""
+    csv = write_csv(bundled_frame("breast_cancer"))
+    config = AutoMLConfig(
+        "classification",
+        str(csv),
+        LABEL,
+        time_budget_s=4,
+        allowed_models=["LightGBM", "LogisticRegression"],
+    ).validated()
+    run = Experiment(ws, "automl").start_logging()
+    checkpoints = tmp_path / "checkpoints"
+    (tmp_path / "a1").mkdir()
+    AutoMLTrainer(config, run, checkpoints, tmp_path / "a1" / "outputs").train()
+    (checkpoints / "flaml-LogisticRegression.log").unlink()
+    capsys.readouterr()
+    (tmp_path / "a2").mkdir()
+
+    AutoMLTrainer(config, run, checkpoints, tmp_path / "a2" / "outputs").train()
+    said = capsys.readouterr().out
+    assert "LightGBM: searched by an earlier attempt" in said
+    assert "LogisticRegression: searched by an earlier attempt" not in said
+    names = sorted(child.display_name for child in run.get_children())
+    assert names == ["LightGBM", "LogisticRegression", "LogisticRegression"]
+    assert (tmp_path / "a2" / "outputs" / "bestModel.onnx").is_file()

@@ -113,6 +113,5 @@ def refit_from_log(
             y_train=label,
             task=config.task,
             train_full=True,
-            verbose=0,
         )
     return automl.model.estimator
