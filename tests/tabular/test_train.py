@@ -69,6 +69,11 @@ def test_classification_children_leaderboard_and_onnx(ws, tmp_path, write_csv) -
     _onnx_predicts_like_the_table(outputs, frame)
     importance = json.loads((outputs / "feature_importance.json").read_text())
     assert {item["column"] for item in importance["features"]} == set(frame.columns) - {LABEL}
+    model_input = (outputs / "Table.Model" / "model_input.py").read_text()
+    assert "sepal_length_cm: Optional[float] = None  # 'sepal length (cm)'" in model_input
+    assert "colour: Optional[str] = None" in model_input
+    assert (outputs / "Table.ConsoleApp" / "main.py").is_file()
+    assert run.get_metrics()["starter_max_abs_diff"] < 1e-5
 
 
 def _onnx_predicts_like_the_table(outputs: Path, frame: pd.DataFrame) -> None:

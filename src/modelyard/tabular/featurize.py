@@ -4,6 +4,7 @@ encoded with missing text as a category of its own (the empty string)."""
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -74,6 +75,8 @@ def _identifier(name: str, taken: set[str]) -> str:
     base = re.sub(r"\W+", "_", name).strip("_") or "column"
     if base[0].isdigit():
         base = f"c_{base}"
+    if keyword.iskeyword(base):  # a field of the generated ModelInput
+        base = f"{base}_"
     candidate, number = base, 2
     while candidate.lower() in taken:
         candidate, number = f"{base}_{number}", number + 1

@@ -27,11 +27,19 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from modelyard.environments.isolated_python import isolated_python
 from modelyard.errors import GuardrailFailed, JobFailed
 from modelyard.fileio import write_bytes_atomic, write_json_atomic
 from modelyard.tabular import ensemble
+from modelyard.tabular.codegen import (
+    expected_answer,
+    generate_starter,
+    parsed_answer,
+    project_name,
+    sample_row,
+)
 from modelyard.tabular.config import CLASSIFICATION, MIN_SECONDS_PER_FAMILY, AutoMLConfig
-from modelyard.tabular.export import check_parity, export_onnx, pipeline_of
+from modelyard.tabular.export import check_parity, export_onnx, onnx_feeds, pipeline_of
 from modelyard.tabular.featurize import (
     FeatureColumn,
     build_featurizer,
@@ -258,7 +266,43 @@ class AutoMLTrainer:
         for rank, item in enumerate(importance["features"]):
             self.run.log("feature_importance", float(item["importance"]), step=rank)
         write_json_atomic(staging / PARITY_FILE, self.parity_report)
+        self._write_starter(staging, columns, classes, split, onnx_bytes)
         return best
+
+    def _write_starter(
+        self,
+        staging: Path,
+        columns: Sequence[FeatureColumn],
+        classes: list[str],
+        split: _Split,
+        onnx_bytes: bytes,
+    ) -> None:
+        """Model Builder's two projects, the ConsoleApp run once in a clean interpreter with
+        onnxruntime and NumPy only, as the image path does: its answer must be ONNX's."""
+        import onnxruntime
+
+        name = project_name(Path(self.config.training_data))
+        sample = sample_row(split.check_frame, columns)
+        model_dir, console_dir = generate_starter(staging, name, staging, columns, sample)
+        session = onnxruntime.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+        feeds = onnx_feeds(split.check_frame.head(1), columns)
+        expected = expected_answer(session.run(None, feeds), self.config.task, classes)
+        with isolated_python(model_dir / "requirements.txt") as python:
+            result = python.run([str(console_dir / "main.py")], cwd=console_dir)
+        if result.returncode != 0:
+            tail = " | ".join(result.stderr.strip().splitlines()[-3:])
+            raise JobFailed(f"the generated {console_dir.name} failed: {tail}")
+        answer = parsed_answer(result.stdout)
+        difference = float(
+            np.max(np.abs(np.asarray(answer["Score"]) - np.asarray(expected["Score"])))
+        )
+        self.run.log("starter_max_abs_diff", difference, step=0)
+        if answer["Prediction"] != expected["Prediction"] and self.config.task == CLASSIFICATION:
+            raise JobFailed(
+                f"the generated {console_dir.name} predicted {answer['Prediction']!r} but the"
+                f" model predicts {expected['Prediction']!r}: report this with the run's logs"
+            )
+        _say(f"starter code: {console_dir.name} predicts {answer['Prediction']!r}: ok")
 
     def _exported(
         self,
