@@ -29,8 +29,8 @@ def train(ws: Workspace, tmp_path: Path, csv: Path, **settings: object) -> tuple
     config = AutoMLConfig(training_data=str(csv), label_column_name=LABEL, **settings).validated()  # type: ignore[arg-type]
     outputs = tmp_path / "job" / "outputs"
     outputs.parent.mkdir(exist_ok=True)
-    run = Experiment(ws, "automl").start_logging()
-    AutoMLTrainer(config, run, tmp_path / "checkpoints", outputs).train()
+    with Experiment(ws, "automl").start_logging() as run:
+        AutoMLTrainer(config, run, tmp_path / "checkpoints", outputs).train()
     return outputs, run
 
 
@@ -125,8 +125,10 @@ def test_a_failed_guardrail_writes_its_report_and_no_model(ws, tmp_path, write_c
 def test_a_misspelled_label_is_one_line_and_writes_nothing(ws, tmp_path, write_csv) -> None:
     csv = write_csv(bundled_frame("wine"))
     config = AutoMLConfig("classification", str(csv), "targte", time_budget_s=6)
-    run = Experiment(ws, "automl").start_logging()
-    with pytest.raises(InvalidValue, match="did you mean 'target'"):
+    with (
+        pytest.raises(InvalidValue, match="did you mean 'target'"),
+        Experiment(ws, "automl").start_logging() as run,
+    ):
         AutoMLTrainer(config, run, tmp_path / "c", tmp_path / "outputs").train()
     assert not (tmp_path / "outputs").exists()
 
@@ -145,15 +147,14 @@ def test_a_resumed_run_searches_only_the_families_not_finished(
         time_budget_s=4,
         allowed_models=["LightGBM", "LogisticRegression"],
     ).validated()
-    run = Experiment(ws, "automl").start_logging()
     checkpoints = tmp_path / "checkpoints"
-    (tmp_path / "a1").mkdir()
-    AutoMLTrainer(config, run, checkpoints, tmp_path / "a1" / "outputs").train()
-    (checkpoints / "flaml-LogisticRegression.log").unlink()
-    capsys.readouterr()
-    (tmp_path / "a2").mkdir()
-
-    AutoMLTrainer(config, run, checkpoints, tmp_path / "a2" / "outputs").train()
+    for attempt in ("a1", "a2"):
+        (tmp_path / attempt).mkdir()
+    with Experiment(ws, "automl").start_logging() as run:
+        AutoMLTrainer(config, run, checkpoints, tmp_path / "a1" / "outputs").train()
+        (checkpoints / "flaml-LogisticRegression.log").unlink()
+        capsys.readouterr()
+        AutoMLTrainer(config, run, checkpoints, tmp_path / "a2" / "outputs").train()
     said = capsys.readouterr().out
     assert "LightGBM: searched by an earlier attempt" in said
     assert "LogisticRegression: searched by an earlier attempt" not in said

@@ -77,7 +77,8 @@ class AutoMLTrainer:
         self.config = config
         self.run = run  # the job's sdk Run: metrics, params, child runs
         self.checkpoint_dir = checkpoint_dir
-        self.outputs = outputs
+        # Absolute: the starter check runs generated code from another working folder.
+        self.outputs = outputs.absolute()
         self.started = time.monotonic()
 
     def train(self) -> None:
@@ -170,16 +171,20 @@ class AutoMLTrainer:
         child.set_tags({FAMILY_TAG: family, "automl_estimator": self.config.families[family]})
         partial = self.checkpoint_dir / f".flaml-{family}.log.partial"
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        result = search_family(
-            self.config,
-            family,
-            data.train_features,
-            data.split.train_label,
-            data.validation,
-            budget_s,
-            partial,
-            data.holdout,
-        )
+        try:
+            result = search_family(
+                self.config,
+                family,
+                data.train_features,
+                data.split.train_label,
+                data.validation,
+                budget_s,
+                partial,
+                data.holdout,
+            )
+        except BaseException as error:  # the child must not end Completed at the job's exit
+            child.fail(f"the {family} search stopped: {type(error).__name__}: {error}"[:500])
+            raise
         self._log_trials(child, result)
         if result.model is None:
             child.fail(f"no {family} trial finished within {budget_s:.1f} s")
