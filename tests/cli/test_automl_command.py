@@ -90,3 +90,37 @@ def test_bad_input_is_one_line_and_no_run(project: Path, arguments: list[str], w
         assert ws.store.list_runs() == []  # refused before any run exists
     finally:
         ws.close()
+
+
+def test_a_failed_guardrail_ends_the_run_in_one_line_with_its_report(project: Path) -> None:
+    frame = bundled_frame("iris")
+    frame[LABEL] = "setosa"
+    frame.to_csv(project / "one-class.csv", index=False)
+    result = modelyard(
+        "automl",
+        "--task",
+        "classification",
+        "--data",
+        "one-class.csv",
+        "--label",
+        LABEL,
+        "--experiment",
+        "one",
+        "--time-budget",
+        "6",
+        cwd=project,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "stopped: guardrails failed: the label has one class ('setosa')" in line
+    ws = open_workspace(project.parent / "ws")
+    try:
+        (run,) = ws.store.list_runs("one")
+        assert run.status.value == "Failed"
+        names = {info.path for info in ws.artifacts.list(run.id)}
+        assert "outputs/guardrails.json" in names
+        assert "outputs/bestModel.onnx" not in names
+    finally:
+        ws.close()

@@ -9,10 +9,9 @@ import typer
 
 from modelyard.cli.common import WorkspaceOption, opened_workspace
 from modelyard.cli.output import console, emit_table
-from modelyard.cli.run import announce_submitted
+from modelyard.cli.run import announce_submitted, raise_unless_completed
 from modelyard.cli.train import check_register
-from modelyard.entities import RunStatus
-from modelyard.errors import GuardrailFailed, JobFailed
+from modelyard.errors import GuardrailFailed
 from modelyard.services import automl as automl_service
 from modelyard.services import jobs, training
 from modelyard.services.workspaces import OpenWorkspace
@@ -74,13 +73,7 @@ def _report(ws: OpenWorkspace, run_id: str) -> None:
     guardrails = training.read_guardrails(ws, run_id)
     if guardrails is not None and not guardrails.get("passed", True):
         raise GuardrailFailed(f"run {run_id} stopped: {guardrails.get('summary')}")
-    if run.status is not RunStatus.COMPLETED:
-        reason = (run.error or "").strip().splitlines()
-        raise JobFailed(
-            f"run {run_id} ended {run.status.value}: "
-            + (reason[0] if reason else "no reason recorded")
-            + f"; see modelyard run logs {run_id}"
-        )
+    raise_unless_completed(run)
     board = automl_service.read_leaderboard(ws, run_id) or {"metric": "", "models": []}
     metric = str(board["metric"])
     rows: list[list[Any]] = [
