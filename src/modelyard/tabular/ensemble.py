@@ -55,7 +55,8 @@ def _voting_model(members: Sequence[dict[str, Any]], task: str) -> Any:
 
     estimators = [(str(m["estimator"]), clone(m["model"])) for m in members]
     if task == CLASSIFICATION:
-        return VotingClassifier(estimators, voting="soft")
+        # flatten_transform=False: the ONNX converter takes no other (the predictions agree).
+        return VotingClassifier(estimators, voting="soft", flatten_transform=False)
     return VotingRegressor(estimators)
 
 

@@ -128,7 +128,11 @@ def _register_booster_converters() -> None:
         (xgboost.XGBClassifier, "XGBoostXGBClassifier", convert_xgboost),
     ):
         update_registered_converter(
-            model, alias, calculate_linear_classifier_output_shapes, converter, classifier_options
+            model,
+            alias,
+            calculate_linear_classifier_output_shapes,
+            converter,
+            options=classifier_options,
         )
     for model, alias, converter in (
         (lightgbm.LGBMRegressor, "LightGbmLGBMRegressor", convert_lightgbm),
