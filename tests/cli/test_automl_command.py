@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from base_install.blocking import python_without_extras
 from cli.commands import modelyard
 from modelyard.services.workspaces import open_workspace
 
@@ -124,3 +125,17 @@ def test_a_failed_guardrail_ends_the_run_in_one_line_with_its_report(project: Pa
         assert "outputs/bestModel.onnx" not in names
     finally:
         ws.close()
+
+
+def test_without_the_automl_extra_the_command_names_it_in_one_line(project: Path) -> None:
+    result = python_without_extras(
+        "-m",
+        "modelyard.cli.main",
+        "automl",
+        *("--task", "classification", "--data", "cancer.csv", "--label", LABEL, "-e", "x"),
+        cwd=project,
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "AutoML for tables needs the 'automl' extra" in line
+    assert line.endswith("pip install 'modelyard[automl]'")

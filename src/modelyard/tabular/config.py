@@ -28,6 +28,12 @@ class PrimaryMetric:
     flaml_metric: str
     higher_is_better: bool
     sklearn_scorer: str  # the same measure as scikit-learn names it (permutation importance)
+    flaml_multiclass_metric: str | None = None  # where FLAML names it apart for 3+ classes
+
+    def flaml_metric_for(self, classes: int) -> str:
+        if classes > 2 and self.flaml_multiclass_metric:
+            return self.flaml_multiclass_metric
+        return self.flaml_metric
 
     def value_of_loss(self, loss: float) -> float:
         """FLAML minimises a loss: 1 - score for the scores, the error itself otherwise."""
@@ -39,7 +45,9 @@ PRIMARY_METRICS: Final[Mapping[str, Mapping[str, PrimaryMetric]]] = {
         m.name: m
         for m in (
             PrimaryMetric("accuracy", "accuracy", True, "accuracy"),
-            PrimaryMetric("AUC_weighted", "roc_auc_weighted", True, "roc_auc_ovr_weighted"),
+            PrimaryMetric(
+                "AUC_weighted", "roc_auc", True, "roc_auc_ovr_weighted", "roc_auc_ovr_weighted"
+            ),
             PrimaryMetric("f1_score_macro", "macro_f1", True, "f1_macro"),
             PrimaryMetric("log_loss", "log_loss", False, "neg_log_loss"),
         )

@@ -52,7 +52,7 @@ def search_family(
         "task": config.task,
         "estimator_list": [estimator],
         "time_budget": budget_s,
-        "metric": config.metric.flaml_metric,
+        "metric": config.metric.flaml_metric_for(len(np.unique(label))),
         "log_file_name": str(log_file),
         "seed": 0,
         "verbose": 0,
