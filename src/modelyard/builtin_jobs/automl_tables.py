@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from modelyard.errors import ModelyardError
-from modelyard.runtime.job_error import report_failure
+from modelyard.runtime.job_error import failed_job
 from modelyard.sdk._objects import Run
 from modelyard.tabular.config import AutoMLConfig
 from modelyard.tabular.train import AutoMLTrainer
@@ -31,9 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         run = Run.get_context(allow_offline=False)
         AutoMLTrainer(config, run, run.checkpoint_dir).train()
     except ModelyardError as error:
-        print(f"error: {error.message}", file=sys.stderr, flush=True)
-        report_failure(error.message)  # the run's error: these words, not the log's tail
-        return 1
+        return failed_job(error.message)
     print(f"done in {time.perf_counter() - started:.1f} s", flush=True)
     return 0
 
