@@ -15,7 +15,18 @@ from modelyard.errors import GuardrailFailed
 from modelyard.services import automl as automl_service
 from modelyard.services import jobs, training
 from modelyard.services.workspaces import OpenWorkspace
-from modelyard.tabular.config import AutoMLConfig
+from modelyard.tabular.config import (
+    DEFAULT_METRICS,
+    MODEL_FAMILIES,
+    PRIMARY_METRICS,
+    AutoMLConfig,
+)
+
+_METRICS_HELP = "; ".join(
+    f"{task}: {', '.join(metrics)} (default {DEFAULT_METRICS[task]})"
+    for task, metrics in PRIMARY_METRICS.items()
+)
+_FAMILIES_HELP = "; ".join(f"{task}: {', '.join(names)}" for task, names in MODEL_FAMILIES.items())
 
 
 def automl(
@@ -25,12 +36,12 @@ def automl(
     experiment: str = typer.Option(..., "--experiment", "-e", help="experiment name"),
     time_budget: float = typer.Option(600, "--time-budget", help="seconds for the search"),
     compute: str = typer.Option("local", "--compute", help="compute target"),
-    primary_metric: str | None = typer.Option(None, "--primary-metric", help="Azure's name"),
+    primary_metric: str | None = typer.Option(None, "--primary-metric", help=_METRICS_HELP),
     allowed_models: list[str] | None = typer.Option(
-        None, "--allowed-models", help="only these families (repeat the option)"
+        None, "--allowed-models", help=f"only these (repeat the option): {_FAMILIES_HELP}"
     ),
     blocked_models: list[str] | None = typer.Option(
-        None, "--blocked-models", help="never these families (repeat the option)"
+        None, "--blocked-models", help="never these (repeat the option)"
     ),
     validation: str = typer.Option("auto", "--validation", help="auto, cv or holdout"),
     folds: int | None = typer.Option(None, "--n-cross-validations", help="folds for cv"),

@@ -4,6 +4,7 @@ FLAML's log (one JSON line per trial) so that they can be recorded as a child ru
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,8 @@ def search_family(
         "log_file_name": str(log_file),
         "seed": 0,
         "verbose": 0,
+        # The CPUs this job was given (a sized compute pins it), not the machine's count.
+        "n_jobs": len(os.sched_getaffinity(0)),
     }
     if validation.method == "cv":
         settings |= {"eval_method": "cv", "n_splits": validation.folds}
