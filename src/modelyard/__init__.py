@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from modelyard.sdk._objects import Experiment, OfflineRun, Run, Workspace
     from modelyard.sdk._script_run_config import ScriptRunConfig
     from modelyard.sdk._webservice import InferenceConfig, LocalWebservice
+    from modelyard.tabular.config import AutoMLConfig
     from modelyard.vision.config import ImageClassificationConfig
 
 # Where each SDK name lives; imported by __getattr__ the first time it is asked for.
@@ -73,12 +74,14 @@ _LAZY_NAMES: dict[str, str] = {
     "InferenceConfig": "modelyard.sdk._webservice",
     "LocalWebservice": "modelyard.sdk._webservice",
     "ImageClassificationConfig": "modelyard.vision.config",
+    "AutoMLConfig": "modelyard.tabular.config",
 }
 
 __all__ = [
     "AlreadyExists",
     "AmlCompute",
     "AuthError",
+    "AutoMLConfig",
     "ComputeErrored",
     "ComputeTarget",
     "Conflict",

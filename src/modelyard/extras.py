@@ -9,6 +9,8 @@ SDK. Each extra adds a feature::
     postgres  workspaces on PostgreSQL (psycopg 3)
     demo      the demo's data set (scikit-learn)
     ray       computes on a Ray cluster (`--type ray`: the Ray Jobs API client)
+    automl    AutoML for tables (FLAML, LightGBM, XGBoost, scikit-learn, pandas, skl2onnx,
+              onnxmltools, onnxruntime)
     serving   a scoring replica (onnxruntime, Pillow, NumPy, Starlette, uvicorn; no torch)
 
 A feature calls `require_extra` before it imports what its extra brings, so a missing extra is
@@ -32,6 +34,16 @@ EXTRA_MODULES: Final[Mapping[str, tuple[str, ...]]] = {
     "postgres": ("psycopg",),
     "demo": ("sklearn",),
     "ray": ("ray",),
+    "automl": (
+        "flaml",
+        "lightgbm",
+        "xgboost",
+        "sklearn",
+        "pandas",
+        "skl2onnx",
+        "onnxmltools",
+        "onnxruntime",
+    ),
     "serving": ("onnxruntime", "PIL", "numpy", "starlette", "uvicorn"),
 }
 

@@ -11,16 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from modelyard.errors import InvalidValue, JobFailed, ModelyardError
-from modelyard.predict import ModelOutput, load
-from modelyard.vision.codegen import StarterProject
-from modelyard.vision.starter_check import (
-    RunningConsoleApp,
+from modelyard.environments.isolated_python import (
     isolated_python,
     read_requirement_names,
     resolve_distributions,
-    run_console_app,
 )
+from modelyard.errors import InvalidValue, JobFailed, ModelyardError
+from modelyard.predict import ModelOutput, load
+from modelyard.vision.codegen import StarterProject
+from modelyard.vision.starter_check import RunningConsoleApp, run_console_app
 from vision.conftest import UNICODE_IMAGE
 
 

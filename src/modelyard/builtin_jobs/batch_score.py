@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from modelyard.errors import ModelyardError
-from modelyard.runtime.job_error import report_failure
+from modelyard.runtime.job_error import failed_job
 from modelyard.runtime.preemption import STOPPED_EXIT_CODE
 from modelyard.sdk._objects import OfflineRun, Run
 from modelyard.serving.batch.config import BatchScoreConfig
@@ -45,9 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     except ModelyardError as error:
         if ledger is not None:
             ledger.publish(OUTPUTS, include_predictions=False)
-        print(f"error: {error.message}", file=sys.stderr, flush=True)
-        report_failure(error.message)  # the run's error: these words, not the log's tail
-        return 1
+        return failed_job(error.message)
     if outcome is Outcome.STOPPED:
         print(f"stopped to be resumed (attempt {run.attempt})", flush=True)
         return STOPPED_EXIT_CODE

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from modelyard.errors import InvalidValue, ModelyardError
 from modelyard.runtime.job_env import SERVER_URL_ENV, WORKSPACE_PATH_ENV
-from modelyard.runtime.job_error import report_failure
+from modelyard.runtime.job_error import failed_job
 from modelyard.runtime.preemption import STOPPED_EXIT_CODE
 from modelyard.sdk._objects import Run
 from modelyard.settings import default_home
@@ -44,9 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{stopped} (attempt {run.attempt})", flush=True)
         return STOPPED_EXIT_CODE
     except ModelyardError as error:
-        print(f"error: {error.message}", file=sys.stderr, flush=True)
-        report_failure(error.message)  # the run's error: these words, not the log's tail
-        return 1
+        return failed_job(error.message)
     print(f"done in {time.perf_counter() - started:.1f} s", flush=True)
     return 0
 

@@ -15,9 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from modelyard.cli.common import WorkspaceOption, opened_workspace
 from modelyard.cli.output import console
-from modelyard.cli.run import announce_submitted
-from modelyard.entities import RunStatus
-from modelyard.errors import InvalidValue, JobFailed
+from modelyard.cli.run import announce_submitted, raise_unless_completed
+from modelyard.errors import InvalidValue
 from modelyard.services import runs
 from modelyard.services.workspaces import OpenWorkspace
 
@@ -102,13 +101,7 @@ def _follow(ws: OpenWorkspace, run_id: str) -> None:
 
 def _report(ws: OpenWorkspace, run_id: str) -> None:
     run = runs.get_run(ws, run_id)
-    if run.status is not RunStatus.COMPLETED:
-        reason = (run.error or "").strip().splitlines()
-        raise JobFailed(
-            f"run {run_id} ended {run.status.value}: "
-            + (reason[0] if reason else "no reason recorded")
-            + f"; see modelyard run logs {run_id}"
-        )
+    raise_unless_completed(run)
     metrics = ws.store.get_run_data(run_id).latest_metrics
     failed = int(metrics.get("files_failed", 0))
     console.print(

@@ -12,6 +12,7 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption, UsageError
 
 from modelyard.cli import (
+    automl,
     batch_score,
     compute,
     db,
@@ -55,6 +56,7 @@ app.add_typer(user.app, name="user")
 app.command("predict")(predict.predict)
 app.command("batch-score")(batch_score.batch_score)
 app.command("server")(server.server)
+app.command("automl")(automl.automl)
 app.command("deploy")(endpoint.deploy)
 
 

@@ -25,7 +25,7 @@ from modelyard.cli.output import (
 )
 from modelyard.entities import Run, RunStatus
 from modelyard.entities.records import RunAttempt
-from modelyard.errors import InvalidValue
+from modelyard.errors import InvalidValue, JobFailed
 from modelyard.services import jobs, portal_links, runs
 from modelyard.services.runs import RunDetails
 from modelyard.services.workspaces import OpenWorkspace
@@ -232,6 +232,18 @@ def logs(
     """Print the run's output (stdout and stderr of the script)."""
     with opened_workspace(workspace) as ws:
         stream_logs(ws, runs.resolve_run(ws, run, experiment).id, follow)
+
+
+def raise_unless_completed(run: Run) -> None:
+    """A followed run that ended otherwise is one line: how it ended, why, where the log is."""
+    if run.status is RunStatus.COMPLETED:
+        return
+    reason = (run.error or "").strip().splitlines()
+    raise JobFailed(
+        f"run {run.id} ended {run.status.value}: "
+        + (reason[0] if reason else "no reason recorded")
+        + f"; see modelyard run logs {run.id}"
+    )
 
 
 def announce_submitted(ws: OpenWorkspace, run: Run, compute: str) -> None:

@@ -18,11 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from modelyard.cli.common import WorkspaceOption, opened_workspace
 from modelyard.cli.output import cell_text, console, emit_mapping, emit_table
-from modelyard.cli.run import announce_submitted
-from modelyard.entities import RunStatus
+from modelyard.cli.run import announce_submitted, raise_unless_completed
 from modelyard.entities.names import validate_model_name
 from modelyard.entities.registry import ModelVersionRequest
-from modelyard.errors import GuardrailFailed, InvalidValue, JobFailed
+from modelyard.errors import GuardrailFailed, InvalidValue
 from modelyard.services import models, runs, training
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.vision.config import ImageClassificationConfig, cli_flag
@@ -54,7 +53,7 @@ def image_classification(
 ) -> None:
     """Train an image classifier on a folder of images per label (ResNet50 by default)."""
     config = ImageClassificationConfig(**options)
-    _check_register(register, wait)
+    check_register(register, wait)
     with opened_workspace(workspace) as ws:
         config, download_to = training.output_downloaded_here(ws, config, wait)
         run = training.submit_image_classification(ws, experiment, config, display_name)
@@ -69,7 +68,7 @@ def image_classification(
                 _register_outputs(ws, run.id, register)
 
 
-def _check_register(register: str | None, wait: bool) -> None:
+def check_register(register: str | None, wait: bool) -> None:
     """Before training: a model name that would be refused at the end is refused now."""
     if register is None:
         return
@@ -179,13 +178,7 @@ def _report(ws: OpenWorkspace, run_id: str, project: Path | None) -> None:
     if guardrails is not None and not guardrails.get("passed", True):
         _print_guardrails(guardrails, run_id)
         raise GuardrailFailed(f"run {run_id} stopped: {guardrails.get('summary')}")
-    if run.status is not RunStatus.COMPLETED:
-        reason = (run.error or "").strip().splitlines()
-        raise JobFailed(
-            f"run {run_id} ended {run.status.value}: "
-            + (reason[0] if reason else "no reason recorded")
-            + f"; see modelyard run logs {run_id}"
-        )
+    raise_unless_completed(run)
     emit_mapping("Results", result_metrics(details.data.latest_metrics), sort=False)
     outputs = [[name] for name in _top_level_outputs(ws, run_id)]
     emit_table("Outputs", ["artifact"], outputs, whole={"artifact"})

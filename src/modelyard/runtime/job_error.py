@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from modelyard.fileio import write_json_atomic
@@ -27,6 +28,14 @@ def report_failure(message: str, keep_earlier: bool = False) -> bool:
     if not (keep_earlier and Path(path).exists()):
         write_json_atomic(Path(path), {"error": message[:_MESSAGE_MAX]})
     return True
+
+
+def failed_job(message: str) -> int:
+    """A built-in job's end on a one-line error: said on stderr and made the run's error (these
+    words, not the log's tail); the job's exit code."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    report_failure(message)
+    return 1
 
 
 def reported_failure(path: Path) -> str | None:

@@ -39,11 +39,12 @@ from modelyard.runtime.metrics_buffer import MetricsBuffer
 from modelyard.sdk._compute import ComputeTarget, compute_targets
 from modelyard.sdk._model import Model
 from modelyard.sdk._script_run_config import ScriptRunConfig
-from modelyard.services import jobs, portal_links, remote, runs, training
+from modelyard.services import automl, jobs, portal_links, remote, runs, training
 from modelyard.services import workspaces as workspace_service
 from modelyard.services.experiments import delete_experiment
 from modelyard.services.run_files import STD_LOG
 from modelyard.services.workspaces import OpenWorkspace
+from modelyard.tabular.config import AutoMLConfig
 from modelyard.vision.config import ImageClassificationConfig
 
 
@@ -173,12 +174,15 @@ class Experiment:
 
     def submit(
         self,
-        config: ScriptRunConfig | ImageClassificationConfig,
+        config: ScriptRunConfig | ImageClassificationConfig | AutoMLConfig,
         display_name: str | None = None,
     ) -> Run:
-        """Queue a script (ScriptRunConfig) or a built-in trainer (ImageClassificationConfig)."""
+        """Queue a script (ScriptRunConfig) or a built-in trainer (ImageClassificationConfig,
+        AutoMLConfig: AutoML for tables)."""
         ws = self.workspace._opened
-        if isinstance(config, ImageClassificationConfig):
+        if isinstance(config, AutoMLConfig):
+            record = automl.submit_automl(ws, self.name, config, display_name)
+        elif isinstance(config, ImageClassificationConfig):
             record = training.submit_image_classification(ws, self.name, config, display_name)
         else:
             record = jobs.submit(ws, config.to_job(self.name, display_name))

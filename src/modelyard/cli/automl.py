@@ -1,0 +1,94 @@
+"""`modelyard automl`: AutoML for tables (Model Builder's data classification and value
+prediction) as one command: submits the built-in job, waits for it, prints the leaderboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from modelyard.cli.common import WorkspaceOption, opened_workspace
+from modelyard.cli.output import console, emit_table
+from modelyard.cli.run import announce_submitted, raise_unless_completed
+from modelyard.cli.train import check_register
+from modelyard.errors import GuardrailFailed
+from modelyard.services import automl as automl_service
+from modelyard.services import jobs, training
+from modelyard.services.workspaces import OpenWorkspace
+from modelyard.tabular.config import (
+    DEFAULT_METRICS,
+    MODEL_FAMILIES,
+    PRIMARY_METRICS,
+    AutoMLConfig,
+)
+
+_METRICS_HELP = "; ".join(
+    f"{task}: {', '.join(metrics)} (default {DEFAULT_METRICS[task]})"
+    for task, metrics in PRIMARY_METRICS.items()
+)
+_FAMILIES_HELP = "; ".join(f"{task}: {', '.join(names)}" for task, names in MODEL_FAMILIES.items())
+
+
+def automl(
+    task: str = typer.Option(..., "--task", help="classification or regression"),
+    data: str = typer.Option(..., "--data", help="the training table (CSV with a header row)"),
+    label: str = typer.Option(..., "--label", help="the column to predict"),
+    experiment: str = typer.Option(..., "--experiment", "-e", help="experiment name"),
+    time_budget: float = typer.Option(600, "--time-budget", help="seconds for the search"),
+    compute: str = typer.Option("local", "--compute", help="compute target"),
+    primary_metric: str | None = typer.Option(None, "--primary-metric", help=_METRICS_HELP),
+    allowed_models: list[str] | None = typer.Option(
+        None, "--allowed-models", help=f"only these (repeat the option): {_FAMILIES_HELP}"
+    ),
+    blocked_models: list[str] | None = typer.Option(
+        None, "--blocked-models", help="never these (repeat the option)"
+    ),
+    validation: str = typer.Option("auto", "--validation", help="auto, cv or holdout"),
+    folds: int | None = typer.Option(None, "--n-cross-validations", help="folds for cv"),
+    display_name: str | None = typer.Option(None, "--display-name", help="the run's name"),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="follow the run until it ends"),
+    register: str | None = typer.Option(
+        None, "--register", help="register the best model as a version of this model"
+    ),
+    workspace: str | None = WorkspaceOption,
+) -> None:
+    """Find the best model for a table within a time budget (FLAML's search)."""
+    config = AutoMLConfig(
+        task=task,
+        training_data=data,
+        label_column_name=label,
+        primary_metric=primary_metric,
+        time_budget_s=time_budget,
+        n_cross_validations=folds,
+        validation=validation,
+        allowed_models=allowed_models or None,
+        blocked_models=tuple(blocked_models or ()),
+        compute_target=compute,
+    )
+    check_register(register, wait)
+    with opened_workspace(workspace) as ws:
+        run = automl_service.submit_automl(ws, experiment, config, display_name)
+        announce_submitted(ws, run, config.compute_target)
+        if not wait:
+            return
+        for chunk in jobs.follow_log(ws, run.id):
+            console.out(chunk, end="", highlight=False)
+        _report(ws, run.id)
+        if register is not None:
+            version = automl_service.register_best_model(ws, run.id, register)
+            console.print(f"Registered {version.reference} ({version.framework})")
+
+
+def _report(ws: OpenWorkspace, run_id: str) -> None:
+    run = jobs.wait_for_completion(ws, run_id)
+    guardrails = training.read_guardrails(ws, run_id)
+    if guardrails is not None and not guardrails.get("passed", True):
+        raise GuardrailFailed(f"run {run_id} stopped: {guardrails.get('summary')}")
+    raise_unless_completed(run)
+    board = automl_service.read_leaderboard(ws, run_id) or {"metric": "", "models": []}
+    metric = str(board["metric"])
+    rows: list[list[Any]] = [
+        [entry["family"], entry["trials"], entry[metric]] for entry in board["models"]
+    ]
+    emit_table(f"Leaderboard ({metric})", ["model", "trials", metric], rows)
+    console.print(f"Exported: {board.get('exported')} as outputs/bestModel.onnx")

@@ -1,0 +1,141 @@
+"""`modelyard automl` as a user types it: the CLI and the job in real subprocesses, the job's
+run on the local compute through the normal job path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from base_install.blocking import python_without_extras
+from cli.commands import modelyard
+from modelyard.services.workspaces import open_workspace
+
+pytest.importorskip("flaml")
+from tabular.conftest import LABEL, bundled_frame
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    created = modelyard(
+        "workspace", "create", "automl-ws", "--path", str(tmp_path / "ws"), cwd=folder
+    )
+    assert created.returncode == 0, created.stderr
+    bundled_frame("breast_cancer").to_csv(folder / "cancer.csv", index=False)
+    return folder
+
+
+def test_classifies_a_table_registers_the_best_model(project: Path, tmp_path: Path) -> None:
+    result = modelyard(
+        "automl",
+        "--task",
+        "classification",
+        "--data",
+        "cancer.csv",
+        "--label",
+        LABEL,
+        "--experiment",
+        "cancer",
+        "--time-budget",
+        "6",
+        "--allowed-models",
+        "LightGBM",
+        "--allowed-models",
+        "LogisticRegression",
+        "--register",
+        "cancer-model",
+        cwd=project,
+        timeout=600,
+    )
+    out = result.stdout
+    assert "guardrails passed: 569 rows, 30 features" in out
+    assert "validation: 10-fold cross-validation" in out
+    assert "Leaderboard (accuracy)" in out and "VotingEnsemble" in out
+    assert "Registered cancer-model:1 (onnx-tabular)" in out
+    ws = open_workspace(project.parent / "ws")
+    try:
+        (parent,) = [run for run in ws.store.list_runs("cancer") if run.parent_id is None]
+        children = ws.store.list_runs("cancer", parent_id=parent.id)
+        assert sorted(child.display_name for child in children) == [
+            "LightGBM",
+            "LogisticRegression",
+        ]
+        assert ws.store.get_run_data(parent.id).latest_metrics["accuracy"] > 0.9
+        names = {info.path for info in ws.artifacts.list(parent.id)}
+        for name in ("guardrails.json", "leaderboard.json", "bestModel.onnx", "onnx_parity.json"):
+            assert f"outputs/{name}" in names
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        (["--label", "targte"], "--label 'targte' is not a column of the table: did you mean"),
+        (["--label", LABEL, "--time-budget", "1"], "too small for one trial"),
+        (["--label", LABEL, "--data", "missing.csv"], "is not a file"),
+    ],
+)
+def test_bad_input_is_one_line_and_no_run(project: Path, arguments: list[str], words: str):
+    base = {"--data": "cancer.csv", "--task": "classification", "--experiment": "bad"}
+    given = dict(zip(arguments[::2], arguments[1::2], strict=True))
+    flags = [item for key, value in {**base, **given}.items() for item in (key, value)]
+    result = modelyard("automl", *flags, cwd=project, check=False)
+    assert result.returncode == 1
+    assert words in result.stderr + result.stdout
+    assert len((result.stderr + result.stdout).strip().splitlines()) == 1
+    ws = open_workspace(project.parent / "ws")
+    try:
+        assert ws.store.list_runs() == []  # refused before any run exists
+    finally:
+        ws.close()
+
+
+def test_a_failed_guardrail_ends_the_run_in_one_line_with_its_report(project: Path) -> None:
+    frame = bundled_frame("iris")
+    frame[LABEL] = "setosa"
+    frame.to_csv(project / "one-class.csv", index=False)
+    result = modelyard(
+        "automl",
+        "--task",
+        "classification",
+        "--data",
+        "one-class.csv",
+        "--label",
+        LABEL,
+        "--experiment",
+        "one",
+        "--time-budget",
+        "6",
+        cwd=project,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "stopped: guardrails failed: the label has one class ('setosa')" in line
+    ws = open_workspace(project.parent / "ws")
+    try:
+        (run,) = ws.store.list_runs("one")
+        assert run.status.value == "Failed"
+        names = {info.path for info in ws.artifacts.list(run.id)}
+        assert "outputs/guardrails.json" in names
+        assert "outputs/bestModel.onnx" not in names
+    finally:
+        ws.close()
+
+
+def test_without_the_automl_extra_the_command_names_it_in_one_line(project: Path) -> None:
+    result = python_without_extras(
+        "-m",
+        "modelyard.cli.main",
+        "automl",
+        *("--task", "classification", "--data", "cancer.csv", "--label", LABEL, "-e", "x"),
+        cwd=project,
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "AutoML for tables needs the 'automl' extra" in line
+    assert line.endswith("pip install 'modelyard[automl]'")

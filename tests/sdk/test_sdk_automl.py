@@ -1,0 +1,38 @@
+"""AutoMLConfig submitted from the SDK like any run (Azure's `experiment.submit(automl_config)`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from modelyard import AutoMLConfig, Experiment, Workspace
+
+pytest.importorskip("flaml")
+from tabular.conftest import LABEL, bundled_frame
+
+
+def test_submit_an_automl_config_and_read_its_children(tmp_path: Path) -> None:
+    table = tmp_path / "wine.csv"
+    bundled_frame("wine").to_csv(table, index=False)
+    ws = Workspace.create("automl-sdk", path=tmp_path / "ws")
+    try:
+        config = AutoMLConfig(
+            task="classification",
+            training_data=str(table),
+            label_column_name=LABEL,
+            primary_metric="AUC_weighted",
+            experiment_timeout_minutes=0.05,
+            n_cross_validations=3,
+            allowed_models=["LogisticRegression"],
+        )
+        run = Experiment(ws, "wine").submit(config)
+        run.wait_for_completion()
+        assert run.get_status() == "Completed", run.get_details().get("error")
+        (child,) = run.get_children()
+        assert child.display_name == "LogisticRegression"
+        assert run.get_metrics()["AUC_weighted"] > 0.9
+        assert run.get_params()["validation"] == "3-fold cross-validation"
+        assert "outputs/bestModel.onnx" in run.get_file_names()
+    finally:
+        ws.close()

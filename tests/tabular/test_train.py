@@ -1,0 +1,163 @@
+"""The trainer in this process, its run an interactive one in a real workspace (SQLite and
+PostgreSQL): child runs per family, the leaderboard, the ONNX export and its parity."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+import pandas as pd
+import pytest
+
+from modelyard import Experiment, Workspace
+from modelyard.errors import GuardrailFailed, InvalidValue
+from modelyard.tabular.config import AutoMLConfig
+from modelyard.tabular.train import AutoMLTrainer
+from tabular.conftest import LABEL, bundled_frame
+
+
+@pytest.fixture
+def ws(tmp_path: Path, store_uri: str) -> Workspace:
+    workspace = Workspace.create("automl-ws", path=tmp_path / "ws", store_uri=store_uri)
+    yield workspace  # type: ignore[misc]
+    workspace.close()
+
+
+def train(ws: Workspace, tmp_path: Path, csv: Path, **settings: object) -> tuple[Path, object]:
+    config = AutoMLConfig(training_data=str(csv), label_column_name=LABEL, **settings).validated()  # type: ignore[arg-type]
+    outputs = tmp_path / "job" / "outputs"
+    outputs.parent.mkdir(exist_ok=True)
+    with Experiment(ws, "automl").start_logging() as run:
+        AutoMLTrainer(config, run, tmp_path / "checkpoints", outputs).train()
+    return outputs, run
+
+
+def test_classification_children_leaderboard_and_onnx(ws, tmp_path, write_csv) -> None:
+    frame = bundled_frame("iris")
+    frame["colour"] = np.where(frame["petal width (cm)"] > 1.0, "dark", "pale")  # a text column
+    frame.loc[[5, 60], "sepal length (cm)"] = np.nan
+    outputs, run = train(
+        ws,
+        tmp_path,
+        write_csv(frame),
+        task="classification",
+        time_budget_s=6,
+        allowed_models=["LightGBM", "RandomForest", "LogisticRegression"],
+    )
+    children = {child.display_name: child for child in run.get_children()}
+    assert set(children) == {"LightGBM", "RandomForest", "LogisticRegression"}
+    for child in children.values():
+        assert child.get_status() == "Completed"
+        assert child.get_tags()["automl_family"] == child.display_name
+        assert child.get_metrics()["trials"] >= 1
+    board = json.loads((outputs / "leaderboard.json").read_text())
+    families = [entry["family"] for entry in board["models"]]
+    assert set(families) == {"LightGBM", "RandomForest", "LogisticRegression", "VotingEnsemble"}
+    scores = [entry["accuracy"] for entry in board["models"]]
+    assert scores == sorted(scores, reverse=True)
+    assert run.get_metrics()["accuracy"] > 0.8
+    guardrails = json.loads((outputs / "guardrails.json").read_text())
+    assert "missing_values" in [w["kind"] for w in guardrails["warnings"]]
+    parity = json.loads((outputs / "onnx_parity.json").read_text())
+    assert parity["chosen"] == board["exported"]
+    assert parity["tried"][-1]["passed"] and parity["tried"][-1]["max_abs_diff"] < 1e-4
+    schema = json.loads((outputs / "bestModelSchema.json").read_text())
+    assert schema["classes"] == ["0", "1", "2"]
+    assert [c["input_name"] for c in schema["columns"]][:2] == ["sepal_length_cm", "sepal_width_cm"]
+    _onnx_predicts_like_the_table(outputs, frame)
+    importance = json.loads((outputs / "feature_importance.json").read_text())
+    assert {item["column"] for item in importance["features"]} == set(frame.columns) - {LABEL}
+    model_input = (outputs / "Table.Model" / "model_input.py").read_text()
+    assert "sepal_length_cm: Optional[float] = None  # 'sepal length (cm)'" in model_input
+    assert "colour: Optional[str] = None" in model_input
+    assert (outputs / "Table.ConsoleApp" / "main.py").is_file()
+    assert run.get_metrics()["starter_max_abs_diff"] < 1e-5
+
+
+def _onnx_predicts_like_the_table(outputs: Path, frame: pd.DataFrame) -> None:
+    schema = json.loads((outputs / "bestModelSchema.json").read_text())
+    session = onnxruntime.InferenceSession(str(outputs / "bestModel.onnx"))
+    feeds = {}
+    for column in schema["columns"]:
+        values = frame[[column["name"]]]
+        if column["kind"] == "numeric":
+            feeds[column["input_name"]] = values.to_numpy(dtype=np.float32)
+        else:
+            feeds[column["input_name"]] = values.fillna("").astype(str).to_numpy(dtype=object)
+    label, probabilities = session.run(["label", "probabilities"], feeds)
+    assert probabilities.shape == (len(frame), 3)
+    accuracy = float(np.mean(label == frame[LABEL].to_numpy()))
+    assert accuracy > 0.8
+
+
+def test_regression_on_diabetes_with_a_holdout(ws, tmp_path, write_csv) -> None:
+    outputs, run = train(
+        ws,
+        tmp_path,
+        write_csv(bundled_frame("diabetes")),
+        task="regression",
+        time_budget_s=4,
+        validation="holdout",
+        allowed_models=["LightGBM", "ElasticNet"],
+    )
+    board = json.loads((outputs / "leaderboard.json").read_text())
+    assert board["metric"] == "r2_score"
+    assert run.get_params()["validation"] == "a 10% holdout"
+    parity = json.loads((outputs / "onnx_parity.json").read_text())
+    assert parity["tried"][-1]["compared"] == "predictions"
+    importance = json.loads((outputs / "feature_importance.json").read_text())
+    assert importance["rows_from"] == "validation"
+    assert importance["features"][0]["column"] in {"bmi", "s5", "bp", "s1", "s2"}
+
+
+def test_a_failed_guardrail_writes_its_report_and_no_model(ws, tmp_path, write_csv) -> None:
+    frame = bundled_frame("iris")
+    frame[LABEL] = "one"
+    with pytest.raises(GuardrailFailed, match="the label has one class"):
+        train(ws, tmp_path, write_csv(frame), task="classification", time_budget_s=6)
+    outputs = tmp_path / "job" / "outputs"
+    assert sorted(p.name for p in outputs.iterdir()) == ["guardrails.json"]
+    assert json.loads((outputs / "guardrails.json").read_text())["passed"] is False
+
+
+def test_a_misspelled_label_is_one_line_and_writes_nothing(ws, tmp_path, write_csv) -> None:
+    csv = write_csv(bundled_frame("wine"))
+    config = AutoMLConfig("classification", str(csv), "targte", time_budget_s=6)
+    with (
+        pytest.raises(InvalidValue, match="did you mean 'target'"),
+        Experiment(ws, "automl").start_logging() as run,
+    ):
+        AutoMLTrainer(config, run, tmp_path / "c", tmp_path / "outputs").train()
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_a_resumed_run_searches_only_the_families_not_finished(
+    ws, tmp_path, write_csv, capsys
+) -> None:
+    """A second attempt of the run (same run, same checkpoint folder): the family whose child
+    completed and whose FLAML log was kept is refitted from the log, not searched again; the
+    one whose log is missing (killed mid-search) is searched again, as a new child."""
+    csv = write_csv(bundled_frame("breast_cancer"))
+    config = AutoMLConfig(
+        "classification",
+        str(csv),
+        LABEL,
+        time_budget_s=4,
+        allowed_models=["LightGBM", "LogisticRegression"],
+    ).validated()
+    checkpoints = tmp_path / "checkpoints"
+    for attempt in ("a1", "a2"):
+        (tmp_path / attempt).mkdir()
+    with Experiment(ws, "automl").start_logging() as run:
+        AutoMLTrainer(config, run, checkpoints, tmp_path / "a1" / "outputs").train()
+        (checkpoints / "flaml-LogisticRegression.log").unlink()
+        capsys.readouterr()
+        AutoMLTrainer(config, run, checkpoints, tmp_path / "a2" / "outputs").train()
+    said = capsys.readouterr().out
+    assert "LightGBM: searched by an earlier attempt" in said
+    assert "LogisticRegression: searched by an earlier attempt" not in said
+    names = sorted(child.display_name for child in run.get_children())
+    assert names == ["LightGBM", "LogisticRegression", "LogisticRegression"]
+    assert (tmp_path / "a2" / "outputs" / "bestModel.onnx").is_file()
