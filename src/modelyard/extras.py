@@ -10,6 +10,8 @@ SDK. Each extra adds a feature::
     demo      the demo's data set (scikit-learn)
     ray       computes on a Ray cluster (`--type ray`: the Ray Jobs API client)
     serving   a scoring replica (onnxruntime, Pillow, NumPy, Starlette, uvicorn; no torch)
+    sweep     a sweep's Bayesian (Optuna) and Sobol (SciPy) sampling; random and grid sweeps
+              need no extra
 
 A feature calls `require_extra` before it imports what its extra brings, so a missing extra is
 one line naming the extra and the command that installs it, never an ImportError from deep
@@ -33,6 +35,7 @@ EXTRA_MODULES: Final[Mapping[str, tuple[str, ...]]] = {
     "demo": ("sklearn",),
     "ray": ("ray",),
     "serving": ("onnxruntime", "PIL", "numpy", "starlette", "uvicorn"),
+    "sweep": ("optuna", "scipy"),
 }
 
 
