@@ -168,7 +168,8 @@ def test_the_bandit_policy_cancels_a_clearly_bad_trial_with_its_reason(
         search_space:
           lr: {type: choice, values: [0.1, 5.0]}
         objective: {primary_metric: accuracy, goal: maximize}
-        early_termination: {type: bandit, slack_factor: 0.1, evaluation_interval: 1, delay_evaluation: 2}
+        early_termination:
+          {type: bandit, slack_factor: 0.1, evaluation_interval: 1, delay_evaluation: 2}
         limits: {max_total_trials: 2, max_concurrent_trials: 2}
         trial:
           code: src
@@ -263,13 +264,12 @@ def test_canceling_a_sweep_cancels_its_trials(
     runs.cancel_run(sqlite_workspace, parent.id)
     final = jobs.wait_for_completion(sqlite_workspace, parent.id, timeout_s=60)
     assert final.status is RunStatus.CANCELED
-    children = wait_for(
-        lambda: (
-            all((found := sqlite_workspace.store.list_runs(parent_id=parent.id)))
-            and all(child.status.is_terminal for child in found)
-            and found
-        )
-    )
+
+    def all_ended() -> list[Run] | None:
+        found = sqlite_workspace.store.list_runs(parent_id=parent.id)
+        return found if found and all(child.status.is_terminal for child in found) else None
+
+    children = wait_for(all_ended)
     assert len(children) == 2
     assert {(child.status, child.error) for child in children} == {
         (RunStatus.CANCELED, "the sweep was canceled")
