@@ -81,7 +81,7 @@ def test_a_wrong_hyperdrive_config_is_refused_at_submit_with_nothing_created(
         max_total_runs=4,
         policy=TruncationSelectionPolicy(truncation_percentage=20),
     )
-    with pytest.raises(InvalidValue, match="min_value 1 and max_value 0.1: min_value must be"):
+    with pytest.raises(InvalidValue, match=r"min_value 1 and max_value 0\.1: min_value must be"):
         experiment.submit(wrong)
     no_run_config = HyperDriveConfig(
         hyperparameter_sampling=GridParameterSampling({"lr": choice([0.1, 0.2])}),

@@ -14,6 +14,7 @@ import psutil
 import pytest
 
 from modelyard.entities import Run, RunStatus
+from modelyard.entities.run_query import RunQuery
 from modelyard.services import jobs, runs
 from modelyard.services.job_file import load_job_file
 from modelyard.services.sweeps.leaderboard import LEADERBOARD_FILE, read_leaderboard
@@ -127,6 +128,14 @@ def test_a_random_sweep_runs_its_trials_as_children_two_at_a_time_and_ranks_them
     assert published["best_trial"]["run_id"] == best.id
     assert [row["value"] for row in published["trials"]] == sorted(accuracy.values(), reverse=True)
     assert read_leaderboard(workspace, final.id).to_dict() == published
+    # What a portal's leaderboard reads: the children, sorted by the primary metric.
+    page = workspace.store.query_runs(
+        RunQuery("tune", parent_id=final.id, order_by="metric:accuracy")
+    )
+    assert [run.id for run in page.runs] == [row["run_id"] for row in published["trials"]]
+    assert [page.params[run.id]["lr"] for run in page.runs] == [
+        str(row["params"]["lr"]) for row in published["trials"]
+    ]
 
 
 def test_a_grid_sweep_runs_exactly_the_grid(
