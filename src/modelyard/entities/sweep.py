@@ -24,10 +24,13 @@ from modelyard.entities.sweep_space import (
     DistributionType,
     ParamValue,
     check_search_space,
+    finite_number,
     format_value,
     grid_size,
     parse_search_space,
+    whole_number,
 )
+from modelyard.entities.validation import refuse_unknown_fields
 from modelyard.errors import InvalidValue
 
 TRIALS_MAX: Final = 1000  # Azure's default and ours, as a bound: the driver reads every trial
@@ -97,7 +100,7 @@ class Objective:
             raise InvalidValue(
                 f"objective is {data!r}: write it as {{primary_metric: accuracy, goal: maximize}}"
             )
-        _refuse_unknown("objective", data, {"primary_metric", "goal"})
+        refuse_unknown_fields("objective", data, {"primary_metric", "goal"})
         return cls(str(data["primary_metric"]), Goal.parse(data["goal"])).check()
 
 
@@ -142,7 +145,7 @@ class Sampling:
             )
         kind = _sampling_type(data["type"])
         allowed = {"type", "seed", "rule", "logbase"} if kind is SamplingType.RANDOM else {"type"}
-        _refuse_unknown(f"sampling_algorithm ({kind.value})", data, allowed)
+        refuse_unknown_fields(f"sampling_algorithm ({kind.value})", data, allowed)
         seed = data.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
             raise InvalidValue(
@@ -224,11 +227,11 @@ class EarlyTermination:
             )
         kind = _policy_type(data["type"])
         where = f"early_termination ({kind.value})"
-        _refuse_unknown(where, data, {"type", *_COMMON_POLICY_FIELDS, *_POLICY_FIELDS[kind]})
+        refuse_unknown_fields(where, data, {"type", *_COMMON_POLICY_FIELDS, *_POLICY_FIELDS[kind]})
         fields: dict[str, Any] = {}
         for key in ("evaluation_interval", "delay_evaluation", "truncation_percentage"):
             if data.get(key) is not None:
-                fields[key] = _whole(where, key, data[key])
+                fields[key] = whole_number(where, key, data[key])
         # Azure's v2 default interval is 0, which evaluates at every point, as 1 does here.
         fields["evaluation_interval"] = max(fields.get("evaluation_interval", 1), 1)
         for key in ("slack_factor", "slack_amount"):
@@ -290,14 +293,14 @@ class SweepLimits:
                 f"limits is {data!r}: write it as {{max_total_trials: 20,"
                 " max_concurrent_trials: 4, timeout: 3600, trial_timeout: 600}",
             )
-        _refuse_unknown("limits", data, set(cls().to_dict()))
+        refuse_unknown_fields("limits", data, set(cls().to_dict()))
         fields: dict[str, Any] = {}
         for key in ("max_total_trials", "max_concurrent_trials"):
             if data.get(key) is not None:
-                fields[key] = _whole("limits", key, data[key])
+                fields[key] = whole_number("limits", key, data[key])
         for key, attribute in (("timeout", "timeout_s"), ("trial_timeout", "trial_timeout_s")):
             if data.get(key) is not None:
-                fields[attribute] = _finite("limits", key, data[key])
+                fields[attribute] = finite_number("limits", key, data[key])
         return cls(**fields).check()
 
 
@@ -436,15 +439,6 @@ class SweepConfig:
         ).check()
 
 
-def _refuse_unknown(where: str, data: Mapping[str, Any], known: set[str]) -> None:
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise InvalidValue(
-            f"{where} has unknown field {unknown[0]!r}: use {', '.join(sorted(known))}",
-            field=unknown[0],
-        )
-
-
 def _sampling_type(value: object) -> SamplingType:
     try:
         return SamplingType(str(value).strip().lower())
@@ -487,20 +481,8 @@ def _check_slack(where: str, factor: float | None, amount: float | None) -> None
         )
 
 
-def _whole(where: str, key: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-        raise InvalidValue(f"{where}.{key} is {value!r}: it must be a whole number", field=key)
-    return int(value)
-
-
-def _finite(where: str, key: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidValue(f"{where}.{key} is {value!r}: it must be a number", field=key)
-    return float(value)
-
-
 def _positive(where: str, key: str, value: object) -> float:
-    number = _finite(where, key, value)
+    number = finite_number(where, key, value)
     if not number > 0:
         raise InvalidValue(f"{where}.{key} is {value!r}: it must be above 0", field=key)
     return number

@@ -118,9 +118,9 @@ class Distribution:
             )
         if kind is T.CHOICE:
             return cls(kind, values=_choice_values(where, spec["values"])).check(name)
-        numbers = {key: _number(where, key, spec[key]) for key in FIELDS[kind]}
+        numbers = {key: finite_number(where, key, spec[key]) for key in FIELDS[kind]}
         if "upper" in numbers:
-            numbers["upper"] = _integer(where, "upper", spec["upper"])
+            numbers["upper"] = whole_number(where, "upper", spec["upper"])
         return cls(kind, **numbers).check(name)  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, Any]:
@@ -266,13 +266,14 @@ def _distribution_type(where: str, value: object) -> DistributionType:
         ) from None
 
 
-def _number(where: str, key: str, value: object) -> float:
+def finite_number(where: str, key: str, value: object) -> float:
+    """`value` of field `where.key` as a float, refused in one line unless a finite number."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidValue(f"{where}.{key} is {value!r}: it must be a finite number", field=key)
     return float(value)
 
 
-def _integer(where: str, key: str, value: object) -> int:
+def whole_number(where: str, key: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
         raise InvalidValue(f"{where}.{key} is {value!r}: it must be a whole number", field=key)
     return int(value)
@@ -329,7 +330,9 @@ __all__ = [
     "ParamValue",
     "check_parameter_name",
     "check_search_space",
+    "finite_number",
     "format_value",
     "grid_size",
     "parse_search_space",
+    "whole_number",
 ]

@@ -263,26 +263,3 @@ def _arguments_for(space: Mapping[str, Distribution]) -> tuple[list[str], list[s
         names.append(name)
         arguments += [flag, f"${{{{search_space.{name}}}}}"]
     return names, arguments
-
-
-__all__ = [
-    "BanditPolicy",
-    "BayesianParameterSampling",
-    "GridParameterSampling",
-    "HyperDriveConfig",
-    "MedianStoppingPolicy",
-    "NoTerminationPolicy",
-    "PrimaryMetricGoal",
-    "RandomParameterSampling",
-    "TruncationSelectionPolicy",
-    "choice",
-    "lognormal",
-    "loguniform",
-    "normal",
-    "qlognormal",
-    "qloguniform",
-    "qnormal",
-    "quniform",
-    "randint",
-    "uniform",
-]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from modelyard.entities.validation import refuse_unknown_fields
 from modelyard.errors import InvalidValue
 from modelyard.services.job_fields import command_words, environment_from
 from modelyard.services.jobs import ScriptJob
@@ -52,13 +53,7 @@ def load_job_file(path: Path) -> ScriptJob | SweepJob:
             path=str(path),
             type=str(data["type"]),
         )
-    unknown = sorted(set(data) - KNOWN_FIELDS)
-    if unknown:
-        raise InvalidValue(
-            f"job file {path} has unknown field {unknown[0]!r}: use one of"
-            f" {', '.join(sorted(KNOWN_FIELDS))}",
-            field=unknown[0],
-        )
+    refuse_unknown_fields(f"job file {path}", data, KNOWN_FIELDS)
     base = path.absolute().parent
     script, arguments = _script_and_arguments(path, data)
     return ScriptJob(

@@ -38,6 +38,7 @@ from modelyard.entities.sweep import (
     TrialCommand,
 )
 from modelyard.entities.sweep_space import parse_search_space
+from modelyard.entities.validation import refuse_unknown_fields
 from modelyard.errors import InvalidValue
 from modelyard.services.job_fields import command_words, environment_from
 from modelyard.services.sweeps.sweep_job import SWEEP_TITLE, SweepJob
@@ -62,14 +63,7 @@ TRIAL_FIELDS: Final = frozenset({"code", "command", "environment"})
 
 def sweep_job_from(path: Path, data: dict[str, Any]) -> SweepJob:
     """The sweep a job file's mapping (`type: sweep`) describes."""
-    unknown = sorted(set(data) - KNOWN_FIELDS)
-    if unknown:
-        raise InvalidValue(
-            f"sweep file {path} has unknown field {unknown[0]!r}: use one of"
-            f" {', '.join(sorted(KNOWN_FIELDS))}",
-            path=str(path),
-            field=unknown[0],
-        )
+    refuse_unknown_fields(f"sweep file {path}", data, KNOWN_FIELDS)
     for required in ("experiment_name", "search_space", "objective", "trial"):
         if not data.get(required):
             raise InvalidValue(
@@ -104,14 +98,7 @@ def _trial(path: Path, trial: object) -> dict[str, Any]:
             " python train.py --lr ${{search_space.lr}}}'",
             path=str(path),
         )
-    unknown = sorted(set(trial) - TRIAL_FIELDS)
-    if unknown:
-        raise InvalidValue(
-            f"sweep file {path}: trial has unknown field {unknown[0]!r}: use"
-            f" {', '.join(sorted(TRIAL_FIELDS))}",
-            path=str(path),
-            field=unknown[0],
-        )
+    refuse_unknown_fields(f"sweep file {path}: trial", trial, TRIAL_FIELDS)
     return trial
 
 
