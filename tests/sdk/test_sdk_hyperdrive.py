@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from modelyard import Experiment, ScriptRunConfig, Workspace
-from modelyard.errors import InvalidValue
+from modelyard.errors import Conflict, InvalidValue
 from modelyard.hyperdrive import (
     GridParameterSampling,
     HyperDriveConfig,
@@ -66,6 +66,8 @@ def test_a_hyperdrive_run_ranks_its_children_by_the_primary_metric(
     assert [row["hyperparameters"]["lr"] for row in ranked] == [0.1, 0.05, 0.3]
     assert ranked[0]["best_primary_metric"] == pytest.approx(0.5)
     assert run.get_children_sorted_by_primary_metric(top=1) == ranked[:1]
+    with pytest.raises(Conflict, match="has completed: nothing to resume"):
+        HyperDriveRun(run.experiment, run.id).resume()
 
 
 def test_a_wrong_hyperdrive_config_is_refused_at_submit_with_nothing_created(

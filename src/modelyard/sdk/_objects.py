@@ -557,6 +557,11 @@ class HyperDriveRun(Run):
         """The leaderboard as the sweep's `leaderboard.json` holds it."""
         return read_leaderboard(self._ws, self.id).to_dict()
 
+    def resume(self) -> None:
+        """Queue the sweep again after its driver died or it was canceled (`modelyard sweep
+        resume`): it carries on from the trials recorded; none runs twice."""
+        sweep_submission.resume_sweep(self._ws, self.id)
+
 
 _uncaught_error: str | None = None
 _uncaught_at: str | None = None  # file:line where it was raised
