@@ -235,7 +235,10 @@ def test_a_sweep_whose_driver_is_killed_resumes_without_running_a_trial_twice(
     trials = [item for item in children if INTERRUPTED_PROPERTY not in item[2]]
     assert [props[TRIAL_PROPERTY] for _, _, props in trials] == ["0", "1", "2", "3"]
     assert len({params["lr"] for _, params, _ in trials}) == 4  # no params ran twice
-    assert all(run.status is RunStatus.COMPLETED and run.attempt == 1 for run, _, _ in trials)
+    assert [(run.status, run.error) for run, _, _ in trials] == [(RunStatus.COMPLETED, None)] * 4
+    for run, _, _ in trials:  # each ran once: an earlier attempt is a launch the kill cut short
+        for attempt in runs.list_attempts(workspace, run.id):
+            assert attempt.outcome is RunStatus.STARTING and attempt.started_at is None
     for run, _, _ in children[len(trials) :]:  # a submission the kill cut short never ran
         assert run.status is RunStatus.CANCELED and run.started_at is None
     [earlier] = runs.list_attempts(workspace, parent.id)
