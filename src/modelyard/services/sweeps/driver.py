@@ -97,6 +97,9 @@ class SweepDriver:
         return board
 
     def _read(self) -> list[Trial]:
+        # A trial whose process died, or whose launch was lost, is settled (or queued again)
+        # by the reaper: the driver runs it as any reader of runs does, or it would wait on it.
+        runs.reap_dead_runs(self.ws)
         children = self.reader.children(self.parent.id)
         self._cancel_interrupted(children)
         trials = self.reader.trials(children)
