@@ -136,9 +136,12 @@ def read_sweep_config(ws: OpenWorkspace, run_id: str) -> SweepConfig:
 
 
 def check_is_sweep(ws: OpenWorkspace, run_id: str) -> None:
-    """NotFound-like refusal for a run that is not a sweep's parent (on the workspace's
+    """Refuse, in one line, a run that is not a sweep's parent (read on the workspace's
     machine, where its job definition is)."""
-    spec = read_job_spec(ws, run_id)
+    try:
+        spec = read_job_spec(ws, run_id)
+    except NotFound:  # an interactive run: no job at all
+        raise not_a_sweep(run_id, None) from None
     if spec.get("module") != SWEEP_MODULE:
         raise not_a_sweep(run_id, spec.get("script") or spec.get("module"))
 
