@@ -59,7 +59,7 @@ portal-test: $(UI_INSTALLED)
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,vision,demo,server,ray,automl]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,vision,demo,server,ray,automl,sweep]'
 	touch $@
 
 demo: $(INSTALLED) $(UI_BUILT)

@@ -12,6 +12,8 @@ SDK. Each extra adds a feature::
     automl    AutoML for tables (FLAML, LightGBM, XGBoost, scikit-learn, pandas, skl2onnx,
               onnxmltools, onnxruntime)
     serving   a scoring replica (onnxruntime, Pillow, NumPy, Starlette, uvicorn; no torch)
+    sweep     a sweep's Bayesian (Optuna) and Sobol (SciPy) sampling; random and grid sweeps
+              need no extra
 
 A feature calls `require_extra` before it imports what its extra brings, so a missing extra is
 one line naming the extra and the command that installs it, never an ImportError from deep
@@ -45,6 +47,7 @@ EXTRA_MODULES: Final[Mapping[str, tuple[str, ...]]] = {
         "onnxruntime",
     ),
     "serving": ("onnxruntime", "PIL", "numpy", "starlette", "uvicorn"),
+    "sweep": ("optuna", "scipy"),
 }
 
 

@@ -6,7 +6,7 @@ unimportable. It needs nothing but the standard library and Modelyard (no pytest
 a temporary folder with a Modelyard home of its own.
 
 Checked: `import modelyard`; `modelyard --help`, `workspace create`, `experiment list`,
-`job submit` of a plain script, `run list` and `run show`; the SDK's Workspace.create,
+`job submit` of a plain script, `run list` and `run show`, a grid sweep; the SDK's Workspace.create,
 Experiment.submit(ScriptRunConfig) and Run.get_context()/log; and that each feature of an extra
 (training, predicting, the server, a scoring replica, PostgreSQL) answers with one line naming
 the extra to install.
@@ -30,6 +30,18 @@ run = Run.get_context()
 run.log("loss", 0.5)
 run.log("loss", 0.25)
 print("hello from a base install")
+"""
+
+# One trial of a sweep: the script ignores the value it is given and logs `loss`.
+SWEEP = """\
+type: sweep
+experiment_name: base-sweep
+sampling_algorithm: {sampling}
+search_space:
+  x: {{type: choice, values: [1]}}
+objective: {{primary_metric: loss, goal: minimize}}
+trial:
+  command: python train.py ${{{{search_space.x}}}}
 """
 
 
@@ -69,6 +81,9 @@ def check_the_cli(root: Path) -> None:
     assert [run["status"] for run in runs] == ["Completed"], runs
     shown = json.loads(cli("run", "show", runs[0]["id"], "-o", "json", cwd=project).stdout)
     assert shown["metrics"]["loss"] == 0.25, shown
+    (project / "sweep.yml").write_text(SWEEP.format(sampling="grid"))
+    swept = cli("job", "create", "-f", "sweep.yml", "--stream", cwd=project)
+    assert "Best: trial 0" in swept.stdout, swept.stdout  # grid and random need no extra
 
 
 def check_the_sdk(root: Path) -> None:
@@ -94,6 +109,9 @@ def check_each_extra_is_named_when_missing(root: Path) -> None:
     predict = ("predict", "--model", "MLModel.zip", "cat.png")
     expect_missing_extra("vision", cli(*predict, cwd=project, check=False))
     expect_missing_extra("server", cli("server", cwd=project, check=False))
+    (project / "sweep.yml").write_text(SWEEP.format(sampling="bayesian"))
+    sweep = ("job", "create", "-f", "sweep.yml")
+    expect_missing_extra("sweep", cli(*sweep, cwd=project, check=False))
     postgres = ("workspace", "create", "pg-ws", "--store-uri", "postgresql://127.0.0.1/test")
     expect_missing_extra("postgres", cli(*postgres, "--no-project-config", cwd=root, check=False))
     expect_missing_extra_on_import("modelyard.predict", "vision")

@@ -97,6 +97,9 @@ def _log_odd_values(ws: OpenWorkspace) -> str:
     for start in range(0, len(series), 1000):  # the most points a batch takes
         ws.store.log_batch(run.id, series[start : start + 1000])
     ws.store.log_batch(run.id, odd, tags={"note": "a=b ", "team": "vision"})
+    for loss in (0.5, 0.25):  # its children, as a sweep's trials are
+        child = ws.store.create_run("other", user="bo", parent_id=run.id)
+        ws.store.log_batch(child.id, [Metric("loss", loss, 0, T0)], params={"lr": str(loss)})
     return run.id
 
 
@@ -141,6 +144,15 @@ def test_the_queries_compared_see_runs_values_and_infinities(stores: Stores) -> 
     assert odd.params[stores.charted_run] == {}
     assert stores.rest.query_runs(QUERIES[4]).total == 1  # the exact value survived the trip
     assert "accuracy" in stores.rest.query_runs(QUERIES[1]).metric_columns
+
+
+def test_a_runs_query_keeps_one_runs_children_through_either_store(stores: Stores) -> None:
+    query = RunQuery("other", parent_id=stores.charted_run, order_by="metric:loss")
+    expected = stores.sql.query_runs(query)
+    assert [expected.metrics[run.id]["loss"] for run in expected.runs] == [0.5, 0.25]
+    assert {run.parent_id for run in expected.runs} == {stores.charted_run}
+    assert [expected.params[run.id] for run in expected.runs] == [{"lr": "0.5"}, {"lr": "0.25"}]
+    assert stores.rest.query_runs(query) == expected
 
 
 def test_an_unknown_experiment_is_not_found_through_either_store(stores: Stores) -> None:

@@ -4588,6 +4588,8 @@ export interface operations {
                 order?: string;
                 offset?: number;
                 limit?: number;
+                /** @description only the child runs of this run (a sweep's trials) */
+                parent?: string | null;
             };
             header?: never;
             path?: never;

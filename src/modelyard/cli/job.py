@@ -10,10 +10,13 @@ from typer.core import TyperCommand
 
 from modelyard.cli.common import WorkspaceOption, opened_workspace
 from modelyard.cli.run import announce_submitted, print_details, stream_logs
+from modelyard.cli.sweep import announce_sweep, follow_sweep
 from modelyard.entities import RunStatus
 from modelyard.environments import Environment
 from modelyard.services import jobs, runs
 from modelyard.services.job_file import load_job_file
+from modelyard.services.sweeps.submission import submit_sweep
+from modelyard.services.sweeps.sweep_job import SweepJob
 from modelyard.services.workspaces import OpenWorkspace
 
 app = typer.Typer(help="Submit scripts as jobs on a compute target.", no_args_is_help=True)
@@ -84,10 +87,14 @@ def create(
     stream: bool = typer.Option(False, "--stream", help="print the log until the run ends"),
     workspace: str | None = WorkspaceOption,
 ) -> None:
-    """Submit the job described in a YAML file (see the README for its fields)."""
+    """Submit the job described in a YAML file: a command job, or a sweep (`type: sweep`,
+    Azure's sweep job: its trials run as child runs)."""
     job = load_job_file(file)
     with opened_workspace(workspace) as ws:
-        _submit_and_report(ws, job, stream)
+        if isinstance(job, SweepJob):
+            _submit_sweep_and_report(ws, job, stream)
+        else:
+            _submit_and_report(ws, job, stream)
 
 
 def _submit_and_report(ws: OpenWorkspace, job: jobs.ScriptJob, stream: bool) -> None:
@@ -99,3 +106,10 @@ def _submit_and_report(ws: OpenWorkspace, job: jobs.ScriptJob, stream: bool) -> 
     print_details(runs.get_run_details(ws, final.id))
     if final.status is not RunStatus.COMPLETED:
         raise typer.Exit(code=1)
+
+
+def _submit_sweep_and_report(ws: OpenWorkspace, sweep: SweepJob, stream: bool) -> None:
+    run = submit_sweep(ws, sweep)
+    announce_sweep(ws, run, sweep.config.compute)
+    if stream:
+        follow_sweep(ws, run)

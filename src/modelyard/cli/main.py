@@ -23,6 +23,7 @@ from modelyard.cli import (
     predict,
     run,
     server,
+    sweep,
     token,
     train,
     user,
@@ -46,6 +47,7 @@ app.add_typer(workspace.app, name="workspace")
 app.add_typer(experiment.app, name="experiment")
 app.add_typer(run.app, name="run")
 app.add_typer(job.app, name="job")
+app.add_typer(sweep.app, name="sweep")
 app.add_typer(compute.app, name="compute")
 app.add_typer(train.app, name="train")
 app.add_typer(model.app, name="model")

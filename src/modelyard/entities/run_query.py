@@ -107,6 +107,7 @@ class RunQuery:
 
     `order_by` is a column of `RUN_ORDERS` or `metric:NAME` (a metric's latest value; runs
     without one come last). Ties are broken newest first, then by id, so pages never overlap.
+    `parent_id` keeps the child runs of one run (a sweep's trials).
     """
 
     experiment: str | None = None
@@ -117,6 +118,7 @@ class RunQuery:
     descending: bool = True
     offset: int = 0
     limit: int = 50
+    parent_id: str | None = None
 
     def __post_init__(self) -> None:
         check_order(self.order_by)

@@ -37,6 +37,13 @@ class RunStatus(StrEnum):
         """A process is (or should be) working on the run: heartbeats are expected."""
         return self in _ACTIVE
 
+    @property
+    def is_resumable(self) -> bool:
+        """An ended run that may start again as its next attempt, by an explicit resume only
+        (`ComputeStore.resume_run`: a sweep whose driver died or was stopped, its trials kept),
+        never by a transition: no transition leaves an ended state."""
+        return self in _RESUMABLE
+
     def can_become(self, target: RunStatus) -> bool:
         return target in ALLOWED_TRANSITIONS[self]
 
@@ -74,6 +81,8 @@ _ACTIVE = frozenset(
         RunStatus.PREEMPTED,  # its process is stopping, and heartbeats until it has
     }
 )
+
+_RESUMABLE = frozenset({RunStatus.FAILED, RunStatus.CANCELED})
 
 _HOLDING_NODE = frozenset({RunStatus.STARTING, RunStatus.PREEMPTED, *_ACTIVE})
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from modelyard.entities import limits
 from modelyard.entities.records import Metric
@@ -131,4 +132,16 @@ def _check_count(kind: str, count: int, maximum: int) -> None:
             f"a batch of {count} {kind} is over the limit of {maximum} per batch:"
             " split it into smaller batches",
             limit=maximum,
+        )
+
+
+def refuse_unknown_fields(where: str, data: Mapping[str, Any], known: Iterable[str]) -> None:
+    """One line naming the first field of a file's mapping `data` not in `known`
+    (`where`: "job file F", "limits")."""
+    names = sorted(known)
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise InvalidValue(
+            f"{where} has unknown field {unknown[0]!r}: use one of {', '.join(names)}",
+            field=unknown[0],
         )

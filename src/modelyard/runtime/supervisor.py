@@ -115,6 +115,12 @@ class Supervisor:
             print(f"modelyard supervisor: scheduling pass failed: {error.message}", file=sys.stderr)
 
     def _on_beat(self, run: Run) -> None:
+        if run.status is RunStatus.CANCEL_REQUESTED and not self.terminating.is_set():
+            # Its canceller marks it, then stops this process group; had the canceller died
+            # in between (a sweep's driver canceling its trials), the mark alone stops it.
+            self.terminating.set()
+            self._stop_child(self.ws.settings.cancel_grace_s)
+            return
         if run.status is RunStatus.PREEMPTED and not self.preempted.is_set():
             self.preempted.set()
             grace_s = self.ws.settings.cancel_grace_s

@@ -37,12 +37,15 @@ from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_env import RUN_ID_ENV, job_location
 from modelyard.runtime.metrics_buffer import MetricsBuffer
 from modelyard.sdk._compute import ComputeTarget, compute_targets
+from modelyard.sdk._hyperdrive import HyperDriveConfig
 from modelyard.sdk._model import Model
 from modelyard.sdk._script_run_config import ScriptRunConfig
 from modelyard.services import automl, jobs, portal_links, remote, runs, training
 from modelyard.services import workspaces as workspace_service
 from modelyard.services.experiments import delete_experiment
 from modelyard.services.run_files import STD_LOG
+from modelyard.services.sweeps import submission as sweep_submission
+from modelyard.services.sweeps.leaderboard import read_leaderboard
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.tabular.config import AutoMLConfig
 from modelyard.vision.config import ImageClassificationConfig
@@ -174,12 +177,16 @@ class Experiment:
 
     def submit(
         self,
-        config: ScriptRunConfig | ImageClassificationConfig | AutoMLConfig,
+        config: ScriptRunConfig | ImageClassificationConfig | AutoMLConfig | HyperDriveConfig,
         display_name: str | None = None,
     ) -> Run:
-        """Queue a script (ScriptRunConfig) or a built-in trainer (ImageClassificationConfig,
-        AutoMLConfig: AutoML for tables)."""
+        """Queue a script (ScriptRunConfig), a built-in trainer (ImageClassificationConfig,
+        AutoMLConfig: AutoML for tables) or a sweep (HyperDriveConfig: a HyperDriveRun, whose
+        trials are its child runs)."""
         ws = self.workspace._opened
+        if isinstance(config, HyperDriveConfig):
+            sweep = sweep_submission.submit_sweep(ws, config.to_sweep_job(self.name, display_name))
+            return HyperDriveRun(self, sweep.id)
         if isinstance(config, AutoMLConfig):
             record = automl.submit_automl(ws, self.name, config, display_name)
         elif isinstance(config, ImageClassificationConfig):
@@ -524,6 +531,40 @@ class Run:
 
     def __repr__(self) -> str:
         return f"Run(experiment={self.experiment.name!r}, id={self.id!r})"
+
+
+class HyperDriveRun(Run):
+    """A sweep's parent run (Azure's HyperDriveRun): its children are the trials."""
+
+    def get_best_run_by_primary_metric(self) -> Run | None:
+        """The completed trial with the best final value of the primary metric; None while
+        none has completed."""
+        best = read_leaderboard(self._ws, self.id).best
+        return None if best is None else Run(self.experiment, best.run_id)
+
+    def get_children_sorted_by_primary_metric(self, top: int = 0) -> list[dict[str, Any]]:
+        """Each trial as `run_id`, `hyperparameters`, `best_primary_metric` (its final
+        value) and `status`, the best first; `top` keeps that many (0: all)."""
+        entries = read_leaderboard(self._ws, self.id).entries
+        rows = [
+            {
+                "run_id": entry.run_id,
+                "hyperparameters": dict(entry.params),
+                "best_primary_metric": entry.value,
+                "status": entry.status.value,
+            }
+            for entry in entries
+        ]
+        return rows[:top] if top else rows
+
+    def get_leaderboard(self) -> dict[str, Any]:
+        """The leaderboard as the sweep's `leaderboard.json` holds it."""
+        return read_leaderboard(self._ws, self.id).to_dict()
+
+    def resume(self) -> None:
+        """Queue the sweep again after its driver died or it was canceled (`modelyard sweep
+        resume`): it carries on from the trials recorded; none runs twice."""
+        sweep_submission.resume_sweep(self._ws, self.id)
 
 
 _uncaught_error: str | None = None

@@ -3,6 +3,7 @@
 experiment_name: flowers          # required
 code: ./src                       # source folder, relative to this file (default: its folder)
 command: python train.py --lr 0.1 # or: script: train.py + arguments: [--lr, 0.1]
+type: command                     # default; `type: sweep`: a sweep (sweeps/sweep_file.py)
 compute: local                    # default: local
 environment:                      # default: the current interpreter
   name: train-env
@@ -12,17 +13,20 @@ display_name: first-try           # optional
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 from typing import Any
 
-from modelyard.environments import Environment
+from modelyard.entities.validation import refuse_unknown_fields
 from modelyard.errors import InvalidValue
+from modelyard.services.job_fields import command_words, environment_from
 from modelyard.services.jobs import ScriptJob
+from modelyard.services.sweeps.sweep_file import sweep_job_from
+from modelyard.services.sweeps.sweep_job import SweepJob
 from modelyard.services.yaml_file import read_yaml_mapping
 
 KNOWN_FIELDS = {
     "$schema",
+    "type",
     "experiment_name",
     "experiment",
     "code",
@@ -33,17 +37,23 @@ KNOWN_FIELDS = {
     "environment",
     "display_name",
 }
+JOB_TYPES = ("command", "sweep")
 
 
-def load_job_file(path: Path) -> ScriptJob:
+def load_job_file(path: Path) -> ScriptJob | SweepJob:
+    """A command job (`type: command`, the default) or a sweep (`type: sweep`, see
+    services/sweeps/sweep_file.py), as Azure's `az ml job create -f` takes them."""
     data = _read_mapping(path)
-    unknown = sorted(set(data) - KNOWN_FIELDS)
-    if unknown:
+    kind = str(data.get("type") or "command").strip().lower()
+    if kind == "sweep":
+        return sweep_job_from(path, data)
+    if kind != "command":
         raise InvalidValue(
-            f"job file {path} has unknown field {unknown[0]!r}: use one of"
-            f" {', '.join(sorted(KNOWN_FIELDS))}",
-            field=unknown[0],
+            f"job file {path} has type {data['type']!r}: use one of {', '.join(JOB_TYPES)}",
+            path=str(path),
+            type=str(data["type"]),
         )
+    refuse_unknown_fields(f"job file {path}", data, KNOWN_FIELDS)
     base = path.absolute().parent
     script, arguments = _script_and_arguments(path, data)
     return ScriptJob(
@@ -52,7 +62,7 @@ def load_job_file(path: Path) -> ScriptJob:
         script=script,
         arguments=arguments,
         compute_target=str(data.get("compute", "local")),
-        environment=_environment(path, base, data.get("environment")),
+        environment=environment_from(path, base, data.get("environment")),
         display_name=data.get("display_name"),
     )
 
@@ -72,28 +82,9 @@ def _required(path: Path, data: dict[str, Any], *names: str) -> str:
 
 def _script_and_arguments(path: Path, data: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
     if "command" in data:
-        words = shlex.split(str(data["command"]))
-        if len(words) >= 2 and Path(words[0]).name.startswith("python"):
-            return words[1], tuple(words[2:])
-        raise InvalidValue(
-            f"job file {path} has command {data['command']!r}: write it as 'python SCRIPT ARGS…'",
-            path=str(path),
-        )
+        return command_words(path, data["command"])
     script = _required(path, data, "script")
     arguments = data.get("arguments") or []
     if not isinstance(arguments, list):
         raise InvalidValue(f"job file {path}: 'arguments' must be a list", path=str(path))
     return script, tuple(str(argument) for argument in arguments)
-
-
-def _environment(path: Path, base: Path, spec: Any) -> Environment:
-    if spec is None:
-        return Environment.default()
-    if not isinstance(spec, dict) or "pip_requirements" not in spec:
-        raise InvalidValue(
-            f"job file {path}: 'environment' needs 'pip_requirements: FILE'"
-            " (and optionally 'name')",
-            path=str(path),
-        )
-    name = str(spec.get("name") or "job-env")
-    return Environment.from_pip_requirements(name, base / str(spec["pip_requirements"]))

@@ -161,14 +161,29 @@ def check_script_path(source_directory: Path, script: str) -> None:
         )
 
 
-def submit(ws: OpenWorkspace, job: Job, user: str | None = None) -> Run:
+def submit(
+    ws: OpenWorkspace,
+    job: Job,
+    user: str | None = None,
+    *,
+    parent_id: str | None = None,
+    params: Mapping[str, str] | None = None,
+    properties: Mapping[str, str] | None = None,
+) -> Run:
     """Queue the job as a new run on its compute and run a scheduling pass, which launches it
     when the compute has room; nothing is created if the job is invalid or can never run there.
 
+    `parent_id`, `params` and `properties` make it a child run (a sweep's trial) whose params
+    and properties are recorded before it is queued: whoever finds it queued knows what it runs.
     In a workspace behind a server, the job is packed and sent there, and runs on its compute.
     """
     job.validate()
     if ws.server_url is not None:
+        if parent_id is not None or params or properties:
+            raise InvalidValue(
+                "child jobs are submitted on the workspace's own machine (a sweep's driver does"
+                " it there), not through its server",
+            )
         return _submit_to_server(ws, job)
     check_compute_takes_jobs(ws, job.compute_target)
     staging = ws.cache_dir / "staging" / uuid.uuid4().hex
@@ -179,12 +194,17 @@ def submit(ws: OpenWorkspace, job: Job, user: str | None = None) -> Run:
             user=user or getpass.getuser(),
             display_name=job.display_name,
             source=job.describe_source(),
+            parent_id=parent_id,
             compute_target=job.compute_target,
         )
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     try:
+        if params:
+            ws.store.log_batch(run.id, params=params)
+        if properties:
+            ws.store.add_properties(run.id, properties)
         run_root = ws.local_artifacts.run_root(run.id)
         run_root.mkdir(parents=True, exist_ok=True)
         staging.rename(run_root / "snapshot")

@@ -177,15 +177,18 @@ def download_artifacts(ws: OpenWorkspace, run_id: str, path: str, destination: P
 # Cancel ----------------------------------------------------------------------------------------
 
 
-def cancel_run(ws: OpenWorkspace, run_id: str) -> Run:
-    """Ask the run to stop, stop its process tree (SIGTERM, then SIGKILL), and record Canceled."""
+def cancel_run(ws: OpenWorkspace, run_id: str, reason: str | None = None) -> Run:
+    """Ask the run to stop, stop its process tree (SIGTERM, then SIGKILL), and record Canceled.
+
+    `reason` (a sweep's early-termination policy, say) stays as the canceled run's error; a
+    user's cancel gives none."""
     if ws.server_url is not None:
         return ws.rest_store.cancel_run(run_id)  # the server owns the process
     run = ws.store.get_run(run_id)
     if run.status.is_terminal:
         return run
     if run.status is not RunStatus.CANCEL_REQUESTED:
-        run = ws.store.transition_run(run_id, RunStatus.CANCEL_REQUESTED)
+        run = ws.store.transition_run(run_id, RunStatus.CANCEL_REQUESTED, error=reason)
     backend = backend_of(ws, run)
     if backend is not None and run.handle is not None:
         with contextlib.suppress(ComputeUnavailable):  # a cluster gone took its jobs with it
@@ -235,7 +238,7 @@ def _reap(ws: OpenWorkspace, run: Run) -> Run | None:
     if run.status is RunStatus.STARTING and run.handle is None:
         cause = "its launch was lost (the process launching it stopped): it is queued again"
         return scheduling.requeue(ws, run.id, RunStatus.STARTING, cause)
-    gone, why = _process_is_gone(ws, run)
+    gone, why = process_is_gone(ws, run)
     if not gone:
         return _mark_not_responding(ws, run)
     _stop_leftovers(ws, run)  # a script outliving its supervisor (and the script's children)
@@ -277,7 +280,7 @@ _ENDED_ON_BACKEND = frozenset(
 )
 
 
-def _process_is_gone(ws: OpenWorkspace, run: Run) -> tuple[bool, str | None]:
+def process_is_gone(ws: OpenWorkspace, run: Run) -> tuple[bool, str | None]:
     """Whether nothing of the run's process or submission is left, and why, when the backend
     says more than that it is gone (a cluster that stopped answering)."""
     if run.handle is None:

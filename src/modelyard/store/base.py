@@ -179,6 +179,11 @@ class ComputeStore(Protocol):
         """Back to Queued in its old place, the ended attempt recorded."""
         ...
 
+    def resume_run(self, run_id: str, cause: str) -> Run:
+        """An ended (Failed or Canceled) run queued again as its next attempt, the ended one
+        recorded with its status and `cause`; InvalidTransition for any other status."""
+        ...
+
     def list_attempts(self, run_id: str) -> list[RunAttempt]: ...
     def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
         """Take or renew lease `name` for `holder`; False while another holds it unexpired."""

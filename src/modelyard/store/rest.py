@@ -240,4 +240,6 @@ def _query_params(query: RunQuery) -> dict[str, Any]:
     }
     if query.experiment is not None:
         params["experiment"] = query.experiment
+    if query.parent_id is not None:
+        params["parent"] = query.parent_id
     return params

@@ -7,10 +7,25 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import psutil
+
 from modelyard.compute.base import BackendState, Capacity, LaunchRequest, ProcessHandle
 from modelyard.compute.local import processes
 from modelyard.compute.local.resources import SizeLimits
 from modelyard.entities.compute import ComputeTarget
+from modelyard.errors import ComputeUnavailable
+
+# Started by a short-lived middle process, the supervisor belongs to no launcher's process
+# tree: a job that submits jobs (a sweep's driver) is their launcher, and stopping its tree
+# (a cancel) must not stop theirs. In a session and process group of its own, it outlives the
+# submitting shell, and a cancel signals its group.
+_DETACHED_START = (
+    "import subprocess, sys\n"
+    "child = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=2, stderr=2,"
+    " start_new_session=True, close_fds=True)\n"
+    "print(child.pid)\n"
+)
+_START_TIMEOUT_S = 60.0
 
 
 class LocalCompute:
@@ -36,15 +51,15 @@ class LocalCompute:
         if request.size is not None:  # the built-in `local` has none: its jobs are not limited
             command += SizeLimits.of(request.size).to_arguments()
         with open(request.log_path, "ab") as log:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Outlives the submitting shell; cancel signals its group.
-                close_fds=True,
-            )
-        return processes.handle_for(process.pid).to_string()
+            pid = _start_detached(command, log.fileno())
+        try:
+            return processes.handle_for(pid).to_string()
+        except psutil.Error:
+            raise ComputeUnavailable(
+                f"the run's supervisor (pid {pid}) exited as soon as it started: see"
+                f" {request.log_path}",
+                run_id=request.run_id,
+            ) from None
 
     def state(self, handle: str) -> BackendState:
         gone = processes.is_gone(ProcessHandle.parse(handle))
@@ -57,6 +72,23 @@ class LocalCompute:
 
     def read_log(self, handle: str) -> str | None:
         return None
+
+
+def _start_detached(command: list[str], log_fd: int) -> int:
+    """Start `command` with its output to `log_fd`, as a child of nobody here; its pid."""
+    try:
+        started = subprocess.run(
+            [sys.executable, "-c", _DETACHED_START, *command],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=log_fd,
+            close_fds=True,
+            timeout=_START_TIMEOUT_S,
+            check=True,
+        )
+        return int(started.stdout)
+    except (subprocess.SubprocessError, ValueError) as error:
+        raise ComputeUnavailable(f"could not start the run's supervisor: {error}") from error
 
 
 __all__ = ["LocalCompute"]

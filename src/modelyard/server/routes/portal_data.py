@@ -48,6 +48,9 @@ def query_runs(
     order: str = Query("desc", pattern="^(asc|desc)$"),
     offset: int = Query(0, ge=0, le=limits.OFFSET_MAX),
     limit: int = Query(50, ge=1, le=PAGE_SIZE_MAX),
+    parent: str | None = Query(
+        None, description="only the child runs of this run (a sweep's trials)"
+    ),
 ) -> Response:
     query = RunQuery(
         experiment=experiment,
@@ -58,6 +61,7 @@ def query_runs(
         descending=order == "desc",
         offset=offset,
         limit=limit,
+        parent_id=parent,
     )
     page = search_runs(workspace_of(request), query)
     answer = {**page.to_dict(), "offset": offset, "limit": limit}

@@ -237,21 +237,33 @@ class SqlComputeStore:
                     current=row.status,
                     target=RunStatus.QUEUED.value,
                 )
-            session.execute(
-                insert(RunAttemptRow).values(
-                    run_id=run_id,
-                    attempt=row.attempt,
-                    started_at=row.started_at,
-                    ended_at=utcnow(),
-                    outcome=outcome.value,
-                    cause=cause[:_ERROR_MAX_CHARS],
-                )
-            )
-            row.status = RunStatus.QUEUED.value
-            row.attempt += 1
-            row.handle = None
+            _record_attempt(session, row, outcome, cause)
             row.status_detail = f"requeued after attempt {row.attempt - 1}: {cause}"[:2000]
             row.queued_at = row.queued_at or utcnow()
+            session.flush()
+        return self.get_run(run_id)
+
+    def resume_run(self, run_id: str, cause: str) -> Run:
+        """An ended run back in the queue, behind what waits there, as its next attempt: the
+        ended attempt is recorded with its status, and the run's end and error are cleared.
+        Only a Failed or Canceled run (`RunStatus.is_resumable`), checked in this transaction."""
+        with self._session(write=True) as session:
+            row = session.get(RunRow, run_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"run {run_id} not found", run_id=run_id)
+            status = RunStatus(row.status)
+            if not status.is_resumable:
+                raise InvalidTransition(
+                    f"run {run_id} is {status.value}: only a Failed or Canceled run can be resumed",
+                    run_id=run_id,
+                    current=status.value,
+                    target=RunStatus.QUEUED.value,
+                )
+            _record_attempt(session, row, status, cause)
+            row.status_detail = f"resumed after attempt {row.attempt - 1}: {cause}"[:2000]
+            row.ended_at = None
+            row.error = None
+            row.queued_at = utcnow()
             session.flush()
         return self.get_run(run_id)
 
@@ -285,6 +297,24 @@ class SqlComputeStore:
                 return True
         except IntegrityError:  # another process took it first
             return False
+
+
+def _record_attempt(session: Session, row: RunRow, outcome: RunStatus, cause: str) -> None:
+    """The run's current attempt ended (`outcome`, `cause`); the row becomes the next one,
+    Queued and not launched."""
+    session.execute(
+        insert(RunAttemptRow).values(
+            run_id=row.id,
+            attempt=row.attempt,
+            started_at=row.started_at,
+            ended_at=utcnow(),
+            outcome=outcome.value,
+            cause=cause[:_ERROR_MAX_CHARS],
+        )
+    )
+    row.status = RunStatus.QUEUED.value
+    row.attempt += 1
+    row.handle = None
 
 
 def _refuse_built_in(name: str, action: str) -> None:

@@ -94,6 +94,7 @@ class SqlRunQueries:
                 tuple(status.value for status in query.statuses),
                 dict(query.tags),
                 tuple(query.metric_filters),
+                query.parent_id,
             )
             total = selection.count(session)
             if query.offset >= total:
@@ -198,6 +199,12 @@ class _Selection:
     statuses: tuple[str, ...]
     tags: dict[str, str]
     metric_filters: tuple[MetricFilter, ...]
+    parent_id: str | None = None
+
+    @property
+    def filters_runs(self) -> bool:
+        """Whether a condition on the runs themselves (not only on metric values) applies."""
+        return bool(self.statuses or self.tags or self.parent_id is not None)
 
     def conditions(self, *, probe_each_run: bool) -> list[ColumnElement[bool]]:
         """Conditions on `runs`. A metric filter is either a lookup of each run's latest value
@@ -209,6 +216,8 @@ class _Selection:
             conditions.append(RunRow.experiment_id == self.experiment_id)
         if self.statuses:
             conditions.append(RunRow.status.in_(self.statuses))
+        if self.parent_id is not None:
+            conditions.append(RunRow.parent_id == self.parent_id)
         conditions += [_has_tag(key, value) for key, value in self.tags.items()]
         for rule in self.metric_filters:
             if probe_each_run:
@@ -224,7 +233,7 @@ class _Selection:
         ranges = [self._runs_passing(rule) for rule in self.metric_filters]
         if with_value_of is not None:
             ranges.append(self._runs_whose_latest(with_value_of, _is_a_number))
-        if ranges and not self.statuses and not self.tags:
+        if ranges and not self.filters_runs:
             first, *others = ranges
             run_id = first.selected_columns[0]
             query = first.where(*(run_id.in_(other) for other in others)).subquery()
@@ -427,7 +436,7 @@ def _pages_by_metric(
     joined = _runs(valued_selection.conditions(probe_each_run=probe_each_run)).join(
         latest, and_(latest.run_id == RunRow.id, *entries)
     )
-    only_entries = not (selection.statuses or selection.tags or others_filters)
+    only_entries = not (selection.filters_runs or others_filters)
     skip = _IndexSkip(latest.value, entries, descending) if only_entries else None
     valued = _Part(joined, [(latest.value, descending), *_NEWEST_FIRST], skip)
     if on_sorted:

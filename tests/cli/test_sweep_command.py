@@ -1,0 +1,191 @@
+"""`modelyard job create -f sweep.yml` and `modelyard sweep show|resume`, as a user types them:
+a sweep streams its driver's log and its leaderboard; a wrong sweep file is one line and
+creates nothing; a sweep canceled midway is resumed and finishes its trials."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cli.commands import modelyard
+from polling import wait_for
+
+TRAIN = """
+import argparse, time
+from modelyard import Run
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--lr", type=float)
+parser.add_argument("--pause", type=float, default=0.0)
+options = parser.parse_args()
+run = Run.get_context()
+for step in range(2):
+    run.log("accuracy", 1 - (options.lr - 0.1) ** 2)
+    time.sleep(options.pause)
+"""
+
+LOGS_ANOTHER_METRIC = """
+from modelyard import Run
+Run.get_context().log("loss", 0.5)
+"""
+
+SWEEP = """
+type: sweep
+experiment_name: tune
+sampling_algorithm: {type: random, seed: 4}
+search_space:
+  lr: {type: uniform, min_value: 0.0, max_value: 0.3}
+objective: {primary_metric: accuracy, goal: maximize}
+limits: {max_total_trials: 3, max_concurrent_trials: 2}
+trial:
+  code: .
+  command: python train.py --lr ${{search_space.lr}}
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "train.py").write_text(textwrap.dedent(TRAIN))
+    modelyard("workspace", "create", "sweep-ws", "--path", str(tmp_path / "ws"), cwd=folder)
+    return folder
+
+
+def runs_in(project: Path) -> list[dict[str, object]]:
+    listed = modelyard("run", "list", "-o", "json", cwd=project).stdout
+    return list(json.loads(listed))
+
+
+def test_a_sweep_streams_its_log_and_leaderboard(project: Path) -> None:
+    (project / "sweep.yml").write_text(SWEEP)
+    result = modelyard("job", "create", "-f", "sweep.yml", "--stream", cwd=project)
+    assert "3 trials, random sampling, at most 2 at once on local" in result.stdout
+    assert result.stdout.count(" submitted: lr=") == 3
+    assert "Trials (maximize accuracy; 3 of 3 ended)" in result.stdout
+    assert "Best: trial " in result.stdout
+
+    listed = runs_in(project)
+    [parent] = [run for run in listed if run["parent_id"] is None]
+    assert parent["status"] == "Completed"
+    assert sum(1 for run in listed if run["parent_id"] == parent["id"]) == 3
+    shown = json.loads(
+        modelyard("sweep", "show", str(parent["id"]), "-o", "json", cwd=project).stdout
+    )
+    values = [trial["value"] for trial in shown["trials"]]
+    assert values == sorted(values, reverse=True) and len(values) == 3
+    assert shown["best_trial"]["value"] == values[0]
+
+    refused = modelyard("sweep", "resume", str(parent["id"]), cwd=project, check=False)
+    assert refused.returncode == 1
+    assert "has completed: nothing to resume" in refused.stderr
+    child = next(run for run in listed if run["parent_id"] == parent["id"])
+    not_a_sweep = modelyard("sweep", "show", str(child["id"]), cwd=project, check=False)
+    assert not_a_sweep.returncode == 1 and "is not a sweep" in not_a_sweep.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("type: uniform, min_value: 0.0, max_value: 0.3", "type: gaussian, mu: 0, sigma: 1"),
+            "search_space.lr has unknown distribution 'gaussian': use one of choice, randint,",
+        ),
+        (
+            ("max_concurrent_trials: 2", "max_concurrent_trials: 0"),
+            "limits.max_concurrent_trials is 0: it must be 1 to 1000; set it to how many"
+            " trials may run at once",
+        ),
+        (
+            ("{type: random, seed: 4}", "grid"),
+            "grid sampling cannot enumerate search_space.lr, a uniform distribution: give"
+            " every hyperparameter of a grid as {type: choice, values: [...]}",
+        ),
+        (
+            ("--lr ${{search_space.lr}}", "--lr ${{search_space.rate}}"),
+            "trial.command refers to ${{search_space.rate}}, which the search space does not"
+            " define: add rate to search_space or fix the name",
+        ),
+        (
+            ("goal: maximize", "goal: up"),
+            "objective.goal is 'up': use maximize or minimize",
+        ),
+        (
+            ("python train.py", "python missing.py"),
+            "script 'missing.py' not found in source directory",
+        ),
+        (
+            ("type: sweep", "type: pipeline"),
+            "has type 'pipeline': use one of command, sweep",
+        ),
+        (
+            ("limits:", "early_termination: {type: bandit}\nlimits:"),
+            "early_termination (bandit) needs exactly one of slack_factor and slack_amount",
+        ),
+    ],
+)
+def test_a_wrong_sweep_file_is_one_line_and_creates_nothing(
+    project: Path, change: tuple[str, str], expected: str
+) -> None:
+    (project / "sweep.yml").write_text(SWEEP.replace(*change))
+    result = modelyard("job", "create", "-f", "sweep.yml", cwd=project, check=False)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], result.stderr
+    assert runs_in(project) == []
+
+
+def test_a_primary_metric_the_trials_never_log_fails_the_sweep_in_one_line(
+    project: Path,
+) -> None:
+    (project / "train.py").write_text(textwrap.dedent(LOGS_ANOTHER_METRIC))
+    (project / "sweep.yml").write_text(
+        SWEEP.replace("max_concurrent_trials: 2", "max_concurrent_trials: 1")
+    )
+    result = modelyard("job", "create", "-f", "sweep.yml", "--stream", cwd=project, check=False)
+    assert result.returncode == 1
+    [parent] = [run for run in runs_in(project) if run["parent_id"] is None]
+    error = str(parent["error"])
+    assert parent["status"] == "Failed" and "\n" not in error
+    assert error.startswith("trial 0 (run ")
+    assert (
+        "completed without logging the primary metric 'accuracy' (it logged loss): log it in"
+        " the trial script with Run.get_context().log('accuracy', value)"
+    ) in error
+    assert len([run for run in runs_in(project) if run["parent_id"] == parent["id"]]) == 1
+
+
+def test_a_canceled_sweep_resumes_and_finishes_its_trials(project: Path) -> None:
+    (project / "sweep.yml").write_text(
+        SWEEP.replace("max_concurrent_trials: 2", "max_concurrent_trials: 1").replace(
+            "--lr ${{search_space.lr}}", "--lr ${{search_space.lr}} --pause 0.5"
+        )
+    )
+    modelyard("job", "create", "-f", "sweep.yml", cwd=project)
+    [parent] = runs_in(project)
+
+    def a_trial_ran() -> bool:
+        return any(
+            run["parent_id"] == parent["id"] and run["status"] in ("Running", "Completed")
+            for run in runs_in(project)
+        )
+
+    wait_for(a_trial_ran, timeout=120)
+    modelyard("run", "cancel", str(parent["id"]), cwd=project)
+    canceled = [run for run in runs_in(project) if run["id"] == parent["id"]]
+    assert canceled[0]["status"] == "Canceled"
+
+    result = modelyard("sweep", "resume", str(parent["id"]), "--stream", cwd=project)
+    assert f"Resumed sweep {parent['id']} as attempt 2." in result.stdout
+    assert "Trials (maximize accuracy; 3 of 3 ended)" in result.stdout
+    children = [run for run in runs_in(project) if run["parent_id"] == parent["id"]]
+    assert len(children) == 3
+    # The trial the cancel stopped stays canceled (with why); the others ran once each.
+    statuses = sorted(str(run["status"]) for run in children)
+    assert statuses in (["Completed"] * 3, ["Canceled", "Completed", "Completed"])
+    for run in children:
+        if run["status"] == "Canceled":
+            assert run["error"] == "the sweep was canceled"
