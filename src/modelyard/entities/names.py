@@ -7,21 +7,28 @@ import re
 from modelyard.entities import limits
 from modelyard.errors import InvalidName
 
-_RESOURCE_NAME = re.compile(r"[A-Za-z0-9-]+")
+# Never a leading hyphen: `modelyard compute delete -x` would read the name as an option.
+_RESOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
+# Azure's rule for online endpoints and deployments: a letter first, a letter or digit last.
+_ENDPOINT_NAME = re.compile(r"[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
 _EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 # User names may be e-mail addresses, the name most teams already know each other by.
 _USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]*")
 
 
-def _check_resource_name(kind: str, name: str, low: int, high: int, example: str) -> str:
-    if (
-        not isinstance(name, str)
-        or not (low <= len(name) <= high)
-        or not _RESOURCE_NAME.fullmatch(name)
-    ):
+def _check_resource_name(
+    kind: str,
+    name: str,
+    low: int,
+    high: int,
+    example: str,
+    pattern: re.Pattern[str] = _RESOURCE_NAME,
+    rule: str = "not starting with a hyphen",
+) -> str:
+    if not isinstance(name, str) or not (low <= len(name) <= high) or not pattern.fullmatch(name):
         raise InvalidName(
-            f"invalid {kind} name {name!r}: use {low}–{high} letters, digits or hyphens"
-            f" (for example {example!r})",
+            f"invalid {kind} name {name!r}: use {low}–{high} letters, digits or hyphens,"
+            f" {rule} (for example {example!r})",
             kind=kind,
             name=name,
         )
@@ -100,8 +107,13 @@ def _check_label(
 
 
 def validate_endpoint_name(name: str) -> str:
-    return _check_resource_name("endpoint", name, 3, 32, "flowers-api")
+    return _check_resource_name(
+        "endpoint", name, 3, 32, "flowers-api", _ENDPOINT_NAME, _ENDPOINT_RULE
+    )
 
 
 def validate_deployment_name(name: str) -> str:
-    return _check_resource_name("deployment", name, 3, 32, "blue")
+    return _check_resource_name("deployment", name, 3, 32, "blue", _ENDPOINT_NAME, _ENDPOINT_RULE)
+
+
+_ENDPOINT_RULE = "starting with a letter and ending with a letter or digit"
