@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from modelyard.entities.endpoints import DeploymentRequest
 from modelyard.entities.registry import ModelVersionRequest
 from modelyard.services import endpoints, models
 from modelyard.services.workspaces import OpenWorkspace
@@ -45,6 +46,20 @@ def source_dir(root: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "score.py").write_text(SCORE_PY)
     return folder
+
+
+def script_request(
+    root: Path, model: str, name: str = "blue", **fields: object
+) -> DeploymentRequest:
+    """A deployment of `model` to the endpoint `scorer`, scored by SCORE_PY in `root`/src."""
+    return DeploymentRequest(
+        endpoint="scorer",
+        name=name,
+        model=model,
+        entry_script="score.py",
+        source_directory=str(source_dir(root)),
+        **fields,  # type: ignore[arg-type]
+    )
 
 
 @contextmanager

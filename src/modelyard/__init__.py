@@ -54,7 +54,12 @@ if TYPE_CHECKING:
     from modelyard.sdk._model import Model
     from modelyard.sdk._objects import Experiment, OfflineRun, Run, Workspace
     from modelyard.sdk._script_run_config import ScriptRunConfig
-    from modelyard.sdk._webservice import InferenceConfig, LocalWebservice
+    from modelyard.sdk._webservice import (
+        InferenceConfig,
+        LocalWebservice,
+        RayWebservice,
+        Webservice,
+    )
     from modelyard.tabular.config import AutoMLConfig
     from modelyard.vision.config import ImageClassificationConfig
 
@@ -73,6 +78,8 @@ _LAZY_NAMES: dict[str, str] = {
     "ScriptRunConfig": "modelyard.sdk._script_run_config",
     "InferenceConfig": "modelyard.sdk._webservice",
     "LocalWebservice": "modelyard.sdk._webservice",
+    "RayWebservice": "modelyard.sdk._webservice",
+    "Webservice": "modelyard.sdk._webservice",
     "ImageClassificationConfig": "modelyard.vision.config",
     "AutoMLConfig": "modelyard.tabular.config",
 }
@@ -104,12 +111,14 @@ __all__ = [
     "NotFound",
     "OfflineRun",
     "PermissionDenied",
+    "RayWebservice",
     "Run",
     "RunStatus",
     "SchemaOutOfDate",
     "ScriptRunConfig",
     "StoreUnavailable",
     "UnsafePath",
+    "Webservice",
     "Workspace",
     "__version__",
     "batch_score",

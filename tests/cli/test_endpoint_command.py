@@ -45,6 +45,9 @@ def project(tmp_path: Path) -> Iterator[Path]:
             modelyard("endpoint", "delete", endpoint["name"], "--yes", cwd=folder)
 
 
+RAY_DEPLOY = ["deploy", "doubler", "--model", "double", "--compute", "gpu"]
+
+
 def _json(project: Path, *arguments: str) -> Any:
     return json.loads(modelyard(*arguments, "-o", "json", cwd=project).stdout)
 
@@ -112,7 +115,21 @@ def test_a_failing_init_prints_its_traceback_and_deploys_nothing(project: Path) 
     [
         (["deploy", "doubler", "--model", "double:9"], "version 9"),
         (["deploy", "x", "--model", "double"], "invalid endpoint name 'x'"),
-        (["deploy", "doubler", "--model", "double", "--compute", "gpu"], "cannot host"),
+        (["deploy", "doubler", "--model", "double", "--compute", "gpu"], "compute 'gpu' not found"),
+        (["deploy", "doubler", "--model", "double", "--max-replicas", "2"], "needs a ray compute"),
+        (
+            ["deploy", "doubler", "--model", "double", "--compute", "gpu", "--min-replicas", "2"],
+            "need --max-replicas",
+        ),
+        (
+            [*RAY_DEPLOY, "--min-replicas", "3", "--max-replicas", "2"],
+            "--min-replicas 3 must be 0–2 (--max-replicas)",
+        ),
+        (
+            [*RAY_DEPLOY, "--max-replicas", "2", "--target-ongoing-requests", "0"],
+            "--target-ongoing-requests must be above 0",
+        ),
+        ([*RAY_DEPLOY, "--max-replicas", "2", "--replicas", "3"], "not both"),
         (["endpoint", "update", "nope", "--traffic", "a=50,b=60"], "not found"),
         (["endpoint", "regen-key", "nope", "--key-type", "primary"], "not found"),
     ],

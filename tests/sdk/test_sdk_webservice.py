@@ -1,6 +1,6 @@
 """The v1 deployment SDK as Azure's users write it: Model.deploy, InferenceConfig,
-LocalWebservice; real replicas and real HTTP on 127.0.0.1, on a workspace of this machine and on
-one behind a real server."""
+LocalWebservice (RayWebservice's deploys run against Ray: tests/compute); real replicas and real
+HTTP on 127.0.0.1, on a workspace of this machine and on one behind a real server."""
 
 from __future__ import annotations
 
@@ -16,8 +16,11 @@ from modelyard import (
     AuthError,
     DeploymentFailed,
     InferenceConfig,
+    InvalidValue,
     LocalWebservice,
     Model,
+    NotFound,
+    RayWebservice,
     Workspace,
 )
 from modelyard.server import create_app
@@ -118,3 +121,20 @@ def test_a_connected_workspace_deploys_on_the_server(
         service.delete()
         assert endpoints.list_endpoints(ws._opened) == []
     assert endpoints.list_endpoints(server_ws) == []
+
+
+def test_a_web_service_on_a_compute_names_it_once_and_with_the_ray_configuration(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    model = _model(ws, tmp_path, 2)
+    ray_config = RayWebservice.deploy_configuration(compute_target_name="raypool")
+
+    with pytest.raises(InvalidValue, match="needs its ray compute"):
+        Model.deploy(ws, "doubler", [model], None, RayWebservice.deploy_configuration())
+    with pytest.raises(InvalidValue, match="differ"):
+        Model.deploy(ws, "doubler", [model], None, ray_config, deployment_target="otherpool")
+    with pytest.raises(InvalidValue, match=r"RayWebservice\.deploy_configuration"):
+        Model.deploy(ws, "doubler", [model], None, None, deployment_target="raypool")
+    with pytest.raises(NotFound, match="compute 'raypool' not found"):
+        Model.deploy(ws, "doubler", [model], None, ray_config)
+    assert endpoints.list_endpoints(ws._opened) == []

@@ -16,8 +16,13 @@ import httpx
 import psutil
 import pytest
 
-from endpoint_support import endpoints_cleaned_up, register_factor_model, source_dir
-from modelyard.entities.endpoints import DeploymentRequest, DeploymentState, EndpointHealth
+from endpoint_support import (
+    endpoints_cleaned_up,
+    register_factor_model,
+    script_request,
+    source_dir,
+)
+from modelyard.entities.endpoints import DeploymentState, EndpointHealth
 from modelyard.entities.process import ProcessHandle
 from modelyard.errors import (
     AlreadyExists,
@@ -37,17 +42,6 @@ def ws(workspace: OpenWorkspace) -> Iterator[OpenWorkspace]:
         yield workspace
 
 
-def _request(tmp_path: Path, model: str, name: str = "blue", **fields: object) -> DeploymentRequest:
-    return DeploymentRequest(
-        endpoint="scorer",
-        name=name,
-        model=model,
-        entry_script="score.py",
-        source_directory=str(source_dir(tmp_path)),
-        **fields,  # type: ignore[arg-type]
-    )
-
-
 def _call(uri: str, key: str | None, x: int = 3, pin: str | None = None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     if pin:
@@ -59,7 +53,7 @@ def test_a_deployment_answers_through_its_endpoint_with_a_key(
     ws: OpenWorkspace, tmp_path: Path
 ) -> None:
     model = register_factor_model(ws, tmp_path, 2)
-    deployment = endpoints.deploy(ws, _request(tmp_path, model))
+    deployment = endpoints.deploy(ws, script_request(tmp_path, model))
     endpoint = endpoints.get_endpoint(ws, "scorer")
 
     assert deployment.state is DeploymentState.SUCCEEDED
@@ -81,7 +75,7 @@ def test_replicas_are_held_to_their_cpu_cores_and_memory_gb(
     """Two replicas of 1 core spread over two CPUs; one that outgrows its 0.25 GiB is stopped
     with a line in its log saying why, and its supervisor starts it again."""
     model = register_factor_model(ws, tmp_path, 2)
-    request = _request(tmp_path, model, replicas=2, cpu_cores=1.0, memory_gb=0.25)
+    request = script_request(tmp_path, model, replicas=2, cpu_cores=1.0, memory_gb=0.25)
     endpoints.deploy(ws, request)
     endpoint = endpoints.get_endpoint(ws, "scorer")
     seen = {
@@ -111,7 +105,7 @@ def test_replicas_are_held_to_their_cpu_cores_and_memory_gb(
 def test_a_served_model_version_cannot_be_deleted_from_under_its_deployment(
     ws: OpenWorkspace, tmp_path: Path
 ) -> None:
-    endpoints.deploy(ws, _request(tmp_path, register_factor_model(ws, tmp_path, 2)))
+    endpoints.deploy(ws, script_request(tmp_path, register_factor_model(ws, tmp_path, 2)))
     spare = register_factor_model(ws, tmp_path, 3)
 
     for delete in (
@@ -139,7 +133,7 @@ def test_a_front_listens_where_the_setting_says_and_replicas_stay_on_loopback(
     """`endpoint_listen_host` 0.0.0.0: other machines can call the endpoint (with its keys);
     its replicas, which take the front's internal key, listen on 127.0.0.1 still."""
     ws.settings = replace(ws.settings, endpoint_listen_host="0.0.0.0")
-    endpoints.deploy(ws, _request(tmp_path, register_factor_model(ws, tmp_path, 2)))
+    endpoints.deploy(ws, script_request(tmp_path, register_factor_model(ws, tmp_path, 2)))
     endpoint = endpoints.get_endpoint(ws, "scorer")
     deployment = endpoints.get_deployment(ws, "scorer", "blue")
 
@@ -156,7 +150,7 @@ def test_a_front_listens_where_the_setting_says_and_replicas_stay_on_loopback(
 def test_regenerating_a_key_stops_the_old_one_at_once_and_keeps_the_other(
     ws: OpenWorkspace, tmp_path: Path
 ) -> None:
-    endpoints.deploy(ws, _request(tmp_path, register_factor_model(ws, tmp_path, 2)))
+    endpoints.deploy(ws, script_request(tmp_path, register_factor_model(ws, tmp_path, 2)))
     before = endpoints.get_keys(ws, "scorer")
     uri = endpoints.get_endpoint(ws, "scorer").scoring_uri
 
@@ -174,8 +168,10 @@ def test_traffic_splits_pins_and_mirrors_between_deployments(
 ) -> None:
     blue = register_factor_model(ws, tmp_path, 2)
     green = register_factor_model(ws, tmp_path, 10)
-    endpoints.deploy(ws, _request(tmp_path, blue))
-    endpoints.deploy(ws, _request(tmp_path, green, name="green"), traffic={"blue": 100, "green": 0})
+    endpoints.deploy(ws, script_request(tmp_path, blue))
+    endpoints.deploy(
+        ws, script_request(tmp_path, green, name="green"), traffic={"blue": 100, "green": 0}
+    )
     endpoint = endpoints.get_endpoint(ws, "scorer")
     key = endpoint.primary_key
 
@@ -196,7 +192,7 @@ def test_a_broken_init_fails_the_deploy_with_its_traceback_and_leaves_nothing_ru
     broken = register_factor_model(ws, tmp_path, -1)
 
     with pytest.raises(DeploymentFailed) as failed:
-        endpoints.deploy(ws, _request(tmp_path, broken))
+        endpoints.deploy(ws, script_request(tmp_path, broken))
 
     assert "ValueError: factor -1 is negative" in failed.value.message
     assert "Traceback" in failed.value.message and "score.py" in failed.value.message
@@ -210,11 +206,11 @@ def test_a_broken_init_fails_the_deploy_with_its_traceback_and_leaves_nothing_ru
 def test_bad_requests_are_one_line_errors(ws: OpenWorkspace, tmp_path: Path) -> None:
     model = register_factor_model(ws, tmp_path, 2)
     with pytest.raises(NotFound) as missing:
-        endpoints.deploy(ws, _request(tmp_path, "double:7"))
+        endpoints.deploy(ws, script_request(tmp_path, "double:7"))
     assert "\n" not in missing.value.message
-    endpoints.deploy(ws, _request(tmp_path, model))
+    endpoints.deploy(ws, script_request(tmp_path, model))
     with pytest.raises(AlreadyExists, match="already exists"):
-        endpoints.deploy(ws, _request(tmp_path, model))
+        endpoints.deploy(ws, script_request(tmp_path, model))
     with pytest.raises(AlreadyExists, match="already exists"):
         endpoints.create_endpoint(ws, "scorer")
     taken = endpoints.get_endpoint(ws, "scorer").port
@@ -228,7 +224,7 @@ def test_a_killed_replica_is_restarted_while_the_others_answer(
     ws: OpenWorkspace, tmp_path: Path
 ) -> None:
     deployment = endpoints.deploy(
-        ws, _request(tmp_path, register_factor_model(ws, tmp_path, 2), replicas=2)
+        ws, script_request(tmp_path, register_factor_model(ws, tmp_path, 2), replicas=2)
     )
     endpoint = endpoints.get_endpoint(ws, "scorer")
     killed = deployment.replica_handles[0]
@@ -257,7 +253,7 @@ def test_a_killed_replica_is_restarted_while_the_others_answer(
 def test_an_update_starts_new_replicas_before_stopping_the_old_ones(
     ws: OpenWorkspace, tmp_path: Path
 ) -> None:
-    endpoints.deploy(ws, _request(tmp_path, register_factor_model(ws, tmp_path, 2)))
+    endpoints.deploy(ws, script_request(tmp_path, register_factor_model(ws, tmp_path, 2)))
     old = endpoints.list_deployments(ws, "scorer")[0]
     endpoint = endpoints.get_endpoint(ws, "scorer")
     newer = register_factor_model(ws, tmp_path, 5)
@@ -272,7 +268,7 @@ def test_an_update_starts_new_replicas_before_stopping_the_old_ones(
     caller = threading.Thread(target=keep_calling)
     caller.start()
     try:
-        updated = endpoints.update_deployment(ws, _request(tmp_path, newer))
+        updated = endpoints.update_deployment(ws, script_request(tmp_path, newer))
     finally:
         stop.set()
         caller.join()
@@ -285,7 +281,7 @@ def test_an_update_starts_new_replicas_before_stopping_the_old_ones(
 
     broken = register_factor_model(ws, tmp_path, -3)
     with pytest.raises(DeploymentFailed):
-        endpoints.update_deployment(ws, _request(tmp_path, broken))
+        endpoints.update_deployment(ws, script_request(tmp_path, broken))
     assert _call(endpoint.scoring_uri, endpoint.primary_key).json()["y"] == 15
     kept = endpoints.list_deployments(ws, "scorer")[0]
     assert kept.state is DeploymentState.SUCCEEDED and kept.resolved_model == "double:2"
@@ -294,7 +290,9 @@ def test_an_update_starts_new_replicas_before_stopping_the_old_ones(
 def test_deleting_an_endpoint_stops_its_front_and_replicas(
     ws: OpenWorkspace, tmp_path: Path
 ) -> None:
-    deployment = endpoints.deploy(ws, _request(tmp_path, register_factor_model(ws, tmp_path, 2)))
+    deployment = endpoints.deploy(
+        ws, script_request(tmp_path, register_factor_model(ws, tmp_path, 2))
+    )
     endpoint = endpoints.get_endpoint(ws, "scorer")
 
     endpoints.delete_endpoint(ws, "scorer")
@@ -313,7 +311,7 @@ def test_a_port_held_by_another_process_is_a_one_line_error(
         holder.listen()
         port = holder.getsockname()[1]
         with pytest.raises(Conflict) as refused:
-            endpoints.deploy(ws, _request(tmp_path, model), port=port)
+            endpoints.deploy(ws, script_request(tmp_path, model), port=port)
     assert refused.value.message.startswith(f"port {port} on 127.0.0.1 is in use")
     assert endpoints.list_endpoints(ws) == []
 
@@ -321,26 +319,28 @@ def test_a_port_held_by_another_process_is_a_one_line_error(
 def test_a_dead_front_shows_in_the_health_and_is_started_again_with_the_replicas_kept(
     ws: OpenWorkspace, tmp_path: Path
 ) -> None:
-    deployment = endpoints.deploy(ws, _request(tmp_path, register_factor_model(ws, tmp_path, 2)))
+    deployment = endpoints.deploy(
+        ws, script_request(tmp_path, register_factor_model(ws, tmp_path, 2))
+    )
     endpoint = endpoints.get_endpoint(ws, "scorer")
     assert endpoint.host_handle
-    assert endpoints.health(endpoint, [deployment]) == EndpointHealth(True, {"blue": 1})
+    assert endpoints.health(ws, endpoint, [deployment]) == EndpointHealth(True, {"blue": 1})
     endpoint_processes.stop(endpoint.host_handle)
-    assert endpoints.health(endpoint, [deployment]) == EndpointHealth(False, {"blue": 1})
+    assert endpoints.health(ws, endpoint, [deployment]) == EndpointHealth(False, {"blue": 1})
 
     endpoints.ensure_hosts(ws)  # what the server's background loop does each round
 
     revived = endpoints.get_endpoint(ws, "scorer")
     assert revived.host_handle != endpoint.host_handle
-    assert endpoints.health(revived, [deployment]).front_running
+    assert endpoints.health(ws, revived, [deployment]).front_running
     assert _call(revived.scoring_uri, revived.primary_key).json()["y"] == 6
     assert endpoint_processes.is_running(deployment.replica_handles[0].handle)
 
 
 def test_a_mirror_gets_copies_whose_answers_are_dropped(ws: OpenWorkspace, tmp_path: Path) -> None:
-    endpoints.deploy(ws, _request(tmp_path, register_factor_model(ws, tmp_path, 2)))
+    endpoints.deploy(ws, script_request(tmp_path, register_factor_model(ws, tmp_path, 2)))
     shadow = endpoints.deploy(
-        ws, _request(tmp_path, register_factor_model(ws, tmp_path, 10), name="shadow")
+        ws, script_request(tmp_path, register_factor_model(ws, tmp_path, 10), name="shadow")
     )
     endpoints.set_traffic(ws, "scorer", mirror={"shadow": 100})
     endpoint = endpoints.get_endpoint(ws, "scorer")
@@ -368,7 +368,7 @@ def test_moving_the_alias_a_deployment_follows_rolls_its_model(
     register_factor_model(ws, tmp_path, 2)
     register_factor_model(ws, tmp_path, 7)
     models.set_alias(ws, "double", "champion", 1)
-    endpoints.deploy(ws, _request(tmp_path, "double@champion"))
+    endpoints.deploy(ws, script_request(tmp_path, "double@champion"))
     endpoint = endpoints.get_endpoint(ws, "scorer")
     assert endpoints.follow_aliases(ws) == []  # nothing moved
 
@@ -390,7 +390,7 @@ def test_an_alias_moved_to_a_broken_version_keeps_the_old_one_serving(
     register_factor_model(ws, tmp_path, 2)
     register_factor_model(ws, tmp_path, -5)
     models.set_alias(ws, "double", "champion", 1)
-    endpoints.deploy(ws, _request(tmp_path, "double@champion"))
+    endpoints.deploy(ws, script_request(tmp_path, "double@champion"))
     endpoint = endpoints.get_endpoint(ws, "scorer")
 
     models.set_alias(ws, "double", "champion", 2)
@@ -412,7 +412,7 @@ def test_a_deployment_runs_in_its_built_environment(ws: OpenWorkspace, tmp_path:
     """An environment with no requirements of its own still gets its own venv (built like a
     job's, cached by spec hash): the replicas' interpreter is that venv's."""
     spec = json.dumps({"name": "plain", "pip_requirements": [], "python": None})
-    request = _request(tmp_path, register_factor_model(ws, tmp_path, 2), environment=spec)
+    request = script_request(tmp_path, register_factor_model(ws, tmp_path, 2), environment=spec)
     script = source_dir(tmp_path) / "score.py"
     script.write_text(
         script.read_text().replace('"pid": os.getpid()', '"python": sys.prefix')
@@ -427,4 +427,4 @@ def test_a_deployment_runs_in_its_built_environment(ws: OpenWorkspace, tmp_path:
     assert Path(answer["python"]).is_relative_to(ws.cache_dir / "environments")
     assert deployment.to_dict()["environment"]["name"] == "plain"
     with pytest.raises(InvalidValue, match="environment's JSON spec"):
-        endpoints.deploy(ws, _request(tmp_path, "double", name="green", environment="{"))
+        endpoints.deploy(ws, script_request(tmp_path, "double", name="green", environment="{"))

@@ -1219,6 +1219,15 @@ export interface components {
             compute: string;
             /** Replicas */
             replicas: number;
+            /** Min Replicas */
+            min_replicas: number | null;
+            /**
+             * Max Replicas
+             * @description set: Ray Serve autoscales the replicas
+             */
+            max_replicas: number | null;
+            /** Target Ongoing Requests */
+            target_ongoing_requests: number | null;
             /** Cpu Cores */
             cpu_cores: number;
             /** Memory Gb */
@@ -1267,14 +1276,31 @@ export interface components {
             } | null;
             /**
              * Compute
+             * @description local (processes on the server's machine) or a ray compute (Ray Serve)
              * @default local
              */
             compute: string;
             /**
              * Replicas
+             * @description at most 16 on local
              * @default 1
              */
             replicas: number;
+            /**
+             * Min Replicas
+             * @description ray compute: autoscaling's lower bound
+             */
+            min_replicas?: number | null;
+            /**
+             * Max Replicas
+             * @description ray compute: autoscaling's upper bound (set: autoscaling on)
+             */
+            max_replicas?: number | null;
+            /**
+             * Target Ongoing Requests
+             * @description ray compute: requests in flight per replica the autoscaler aims at
+             */
+            target_ongoing_requests?: number | null;
             /**
              * Cpu Cores
              * @default 1
@@ -1857,8 +1883,16 @@ export interface components {
             index: number;
             /** Port */
             port: number;
-            /** Handle */
+            /**
+             * Handle
+             * @description a local process (pid@host/start), or serve:APPLICATION
+             */
             handle: string;
+            /**
+             * Url
+             * @description a Ray Serve application's route behind Serve's proxy; null: a local process
+             */
+            url: string | null;
         };
         /** RequeueIn */
         RequeueIn: {

@@ -1,5 +1,6 @@
 """`modelyard deploy` and `modelyard endpoint create|update|show|list|delete|invoke|get-keys|
-regen-key|logs`: online endpoints on the local target, in Azure's v2 words.
+regen-key|logs`: online endpoints, in Azure's v2 words; a deployment runs on `local` (replica
+processes on this machine) or a ray compute (a Ray Serve application, optionally autoscaled).
 
 A thin shell over `services.endpoints`. A deploy whose preflight fails prints the script's
 traceback under the one-line error and exits 1; nothing of it is left running.
@@ -31,7 +32,7 @@ from modelyard.services.workspaces import OpenWorkspace
 app = typer.Typer(help="Online endpoints: deployments, traffic, keys.", no_args_is_help=True)
 
 LIST_COLUMNS = ["name", "scoring_uri", "traffic", "deployments"]
-DEPLOYMENT_COLUMNS = ["name", "resolved_model", "state", "replicas", "error"]
+DEPLOYMENT_COLUMNS = ["name", "resolved_model", "state", "compute", "replicas", "error"]
 
 EndpointArgument = typer.Argument(..., help="3-32 letters, digits and hyphens")
 TrafficOption = typer.Option(None, "--traffic", help="e.g. blue=90,green=10 (sums to 100)")
@@ -46,13 +47,32 @@ def deploy(
     environment: Path | None = typer.Option(
         None, "--environment", help="a pip requirements file: the replicas' environment"
     ),
-    compute: str = typer.Option(LOCAL_COMPUTE, "--compute", help="local"),
-    replicas: int = typer.Option(1, "--replicas"),
+    compute: str = typer.Option(
+        LOCAL_COMPUTE,
+        "--compute",
+        help="local (processes on this machine) or a ray compute (a Ray Serve application)",
+    ),
+    replicas: int = typer.Option(1, "--replicas", help="a fixed number of replicas"),
+    min_replicas: int | None = typer.Option(
+        None, "--min-replicas", help="ray compute: autoscale from this many (default 1)"
+    ),
+    max_replicas: int | None = typer.Option(
+        None, "--max-replicas", help="ray compute: autoscale up to this many (turns it on)"
+    ),
+    target_ongoing_requests: float | None = typer.Option(
+        None,
+        "--target-ongoing-requests",
+        help="ray compute: requests in flight per replica the autoscaler aims at (default 2)",
+    ),
     cpu_cores: float = typer.Option(
-        1.0, "--cpu-cores", help="each replica's CPUs (pinned; a fraction takes one whole)"
+        1.0,
+        "--cpu-cores",
+        help="each replica's CPUs (local: pinned, a fraction takes one whole; ray: Ray's)",
     ),
     memory_gb: float = typer.Option(
-        1.0, "--memory-gb", help="each replica's memory: over it, the replica is restarted"
+        1.0,
+        "--memory-gb",
+        help="each replica's memory (local: over it, the replica is restarted; ray: Ray's)",
     ),
     port: int | None = typer.Option(None, "--port", help="a new endpoint's port (default: free)"),
     traffic: str | None = TrafficOption,
@@ -72,6 +92,9 @@ def deploy(
         replicas=replicas,
         cpu_cores=cpu_cores,
         memory_gb=memory_gb,
+        min_replicas=min_replicas,
+        max_replicas=max_replicas,
+        target_ongoing_requests=target_ongoing_requests,
     )
     split = parse_traffic(traffic) if traffic else None
     with opened_workspace(workspace) as ws:
@@ -117,18 +140,13 @@ def update(
             if deployment is None:
                 raise InvalidValue("--model needs --deployment NAME (the one to update)")
             current = endpoints.get_deployment(ws, name, deployment)
-            request = DeploymentRequest(
-                endpoint=name,
-                name=deployment,
+            request = current.to_request(
                 model=model,
                 entry_script=entry_script or current.entry_script,
                 source_directory=str(source_directory)
                 if source_directory
                 else current.source_directory,
-                environment=current.environment,
                 replicas=replicas or current.replicas,
-                cpu_cores=current.cpu_cores,
-                memory_gb=current.memory_gb,
             )
             endpoints.update_deployment(ws, request, sample=_read(sample))
         if traffic is not None or mirror_traffic is not None:
@@ -256,7 +274,18 @@ def _print_endpoint(
     summary["traffic"] = format_split(endpoint.traffic.split)
     emit_mapping(f"Endpoint {endpoint.name}", summary, sort=False)
     if deployments:
-        emit(output, [d.to_dict() for d in deployments], "Deployments", DEPLOYMENT_COLUMNS)
+        rows = [{**d.to_dict(), "replicas": _replicas_text(d)} for d in deployments]
+        emit(output, rows, "Deployments", DEPLOYMENT_COLUMNS)
+
+
+def _replicas_text(deployment: Deployment) -> str:
+    scaling = deployment.autoscaling
+    if scaling is None:
+        return str(deployment.replicas)
+    return (
+        f"{scaling.min_replicas}–{scaling.max_replicas}, autoscaled at"
+        f" {scaling.target_ongoing_requests:g} ongoing requests each"
+    )
 
 
 def _print_mapping(title: str, data: dict[str, str], output: OutputFormat) -> None:

@@ -9,19 +9,31 @@ that never answers) and what makes a deploy request wrong in itself.
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
-from modelyard.entities.names import validate_deployment_name, validate_endpoint_name
+from modelyard.entities.names import (
+    validate_compute_name,
+    validate_deployment_name,
+    validate_endpoint_name,
+)
 from modelyard.entities.process import ProcessHandle
 from modelyard.errors import InvalidTransition, InvalidValue
 
+T = TypeVar("T")
 PIN_HEADER: Final = "x-modelyard-deployment"  # Azure's azureml-model-deployment
 LOCAL_COMPUTE: Final = "local"
 LOOPBACK: Final = "127.0.0.1"  # where an endpoint's front and replicas listen
-MAX_REPLICAS: Final = 16
+MAX_REPLICAS: Final = 16  # processes on this machine
+MAX_CLUSTER_REPLICAS: Final = 256  # Ray Serve replicas on a cluster
+DEFAULT_MIN_REPLICAS: Final = 1
+DEFAULT_TARGET_ONGOING_REQUESTS: Final = 2.0  # Ray Serve's own default
+MAX_TARGET_ONGOING_REQUESTS: Final = 10_000.0
+SERVE_HANDLE_PREFIX: Final = "serve:"  # the handle of a Ray Serve application: serve:NAME
 
 
 class AuthMode(StrEnum):
@@ -62,27 +74,88 @@ DEPLOYMENT_TRANSITIONS: Final[dict[DeploymentState, frozenset[DeploymentState]]]
 
 @dataclass(frozen=True)
 class ReplicaHandle:
-    """One replica process: where it listens and how to find it again (pid + start time)."""
+    """One replica process: where it listens and how to find it again (pid + start time);
+    or, on a ray compute, the deployment's Ray Serve application: its name as the handle and
+    its route behind Serve's proxy as `url` (Ray places, restarts and scales its replicas)."""
 
     index: int
     port: int
-    handle: str  # ProcessHandle.to_string()
+    handle: str  # ProcessHandle.to_string(); a Serve application: SERVE_HANDLE_PREFIX + name
+    url: str | None = None
 
     @property
     def process(self) -> ProcessHandle:
         return ProcessHandle.parse(self.handle)
 
+    @property
+    def serve_application(self) -> str | None:
+        """The Ray Serve application's name, or None for a local process."""
+        if self.handle.startswith(SERVE_HANDLE_PREFIX):
+            return self.handle.removeprefix(SERVE_HANDLE_PREFIX)
+        return None
+
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "port": self.port, "handle": self.handle}
+        return {"index": self.index, "port": self.port, "handle": self.handle, "url": self.url}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReplicaHandle:
-        return cls(int(data["index"]), int(data["port"]), str(data["handle"]))
+        url = data.get("url")  # absent in what was written before ray deployments
+        return cls(
+            int(data["index"]), int(data["port"]), str(data["handle"]), str(url) if url else None
+        )
 
 
 @dataclass(frozen=True)
-class DeploymentRequest:
-    """What a deploy asks for; `check()` refuses what is wrong in itself, before anything runs."""
+class Autoscaling:
+    """Ray Serve's autoscaling: between `min_replicas` and `max_replicas` replicas, as many as
+    keep about `target_ongoing_requests` requests in flight on each."""
+
+    min_replicas: int
+    max_replicas: int
+    target_ongoing_requests: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "min_replicas": self.min_replicas,
+            "max_replicas": self.max_replicas,
+            "target_ongoing_requests": self.target_ongoing_requests,
+        }
+
+
+class _Placement:
+    """Where a deployment's replicas run and how many, as a request and a deployment both
+    say it."""
+
+    compute: str
+    min_replicas: int | None
+    max_replicas: int | None
+    target_ongoing_requests: float | None
+
+    @property
+    def on_cluster(self) -> bool:
+        """On a ray compute (a Ray Serve application), not processes of this machine."""
+        return self.compute != LOCAL_COMPUTE
+
+    @property
+    def autoscaling(self) -> Autoscaling | None:
+        """Serve's autoscaling, with its defaults; None: a fixed number of replicas."""
+        if self.max_replicas is None:
+            return None
+        return Autoscaling(
+            DEFAULT_MIN_REPLICAS if self.min_replicas is None else self.min_replicas,
+            self.max_replicas,
+            DEFAULT_TARGET_ONGOING_REQUESTS
+            if self.target_ongoing_requests is None
+            else self.target_ongoing_requests,
+        )
+
+
+@dataclass(frozen=True)
+class DeploymentRequest(_Placement):
+    """What a deploy asks for; `check()` refuses what is wrong in itself, before anything runs.
+    `compute` is `local` (replica processes on this machine) or a ray compute's name (a Ray
+    Serve application on its cluster), whose replicas may autoscale: `max_replicas` turns
+    autoscaling on."""
 
     endpoint: str
     name: str
@@ -94,28 +167,77 @@ class DeploymentRequest:
     replicas: int = 1
     cpu_cores: float = 1.0
     memory_gb: float = 1.0
+    min_replicas: int | None = None
+    max_replicas: int | None = None
+    target_ongoing_requests: float | None = None
 
     def check(self) -> DeploymentRequest:
+        """The request as it will be recorded (autoscaling's defaults filled in), or a
+        one-line InvalidValue naming the bad value and the fix."""
         validate_endpoint_name(self.endpoint)
         validate_deployment_name(self.name)
+        validate_compute_name(self.compute)
         if not self.model.strip():
             raise InvalidValue("a deployment needs a model: --model NAME:VERSION or NAME@ALIAS")
-        if self.compute != LOCAL_COMPUTE:
-            raise InvalidValue(
-                f"compute {self.compute!r} cannot host deployments yet: use --compute local",
-                compute=self.compute,
-            )
-        if not 1 <= self.replicas <= MAX_REPLICAS:
-            raise InvalidValue(f"replicas must be 1–{MAX_REPLICAS}, not {self.replicas}")
-        if self.cpu_cores <= 0 or self.memory_gb <= 0:
-            raise InvalidValue("cpu-cores and memory-gb must be positive")
+        limit = MAX_CLUSTER_REPLICAS if self.on_cluster else MAX_REPLICAS
+        if not 1 <= self.replicas <= limit:
+            raise InvalidValue(f"--replicas must be 1–{limit}, not {self.replicas}")
+        for label, value in (("--cpu-cores", self.cpu_cores), ("--memory-gb", self.memory_gb)):
+            if not (math.isfinite(value) and value > 0):
+                raise InvalidValue(f"{label} must be a positive number, not {value}")
         if self.source_directory and not self.entry_script:
             raise InvalidValue("--source-directory needs --entry-script (the score.py in it)")
-        return self
+        return self._checked_autoscaling()
+
+    def _checked_autoscaling(self) -> DeploymentRequest:
+        given = (self.min_replicas, self.max_replicas, self.target_ongoing_requests)
+        if all(value is None for value in given):
+            return self
+        if not self.on_cluster:
+            raise InvalidValue(
+                "autoscaling (--min-replicas, --max-replicas, --target-ongoing-requests) needs a"
+                " ray compute; fix: --compute RAY_COMPUTE, or a fixed --replicas N on local"
+            )
+        if self.max_replicas is None:
+            raise InvalidValue(
+                "--min-replicas and --target-ongoing-requests need --max-replicas: autoscaling"
+                " runs between --min-replicas and --max-replicas"
+            )
+        if self.replicas != 1:
+            raise InvalidValue(
+                f"--replicas {self.replicas} is a fixed count, and autoscaling decides the count;"
+                " fix: give --replicas N, or --min-replicas/--max-replicas, not both"
+            )
+        wanted = self.autoscaling
+        assert wanted is not None  # max_replicas is set
+        scaling = _checked_bounds(
+            wanted.min_replicas, wanted.max_replicas, wanted.target_ongoing_requests
+        )
+        return replace(
+            self,
+            min_replicas=scaling.min_replicas,
+            target_ongoing_requests=scaling.target_ongoing_requests,
+        )
+
+
+def _checked_bounds(minimum: int, maximum: int, target: float) -> Autoscaling:
+    if not 1 <= maximum <= MAX_CLUSTER_REPLICAS:
+        raise InvalidValue(f"--max-replicas must be 1–{MAX_CLUSTER_REPLICAS}, not {maximum}")
+    if not 0 <= minimum <= maximum:
+        raise InvalidValue(
+            f"--min-replicas {minimum} must be 0–{maximum} (--max-replicas);"
+            " fix: lower --min-replicas or raise --max-replicas"
+        )
+    if not (math.isfinite(target) and 0 < target <= MAX_TARGET_ONGOING_REQUESTS):
+        raise InvalidValue(
+            f"--target-ongoing-requests must be above 0 and at most"
+            f" {MAX_TARGET_ONGOING_REQUESTS:g}, not {target}; e.g. 2 (Ray Serve's default)"
+        )
+    return Autoscaling(minimum, maximum, float(target))
 
 
 @dataclass(frozen=True)
-class Deployment:
+class Deployment(_Placement):
     endpoint: str
     name: str
     model: str
@@ -133,6 +255,9 @@ class Deployment:
     memory_gb: float = 1.0
     error: str | None = None
     replica_handles: tuple[ReplicaHandle, ...] = ()
+    min_replicas: int | None = None
+    max_replicas: int | None = None
+    target_ongoing_requests: float | None = None
 
     @property
     def resolved_model(self) -> str:
@@ -161,7 +286,29 @@ class Deployment:
             memory_gb=float(data["memory_gb"]),
             error=data.get("error"),
             replica_handles=tuple(ReplicaHandle.from_dict(r) for r in data["replica_handles"]),
+            min_replicas=_optional(data.get("min_replicas"), int),
+            max_replicas=_optional(data.get("max_replicas"), int),
+            target_ongoing_requests=_optional(data.get("target_ongoing_requests"), float),
         )
+
+    def to_request(self, **changes: Any) -> DeploymentRequest:
+        """This deployment asked for again (an update, an alias roll), with `changes`."""
+        request = DeploymentRequest(
+            endpoint=self.endpoint,
+            name=self.name,
+            model=self.model,
+            entry_script=self.entry_script,
+            source_directory=self.source_directory,
+            environment=self.environment,
+            compute=self.compute,
+            replicas=self.replicas,
+            cpu_cores=self.cpu_cores,
+            memory_gb=self.memory_gb,
+            min_replicas=self.min_replicas,
+            max_replicas=self.max_replicas,
+            target_ongoing_requests=self.target_ongoing_requests,
+        )
+        return replace(request, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -174,6 +321,9 @@ class Deployment:
             "environment": json.loads(self.environment) if self.environment else None,
             "compute": self.compute,
             "replicas": self.replicas,
+            "min_replicas": self.min_replicas,
+            "max_replicas": self.max_replicas,
+            "target_ongoing_requests": self.target_ongoing_requests,
             "cpu_cores": self.cpu_cores,
             "memory_gb": self.memory_gb,
             "state": self.state.value,
@@ -182,6 +332,10 @@ class Deployment:
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
         }
+
+
+def _optional(value: Any, kind: Callable[[Any], T]) -> T | None:
+    return None if value is None else kind(value)
 
 
 @dataclass(frozen=True)
@@ -351,7 +505,9 @@ class EndpointHealth:
 @dataclass(frozen=True)
 class RoutedReplica:
     """A replica as the endpoint's front and supervisor see it: where to send requests, and
-    how to start it again on the same port if it dies."""
+    how to start it again on the same port if it dies. One with a `url` is a Ray Serve
+    application's route, not a process of this machine: the front sends to the url, and the
+    supervisor leaves it to Ray, which restarts Serve's replicas itself."""
 
     deployment: str
     index: int
@@ -359,12 +515,23 @@ class RoutedReplica:
     handle: str
     argv: tuple[str, ...]
     log: str
+    url: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self.url or f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def supervised(self) -> bool:
+        """A local process, started again by the endpoint's supervisor when it dies."""
+        return self.url is None
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "argv": list(self.argv)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RoutedReplica:
+        url = data.get("url")  # absent in routing files written before ray deployments
         return cls(
             str(data["deployment"]),
             int(data["index"]),
@@ -372,7 +539,11 @@ class RoutedReplica:
             str(data["handle"]),
             tuple(data["argv"]),
             str(data["log"]),
+            str(url) if url else None,
         )
+
+    def handle_record(self) -> ReplicaHandle:
+        return ReplicaHandle(self.index, self.port, self.handle, self.url)
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,17 @@ class Environment:
         return {"name": self.name, "pip_requirements": requirements, "python": self.python}
 
     @classmethod
+    def from_json(cls, text: str) -> Environment:
+        """A deployment's environment as it is recorded (this class's dict as JSON text)."""
+        try:
+            return cls.from_dict(json.loads(text))
+        except (json.JSONDecodeError, TypeError, AttributeError):
+            raise InvalidValue(
+                "a deployment's environment is an environment's JSON spec "
+                '({"name", "pip_requirements", "python"})'
+            ) from None
+
+    @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Environment:
         name = data.get("name")
         requirements = data.get("pip_requirements")

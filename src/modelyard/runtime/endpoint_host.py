@@ -3,11 +3,12 @@ replicas, and the follower of the registry aliases its deployments name.
 `python -m modelyard.runtime.endpoint_host --workspace W --routing F --port P`, started detached
 by services/endpoints.py, so it outlives the CLI and a server restart.
 
-The supervisor looks at every replica the routing file names once a second; one whose
-process is gone (crashed, killed) is started again with the same command on the same port, and
-its new handle recorded in the store. While it restarts the front sends that deployment's
-requests to its other replicas. A replica is only restarted while the routing file still names
-it: the service unpublishes a replica before it stops one on purpose.
+The supervisor looks at every local replica the routing file names once a second (a Ray Serve
+application's replicas are Ray's to restart); one whose process is gone (crashed, killed) is
+started again with the same command on the same port, and its new handle recorded in the store.
+While it restarts the front sends that deployment's requests to its other replicas. A replica
+is only restarted while the routing file still names it: the service unpublishes a replica
+before it stops one on purpose.
 
 The alias follower looks every few seconds whether a deployment made from `NAME@ALIAS` still
 serves the version the alias names, and rolls it when not (services.endpoints.follow_aliases):
@@ -67,6 +68,8 @@ class ReplicaSupervisor:
 
     def check_once(self) -> None:
         for replica in self.routing.current().replicas:
+            if not replica.supervised:  # a Ray Serve application: Ray restarts its replicas
+                continue
             key = (replica.deployment, replica.index, replica.handle)
             handle = self._restarted.get(key, replica.handle)
             if time.monotonic() < self._not_before.get(key, 0.0):

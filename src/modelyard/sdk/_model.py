@@ -34,10 +34,11 @@ from modelyard.services import models
 from modelyard.services.workspaces import OpenWorkspace
 
 if TYPE_CHECKING:
+    from modelyard.sdk._compute import ComputeTarget
     from modelyard.sdk._webservice import (
+        DeploymentConfiguration,
         InferenceConfig,
-        LocalWebservice,
-        LocalWebserviceDeploymentConfiguration,
+        Webservice,
     )
 
 
@@ -88,13 +89,18 @@ class Model:
         name: str,
         models: Sequence[Model],
         inference_config: InferenceConfig | None = None,
-        deployment_config: LocalWebserviceDeploymentConfiguration | None = None,
-    ) -> LocalWebservice:
+        deployment_config: DeploymentConfiguration | None = None,
+        deployment_target: ComputeTarget | str | None = None,
+    ) -> Webservice:
         """Deploy one model as the web service `name` (an endpoint with one deployment):
-        preflight first, then the replicas, ready when this returns."""
+        preflight first, then the replicas, ready when this returns. A
+        `RayWebservice.deploy_configuration()` deploys to the ray compute `deployment_target`
+        (a LocalWebservice's runs on this machine)."""
         from modelyard.sdk._webservice import deploy_model
 
-        return deploy_model(workspace, name, models, inference_config, deployment_config)
+        return deploy_model(
+            workspace, name, models, inference_config, deployment_config, deployment_target
+        )
 
     @classmethod
     def _register_run(

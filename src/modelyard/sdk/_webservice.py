@@ -1,11 +1,16 @@
-"""Azure ML's v1 deployment objects: `InferenceConfig`, `LocalWebservice` and the web service
-that `Model.deploy` returns. Thin over `services.endpoints`: a web service is an endpoint with
-one deployment (named "default" unless told), as Azure's local web service is.
+"""Azure ML's v1 deployment objects: `InferenceConfig`, `LocalWebservice`, `RayWebservice`
+(Azure's `AksWebservice`, on a ray compute) and the web service that `Model.deploy` returns.
+Thin over `services.endpoints`: a web service is an endpoint with one deployment (named
+"default" unless told), as Azure's are.
 
     service = Model.deploy(ws, "doubler", [model], InferenceConfig(entry_script="score.py",
                            source_directory="src"), LocalWebservice.deploy_configuration(port=0))
     service.wait_for_deployment(show_output=True)
     service.run(json.dumps({"x": 3}))
+
+    config = RayWebservice.deploy_configuration(autoscale_enabled=True,
+                                                autoscale_min_replicas=1, autoscale_max_replicas=4)
+    service = Model.deploy(ws, "doubler", [model], inference, config, deployment_target=ray_pool)
 """
 
 from __future__ import annotations
@@ -31,6 +36,13 @@ class _RegisteredModel(Protocol):
     def id(self) -> str: ...
 
 
+class _NamedCompute(Protocol):
+    """The SDK's `ComputeTarget`, as far as deploying needs."""
+
+    @property
+    def name(self) -> str: ...
+
+
 DEFAULT_DEPLOYMENT = "default"
 
 
@@ -52,19 +64,45 @@ class LocalWebserviceDeploymentConfiguration:
     memory_gb: float = 1.0
 
 
-class LocalWebservice:
-    """A deployed endpoint on this machine."""
+@dataclass(frozen=True)
+class RayWebserviceDeploymentConfiguration:
+    """A deployment on a ray compute (named here or by `Model.deploy`'s deployment_target): a
+    fixed `num_replicas`, or autoscaling between the bounds; CPUs and memory per replica."""
+
+    compute_target_name: str | None = None
+    autoscale_enabled: bool = False
+    autoscale_min_replicas: int = 1
+    autoscale_max_replicas: int = 10
+    autoscale_target_ongoing_requests: float = 2.0
+    num_replicas: int = 1
+    cpu_cores: float = 1.0
+    memory_gb: float = 1.0
+    port: int | None = None  # the endpoint's front, on this machine
+
+    def replicas_of(self, request: DeploymentRequest) -> DeploymentRequest:
+        if not self.autoscale_enabled:
+            return replace(request, replicas=self.num_replicas)
+        return replace(
+            request,
+            min_replicas=self.autoscale_min_replicas,
+            max_replicas=self.autoscale_max_replicas,
+            target_ongoing_requests=self.autoscale_target_ongoing_requests,
+        )
+
+
+DeploymentConfiguration = (
+    LocalWebserviceDeploymentConfiguration | RayWebserviceDeploymentConfiguration
+)
+
+
+class Webservice:
+    """A deployed endpoint: its front on this machine, its deployment local or on a ray
+    compute."""
 
     def __init__(self, workspace: Any, name: str) -> None:
         self._workspace = workspace
         self.name = name
         endpoints.get_endpoint(self._opened, name)  # NotFound if there is none
-
-    @staticmethod
-    def deploy_configuration(
-        port: int | None = None, replicas: int = 1, cpu_cores: float = 1.0, memory_gb: float = 1.0
-    ) -> LocalWebserviceDeploymentConfiguration:
-        return LocalWebserviceDeploymentConfiguration(port, replicas, cpu_cores, memory_gb)
 
     @property
     def _opened(self) -> OpenWorkspace:
@@ -133,22 +171,59 @@ class LocalWebservice:
         models: Sequence[_RegisteredModel] | None = None,
         inference_config: InferenceConfig | None = None,
     ) -> None:
-        """A new model (and/or script) for the default deployment, with no downtime."""
+        """A new model (and/or script) for the default deployment, with no downtime; where it
+        runs, its replicas and its size stay."""
         current = endpoints.get_deployment(self._opened, self.name, DEFAULT_DEPLOYMENT)
-        reference = _one_model(models).id if models else current.resolved_model
-        config = inference_config or InferenceConfig(
-            current.entry_script, None, current.source_directory
+        request = current.to_request(
+            model=_one_model(models).id if models else current.resolved_model
         )
-        request = _request(self.name, reference, config, None, current.replicas)
-        if inference_config is None:  # the same environment as before
-            request = replace(request, environment=current.environment)
+        if inference_config is not None:
+            request = _with_inference(request, inference_config)
         endpoints.update_deployment(self._opened, request)
 
     def delete(self) -> None:
         endpoints.delete_endpoint(self._opened, self.name)
 
     def __repr__(self) -> str:
-        return f"LocalWebservice(name={self.name!r})"
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+class LocalWebservice(Webservice):
+    """A web service whose replicas are processes on this machine."""
+
+    @staticmethod
+    def deploy_configuration(
+        port: int | None = None, replicas: int = 1, cpu_cores: float = 1.0, memory_gb: float = 1.0
+    ) -> LocalWebserviceDeploymentConfiguration:
+        return LocalWebserviceDeploymentConfiguration(port, replicas, cpu_cores, memory_gb)
+
+
+class RayWebservice(Webservice):
+    """A web service served by Ray Serve on a ray compute (Azure's AksWebservice)."""
+
+    @staticmethod
+    def deploy_configuration(
+        compute_target_name: str | None = None,
+        autoscale_enabled: bool = False,
+        autoscale_min_replicas: int = 1,
+        autoscale_max_replicas: int = 10,
+        autoscale_target_ongoing_requests: float = 2.0,
+        num_replicas: int = 1,
+        cpu_cores: float = 1.0,
+        memory_gb: float = 1.0,
+        port: int | None = None,
+    ) -> RayWebserviceDeploymentConfiguration:
+        return RayWebserviceDeploymentConfiguration(
+            compute_target_name,
+            autoscale_enabled,
+            autoscale_min_replicas,
+            autoscale_max_replicas,
+            autoscale_target_ongoing_requests,
+            num_replicas,
+            cpu_cores,
+            memory_gb,
+            port,
+        )
 
 
 def deploy_model(
@@ -156,39 +231,65 @@ def deploy_model(
     name: str,
     models: Sequence[_RegisteredModel],
     inference_config: InferenceConfig | None,
-    deployment_config: LocalWebserviceDeploymentConfiguration | None,
-) -> LocalWebservice:
+    deployment_config: DeploymentConfiguration | None,
+    deployment_target: _NamedCompute | str | None = None,
+) -> Webservice:
     config = deployment_config or LocalWebserviceDeploymentConfiguration()
-    request = _request(
-        name, _one_model(models).id, inference_config or InferenceConfig(), config, config.replicas
+    request = _with_inference(
+        DeploymentRequest(
+            endpoint=name,
+            name=DEFAULT_DEPLOYMENT,
+            model=_one_model(models).id,
+            cpu_cores=config.cpu_cores,
+            memory_gb=config.memory_gb,
+        ),
+        inference_config or InferenceConfig(),
     )
     opened: OpenWorkspace = workspace._opened
-    endpoints.deploy(opened, request, port=config.port or None)
+    if isinstance(config, RayWebserviceDeploymentConfiguration):
+        compute = _ray_target(config, deployment_target)
+        endpoints.deploy(
+            opened, replace(config.replicas_of(request), compute=compute), port=config.port
+        )
+        return RayWebservice(workspace, name)
+    if deployment_target is not None:
+        raise InvalidValue(
+            "a LocalWebservice runs on this machine; for a compute, deploy with"
+            " RayWebservice.deploy_configuration()"
+        )
+    endpoints.deploy(opened, replace(request, replicas=config.replicas), port=config.port or None)
     return LocalWebservice(workspace, name)
 
 
-def _request(
-    name: str,
-    model: str,
-    inference: InferenceConfig,
-    config: LocalWebserviceDeploymentConfiguration | None,
-    replicas: int,
-) -> DeploymentRequest:
+def _ray_target(
+    config: RayWebserviceDeploymentConfiguration, target: _NamedCompute | str | None
+) -> str:
+    named = target if isinstance(target, str) or target is None else target.name
+    if named and config.compute_target_name and named != config.compute_target_name:
+        raise InvalidValue(
+            f"deployment_target {named!r} and compute_target_name"
+            f" {config.compute_target_name!r} differ: give one of them"
+        )
+    compute = named or config.compute_target_name
+    if not compute:
+        raise InvalidValue(
+            "a RayWebservice needs its ray compute: pass deployment_target=ComputeTarget(ws,"
+            " NAME) to Model.deploy, or compute_target_name= to deploy_configuration()"
+        )
+    return compute
+
+
+def _with_inference(request: DeploymentRequest, inference: InferenceConfig) -> DeploymentRequest:
     environment = inference.environment
-    return DeploymentRequest(
-        endpoint=name,
-        name=DEFAULT_DEPLOYMENT,
-        model=model,
+    return replace(
+        request,
         entry_script=inference.entry_script,
         source_directory=inference.source_directory,
         environment=json.dumps(environment.to_dict()) if environment is not None else None,
-        replicas=replicas,
-        cpu_cores=config.cpu_cores if config else 1.0,
-        memory_gb=config.memory_gb if config else 1.0,
     )
 
 
 def _one_model(models: Sequence[_RegisteredModel]) -> _RegisteredModel:
     if len(models) != 1:
-        raise InvalidValue(f"a local web service serves one model, not {len(models)}: pass [model]")
+        raise InvalidValue(f"a web service serves one model, not {len(models)}: pass [model]")
     return models[0]

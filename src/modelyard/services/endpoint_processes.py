@@ -160,11 +160,12 @@ def start_replica(replica: RoutedReplica) -> RoutedReplica:
 
 
 def wait_ready(replica: RoutedReplica, key: str, timeout_s: float = READY_TIMEOUT_S) -> None:
-    """Until the replica answers /health/ready; JobFailed with its log's tail if it dies."""
-    url = f"http://127.0.0.1:{replica.port}/health/ready"
+    """Until the replica (or a Ray Serve application, through Serve's proxy) answers
+    /health/ready; DeploymentFailed with its log's tail if it dies or the time is up."""
+    url = f"{replica.base_url}/health/ready"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if not is_running(replica.handle):
+        if replica.supervised and not is_running(replica.handle):
             raise DeploymentFailed(
                 f"replica {replica.index} of deployment {replica.deployment} exited before it "
                 f"was ready:\n{log_tail(Path(replica.log))}"

@@ -1,9 +1,11 @@
-"""Online endpoints on the local target: create, deploy, update with no downtime, traffic,
-keys, invoke, logs, delete. CLI, SDK and REST call these; nothing else decides.
+"""Online endpoints: create, deploy, update with no downtime, traffic, keys, invoke, logs,
+delete. CLI, SDK and REST call these; nothing else decides.
 
 How it runs (embedded and server mode alike):
-- each deployment is N replica processes (`python -m modelyard.serving`) on free ports of
-  127.0.0.1, started detached and recorded by handle in the store;
+- a deployment on `local` is N replica processes (`python -m modelyard.serving`) on free ports
+  of 127.0.0.1, started detached and recorded by handle in the store; one on a ray compute is
+  a Ray Serve application on its cluster (`ray_deployments.py`), recorded by its name and its
+  route behind Serve's proxy, which the front treats as one more replica to send to;
 - each endpoint has one host process on its own port (runtime/endpoint_host.py): the front that
   checks the key, picks a deployment by the traffic split or the pin header, forwards to a live
   replica and mirrors a share; and the supervisor that starts a dead replica again on its port;
@@ -18,7 +20,8 @@ How it runs (embedded and server mode alike):
   zero-downtime update) once the alias moves, embedded or served alike (`follow_aliases`).
 
 A deployment is only ever published to the front after its preflight (init() and one sample
-request) passed and every replica answered /health/ready: traffic never reaches a broken one.
+request, on the cluster for a ray compute) passed and every replica answered /health/ready:
+traffic never reaches a broken one.
 Operations on one endpoint are serialised by a file lock in its folder.
 
 A workspace behind a server asks the server (`store/rest_endpoints.py`), whose replicas run on
@@ -57,7 +60,7 @@ from modelyard.entities.registry import ModelVersion, parse_model_reference
 from modelyard.environments import Environment, EnvironmentBuilder
 from modelyard.errors import DeploymentFailed, InvalidValue, ModelyardError, NotFound
 from modelyard.fileio import exclusive_lock, write_json_atomic
-from modelyard.services import deployment_archive, models
+from modelyard.services import deployment_archive, models, ray_deployments
 from modelyard.services import endpoint_processes as processes
 from modelyard.services.endpoint_processes import ReplicaSpec
 from modelyard.services.workspaces import OpenWorkspace
@@ -151,29 +154,37 @@ def deployments_by_endpoint(ws: OpenWorkspace) -> dict[str, list[Deployment]]:
     return found
 
 
-def health(endpoint: Endpoint, deployments: list[Deployment]) -> EndpointHealth:
+def health(ws: OpenWorkspace, endpoint: Endpoint, deployments: list[Deployment]) -> EndpointHealth:
     """Which of the endpoint's processes run now: their handles looked up on this machine, no
-    request sent, so a page listing endpoints stays cheap however many there are."""
+    request sent, so a page listing endpoints stays cheap however many there are; a ray
+    deployment's replicas are Serve's count, asked of its cluster with short timeouts."""
     return EndpointHealth(
         front_running=endpoint.host_handle is not None
         and processes.is_running(endpoint.host_handle),
-        replicas_running={
-            deployment.name: sum(processes.is_running(r.handle) for r in deployment.replica_handles)
-            for deployment in deployments
-        },
+        replicas_running={d.name: _running_replicas(ws, d) for d in deployments},
     )
 
 
+def _running_replicas(ws: OpenWorkspace, deployment: Deployment) -> int:
+    if deployment.on_cluster:
+        return ray_deployments.running_replicas(ws, deployment)
+    return sum(processes.is_running(r.handle) for r in deployment.replica_handles)
+
+
 def delete_endpoint(ws: OpenWorkspace, name: str) -> None:
-    """Stops the host first (no more traffic), then every replica; then forgets it."""
+    """Deletes its Serve applications first (a cluster that does not answer changes nothing
+    here), then stops the host (no more traffic) and every local replica; then forgets it."""
     if ws.server_url is not None:
         _remote(ws).delete_endpoint(validate_endpoint_name(name))
         return
     endpoint = get_endpoint(ws, name)
     with _locked(ws, name):
+        deployments = list_deployments(ws, name)
+        for deployment in (d for d in deployments if d.on_cluster):
+            _stop_replicas(ws, deployment)
         processes.stop(endpoint.host_handle)
-        for deployment in list_deployments(ws, name):
-            _stop_replicas(deployment.replica_handles)
+        for deployment in (d for d in deployments if not d.on_cluster):
+            _stop_replicas(ws, deployment)
         ws.endpoint_store.delete_endpoint(name)
     shutil.rmtree(endpoint_dir(ws, name), ignore_errors=True)
 
@@ -200,7 +211,7 @@ def deploy(
     if ws.server_url is not None:
         body = deployment_archive.describe(request, port=port, traffic=traffic)
         return _send(ws, request, body, sample, current=None)
-    request = _absolute_paths(request)
+    request = _checked_here(ws, request)
     version = models.get_model_version(ws, request.model)
     endpoint = _get_or_create(ws, request.endpoint, port)
     store = ws.endpoint_store
@@ -231,7 +242,7 @@ def update_deployment(
     if ws.server_url is not None:
         current = get_deployment(ws, request.endpoint, request.name)
         return _send(ws, request, deployment_archive.describe(request), sample, current)
-    request = _absolute_paths(request)
+    request = _checked_here(ws, request)
     version = models.get_model_version(ws, request.model)
     store = ws.endpoint_store
     with _locked(ws, request.endpoint):
@@ -249,7 +260,15 @@ def update_deployment(
             raise
         updated = store.finish_update(request, version.name, version.version, _handles(replicas))
         _publish(ws, request.endpoint)  # the front now sends to the new replicas only
-        _stop_replicas(old.replica_handles)
+        try:
+            _stop_replicas(ws, old)
+        except ModelyardError as error:  # the update is done; what is left is said, not raised
+            updated = store.set_deployment_state(
+                request.endpoint,
+                request.name,
+                DeploymentState.SUCCEEDED,
+                error=f"updated; the old version's replicas were not stopped: {error.message}",
+            )
         if old.source_directory != updated.source_directory:
             _drop_uploaded_code(ws, old)
     return updated
@@ -286,17 +305,24 @@ def delete_deployment(ws: OpenWorkspace, endpoint: str, name: str) -> None:
     store = ws.endpoint_store
     with _locked(ws, endpoint):
         deployment = store.set_deployment_state(endpoint, name, DeploymentState.DELETING)
+        _publish(ws, endpoint)  # a Deleting deployment is routed no more
+        # Stopped before it is forgotten: a cluster that does not answer leaves it Deleting,
+        # and deleting it again tries again.
+        _stop_replicas(ws, deployment)
         if current.traffic.mirror == name:
             store.set_traffic(endpoint, current.traffic.without(name))
         store.delete_deployment(endpoint, name)
         _publish(ws, endpoint)
-        _stop_replicas(deployment.replica_handles)
         _drop_uploaded_code(ws, deployment)
 
 
 def _bring_up(
     ws: OpenWorkspace, request: DeploymentRequest, version: ModelVersion, sample: bytes | None
 ) -> list[RoutedReplica]:
+    if request.on_cluster:
+        keys = endpoint_dir(ws, request.endpoint) / REPLICA_KEYS_FILE
+        log = _ray_log(ws, request.endpoint, request.name)
+        return [ray_deployments.bring_up(ws, request, version, sample, keys, log)]
     spec = _replica_spec(ws, request, version.reference)
     outcome = processes.run_preflight(spec, sample)
     if not outcome.ok:
@@ -329,7 +355,8 @@ def _start_replicas(
         for replica in started:
             processes.wait_ready(replica, key)
     except BaseException:
-        _stop_replicas(_handles(started))
+        for replica in started:
+            processes.stop(replica.handle)
         raise
     return started
 
@@ -476,19 +503,8 @@ def _update_failed(version: ModelVersion) -> str:
 
 
 def _roll(ws: OpenWorkspace, deployment: Deployment) -> Deployment | None:
-    request = DeploymentRequest(
-        endpoint=deployment.endpoint,
-        name=deployment.name,
-        model=deployment.model,
-        entry_script=deployment.entry_script,
-        source_directory=deployment.source_directory,
-        environment=deployment.environment,
-        replicas=deployment.replicas,
-        cpu_cores=deployment.cpu_cores,
-        memory_gb=deployment.memory_gb,
-    )
     try:
-        return update_deployment(ws, request)
+        return update_deployment(ws, deployment.to_request())
     except ModelyardError:
         return None
 
@@ -543,6 +559,9 @@ def _replica_spec(
 
 
 def _routed(ws: OpenWorkspace, deployment: Deployment) -> list[RoutedReplica]:
+    if deployment.on_cluster:
+        log = _ray_log(ws, deployment.endpoint, deployment.name)
+        return [ray_deployments.routed(deployment.name, r, log) for r in deployment.replica_handles]
     spec = _replica_spec(ws, deployment, deployment.resolved_model)
     logs = endpoint_dir(ws, deployment.endpoint) / "logs"
     return [
@@ -590,30 +609,30 @@ def _python_for(ws: OpenWorkspace, endpoint: str, environment: str | None) -> st
     hash, cached in the workspace); this Python when none is given."""
     if environment is None:
         return sys.executable
-    spec = parse_environment(environment)
+    spec = Environment.from_json(environment)
     log = endpoint_dir(ws, endpoint) / "logs" / "environment.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as out:
         return str(EnvironmentBuilder(ws.cache_dir / "environments").python_for(spec, log=out))
 
 
-def parse_environment(environment: str) -> Environment:
-    try:
-        return Environment.from_dict(json.loads(environment))
-    except (json.JSONDecodeError, TypeError, AttributeError):
-        raise InvalidValue(
-            "a deployment's environment is an environment's JSON spec "
-            '({"name", "pip_requirements", "python"})'
-        ) from None
-
-
-def _stop_replicas(replicas: tuple[ReplicaHandle, ...] | list[ReplicaHandle]) -> None:
-    for replica in replicas:
+def _stop_replicas(ws: OpenWorkspace, deployment: Deployment) -> None:
+    """Its replica processes, or its Serve applications on its cluster."""
+    if deployment.on_cluster:
+        log = _ray_log(ws, deployment.endpoint, deployment.name)
+        ray_deployments.delete_applications(ws, deployment.compute, deployment.replica_handles, log)
+        return
+    for replica in deployment.replica_handles:
         processes.stop(replica.handle)
 
 
+def _ray_log(ws: OpenWorkspace, endpoint: str, deployment: str) -> Path:
+    """The Ray jobs' logs of a deployment on a ray compute (its replicas log on the cluster)."""
+    return endpoint_dir(ws, endpoint) / "logs" / f"{deployment}-ray.log"
+
+
 def _handles(replicas: list[RoutedReplica]) -> list[ReplicaHandle]:
-    return [ReplicaHandle(r.index, r.port, r.handle) for r in replicas if r.handle]
+    return [r.handle_record() for r in replicas if r.handle]
 
 
 def _replica_key(ws: OpenWorkspace, endpoint: str) -> str:
@@ -621,10 +640,18 @@ def _replica_key(ws: OpenWorkspace, endpoint: str) -> str:
     return str(document["primaryKey"])
 
 
+def _checked_here(ws: OpenWorkspace, request: DeploymentRequest) -> DeploymentRequest:
+    """Refused before anything is recorded, on the machine that deploys: a compute that is not
+    `local` or a usable ray compute, paths that are not there."""
+    if request.on_cluster:
+        ray_deployments.ray_compute(ws, request.compute)
+    return _absolute_paths(request)
+
+
 def _absolute_paths(request: DeploymentRequest) -> DeploymentRequest:
     """The replicas run elsewhere (cwd): a source directory is kept as an absolute path."""
     if request.environment is not None:
-        parse_environment(request.environment)  # a bad spec: refused before anything runs
+        Environment.from_json(request.environment)  # a bad spec: refused before anything runs
     if request.source_directory:
         source = deployment_archive.existing_folder(request.source_directory)
         return replace(request, source_directory=str(source))

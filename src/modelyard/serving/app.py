@@ -55,7 +55,15 @@ class Replica:
         self.state = "initializing"
         self._on_init_failed = on_init_failed
 
+    def initialize_now(self) -> None:
+        """init() in the caller's thread, raising what it raises: a Ray Serve replica runs it
+        in its constructor, before it takes requests (Serve reports the failure)."""
+        self.scorer.init()
+        self.state = "ready"
+
     async def initialize(self) -> None:
+        if self.state == "ready":  # initialised before it served (a Ray Serve replica)
+            return
         try:
             await asyncio.get_running_loop().run_in_executor(None, self.scorer.init)
         except Exception:

@@ -1,4 +1,5 @@
-"""An endpoint's front: one port, one scoring URI, in front of all its deployments' replicas.
+"""An endpoint's front: one port, one scoring URI, in front of all its deployments' replicas
+(local processes, or a Ray Serve application's route on a ray compute: one more place to send).
 
 It checks the caller's key (`Authorization: Bearer`, primary or secondary: the one place keys
 are checked), picks a deployment by the traffic split, or the one the `x-modelyard-deployment`
@@ -130,7 +131,7 @@ class Front:
     async def _send(
         self, replica: RoutedReplica, path: str, body: bytes | None, headers: dict[str, str]
     ) -> httpx.Response:
-        url = f"http://127.0.0.1:{replica.port}{path}"
+        url = f"{replica.base_url}{path}"
         if body is None:
             return await self.client.get(url, headers=headers)
         return await self.client.post(url, content=body, headers=headers)

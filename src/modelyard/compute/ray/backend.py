@@ -51,7 +51,7 @@ class RayCompute:
         so that is the biggest size this cluster can take."""
         from ray.util.state import list_nodes
 
-        with self._reaching():
+        with self.reaching():
             nodes = list_nodes(
                 address=self.address, timeout=STATE_API_TIMEOUT_S, raise_on_missing_output=False
             )
@@ -67,8 +67,8 @@ class RayCompute:
 
     def launch(self, request: LaunchRequest) -> str:
         submission = submission_for(request)
-        client = self._connected()
-        with self._reaching():
+        client = self.client()
+        with self.reaching():
             try:
                 return str(client.submit_job(**submission.arguments()))
             except RuntimeError as error:
@@ -78,8 +78,8 @@ class RayCompute:
         return submission.submission_id
 
     def state(self, handle: str) -> BackendState:
-        client = self._connected()
-        with self._reaching():
+        client = self.client()
+        with self.reaching():
             try:
                 status = client.get_job_status(check_submission_id(handle))
             except RuntimeError as error:
@@ -91,8 +91,8 @@ class RayCompute:
     def cancel(self, handle: str, grace_s: float) -> bool:
         """Ray's stop (SIGTERM to the job's processes, SIGKILL after the job's
         RAY_JOB_STOP_WAIT_TIME_S), then up to `grace_s` for it to end; True once it has."""
-        client = self._connected()
-        with self._reaching():
+        client = self.client()
+        with self.reaching():
             try:
                 client.stop_job(check_submission_id(handle))
             except RuntimeError as error:
@@ -111,8 +111,8 @@ class RayCompute:
     def read_log(self, handle: str) -> str | None:
         """Ray's log of the job: the supervisor's lines and the script's output. None once Ray
         no longer knows the job."""
-        client = self._connected()
-        with self._reaching():
+        client = self.client()
+        with self.reaching():
             try:
                 return str(client.get_job_logs(check_submission_id(handle)))
             except RuntimeError as error:
@@ -124,8 +124,8 @@ class RayCompute:
         """Ray's own words for how the job ended (`JobInfo.message`), for a run whose
         supervisor never recorded an end: a runtime_env that failed to install, a job killed
         with its node. None while it runs or once Ray no longer knows it."""
-        client = self._connected()
-        with self._reaching():
+        client = self.client()
+        with self.reaching():
             try:
                 info = client.get_job_info(check_submission_id(handle))
             except RuntimeError as error:
@@ -136,14 +136,15 @@ class RayCompute:
             return None
         return str(info.message) if info.message else None
 
-    def _connected(self) -> Any:
+    def client(self) -> Any:
+        """The cluster's Jobs API client, every request of it with a timeout."""
         if self._client is None:
-            with self._reaching():
+            with self.reaching():
                 self._client = _timed_client(self.address)
         return self._client
 
     @contextlib.contextmanager
-    def _reaching(self) -> Iterator[None]:
+    def reaching(self) -> Iterator[None]:
         """Ray's and requests' ways of saying the cluster does not answer, as one line."""
         import requests
         from ray.util.state.exception import RayStateApiException
@@ -151,13 +152,13 @@ class RayCompute:
         try:
             yield
         except (requests.RequestException, ConnectionError, RayStateApiException) as error:
-            raise self._unavailable(error) from None
+            raise self.unavailable(error) from None
         except RuntimeError as error:
             if "status code 5" in str(error):  # the dashboard answered, its job server did not
-                raise self._unavailable(error) from None
+                raise self.unavailable(error) from None
             raise
 
-    def _unavailable(self, error: Exception) -> ComputeUnavailable:
+    def unavailable(self, error: Exception) -> ComputeUnavailable:
         cause = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error)
         return ComputeUnavailable(
             f"the Ray cluster at {self.address} does not answer ({cause}): start it"

@@ -1,4 +1,5 @@
-"""Online endpoints over the API (the local target: the replicas run on the server's machine).
+"""Online endpoints over the API (local replicas run on the server's machine; a deployment on a
+ray compute is a Ray Serve application on its cluster, behind the front on the server's).
 
 Readers see endpoints and deployments (with which of their processes run); contributors
 deploy, update, move traffic, delete a deployment, read and regenerate keys (a key is a secret:
@@ -57,13 +58,15 @@ def list_endpoints(request: Request) -> list[dict[str, Any]]:
     ws = workspace_of(request)
     deployments = endpoints.deployments_by_endpoint(ws)
     return [
-        _details(endpoint, deployments.get(endpoint.name, []))
+        _details(ws, endpoint, deployments.get(endpoint.name, []))
         for endpoint in endpoints.list_endpoints(ws)
     ]
 
 
-def _details(endpoint: Endpoint, deployments: list[Deployment]) -> dict[str, Any]:
-    health = endpoints.health(endpoint, deployments)
+def _details(
+    ws: OpenWorkspace, endpoint: Endpoint, deployments: list[Deployment]
+) -> dict[str, Any]:
+    health = endpoints.health(ws, endpoint, deployments)
     return {**endpoint.to_dict(deployments), "health": health.to_dict()}
 
 
@@ -75,16 +78,15 @@ def _details(endpoint: Endpoint, deployments: list[Deployment]) -> dict[str, Any
     responses=error_responses(409),
 )
 def create_endpoint(body: schemas.EndpointIn, request: Request) -> dict[str, Any]:
-    created = endpoints.create_endpoint(
-        workspace_of(request), body.name, body.port, body.description
-    )
-    return _details(created, [])
+    ws = workspace_of(request)
+    created = endpoints.create_endpoint(ws, body.name, body.port, body.description)
+    return _details(ws, created, [])
 
 
 @router.get("/endpoints/{name}", dependencies=[Reader], response_model=schemas.EndpointDetails)
 def show_endpoint(name: str, request: Request) -> dict[str, Any]:
     ws = workspace_of(request)
-    return _details(endpoints.get_endpoint(ws, name), endpoints.list_deployments(ws, name))
+    return _details(ws, endpoints.get_endpoint(ws, name), endpoints.list_deployments(ws, name))
 
 
 @router.delete("/endpoints/{name}", dependencies=[Admin], response_model=schemas.EndpointDeleted)

@@ -12,7 +12,8 @@ from pydantic import Base64Bytes, BaseModel, Field, RootModel
 
 from modelyard.entities.endpoints import (
     LOCAL_COMPUTE,
-    MAX_REPLICAS,
+    MAX_CLUSTER_REPLICAS,
+    MAX_TARGET_ONGOING_REQUESTS,
     DeploymentRequest,
     DeploymentState,
 )
@@ -54,8 +55,27 @@ class DeploymentIn(BaseModel):
     environment: dict[str, Any] | None = Field(
         None, description='{"name", "pip_requirements": [...], "python"}; null: the server\'s'
     )
-    compute: Annotated[str, Field(max_length=32)] = LOCAL_COMPUTE
-    replicas: Annotated[int, Field(ge=1, le=MAX_REPLICAS)] = 1
+    compute: str = Field(
+        LOCAL_COMPUTE,
+        max_length=32,
+        description="local (processes on the server's machine) or a ray compute (Ray Serve)",
+    )
+    replicas: int = Field(1, ge=1, le=MAX_CLUSTER_REPLICAS, description="at most 16 on local")
+    min_replicas: int | None = Field(
+        None, ge=0, le=MAX_CLUSTER_REPLICAS, description="ray compute: autoscaling's lower bound"
+    )
+    max_replicas: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_CLUSTER_REPLICAS,
+        description="ray compute: autoscaling's upper bound (set: autoscaling on)",
+    )
+    target_ongoing_requests: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_TARGET_ONGOING_REQUESTS,
+        description="ray compute: requests in flight per replica the autoscaler aims at",
+    )
     cpu_cores: Annotated[float, Field(gt=0, le=1024)] = 1.0
     memory_gb: Annotated[float, Field(gt=0, le=4096)] = 1.0
     traffic: dict[str, Percent] | None = Field(
@@ -82,6 +102,9 @@ class DeploymentIn(BaseModel):
             replicas=self.replicas,
             cpu_cores=self.cpu_cores,
             memory_gb=self.memory_gb,
+            min_replicas=self.min_replicas,
+            max_replicas=self.max_replicas,
+            target_ongoing_requests=self.target_ongoing_requests,
         )
 
 
@@ -102,7 +125,10 @@ class RegenKeyIn(BaseModel):
 class ReplicaHandle(ResponseModel):
     index: int
     port: int
-    handle: str
+    handle: str = Field(description="a local process (pid@host/start), or serve:APPLICATION")
+    url: str | None = Field(
+        description="a Ray Serve application's route behind Serve's proxy; null: a local process"
+    )
 
 
 class Deployment(ResponseModel):
@@ -115,6 +141,9 @@ class Deployment(ResponseModel):
     environment: dict[str, Any] | None
     compute: str
     replicas: int
+    min_replicas: int | None
+    max_replicas: int | None = Field(description="set: Ray Serve autoscales the replicas")
+    target_ongoing_requests: Number | None
     cpu_cores: Number
     memory_gb: Number
     state: DeploymentState

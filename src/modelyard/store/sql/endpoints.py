@@ -223,6 +223,11 @@ def _fill(
         request.cpu_cores,
         request.memory_gb,
     )
+    row.min_replicas, row.max_replicas, row.target_ongoing_requests = (
+        request.min_replicas,
+        request.max_replicas,
+        request.target_ongoing_requests,
+    )
 
 
 def _endpoint_row(session: Session, name: str) -> EndpointRow:

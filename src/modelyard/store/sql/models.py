@@ -525,7 +525,7 @@ class EndpointRow(Base):
 
 
 class DeploymentRow(Base):
-    """A deployment of an endpoint (migration 0012)."""
+    """A deployment of an endpoint (migration 0012; autoscaling 0013)."""
 
     __tablename__ = "deployments"
 
@@ -548,6 +548,10 @@ class DeploymentRow(Base):
     replica_handles: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Ray Serve's autoscaling (migration 0013); null: a fixed number of replicas.
+    min_replicas: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_replicas: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    target_ongoing_requests: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     def to_entity(self) -> Deployment:
         return Deployment(
@@ -570,4 +574,7 @@ class DeploymentRow(Base):
             replica_handles=tuple(
                 ReplicaHandle.from_dict(item) for item in json.loads(self.replica_handles)
             ),
+            min_replicas=self.min_replicas,
+            max_replicas=self.max_replicas,
+            target_ongoing_requests=self.target_ongoing_requests,
         )
