@@ -57,6 +57,20 @@ def test_bandit_compares_at_the_trials_own_interval_and_waits_for_the_delay() ->
     assert "- slack_amount 0.2" in reason
 
 
+def test_bandit_judges_a_long_trial_against_a_short_one_that_completed() -> None:
+    """The driver may first look at a long bad trial after its early intervals: a short trial
+    that completed still counts, with its best of all its points."""
+    short = trial(0, 0.3, 0.6, 1.0, status=RunStatus.COMPLETED)
+    long_bad = trial(1, *[-0.2] * 40)
+    reason = termination_reason(bandit(slack_factor=0.1), MAXIMIZE, long_bad, [short, long_bad])
+    assert reason is not None and "-0.2 by interval 40 is below 0.909091" in reason
+    still_running = trial(0, 0.3, 0.6, 1.0)  # it may yet reach interval 40: not counted so
+    assert (
+        termination_reason(bandit(slack_factor=0.1), MAXIMIZE, long_bad, [still_running, long_bad])
+        is None
+    )
+
+
 def test_bandit_when_minimizing_cancels_what_is_above_the_slack() -> None:
     best, bad = trial(0, 1.0), trial(1, 1.5)
     policy = bandit(slack_factor=0.2)

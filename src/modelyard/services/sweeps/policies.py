@@ -9,8 +9,9 @@ latest interval its policy evaluates (`EarlyTermination.evaluated_interval`), ag
 other trial that reached that interval, running or ended.
 
 - bandit: cancel a trial whose best value up to the interval is outside the slack of the best
-  trial's best there: below best / (1 + slack_factor) or best - slack_amount when maximizing
-  (above best * (1 + slack_factor) or best + slack_amount when minimizing);
+  trial's best there (a trial that completed before the interval: its best of all):
+  below best / (1 + slack_factor) or best - slack_amount when maximizing (above
+  best * (1 + slack_factor) or best + slack_amount when minimizing);
 - median stopping: cancel a trial whose best value is worse than the median of the other
   trials' running averages up to the interval;
 - truncation selection: cancel a trial whose value at the interval is among the worst
@@ -26,6 +27,7 @@ import math
 import statistics
 from collections.abc import Sequence
 
+from modelyard.entities.run_status import RunStatus
 from modelyard.entities.sweep import EarlyTermination, Goal, Objective, PolicyType
 from modelyard.services.sweeps.trials import Trial
 
@@ -53,6 +55,14 @@ def _bandit(
 ) -> str | None:
     own = _best_until(objective, trial, interval)
     reached = [_best_until(objective, peer, interval) for peer in _reaching(peers, interval)]
+    # A trial that completed short of this interval is the best it will ever be: it counts
+    # with all its points (Azure's "best performing run"), or a short good trial would shield
+    # a long bad one once the bad one's first intervals went by between two of the driver's looks.
+    reached += [
+        objective.best(list(peer.values))
+        for peer in peers
+        if peer.run.status is RunStatus.COMPLETED and 0 < len(peer.values) < interval
+    ]
     if not reached:
         return None
     best = objective.best([own, *reached])
