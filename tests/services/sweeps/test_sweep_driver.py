@@ -271,7 +271,8 @@ def test_canceling_a_sweep_cancels_its_trials(
                 for child in sqlite_workspace.store.list_runs(parent_id=parent.id)
             )
             == 2
-        )
+        ),
+        timeout=240,  # two trial processes starting on a loaded 2-core machine
     )
     runs.cancel_run(sqlite_workspace, parent.id)
     final = jobs.wait_for_completion(sqlite_workspace, parent.id, timeout_s=60)
