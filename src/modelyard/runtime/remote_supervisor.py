@@ -81,6 +81,7 @@ class RemoteSupervisor:
         self.checkpoints = self.scratch / CHECKPOINTS
         self.error_file = self.scratch / "error.json"
         self.terminating = threading.Event()
+        self._sigterm_seen = False
         self.preempted = threading.Event()
         self.orphaned = threading.Event()  # the Ray processes above this one are gone
         self.done = threading.Event()
@@ -174,6 +175,12 @@ class RemoteSupervisor:
             )
 
     def _on_sigterm(self, _signum: int, _frame: FrameType | None) -> None:
+        # A second SIGTERM can arrive while this handler is inside Event.set, holding the
+        # event's lock: entering set() again from the same thread would wait on it for ever
+        # (seen: a canceled sweep's trial whose supervisor never ended).
+        if self._sigterm_seen:
+            return
+        self._sigterm_seen = True
         self.terminating.set()
         if self.child is not None and self.child.poll() is None:
             self.child.terminate()

@@ -70,6 +70,7 @@ class Supervisor:
         self.run_root = ws.local_artifacts.run_root(run_id)
         self.workdir = working_copy(ws, run_id)
         self.terminating = threading.Event()
+        self._sigterm_seen = False
         self.preempted = threading.Event()
         self.child: subprocess.Popen[bytes] | None = None
         self.attempt = 1
@@ -150,6 +151,12 @@ class Supervisor:
             )
 
     def _on_sigterm(self, _signum: int, _frame: FrameType | None) -> None:
+        # A second SIGTERM can arrive while this handler is inside Event.set, holding the
+        # event's lock: entering set() again from the same thread would wait on it for ever
+        # (seen: a canceled sweep's trial whose supervisor never ended).
+        if self._sigterm_seen:
+            return
+        self._sigterm_seen = True
         self.terminating.set()
         if self.child is not None and self.child.poll() is None:
             self.child.terminate()
