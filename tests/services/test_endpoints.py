@@ -147,6 +147,13 @@ def test_a_front_listens_where_the_setting_says_and_replicas_stay_on_loopback(
     assert _call(endpoint.scoring_uri, endpoint.primary_key).json()["y"] == 6
 
 
+def test_a_mistyped_listen_host_is_one_line_and_no_endpoint(ws: OpenWorkspace) -> None:
+    ws.settings = replace(ws.settings, endpoint_listen_host="no-such-host.invalid")
+    with pytest.raises(InvalidValue, match=r"cannot listen on host 'no-such-host\.invalid'"):
+        endpoints.create_endpoint(ws, "scorer")
+    assert endpoints.list_endpoints(ws) == []
+
+
 def test_regenerating_a_key_stops_the_old_one_at_once_and_keeps_the_other(
     ws: OpenWorkspace, tmp_path: Path
 ) -> None:

@@ -31,7 +31,7 @@ from modelyard.compute.local.processes import (
 from modelyard.compute.local.resources import format_indexes
 from modelyard.entities.endpoints import RoutedReplica
 from modelyard.entities.process import ProcessHandle
-from modelyard.errors import Conflict, DeploymentFailed
+from modelyard.errors import Conflict, DeploymentFailed, InvalidValue
 from modelyard.serving.limits import replica_cpus
 
 READY_TIMEOUT_S: Final = 120.0
@@ -114,7 +114,7 @@ def run_preflight(spec: ReplicaSpec, sample: bytes | None = None) -> PreflightOu
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
-        probe.bind((host, 0))
+        _bind(probe, host, 0)
         return int(probe.getsockname()[1])
 
 
@@ -122,12 +122,26 @@ def check_port_free(port: int, host: str = "127.0.0.1") -> None:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind((host, port))
+            _bind(probe, host, port)
         except OSError:
             raise Conflict(
                 f"port {port} on {host} is in use; fix: pick another --port or stop what holds it",
                 port=port,
             ) from None
+
+
+def _bind(probe: socket.socket, host: str, port: int) -> None:
+    """Bind, telling a host this machine cannot listen on (the `endpoint_listen_host` setting
+    mistyped) from a port in use."""
+    try:
+        socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_STREAM)
+    except OSError:
+        raise InvalidValue(
+            f"cannot listen on host {host!r}: not an address of this machine; fix the"
+            " endpoint_listen_host setting (127.0.0.1, or 0.0.0.0 for every interface)",
+            host=host,
+        ) from None
+    probe.bind((host, port))
 
 
 def start_detached(argv: Sequence[str], log: Path) -> ProcessHandle:
