@@ -20,7 +20,7 @@ from modelyard.services.job_file import load_job_file
 from modelyard.services.sweeps.leaderboard import LEADERBOARD_FILE, read_leaderboard
 from modelyard.services.sweeps.submission import resume_sweep, submit_sweep
 from modelyard.services.sweeps.sweep_job import SweepJob
-from modelyard.services.sweeps.trials import INTERRUPTED_PROPERTY, TRIAL_PROPERTY
+from modelyard.services.sweeps.trials import TRIAL_PROPERTY, is_interrupted
 from modelyard.services.workspaces import OpenWorkspace
 from polling import wait_for
 from run_processes import pid_of
@@ -75,7 +75,9 @@ def trials_of(ws: OpenWorkspace, parent: Run) -> list[tuple[Run, dict[str, str],
     for child in ws.store.list_runs(parent_id=parent.id):
         data = ws.store.get_run_data(child.id)
         found.append((child, data.params, data.properties))
-    return sorted(found, key=lambda item: int(item[2].get(TRIAL_PROPERTY, 10**6)))
+    return sorted(
+        found, key=lambda item: (is_interrupted(item[0]), int(item[2].get(TRIAL_PROPERTY, 10**6)))
+    )
 
 
 def most_at_once(trials: list[Run]) -> int:
@@ -232,7 +234,7 @@ def test_a_sweep_whose_driver_is_killed_resumes_without_running_a_trial_twice(
     assert final.status is RunStatus.COMPLETED, final.error
 
     children = trials_of(workspace, final)
-    trials = [item for item in children if INTERRUPTED_PROPERTY not in item[2]]
+    trials = [item for item in children if not is_interrupted(item[0])]
     assert [props[TRIAL_PROPERTY] for _, _, props in trials] == ["0", "1", "2", "3"]
     assert len({params["lr"] for _, params, _ in trials}) == 4  # no params ran twice
     assert [(run.status, run.error) for run, _, _ in trials] == [(RunStatus.COMPLETED, None)] * 4

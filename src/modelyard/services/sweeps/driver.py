@@ -36,7 +36,7 @@ from modelyard.services.sweeps.leaderboard import (
 from modelyard.services.sweeps.policies import termination_reason
 from modelyard.services.sweeps.samplers import sampler_for
 from modelyard.services.sweeps.trials import (
-    INTERRUPTED_PROPERTY,
+    INTERRUPTED_ERROR,
     TRIAL_PROPERTY,
     Trial,
     TrialReader,
@@ -232,14 +232,8 @@ class SweepDriver:
         for child in children:
             if child.status is not RunStatus.NOT_STARTED:
                 continue
-            self.ws.store.add_properties(child.id, {INTERRUPTED_PROPERTY: "true"})
             try:
-                self.ws.store.transition_run(
-                    child.id,
-                    RunStatus.CANCELED,
-                    error="its submission was interrupted (the sweep's driver stopped): it never"
-                    " ran, and its trial was submitted again",
-                )
+                self.ws.store.transition_run(child.id, RunStatus.CANCELED, error=INTERRUPTED_ERROR)
             except InvalidTransition:
                 continue  # it moved on meanwhile: its submitter is alive after all
             self.say(f"run {child.id}: an interrupted submission, canceled (it never ran)")

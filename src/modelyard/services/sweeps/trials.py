@@ -14,10 +14,15 @@ from modelyard.entities.sweep_space import ParamValue
 from modelyard.errors import ModelyardError
 from modelyard.store.base import TrackingStore
 
-# A child's properties: its trial number, and the mark of a submission its driver never
-# finished (the child never ran, and its number is drawn again).
+# A child's trial number, a property.
 TRIAL_PROPERTY: Final = "sweep.trial"
-INTERRUPTED_PROPERTY: Final = "sweep.submission_interrupted"
+# The error of a child whose submission its driver never finished: it never ran, and its
+# number is drawn again. Told by its status and this error, both set by one transition (a
+# property written first would stay on a child that moved on meanwhile, and was a trial).
+INTERRUPTED_ERROR: Final = (
+    "its submission was interrupted (the sweep's driver stopped): it never ran, and its trial"
+    " was submitted again"
+)
 # Children a sweep can have: its trials and at most one interrupted submission per driver
 # that died; list_runs reads them newest first.
 _CHILDREN_READ: Final = 4 * TRIALS_MAX
@@ -75,7 +80,7 @@ class TrialReader:
             return self._ended[run.id]
         data = self.store.get_run_data(run.id)
         number = data.properties.get(TRIAL_PROPERTY)
-        if number is None or INTERRUPTED_PROPERTY in data.properties:
+        if number is None or is_interrupted(run):
             return None
         metric = self.config.objective.primary_metric
         points = (
@@ -105,3 +110,8 @@ class TrialReader:
 
 def next_number(trials: list[Trial]) -> int:
     return max((trial.number for trial in trials), default=-1) + 1
+
+
+def is_interrupted(run: Run) -> bool:
+    """A child canceled because its submission was interrupted: never a trial."""
+    return run.status is RunStatus.CANCELED and run.error == INTERRUPTED_ERROR
