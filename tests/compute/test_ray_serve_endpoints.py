@@ -90,6 +90,8 @@ def test_an_image_classifier_on_ray_serves_its_endpoint_autoscaled_and_goes_when
     assert set(answer.json()["Score"]) == set(TINY_LABELS)
     running = endpoints.health(ws, endpoint, [deployment]).replicas_running["blue"]
     assert 1 <= running <= 2  # Serve's own count, between the autoscaling bounds
+    [(listed, _, listed_health)] = endpoints.list_with_health(ws)
+    assert listed.name == "flowers" and 1 <= listed_health.replicas_running["blue"] <= 2
     assert _score(endpoint.scoring_uri, "not-a-key").status_code == 401
     # Serve's route itself wants the front's replica key, as a local replica's port does.
     assert _score(f"{replica.url}/score", endpoint.primary_key).status_code == 401

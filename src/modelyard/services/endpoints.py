@@ -146,28 +146,43 @@ def list_deployments(ws: OpenWorkspace, endpoint: str) -> list[Deployment]:
     return ws.endpoint_store.list_deployments(endpoint)
 
 
-def deployments_by_endpoint(ws: OpenWorkspace) -> dict[str, list[Deployment]]:
-    """Every endpoint's deployments, read at once (a list of endpoints shows them all)."""
-    found: dict[str, list[Deployment]] = {}
+def list_with_health(
+    ws: OpenWorkspace,
+) -> list[tuple[Endpoint, list[Deployment], EndpointHealth]]:
+    """Every endpoint with its deployments and health: the deployments read at once, each
+    ray cluster asked once however many endpoints deploy to it."""
+    by_endpoint: dict[str, list[Deployment]] = {}
     for deployment in ws.endpoint_store.list_deployments():
-        found.setdefault(deployment.endpoint, []).append(deployment)
-    return found
+        by_endpoint.setdefault(deployment.endpoint, []).append(deployment)
+    glance = ray_deployments.ServeGlance(ws)
+    listed = []
+    for endpoint in list_endpoints(ws):
+        deployments = by_endpoint.get(endpoint.name, [])
+        listed.append((endpoint, deployments, health(ws, endpoint, deployments, glance)))
+    return listed
 
 
-def health(ws: OpenWorkspace, endpoint: Endpoint, deployments: list[Deployment]) -> EndpointHealth:
+def health(
+    ws: OpenWorkspace,
+    endpoint: Endpoint,
+    deployments: list[Deployment],
+    glance: ray_deployments.ServeGlance | None = None,
+) -> EndpointHealth:
     """Which of the endpoint's processes run now: their handles looked up on this machine, no
     request sent, so a page listing endpoints stays cheap however many there are; a ray
-    deployment's replicas are Serve's count, asked of its cluster with short timeouts."""
+    deployment's replicas are Serve's count, each cluster asked once per `glance` (one per
+    listing: pass the same one for every endpoint listed)."""
+    glance = glance or ray_deployments.ServeGlance(ws)
     return EndpointHealth(
         front_running=endpoint.host_handle is not None
         and processes.is_running(endpoint.host_handle),
-        replicas_running={d.name: _running_replicas(ws, d) for d in deployments},
+        replicas_running={d.name: _running_replicas(glance, d) for d in deployments},
     )
 
 
-def _running_replicas(ws: OpenWorkspace, deployment: Deployment) -> int:
+def _running_replicas(glance: ray_deployments.ServeGlance, deployment: Deployment) -> int:
     if deployment.on_cluster:
-        return ray_deployments.running_replicas(ws, deployment)
+        return glance.running_replicas(deployment)
     return sum(processes.is_running(r.handle) for r in deployment.replica_handles)
 
 

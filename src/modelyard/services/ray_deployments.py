@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from modelyard.compute.ray import serve_cluster
 from modelyard.compute.ray.serve_cluster import JobOutcome, ServeCluster, ServeProxy
 from modelyard.entities.compute import ComputeTarget, ComputeType, ProvisioningState
 from modelyard.entities.endpoints import (
@@ -132,17 +133,30 @@ def delete_applications(
         _delete(cluster, present, log)
 
 
-def running_replicas(ws: OpenWorkspace, deployment: Deployment) -> int:
-    """Serve's replicas of the deployment RUNNING now; none when its cluster does not answer
-    at a glance (a page listing endpoints must not wait on a cluster that is down)."""
-    apps = [r.serve_application for r in deployment.replica_handles if r.serve_application]
-    if not apps:
-        return 0
-    try:
-        cluster = ServeCluster(computes.get_compute(ws, deployment.compute))
-        return sum(cluster.running_replicas(app) for app in apps)
-    except ModelyardError:
-        return 0
+class ServeGlance:
+    """Serve's replicas of ray deployments, each cluster asked once (short timeouts) however
+    many deployments and endpoints one listing shows; a cluster that does not answer counts
+    none (a page listing endpoints must not wait on a cluster that is down)."""
+
+    def __init__(self, ws: OpenWorkspace) -> None:
+        self.ws = ws
+        self._details: dict[str, dict[str, Any] | None] = {}
+
+    def running_replicas(self, deployment: Deployment) -> int:
+        apps = [r.serve_application for r in deployment.replica_handles if r.serve_application]
+        details = self._details_of(deployment.compute) if apps else None
+        if details is None:
+            return 0
+        return sum(serve_cluster.running_replicas(details, app) for app in apps)
+
+    def _details_of(self, compute: str) -> dict[str, Any] | None:
+        if compute not in self._details:
+            try:
+                cluster = ServeCluster(computes.get_compute(self.ws, compute))
+                self._details[compute] = cluster.glance()
+            except ModelyardError:
+                self._details[compute] = None
+        return self._details[compute]
 
 
 def routed(name: str, replica: ReplicaHandle, log: Path) -> RoutedReplica:

@@ -88,12 +88,9 @@ class ServeCluster:
             found.get("route_prefix"),
         )
 
-    def running_replicas(self, app: str) -> int:
-        """How many replicas of `app` Serve has RUNNING now, at a glance (short timeouts)."""
-        found = self.details(_GLANCE_TIMEOUT).get("applications", {}).get(app) or {}
-        deployments = (found.get("deployments") or {}).values()
-        states = [r.get("state") for d in deployments for r in d.get("replicas") or []]
-        return states.count("RUNNING")
+    def glance(self) -> dict[str, Any]:
+        """`details()` with short timeouts: for pages that must not wait on a cluster."""
+        return self.details(_GLANCE_TIMEOUT)
 
     def run_job(
         self, submission_id: str, entrypoint: str, runtime_env: dict[str, Any], timeout_s: float
@@ -148,3 +145,11 @@ class ServeCluster:
             raise self.jobs.unavailable(RuntimeError(f"{answer.status_code} {cause}".strip()))
         details: dict[str, Any] = answer.json()
         return details
+
+
+def running_replicas(details: dict[str, Any], app: str) -> int:
+    """How many replicas of `app` Serve has RUNNING in its `details()`."""
+    found = details.get("applications", {}).get(app) or {}
+    deployments = (found.get("deployments") or {}).values()
+    states = [r.get("state") for d in deployments for r in d.get("replicas") or []]
+    return states.count("RUNNING")

@@ -56,10 +56,9 @@ _ARCHIVE_BODY: dict[str, Any] = {
 def list_endpoints(request: Request) -> list[dict[str, Any]]:
     """Each endpoint with its deployments and which of its processes run."""
     ws = workspace_of(request)
-    deployments = endpoints.deployments_by_endpoint(ws)
     return [
-        _details(ws, endpoint, deployments.get(endpoint.name, []))
-        for endpoint in endpoints.list_endpoints(ws)
+        {**endpoint.to_dict(deployments), "health": health.to_dict()}
+        for endpoint, deployments, health in endpoints.list_with_health(ws)
     ]
 
 
