@@ -10,6 +10,7 @@ import {
   deployedModel,
   deploymentHealth,
   deploymentsServing,
+  replicasSummary,
   scoreRows,
   trafficShares,
 } from "./shaping";
@@ -116,6 +117,11 @@ describe("shaping", () => {
     expect(deploymentHealth(FLOWERS, deployment("blue"))).toEqual({ label: "1/1 replicas running", tone: "good" });
     const down = { ...FLOWERS, health: { front_running: true, replicas_running: { blue: 0 } } };
     expect(deploymentHealth(down, deployment("blue")).tone).toBe("bad");
+    // Autoscaled on ray: its bounds, not a fixed count ("2/1 running" read as too many).
+    const scaled = deployment("blue", { compute: "raypool", min_replicas: null, max_replicas: 3 });
+    const two = { ...FLOWERS, deployments: [scaled], health: { front_running: true, replicas_running: { blue: 2 } } };
+    expect(deploymentHealth(two, scaled)).toEqual({ label: "2 replicas running (autoscaling 1–3)", tone: "good" });
+    expect(replicasSummary(two).label).toBe("2 replicas running (autoscaling 1–3)");
     expect(deploymentsServing([FLOWERS], "flowers:2")).toEqual([
       { endpoint: "flowers", deployment: "blue" },
     ]);

@@ -72,7 +72,7 @@ export interface Health {
 export function deploymentHealth(endpoint: Endpoint, deployment: Deployment): Health {
   const running = endpoint.health.replicas_running[deployment.name] ?? 0;
   if (deployment.state === "Failed") return { label: "not serving", tone: "bad" };
-  const health = replicaHealth(running, deployment.replicas);
+  const health = replicaHealth(running, wantedReplicas(deployment));
   return isServing(deployment) ? health : { ...health, tone: "live" }; // still starting
 }
 
@@ -86,15 +86,36 @@ export function frontHealth(endpoint: Endpoint): Health {
 /** The replicas of all serving deployments together. */
 export function replicasSummary(endpoint: Endpoint): Health {
   const serving = endpoint.deployments.filter(isServing);
-  const wanted = serving.reduce((sum, d) => sum + d.replicas, 0);
+  const wanted = serving.map(wantedReplicas).reduce(
+    (sum, each) => ({ least: sum.least + each.least, most: sum.most + each.most }),
+    { least: 0, most: 0 },
+  );
   const running = serving.reduce((sum, d) => sum + (endpoint.health.replicas_running[d.name] ?? 0), 0);
   return replicaHealth(running, wanted);
 }
 
-function replicaHealth(running: number, wanted: number): Health {
-  const label = `${String(running)}/${String(wanted)} replicas running`;
-  if (wanted === 0) return { label, tone: "neutral" };
-  if (running >= wanted) return { label, tone: "good" };
+/** How many replicas a deployment should have: a fixed number, or autoscaling's bounds. */
+interface Wanted {
+  least: number;
+  most: number;
+}
+
+// The server's default lower bound when only --max-replicas was given (DEFAULT_MIN_REPLICAS).
+const DEFAULT_MIN_REPLICAS = 1;
+
+function wantedReplicas(deployment: Deployment): Wanted {
+  if (deployment.max_replicas === null) return { least: deployment.replicas, most: deployment.replicas };
+  return { least: deployment.min_replicas ?? DEFAULT_MIN_REPLICAS, most: deployment.max_replicas };
+}
+
+function replicaHealth(running: number, wanted: Wanted): Health {
+  // An autoscaled deployment runs anywhere between its bounds: "2/1" would read as too many.
+  const label =
+    wanted.least === wanted.most
+      ? `${String(running)}/${String(wanted.most)} replicas running`
+      : `${String(running)} replicas running (autoscaling ${String(wanted.least)}–${String(wanted.most)})`;
+  if (wanted.most === 0) return { label, tone: "neutral" };
+  if (running >= wanted.least) return { label, tone: "good" };
   return { label, tone: running === 0 ? "bad" : "warn" };
 }
 
