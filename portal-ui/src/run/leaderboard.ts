@@ -40,7 +40,10 @@ export interface Board {
 }
 
 /** What kind of parent the run is, by what it records; null for any other run. */
-export function parentKind(run: Pick<RunDetails, "properties" | "source">): ParentKind | null {
+export function parentKind(run: {
+  properties: Record<string, string>;
+  source: { script: string | null };
+}): ParentKind | null {
   if (run.properties[SWEEP_METRIC_PROPERTY]) return "sweep";
   if (run.source.script === AUTOML_TITLE) return "automl";
   return null;
