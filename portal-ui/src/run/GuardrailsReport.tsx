@@ -49,8 +49,8 @@ export function TableGuardrailsReport({ report }: { report: Report }) {
         <Fact label="Rows" value={report.rowCount} />
         <Fact label="Features" value={report.featureCount} />
       </dl>
-      <div className="table-wrap">
-        <table className="data-table" id="guardrails-checks">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Guardrail checks, scrollable">
+        <table className="data-table wrapping" id="guardrails-checks">
           <caption>Checks</caption>
           <thead>
             <tr>

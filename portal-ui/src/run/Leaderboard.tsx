@@ -28,10 +28,10 @@ export function Leaderboard({ board }: { board: Board }) {
   const [sort, setSort] = useState<BoardSort>(() => bestFirst(board.goal));
   const rows = sortRows(board.rows, sort);
   const best = sortRows(board.rows, bestFirst(board.goal))[0];
-  const bestKey = best?.value === null ? null : best?.key;
+  const bestKey = best?.ranked ? best.key : null;
   const columns = columnsOf(board);
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" tabIndex={0} role="region" aria-label="Leaderboard, scrollable">
       <table className="data-table leaderboard" id="leaderboard">
         <caption>
           {board.kind === "sweep" ? "Trials" : "Candidate models"}, by {board.metric} ({board.goal})

@@ -53,12 +53,12 @@ function BoardOf({ run, kind, live }: { run: RunDetails; kind: ParentKind; live:
 }
 
 function BoardView({ board }: { board: Board }) {
-  const valued = board.rows.filter((row) => row.value !== null).length;
+  const ranked = board.rows.filter((row) => row.ranked).length;
   return (
     <>
       {board.totalTrials !== null && (
         <p className="empty" id="board-progress">
-          {String(board.rows.length)} of {String(board.totalTrials)} trials, {String(valued)} with{" "}
+          {String(board.rows.length)} of {String(board.totalTrials)} trials, {String(ranked)} ranked by{" "}
           {board.metric}.
         </p>
       )}

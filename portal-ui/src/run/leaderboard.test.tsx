@@ -105,10 +105,10 @@ describe("parseSweepLeaderboard", () => {
 describe("sortRows", () => {
   const numbers = (board: Board, sort: ReturnType<typeof bestFirst>) => sortRows(board.rows, sort).map((row) => row.number);
 
-  it("puts the best first by the goal, a trial without a value last either way", () => {
+  it("puts the best first by the goal, the unranked trials after, one without a value last", () => {
     const board = sweepBoard();
     expect(numbers(board, bestFirst("minimize"))).toEqual([2, 0, 3, 1, 4]);
-    expect(numbers(board, { column: "value", descending: true })).toEqual([1, 3, 0, 2, 4]);
+    expect(numbers(board, { column: "value", descending: true })).toEqual([3, 0, 2, 1, 4]);
   });
 
   it("sorts by a numeric param as numbers and a text one as text, ties by trial number", () => {

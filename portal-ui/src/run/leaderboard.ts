@@ -26,6 +26,7 @@ export interface BoardRow {
   label: string;
   status: string;
   value: number | null; // the primary metric's final (sweep) or best (AutoML family) value
+  ranked: boolean; // completed with a value: in the ranking (a canceled trial's value is not)
   reason: string | null; // why it ended other than completed
   params: Record<string, string>;
 }
@@ -76,6 +77,7 @@ export function parseSweepLeaderboard(data: unknown): Checked<Board> {
 function sweepRow(trial: Record<string, unknown>, index: number): BoardRow {
   const runId = typeof trial.run_id === "string" ? trial.run_id : null;
   const number = typeof trial.trial === "number" ? trial.trial : null;
+  const value = finiteNumber(trial.value as JsonFloat | undefined);
   const params = isRecord(trial.params)
     ? Object.fromEntries(Object.entries(trial.params).map(([name, value]) => [name, String(value)]))
     : {};
@@ -85,7 +87,8 @@ function sweepRow(trial: Record<string, unknown>, index: number): BoardRow {
     number,
     label: textOr(trial.display_name, number === null ? "" : `trial ${String(number)}`),
     status: textOr(trial.status, ""),
-    value: finiteNumber(trial.value as JsonFloat | undefined),
+    value,
+    ranked: typeof trial.ranked === "boolean" ? trial.ranked : trial.status === "Completed" && value !== null,
     reason: typeof trial.reason === "string" && trial.reason ? trial.reason : null,
     params,
   };
@@ -100,13 +103,15 @@ export function automlBoard(parent: Pick<RunDetails, "params">, children: RunRow
   for (const entry of finalModels(final)) {
     const family = textOr(entry.family, "");
     if (!family || families.has(family)) continue;
+    const value = finiteNumber(entry[metric] as JsonFloat | undefined);
     rows.push({
       key: `final-${family}`,
       runId: null,
       number: null,
       label: family,
       status: "Completed",
-      value: finiteNumber(entry[metric] as JsonFloat | undefined),
+      value,
+      ranked: value !== null,
       reason: null,
       params: { family, trials: typeof entry.trials === "number" ? String(entry.trials) : "" },
     });
@@ -128,13 +133,15 @@ export function automlMetric(parent: Pick<RunDetails, "params">): string {
 function familyRow(child: RunRow, metric: string): BoardRow {
   const family = child.tags[FAMILY_TAG] ?? child.display_name;
   const trials = finiteNumber(child.metrics.trials);
+  const value = finiteNumber(child.metrics[`best_${metric}`]);
   return {
     key: child.id,
     runId: child.id,
     number: null,
     label: family,
     status: child.status,
-    value: finiteNumber(child.metrics[`best_${metric}`]),
+    value,
+    ranked: child.status === "Completed" && value !== null,
     reason: child.status === "Completed" ? null : child.error,
     params: { family, trials: trials === null ? "" : String(trials) },
   };
@@ -168,10 +175,12 @@ export function nextSort(current: BoardSort, column: string, goal: Goal): BoardS
 }
 
 /** The rows in the order asked; a row without a value in the column comes last either way,
- * ties in trial (then label) order. */
+ * and by the metric the ranked rows come before the others (a canceled trial's value is no
+ * result), ties in trial (then label) order. */
 export function sortRows(rows: BoardRow[], sort: BoardSort): BoardRow[] {
   const sign = sort.descending ? -1 : 1;
   return [...rows].sort((a, b) => {
+    if (sort.column === VALUE_COLUMN && a.ranked !== b.ranked) return a.ranked ? -1 : 1;
     const left = cellOf(a, sort.column);
     const right = cellOf(b, sort.column);
     if (left === null || right === null) {
