@@ -4,6 +4,7 @@
 // why (the early-termination policy's reason, the error).
 import { useState } from "react";
 import { Link } from "react-router";
+import { finiteNumber } from "../compare/parallel";
 import { StatusBadge } from "../components/StatusBadge";
 import { formatMetric } from "../format";
 import {
@@ -108,7 +109,7 @@ function columnsOf(board: Board): Column[] {
     ...params.map((name) => ({
       id: `${PARAM_PREFIX}${name}`,
       title: name,
-      numeric: true,
+      numeric: board.rows.every((row) => !row.params[name] || finiteNumber(row.params[name]) !== null),
       cell: (row: BoardRow) => row.params[name] ?? "",
     })),
   ];

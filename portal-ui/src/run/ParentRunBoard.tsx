@@ -65,7 +65,10 @@ function BoardView({ board }: { board: Board }) {
       <Leaderboard board={board} />
       {board.rows.length > 0 && (
         <div id="trials-chart">
-          <h3>{board.kind === "sweep" ? "Trials" : "Model families"}: hyperparameters against {board.metric}</h3>
+          <h3>
+            {board.kind === "sweep" ? "Trials: hyperparameters" : "Model families and their trials"} against{" "}
+            {board.metric}
+          </h3>
           <ParallelCoordinates
             runs={board.rows.map((row) => ({
               id: row.key,

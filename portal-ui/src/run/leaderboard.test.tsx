@@ -171,6 +171,9 @@ describe("Leaderboard", () => {
     expect(document.querySelector("tr.best-row")?.getAttribute("data-run-id")).toBe("r2");
     expect(document.querySelector("tr[data-run-id=r1] [data-field=reason]")?.textContent).toContain("bandit policy");
     expect(document.querySelector("th[data-column=value]")?.getAttribute("aria-sort")).toBe("ascending");
+    // A numeric param aligns right, a text one left.
+    expect(document.querySelector("th[data-column='param:lr']")?.className).toBe("numeric");
+    expect(document.querySelector("th[data-column='param:opt']")?.className).toBe("");
   });
 
   it("sorts by a column when its header is clicked, and the other way on a second click", () => {
