@@ -38,13 +38,7 @@ export function GuardrailsPanel({ runId }: { runId: string }) {
 export function TableGuardrailsReport({ report }: { report: Report }) {
   return (
     <section className="panel" id="guardrails" aria-labelledby="guardrails-heading">
-      <h2 id="guardrails-heading">
-        Data guardrails{" "}
-        <span className={`badge ${report.passed ? "badge-good" : "badge-bad"}`}>
-          {report.passed ? "passed" : "failed"}
-        </span>
-      </h2>
-      {report.summary && <p>{report.summary}</p>}
+      <Verdict report={report} />
       <dl className="facts">
         <Fact label="Rows" value={report.rowCount} />
         <Fact label="Features" value={report.featureCount} />
@@ -76,27 +70,7 @@ export function TableGuardrailsReport({ report }: { report: Report }) {
           </tbody>
         </table>
       </div>
-      {report.classCounts.length > 0 && (
-        <table className="data-table" id="guardrails-classes">
-          <caption>Rows per class</caption>
-          <thead>
-            <tr>
-              <th scope="col">Class</th>
-              <th scope="col" className="numeric">
-                Rows
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.classCounts.map(([label, count]) => (
-              <tr key={label}>
-                <td>{label}</td>
-                <td className="numeric">{count}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {report.classCounts.length > 0 && <ClassCounts report={report} caption="Rows per class" counted="Rows" />}
     </section>
   );
 }
@@ -106,38 +80,14 @@ export function GuardrailsReport({ report }: { report: Report }) {
   const hidden = report.issues.length - shown.length;
   return (
     <section className="panel" id="guardrails" aria-labelledby="guardrails-heading">
-      <h2 id="guardrails-heading">
-        Data guardrails{" "}
-        <span className={`badge ${report.passed ? "badge-good" : "badge-bad"}`}>
-          {report.passed ? "passed" : "failed"}
-        </span>
-      </h2>
-      {report.summary && <p>{report.summary}</p>}
+      <Verdict report={report} />
       <dl className="facts">
         <Fact label="Files" value={report.fileCount} />
         <Fact label="Usable images" value={report.usableCount} />
         <Fact label="Unusable files" value={report.badFileCount} />
       </dl>
       <div className="columns">
-        <table className="data-table" id="guardrails-classes">
-          <caption>Images per class</caption>
-          <thead>
-            <tr>
-              <th scope="col">Class</th>
-              <th scope="col" className="numeric">
-                Usable images
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.classCounts.map(([label, count]) => (
-              <tr key={label}>
-                <td>{label}</td>
-                <td className="numeric">{count}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ClassCounts report={report} caption="Images per class" counted="Usable images" />
         <table className="data-table" id="guardrails-limits">
           <caption>Limits</caption>
           <tbody>
@@ -199,6 +149,44 @@ export function GuardrailsReport({ report }: { report: Report }) {
         </p>
       )}
     </section>
+  );
+}
+
+function Verdict({ report }: { report: Report }) {
+  return (
+    <>
+      <h2 id="guardrails-heading">
+        Data guardrails{" "}
+        <span className={`badge ${report.passed ? "badge-good" : "badge-bad"}`}>
+          {report.passed ? "passed" : "failed"}
+        </span>
+      </h2>
+      {report.summary && <p>{report.summary}</p>}
+    </>
+  );
+}
+
+function ClassCounts({ report, caption, counted }: { report: Report; caption: string; counted: string }) {
+  return (
+    <table className="data-table" id="guardrails-classes">
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Class</th>
+          <th scope="col" className="numeric">
+            {counted}
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {report.classCounts.map(([label, count]) => (
+          <tr key={label}>
+            <td>{label}</td>
+            <td className="numeric">{count}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
