@@ -20,6 +20,7 @@ export interface RunsQuery {
   descending: boolean;
   offset: number;
   limit: number;
+  parent?: string; // only the child runs of this run
 }
 
 export function listExperiments(signal?: AbortSignal): Promise<Experiment[]> {
@@ -39,6 +40,7 @@ export function queryRuns(query: RunsQuery, signal?: AbortSignal): Promise<RunPa
           order: query.descending ? "desc" : "asc",
           offset: query.offset,
           limit: query.limit,
+          ...(query.parent ? { parent: query.parent } : {}),
         },
       },
       signal,

@@ -1,7 +1,8 @@
 // A run: its status and where it stands (a timeline of its lifecycle, Cancel while it has not
 // ended), what it was given (params, tags), its one-value metrics in a summary and the others
-// as live charts. While the run has not ended, the page reads its details every few seconds
-// and its series every 1.5 s (cheaply: see useMetricSeries).
+// as live charts; a sweep's or an AutoML run's page adds its children's leaderboard and chart.
+// While the run has not ended, the page reads its details every few seconds and its series
+// every 1.5 s (cheaply: see useMetricSeries).
 import { Link, useParams } from "react-router";
 import { metricSeries, runDetails } from "../api/endpoints";
 import { runAttempts } from "../api/runLifecycle";
@@ -15,6 +16,7 @@ import { useInterval } from "../hooks/useInterval";
 import { useMetricSeries } from "../hooks/useMetricSeries";
 import { useResource } from "../hooks/useResource";
 import { CancelRun } from "../run/CancelRun";
+import { ParentRunBoard } from "../run/ParentRunBoard";
 import { RunMetrics, runStartS } from "../run/RunMetrics";
 import { RunPanels } from "../run/RunPanels";
 import { RegisteredModels } from "../run/RegisteredModels";
@@ -78,6 +80,7 @@ export default function RunPage() {
       ) : (
         <RunMetrics series={series.series} startS={runStartS(run, series.series)} />
       )}
+      <ParentRunBoard run={run} live={live} />
       <RunPanels runId={run.id} live={live} />
     </>
   );

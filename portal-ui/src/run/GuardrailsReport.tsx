@@ -1,10 +1,17 @@
 // The data guardrails' report of an image-classification run: passed or failed, the counts,
-// images per class, the limits applied, and each finding with its fix.
+// images per class, the limits applied, and each finding with its fix. An AutoML-for-tables
+// run's report (it has checks by name) shows each check, Passed / Done / Alerted / Failed.
 import { Link } from "react-router";
 import { ErrorMessage, Loading } from "../components/Feedback";
 import { useResource } from "../hooks/useResource";
 import { ARTIFACT_PARAM } from "./ArtifactsPanel";
-import { GUARDRAILS_PATH, type GuardrailsReport as Report, ISSUES_SHOWN_MAX, parseGuardrails } from "./guardrails";
+import {
+  checkBadgeClass,
+  GUARDRAILS_PATH,
+  type GuardrailsReport as Report,
+  ISSUES_SHOWN_MAX,
+  parseGuardrails,
+} from "./guardrails";
 import { readArtifactJson } from "./runFiles";
 
 const REPORT_BYTES_MAX = 8 * 1024 * 1024;
@@ -24,7 +31,48 @@ export function GuardrailsPanel({ runId }: { runId: string }) {
       </p>
     );
   }
-  return <GuardrailsReport report={parsed.value} />;
+  const report = parsed.value;
+  return report.checks.length > 0 ? <TableGuardrailsReport report={report} /> : <GuardrailsReport report={report} />;
+}
+
+export function TableGuardrailsReport({ report }: { report: Report }) {
+  return (
+    <section className="panel" id="guardrails" aria-labelledby="guardrails-heading">
+      <Verdict report={report} />
+      <dl className="facts">
+        <Fact label="Rows" value={report.rowCount} />
+        <Fact label="Features" value={report.featureCount} />
+      </dl>
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Guardrail checks, scrollable">
+        <table className="data-table wrapping" id="guardrails-checks">
+          <caption>Checks</caption>
+          <thead>
+            <tr>
+              {["Check", "Status", "Detail", "Columns", "Fix"].map((name) => (
+                <th key={name} scope="col">
+                  {name}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {report.checks.map((check, index) => (
+              <tr key={`${check.kind}:${String(index)}`} data-check={check.kind}>
+                <td>{check.kind.replaceAll("_", " ")}</td>
+                <td>
+                  <span className={`badge ${checkBadgeClass(check.status)}`}>{check.status}</span>
+                </td>
+                <td>{check.detail}</td>
+                <td>{check.columns.join(", ")}</td>
+                <td>{check.fix}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {report.classCounts.length > 0 && <ClassCounts report={report} caption="Rows per class" counted="Rows" />}
+    </section>
+  );
 }
 
 export function GuardrailsReport({ report }: { report: Report }) {
@@ -32,38 +80,14 @@ export function GuardrailsReport({ report }: { report: Report }) {
   const hidden = report.issues.length - shown.length;
   return (
     <section className="panel" id="guardrails" aria-labelledby="guardrails-heading">
-      <h2 id="guardrails-heading">
-        Data guardrails{" "}
-        <span className={`badge ${report.passed ? "badge-good" : "badge-bad"}`}>
-          {report.passed ? "passed" : "failed"}
-        </span>
-      </h2>
-      {report.summary && <p>{report.summary}</p>}
+      <Verdict report={report} />
       <dl className="facts">
         <Fact label="Files" value={report.fileCount} />
         <Fact label="Usable images" value={report.usableCount} />
         <Fact label="Unusable files" value={report.badFileCount} />
       </dl>
       <div className="columns">
-        <table className="data-table" id="guardrails-classes">
-          <caption>Images per class</caption>
-          <thead>
-            <tr>
-              <th scope="col">Class</th>
-              <th scope="col" className="numeric">
-                Usable images
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.classCounts.map(([label, count]) => (
-              <tr key={label}>
-                <td>{label}</td>
-                <td className="numeric">{count}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ClassCounts report={report} caption="Images per class" counted="Usable images" />
         <table className="data-table" id="guardrails-limits">
           <caption>Limits</caption>
           <tbody>
@@ -125,6 +149,44 @@ export function GuardrailsReport({ report }: { report: Report }) {
         </p>
       )}
     </section>
+  );
+}
+
+function Verdict({ report }: { report: Report }) {
+  return (
+    <>
+      <h2 id="guardrails-heading">
+        Data guardrails{" "}
+        <span className={`badge ${report.passed ? "badge-good" : "badge-bad"}`}>
+          {report.passed ? "passed" : "failed"}
+        </span>
+      </h2>
+      {report.summary && <p>{report.summary}</p>}
+    </>
+  );
+}
+
+function ClassCounts({ report, caption, counted }: { report: Report; caption: string; counted: string }) {
+  return (
+    <table className="data-table" id="guardrails-classes">
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Class</th>
+          <th scope="col" className="numeric">
+            {counted}
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {report.classCounts.map(([label, count]) => (
+          <tr key={label}>
+            <td>{label}</td>
+            <td className="numeric">{count}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 

@@ -1,5 +1,6 @@
 // The run page's lower half, as tabs: the log, the artifacts, and for an image-classification
-// run its evaluation and its data guardrails. The tab is in the URL (?panel=evaluation), as is
+// run its evaluation and its data guardrails (an AutoML-for-tables run's too, and its feature
+// importance). The tab is in the URL (?panel=evaluation), as is
 // the open artifact (?artifact=…, which opens the Artifacts tab). A tab is mounted when first
 // opened and then kept, so the live log goes on while another tab is shown.
 import { useEffect, useRef, useState } from "react";
@@ -13,6 +14,8 @@ import { EvaluationPanel } from "./EvaluationPanel";
 import { evaluationFolder } from "./evaluation";
 import { GUARDRAILS_PATH } from "./guardrails";
 import { GuardrailsPanel } from "./GuardrailsReport";
+import { FeatureImportancePanel } from "./FeatureImportance";
+import { IMPORTANCE_PATH } from "./importance";
 import { LogPanel, type LogFile } from "./LogPanel";
 import type { OpenEventSource } from "./useLogFollower";
 import { type ArtifactEntry, listArtifacts } from "./runFiles";
@@ -22,7 +25,7 @@ export const PANEL_PARAM = "panel";
 const LISTING_INTERVAL_MS = 10_000; // while the run goes on: new artifacts show up
 const LOGS_FOLDER = "logs/";
 
-type PanelName = "logs" | "artifacts" | "evaluation" | "guardrails";
+type PanelName = "logs" | "artifacts" | "evaluation" | "guardrails" | "importance";
 
 interface Props {
   runId: string;
@@ -71,11 +74,13 @@ function Panels({
   const [search, setSearch] = useSearchParams();
   const evaluation = evaluationFolder(entries);
   const hasGuardrails = entries.some((entry) => entry.path === GUARDRAILS_PATH);
+  const hasImportance = entries.some((entry) => entry.path === IMPORTANCE_PATH);
   const tabs: [PanelName, string][] = [
     ["logs", "Logs"],
     ["artifacts", `Artifacts (${entries.length})`],
     ...(evaluation !== null ? [["evaluation", "Evaluation"] as [PanelName, string]] : []),
     ...(hasGuardrails ? [["guardrails", "Data guardrails"] as [PanelName, string]] : []),
+    ...(hasImportance ? [["importance", "Feature importance"] as [PanelName, string]] : []),
   ];
   const current = chosenPanel(search, tabs.map(([name]) => name));
   const opened = useOpenedTabs(current);
@@ -102,6 +107,8 @@ function Panels({
         );
       case "guardrails":
         return <GuardrailsPanel runId={runId} />;
+      case "importance":
+        return <FeatureImportancePanel runId={runId} />;
     }
   };
 

@@ -1,5 +1,7 @@
-// guardrails.json (vision/guardrails.py, `GuardrailReport.to_dict`) checked at run time: the
-// file comes from a job, so nothing about its shape is taken on trust. A file that is not such
+// guardrails.json (vision/guardrails.py, `GuardrailReport.to_dict`; for a table,
+// tabular/guardrails.py's `CheckedTable.to_dict`, the same shape plus every check by name with
+// its status) checked at run time: the file comes from a job, so nothing about its shape is
+// taken on trust. A file that is not such
 // a report is one line saying why, never a broken page.
 export const GUARDRAILS_PATH = "outputs/guardrails.json";
 export const ISSUES_SHOWN_MAX = 200;
@@ -13,6 +15,16 @@ export interface GuardrailIssue {
   fix: string;
 }
 
+// A table's check: Passed (nothing found), Done (found and handled), Alerted (found, left to
+// the user), Failed (the run stopped before fitting).
+export interface GuardrailCheck {
+  kind: string;
+  status: string;
+  detail: string;
+  fix: string;
+  columns: string[];
+}
+
 export interface GuardrailsReport {
   passed: boolean;
   summary: string;
@@ -22,6 +34,9 @@ export interface GuardrailsReport {
   classCounts: [string, number][]; // by class name
   limits: [string, number][]; // by limit name
   issues: GuardrailIssue[]; // errors first
+  checks: GuardrailCheck[]; // a table's, in the order run; none for images
+  rowCount: number | null;
+  featureCount: number | null;
 }
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -44,6 +59,9 @@ export function parseGuardrails(data: unknown): Checked<GuardrailsReport> {
       classCounts: numbersByName(data.class_counts),
       limits: numbersByName(data.limits),
       issues: [...errors, ...warnings],
+      checks: checksOf(data.checks),
+      rowCount: countOf(data.row_count),
+      featureCount: countOf(data.feature_count),
     },
   };
 }
@@ -67,6 +85,33 @@ function issuesOf(value: unknown, severity: GuardrailIssue["severity"]): Guardra
     detail: textOf(issue.detail ?? issue.message),
     fix: textOf(issue.fix),
   }));
+}
+
+function checksOf(value: unknown): GuardrailCheck[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(isRecord).map((check) => ({
+    kind: textOf(check.kind),
+    status: textOf(check.status),
+    detail: textOf(check.detail),
+    fix: textOf(check.fix),
+    columns: Array.isArray(check.columns)
+      ? check.columns.filter((column): column is string => typeof column === "string")
+      : [],
+  }));
+}
+
+/** A check's badge: Passed good, Done neutral (handled), Alerted a warning, Failed bad. */
+export function checkBadgeClass(status: string): string {
+  switch (status) {
+    case "Passed":
+      return "badge-good";
+    case "Alerted":
+      return "badge-warn";
+    case "Failed":
+      return "badge-bad";
+    default:
+      return "badge-neutral";
+  }
 }
 
 function textOf(value: unknown): string {
