@@ -16,39 +16,13 @@ import httpx
 import pytest
 
 from cli.commands import modelyard
+from cli.sweep_files import ONE_SLOW_TRIAL_AT_A_TIME, TRAIN
 from modelyard.entities import Role, RunStatus
 from modelyard.server import create_app
 from modelyard.services import auth, runs
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from polling import wait_for
 from server.serving import serve
-
-TRAIN = """
-import argparse, time
-from modelyard import Run
-
-parser = argparse.ArgumentParser()
-parser.add_argument("--lr", type=float)
-options = parser.parse_args()
-run = Run.get_context()
-for step in range(2):
-    run.log("accuracy", 1 - (options.lr - 0.1) ** 2)
-    run.flush()
-    time.sleep(0.5)
-"""
-
-SWEEP = """
-type: sweep
-experiment_name: tune
-sampling_algorithm: {type: random, seed: 4}
-search_space:
-  lr: {type: uniform, min_value: 0.0, max_value: 0.3}
-objective: {primary_metric: accuracy, goal: maximize}
-limits: {max_total_trials: 3, max_concurrent_trials: 1}
-trial:
-  code: .
-  command: python train.py --lr ${{search_space.lr}}
-"""
 
 
 @dataclass(frozen=True)
@@ -67,7 +41,7 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
         project = tmp_path / "client"
         project.mkdir()
         (project / "train.py").write_text(textwrap.dedent(TRAIN))
-        (project / "sweep.yml").write_text(SWEEP)
+        (project / "sweep.yml").write_text(ONE_SLOW_TRIAL_AT_A_TIME)
         with serve(create_app(ws)) as url:
             monkeypatch.setenv("MODELYARD_TOKEN", tokens["carl"])
             modelyard("workspace", "connect", url, cwd=project)

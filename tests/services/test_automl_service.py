@@ -39,17 +39,7 @@ def test_a_preempted_run_resumes_without_searching_a_finished_family_again(
         ws, ComputeRequest("cheap", size="Standard_DS2_v2", priority=Priority.LOW_PRIORITY)
     )
     assert cheap.state is ProvisioningState.SUCCEEDED, cheap.errors
-    table = tmp_path / "cancer.csv"
-    bundled_frame("breast_cancer").to_csv(table, index=False)
-    config = AutoMLConfig(
-        "classification",
-        str(table),
-        LABEL,
-        time_budget_s=20,  # 10 s a family: time to preempt between the first and the second
-        allowed_models=["LightGBM", "LogisticRegression"],
-        compute_target="cheap",
-    )
-    run = submit_automl(ws, "cancer", config)
+    run = submit_automl(ws, "cancer", _two_families(tmp_path, compute_target="cheap"))
     _until(lambda: _completed_families(ws, run.id) == ["LightGBM"])
     assert [r.id for r in computes.preempt(ws, "cheap")] == [run.id]
     _until(lambda: runs.get_run(ws, run.id).attempt == 2)
@@ -69,16 +59,7 @@ def test_a_killed_run_resumed_by_the_user_searches_no_family_twice(
     sqlite_workspace: OpenWorkspace, tmp_path: Path
 ) -> None:
     ws = sqlite_workspace
-    table = tmp_path / "cancer.csv"
-    bundled_frame("breast_cancer").to_csv(table, index=False)
-    config = AutoMLConfig(
-        "classification",
-        str(table),
-        LABEL,
-        time_budget_s=20,  # 10 s a family: time to kill the job in the second one's search
-        allowed_models=["LightGBM", "LogisticRegression"],
-    )
-    run = submit_automl(ws, "cancer", config)
+    run = submit_automl(ws, "cancer", _two_families(tmp_path))
 
     def trainer_in_second_search() -> psutil.Process | None:
         children = {c.display_name: c.status for c in ws.store.list_runs(parent_id=run.id)}
@@ -115,6 +96,17 @@ def test_a_killed_run_resumed_by_the_user_searches_no_family_twice(
     assert {"outputs/bestModel.onnx", "outputs/leaderboard.json"} <= names
     with pytest.raises(Conflict, match="has completed: nothing to resume"):
         resume_job(ws, run.id)
+
+
+def _two_families(folder: Path, **settings: str) -> AutoMLConfig:
+    """breast_cancer, LightGBM then LogisticRegression, 10 s each: time to stop the job (preempt
+    it, kill it) between the first family's end and the second's."""
+    table = folder / "cancer.csv"
+    bundled_frame("breast_cancer").to_csv(table, index=False)
+    families = ["LightGBM", "LogisticRegression"]
+    return AutoMLConfig(
+        "classification", str(table), LABEL, time_budget_s=20, allowed_models=families, **settings
+    )
 
 
 def _job_process(parent: Run) -> psutil.Process | None:
