@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from modelyard.sdk._batch_score import batch_score
     from modelyard.sdk._compute import AmlCompute, ComputeTarget
     from modelyard.sdk._model import Model
-    from modelyard.sdk._objects import Experiment, OfflineRun, Run, Workspace
+    from modelyard.sdk._objects import AutoMLRun, Experiment, OfflineRun, Run, Workspace
     from modelyard.sdk._script_run_config import ScriptRunConfig
     from modelyard.sdk._webservice import (
         InferenceConfig,
@@ -70,6 +70,7 @@ _LAZY_NAMES: dict[str, str] = {
     "AmlCompute": "modelyard.sdk._compute",
     "batch_score": "modelyard.sdk._batch_score",
     "ComputeTarget": "modelyard.sdk._compute",
+    "AutoMLRun": "modelyard.sdk._objects",
     "Experiment": "modelyard.sdk._objects",
     "Model": "modelyard.sdk._model",
     "OfflineRun": "modelyard.sdk._objects",
@@ -89,6 +90,7 @@ __all__ = [
     "AmlCompute",
     "AuthError",
     "AutoMLConfig",
+    "AutoMLRun",
     "ComputeErrored",
     "ComputeTarget",
     "Conflict",

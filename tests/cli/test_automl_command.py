@@ -1,15 +1,19 @@
 """`modelyard automl` as a user types it: the CLI and the job in real subprocesses, the job's
-run on the local compute through the normal job path."""
+run on the local compute through the normal job path; a run canceled midway carries on with
+`modelyard run resume`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from base_install.blocking import python_without_extras
 from cli.commands import modelyard
+from modelyard.entities import RunStatus
 from modelyard.services.workspaces import open_workspace
+from polling import wait_for
 
 pytest.importorskip("flaml")
 from tabular.conftest import LABEL, bundled_frame
@@ -66,6 +70,37 @@ def test_classifies_a_table_registers_the_best_model(project: Path, tmp_path: Pa
         names = {info.path for info in ws.artifacts.list(parent.id)}
         for name in ("guardrails.json", "leaderboard.json", "bestModel.onnx", "onnx_parity.json"):
             assert f"outputs/{name}" in names
+    finally:
+        ws.close()
+
+
+def test_a_run_canceled_midway_resumes_without_searching_a_family_again(project: Path) -> None:
+    modelyard(
+        *("automl", "--task", "classification", "--data", "cancer.csv", "--label", LABEL),
+        *("--experiment", "cancer", "--time-budget", "20", "--no-wait"),
+        *("--allowed-models", "LightGBM", "--allowed-models", "LogisticRegression"),
+        cwd=project,
+    )
+    [run] = json.loads(modelyard("run", "list", "-o", "json", cwd=project).stdout)
+    ws = open_workspace(project.parent / "ws")
+    try:
+        wait_for(
+            lambda: any(
+                child.display_name == "LightGBM" and child.status is RunStatus.COMPLETED
+                for child in ws.store.list_runs(parent_id=run["id"])
+            ),
+            timeout=300,
+        )
+        modelyard("run", "cancel", run["id"], cwd=project)
+        result = modelyard("run", "resume", run["id"], "--stream", cwd=project, timeout=600)
+        assert f"Resumed run {run['id']} as attempt 2." in result.stdout
+        assert "LightGBM: searched by an earlier attempt" in result.stdout
+        final = ws.store.get_run(run["id"])
+        assert final.status is RunStatus.COMPLETED and final.attempt == 2
+        children = ws.store.list_runs(parent_id=run["id"])
+        completed = [c.display_name for c in children if c.status is RunStatus.COMPLETED]
+        assert sorted(completed) == ["LightGBM", "LogisticRegression"]  # each searched once
+        assert [c.display_name for c in children].count("LightGBM") == 1
     finally:
         ws.close()
 

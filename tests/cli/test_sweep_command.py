@@ -11,38 +11,12 @@ from pathlib import Path
 import pytest
 
 from cli.commands import modelyard
+from cli.sweep_files import ONE_SLOW_TRIAL_AT_A_TIME, SWEEP, TRAIN
 from polling import wait_for
-
-TRAIN = """
-import argparse, time
-from modelyard import Run
-
-parser = argparse.ArgumentParser()
-parser.add_argument("--lr", type=float)
-parser.add_argument("--pause", type=float, default=0.0)
-options = parser.parse_args()
-run = Run.get_context()
-for step in range(2):
-    run.log("accuracy", 1 - (options.lr - 0.1) ** 2)
-    time.sleep(options.pause)
-"""
 
 LOGS_ANOTHER_METRIC = """
 from modelyard import Run
 Run.get_context().log("loss", 0.5)
-"""
-
-SWEEP = """
-type: sweep
-experiment_name: tune
-sampling_algorithm: {type: random, seed: 4}
-search_space:
-  lr: {type: uniform, min_value: 0.0, max_value: 0.3}
-objective: {primary_metric: accuracy, goal: maximize}
-limits: {max_total_trials: 3, max_concurrent_trials: 2}
-trial:
-  code: .
-  command: python train.py --lr ${{search_space.lr}}
 """
 
 
@@ -159,11 +133,7 @@ def test_a_primary_metric_the_trials_never_log_fails_the_sweep_in_one_line(
 
 
 def test_a_canceled_sweep_resumes_and_finishes_its_trials(project: Path) -> None:
-    (project / "sweep.yml").write_text(
-        SWEEP.replace("max_concurrent_trials: 2", "max_concurrent_trials: 1").replace(
-            "--lr ${{search_space.lr}}", "--lr ${{search_space.lr}} --pause 0.5"
-        )
-    )
+    (project / "sweep.yml").write_text(ONE_SLOW_TRIAL_AT_A_TIME)
     modelyard("job", "create", "-f", "sweep.yml", cwd=project)
     # The driver may already have created its first trial by the time the list is read.
     [parent] = [run for run in runs_in(project) if run["parent_id"] is None]

@@ -1,4 +1,5 @@
-"""AutoMLConfig submitted from the SDK like any run (Azure's `experiment.submit(automl_config)`)."""
+"""AutoMLConfig submitted from the SDK like any run (Azure's `experiment.submit(automl_config)`),
+an AutoMLRun back."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from modelyard import AutoMLConfig, Experiment, Workspace
+from modelyard import AutoMLConfig, AutoMLRun, Conflict, Experiment, Workspace
 
 pytest.importorskip("flaml")
 from tabular.conftest import LABEL, bundled_frame
@@ -34,5 +35,10 @@ def test_submit_an_automl_config_and_read_its_children(tmp_path: Path) -> None:
         assert run.get_metrics()["AUC_weighted"] > 0.9
         assert run.get_params()["validation"] == "3-fold cross-validation"
         assert "outputs/bestModel.onnx" in run.get_file_names()
+        assert isinstance(run, AutoMLRun)
+        board = run.get_leaderboard()
+        assert board is not None and board["exported"] == "LogisticRegression"
+        with pytest.raises(Conflict, match="has completed: nothing to resume"):
+            run.resume()
     finally:
         ws.close()

@@ -289,7 +289,8 @@ def _call_runs(call: Caller, ws: OpenWorkspace) -> str:
 
 
 def _call_cancel_and_attempts(call: Caller, ws: OpenWorkspace) -> None:
-    """A run preempted and queued again (its first attempt recorded), then canceled."""
+    """A run preempted and queued again (its first attempt recorded), then canceled; its
+    resume refused (it is no job that resumes)."""
     run = call("POST", "/runs", json={"experiment_name": "shapes", "status": "Running"})
     ws.compute_store.preempt_run(run["id"], "an eviction drill")
     ids = {"run_id": run["id"]}
@@ -299,6 +300,9 @@ def _call_cancel_and_attempts(call: Caller, ws: OpenWorkspace) -> None:
     attempts = call("GET", "/runs/{run_id}/attempts", ids=ids)
     assert [attempt["outcome"] for attempt in attempts] == ["Preempted"]
     assert call("POST", "/runs/{run_id}/cancel", ids=ids)["status"] == "Canceled"
+    # Canceled, but no sweep or AutoML job: nothing that knows how to carry on.
+    refused = call("POST", "/runs/{run_id}/resume", 400, ids=ids, json={"job": None})
+    assert "which cannot be resumed" in refused["message"]
 
 
 def _call_artifacts_and_logs(call: Caller, served: Served, run_id: str) -> None:

@@ -248,6 +248,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{run_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume Run
+         * @description A sweep or AutoML run whose process died or that was canceled, queued again as its
+         *     next attempt: it carries on from what its earlier attempts recorded.
+         */
+        post: operations["resume_run_api_v1_runs__run_id__resume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{run_id}/requeue": {
         parameters: {
             query?: never;
@@ -1898,6 +1919,18 @@ export interface components {
         RequeueIn: {
             /** Cause */
             cause: string;
+        };
+        /**
+         * ResumableJob
+         * @description The built-in jobs an explicit resume queues again (`services/resume.py`): each carries
+         *     on from what its earlier attempts recorded.
+         * @enum {string}
+         */
+        ResumableJob: "sweep" | "automl";
+        /** ResumeIn */
+        ResumeIn: {
+            /** @description the kind of job the caller means (a sweep, an AutoML run): a run of another kind is refused; null takes either */
+            job?: components["schemas"]["ResumableJob"] | null;
         };
         /**
          * Role
@@ -3856,6 +3889,131 @@ export interface operations {
             };
             /** @description Conflicts with the current state: it exists already, or the run or compute cannot make this change now (ALREADY_EXISTS, COMPUTE_ERRORED, CONFLICT, INVALID_TRANSITION, RUN_ENDED). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resume_run_api_v1_runs__run_id__resume_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResumeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body came too slowly (REQUEST_TIMEOUT). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state: it exists already, or the run or compute cannot make this change now (ALREADY_EXISTS, COMPUTE_ERRORED, CONFLICT, INVALID_TRANSITION, RUN_ENDED). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is over the server's limit (BODY_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -52,7 +52,9 @@ def automl(
     ),
     workspace: str | None = WorkspaceOption,
 ) -> None:
-    """Find the best model for a table within a time budget (FLAML's search)."""
+    """Find the best model for a table within a time budget (FLAML's search). A run whose
+    process was killed carries on with `modelyard run resume RUN`, searching only the model
+    families no earlier attempt finished."""
     config = AutoMLConfig(
         task=task,
         training_data=data,

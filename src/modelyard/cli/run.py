@@ -1,4 +1,4 @@
-"""`modelyard run list|show|logs|cancel|artifacts`.
+"""`modelyard run list|show|logs|cancel|resume|artifacts`.
 
 A run is named as a user sees it: its id, the start of its id (as in git) or its display name
 (`flowers_1`), resolved by `services.runs.resolve_run` for every command here.
@@ -27,12 +27,13 @@ from modelyard.entities import Run, RunStatus
 from modelyard.entities.records import RunAttempt
 from modelyard.errors import InvalidValue, JobFailed
 from modelyard.services import jobs, portal_links, runs
+from modelyard.services.resume import resume_job
 from modelyard.services.runs import RunDetails
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.artifacts import ArtifactInfo
 
 app = typer.Typer(
-    help="Runs: list, inspect, follow, cancel, and their files.", no_args_is_help=True
+    help="Runs: list, inspect, follow, cancel, resume, and their files.", no_args_is_help=True
 )
 artifacts_app = typer.Typer(help="A run's files: list and download.", no_args_is_help=True)
 app.add_typer(artifacts_app, name="artifacts")
@@ -288,3 +289,24 @@ def cancel(
     with opened_workspace(workspace) as ws:
         canceled = runs.cancel_run(ws, runs.resolve_run(ws, run, experiment).id)
     console.print(f"Run {canceled.id} is {canceled.status.value}.")
+
+
+@app.command()
+def resume(
+    run: str = RunArgument,
+    experiment: str | None = RunExperimentOption,
+    stream: bool = typer.Option(False, "--stream", help="print the log until the run ends"),
+    workspace: str | None = WorkspaceOption,
+) -> None:
+    """Queue a sweep or an AutoML run whose process was killed (or that was canceled) again:
+    it carries on from what its earlier attempts finished (a sweep's trials, AutoML's model
+    families), running none of them twice."""
+    with opened_workspace(workspace) as ws:
+        resumed = resume_job(ws, runs.resolve_run(ws, run, experiment).id)
+        console.print(f"Resumed run {resumed.id} as attempt {resumed.attempt}.")
+        if not stream:
+            console.print(f"Follow it with: modelyard run logs {resumed.id} --follow")
+            return
+        final = stream_logs(ws, resumed.id, follow=True)
+        print_details(runs.get_run_details(ws, final.id))
+        raise_unless_completed(final)

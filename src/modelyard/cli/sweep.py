@@ -22,8 +22,8 @@ from modelyard.cli.run import (
 )
 from modelyard.entities import Run, RunStatus
 from modelyard.services import runs
+from modelyard.services.resume import resume_sweep
 from modelyard.services.sweeps.leaderboard import Leaderboard, read_leaderboard
-from modelyard.services.sweeps.submission import resume_sweep
 from modelyard.services.workspaces import OpenWorkspace
 
 app = typer.Typer(

@@ -11,7 +11,7 @@ from modelyard.entities.names import (
     validate_workspace_name,
 )
 from modelyard.entities.records import Experiment, Metric, Run, RunData, RunSource, Workspace
-from modelyard.entities.run_status import ALLOWED_TRANSITIONS, RunStatus
+from modelyard.entities.run_status import ALLOWED_TRANSITIONS, ResumableJob, RunStatus
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
@@ -19,6 +19,7 @@ __all__ = [
     "Caller",
     "Experiment",
     "Metric",
+    "ResumableJob",
     "Role",
     "Run",
     "RunData",

@@ -40,8 +40,9 @@ class RunStatus(StrEnum):
     @property
     def is_resumable(self) -> bool:
         """An ended run that may start again as its next attempt, by an explicit resume only
-        (`ComputeStore.resume_run`: a sweep whose driver died or was stopped, its trials kept),
-        never by a transition: no transition leaves an ended state."""
+        (`ComputeStore.resume_run`: a sweep whose driver died or was stopped, its trials kept;
+        an AutoML run, its finished model families kept), never by a transition: no
+        transition leaves an ended state."""
         return self in _RESUMABLE
 
     def can_become(self, target: RunStatus) -> bool:
@@ -68,6 +69,14 @@ class RunStatus(StrEnum):
                 run_id=run_id,
                 status=self.value,
             )
+
+
+class ResumableJob(StrEnum):
+    """The built-in jobs an explicit resume queues again (`services/resume.py`): each carries
+    on from what its earlier attempts recorded."""
+
+    SWEEP = "sweep"
+    AUTOML = "automl"
 
 
 _TERMINAL = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED})

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from modelyard.entities import RunStatus, validate_experiment_name
+from modelyard.entities import ResumableJob, RunStatus, validate_experiment_name
 from modelyard.entities import Workspace as WorkspaceRecord
 from modelyard.entities.validation import check_metric
 from modelyard.errors import InvalidTransition, JobFailed, ModelyardError, RunEnded
@@ -40,7 +40,7 @@ from modelyard.sdk._compute import ComputeTarget, compute_targets
 from modelyard.sdk._hyperdrive import HyperDriveConfig
 from modelyard.sdk._model import Model
 from modelyard.sdk._script_run_config import ScriptRunConfig
-from modelyard.services import automl, jobs, portal_links, remote, runs, training
+from modelyard.services import automl, jobs, portal_links, remote, resume, runs, training
 from modelyard.services import workspaces as workspace_service
 from modelyard.services.experiments import delete_experiment
 from modelyard.services.run_files import STD_LOG
@@ -181,15 +181,15 @@ class Experiment:
         display_name: str | None = None,
     ) -> Run:
         """Queue a script (ScriptRunConfig), a built-in trainer (ImageClassificationConfig,
-        AutoMLConfig: AutoML for tables) or a sweep (HyperDriveConfig: a HyperDriveRun, whose
-        trials are its child runs)."""
+        AutoMLConfig: AutoML for tables, an AutoMLRun) or a sweep (HyperDriveConfig: a
+        HyperDriveRun, whose trials are its child runs)."""
         ws = self.workspace._opened
         if isinstance(config, HyperDriveConfig):
             sweep = sweep_submission.submit_sweep(ws, config.to_sweep_job(self.name, display_name))
             return HyperDriveRun(self, sweep.id)
         if isinstance(config, AutoMLConfig):
-            record = automl.submit_automl(ws, self.name, config, display_name)
-        elif isinstance(config, ImageClassificationConfig):
+            return AutoMLRun(self, automl.submit_automl(ws, self.name, config, display_name).id)
+        if isinstance(config, ImageClassificationConfig):
             record = training.submit_image_classification(ws, self.name, config, display_name)
         else:
             record = jobs.submit(ws, config.to_job(self.name, display_name))
@@ -564,7 +564,23 @@ class HyperDriveRun(Run):
     def resume(self) -> None:
         """Queue the sweep again after its driver died or it was canceled (`modelyard sweep
         resume`): it carries on from the trials recorded; none runs twice."""
-        sweep_submission.resume_sweep(self._ws, self.id)
+        resume.resume_job(self._ws, self.id, ResumableJob.SWEEP)
+
+
+class AutoMLRun(Run):
+    """An AutoML-for-tables run (Azure's AutoMLRun): its children are the model families
+    searched, its outputs the best model. `AutoMLRun(experiment, run_id)` names one that
+    exists."""
+
+    def get_leaderboard(self) -> dict[str, Any] | None:
+        """The families ranked by the primary metric, as `outputs/leaderboard.json` holds
+        them; None until the run has written it."""
+        return automl.read_leaderboard(self._ws, self.id)
+
+    def resume(self) -> None:
+        """Queue the run again after its process was killed or it was canceled (`modelyard
+        run resume`): it searches only the families no earlier attempt finished."""
+        resume.resume_job(self._ws, self.id, ResumableJob.AUTOML)
 
 
 _uncaught_error: str | None = None

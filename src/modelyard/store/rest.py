@@ -182,6 +182,12 @@ class RestStore:
     def cancel_run(self, run_id: str) -> Run:
         return Run.from_dict(self._call("POST", f"/runs/{_segment(run_id)}/cancel"))
 
+    def resume_run(self, run_id: str, job: str | None = None) -> Run:
+        """A sweep or AutoML run that ended Failed or Canceled, queued again as its next
+        attempt (`services/resume.py` on the server); `job` refuses a run of another kind."""
+        body = {"job": job}
+        return Run.from_dict(self._call("POST", f"/runs/{_segment(run_id)}/resume", json=body))
+
     def requeue_preempted(self, run_id: str, cause: str) -> Run:
         """A preempted run whose job has stopped, back in the queue (its job's token)."""
         body = {"cause": cause}

@@ -17,8 +17,9 @@ from modelyard.entities import Run, RunStatus
 from modelyard.entities.run_query import RunQuery
 from modelyard.services import jobs, runs
 from modelyard.services.job_file import load_job_file
+from modelyard.services.resume import resume_sweep
 from modelyard.services.sweeps.leaderboard import LEADERBOARD_FILE, read_leaderboard
-from modelyard.services.sweeps.submission import resume_sweep, submit_sweep
+from modelyard.services.sweeps.submission import submit_sweep
 from modelyard.services.sweeps.sweep_job import SweepJob
 from modelyard.services.sweeps.trials import TRIAL_PROPERTY, is_interrupted
 from modelyard.services.workspaces import OpenWorkspace

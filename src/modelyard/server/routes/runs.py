@@ -17,7 +17,7 @@ from modelyard.server.json_route import PydanticJsonRoute
 from modelyard.server.schemas import runs as schemas
 from modelyard.server.schemas.common import Empty, answers, prebuilt_json
 from modelyard.server.schemas.errors import error_responses
-from modelyard.services import authorization, jobs, log_stream, scheduling
+from modelyard.services import authorization, jobs, log_stream, resume, scheduling
 from modelyard.services import runs as run_service
 from modelyard.services.run_files import STD_LOG
 from modelyard.services.workspaces import OpenWorkspace
@@ -166,6 +166,18 @@ def get_run_data(run_id: str, request: Request) -> dict[str, Any]:
 )
 def cancel_run(run_id: str, request: Request) -> dict[str, Any]:
     return run_service.cancel_run(workspace_of(request), run_id).to_dict()
+
+
+@router.post(
+    "/runs/{run_id}/resume",
+    dependencies=[RunOwner],
+    response_model=schemas.Run,
+    responses=error_responses(400, 409),
+)
+def resume_run(run_id: str, body: schemas.ResumeIn, request: Request) -> dict[str, Any]:
+    """A sweep or AutoML run whose process died or that was canceled, queued again as its
+    next attempt: it carries on from what its earlier attempts recorded."""
+    return resume.resume_job(workspace_of(request), run_id, body.job).to_dict()
 
 
 @router.post("/runs/{run_id}/requeue", response_model=schemas.Run, responses=error_responses(409))

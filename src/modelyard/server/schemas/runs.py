@@ -12,7 +12,7 @@ from typing import Annotated, Any, Final
 from pydantic import AfterValidator, BaseModel, Field
 from typing_extensions import TypedDict
 
-from modelyard.entities import RunStatus, limits
+from modelyard.entities import ResumableJob, RunStatus, limits
 from modelyard.server.schemas.common import JsonFloat, Number, ResponseModel, Timestamp
 
 RunId = Annotated[str, Field(max_length=limits.ID_MAX)]
@@ -58,6 +58,14 @@ class TransitionIn(BaseModel):
 
 class RequeueIn(BaseModel):
     cause: Annotated[str, Field(max_length=limits.RUN_ERROR_MAX)]
+
+
+class ResumeIn(BaseModel):
+    job: ResumableJob | None = Field(
+        None,
+        description="the kind of job the caller means (a sweep, an AutoML run): a run of"
+        " another kind is refused; null takes either",
+    )
 
 
 class ProcessIn(BaseModel):

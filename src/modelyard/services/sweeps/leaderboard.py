@@ -18,9 +18,8 @@ from modelyard.entities.records import float_to_json
 from modelyard.entities.sweep import Goal, SweepConfig
 from modelyard.entities.sweep_space import ParamValue
 from modelyard.errors import InvalidValue, NotFound
-from modelyard.services.jobs import read_job_spec
 from modelyard.services.runs import get_run
-from modelyard.services.sweeps.sweep_job import CONFIG_FILE, SWEEP_MODULE, read_config
+from modelyard.services.sweeps.sweep_job import CONFIG_FILE, read_config
 from modelyard.services.sweeps.trials import Trial, TrialReader
 from modelyard.services.workspaces import OpenWorkspace
 
@@ -133,17 +132,6 @@ def read_sweep_config(ws: OpenWorkspace, run_id: str) -> SweepConfig:
             return read_config(handle.read())[0]
     except NotFound:
         raise not_a_sweep(run.id, run.source.script) from None
-
-
-def check_is_sweep(ws: OpenWorkspace, run_id: str) -> None:
-    """Refuse, in one line, a run that is not a sweep's parent (read on the workspace's
-    machine, where its job definition is)."""
-    try:
-        spec = read_job_spec(ws, run_id)
-    except NotFound:  # an interactive run: no job at all
-        raise not_a_sweep(run_id, None) from None
-    if spec.get("module") != SWEEP_MODULE:
-        raise not_a_sweep(run_id, spec.get("script") or spec.get("module"))
 
 
 def not_a_sweep(run_id: str, what: object) -> InvalidValue:
