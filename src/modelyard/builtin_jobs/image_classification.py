@@ -37,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = ImageClassificationConfig.from_dict(json.loads(options.config.read_text()))
         run = Run.get_context()
-        feature_cache = options.feature_cache or _workspace_cache("features")
-        guardrail_cache = options.guardrail_cache or _workspace_cache("guardrails")
+        feature_cache = options.feature_cache or workspace_cache("features")
+        guardrail_cache = options.guardrail_cache or workspace_cache("guardrails")
         Trainer(config, feature_cache, run, guardrail_cache, run.checkpoint_dir).train()
     except TrainingStopped as stopped:
         print(f"{stopped} (attempt {run.attempt})", flush=True)
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _workspace_cache(name: str) -> Path:
+def workspace_cache(name: str) -> Path:
     """A cache folder of the job's workspace (a job sent to a server names none of its own);
     on a machine without the workspace's disk (a Ray node), that machine's own cache in its
     Modelyard home, which later jobs there reuse."""

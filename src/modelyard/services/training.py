@@ -63,7 +63,7 @@ def submit_image_classification(
     if data_goes_with_the_job:
         config, folders = _data_sent_with_the_job(config)
     else:
-        arguments += _cache_arguments(ws)
+        arguments += cache_arguments(ws)
     payload = json.dumps(config.to_dict(), indent=2, sort_keys=True).encode()
     job = ModuleJob(
         experiment=experiment,
@@ -125,7 +125,7 @@ def download_project(ws: OpenWorkspace, run_id: str, destination: Path) -> bool:
     return True
 
 
-def _cache_arguments(ws: OpenWorkspace) -> tuple[str, ...]:
+def cache_arguments(ws: OpenWorkspace) -> tuple[str, ...]:
     # Without them the job finds the same folders through its workspace; explicit is clearer in
     # the run's recorded arguments.
     return (
@@ -164,11 +164,18 @@ def _data_sent_with_the_job(
             " DIR)`, or `modelyard train … --output DIR`, which downloads when the run ends)",
             path=config.output,
         )
-    data = Path(config.data)
-    if data.is_dir():
-        return replace(config, data=DATA_FOLDER), {DATA_FOLDER: data}
+    data, folders = data_sent_with_the_job(config.data)
+    return replace(config, data=data), folders
+
+
+def data_sent_with_the_job(data: str) -> tuple[str, dict[str, Path]]:
+    """The images' folder as the job's snapshot holds it: the data path the job reads, and
+    the folder to copy there."""
+    source = Path(data)
+    if source.is_dir():
+        return DATA_FOLDER, {DATA_FOLDER: source}
     # A table's relative image paths resolve against its folder: that folder goes along.
-    return replace(config, data=f"{DATA_FOLDER}/{data.name}"), {DATA_FOLDER: data.parent}
+    return f"{DATA_FOLDER}/{source.name}", {DATA_FOLDER: source.parent}
 
 
 def read_guardrails(ws: OpenWorkspace, run_id: str) -> dict[str, Any] | None:
