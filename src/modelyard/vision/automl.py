@@ -141,7 +141,13 @@ class ImageAutoMLTrainer:
         trainer = self._trainer(config, child, self._candidate_folder(candidate))
         _say(f"{candidate.key}: training (child run {child.id})")
         try:
-            child.log_params({"learning_rate": candidate.learning_rate, "epochs": candidate.epochs})
+            child.log_params(
+                {
+                    "learning_rate": config.learning_rate,
+                    "epochs": config.epochs,
+                    "fine_tune": config.fine_tune,
+                }
+            )
             trainer.fit(backbone, data, split)
         except TrainingStopped as stopped:
             child.fail(f"stopped {stopped}: the run's next attempt resumes this candidate")
