@@ -129,8 +129,9 @@ def image_config_of(config: AutoMLConfig) -> ImageAutoMLConfig:
     given = [name for name, value in tables_only.items() if value is not None]
     if given:
         raise InvalidValue(
-            f"{', '.join(given)} is for tables: image classification takes a folder with one"
-            " sub-folder per label and validates on held-out images; leave it out",
+            f"{', '.join(given)} {'are' if len(given) > 1 else 'is'} for tables: image"
+            " classification takes a folder with one sub-folder per label and validates on"
+            " held-out images; leave it out",
             options=given,
         )
     return ImageAutoMLConfig(
