@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Final
 
 from modelyard.entities import Run, RunSource
-from modelyard.entities.compute import ComputeType
 from modelyard.entities.registry import ModelVersion, ModelVersionRequest
 from modelyard.errors import InvalidValue, NotFound
 from modelyard.extras import require_extra
@@ -52,7 +51,7 @@ def submit_automl(
     table = Path(config.training_data)
     check_label_column(read_table(table), config.label_column_name)
     files: dict[str, bytes] = {}
-    if ws.server_url is not None or _runs_elsewhere(ws, config.compute_target):
+    if training.data_goes_with_the_job(ws, config.compute_target):
         files[f"{DATA_FOLDER}/{table.name}"] = table.read_bytes()
         config = replace(config, training_data=f"{DATA_FOLDER}/{table.name}")
     files[CONFIG_FILE] = json.dumps(config.to_dict(), indent=2, sort_keys=True).encode()
@@ -97,24 +96,8 @@ def submit_image_automl(
         script=IMAGE_AUTOML_TITLE,
         arguments=("--task", IMAGE_CLASSIFICATION_TASK, "--data", config.data),
     )
-    folders: dict[str, Path] = {}
-    arguments: tuple[str, ...] = ("--config", CONFIG_FILE)
-    if ws.server_url is not None or _runs_elsewhere(ws, config.compute_target):
-        data, folders = training.data_sent_with_the_job(config.data)
-        config = replace(config, data=data)
-    else:
-        arguments += training.cache_arguments(ws)
-    payload = json.dumps(config.to_dict(), indent=2, sort_keys=True).encode()
-    job = ModuleJob(
-        experiment=experiment,
-        module=IMAGE_AUTOML_MODULE,
-        arguments=arguments,
-        files={CONFIG_FILE: payload},
-        folders=folders,
-        compute_target=config.compute_target,
-        display_name=display_name or _image_run_name(config, datetime.now()),
-        source=source,
-    )
+    display_name = display_name or _image_run_name(config, datetime.now())
+    job = training.image_job(ws, experiment, IMAGE_AUTOML_MODULE, config, display_name, source)
     return submit(ws, job, user=user)
 
 
@@ -171,7 +154,3 @@ def register_best_model(
     recognised from its outputs, as a training run's is."""
     request = ModelVersionRequest(name, framework=None if images else TABULAR_FRAMEWORK)
     return models.register_run_model(ws, run_id, request)
-
-
-def _runs_elsewhere(ws: OpenWorkspace, compute: str) -> bool:
-    return ws.compute_store.get_compute(compute).type is not ComputeType.LOCAL

@@ -12,11 +12,16 @@ from __future__ import annotations
 import difflib
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final
 
 from modelyard.errors import InvalidValue
-from modelyard.vision.config import BACKBONE_NAMES, WEIGHTS_IMAGENET, ImageClassificationConfig
+from modelyard.vision.config import (
+    BACKBONE_NAMES,
+    WEIGHTS_IMAGENET,
+    ImageClassificationConfig,
+    check_known_keys,
+)
 
 IMAGE_CLASSIFICATION_TASK: Final = "image-classification"
 PRIMARY_METRIC: Final = "accuracy"  # the validation images', as Azure's image classification
@@ -145,13 +150,7 @@ class ImageAutoMLConfig:
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> ImageAutoMLConfig:
-        known = {item.name for item in fields(cls)}
-        unknown = sorted(set(payload) - known)
-        if unknown:
-            raise InvalidValue(
-                f"image AutoML config has unknown keys {unknown}: use only {sorted(known)}",
-                keys=unknown,
-            )
+        check_known_keys(payload, cls, "image AutoML config")
         return cls(**dict(payload))
 
 
