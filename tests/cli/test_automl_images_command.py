@@ -200,6 +200,7 @@ def project(tmp_path: Path) -> Path:
         (["--time-budget", "3"], "--time-budget 3 s is too small for one trial"),
         (["--allowed-models", "resnet-18"], "did you mean 'resnet18'"),
         (["--label", "Label"], "--label, --n-cross-validations and --validation are for tables"),
+        (["--task", "classification", "--epochs", "5"], "are for --task image-classification"),
     ],
 )
 def test_bad_input_is_one_line_and_no_run(project: Path, arguments: list[str], words: str) -> None:

@@ -8,17 +8,28 @@ tests/cli/test_automl_images_command.py.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from shapes import write_shapes
 
 from modelyard import Experiment, Workspace
+from modelyard.entities import RunStatus
 from modelyard.errors import InvalidValue
+from modelyard.runtime.job_env import job_environment
+from modelyard.runtime.preemption import STOPPED_EXIT_CODE
+from modelyard.services.workspaces import OpenWorkspace
 from modelyard.vision.automl import CANDIDATE_TAG, LEADERBOARD_FILE, ImageAutoMLTrainer
 from modelyard.vision.automl_config import Candidate, ImageAutoMLConfig, backbone_name
 
+DRIVER = Path(__file__).with_name("automl_resume_driver.py")
 FAST = {"weights": "none", "learning_rates": (0.01, 0.1), "epochs": (3,)}
 
 
@@ -208,3 +219,72 @@ def test_a_backbone_whose_weights_cannot_be_had_is_skipped_and_named(
         "efficientnet-lite0 lr=0.01 epochs=3"
     ]
     run.complete()
+
+
+# a preempted job -------------------------------------------------------------------------------
+
+
+def test_a_preempted_job_trains_only_what_its_first_attempt_did_not_finish(
+    sqlite_workspace: OpenWorkspace, shapes: Path, caches: Path, tmp_path: Path
+) -> None:
+    """The real job in subprocesses, the test playing the scheduler: SIGTERM while the second
+    candidate is at its third epoch, then the run's next attempt."""
+    ws = sqlite_workspace
+    config = ImageAutoMLConfig(
+        str(shapes), allowed_backbones=["resnet18"], weights="none", learning_rates=(0.01,)
+    )
+    config = replace(config, epochs=(2, 4))
+    (tmp_path / "config.json").write_text(json.dumps(config.validated().to_dict()))
+    run = ws.store.create_run("shapes", user="test", status=RunStatus.RUNNING)
+    arguments = [
+        "--config",
+        str(tmp_path / "config.json"),
+        "--feature-cache",
+        str(caches / "features"),
+        "--guardrail-cache",
+        str(caches / "guardrails"),
+    ]
+
+    def attempt(number: int, command: list[str]) -> subprocess.Popen[str]:
+        environment = job_environment(
+            ws.root, run.id, checkpoint_dir=tmp_path / "checkpoints", attempt=number
+        )
+        environment["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")
+        folder = tmp_path / f"attempt-{number}"
+        (folder / "outputs").mkdir(parents=True)
+        return subprocess.Popen(
+            [sys.executable, *command, *arguments],
+            env=environment,
+            cwd=folder,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    marker = tmp_path / "paused"
+    first = attempt(1, [str(DRIVER), "epoch:3", str(marker)])
+    deadline = time.monotonic() + 300
+    while not marker.exists():
+        assert first.poll() is None, first.communicate()[0]
+        assert time.monotonic() < deadline, "the job never reached its pause"
+        time.sleep(0.05)
+    first.send_signal(signal.SIGTERM)
+    output, _ = first.communicate(timeout=300)
+    assert first.returncode == STOPPED_EXIT_CODE, output
+    assert (
+        "stopped after epoch 3: the next attempt resumes from the checkpoint (attempt 1)" in output
+    )
+
+    second = attempt(2, ["-m", "modelyard.builtin_jobs.automl_images"])
+    output, _ = second.communicate(timeout=300)
+    assert second.returncode == 0, output
+    assert "resnet18 lr=0.01 epochs=2: trained by an earlier attempt, not again" in output
+    assert "resumed from the checkpoint after epoch 3/4" in output
+    children = ws.store.list_runs("shapes", parent_id=run.id)
+    statuses = sorted((str(child.display_name), child.status.value) for child in children)
+    assert statuses == [
+        ("resnet18 lr=0.01 epochs=2", "Completed"),  # once: not trained again
+        ("resnet18 lr=0.01 epochs=4", "Completed"),  # resumed from its third epoch
+        ("resnet18 lr=0.01 epochs=4", "Failed"),  # stopped by the preemption
+    ]
+    assert (tmp_path / "attempt-2" / "outputs" / "bestModel.onnx").is_file()

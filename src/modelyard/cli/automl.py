@@ -108,6 +108,11 @@ def automl(
             run = automl_service.submit_image_automl(ws, experiment, images, display_name)
             _follow(ws, run, compute, wait, register, images=True)
         return
+    if learning_rates or epochs or fine_tune_finalists or weights != "imagenet":
+        raise InvalidValue(
+            "--learning-rates, --epochs, --fine-tune-finalists and --weights are for --task"
+            f" {IMAGE_CLASSIFICATION_TASK}: leave them out for a table"
+        )
     config = AutoMLConfig(
         task=task,
         training_data=data,

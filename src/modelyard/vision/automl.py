@@ -19,7 +19,8 @@ child completed in an earlier attempt of the run is not trained again, and a can
 mid-training continues from its last epoch.
 
 The time budget is the search's: a candidate is started only while time is left (the first
-always), and a training in progress is not cut short. Backbones whose weights can't be had
+always), and a training in progress is not cut short; each attempt of a resumed run has the
+whole budget for what is left, as AutoML for tables does. Backbones whose weights can't be had
 here (offline, no cached ImageNet weights) are skipped and listed in the leaderboard.
 """
 
@@ -150,7 +151,7 @@ class ImageAutoMLTrainer:
             )
             trainer.fit(backbone, data, split)
         except TrainingStopped as stopped:
-            child.fail(f"stopped {stopped}: the run's next attempt resumes this candidate")
+            child.fail(f"preempted, {stopped}")  # a new child of the next attempt goes on
             raise
         except BaseException as error:  # the child must not end Completed at the job's exit
             child.fail(f"{candidate.key} stopped: {type(error).__name__}: {error}"[:500])
