@@ -92,9 +92,8 @@ class ImageAutoMLTrainer:
         self._stop_here_if_requested("after the guardrails")
         split = parent.split(data)
         done = self._completed_candidates()
-        results = self._search(self.config.candidates(), done, data, split, first_runs=True)
-        finalists = self._finalists(results)
-        results += self._search(finalists, done, data, split, first_runs=bool(finalists))
+        results = self._search(self.config.candidates(), done, data, split)
+        results += self._search(self._finalists(results), done, data, split)
         board = self._ranked(results)
         self._stop_here_if_requested("after the search, before the outputs")
         self._export(board[0], data, split)
@@ -108,10 +107,9 @@ class ImageAutoMLTrainer:
         done: dict[str, CandidateResult],
         data: LabelledData,
         split: Split,
-        first_runs: bool,
     ) -> list[CandidateResult]:
         """Each candidate's result: an earlier attempt's, or trained now while time is left
-        (the first of the list whatever the time, when `first_runs`)."""
+        (the list's first whatever the time: a search, or a fine-tuning asked for, has one)."""
         results: list[CandidateResult] = []
         for candidate in candidates:
             self._stop_here_if_requested(f"before {candidate.key}")
@@ -120,7 +118,7 @@ class ImageAutoMLTrainer:
                 _say(f"{candidate.key}: trained by an earlier attempt, not again")
             elif candidate.backbone in self.unavailable:
                 self.skipped[candidate.key] = self.unavailable[candidate.backbone]
-            elif self._seconds_left() <= 0 and (results or not first_runs):
+            elif self._seconds_left() <= 0 and results:
                 self.skipped[candidate.key] = "the time budget was spent"
             else:
                 result = self._trial(candidate, data, split)
