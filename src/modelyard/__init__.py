@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         Webservice,
     )
     from modelyard.tabular.config import AutoMLConfig
+    from modelyard.vision.automl_config import ImageAutoMLConfig
     from modelyard.vision.config import ImageClassificationConfig
 
 # Where each SDK name lives; imported by __getattr__ the first time it is asked for.
@@ -83,6 +84,7 @@ _LAZY_NAMES: dict[str, str] = {
     "Webservice": "modelyard.sdk._webservice",
     "ImageClassificationConfig": "modelyard.vision.config",
     "AutoMLConfig": "modelyard.tabular.config",
+    "ImageAutoMLConfig": "modelyard.vision.automl_config",
 }
 
 __all__ = [
@@ -99,6 +101,7 @@ __all__ = [
     "EnvironmentBuildFailed",
     "Experiment",
     "GuardrailFailed",
+    "ImageAutoMLConfig",
     "ImageClassificationConfig",
     "InferenceConfig",
     "InvalidName",

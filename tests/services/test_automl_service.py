@@ -77,7 +77,7 @@ def test_a_killed_run_resumed_by_the_user_searches_no_family_twice(
         c for c in ws.store.list_runs(parent_id=run.id) if c.display_name == "LogisticRegression"
     ]
     assert interrupted.status is RunStatus.FAILED  # its process died with the job: settled
-    assert "its next attempt searches this family again" in str(interrupted.error)
+    assert "its next attempt takes this child's work up again" in str(interrupted.error)
 
     final = jobs.wait_for_completion(ws, run.id, timeout_s=DEADLINE_S)
     assert final.status is RunStatus.COMPLETED, final.error

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +52,11 @@ def _pause_at(kind: str, count: int, marker: Path) -> None:
     Trainer._log_epoch = epoch  # type: ignore[method-assign]
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], job: Callable[[list[str]], int] = image_classification.main) -> int:
     point, marker, arguments = argv[0], Path(argv[1]), argv[2:]
     kind, count = point.split(":")
     _pause_at(kind, int(count), marker)
-    return image_classification.main(arguments)
+    return job(arguments)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,11 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from modelyard.errors import InvalidValue, ModelyardError
+from modelyard.runtime import preemption
 from modelyard.runtime.job_env import SERVER_URL_ENV, WORKSPACE_PATH_ENV
 from modelyard.runtime.job_error import failed_job
 from modelyard.runtime.preemption import STOPPED_EXIT_CODE
@@ -28,20 +30,42 @@ from modelyard.vision.train import Trainer
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="modelyard.builtin_jobs.image_classification")
+    options = image_job_arguments("modelyard.builtin_jobs.image_classification", argv)
+
+    def work() -> None:
+        config = ImageClassificationConfig.from_dict(json.loads(options.config.read_text()))
+        run = Run.get_context()
+        feature_cache, guardrail_cache = job_caches(options)
+        Trainer(config, feature_cache, run, guardrail_cache, run.checkpoint_dir).train()
+
+    return run_stoppable(work)
+
+
+def image_job_arguments(prog: str, argv: list[str] | None) -> argparse.Namespace:
+    """The options of a job reading images: its config, and the caches it shares."""
+    parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--config", required=True, type=Path)
     parser.add_argument("--feature-cache", type=Path, default=None)
     parser.add_argument("--guardrail-cache", type=Path, default=None)
-    options = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def job_caches(options: argparse.Namespace) -> tuple[Path, Path]:
+    """The feature and guardrail caches: as given, else the workspace's."""
+    return (
+        options.feature_cache or workspace_cache("features"),
+        options.guardrail_cache or workspace_cache("guardrails"),
+    )
+
+
+def run_stoppable(work: Callable[[], None]) -> int:
+    """The job's exit code for `work`: 0, STOPPED_EXIT_CODE when it stopped for a preemption
+    (TrainingStopped), or a failure whose one-line reason is the run's error."""
     started = time.perf_counter()
     try:
-        config = ImageClassificationConfig.from_dict(json.loads(options.config.read_text()))
-        run = Run.get_context()
-        feature_cache = options.feature_cache or _workspace_cache("features")
-        guardrail_cache = options.guardrail_cache or _workspace_cache("guardrails")
-        Trainer(config, feature_cache, run, guardrail_cache, run.checkpoint_dir).train()
+        work()
     except TrainingStopped as stopped:
-        print(f"{stopped} (attempt {run.attempt})", flush=True)
+        print(f"{stopped} (attempt {preemption.attempt()})", flush=True)
         return STOPPED_EXIT_CODE
     except ModelyardError as error:
         return failed_job(error.message)
@@ -49,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _workspace_cache(name: str) -> Path:
+def workspace_cache(name: str) -> Path:
     """A cache folder of the job's workspace (a job sent to a server names none of its own);
     on a machine without the workspace's disk (a Ray node), that machine's own cache in its
     Modelyard home, which later jobs there reuse."""

@@ -48,6 +48,7 @@ from modelyard.services.sweeps import submission as sweep_submission
 from modelyard.services.sweeps.leaderboard import read_leaderboard
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.tabular.config import AutoMLConfig
+from modelyard.vision.automl_config import ImageAutoMLConfig
 from modelyard.vision.config import ImageClassificationConfig
 
 
@@ -177,18 +178,27 @@ class Experiment:
 
     def submit(
         self,
-        config: ScriptRunConfig | ImageClassificationConfig | AutoMLConfig | HyperDriveConfig,
+        config: ScriptRunConfig
+        | ImageClassificationConfig
+        | AutoMLConfig
+        | ImageAutoMLConfig
+        | HyperDriveConfig,
         display_name: str | None = None,
     ) -> Run:
         """Queue a script (ScriptRunConfig), a built-in trainer (ImageClassificationConfig,
-        AutoMLConfig: AutoML for tables, an AutoMLRun) or a sweep (HyperDriveConfig: a
-        HyperDriveRun, whose trials are its child runs)."""
+        AutoMLConfig: AutoML for tables, or for images with task image-classification;
+        ImageAutoMLConfig: AutoML for images with its whole search space; both an AutoMLRun) or
+        a sweep (HyperDriveConfig: a HyperDriveRun, whose trials are its child runs)."""
         ws = self.workspace._opened
         if isinstance(config, HyperDriveConfig):
             sweep = sweep_submission.submit_sweep(ws, config.to_sweep_job(self.name, display_name))
             return HyperDriveRun(self, sweep.id)
         if isinstance(config, AutoMLConfig):
-            return AutoMLRun(self, automl.submit_automl(ws, self.name, config, display_name).id)
+            record = automl.submit_automl(ws, self.name, config, display_name)
+            return AutoMLRun(self, record.id)
+        if isinstance(config, ImageAutoMLConfig):
+            record = automl.submit_image_automl(ws, self.name, config, display_name)
+            return AutoMLRun(self, record.id)
         if isinstance(config, ImageClassificationConfig):
             record = training.submit_image_classification(ws, self.name, config, display_name)
         else:

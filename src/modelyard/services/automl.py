@@ -1,5 +1,7 @@
-"""AutoML for tables: the config and the table checked here, then the trainer submitted as a
-built-in job (a run in an experiment on a compute target), like the image trainer."""
+"""AutoML for tables and for images: the config and the data checked here, then the trainer
+submitted as a built-in job (a run in an experiment on a compute target), like the image
+trainer. An `AutoMLConfig` with task image-classification is the images' search
+(`ImageAutoMLConfig`), as Azure's SDK takes both through one class."""
 
 from __future__ import annotations
 
@@ -10,17 +12,19 @@ from pathlib import Path
 from typing import Any, Final
 
 from modelyard.entities import Run, RunSource
-from modelyard.entities.compute import ComputeType
 from modelyard.entities.registry import ModelVersion, ModelVersionRequest
-from modelyard.errors import NotFound
+from modelyard.errors import InvalidValue, NotFound
 from modelyard.extras import require_extra
-from modelyard.services import models
+from modelyard.services import models, training
 from modelyard.services.jobs import ModuleJob, submit
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.tabular.config import AutoMLConfig
+from modelyard.vision.automl_config import IMAGE_CLASSIFICATION_TASK, ImageAutoMLConfig
 
 AUTOML_MODULE: Final = "modelyard.builtin_jobs.automl_tables"
 AUTOML_TITLE: Final = "AutoML for tables (built-in)"
+IMAGE_AUTOML_MODULE: Final = "modelyard.builtin_jobs.automl_images"
+IMAGE_AUTOML_TITLE: Final = "AutoML for images (built-in)"
 CONFIG_FILE: Final = "config.json"
 DATA_FOLDER: Final = "data"  # where a job run elsewhere finds its table, in its snapshot
 LEADERBOARD_ARTIFACT: Final = "outputs/leaderboard.json"
@@ -36,7 +40,10 @@ def submit_automl(
 ) -> Run:
     """Check the settings and the table (readable, with the label column) before any run
     exists, then queue the job. A job on another machine (a server's, a Ray node) gets the
-    table in its snapshot; one on this machine reads it where it is."""
+    table in its snapshot; one on this machine reads it where it is. Task image-classification
+    is AutoML for images (`submit_image_automl`)."""
+    if config.task == IMAGE_CLASSIFICATION_TASK:
+        return submit_image_automl(ws, experiment, image_config_of(config), display_name, user)
     require_extra("automl", "AutoML for tables")
     from modelyard.tabular.table import check_label_column, read_table
 
@@ -44,7 +51,7 @@ def submit_automl(
     table = Path(config.training_data)
     check_label_column(read_table(table), config.label_column_name)
     files: dict[str, bytes] = {}
-    if ws.server_url is not None or _runs_elsewhere(ws, config.compute_target):
+    if training.data_goes_with_the_job(ws, config.compute_target):
         files[f"{DATA_FOLDER}/{table.name}"] = table.read_bytes()
         config = replace(config, training_data=f"{DATA_FOLDER}/{table.name}")
     files[CONFIG_FILE] = json.dumps(config.to_dict(), indent=2, sort_keys=True).encode()
@@ -70,6 +77,61 @@ def submit_automl(
     return submit(ws, job, user=user)
 
 
+def submit_image_automl(
+    ws: OpenWorkspace,
+    experiment: str,
+    config: ImageAutoMLConfig,
+    display_name: str | None = None,
+    user: str | None = None,
+) -> Run:
+    """Check the search and the images' folder before any run exists, then queue the job,
+    with the workspace's caches (or, for a job on another machine, the images in its
+    snapshot and that machine's caches), as `modelyard train image-classification` does."""
+    require_extra("vision", "AutoML for images")
+    from modelyard.vision.dataset import check_before_submission
+
+    config = config.validated()
+    check_before_submission(Path(config.data))
+    source = RunSource(
+        script=IMAGE_AUTOML_TITLE,
+        arguments=("--task", IMAGE_CLASSIFICATION_TASK, "--data", config.data),
+    )
+    display_name = display_name or _image_run_name(config, datetime.now())
+    job = training.image_job(ws, experiment, IMAGE_AUTOML_MODULE, config, display_name, source)
+    return submit(ws, job, user=user)
+
+
+def image_config_of(config: AutoMLConfig) -> ImageAutoMLConfig:
+    """Azure's AutoMLConfig for task image-classification as the images' search: the folder,
+    the budget, the allowed and blocked backbones; the tables' options are refused."""
+    tables_only = {
+        "label_column_name": config.label_column_name or None,
+        "n_cross_validations": config.n_cross_validations,
+        "validation": None if config.validation == "auto" else config.validation,
+    }
+    given = [name for name, value in tables_only.items() if value is not None]
+    if given:
+        raise InvalidValue(
+            f"{', '.join(given)} {'are' if len(given) > 1 else 'is'} for tables: image"
+            " classification takes a folder with one sub-folder per label and validates on"
+            " held-out images; leave it out",
+            options=given,
+        )
+    return ImageAutoMLConfig(
+        data=config.training_data,
+        time_budget_s=config.budget_s,
+        allowed_backbones=config.allowed_models,
+        blocked_backbones=tuple(config.blocked_models),
+        primary_metric=config.primary_metric or "accuracy",
+        compute_target=config.compute_target,
+    )
+
+
+def _image_run_name(config: ImageAutoMLConfig, now: datetime) -> str:
+    """ "flowers image-classification Dec 06 14:05": the folder, the task and the minute."""
+    return f"{Path(config.data).name or 'images'} {IMAGE_CLASSIFICATION_TASK} {now:%b %d %H:%M}"
+
+
 def default_run_name(config: AutoMLConfig, now: datetime) -> str:
     """ "heart classification Dec 06 14:05": the table, the task and the minute."""
     return f"{Path(config.training_data).stem or 'table'} {config.task} {now:%b %d %H:%M}"
@@ -84,12 +146,11 @@ def read_leaderboard(ws: OpenWorkspace, run_id: str) -> dict[str, Any] | None:
         return None
 
 
-def register_best_model(ws: OpenWorkspace, run_id: str, name: str) -> ModelVersion:
-    """The completed run's outputs (bestModel.onnx, its schema, the reports) as the next
-    version of `name`, with the run as lineage."""
-    request = ModelVersionRequest(name, framework=TABULAR_FRAMEWORK)
+def register_best_model(
+    ws: OpenWorkspace, run_id: str, name: str, images: bool = False
+) -> ModelVersion:
+    """The completed run's outputs (bestModel.onnx, its schema or label map, the reports) as
+    the next version of `name`, with the run as lineage; an image model's framework is
+    recognised from its outputs, as a training run's is."""
+    request = ModelVersionRequest(name, framework=None if images else TABULAR_FRAMEWORK)
     return models.register_run_model(ws, run_id, request)
-
-
-def _runs_elsewhere(ws: OpenWorkspace, compute: str) -> bool:
-    return ws.compute_store.get_compute(compute).type is not ComputeType.LOCAL

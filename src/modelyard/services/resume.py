@@ -6,7 +6,9 @@ the run's checkpoint folder hold. Two jobs know how to:
   the running ones and queues the rest; no trial runs twice;
 - AutoML for tables: the trainer skips the model families an earlier attempt searched to the
   end (`tabular/train.py`); the family children its dead process left marked active are
-  recorded Failed first, so only the new attempt's search of that family is running.
+  recorded Failed first, so only the new attempt's search of that family is running;
+- AutoML for images: the same, candidate by candidate (`vision/automl.py`): a completed one is
+  not trained again, a stopped one carries on from its last epoch's checkpoint.
 
 A workspace behind a server asks the server (`POST /runs/{id}/resume`), which calls this same
 function next to the processes it can see. `modelyard sweep resume` names a sweep,
@@ -22,7 +24,7 @@ from typing import Final
 from modelyard.entities import ResumableJob, Run, RunStatus
 from modelyard.errors import Conflict, InvalidTransition, InvalidValue, NotFound
 from modelyard.services import scheduling
-from modelyard.services.automl import AUTOML_MODULE
+from modelyard.services.automl import AUTOML_MODULE, IMAGE_AUTOML_MODULE
 from modelyard.services.jobs import read_job_spec
 from modelyard.services.runs import get_run, process_is_gone
 from modelyard.services.sweeps.leaderboard import not_a_sweep
@@ -32,7 +34,7 @@ from modelyard.services.workspaces import OpenWorkspace
 
 @dataclass(frozen=True)
 class _Kind:
-    module: str  # the built-in job's module, as the run's job definition names it
+    modules: tuple[str, ...]  # the built-in jobs' modules, as a run's job definition names them
     noun: str
     worker: str  # what does its work while it runs
     start_anew: str  # what to do instead once it has completed
@@ -41,10 +43,10 @@ class _Kind:
 
 _KINDS: Final = {
     ResumableJob.SWEEP: _Kind(
-        SWEEP_MODULE, "sweep", "driver", "submit a new sweep to try more", False
+        (SWEEP_MODULE,), "sweep", "driver", "submit a new sweep to try more", False
     ),
     ResumableJob.AUTOML: _Kind(
-        AUTOML_MODULE,
+        (AUTOML_MODULE, IMAGE_AUTOML_MODULE),
         "AutoML run",
         "trainer",
         "run `modelyard automl` again (a larger --time-budget searches longer)",
@@ -92,7 +94,7 @@ def _kind_of(ws: OpenWorkspace, run_id: str, expected: ResumableJob | None) -> R
         spec = read_job_spec(ws, run_id)
     except NotFound:  # an interactive run: no job at all
         spec = {}
-    found = next((job for job, kind in _KINDS.items() if kind.module == spec.get("module")), None)
+    found = next((job for job, kind in _KINDS.items() if spec.get("module") in kind.modules), None)
     if found is not None and expected in (None, found):
         return found
     what = spec.get("script") or spec.get("module")
@@ -116,7 +118,7 @@ def _settle_children(ws: OpenWorkspace, parent: Run) -> None:
     it was killed) are recorded Failed now, as the reaper would once their heartbeat is late."""
     why = (
         f"the process of attempt {parent.attempt} of run {parent.id} is gone without reporting"
-        " an end; its next attempt searches this family again"
+        " an end; its next attempt takes this child's work up again"
     )
     for child in ws.store.list_runs(parent_id=parent.id):
         _settled(ws, child, why)

@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from modelyard.entities import Run, RunSource, RunStatus
 from modelyard.entities.compute import ComputeType
@@ -52,30 +52,64 @@ def submit_image_classification(
     source = image_classification_source(config)
     display_name = display_name or default_run_name(config, datetime.now())
     check_output_folder(config.output)
-    data_goes_with_the_job = ws.server_url is not None or _runs_elsewhere(ws, config)
-    if data_goes_with_the_job:
+    if data_goes_with_the_job(ws, config.compute_target):
         _check_no_paths_outside_table(config)
+        _check_no_output_elsewhere(config)
     # Wrong columns, rows outside the table's folder, no image at all: refused before a run
     # exists, so nothing is written.
     check_before_submission(Path(config.data), config.allow_paths_outside_table)
+    job = image_job(ws, experiment, IMAGE_CLASSIFICATION_MODULE, config, display_name, source)
+    return submit(ws, job, user=user)
+
+
+class ImageJobConfig(Protocol):
+    """What `image_job` needs of a config: an image job's (training, AutoML for images)."""
+
+    @property
+    def data(self) -> str: ...
+
+    @property
+    def compute_target(self) -> str: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def image_job(
+    ws: OpenWorkspace,
+    experiment: str,
+    module: str,
+    config: ImageJobConfig,
+    display_name: str,
+    source: RunSource,
+) -> ModuleJob:
+    """The job of a built-in module reading images: its config as `config.json`, and either
+    the workspace's caches (a job on this machine) or the images in its snapshot (a job on the
+    workspace's server or on another machine, which reads that machine's caches)."""
     folders: dict[str, Path] = {}
     arguments: tuple[str, ...] = ("--config", CONFIG_FILE)
-    if data_goes_with_the_job:
-        config, folders = _data_sent_with_the_job(config)
+    payload = config.to_dict()
+    if data_goes_with_the_job(ws, config.compute_target):
+        payload["data"], folders = data_sent_with_the_job(config.data)
     else:
-        arguments += _cache_arguments(ws)
-    payload = json.dumps(config.to_dict(), indent=2, sort_keys=True).encode()
-    job = ModuleJob(
+        arguments += cache_arguments(ws)
+    return ModuleJob(
         experiment=experiment,
-        module=IMAGE_CLASSIFICATION_MODULE,
+        module=module,
         arguments=arguments,
-        files={CONFIG_FILE: payload},
+        files={CONFIG_FILE: json.dumps(payload, indent=2, sort_keys=True).encode()},
         folders=folders,
         compute_target=config.compute_target,
         display_name=display_name,
         source=source,
     )
-    return submit(ws, job, user=user)
+
+
+def data_goes_with_the_job(ws: OpenWorkspace, compute_target: str) -> bool:
+    """Whether the job runs where this disk can't be read: behind a server, or on a compute
+    whose jobs run on other machines (any but `local`)."""
+    if ws.server_url is not None:
+        return True
+    return ws.compute_store.get_compute(compute_target).type is not ComputeType.LOCAL
 
 
 def image_classification_source(config: ImageClassificationConfig) -> RunSource:
@@ -125,7 +159,7 @@ def download_project(ws: OpenWorkspace, run_id: str, destination: Path) -> bool:
     return True
 
 
-def _cache_arguments(ws: OpenWorkspace) -> tuple[str, ...]:
+def cache_arguments(ws: OpenWorkspace) -> tuple[str, ...]:
     # Without them the job finds the same folders through its workspace; explicit is clearer in
     # the run's recorded arguments.
     return (
@@ -134,12 +168,6 @@ def _cache_arguments(ws: OpenWorkspace) -> tuple[str, ...]:
         "--guardrail-cache",
         str(ws.cache_dir / GUARDRAIL_CACHE_FOLDER),
     )
-
-
-def _runs_elsewhere(ws: OpenWorkspace, config: ImageClassificationConfig) -> bool:
-    """Whether the job's compute runs it on machines without this disk (any but `local`)."""
-    compute = ws.compute_store.get_compute(config.compute_target)
-    return compute.type is not ComputeType.LOCAL
 
 
 def _check_no_paths_outside_table(config: ImageClassificationConfig) -> None:
@@ -153,9 +181,7 @@ def _check_no_paths_outside_table(config: ImageClassificationConfig) -> None:
         )
 
 
-def _data_sent_with_the_job(
-    config: ImageClassificationConfig,
-) -> tuple[ImageClassificationConfig, dict[str, Path]]:
+def _check_no_output_elsewhere(config: ImageClassificationConfig) -> None:
     if config.output is not None:
         raise InvalidValue(
             f"--output {config.output!r} can't be written by a job on the workspace's server or"
@@ -164,11 +190,16 @@ def _data_sent_with_the_job(
             " DIR)`, or `modelyard train … --output DIR`, which downloads when the run ends)",
             path=config.output,
         )
-    data = Path(config.data)
-    if data.is_dir():
-        return replace(config, data=DATA_FOLDER), {DATA_FOLDER: data}
+
+
+def data_sent_with_the_job(data: str) -> tuple[str, dict[str, Path]]:
+    """The images' folder as the job's snapshot holds it: the data path the job reads, and
+    the folder to copy there."""
+    source = Path(data)
+    if source.is_dir():
+        return DATA_FOLDER, {DATA_FOLDER: source}
     # A table's relative image paths resolve against its folder: that folder goes along.
-    return replace(config, data=f"{DATA_FOLDER}/{data.name}"), {DATA_FOLDER: data.parent}
+    return f"{DATA_FOLDER}/{source.name}", {DATA_FOLDER: source.parent}
 
 
 def read_guardrails(ws: OpenWorkspace, run_id: str) -> dict[str, Any] | None:

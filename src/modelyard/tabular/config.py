@@ -88,11 +88,13 @@ MODEL_FAMILIES: Final[Mapping[str, Mapping[str, str]]] = {
 class AutoMLConfig:
     """Azure's `AutoMLConfig` (task, training_data, label_column_name, primary_metric,
     experiment_timeout_minutes, n_cross_validations, allowed_models, blocked_models), plus the
-    CLI's `time_budget_s` and `validation`, and the compute it runs on."""
+    CLI's `time_budget_s` and `validation`, and the compute it runs on. Task
+    image-classification (a folder of images, its backbones as the models) is submitted as
+    AutoML for images (`services.automl.image_config_of`)."""
 
     task: str
     training_data: str
-    label_column_name: str
+    label_column_name: str = ""  # required for tables; task image-classification has none
     primary_metric: str | None = None
     experiment_timeout_minutes: float | None = None
     time_budget_s: float | None = None
@@ -126,7 +128,8 @@ class AutoMLConfig:
         """The config with its data path made absolute; InvalidValue names the bad value."""
         if self.task not in TASKS:
             raise InvalidValue(
-                f"--task {self.task!r} is not an AutoML task: choose classification or regression",
+                f"--task {self.task!r} is not an AutoML task: choose classification, regression"
+                " or image-classification",
                 task=self.task,
             )
         _one_of("--primary-metric", self.primary_metric, PRIMARY_METRICS[self.task])

@@ -127,6 +127,7 @@ class AutoMLTrainer:
                 "task": self.config.task,
                 "label": self.config.label_column_name,
                 "primary_metric": self.config.metric.name,
+                "goal": "maximize" if self.config.metric.higher_is_better else "minimize",
                 "time_budget_s": self.config.budget_s,
                 "validation": validation.describe(),
                 "rows": len(table.label),

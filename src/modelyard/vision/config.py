@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final
@@ -106,14 +107,18 @@ class ImageClassificationConfig:
 
     @classmethod
     def from_dict(cls, payload: dict[str, Any]) -> ImageClassificationConfig:
-        known = {item.name for item in fields(cls)}
-        unknown = sorted(set(payload) - known)
-        if unknown:
-            raise InvalidValue(
-                f"image-classification config has unknown keys {unknown}: use only {sorted(known)}",
-                keys=unknown,
-            )
+        check_known_keys(payload, cls, "image-classification config")
         return cls(**payload)
+
+
+def check_known_keys(payload: Mapping[str, Any], config: Any, what: str) -> None:
+    """A config's dict (`config.json`) names only the fields of its dataclass `config`."""
+    known = {item.name for item in fields(config)}
+    unknown = sorted(set(payload) - known)
+    if unknown:
+        raise InvalidValue(
+            f"{what} has unknown keys {unknown}: use only {sorted(known)}", keys=unknown
+        )
 
 
 def _replace(config: ImageClassificationConfig, **changes: Any) -> ImageClassificationConfig:

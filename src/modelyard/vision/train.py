@@ -145,19 +145,24 @@ class Trainer:
         torch.manual_seed(self.config.seed)
         self._stop_requested()  # opts in: SIGTERM now asks for a stop at the next safe point
         self.run.log_params(_params_of(self.config))
+        data = self.check_data()
+        self._stop_here_if_requested("after the guardrails")
+        split = self.split(data)
+        backbone = load_backbone(self.config.backbone, self.config.weights, self.config.seed)
+        model = self.fit(backbone, data, split)
+        self._stop_here_if_requested("after training, before the outputs")
+        self.export(model, data, split)
+
+    def split(self, data: LabelledData) -> Split:
+        split = stratified_split(data.targets, self.config.validation_fraction, self.config.seed)
+        _say(f"split: {len(split.train)} training and {len(split.validation)} validation images")
+        return split
+
+    def export(self, model: FittedModel, data: LabelledData, split: Split) -> None:
+        """Write, check and publish the outputs of a fitted model (AutoML publishes its best
+        candidate's through this too)."""
         with tempfile.TemporaryDirectory(prefix=".staging-", dir=".") as scratch:
             staging = Path(scratch)
-            data = self._check_data()
-            self._stop_here_if_requested("after the guardrails")
-            split = stratified_split(
-                data.targets, self.config.validation_fraction, self.config.seed
-            )
-            _say(
-                f"split: {len(split.train)} training and {len(split.validation)} validation images"
-            )
-            backbone = load_backbone(self.config.backbone, self.config.weights, self.config.seed)
-            model = self._fit(backbone, data, split)
-            self._stop_here_if_requested("after training, before the outputs")
             self._write_outputs(model, data, split, staging)
             self._publish(staging)
 
@@ -173,7 +178,7 @@ class Trainer:
 
     # 1. data --------------------------------------------------------------------------------
 
-    def _check_data(self) -> LabelledData:
+    def check_data(self) -> LabelledData:
         scan = scan_dataset(Path(self.config.data), self.config.allow_paths_outside_table)
         _say(f"guardrails: checking {len(scan.records)} files")
         verdicts = VerdictCache(self.guardrail_cache) if self.guardrail_cache else None
@@ -210,7 +215,7 @@ class Trainer:
 
     # 2-3. features and training -----------------------------------------------------------
 
-    def _fit(self, backbone: Backbone, data: LabelledData, split: Split) -> FittedModel:
+    def fit(self, backbone: Backbone, data: LabelledData, split: Split) -> FittedModel:
         if self.config.fine_tune:
             return FittedModel(self._fine_tune(backbone, data, split))
         cache = FeatureCache(self.feature_cache, backbone, self.spec)
