@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from base_install.blocking import python_without_extras
-from cli.commands import modelyard
+from cli.commands import assert_refused_before_any_run, modelyard
 from modelyard.entities import RunStatus
 from modelyard.services.workspaces import open_workspace
 from polling import wait_for
@@ -115,17 +115,7 @@ def test_a_run_canceled_midway_resumes_without_searching_a_family_again(project:
 )
 def test_bad_input_is_one_line_and_no_run(project: Path, arguments: list[str], words: str):
     base = {"--data": "cancer.csv", "--task": "classification", "--experiment": "bad"}
-    given = dict(zip(arguments[::2], arguments[1::2], strict=True))
-    flags = [item for key, value in {**base, **given}.items() for item in (key, value)]
-    result = modelyard("automl", *flags, cwd=project, check=False)
-    assert result.returncode == 1
-    assert words in result.stderr + result.stdout
-    assert len((result.stderr + result.stdout).strip().splitlines()) == 1
-    ws = open_workspace(project.parent / "ws")
-    try:
-        assert ws.store.list_runs() == []  # refused before any run exists
-    finally:
-        ws.close()
+    assert_refused_before_any_run(project, project.parent / "ws", base, arguments, words)
 
 
 def test_a_failed_guardrail_ends_the_run_in_one_line_with_its_report(project: Path) -> None:

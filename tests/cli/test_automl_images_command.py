@@ -18,7 +18,7 @@ import numpy as np
 import onnxruntime
 import pytest
 
-from cli.commands import modelyard
+from cli.commands import assert_refused_before_any_run, modelyard
 from modelyard.entities import Run, RunStatus
 from modelyard.services.workspaces import OpenWorkspace, open_workspace
 from modelyard.vision.automl import CANDIDATE_TAG
@@ -205,17 +205,7 @@ def project(tmp_path: Path) -> Path:
 )
 def test_bad_input_is_one_line_and_no_run(project: Path, arguments: list[str], words: str) -> None:
     base = {"--task": "image-classification", "--data": "shapes", "--experiment": "bad"}
-    given = dict(zip(arguments[::2], arguments[1::2], strict=True))
-    flags = [item for key, value in {**base, **given}.items() for item in (key, value)]
-    result = modelyard("automl", *flags, cwd=project, check=False)
-    assert result.returncode == 1
-    assert words in result.stderr + result.stdout
-    assert len((result.stderr + result.stdout).strip().splitlines()) == 1
-    ws = open_workspace(project.parent / "ws")
-    try:
-        assert ws.store.list_runs() == []  # refused before any run exists
-    finally:
-        ws.close()
+    assert_refused_before_any_run(project, project.parent / "ws", base, arguments, words)
 
 
 def test_one_label_stops_the_run_at_its_guardrails_in_one_line(project: Path) -> None:
