@@ -87,8 +87,11 @@ $(CHROMIUM_STAMP): | $(INSTALLED)
 	fi
 	touch $@
 
+# Two workers: most tests wait on subprocesses, servers and a Ray head, not on the CPU. Each
+# takes a whole test file at a time (its module fixtures built once); session fixtures, such
+# as the Ray head, are one per worker.
 unit: $(INSTALLED) $(CHROMIUM_STAMP) $(UI_BUILT) portal-test
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 # A bare `pip install .` (no extras) in a venv of its own: the CLI and SDK basics must work
 # without any extra, and each feature of a missing extra must name it. The venv is made afresh
