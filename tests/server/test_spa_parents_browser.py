@@ -1,7 +1,8 @@
-"""A sweep's and an AutoML-for-tables run's pages in a real headless Chromium on a real server:
-the children's leaderboard, best first by the goal and sortable, each row linking to its run
-(a trial canceled by the early-termination policy with its reason), the chart of the trials,
-and for AutoML the guardrails checks and the feature importance chart.
+"""A sweep's, an AutoML-for-tables and an AutoML-for-images run's pages in a real headless
+Chromium on a real server: the children's leaderboard, best first by the goal and sortable,
+each row linking to its run (a trial canceled by the early-termination policy with its
+reason), the chart of the trials, and for AutoML for tables the guardrails checks and the
+feature importance chart.
 
 The runs are written through the store as the sweep driver and the AutoML trainer write them
 (a real sweep runs its trials as processes for a minute: tests/services/sweeps covers that);
@@ -20,7 +21,7 @@ import pandas as pd
 import pytest
 
 from modelyard.entities import Metric, RunSource, RunStatus
-from modelyard.services.automl import AUTOML_TITLE
+from modelyard.services.automl import AUTOML_TITLE, IMAGE_AUTOML_TITLE
 from modelyard.services.job_file import load_job_file
 from modelyard.services.sweeps.leaderboard import LEADERBOARD_FILE, build_leaderboard
 from modelyard.services.sweeps.sweep_job import SweepJob
@@ -132,6 +133,71 @@ def test_an_automl_runs_families_guardrails_and_feature_importance(
         widths = [float(bar.locator("rect").get_attribute("width") or 0) for bar in bars.all()]
         assert widths[0] > widths[-1]
         check_page(page, "automl-importance")
+
+
+# An AutoML-for-images run's candidates: backbone, rate, epochs, best validation accuracy, end.
+CANDIDATES = (
+    ("resnet18", "0.01", "50", 0.75, RunStatus.COMPLETED, None),
+    ("mobilenet", "0.01", "50", 0.875, RunStatus.COMPLETED, None),
+    ("efficientnet-lite0", "0.003", "50", None, RunStatus.FAILED, "preempted, stopped at epoch 3"),
+)
+
+
+def test_an_image_automl_runs_candidates_best_first_with_their_settings(
+    browser: playwright_api.Browser, site: Served, ws: OpenWorkspace
+) -> None:
+    parent_id, candidate_ids = recorded_image_automl(ws)
+    with checked_page(browser, site) as page:
+        log_in(page, site, f"/app/runs/{parent_id}")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#leaderboard tbody tr').length === 3"
+        )
+        assert trial_column(page, 0) == [
+            "mobilenet lr=0.01 epochs=50",
+            "resnet18 lr=0.01 epochs=50",
+            "efficientnet-lite0 lr=0.003 epochs=50",
+        ]
+        best = page.locator("#leaderboard tr.best-row")
+        assert best.get_attribute("data-run-id") == candidate_ids["mobilenet"]
+        assert "mobilenet" in best.inner_text() and "0.875" in best.inner_text()
+        stopped = page.locator(
+            f"#leaderboard tr[data-run-id='{candidate_ids['efficientnet-lite0']}']"
+        )
+        assert "preempted, stopped at epoch 3" in stopped.inner_text()
+        chart = page.locator("#trials-chart svg")
+        assert chart.get_attribute("data-axes") == "5"  # backbone, rate, epochs, fine_tune, metric
+        check_page(page, "automl-images-parent")
+
+
+def recorded_image_automl(ws: OpenWorkspace) -> tuple[str, dict[str, str]]:
+    """An AutoML-for-images run as `vision/automl.py` records it: a child run per candidate,
+    tagged with its key and backbone, its settings as params and its best accuracy."""
+    parent = ws.store.create_run(
+        "shapes",
+        user="admin",
+        display_name="shapes image automl",
+        source=RunSource(script=IMAGE_AUTOML_TITLE, arguments=("--data", "shapes")),
+        status=RunStatus.RUNNING,
+    )
+    ws.store.log_batch(
+        parent.id, params={"task": "image-classification", "primary_metric": "accuracy"}
+    )
+    ids = {}
+    for backbone, rate, epochs, best, status, reason in CANDIDATES:
+        key = f"{backbone} lr={rate} epochs={epochs}"
+        child = ws.store.create_run("shapes", user="admin", display_name=key, parent_id=parent.id)
+        ws.store.transition_run(child.id, RunStatus.RUNNING)
+        points = [] if best is None else [Metric("best_validation_accuracy", best, 0, time.time())]
+        ws.store.log_batch(
+            child.id,
+            points,
+            params={"learning_rate": rate, "epochs": epochs, "fine_tune": "False"},
+            tags={"automl_candidate": key, "backbone": backbone},
+        )
+        ws.store.transition_run(child.id, status, error=reason)
+        ids[backbone] = child.id
+    ws.store.transition_run(parent.id, RunStatus.COMPLETED)
+    return parent.id, ids
 
 
 def trial_column(page: playwright_api.Page, index: int) -> list[str]:

@@ -16,6 +16,8 @@ import {
   automlBoard,
   automlMetric,
   type Board,
+  IMAGE_TRIAL_METRIC,
+  imageAutomlBoard,
   type ParentKind,
   parentKind,
   parseSweepLeaderboard,
@@ -26,6 +28,11 @@ import { listArtifacts, readArtifactJson } from "./runFiles";
 const BOARD_INTERVAL_MS = 5000;
 const BOARD_BYTES_MAX = 8 * 1024 * 1024;
 const CHILDREN_MAX = 1000;
+const CHART_TITLE: Record<ParentKind, string> = {
+  sweep: "Trials: hyperparameters",
+  automl: "Model families and their trials",
+  "automl-images": "Candidates: backbone, learning rate and epochs",
+};
 
 export function ParentRunBoard({ run, live }: { run: RunDetails; live: boolean }) {
   const kind = parentKind(run);
@@ -66,7 +73,7 @@ function BoardView({ board }: { board: Board }) {
       {board.rows.length > 0 && (
         <div id="trials-chart">
           <h3>
-            {board.kind === "sweep" ? "Trials: hyperparameters" : "Model families and their trials"} against{" "}
+            {CHART_TITLE[board.kind]} against{" "}
             {board.metric}
           </h3>
           <ParallelCoordinates
@@ -95,25 +102,30 @@ async function readBoard(run: RunDetails, kind: ParentKind, signal: AbortSignal)
     if (!parsed.ok) throw new Error(`${SWEEP_LEADERBOARD_PATH} is not a sweep's leaderboard: ${parsed.reason}`);
     return parsed.value;
   }
+  if (kind === "automl-images") {
+    const children = await queryRuns(childrenQuery(run.id, `metric:${IMAGE_TRIAL_METRIC}`), signal);
+    return imageAutomlBoard(run, children.runs);
+  }
   const metric = automlMetric(run);
   const [children, final] = await Promise.all([
-    queryRuns(
-      {
-        experiment: null,
-        statuses: [],
-        tags: [],
-        metrics: [],
-        sort: metric ? `metric:best_${metric}` : "created",
-        descending: true,
-        offset: 0,
-        limit: CHILDREN_MAX,
-        parent: run.id,
-      },
-      signal,
-    ),
+    queryRuns(childrenQuery(run.id, metric ? `metric:best_${metric}` : "created"), signal),
     readOptional(run.id, AUTOML_LEADERBOARD_PATH, signal),
   ]);
   return automlBoard(run, children.runs, final);
+}
+
+function childrenQuery(parent: string, sort: string): Parameters<typeof queryRuns>[0] {
+  return {
+    experiment: null,
+    statuses: [],
+    tags: [],
+    metrics: [],
+    sort,
+    descending: true,
+    offset: 0,
+    limit: CHILDREN_MAX,
+    parent,
+  };
 }
 
 /** The artifact's JSON, or null when the run has no such file (yet): looked up in the listing

@@ -13,6 +13,8 @@ import {
   bestFirst,
   type Board,
   goalOf,
+  IMAGE_AUTOML_TITLE,
+  imageAutomlBoard,
   nextSort,
   parentKind,
   parseSweepLeaderboard,
@@ -72,6 +74,7 @@ describe("parentKind", () => {
     const source = { script: null };
     expect(parentKind({ properties: { "sweep.primary_metric": "acc" }, source })).toBe("sweep");
     expect(parentKind({ properties: {}, source: { script: AUTOML_TITLE } })).toBe("automl");
+    expect(parentKind({ properties: {}, source: { script: IMAGE_AUTOML_TITLE } })).toBe("automl-images");
     expect(parentKind({ properties: {}, source: { script: "train.py" } })).toBeNull();
   });
 
@@ -153,6 +156,32 @@ describe("automlBoard", () => {
     ]);
     expect(sorted[3]?.reason).toBe("no knn trial finished within 3.0 s");
     expect(sorted[2]?.params).toEqual({ family: "lgbm", trials: "12" });
+  });
+});
+
+describe("imageAutomlBoard", () => {
+  it("ranks each image candidate by its best validation accuracy, with its backbone, rate and epochs", () => {
+    const candidate = (id: string, key: string, status: RunRow["status"], accuracy: number | null, error: string | null = null): RunRow => ({
+      ...child(id, key, status, accuracy === null ? {} : { best_validation_accuracy: accuracy }, error),
+      params: { learning_rate: "0.01", epochs: "50", fine_tune: "False" },
+      tags: { automl_candidate: key, backbone: key.split(" ")[0] ?? "" },
+    });
+    const children = [
+      candidate("c1", "resnet18 lr=0.01 epochs=50", "Completed", 0.75),
+      candidate("c2", "mobilenet lr=0.01 epochs=50", "Completed", 0.875),
+      candidate("c3", "resnet18 lr=0.01 epochs=50", "Failed", null, "preempted, stopped after epoch 3"),
+      { ...child("c4", "stray", "Completed", {}), tags: {} }, // not a candidate: left out
+    ];
+    const board = imageAutomlBoard({ params: { primary_metric: "accuracy" } }, children);
+    const sorted = sortRows(board.rows, bestFirst(board.goal));
+    expect(board.goal).toBe("maximize");
+    expect(sorted.map((row) => [row.label, row.value, row.ranked])).toEqual([
+      ["mobilenet lr=0.01 epochs=50", 0.875, true],
+      ["resnet18 lr=0.01 epochs=50", 0.75, true],
+      ["resnet18 lr=0.01 epochs=50", null, false],
+    ]);
+    expect(sorted[0]?.params).toEqual({ backbone: "mobilenet", learning_rate: "0.01", epochs: "50", fine_tune: "False" });
+    expect(sorted[2]?.reason).toBe("preempted, stopped after epoch 3");
   });
 });
 

@@ -1,7 +1,8 @@
 // A parent run's leaderboard: a sweep's trials (the `leaderboard.json` its driver writes on the
-// parent, services/sweeps/leaderboard.py) or an AutoML-for-tables run's candidate families
+// parent, services/sweeps/leaderboard.py), an AutoML-for-tables run's candidate families
 // (its child runs, each with `best_<metric>`, plus the voting ensemble from its final
-// `outputs/leaderboard.json`, tabular/train.py). Either becomes one `Board`: rows, the primary
+// `outputs/leaderboard.json`, tabular/train.py) or an AutoML-for-images run's candidates
+// (its child runs: backbone × learning rate × epochs, vision/automl.py). Either becomes one `Board`: rows, the primary
 // metric and its goal, sorted best first by default. Files come from jobs: checked at run time.
 import type { JsonFloat, RunDetails, RunRow } from "../api/types";
 import { finiteNumber } from "../compare/parallel";
@@ -11,13 +12,17 @@ export const SWEEP_LEADERBOARD_PATH = "leaderboard.json";
 export const AUTOML_LEADERBOARD_PATH = "outputs/leaderboard.json";
 export const AUTOML_TITLE = "AutoML for tables (built-in)"; // services/automl.py, AUTOML_TITLE
 export const FAMILY_TAG = "automl_family"; // tabular/train.py, FAMILY_TAG
+export const IMAGE_AUTOML_TITLE = "AutoML for images (built-in)"; // services/automl.py
+export const CANDIDATE_TAG = "automl_candidate"; // vision/automl.py, CANDIDATE_TAG
+// What each image candidate's training logs as its result (vision/automl.py, TRIAL_METRIC).
+export const IMAGE_TRIAL_METRIC = "best_validation_accuracy";
 const SWEEP_METRIC_PROPERTY = "sweep.primary_metric";
 // AutoML's metrics where lower is better (tabular/config.py, PRIMARY_METRICS): its runs record
 // no goal of their own.
 const LOWER_IS_BETTER = /(error|loss)$/;
 
 export type Goal = "maximize" | "minimize";
-export type ParentKind = "sweep" | "automl";
+export type ParentKind = "sweep" | "automl" | "automl-images";
 
 export interface BoardRow {
   key: string;
@@ -47,6 +52,7 @@ export function parentKind(run: {
 }): ParentKind | null {
   if (run.properties[SWEEP_METRIC_PROPERTY]) return "sweep";
   if (run.source.script === AUTOML_TITLE) return "automl";
+  if (run.source.script === IMAGE_AUTOML_TITLE) return "automl-images";
   return null;
 }
 
@@ -144,6 +150,40 @@ function familyRow(child: RunRow, metric: string): BoardRow {
     ranked: child.status === "Completed" && value !== null,
     reason: child.status === "Completed" ? null : child.error,
     params: { family, trials: trials === null ? "" : String(trials) },
+  };
+}
+
+/** An AutoML-for-images run's candidates, from its child runs (a fine-tuned finalist is a
+ * candidate of its own). */
+export function imageAutomlBoard(parent: Pick<RunDetails, "params">, children: RunRow[]): Board {
+  const rows = children.filter((child) => CANDIDATE_TAG in child.tags).map(candidateRow);
+  return {
+    kind: "automl-images",
+    metric: automlMetric(parent) || "accuracy",
+    goal: "maximize",
+    totalTrials: null,
+    paramNames: ["backbone", "learning_rate", "epochs", "fine_tune"],
+    rows,
+  };
+}
+
+function candidateRow(child: RunRow): BoardRow {
+  const value = finiteNumber(child.metrics[IMAGE_TRIAL_METRIC]);
+  return {
+    key: child.id,
+    runId: child.id,
+    number: null,
+    label: child.tags[CANDIDATE_TAG] ?? child.display_name,
+    status: child.status,
+    value,
+    ranked: child.status === "Completed" && value !== null,
+    reason: child.status === "Completed" ? null : child.error,
+    params: {
+      backbone: child.tags.backbone ?? "",
+      learning_rate: child.params.learning_rate ?? "",
+      epochs: child.params.epochs ?? "",
+      fine_tune: child.params.fine_tune ?? "",
+    },
   };
 }
 
