@@ -236,10 +236,23 @@ def modelyard_outcome(
         return outcome
     board = json.loads(read_artifact(ws, final.id, "outputs/leaderboard.json"))
     trials = sum(int(model.get("trials", 0)) for model in board["models"])
-    outcome.detail = f"{board['exported']}, {trials} trials"
+    outcome.detail = f"{board['exported']}, {trials} trials ({family_trials(ws, children)})"
     outcome.predictions = onnx_predictions(ws, final.id, data)
     outcome.score = score(data.task, data.test_label, outcome.predictions)
     return outcome
+
+
+def family_trials(ws: OpenWorkspace, children: list[Run]) -> str:
+    """Each family's trials and seconds: "LightGBM 2 in 12.8 s, …" (a failed attempt's
+    child, cut short by a kill, left out)."""
+    parts = []
+    for child in sorted(children, key=lambda c: c.created_at):
+        if child.started_at is None or child.ended_at is None or child.status.value != "Completed":
+            continue
+        trials = ws.store.get_run_data(child.id).latest_metrics.get("trials", 0)
+        seconds = epoch(child.ended_at) - epoch(child.started_at)
+        parts.append(f"{child.display_name} {trials:.0f} in {seconds:.1f} s")
+    return ", ".join(parts)
 
 
 def read_artifact(ws: OpenWorkspace, run_id: str, path: str) -> bytes:
@@ -353,7 +366,7 @@ def run_flaml(data: Split, budget: float) -> Outcome:
         score(data.task, data.test_label, predictions),
         predictions,
         wall,
-        f"{automl.best_estimator}, {validation.describe()}",
+        f"{automl.best_estimator}, {len(automl.config_history)} trials, {validation.describe()}",
     )
 
 
