@@ -138,7 +138,7 @@ class Split:
 
     @property
     def test_label(self) -> np.ndarray:
-        return self.test[LABEL].to_numpy()
+        return np.asarray(self.test[LABEL].to_numpy())
 
 
 def load_frame(name: str) -> pd.DataFrame:
@@ -329,10 +329,11 @@ def epoch(moment: datetime | None) -> float:
 # FLAML ------------------------------------------------------------------------------------------
 
 
-def run_flaml(data: Split, budget: float) -> Outcome:
+def run_flaml(data: Split, budget: float, log_file: Path) -> Outcome:
     """FLAML alone with what the job gives it: its families, folds, metric, seed and CPUs."""
     from flaml import AutoML
 
+    from modelyard.tabular.search import read_trials
     from modelyard.tabular.validation import choose_validation
 
     config = automl_config(data, Path("unused.csv"), budget)
@@ -346,6 +347,7 @@ def run_flaml(data: Split, budget: float) -> Outcome:
         "time_budget": budget,
         "metric": config.metric.flaml_metric_for(len(np.unique(label))),
         "seed": SEARCH_SEED,
+        "log_file_name": str(log_file),  # a line per trial, as the job has it
         "verbose": 0,
         "n_jobs": len(os.sched_getaffinity(0)),
     }
@@ -366,7 +368,7 @@ def run_flaml(data: Split, budget: float) -> Outcome:
         score(data.task, data.test_label, predictions),
         predictions,
         wall,
-        f"{automl.best_estimator}, {len(automl.config_history)} trials, {validation.describe()}",
+        f"{automl.best_estimator}, {len(read_trials(log_file))} trials, {validation.describe()}",
     )
 
 
@@ -627,7 +629,7 @@ def measure_seed(
         ("Modelyard", lambda: run_modelyard(ws, data, table, cell.budget))
     ]
     if not args.skip_flaml:
-        steps.append(("FLAML", lambda: run_flaml(data, cell.budget)))
+        steps.append(("FLAML", lambda: run_flaml(data, cell.budget, folder / "flaml.log")))
     if python is not None:
         steps.append(("AutoGluon", lambda: run_autogluon(python, data, table, cell.budget)))
     for system, step in steps:
