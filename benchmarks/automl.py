@@ -240,7 +240,9 @@ def modelyard_outcome(
         return outcome
     board = json.loads(read_artifact(ws, final.id, "outputs/leaderboard.json"))
     trials = sum(int(model.get("trials", 0)) for model in board["models"])
-    outcome.detail = f"{board['exported']}, {trials} trials ({family_trials(ws, children)})"
+    outcome.detail = (
+        f"{board['exported']}, {trials} improving trials ({family_trials(ws, children)})"
+    )
     outcome.predictions = onnx_predictions(ws, final.id, data)
     outcome.score = score(data.task, data.test_label, outcome.predictions)
     return outcome
@@ -351,7 +353,8 @@ def run_flaml(data: Split, budget: float, log_file: Path) -> Outcome:
         "time_budget": budget,
         "metric": config.metric.flaml_metric_for(len(np.unique(label))),
         "seed": SEARCH_SEED,
-        "log_file_name": str(log_file),  # a line per trial, as the job has it
+        # A line per trial that improved on its best (FLAML's default log_type), as the job's.
+        "log_file_name": str(log_file),
         "verbose": 0,
         "n_jobs": len(os.sched_getaffinity(0)),
     }
@@ -372,7 +375,8 @@ def run_flaml(data: Split, budget: float, log_file: Path) -> Outcome:
         score(data.task, data.test_label, predictions),
         predictions,
         wall,
-        f"{automl.best_estimator}, {len(read_trials(log_file))} trials, {validation.describe()}",
+        f"{automl.best_estimator}, {len(read_trials(log_file))} improving trials,"
+        f" {validation.describe()}",
     )
 
 
