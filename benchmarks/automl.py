@@ -240,9 +240,7 @@ def modelyard_outcome(
         return outcome
     board = json.loads(read_artifact(ws, final.id, "outputs/leaderboard.json"))
     trials = sum(int(model.get("trials", 0)) for model in board["models"])
-    outcome.detail = (
-        f"{board['exported']}, {trials} improving trials ({family_trials(ws, children)})"
-    )
+    outcome.detail = f"{board['exported']}, {trials} trials ({family_trials(ws, children)})"
     outcome.predictions = onnx_predictions(ws, final.id, data)
     outcome.score = score(data.task, data.test_label, outcome.predictions)
     return outcome
@@ -353,8 +351,9 @@ def run_flaml(data: Split, budget: float, log_file: Path) -> Outcome:
         "time_budget": budget,
         "metric": config.metric.flaml_metric_for(len(np.unique(label))),
         "seed": SEARCH_SEED,
-        # A line per trial that improved on its best (FLAML's default log_type), as the job's.
+        # A line per trial, as the job's (tabular/search.py).
         "log_file_name": str(log_file),
+        "log_type": "all",
         "verbose": 0,
         "n_jobs": len(os.sched_getaffinity(0)),
     }
@@ -375,8 +374,7 @@ def run_flaml(data: Split, budget: float, log_file: Path) -> Outcome:
         score(data.task, data.test_label, predictions),
         predictions,
         wall,
-        f"{automl.best_estimator}, {len(read_trials(log_file))} improving trials,"
-        f" {validation.describe()}",
+        f"{automl.best_estimator}, {len(read_trials(log_file))} trials, {validation.describe()}",
     )
 
 
@@ -479,8 +477,9 @@ def measure_resume(
     """Submit, SIGKILL the job's process once the first family's child run has completed,
     resume the run as its next attempt, wait for it."""
     from modelyard.entities import RunStatus
-    from modelyard.services import jobs, scheduling
+    from modelyard.services import jobs
     from modelyard.services.automl import submit_automl
+    from modelyard.services.resume import resume_job
 
     result = ResumeResult(data.dataset, budget, uninterrupted.wall_s)
     result.uninterrupted_score = uninterrupted.score
@@ -504,9 +503,7 @@ def measure_resume(
     if failed.status not in (RunStatus.FAILED, RunStatus.CANCELED):
         result.error = f"the killed run ended {failed.status.value}, not Failed"
         return result
-    # No `automl resume` command yet: the store's resume, as `sweep resume` does it.
-    ws.compute_store.resume_run(run.id, "benchmark: resumed after SIGKILL")
-    scheduling.schedule_pass(ws)
+    resume_job(ws, run.id)  # what `modelyard run resume RUN` does
     final = jobs.wait_for_completion(ws, run.id, timeout_s=budget + GRACE_S)
     result.total_s = time.perf_counter() - started
     result.attempts = final.attempt

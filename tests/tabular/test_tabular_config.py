@@ -39,7 +39,7 @@ def test_allowed_and_blocked_models_by_name_in_any_case() -> None:
 @pytest.mark.parametrize(
     ("changes", "words"),
     [
-        ({"task": "forecasting"}, "choose classification or regression"),
+        ({"task": "forecasting"}, "choose classification, regression or image-classification"),
         ({"primary_metric": "r2_score"}, "--primary-metric 'r2_score' is not one of"),
         ({"allowed_models": ["LightGMB"]}, "did you mean 'LightGBM'?"),
         ({"blocked_models": ["KNN"], "allowed_models": ["KNN"]}, "leave no model to try"),

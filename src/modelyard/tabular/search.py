@@ -55,6 +55,7 @@ def search_family(
         "time_budget": budget_s,
         "metric": config.metric.flaml_metric_for(len(np.unique(label))),
         "log_file_name": str(log_file),
+        "log_type": "all",  # every trial is a point of the family's child run, not only records
         "seed": 0,
         "verbose": 0,
         # The CPUs this job was given (a sized compute pins it), not the machine's count.

@@ -100,8 +100,7 @@ class SweepDriver:
         # A trial whose process died, or whose launch was lost, is settled (or queued again)
         # by the reaper: the driver runs it as any reader of runs does, or it would wait on it.
         runs.reap_dead_runs(self.ws)
-        children = self.reader.children(self.parent.id)
-        self._cancel_interrupted(children)
+        children = self._cancel_interrupted(self.reader.children(self.parent.id))
         trials = self.reader.trials(children)
         self._announce(trials)
         return trials
@@ -226,17 +225,23 @@ class SweepDriver:
         for trial in active:
             self._cancel(trial, reason)
 
-    def _cancel_interrupted(self, children: list[Run]) -> None:
+    def _cancel_interrupted(self, children: list[Run]) -> list[Run]:
         """A child still NotStarted was being submitted when an earlier driver died: it never
-        ran; it is marked and canceled, and its trial number is drawn again."""
-        for child in children:
-            if child.status is not RunStatus.NOT_STARTED:
-                continue
-            try:
-                self.ws.store.transition_run(child.id, RunStatus.CANCELED, error=INTERRUPTED_ERROR)
-            except InvalidTransition:
-                continue  # it moved on meanwhile: its submitter is alive after all
-            self.say(f"run {child.id}: an interrupted submission, canceled (it never ran)")
+        ran; it is canceled as interrupted, and its trial number is drawn again. The children
+        as they are now (the trials are told from their status)."""
+        return [self._interrupted(child) for child in children]
+
+    def _interrupted(self, child: Run) -> Run:
+        if child.status is not RunStatus.NOT_STARTED:
+            return child
+        try:
+            canceled = self.ws.store.transition_run(
+                child.id, RunStatus.CANCELED, error=INTERRUPTED_ERROR
+            )
+        except InvalidTransition:  # it moved on meanwhile: its submitter is alive after all
+            return self.ws.store.get_run(child.id)
+        self.say(f"run {child.id}: an interrupted submission, canceled (it never ran)")
+        return canceled
 
     # Reporting ---------------------------------------------------------------------------
 
