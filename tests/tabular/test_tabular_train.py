@@ -4,6 +4,7 @@ PostgreSQL): child runs per family, the leaderboard, the ONNX export and its par
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 from modelyard import Experiment, Workspace
 from modelyard.errors import GuardrailFailed, InvalidValue
 from modelyard.tabular.config import AutoMLConfig
+from modelyard.tabular.search import searched_seconds
 from modelyard.tabular.train import AutoMLTrainer
 from tabular.conftest import LABEL, bundled_frame
 
@@ -157,6 +159,10 @@ def test_a_resumed_run_searches_only_the_families_not_finished(
         AutoMLTrainer(config, run, checkpoints, tmp_path / "a2" / "outputs").train()
     said = capsys.readouterr().out
     assert "LightGBM: searched by an earlier attempt" in said
+    # The second attempt searches for what the first left of the 4 s budget, not 4 s again.
+    spent = searched_seconds(checkpoints / "flaml-LightGBM.log")
+    [left] = re.findall(r"families searched by earlier attempts in [\d.]+ s: ([\d.]+) s of", said)
+    assert spent > 0 and float(left) <= 4 - spent + 0.05
     assert "LogisticRegression: searched by an earlier attempt" not in said
     names = sorted(child.display_name for child in run.get_children())
     assert names == ["LightGBM", "LogisticRegression", "LogisticRegression"]

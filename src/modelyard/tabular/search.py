@@ -101,6 +101,12 @@ def read_trials(log_file: Path) -> list[Trial]:
     return trials
 
 
+def searched_seconds(log_file: Path) -> float:
+    """The seconds a finished search spent in its trials (FLAML's `trial_time`): what an
+    earlier attempt took of the budget."""
+    return sum(trial.seconds for trial in read_trials(log_file))
+
+
 def refit_from_log(
     config: AutoMLConfig, log_file: Path, features: np.ndarray, label: np.ndarray
 ) -> Any:

@@ -54,7 +54,13 @@ from modelyard.tabular.guardrails import (
     write_report,
 )
 from modelyard.tabular.importance import IMPORTANCE_FILE, permutation_importance_of
-from modelyard.tabular.search import FamilyResult, read_trials, refit_from_log, search_family
+from modelyard.tabular.search import (
+    FamilyResult,
+    read_trials,
+    refit_from_log,
+    search_family,
+    searched_seconds,
+)
 from modelyard.tabular.table import check_label_column, read_table
 from modelyard.tabular.validation import Validation, choose_validation
 
@@ -80,6 +86,7 @@ class AutoMLTrainer:
         # Absolute: the starter check runs generated code from another working folder.
         self.outputs = outputs.absolute()
         self.started = time.monotonic()
+        self.spent_before = 0.0  # the budget that earlier attempts' finished searches took
 
     def train(self) -> None:
         table = self._checked_table()
@@ -141,6 +148,14 @@ class AutoMLTrainer:
     def _search_every_family(self, data: _Data) -> list[FamilyResult]:
         families = list(self.config.families)
         done = self._completed_families()
+        if done:
+            # A resumed run searches for what is left of the budget, not the whole of it again.
+            self.spent_before = sum(searched_seconds(self._log_file(f)) for f in done)
+            _say(
+                f"{len(done)} of {len(families)} families searched by earlier attempts in"
+                f" {self.spent_before:.1f} s: {max(0.0, self._seconds_left()):.1f} s of the"
+                f" {self.config.budget_s:g} s budget left"
+            )
         results = []
         for index, family in enumerate(families):
             left = len(families) - index
@@ -152,7 +167,7 @@ class AutoMLTrainer:
         return results
 
     def _seconds_left(self) -> float:
-        return self.config.budget_s - (time.monotonic() - self.started)
+        return self.config.budget_s - self.spent_before - (time.monotonic() - self.started)
 
     def _completed_families(self) -> set[str]:
         """Families an earlier attempt of this run searched to the end (its child completed,
