@@ -108,7 +108,7 @@ def automl(
         check_register(register, wait)
         with opened_workspace(workspace) as ws:
             run = automl_service.submit_image_automl(ws, experiment, images, display_name)
-            _follow(ws, run, compute, wait, register, images=True)
+            _follow(ws, run, compute, wait, register)
         return
     if learning_rates or epochs or fine_tune_finalists or weights != "imagenet":
         raise InvalidValue(
@@ -130,12 +130,10 @@ def automl(
     check_register(register, wait)
     with opened_workspace(workspace) as ws:
         run = automl_service.submit_automl(ws, experiment, config, display_name)
-        _follow(ws, run, config.compute_target, wait, register, images=False)
+        _follow(ws, run, config.compute_target, wait, register)
 
 
-def _follow(
-    ws: OpenWorkspace, run: Run, compute: str, wait: bool, register: str | None, images: bool
-) -> None:
+def _follow(ws: OpenWorkspace, run: Run, compute: str, wait: bool, register: str | None) -> None:
     announce_submitted(ws, run, compute)
     if not wait:
         return
@@ -143,7 +141,7 @@ def _follow(
         console.out(chunk, end="", highlight=False)
     _report(ws, run.id)
     if register is not None:
-        version = automl_service.register_best_model(ws, run.id, register, images=images)
+        version = automl_service.register_best_model(ws, run.id, register)
         console.print(f"Registered {version.reference} ({version.framework})")
 
 

@@ -146,11 +146,10 @@ def read_leaderboard(ws: OpenWorkspace, run_id: str) -> dict[str, Any] | None:
         return None
 
 
-def register_best_model(
-    ws: OpenWorkspace, run_id: str, name: str, images: bool = False
-) -> ModelVersion:
+def register_best_model(ws: OpenWorkspace, run_id: str, name: str) -> ModelVersion:
     """The completed run's outputs (bestModel.onnx, its schema or label map, the reports) as
-    the next version of `name`, with the run as lineage; an image model's framework is
-    recognised from its outputs, as a training run's is."""
+    the next version of `name`, with the run as lineage; an image model's framework (the run
+    is AutoML for images) is recognised from its outputs, as a training run's is."""
+    images = ws.store.get_run(run_id).source.script == IMAGE_AUTOML_TITLE
     request = ModelVersionRequest(name, framework=None if images else TABULAR_FRAMEWORK)
     return models.register_run_model(ws, run_id, request)
