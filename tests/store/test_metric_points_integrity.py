@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from modelyard.entities import Metric
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.sql.engine import make_engine
-from modelyard.store.sql.store import _insert_points, _Point
+from modelyard.store.sql.metric_points import insert_metrics
 
 _POINT = "INSERT INTO metrics (run_id, name, step, value, timestamp) VALUES (:run, 'x', 0, 1, 0)"
 
@@ -62,9 +62,11 @@ def test_a_batch_with_one_missing_run_is_refused_whole(
 def test_a_batch_copied_by_the_store_to_a_missing_run_is_refused(
     workspace: OpenWorkspace, engine: Engine
 ) -> None:
-    points = [_Point("no-such-run", "x", step, 1.0, 0.0) for step in range(3)]
+    experiment_id = workspace.store.get_run(_run_with_points(workspace)).experiment_id
+    points = [Metric("x", 1.0, step, 0.0) for step in range(3)]
     with pytest.raises(IntegrityError), engine.begin() as connection:
-        _insert_points(connection, points)  # PostgreSQL: COPY, checked once for the batch
+        # PostgreSQL: one statement, the batch's runs checked once
+        insert_metrics(connection, "no-such-run", experiment_id, points)
     assert _points_of(engine, "no-such-run") == 0
 
 

@@ -10,8 +10,6 @@ a batch merges its own blocks' extremes into the stored ones with one upsert.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
 from functools import cache
 from typing import Final, NamedTuple
 
@@ -21,6 +19,7 @@ from sqlalchemy.engine import Connection
 # 64 steps up to 2**24: a chart's range is ~1/1,000 of the series, so these serve series of
 # up to ~10**10 steps; longer ones are thinned from the points, as before.
 BLOCK_STEPS: Final = tuple(2**bits for bits in range(6, 25, 3))
+FINEST_STEPS: Final = BLOCK_STEPS[0]
 
 Extreme = tuple[float, int]  # (value, step): compared by value, then step
 
@@ -33,28 +32,32 @@ class Block(NamedTuple):
     high: Extreme
 
 
-def blocks_of(points: Iterable[tuple[str, int, float | None]]) -> list[Block]:
-    """The blocks a batch's (name, step, value) points touch at every width, with the batch's
-    extremes in each (NaN and infinities left out); sorted,
-    so that concurrent writers to one run lock the rows in the same order (PostgreSQL)."""
-    finest: dict[tuple[str, int], list[Extreme]] = {}
-    size = BLOCK_STEPS[0]
-    for name, step, value in points:
-        if value is None or not math.isfinite(value):
-            continue
-        point = (value, step)
-        extremes = finest.get((name, step - step % size))
-        if extremes is None:
-            finest[(name, step - step % size)] = [point, point]
-        elif point < extremes[0]:
-            extremes[0] = point
-        elif point > extremes[1]:
-            extremes[1] = point
+FinestBlocks = dict[tuple[str, int], list[Extreme]]  # (name, start) → [low, high]
+
+
+def add_to_finest(finest: FinestBlocks, name: str, step: int, value: float) -> None:
+    """A finite point into the extremes of its block of the finest width (a batch's points
+    are added one by one, in the same pass that does the rest of the batch's work)."""
+    point = (value, step)
+    start = step - step % FINEST_STEPS
+    extremes = finest.get((name, start))
+    if extremes is None:
+        finest[(name, start)] = [point, point]
+    elif point < extremes[0]:
+        extremes[0] = point
+    elif point > extremes[1]:
+        extremes[1] = point
+
+
+def blocks_of(finest: FinestBlocks) -> list[Block]:
+    """The blocks the batch's points touch at every width, from its finest blocks: a block's
+    extremes are those of the blocks it holds. Sorted, so that concurrent writers to one run
+    lock the rows in the same order (PostgreSQL)."""
     blocks: list[Block] = []
     level = finest
     for size in BLOCK_STEPS:
-        if size != BLOCK_STEPS[0]:  # a block's extremes are those of the blocks it holds
-            coarser: dict[tuple[str, int], list[Extreme]] = {}
+        if size != FINEST_STEPS:
+            coarser: FinestBlocks = {}
             for (name, start), (low, high) in level.items():
                 extremes = coarser.get((name, start - start % size))
                 if extremes is None:
@@ -99,7 +102,7 @@ def _flat(block: Block) -> tuple[int, float, int, float]:
 _COLUMNS = "run_id, name, block_steps, block_start, low_step, low_value, high_step, high_value"
 
 # The stored and the new extremes compared as (value, step) rows; SET reads the old row.
-_KEEP_EXTREMES = """
+KEEP_EXTREMES = """
 ON CONFLICT (run_id, name, block_steps, block_start) DO UPDATE SET
   low_step = CASE WHEN (excluded.low_value, excluded.low_step)
     < (metric_blocks.low_value, metric_blocks.low_step)
@@ -116,7 +119,7 @@ ON CONFLICT (run_id, name, block_steps, block_start) DO UPDATE SET
 """
 
 _MERGE_ON_SQLITE = f"INSERT INTO metric_blocks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)" + (
-    _KEEP_EXTREMES
+    KEEP_EXTREMES
 )
 
 
@@ -130,5 +133,5 @@ SELECT :run_id, * FROM unnest(
   CAST(:low_steps AS bigint[]), CAST(:low_values AS float8[]),
   CAST(:high_steps AS bigint[]), CAST(:high_values AS float8[])
 )
-{_KEEP_EXTREMES}
+{KEEP_EXTREMES}
 """)

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from functools import cache
-from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Connection, Engine, Insert, Table, case, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import Engine, Table, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modelyard.entities import (
@@ -33,7 +29,7 @@ from modelyard.store.sql.auth import SqlAuthStore
 from modelyard.store.sql.computes import SqlComputeStore
 from modelyard.store.sql.endpoints import SqlEndpointStore
 from modelyard.store.sql.engine import IMMEDIATE, make_engine, storage_checked
-from modelyard.store.sql.metric_blocks import blocks_of, merge_blocks
+from modelyard.store.sql.metric_points import insert_metrics
 from modelyard.store.sql.models import (
     ExperimentRow,
     LatestMetricRow,
@@ -346,38 +342,11 @@ class SqlStore(SqlAuthStore, SqlRunQueries, SqlComputeStore, SqlModelRegistry, S
                     )
                     self._insert_params(session, run_id, params or {})
                     self._upsert_tags(session, run_id, tags or {})
-                    self._insert_metrics(session, run_id, experiment_id, metrics)
+                    insert_metrics(session.connection(), run_id, experiment_id, metrics)
                 return
             except IntegrityError:
                 continue  # A concurrent writer added the same param or tag key: re-check.
         raise Conflict(f"could not log to run {run_id} under contention: try again", run_id=run_id)
-
-    @staticmethod
-    def _insert_metrics(
-        session: Session, run_id: str, experiment_id: str, metrics: Sequence[Metric]
-    ) -> None:
-        if not metrics:
-            return
-        points = [
-            _Point(
-                run_id,
-                metric.name,
-                metric.step,
-                None if math.isnan(metric.value) else float(metric.value),
-                metric.timestamp,
-            )
-            for metric in metrics
-        ]
-        connection = session.connection()
-        _insert_points(connection, points)
-        blocks = blocks_of((point.name, point.step, point.value) for point in points)
-        merge_blocks(connection, run_id, blocks)
-        counts = _points_per_name(points)
-        latest = [
-            {**point._asdict(), "experiment_id": experiment_id, **counts[point.name]}
-            for point in _newest_per_name(points)
-        ]
-        _upsert_latest_metrics(connection, latest)
 
     def _insert_params(self, session: Session, run_id: str, params: Mapping[str, str]) -> None:
         if not params:
@@ -517,131 +486,7 @@ def _run_not_found(run_id: str) -> NotFound:
     return NotFound(f"run {run_id!r} not found: list runs with `modelyard run list`", run_id=run_id)
 
 
-class _Point(NamedTuple):
-    """A metrics row: a tuple, so that it goes to the driver as it is."""
-
-    run_id: str
-    name: str
-    step: int
-    value: float | None  # None for NaN
-    timestamp: float
-
-
-def _newest_per_name(points: list[_Point]) -> list[_Point]:
-    """Each metric's newest point in a batch: highest step, then latest timestamp, then the
-    later one in the batch. Sorted by name, so that concurrent writers to one run take the rows'
-    locks in the same order (PostgreSQL) and cannot deadlock."""
-    newest: dict[str, _Point] = {}
-    for point in points:
-        best = newest.get(point.name)
-        if (
-            best is None
-            or point.step > best.step
-            or (point.step == best.step and point.timestamp >= best.timestamp)
-        ):
-            newest[point.name] = point
-    return [newest[name] for name in sorted(newest)]
-
-
-def _points_per_name(points: list[_Point]) -> dict[str, dict[str, int]]:
-    """How many points of each metric the batch holds, and how many of them are finite."""
-    counts: dict[str, dict[str, int]] = {}
-    for point in points:
-        count = counts.setdefault(point.name, {"points": 0, "finite_points": 0})
-        count["points"] += 1
-        count["finite_points"] += point.value is not None and math.isfinite(point.value)
-    return counts
-
-
-_POINTS_INTO: Final = f"{MetricRow.__tablename__} ({', '.join(_Point._fields)})"
-
-
-def _insert_points(connection: Connection, points: list[_Point]) -> None:
-    """The points straight to the driver, in the batch's transaction: SQLAlchemy's per-row
-    parameter handling cost more than SQLite's insert itself, and psycopg's executemany sends
-    PostgreSQL one INSERT per point (~25 ms for 1,000 points, against a few for one COPY)."""
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    if connection.dialect.driver == "psycopg":
-        _copy_points(driver, points)
-        return
-    if connection.dialect.driver != "pysqlite":  # another driver named in the store URI
-        connection.execute(insert(_table(MetricRow)), [point._asdict() for point in points])
-        return
-    cursor = driver.cursor()
-    try:
-        cursor.executemany(f"INSERT INTO {_POINTS_INTO} VALUES (?, ?, ?, ?, ?)", points)
-    except sqlite3.IntegrityError as error:  # The run was deleted meanwhile.
-        raise IntegrityError(f"INSERT INTO {_POINTS_INTO}", None, error) from error
-    except sqlite3.OperationalError as error:  # a full disk, say: as SQLAlchemy would raise it
-        raise OperationalError(f"INSERT INTO {_POINTS_INTO}", None, error) from error
-    finally:
-        cursor.close()
-
-
-def _copy_points(driver: Any, points: list[_Point]) -> None:
-    """One COPY of the batch written as one block of COPY text: psycopg's `write_row` costs
-    ~4 µs a row in Python, most of a 1,000-point batch's COPY; formatting the rows here costs
-    a fifth of that (floats as `str()` gives them: the shortest text that reads back exactly)."""
-    import psycopg
-
-    statement = f"COPY {_POINTS_INTO} FROM STDIN"
-    try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            copy.write(_copy_text(points))
-    except psycopg.IntegrityError as error:  # The run was deleted meanwhile.
-        raise IntegrityError(statement, None, error) from error
-    except psycopg.OperationalError as error:  # a full disk, say: as SQLAlchemy would raise it
-        raise OperationalError(statement, None, error) from error
-
-
-def _copy_text(points: list[_Point]) -> str:
-    """The points as COPY's text format: tab-separated, `\\N` for NULL, and backslash, tab,
-    newline and carriage return escaped in the text columns (names may hold any of them)."""
-    escaped: dict[str, str] = {}  # a batch holds few names, and one run
-    lines = []
-    for run_id, name, step, value, timestamp in points:
-        run = escaped.get(run_id) or escaped.setdefault(run_id, _copy_escaped(run_id))
-        text = escaped.get(name) or escaped.setdefault(name, _copy_escaped(name))
-        number = _NULL if value is None else value
-        lines.append(f"{run}\t{text}\t{step}\t{number}\t{timestamp}\n")
-    return "".join(lines)
-
-
-_NULL: Final = "\\N"
-_COPY_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_escaped(text: str) -> str:
-    return text.translate(_COPY_ESCAPES)
-
-
-def _upsert_latest_metrics(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    connection.execute(_latest_metrics_upsert(connection.dialect.name), rows)
-
-
-@cache
-def _latest_metrics_upsert(dialect: str) -> Insert:
-    """Replace a run's latest point of a metric where the new one is newer (same rule), and
-    add the batch's points to the counts in any case. Built once per dialect: building the
-    statement takes ten times longer than running it."""
-    table = _table(LatestMetricRow)
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    new = statement.excluded
-    is_newer = (new.step > table.c.step) | (
-        (new.step == table.c.step) & (new.timestamp >= table.c.timestamp)
-    )
-    newer_point = {
-        column: case((is_newer, new[column]), else_=table.c[column])
-        for column in ("step", "value", "timestamp")
-    }
-    counts = {column: table.c[column] + new[column] for column in ("points", "finite_points")}
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.run_id, table.c.name], set_={**newer_point, **counts}
-    )
-
-
-def _table(row_class: type[MetricRow] | type[LatestMetricRow] | type[ParamRow]) -> Table:
+def _table(row_class: type[ParamRow]) -> Table:
     table = row_class.__table__
     assert isinstance(table, Table)
     return table
