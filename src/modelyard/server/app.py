@@ -26,6 +26,7 @@ from modelyard.server.routes import (
     access,
     artifacts,
     computes,
+    data,
     endpoints,
     experiments,
     jobs,
@@ -58,6 +59,7 @@ API_ROUTERS = tuple(
         access,
         computes,
         models,
+        data,
         endpoints,
     )
 )

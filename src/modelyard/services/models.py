@@ -2,7 +2,7 @@
 their tags, properties and aliases. CLI, SDK and REST call these; nothing else decides.
 
 Files are immutable once registered: each is copied, hashed as it is copied, into the
-workspace's model store (`<workspace>/models/`, content-addressed blobs, `store/model_blobs.py`)
+workspace's model store (`<workspace>/models/`, content-addressed blobs, `store/blobs.py`)
 before the version's row is written, and the row names each file's SHA-256. A registration that
 fails midway removes the blobs it added (unless another version uses them) and writes no row; a
 process killed midway leaves only unreferenced blobs, which the reaper's sweep collects once
@@ -51,7 +51,7 @@ from modelyard.fileio import TEMP_PREFIX, storage_errors
 from modelyard.services.model_recognition import recognise
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.artifacts import safe_relative_path
-from modelyard.store.model_blobs import READ_ONLY, ModelBlobStore
+from modelyard.store.blobs import READ_ONLY, BlobStore
 
 if TYPE_CHECKING:
     from modelyard.store.base import ModelStore
@@ -422,8 +422,8 @@ def collect_orphan_blobs(ws: OpenWorkspace, max_age_s: float) -> list[str]:
 # Plumbing ------------------------------------------------------------------------------------
 
 
-def blob_store(ws: OpenWorkspace) -> ModelBlobStore:
-    return ModelBlobStore(ws.root / MODELS_FOLDER)
+def blob_store(ws: OpenWorkspace) -> BlobStore:
+    return BlobStore(ws.root / MODELS_FOLDER)
 
 
 def model_store(ws: OpenWorkspace) -> ModelStore:

@@ -1,11 +1,14 @@
-"""Registered models' files on the workspace's disk, content-addressed: `<root>/sha256/ab/<hex>`.
+"""Files on the workspace's disk, content-addressed: `<root>/sha256/ab/<hex>`; registered
+models' under `models/`, data asset versions' under `data/`.
 
 A blob is named by its SHA-256, so it is immutable by construction and shared by every version
-holding the same bytes (a retrain that changes only the weights shares its label map). Each is
+holding the same bytes (a retrain that changes only the weights shares its label map; a data
+version that changes one image shares every other). Each is
 written to a `.tmp-…` file beside its place, hashed while copied, fsynced and renamed: a blob
 is whole or absent. Which blobs are still used is the database's to say (`model_files`); the
 registry removes a blob only under its lock, after checking that no version uses it
-(`ModelStore.collect_unreferenced_blobs`).
+(`ModelStore.collect_unreferenced_blobs`). Data versions are never deleted (archived only),
+so their blobs stay; a data root is its own, so the registry's collection never sees them.
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ CHUNK_SIZE = 1024 * 1024
 READ_ONLY = 0o444
 
 
-class ModelBlobStore:
-    def __init__(self, root: Path) -> None:
+class BlobStore:
+    def __init__(self, root: Path, kind: str = "model") -> None:
         self.root = Path(root)
+        self.kind = kind  # what the files are, for messages
 
     def path_of(self, sha256: str) -> Path:
         return self.root / "sha256" / sha256[:2] / sha256
@@ -76,8 +80,9 @@ class ModelBlobStore:
             return open(self.path_of(sha256), "rb")
         except FileNotFoundError:
             raise NotFound(
-                f"the model file with SHA-256 {sha256} is missing from the workspace's model"
-                " store: restore the workspace's models/ folder from a backup",
+                f"the {self.kind} file with SHA-256 {sha256} is missing from the workspace's"
+                f" {self.kind} store: restore the workspace's {self.root.name}/ folder from a"
+                " backup",
                 sha256=sha256,
             ) from None
 
