@@ -18,6 +18,7 @@ from fastapi.responses import StreamingResponse
 
 from modelyard.entities import Caller
 from modelyard.entities.data import LATEST, DataReference, validate_data_version
+from modelyard.entities.names import validate_data_name
 from modelyard.server.deps import Contributor, Reader, RunReader, workspace_of
 from modelyard.server.schemas import data as schemas
 from modelyard.server.schemas.artifacts import BINARY
@@ -32,6 +33,7 @@ IncludeArchived = Annotated[bool, Query(description="archived assets or versions
 
 
 def _reference(name: str, version: str) -> DataReference:
+    validate_data_name(name)
     if version.lower() == LATEST:
         return DataReference(name)
     return DataReference(name, validate_data_version(version, name))
@@ -135,7 +137,7 @@ def archive_asset(
 ) -> dict[str, Any]:
     """Archive (hide from lists) or restore the asset."""
     ws = workspace_of(request)
-    authorization.check_may_archive_data(ws, caller, name)
+    authorization.check_may_archive_data(ws, caller, validate_data_name(name))
     return data.set_archived(ws, name, body.archived).to_dict()
 
 
@@ -149,7 +151,8 @@ def archive_version(
 ) -> dict[str, Any]:
     """Archive (hide from lists and `latest`) or restore a version."""
     ws = workspace_of(request)
-    reference = f"{name}:{validate_data_version(version, name)}"
+    number = validate_data_version(version, validate_data_name(name))  # a number: not latest
+    reference = f"{name}:{number}"
     authorization.check_may_archive_data(ws, caller, reference)
     return data.set_archived(ws, reference, body.archived).to_dict()
 
