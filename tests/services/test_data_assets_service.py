@@ -108,7 +108,7 @@ def test_a_file_asset_is_its_one_file(workspace: OpenWorkspace, tmp_path: Path) 
     path = data.data_path(workspace, "azureml:iris@latest")
     assert path.name == "iris.csv" and path.read_text() == "a,b\n1,2\n"
     with pytest.raises(InvalidValue, match="--type uri_file with folder"):
-        _create(workspace, tmp_path, name="iris", type=DataType.URI_FILE)
+        _create(workspace, _images(tmp_path / "folder"), name="iris", type=DataType.URI_FILE)
 
 
 def test_archived_versions_leave_latest_but_stay_readable(

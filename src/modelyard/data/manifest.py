@@ -55,17 +55,23 @@ def build_manifest_of(
     entries, remembered, hashed = [], [], 0
     started = time.time()
     for relpath, file in sorted(files.items()):
-        stat = _stat(file, relpath)
-        key = _key(file, stat)
+        key = _key(file, _stat(file, relpath))
         sha = known.get(key)
+        size = key[1]
         if sha is None:
-            sha, hashed = sha256_of_file(file, relpath), hashed + 1
-            if started - stat.st_mtime > FRESH_S:
+            sha, size = sha256_of_file(file, relpath)
+            hashed += 1
+            if _unchanged_since(file, relpath, key, size) and started - key[2] / 1e9 > FRESH_S:
                 remembered.append((key, sha))
-        entries.append(ManifestEntry(relpath, stat.st_size, sha))
+        entries.append(ManifestEntry(relpath, size, sha))
     if cache is not None and remembered:
         cache.remember(remembered)
     return Manifest.of(entries, hashed, len(entries) - hashed)
+
+
+def _unchanged_since(file: Path, relpath: str, key: _Key, size_read: int) -> bool:
+    """Whether the file read is the one stat'ed before (else its hash is not remembered)."""
+    return _key(file, _stat(file, relpath)) == key and size_read == key[1]
 
 
 def list_files(path: Path) -> dict[str, Path]:
@@ -134,15 +140,17 @@ def _stat(file: Path, relpath: str) -> os.stat_result:
         raise _unreadable(file, relpath, error) from error
 
 
-def sha256_of_file(file: Path, relpath: str = "") -> str:
-    digest = hashlib.sha256()
+def sha256_of_file(file: Path, relpath: str = "") -> tuple[str, int]:
+    """The file's SHA-256 and the number of bytes read."""
+    digest, size = hashlib.sha256(), 0
     try:
         with open(file, "rb") as handle:
             while chunk := handle.read(CHUNK_SIZE):
                 digest.update(chunk)
+                size += len(chunk)
     except OSError as error:
         raise _unreadable(file, relpath or file.name, error) from error
-    return digest.hexdigest()
+    return digest.hexdigest(), size
 
 
 def _unreadable(file: Path, relpath: str, error: OSError) -> InvalidValue:

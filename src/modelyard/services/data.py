@@ -38,7 +38,7 @@ from modelyard.entities.data import (
     RunInput,
     parse_data_reference,
 )
-from modelyard.errors import AlreadyExists, InvalidValue, NotFound, StorageError
+from modelyard.errors import AlreadyExists, Conflict, InvalidValue, NotFound, StorageError
 from modelyard.fileio import TEMP_PREFIX, folder_written_atomically, storage_errors
 from modelyard.services import models
 from modelyard.services.workspaces import OpenWorkspace
@@ -133,11 +133,14 @@ def store_files(ws: OpenWorkspace, manifest: Manifest, files: dict[str, Path]) -
     for entry in manifest.entries:
         if blobs.has(entry.sha256):
             continue
-        sha, _size, _created = blobs.put_file(files[entry.relpath])
+        sha, _size, created = blobs.put_file(files[entry.relpath])
         if sha != entry.sha256:
-            raise StorageError(
-                f"{entry.relpath!r} changed while it was being versioned: create the version"
-                " again once the folder stops changing",
+            if created:
+                blobs.remove(sha)
+            raise Conflict(
+                f"{entry.relpath!r} changed while it was being versioned (or since its hash was"
+                " cached with the same size and mtime): create the version again once the"
+                " folder stops changing, with --verify",
                 path=str(files[entry.relpath]),
             )
     sha, _size, _created = blobs.put_stream(iter([manifest.text().encode("utf-8")]))

@@ -23,7 +23,6 @@ from modelyard.entities.compute import ComputeType
 from modelyard.entities.data import DataReference, is_data_reference
 from modelyard.errors import InvalidValue
 from modelyard.services import data
-from modelyard.services.snapshot import take_snapshot
 from modelyard.services.workspaces import OpenWorkspace
 
 INPUTS_FOLDER: Final = "inputs"  # where a job run elsewhere finds its inputs, in its snapshot
@@ -103,11 +102,11 @@ def _in_snapshot(name: str, local: Path) -> tuple[str, Path]:
 
 
 def stage_input_files(files: Mapping[str, Path], snapshot: Path) -> None:
-    """Copy each input into the job's snapshot (a folder as code is copied; a file into
-    its own folder)."""
+    """Copy each input into the job's snapshot, exactly (no ignore file applies: the job
+    must read the version's content); a file into its own folder."""
     for relative, source in files.items():
         if source.is_dir():
-            take_snapshot(source, snapshot / relative)
+            shutil.copytree(source, snapshot / relative)
         else:
             (snapshot / relative).mkdir(parents=True)
             shutil.copyfile(source, snapshot / relative / source.name)
