@@ -15,6 +15,7 @@ v1 (`azureml.core.Dataset`)::
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -141,7 +142,7 @@ class DataOperations:
         record = service.get_data_version(self._opened, DataReference(name, number))
         return Data._of(self._opened, record)
 
-    def list(self, name: str | None = None) -> list[Data]:
+    def list(self, name: str | None = None) -> builtins.list[Data]:
         """The latest version of each asset, or every version of `name` (newest first)."""
         if name is not None:
             versions = service.list_versions(self._opened, name)

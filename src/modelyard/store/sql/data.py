@@ -81,7 +81,7 @@ class SqlDataStore:
             if latest is not None:
                 row = _version_row_of(session, request.name, latest)
                 if row.content_hash == content_hash:
-                    return self._version_entity(session, request.name, latest), False
+                    return self._data_version_entity(session, request.name, latest), False
             version = asset.next_version
             asset.next_version, asset.updated_at, asset.archived = version + 1, now, False
             session.add(
@@ -105,7 +105,7 @@ class SqlDataStore:
                 for key, value in request.tags.items()
             )
             session.flush()
-            return self._version_entity(session, request.name, version), True
+            return self._data_version_entity(session, request.name, version), True
 
     # Reading ---------------------------------------------------------------------------------
 
@@ -122,18 +122,18 @@ class SqlDataStore:
                         f" `modelyard data restore {reference.name}:VERSION`",
                         name=reference.name,
                     )
-            return self._version_entity(session, reference.name, number)
+            return self._data_version_entity(session, reference.name, number)
 
     def list_data_assets(self, include_archived: bool = False) -> list[DataAsset]:
         with self._session() as session:
             query = select(DataAssetRow).order_by(DataAssetRow.name)
             if not include_archived:
                 query = query.where(DataAssetRow.archived.is_(False))
-            return [self._asset_entity(session, row) for row in session.scalars(query).all()]
+            return [self._data_asset_entity(session, row) for row in session.scalars(query).all()]
 
     def get_data_asset(self, name: str) -> DataAsset:
         with self._session() as session:
-            return self._asset_entity(session, _asset_row(session, name))
+            return self._data_asset_entity(session, _asset_row(session, name))
 
     def list_data_versions(self, name: str, include_archived: bool = False) -> list[DataVersion]:
         """Newest first."""
@@ -143,7 +143,7 @@ class SqlDataStore:
             if not include_archived:
                 query = query.where(DataVersionRow.archived.is_(False))
             numbers = session.scalars(query.order_by(DataVersionRow.version.desc())).all()
-            return [self._version_entity(session, name, number) for number in numbers]
+            return [self._data_version_entity(session, name, number) for number in numbers]
 
     def find_data_versions(self, content_hash: str) -> list[DataVersion]:
         """Every version holding exactly this content, by name and version."""
@@ -153,7 +153,7 @@ class SqlDataStore:
                 .where(DataVersionRow.content_hash == content_hash)
                 .order_by(DataVersionRow.name, DataVersionRow.version)
             ).all()
-            return [self._version_entity(session, name, number) for name, number in keys]
+            return [self._data_version_entity(session, name, number) for name, number in keys]
 
     # Archiving -------------------------------------------------------------------------------
 
@@ -162,7 +162,7 @@ class SqlDataStore:
             _version_row_of(session, name, version).archived = archived
             _asset_row(session, name).updated_at = utcnow()
             session.flush()
-            return self._version_entity(session, name, version)
+            return self._data_version_entity(session, name, version)
 
     def set_data_asset_archived(self, name: str, archived: bool) -> DataAsset:
         """The asset, hidden from lists (its versions keep their own flags)."""
@@ -170,7 +170,7 @@ class SqlDataStore:
             row = _asset_row(session, name)
             row.archived, row.updated_at = archived, utcnow()
             session.flush()
-            return self._asset_entity(session, row)
+            return self._data_asset_entity(session, row)
 
     # Runs' inputs ----------------------------------------------------------------------------
 
@@ -203,7 +203,7 @@ class SqlDataStore:
 
     # Helpers ---------------------------------------------------------------------------------
 
-    def _version_entity(self, session: Session, name: str, version: int) -> DataVersion:
+    def _data_version_entity(self, session: Session, name: str, version: int) -> DataVersion:
         row = _version_row_of(session, name, version)
         tags = session.execute(
             select(DataVersionTagRow.key, DataVersionTagRow.value)
@@ -212,7 +212,7 @@ class SqlDataStore:
         ).all()
         return row.to_entity({key: value for key, value in tags})
 
-    def _asset_entity(self, session: Session, row: DataAssetRow) -> DataAsset:
+    def _data_asset_entity(self, session: Session, row: DataAssetRow) -> DataAsset:
         count = session.scalar(
             select(func.count()).select_from(DataVersionRow).where(DataVersionRow.name == row.name)
         )
