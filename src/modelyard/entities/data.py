@@ -25,14 +25,12 @@ from typing import Any, Final
 
 from modelyard.entities import limits
 from modelyard.entities.names import validate_data_name
-from modelyard.entities.validation import check_pairs
+from modelyard.entities.validation import check_pairs, check_version_number
 from modelyard.errors import InvalidValue, LimitExceeded
 
 LATEST: Final = "latest"
 PREFIXES: Final = ("data:", "azureml:")
-VERSION_MAX: Final = 2**31 - 1  # an INTEGER column
 REFERENCE_FORMS: Final = "data:NAME@latest, data:NAME:VERSION or azureml:NAME:VERSION"
-_VERSION = re.compile(r"[1-9][0-9]{0,9}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # A manifest line is `path\tsize\tsha256\n`: a path holding either separator can't be written.
 _MANIFEST_SEPARATORS = ("\t", "\n", "\r")
@@ -58,16 +56,8 @@ class DataType(enum.StrEnum):
 
 
 def validate_data_version(version: object, name: str = "") -> int:
-    text = str(version)
-    if isinstance(version, bool) or not _VERSION.fullmatch(text) or int(text) > VERSION_MAX:
-        subject = f"data asset {name!r} version" if name else "data asset version"
-        raise InvalidValue(
-            f"{subject} {text[:40]!r} is not a version number: use a whole number from 1,"
-            " as `modelyard data show NAME` lists them",
-            name=name,
-            version=text[:40],
-        )
-    return int(text)
+    subject = f"data asset {name!r} version" if name else "data asset version"
+    return check_version_number(version, subject, "modelyard data list NAME", name=name)
 
 
 @dataclass(frozen=True)

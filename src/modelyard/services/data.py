@@ -19,9 +19,7 @@ server there), what a job on this machine reads.
 
 from __future__ import annotations
 
-import getpass
 import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Final
@@ -39,7 +37,7 @@ from modelyard.entities.data import (
     parse_data_reference,
 )
 from modelyard.errors import AlreadyExists, Conflict, InvalidValue, NotFound, StorageError
-from modelyard.fileio import TEMP_PREFIX, folder_written_atomically, storage_errors
+from modelyard.fileio import folder_written_atomically, materialise_once, storage_errors
 from modelyard.services import models
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.blobs import READ_ONLY, BlobStore
@@ -85,7 +83,7 @@ def create_data(
     if ws.server_url is not None:
         version, created = _remote(ws).create(request, manifest, files)
         return DataCreated(version, created, manifest.hashed, manifest.cached)
-    return _create_here(ws, request, manifest, files, user or _local_user())
+    return _create_here(ws, request, manifest, files, user or models.local_user())
 
 
 def _check_type(kind: DataType, path: Path) -> None:
@@ -215,26 +213,10 @@ def data_path(ws: OpenWorkspace, reference: str | DataReference | DataVersion) -
         / version.name
         / f"{version.version}-{version.content_hash[:16]}"
     )
-    if not target.is_dir():
-        _materialise(ws, version, target)
+    materialise_once(target, lambda staging: _write_files(ws, version, staging, True))
     if version.type is DataType.URI_FILE:
         return target / read_manifest(ws, version).entries[0].relpath
     return target
-
-
-def _materialise(ws: OpenWorkspace, version: DataVersion, target: Path) -> None:
-    staging = target.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}")
-    try:
-        with storage_errors(staging):
-            _write_files(ws, version, staging, read_only=True)
-            staging.rename(target)
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
-        if not target.is_dir():  # not another process materialising it first
-            raise
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def _write_files(ws: OpenWorkspace, version: DataVersion, folder: Path, read_only: bool) -> None:
@@ -347,13 +329,6 @@ def blob_store(ws: OpenWorkspace) -> BlobStore:
 
 def data_store(ws: OpenWorkspace) -> DataStore:
     return ws.data_store
-
-
-def _local_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "local"
 
 
 def _remote(ws: OpenWorkspace) -> RestData:

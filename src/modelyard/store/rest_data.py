@@ -8,7 +8,6 @@ the SHA-256 its manifest records.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import tarfile
@@ -98,14 +97,8 @@ class RestData:
 
     def download_file(self, version: DataVersion, entry: ManifestEntry, destination: Path) -> None:
         path = "/".join(segment(part) for part in entry.relpath.split("/"))
-        digest = hashlib.sha256()
         route = f"{_version_route(version)}/files/{path}"
-        with self.client.stream("GET", route) as response, open(destination, "wb") as out:
-            for chunk in response.iter_bytes():
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != entry.sha256:
-            destination.unlink()
+        if not self.client.download_checked(route, destination, entry.sha256):
             raise StorageError(
                 f"{entry.relpath} of {version.reference} arrived with another SHA-256 than its"
                 " manifest's: download it again",
