@@ -126,12 +126,13 @@ def _latest_with_content(ws: OpenWorkspace, name: str, content_hash: str) -> Dat
 
 def store_files(ws: OpenWorkspace, manifest: Manifest, files: dict[str, Path]) -> None:
     """Each file's blob (copied unless present, and checked against the manifest's hash),
-    then the manifest's own."""
-    blobs = blob_store(ws)
+    then the manifest's own, then one sync for all."""
+    blobs, written = blob_store(ws), False
     for entry in manifest.entries:
         if blobs.has(entry.sha256):
             continue
-        sha, _size, created = blobs.put_file(files[entry.relpath])
+        sha, _size, created = blobs.put_file(files[entry.relpath], durable=False)
+        written = True
         if sha != entry.sha256:
             if created:
                 blobs.remove(sha)
@@ -141,7 +142,9 @@ def store_files(ws: OpenWorkspace, manifest: Manifest, files: dict[str, Path]) -
                 " folder stops changing, with --verify",
                 path=str(files[entry.relpath]),
             )
-    sha, _size, _created = blobs.put_stream(iter([manifest.text().encode("utf-8")]))
+    sha, _size, manifest_written = blobs.put_stream(iter([manifest.text().encode("utf-8")]), False)
+    if written or manifest_written:
+        blobs.sync()  # before the row names them
     if sha != manifest.content_hash:  # the manifest's lines are its hash's input, by definition
         raise StorageError(f"the manifest of {manifest.content_hash} was stored as {sha}")
 
