@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from modelyard.environments import Environment
     from modelyard.sdk._batch_score import batch_score
     from modelyard.sdk._compute import AmlCompute, ComputeTarget
+    from modelyard.sdk._data import Data, Dataset
     from modelyard.sdk._model import Model
     from modelyard.sdk._objects import AutoMLRun, Experiment, OfflineRun, Run, Workspace
     from modelyard.sdk._script_run_config import ScriptRunConfig
@@ -74,6 +75,8 @@ _LAZY_NAMES: dict[str, str] = {
     "AutoMLRun": "modelyard.sdk._objects",
     "Experiment": "modelyard.sdk._objects",
     "Model": "modelyard.sdk._model",
+    "Data": "modelyard.sdk._data",
+    "Dataset": "modelyard.sdk._data",
     "OfflineRun": "modelyard.sdk._objects",
     "Run": "modelyard.sdk._objects",
     "Workspace": "modelyard.sdk._objects",
@@ -96,6 +99,8 @@ __all__ = [
     "ComputeErrored",
     "ComputeTarget",
     "Conflict",
+    "Data",
+    "Dataset",
     "DeploymentFailed",
     "Environment",
     "EnvironmentBuildFailed",

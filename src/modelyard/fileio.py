@@ -131,6 +131,27 @@ def folder_written_atomically(destination: Path) -> Iterator[Path]:
         shutil.rmtree(partial, ignore_errors=True)
 
 
+def materialise_once(target: Path, fill: Callable[[Path], None]) -> Path:
+    """`target`, filled by `fill` in a scratch folder beside it and renamed into place, unless
+    it is there already; several processes may race, the first rename wins and the others'
+    scratch folders go."""
+    if target.is_dir():
+        return target
+    staging = target.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}")
+    try:
+        with storage_errors(staging):
+            fill(staging)
+            staging.rename(target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not target.is_dir():  # not another process materialising it first
+            raise
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
 def remove_stale_temp_files(
     top: Path, max_age_s: float, skip: Callable[[Path], bool] = lambda _folder: False
 ) -> list[Path]:

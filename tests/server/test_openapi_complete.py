@@ -26,6 +26,7 @@ from referencing.jsonschema import DRAFT202012
 from archives import tar_bytes
 from endpoint_support import SCORE_PY
 from modelyard.entities import RunStatus
+from modelyard.entities.data import RunInput
 from modelyard.entities.registry import ModelVersionRequest
 from modelyard.server import create_app
 from modelyard.server.schemas.errors import EVERY_OPERATION
@@ -231,6 +232,7 @@ def test_real_answers_fit_the_schemas_their_operations_declare(
     _call_cancel_and_attempts(call, served.ws)
     _call_computes(call, served.ws)
     _call_models(call, run_id)
+    _call_data(call, served.ws, run_id)
     _call_endpoints(call, served.ws)
     _call_refusals(call, served, run_id)
     call("DELETE", "/experiments/{name}", ids={"name": "shapes"})
@@ -374,6 +376,30 @@ def _call_models(call: Caller, run_id: str) -> None:
     call("GET", "/models/{name}/aliases/{alias}", 404, ids=alias)
     call("DELETE", "/models/{name}/versions/{version}", ids=version)
     call("DELETE", "/models/{name}", ids=name)
+
+
+def _call_data(call: Caller, ws: OpenWorkspace, run_id: str) -> None:
+    archive = tar_bytes({"data.json": b'{"tags": {"t": "1"}}', "files/sub/a.csv": b"x,y\n"})
+    name, version = {"name": "d"}, {"name": "d", "version": "1"}
+    tar_type = {"content-type": "application/x-tar"}
+    created = call(
+        "POST", "/data/{name}/versions", 201, ids=name, content=archive, headers=tar_type
+    )
+    assert created["created"] and created["version"]["file_count"] == 1
+    ws.data_store.record_run_inputs(run_id, [RunInput(run_id, "training_data", "d", 1)])
+    call("GET", "/data")
+    call("GET", "/data/{name}", ids=name)
+    call("GET", "/data/{name}/versions", ids=name)
+    call("GET", "/data/{name}/versions/{version}", ids=version)
+    assert call("GET", "/data/{name}/versions/{version}/manifest", ids=version)[0]["size"] == 4
+    lineage = call("GET", "/data/{name}/versions/{version}/lineage", ids=version)
+    assert [r["run_id"] for r in lineage["runs"]] == [run_id]
+    file = {**version, "path": "sub/a.csv"}
+    assert call("GET", "/data/{name}/versions/{version}/files/{path}", ids=file).content == b"x,y\n"
+    assert call("GET", "/runs/{run_id}/inputs", ids={"run_id": run_id})[0]["version"] == 1
+    call("PATCH", "/data/{name}/versions/{version}", ids=version, json={"archived": True})
+    call("GET", "/data/{name}/versions/{version}", 404, ids={**version, "version": "latest"})
+    call("PATCH", "/data/{name}", ids=name, json={"archived": True})
 
 
 def _call_endpoints(call: Caller, ws: OpenWorkspace) -> None:

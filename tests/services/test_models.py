@@ -24,7 +24,7 @@ from modelyard.errors import (
 )
 from modelyard.services import models, runs
 from modelyard.services.workspaces import OpenWorkspace
-from modelyard.store.model_blobs import ModelBlobStore
+from modelyard.store.blobs import BlobStore
 
 
 def _model_folder(root: Path, weights: bytes = b"weights-1") -> Path:
@@ -79,7 +79,7 @@ def test_registered_files_do_not_change_when_the_source_does(
     assert (directory / "sub" / "config.json").read_text() == '{"layers": 2}'
     assert not os.stat(directory / "model.bin").st_mode & stat.S_IWUSR  # read-only
     assert models.model_dir(workspace, version.reference) == directory  # materialised once
-    blob = ModelBlobStore(workspace.root / "models").path_of(version.files[0].sha256)
+    blob = BlobStore(workspace.root / "models").path_of(version.files[0].sha256)
     assert not os.stat(blob).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
 
 
@@ -228,16 +228,16 @@ def test_a_registration_failing_midway_leaves_no_version_and_no_files(
 ) -> None:
     _register(workspace, _model_folder(tmp_path))  # its blobs must survive the failure
     before = _blob_files(workspace)
-    real_put = ModelBlobStore.put_file
+    real_put = BlobStore.put_file
     calls = []
 
-    def failing_second_put(self: ModelBlobStore, source: Path) -> tuple[str, int, bool]:
+    def failing_second_put(self: BlobStore, source: Path) -> tuple[str, int, bool]:
         calls.append(source)
         if len(calls) == 2:
             raise OSError(5, "Input/output error")
         return real_put(self, source)
 
-    monkeypatch.setattr(ModelBlobStore, "put_file", failing_second_put)
+    monkeypatch.setattr(BlobStore, "put_file", failing_second_put)
     folder = tmp_path / "new"
     folder.mkdir()
     (folder / "a.bin").write_bytes(b"new bytes a")

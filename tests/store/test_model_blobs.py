@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from modelyard.errors import NotFound
-from modelyard.store.model_blobs import ModelBlobStore
+from modelyard.store.blobs import BlobStore
 
 
 def test_a_blob_is_named_by_its_hash_and_read_only(tmp_path: Path) -> None:
-    blobs = ModelBlobStore(tmp_path / "models")
+    blobs = BlobStore(tmp_path / "models")
     source = tmp_path / "weights.bin"
     source.write_bytes(b"w" * 3_000_000)  # several chunks
 
@@ -30,7 +30,7 @@ def test_a_blob_is_named_by_its_hash_and_read_only(tmp_path: Path) -> None:
 
 
 def test_a_write_that_fails_midway_leaves_nothing(tmp_path: Path) -> None:
-    blobs = ModelBlobStore(tmp_path / "models")
+    blobs = BlobStore(tmp_path / "models")
 
     def failing() -> Iterator[bytes]:
         yield b"half of it"
@@ -43,4 +43,4 @@ def test_a_write_that_fails_midway_leaves_nothing(tmp_path: Path) -> None:
 
 def test_a_missing_blob_is_one_line_naming_it(tmp_path: Path) -> None:
     with pytest.raises(NotFound, match="is missing from the workspace's model store"):
-        ModelBlobStore(tmp_path).open_read("0" * 64)
+        BlobStore(tmp_path).open_read("0" * 64)

@@ -192,6 +192,21 @@ def test_model_registry_migration_goes_down_and_up_again(store_uri: str) -> None
     engine.dispose()
 
 
+DATA_TABLES = {"data_assets", "data_versions", "data_version_tags", "run_inputs"}
+
+
+def test_data_assets_migration_goes_down_and_up_again(store_uri: str) -> None:
+    engine = make_engine(store_uri)
+    schema.upgrade(engine)
+    assert set(inspect(engine).get_table_names()) >= DATA_TABLES
+    schema.downgrade(engine, "0013")
+    assert DATA_TABLES.isdisjoint(inspect(engine).get_table_names())
+    assert "deployments" in inspect(engine).get_table_names()
+    schema.upgrade(engine)
+    assert set(inspect(engine).get_table_names()) >= DATA_TABLES
+    engine.dispose()
+
+
 def test_postgresql_enters_a_point_in_one_index(store_uri: str) -> None:
     """0011: on PostgreSQL the primary key (run_id, name, step, id), carrying the value, is
     the series index; SQLite keeps its rowid and the series index. Points logged before and

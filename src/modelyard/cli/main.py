@@ -15,6 +15,7 @@ from modelyard.cli import (
     automl,
     batch_score,
     compute,
+    data,
     db,
     endpoint,
     experiment,
@@ -51,6 +52,7 @@ app.add_typer(sweep.app, name="sweep")
 app.add_typer(compute.app, name="compute")
 app.add_typer(train.app, name="train")
 app.add_typer(model.app, name="model")
+app.add_typer(data.app, name="data")
 app.add_typer(endpoint.app, name="endpoint")
 app.add_typer(db.app, name="db")
 app.add_typer(token.app, name="token")

@@ -26,7 +26,7 @@ from modelyard.cli.output import (
 from modelyard.entities import Run, RunStatus
 from modelyard.entities.records import RunAttempt
 from modelyard.errors import InvalidValue, JobFailed
-from modelyard.services import jobs, portal_links, runs
+from modelyard.services import data, jobs, portal_links, runs
 from modelyard.services.resume import resume_job
 from modelyard.services.runs import RunDetails
 from modelyard.services.workspaces import OpenWorkspace
@@ -118,16 +118,23 @@ def show(
         details = runs.get_run_details(ws, run_id)
         artifacts = runs.list_artifacts(ws, run_id)
         attempts = runs.list_attempts(ws, run_id)
+        inputs = data.list_run_inputs(ws, run_id)
     if output is OutputFormat.JSON:
         emit_json(
             {
                 **details.to_dict(),
                 "artifacts": [_artifact_dict(a) for a in artifacts],
                 "attempts": [attempt.to_dict() for attempt in attempts],
+                "inputs": [item.to_dict() for item in inputs],
             }
         )
         return
     print_details(details)
+    if inputs:
+        emit_mapping(
+            "Inputs (data assets read)",
+            {i.input_name: f"data:{i.name}:{i.version}" for i in inputs},
+        )
     if attempts:
         _print_attempts(attempts)
     if artifacts:

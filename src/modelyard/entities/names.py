@@ -93,6 +93,19 @@ def validate_model_name(name: str) -> str:
     )
 
 
+def validate_data_name(name: str) -> str:
+    """A data asset's name, by the model names' rule: a reference uses ':' and '@' to name a
+    version (`data:flowers:3`, `data:flowers@latest`)."""
+    return _check_label(
+        "data asset",
+        name,
+        _EXPERIMENT_NAME,
+        limits.DATA_NAME_MAX,
+        allowed="'-', '_' or '.'",
+        example="flowers",
+    )
+
+
 def _check_label(
     kind: str, name: str, pattern: re.Pattern[str], high: int, *, allowed: str, example: str
 ) -> str:

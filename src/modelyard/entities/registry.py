@@ -19,16 +19,14 @@ from typing import Any, Final
 
 from modelyard.entities import limits
 from modelyard.entities.names import validate_model_name
-from modelyard.entities.validation import check_pairs
+from modelyard.entities.validation import check_pairs, check_version_number
 from modelyard.errors import InvalidName, InvalidValue, LimitExceeded
 
 LATEST: Final = "latest"
 # An alias starts with a letter: `NAME@3` would read as a version to a person.
 _ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
-_VERSION = re.compile(r"[1-9][0-9]{0,9}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _MLFLOW_PREFIX: Final = "models:/"
-VERSION_MAX: Final = 2**31 - 1  # an INTEGER column
 REFERENCE_FORMS: Final = "NAME, NAME:VERSION, NAME@ALIAS or models:/NAME/VERSION"
 
 
@@ -49,16 +47,8 @@ def validate_alias(alias: str) -> str:
 
 
 def validate_version(version: object, model: str = "") -> int:
-    text = str(version)
-    if isinstance(version, bool) or not _VERSION.fullmatch(text) or int(text) > VERSION_MAX:
-        subject = f"model {model!r} version" if model else "model version"
-        raise InvalidValue(
-            f"{subject} {text[:40]!r} is not a version number: use a whole number from 1,"
-            " as `modelyard model show NAME` lists them",
-            model=model,
-            version=text[:40],
-        )
-    return int(text)
+    subject = f"model {model!r} version" if model else "model version"
+    return check_version_number(version, subject, "modelyard model show NAME", model=model)
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from modelyard.entities import limits
 from modelyard.entities.records import Metric
 from modelyard.errors import InvalidValue, LimitExceeded
+
+VERSION_MAX = 2**31 - 1  # a version number's INTEGER column
+_VERSION = re.compile(r"[1-9][0-9]{0,9}")
+
+
+def check_version_number(version: object, subject: str, listed_by: str, **context: Any) -> int:
+    """A registry's version number (a model's, a data asset's): a whole number from 1, as text
+    or int; one line naming `subject` and the command that lists the versions otherwise."""
+    text = str(version)
+    if isinstance(version, bool) or not _VERSION.fullmatch(text) or int(text) > VERSION_MAX:
+        raise InvalidValue(
+            f"{subject} {text[:40]!r} is not a version number: use a whole number from 1,"
+            f" as `{listed_by}` lists them",
+            version=text[:40],
+            **context,
+        )
+    return int(text)
 
 
 def check_metric(name: str, value: float, step: int) -> None:

@@ -37,6 +37,7 @@ from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_env import RUN_ID_ENV, job_location
 from modelyard.runtime.metrics_buffer import MetricsBuffer
 from modelyard.sdk._compute import ComputeTarget, compute_targets
+from modelyard.sdk._data import DataOperations
 from modelyard.sdk._hyperdrive import HyperDriveConfig
 from modelyard.sdk._model import Model
 from modelyard.sdk._script_run_config import ScriptRunConfig
@@ -137,6 +138,11 @@ class Workspace:
     def models(self) -> dict[str, Model]:
         """The latest version of every model by name (Azure's `ws.models`)."""
         return {model.name: model for model in Model.list(self)}
+
+    @property
+    def data(self) -> DataOperations:
+        """Data assets (Azure v2's `ml_client.data`)."""
+        return DataOperations(self)
 
     @property
     def experiments(self) -> dict[str, Experiment]:

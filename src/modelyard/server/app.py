@@ -27,6 +27,7 @@ from modelyard.server.routes import (
     access,
     artifacts,
     computes,
+    data,
     endpoints,
     experiments,
     jobs,
@@ -59,6 +60,7 @@ API_ROUTERS = tuple(
         access,
         computes,
         models,
+        data,
         endpoints,
     )
 )

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from modelyard.compute.local.processes import this_host
 from modelyard.entities import Caller, Role
+from modelyard.entities.data import parse_data_reference
 from modelyard.errors import AuthError, PermissionDenied
+from modelyard.services import data
 from modelyard.services.workspaces import OpenWorkspace
 
 _EVERY_RUN = 2**62  # a LIMIT no experiment reaches
@@ -147,3 +149,25 @@ def _outside_scope(caller: Caller, what: str) -> PermissionDenied:
         f" on {what}: use a personal token (`modelyard token create NAME`)",
         run_id=caller.run_id,
     )
+
+
+def check_may_archive_data(ws: OpenWorkspace, caller: Caller, reference: str) -> None:
+    """A contributor may archive or restore what they created (a version, or an asset all of
+    whose versions are theirs); an admin anything."""
+    check_unscoped(caller)
+    check_role(caller, Role.CONTRIBUTOR)
+    if caller.role is Role.ADMIN:
+        return
+    parsed = parse_data_reference(reference)
+    if parsed.version is not None:
+        creators = {data.get_data_version(ws, parsed).created_by}
+    else:
+        creators = {v.created_by for v in data.list_versions(ws, parsed.name, True)}
+    others = sorted(creators - {caller.name})
+    if others:
+        raise PermissionDenied(
+            f"data {reference!r} was created by {', '.join(map(repr, others))}: only its"
+            " creator or an admin may archive or restore it",
+            reference=reference,
+            user=caller.name,
+        )

@@ -16,6 +16,7 @@ from modelyard.entities.registry import ModelVersion, ModelVersionRequest
 from modelyard.errors import InvalidValue, NotFound
 from modelyard.extras import require_extra
 from modelyard.services import models, training
+from modelyard.services.job_inputs import data_goes_with_the_job, resolve_data_argument
 from modelyard.services.jobs import ModuleJob, submit
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.tabular.config import AutoMLConfig
@@ -47,11 +48,13 @@ def submit_automl(
     require_extra("automl", "AutoML for tables")
     from modelyard.tabular.table import check_label_column, read_table
 
-    config = config.validated()
+    given = config.training_data
+    local_data, read = resolve_data_argument(ws, given)
+    config = replace(config, training_data=str(_table_in(Path(local_data)))).validated()
     table = Path(config.training_data)
     check_label_column(read_table(table), config.label_column_name)
     files: dict[str, bytes] = {}
-    if training.data_goes_with_the_job(ws, config.compute_target):
+    if data_goes_with_the_job(ws, config.compute_target):
         files[f"{DATA_FOLDER}/{table.name}"] = table.read_bytes()
         config = replace(config, training_data=f"{DATA_FOLDER}/{table.name}")
     files[CONFIG_FILE] = json.dumps(config.to_dict(), indent=2, sort_keys=True).encode()
@@ -68,13 +71,27 @@ def submit_automl(
                 "--task",
                 config.task,
                 "--data",
-                str(table),
+                given if read else str(table),
                 "--label",
                 config.label_column_name,
             ),
         ),
     )
-    return submit(ws, job, user=user)
+    return submit(ws, job, user=user, data_inputs=read)
+
+
+def _table_in(path: Path) -> Path:
+    """A table data asset's file: the path itself, or the one table in its folder."""
+    if not path.is_dir():
+        return path
+    tables = [file for file in path.iterdir() if file.suffix.lower() in (".csv", ".tsv")]
+    if len(tables) != 1:
+        raise InvalidValue(
+            f"data folder {str(path)!r} holds {len(tables)} tables (.csv, .tsv): AutoML for"
+            " tables reads one; version the table file itself (--type uri_file)",
+            path=str(path),
+        )
+    return tables[0]
 
 
 def submit_image_automl(
@@ -90,15 +107,17 @@ def submit_image_automl(
     require_extra("vision", "AutoML for images")
     from modelyard.vision.dataset import check_before_submission
 
-    config = config.validated()
+    given = config.data
+    local_data, read = resolve_data_argument(ws, given)
+    config = replace(config, data=local_data).validated()
     check_before_submission(Path(config.data))
     source = RunSource(
         script=IMAGE_AUTOML_TITLE,
-        arguments=("--task", IMAGE_CLASSIFICATION_TASK, "--data", config.data),
+        arguments=("--task", IMAGE_CLASSIFICATION_TASK, "--data", given if read else config.data),
     )
     display_name = display_name or _image_run_name(config, datetime.now())
     job = training.image_job(ws, experiment, IMAGE_AUTOML_MODULE, config, display_name, source)
-    return submit(ws, job, user=user)
+    return submit(ws, job, user=user, data_inputs=read)
 
 
 def image_config_of(config: AutoMLConfig) -> ImageAutoMLConfig:

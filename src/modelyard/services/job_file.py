@@ -9,16 +9,25 @@ environment:                      # default: the current interpreter
   name: train-env
   pip_requirements: requirements.txt   # relative to this file
 display_name: first-try           # optional
+inputs:                           # optional, Azure v2's: ${{inputs.NAME}} in the command
+  training_data:                  # a data asset version (data:NAME:3, azureml:NAME@latest)…
+    type: uri_folder
+    path: data:flowers@latest
+  images: {type: uri_folder, path: ./images}   # …a local folder (relative to this file)…
+  epochs: 10                      # …or a literal value
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+from modelyard.entities.data import is_data_reference
 from modelyard.entities.validation import refuse_unknown_fields
 from modelyard.errors import InvalidValue
 from modelyard.services.job_fields import command_words, environment_from
+from modelyard.services.job_inputs import InputValue, check_placeholders
 from modelyard.services.jobs import ScriptJob
 from modelyard.services.sweeps.sweep_file import sweep_job_from
 from modelyard.services.sweeps.sweep_job import SweepJob
@@ -36,6 +45,7 @@ KNOWN_FIELDS = {
     "compute",
     "environment",
     "display_name",
+    "inputs",
 }
 JOB_TYPES = ("command", "sweep")
 
@@ -56,6 +66,8 @@ def load_job_file(path: Path) -> ScriptJob | SweepJob:
     refuse_unknown_fields(f"job file {path}", data, KNOWN_FIELDS)
     base = path.absolute().parent
     script, arguments = _script_and_arguments(path, data)
+    inputs = inputs_from(path, base, data.get("inputs"))
+    check_placeholders(arguments, set(inputs), f"job file {path}")
     return ScriptJob(
         experiment=_required(path, data, "experiment_name", "experiment"),
         source_directory=(base / str(data.get("code", "."))).absolute(),
@@ -64,7 +76,53 @@ def load_job_file(path: Path) -> ScriptJob | SweepJob:
         compute_target=str(data.get("compute", "local")),
         environment=environment_from(path, base, data.get("environment")),
         display_name=data.get("display_name"),
+        inputs=inputs,
     )
+
+
+_INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+_PATH_TYPES = ("uri_folder", "uri_file")
+
+
+def inputs_from(path: Path, base: Path, spec: Any) -> dict[str, InputValue]:
+    """`inputs:` → name → a data reference (text), a local path (relative to the job file)
+    or a literal (text)."""
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise InvalidValue(f"job file {path}: 'inputs' must be a mapping of names", path=str(path))
+    inputs: dict[str, InputValue] = {}
+    for name, value in spec.items():
+        if not _INPUT_NAME.fullmatch(str(name)):
+            raise InvalidValue(
+                f"job file {path}: input name {name!r} must be letters, digits and '_',"
+                " not starting with a digit (like training_data)",
+                path=str(path),
+            )
+        inputs[str(name)] = _input_value(path, base, str(name), value)
+    return inputs
+
+
+def _input_value(path: Path, base: Path, name: str, value: Any) -> InputValue:
+    if not isinstance(value, dict):
+        return _literal(value)
+    kind = str(value.get("type") or "uri_folder")
+    if kind not in _PATH_TYPES:
+        return _literal(value.get("default", value.get("value")))
+    location = value.get("path")
+    if not isinstance(location, str) or not location:
+        raise InvalidValue(
+            f"job file {path}: input {name!r} of type {kind} needs 'path:' (a data reference"
+            " like data:flowers@latest, or a local path)",
+            path=str(path),
+        )
+    return location.strip() if is_data_reference(location) else (base / location).absolute()
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:

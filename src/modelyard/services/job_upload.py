@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from modelyard.entities import Run, RunSource, validate_compute_name, validate_experiment_name
+from modelyard.entities.data import DataReference
 from modelyard.environments import Environment
+from modelyard.services import data
 from modelyard.services.job_archive import JOB_FILE, JOB_FILE_MAX_BYTES, SNAPSHOT_PREFIX
 from modelyard.services.jobs import check_script_path, submit
 from modelyard.services.upload_archive import ArchiveForm, unpack, upload_refusal
@@ -72,9 +74,19 @@ def submit_uploaded(ws: OpenWorkspace, archive: IO[bytes], user: str) -> Run:
             source=RunSource.from_dict(_mapping(description.get("source") or {}, "source")),
             snapshot=unpacked / "snapshot",
         )
-        return submit(ws, job, user=user)
+        read = _data_inputs(ws, _mapping(description.get("data_inputs") or {}, "data_inputs"))
+        return submit(ws, job, user=user, data_inputs=read)
     finally:
         shutil.rmtree(unpacked, ignore_errors=True)
+
+
+def _data_inputs(ws: OpenWorkspace, named: dict[str, Any]) -> dict[str, DataReference]:
+    """The data asset versions the job reads, each checked to exist here."""
+    read = {}
+    for name, reference in named.items():
+        version = data.get_data_version(ws, _required_string(reference, f"data_inputs.{name}"))
+        read[str(name)] = DataReference(version.name, version.version)
+    return read
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:

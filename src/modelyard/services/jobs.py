@@ -10,7 +10,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
@@ -23,6 +23,7 @@ from modelyard.entities import (
     validate_experiment_name,
 )
 from modelyard.entities.compute import ComputeTarget, ProvisioningState
+from modelyard.entities.data import DataReference, RunInput
 from modelyard.environments import Environment
 from modelyard.errors import (
     ComputeErrored,
@@ -34,6 +35,7 @@ from modelyard.errors import (
 from modelyard.fileio import write_bytes_atomic, write_json_atomic
 from modelyard.services import scheduling
 from modelyard.services.job_archive import packed_job
+from modelyard.services.job_inputs import InputValue, bind_inputs, stage_input_files
 from modelyard.services.run_files import JOB_SPEC, STD_LOG
 from modelyard.services.runs import get_run, reap_dead_runs
 from modelyard.services.snapshot import take_snapshot
@@ -60,7 +62,9 @@ class Job(Protocol):
 
 @dataclass(frozen=True)
 class ScriptJob:
-    """A script, its arguments, its environment and where to run it."""
+    """A script, its arguments, its environment and where to run it; `inputs` (data asset
+    references, local paths, literals) are bound into the arguments' `${{inputs.NAME}}` when
+    it is submitted, and `input_files` are what then goes into its snapshot with the code."""
 
     experiment: str
     source_directory: Path
@@ -69,6 +73,8 @@ class ScriptJob:
     compute_target: str = "local"
     environment: Environment = field(default_factory=Environment.default)
     display_name: str | None = None
+    inputs: Mapping[str, InputValue] = field(default_factory=dict)
+    input_files: Mapping[str, Path] = field(default_factory=dict)
 
     def validate(self) -> None:
         validate_experiment_name(self.experiment)
@@ -83,6 +89,15 @@ class ScriptJob:
 
     def stage(self, snapshot: Path) -> None:
         take_snapshot(self.source_directory, snapshot)
+        stage_input_files(self.input_files, snapshot)
+
+    def bound(self, ws: OpenWorkspace) -> tuple[ScriptJob, dict[str, DataReference]]:
+        """The job with its inputs written into its arguments, and the data versions read."""
+        if not self.inputs:
+            return self, {}
+        bound = bind_inputs(ws, self.inputs, self.arguments, self.compute_target)
+        job = replace(self, arguments=bound.arguments, inputs={}, input_files=bound.files)
+        return job, bound.data_inputs
 
     def to_spec(self) -> dict[str, Any]:
         return {
@@ -169,22 +184,29 @@ def submit(
     parent_id: str | None = None,
     params: Mapping[str, str] | None = None,
     properties: Mapping[str, str] | None = None,
+    data_inputs: Mapping[str, DataReference] | None = None,
 ) -> Run:
     """Queue the job as a new run on its compute and run a scheduling pass, which launches it
     when the compute has room; nothing is created if the job is invalid or can never run there.
+    The data asset versions it reads (`data_inputs`, and a script job's own `inputs`) are
+    recorded with the run.
 
     `parent_id`, `params` and `properties` make it a child run (a sweep's trial) whose params
     and properties are recorded before it is queued: whoever finds it queued knows what it runs.
     In a workspace behind a server, the job is packed and sent there, and runs on its compute.
     """
     job.validate()
+    if isinstance(job, ScriptJob):
+        job, own_inputs = job.bound(ws)
+        data_inputs = {**own_inputs, **(data_inputs or {})}
+    read = dict(data_inputs or {})
     if ws.server_url is not None:
         if parent_id is not None or params or properties:
             raise InvalidValue(
                 "child jobs are submitted on the workspace's own machine (a sweep's driver does"
                 " it there), not through its server",
             )
-        return _submit_to_server(ws, job)
+        return _submit_to_server(ws, job, read)
     check_compute_takes_jobs(ws, job.compute_target)
     staging = ws.cache_dir / "staging" / uuid.uuid4().hex
     try:
@@ -201,6 +223,11 @@ def submit(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     try:
+        if read:
+            inputs = [
+                RunInput(run.id, name, ref.name, ref.version or 0) for name, ref in read.items()
+            ]
+            ws.data_store.record_run_inputs(run.id, inputs)
         if params:
             ws.store.log_batch(run.id, params=params)
         if properties:
@@ -219,12 +246,12 @@ def submit(
         raise
 
 
-def _submit_to_server(ws: OpenWorkspace, job: Job) -> Run:
-    with packed_job(_describe(job), job.stage) as archive:
+def _submit_to_server(ws: OpenWorkspace, job: Job, read: Mapping[str, DataReference]) -> Run:
+    with packed_job(_describe(job, read), job.stage) as archive:
         return ws.rest_store.submit_job(archive)
 
 
-def _describe(job: Job) -> dict[str, Any]:
+def _describe(job: Job, read: Mapping[str, DataReference]) -> dict[str, Any]:
     """The job's `job.json` in the archive sent to a server."""
     return {
         "experiment": job.experiment,
@@ -232,6 +259,7 @@ def _describe(job: Job) -> dict[str, Any]:
         "display_name": job.display_name,
         "spec": job.to_spec(),
         "source": job.describe_source().to_dict(),
+        "data_inputs": {name: str(reference) for name, reference in read.items()},
     }
 
 

@@ -2,7 +2,7 @@
 their tags, properties and aliases. CLI, SDK and REST call these; nothing else decides.
 
 Files are immutable once registered: each is copied, hashed as it is copied, into the
-workspace's model store (`<workspace>/models/`, content-addressed blobs, `store/model_blobs.py`)
+workspace's model store (`<workspace>/models/`, content-addressed blobs, `store/blobs.py`)
 before the version's row is written, and the row names each file's SHA-256. A registration that
 fails midway removes the blobs it added (unless another version uses them) and writes no row; a
 process killed midway leaves only unreferenced blobs, which the reaper's sweep collects once
@@ -47,11 +47,11 @@ from modelyard.errors import (
     ModelyardError,
     NotFound,
 )
-from modelyard.fileio import TEMP_PREFIX, storage_errors
+from modelyard.fileio import TEMP_PREFIX, materialise_once, storage_errors
 from modelyard.services.model_recognition import recognise
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.artifacts import safe_relative_path
-from modelyard.store.model_blobs import READ_ONLY, ModelBlobStore
+from modelyard.store.blobs import READ_ONLY, BlobStore
 
 if TYPE_CHECKING:
     from modelyard.store.base import ModelStore
@@ -82,7 +82,7 @@ def register_model(
     request = _with_run_lineage(ws, request)
     if ws.server_url is not None:
         return _remote(ws).register_files(request, files)
-    return _register_here(ws, request, files, user or _local_user())
+    return _register_here(ws, request, files, user or local_user())
 
 
 def register_run_model(
@@ -242,21 +242,7 @@ def model_dir(ws: OpenWorkspace, reference: str | ModelReference) -> Path:
     cache (keyed by the files' hashes, so a recreated name never reads an old copy)."""
     version = get_model_version(ws, reference)
     target = ws.cache_dir / CACHE_FOLDER / version.name / f"{version.version}-{files_key(version)}"
-    if target.is_dir():
-        return target
-    staging = target.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}")
-    try:
-        with storage_errors(staging):
-            _write_files(ws, version, staging, read_only=True)
-            staging.rename(target)
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
-        if not target.is_dir():  # not another process materialising it first
-            raise
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
+    return materialise_once(target, lambda staging: _write_files(ws, version, staging, True))
 
 
 def files_key(version: ModelVersion) -> str:
@@ -422,8 +408,8 @@ def collect_orphan_blobs(ws: OpenWorkspace, max_age_s: float) -> list[str]:
 # Plumbing ------------------------------------------------------------------------------------
 
 
-def blob_store(ws: OpenWorkspace) -> ModelBlobStore:
-    return ModelBlobStore(ws.root / MODELS_FOLDER)
+def blob_store(ws: OpenWorkspace) -> BlobStore:
+    return BlobStore(ws.root / MODELS_FOLDER)
 
 
 def model_store(ws: OpenWorkspace) -> ModelStore:
@@ -434,7 +420,8 @@ def _parsed(reference: str | ModelReference) -> ModelReference:
     return reference if isinstance(reference, ModelReference) else parse_model_reference(reference)
 
 
-def _local_user() -> str:
+def local_user() -> str:
+    """Who runs this process, for a record's `created_by` on a workspace without a server."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from modelyard.entities import Run, RunSource, RunStatus
-from modelyard.entities.compute import ComputeType
+from modelyard.entities.data import is_data_reference, parse_data_reference
 from modelyard.errors import InvalidValue, NotFound
 from modelyard.extras import require_extra
 from modelyard.fileio import folder_written_atomically
+from modelyard.services.job_inputs import data_goes_with_the_job, resolve_data_argument
 from modelyard.services.jobs import ModuleJob, submit
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.vision.config import ALLOW_OUTSIDE_OPTION, ImageClassificationConfig
@@ -48,9 +49,11 @@ def submit_image_classification(
     require_extra("vision", "training an image classifier")
     from modelyard.vision.dataset import check_before_submission
 
-    config = config.validated()
-    source = image_classification_source(config)
-    display_name = display_name or default_run_name(config, datetime.now())
+    local_data, read = resolve_data_argument(ws, config.data)
+    given, config = config.data, replace(config, data=local_data).validated()
+    shown = replace(config, data=given) if read else config  # the reference, as given
+    source = image_classification_source(shown)
+    display_name = display_name or default_run_name(shown, datetime.now())
     check_output_folder(config.output)
     if data_goes_with_the_job(ws, config.compute_target):
         _check_no_paths_outside_table(config)
@@ -59,7 +62,7 @@ def submit_image_classification(
     # exists, so nothing is written.
     check_before_submission(Path(config.data), config.allow_paths_outside_table)
     job = image_job(ws, experiment, IMAGE_CLASSIFICATION_MODULE, config, display_name, source)
-    return submit(ws, job, user=user)
+    return submit(ws, job, user=user, data_inputs=read)
 
 
 class ImageJobConfig(Protocol):
@@ -104,14 +107,6 @@ def image_job(
     )
 
 
-def data_goes_with_the_job(ws: OpenWorkspace, compute_target: str) -> bool:
-    """Whether the job runs where this disk can't be read: behind a server, or on a compute
-    whose jobs run on other machines (any but `local`)."""
-    if ws.server_url is not None:
-        return True
-    return ws.compute_store.get_compute(compute_target).type is not ComputeType.LOCAL
-
-
 def image_classification_source(config: ImageClassificationConfig) -> RunSource:
     """The run's source as the user gave it: the built-in job and the options that tell its runs
     apart (the command it is launched with, `-m …builtin_jobs… --config config.json`, is ours)."""
@@ -125,8 +120,11 @@ def default_run_name(config: ImageClassificationConfig, now: datetime) -> str:
     """Where no name is given: the data set's name, the backbone and the minute it was
     submitted ("flowers efficientnet-lite0 Dec 06 14:05"), so that a list of runs on several
     data sets, or several tries on one, reads apart."""
-    data = Path(config.data)
-    dataset = data.stem if data.suffix.lower() in TABLE_SUFFIXES else data.name
+    if is_data_reference(config.data):
+        dataset = parse_data_reference(config.data).name
+    else:
+        data = Path(config.data)
+        dataset = data.stem if data.suffix.lower() in TABLE_SUFFIXES else data.name
     return f"{dataset or 'images'} {config.backbone} {now:%b %d %H:%M}"
 
 

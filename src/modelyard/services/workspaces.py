@@ -29,7 +29,7 @@ from modelyard.errors import AlreadyExists, InvalidValue, NotFound
 from modelyard.fileio import exclusive_lock, write_json_atomic
 from modelyard.settings import Settings, default_home
 from modelyard.store.artifacts import ArtifactRepository, ArtifactStore
-from modelyard.store.base import AuthStore, ComputeStore, ModelStore, TrackingStore
+from modelyard.store.base import AuthStore, ComputeStore, DataStore, ModelStore, TrackingStore
 from modelyard.store.sql import schema
 from modelyard.store.sql.engine import make_engine, parse_store_uri
 from modelyard.store.sql.store import SqlStore
@@ -95,6 +95,12 @@ class OpenWorkspace:
     def model_store(self) -> ModelStore:
         """The model registry's records, in the workspace's own database (on its machine); a
         workspace behind a server reaches them through the server's `/models` routes."""
+        return self.sql_store
+
+    @property
+    def data_store(self) -> DataStore:
+        """Data assets' records, in the workspace's own database (on its machine); a
+        workspace behind a server reaches them through the server's `/data` routes."""
         return self.sql_store
 
     @property

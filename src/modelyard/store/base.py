@@ -19,6 +19,13 @@ from modelyard.entities import (
     User,
 )
 from modelyard.entities.compute import ComputeRequest, ComputeTarget, ProvisioningState
+from modelyard.entities.data import (
+    DataAsset,
+    DataReference,
+    DataVersion,
+    DataVersionRequest,
+    RunInput,
+)
 from modelyard.entities.metric_series import DEFAULT_MAX_POINTS, MetricSeriesRead
 from modelyard.entities.records import RunAttempt
 from modelyard.entities.registry import (
@@ -192,7 +199,7 @@ class ComputeStore(Protocol):
 
 class ModelStore(Protocol):
     """The model registry's records, in the workspace's database (SQL in
-    `store/sql/registry.py`); the files are blobs named by their SHA-256 (`model_blobs.py`).
+    `store/sql/registry.py`); the files are blobs named by their SHA-256 (`blobs.py`).
     A client of a server reaches both through the server's `/models` routes."""
 
     def create_model_version(
@@ -225,3 +232,33 @@ class ModelStore(Protocol):
     def collect_unreferenced_blobs(
         self, shas: Iterable[str], remove: Callable[[str], None]
     ) -> list[str]: ...
+
+
+class DataStore(Protocol):
+    """Data assets' records and the versions runs read, in the workspace's database (SQL in
+    `store/sql/data.py`); a version's manifest and files are blobs named by their SHA-256
+    (`blobs.py`, under `<workspace>/data/`). A client of a server reaches them through the
+    server's `/data` routes (`rest_data.py`)."""
+
+    def create_data_version(
+        self,
+        request: DataVersionRequest,
+        content: tuple[str, int, int],
+        created_by: str,
+        check_blobs: Callable[[], None] = ...,
+    ) -> tuple[DataVersion, bool]:
+        """The name's next version, or the latest when its content is the same (False)."""
+        ...
+
+    def resolve_data_version(self, reference: DataReference) -> DataVersion: ...
+    def list_data_assets(self, include_archived: bool = False) -> list[DataAsset]: ...
+    def get_data_asset(self, name: str) -> DataAsset: ...
+    def list_data_versions(
+        self, name: str, include_archived: bool = False
+    ) -> list[DataVersion]: ...
+    def find_data_versions(self, content_hash: str) -> list[DataVersion]: ...
+    def set_data_version_archived(self, name: str, version: int, archived: bool) -> DataVersion: ...
+    def set_data_asset_archived(self, name: str, archived: bool) -> DataAsset: ...
+    def record_run_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None: ...
+    def list_run_inputs(self, run_id: str) -> list[RunInput]: ...
+    def list_data_version_readers(self, name: str, version: int) -> list[RunInput]: ...

@@ -7,9 +7,11 @@ here as the same `ModelyardError` subclass the server raised; a server that can'
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -45,6 +47,19 @@ class RestClient:
                 response.read()
                 raise error_from(response)
             yield response
+
+    def download_checked(self, route: str, destination: Path, sha256: str) -> bool:
+        """The file at `route` written to `destination`; False (and nothing left there) when
+        its bytes' SHA-256 is not `sha256`."""
+        digest = hashlib.sha256()
+        with self.stream("GET", route) as response, open(destination, "wb") as out:
+            for chunk in response.iter_bytes():
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != sha256:
+            destination.unlink()
+            return False
+        return True
 
     def close(self) -> None:
         self._client.close()

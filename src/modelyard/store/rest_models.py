@@ -8,7 +8,6 @@ by one and are checked against the SHA-256 the registry recorded.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import tarfile
@@ -97,14 +96,8 @@ class RestModels:
 
     def download_file(self, version: ModelVersion, file: ModelFile, destination: Path) -> None:
         path = "/".join(segment(part) for part in file.path.split("/"))
-        digest = hashlib.sha256()
         route = f"/models/{segment(version.name)}/versions/{version.version}/files/{path}"
-        with self.client.stream("GET", route) as response, open(destination, "wb") as out:
-            for chunk in response.iter_bytes():
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != file.sha256:
-            destination.unlink()
+        if not self.client.download_checked(route, destination, file.sha256):
             raise StorageError(
                 f"{file.path} of model {version.reference} arrived with another SHA-256 than"
                 " the registry's: download it again",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import timedelta
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from modelyard.entities.compute import (
 from modelyard.entities.records import RunAttempt
 from modelyard.entities.scheduling import SchedulingPlan, SchedulingState
 from modelyard.errors import AlreadyExists, ComputeErrored, Conflict, InvalidTransition, NotFound
+from modelyard.store.sql.engine import serialise_writes
 from modelyard.store.sql.models import (
     ComputeRow,
     ExperimentRow,
@@ -142,10 +143,7 @@ class SqlComputeStore:
         """Read the queue, let `decide` plan, apply the plan: one serialised transaction.
         Returns the plan and the runs it admitted (now Starting), for their launch."""
         with self._session(write=True) as session:
-            if session.get_bind().dialect.name == "postgresql":
-                session.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEDULING_LOCK_KEY}
-                )
+            serialise_writes(session, _SCHEDULING_LOCK_KEY)
             state = SchedulingState(
                 computes={c.name: c for c in self._computes(session)},
                 queued=self._runs_where(session, [RunStatus.QUEUED.value], queue_order=True),

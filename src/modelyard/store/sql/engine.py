@@ -9,9 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DataError, DisconnectionError, OperationalError
+from sqlalchemy.orm import Session
 
 from modelyard.errors import InvalidValue, StorageError, StoreUnavailable
 from modelyard.extras import require_extra
@@ -27,6 +28,13 @@ IMMEDIATE = "modelyard_immediate"
 # and invalidates the pool, as it would between the ping and the query.
 PING_AFTER_IDLE_S = 1.0
 _CHECKED_IN_AT = "modelyard_checked_in_at"
+
+
+def serialise_writes(session: Session, key: int) -> None:
+    """Hold PostgreSQL's transaction-level advisory lock `key` for the rest of the session's
+    write transaction; on SQLite that transaction's BEGIN IMMEDIATE serialises it already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def parse_store_uri(uri: str) -> URL:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from modelyard.entities import ApiToken, Experiment, Role, Run, RunSource, RunStatus, User, limits
 from modelyard.entities.compute import ComputeTarget, ComputeType, Priority, ProvisioningState
+from modelyard.entities.data import DataType, DataVersion
 from modelyard.entities.endpoints import (
     AuthMode,
     Deployment,
@@ -450,7 +451,7 @@ def _version_key() -> ForeignKeyConstraint:
 
 
 class ModelFileRow(Base):
-    """A version's file; its bytes are the blob named by `sha256` (store/model_blobs.py)."""
+    """A version's file; its bytes are the blob named by `sha256` (store/blobs.py)."""
 
     __tablename__ = "model_files"
     __table_args__ = (_version_key(), Index("ix_model_files_sha256", "sha256"))
@@ -578,3 +579,87 @@ class DeploymentRow(Base):
             max_replicas=self.max_replicas,
             target_ongoing_requests=self.target_ongoing_requests,
         )
+
+
+class DataAssetRow(Base):
+    """A data asset's name (migration 0014); `next_version` numbers its versions, never
+    reusing a number."""
+
+    __tablename__ = "data_assets"
+
+    name: Mapped[str] = mapped_column(String(limits.DATA_NAME_MAX), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    next_version: Mapped[int] = mapped_column(Integer)
+    archived: Mapped[bool] = mapped_column(Boolean)
+
+
+class DataVersionRow(Base):
+    """A version: its manifest is the data blob named by `content_hash` (its files' paths,
+    sizes and SHA-256s); each file's bytes are the blob named by its SHA-256."""
+
+    __tablename__ = "data_versions"
+    __table_args__ = (Index("ix_data_versions_content_hash", "content_hash"),)
+
+    name: Mapped[str] = mapped_column(
+        String(limits.DATA_NAME_MAX),
+        ForeignKey("data_assets.name", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    parent_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    file_count: Mapped[int] = mapped_column(BigInteger)
+    total_bytes: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[str] = mapped_column(String(255))
+    archived: Mapped[bool] = mapped_column(Boolean)
+
+    def to_entity(self, tags: dict[str, str]) -> DataVersion:
+        return DataVersion(
+            name=self.name,
+            version=self.version,
+            type=DataType(self.type),
+            content_hash=self.content_hash,
+            file_count=self.file_count,
+            total_bytes=self.total_bytes,
+            created_at=self.created_at,
+            created_by=self.created_by,
+            description=self.description,
+            tags=tags,
+            parent_version=self.parent_version,
+            archived=self.archived,
+        )
+
+
+class DataVersionTagRow(Base):
+    __tablename__ = "data_version_tags"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["name", "version"],
+            ["data_versions.name", "data_versions.version"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    name: Mapped[str] = mapped_column(String(limits.DATA_NAME_MAX), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class RunInputRow(Base):
+    """A data asset version a run read, under its input's name; deleted with the run. The
+    version is named, not keyed: versions are never deleted, only archived."""
+
+    __tablename__ = "run_inputs"
+    __table_args__ = (Index("ix_run_inputs_name_version", "name", "version"),)
+
+    run_id: Mapped[str] = mapped_column(
+        String(limits.ID_MAX), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    input_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(limits.DATA_NAME_MAX))
+    version: Mapped[int] = mapped_column(Integer)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from modelyard.entities.registry import (
@@ -28,6 +28,7 @@ from modelyard.entities.registry import (
     validate_alias,
 )
 from modelyard.errors import Conflict, NotFound
+from modelyard.store.sql.engine import serialise_writes
 from modelyard.store.sql.models import (
     ModelAliasRow,
     ModelFileRow,
@@ -51,10 +52,7 @@ class SqlModelRegistry:
     @contextmanager
     def _registry_write(self) -> Any:
         with self._session(write=True) as session:
-            if session.get_bind().dialect.name == "postgresql":
-                session.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REGISTRY_LOCK_KEY}
-                )
+            serialise_writes(session, _REGISTRY_LOCK_KEY)
             yield session
 
     # Registering -----------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from modelyard.errors import Conflict, InvalidValue, NotFound
 from modelyard.store.sql import schema
 from modelyard.store.sql.auth import SqlAuthStore
 from modelyard.store.sql.computes import SqlComputeStore
+from modelyard.store.sql.data import SqlDataStore
 from modelyard.store.sql.endpoints import SqlEndpointStore
 from modelyard.store.sql.engine import IMMEDIATE, make_engine, storage_checked
 from modelyard.store.sql.metric_points import insert_metrics
@@ -38,6 +39,7 @@ from modelyard.store.sql.models import (
     ParamRow,
     PropertyRow,
     RunAttemptRow,
+    RunInputRow,
     RunRow,
     TagRow,
     new_id,
@@ -55,7 +57,14 @@ _ENDED_STATUSES = [s.value for s in RunStatus if s.is_terminal]
 _TRANSITION_ATTEMPTS = 20
 
 
-class SqlStore(SqlAuthStore, SqlRunQueries, SqlComputeStore, SqlModelRegistry, SqlEndpointStore):
+class SqlStore(
+    SqlAuthStore,
+    SqlRunQueries,
+    SqlComputeStore,
+    SqlModelRegistry,
+    SqlEndpointStore,
+    SqlDataStore,
+):
     """A `TrackingStore` and `AuthStore` over one database; safe for many processes at once."""
 
     def __init__(self, uri: str, *, busy_timeout_s: float = 60.0, upgrade_hint: str = "") -> None:
@@ -155,6 +164,7 @@ class SqlStore(SqlAuthStore, SqlRunQueries, SqlComputeStore, SqlModelRegistry, S
             TagRow,
             PropertyRow,
             RunAttemptRow,
+            RunInputRow,
         ):
             session.query(table).filter(table.run_id.in_(run_ids)).delete()
         session.query(RunRow).filter(RunRow.parent_id.in_(run_ids)).update({"parent_id": None})
