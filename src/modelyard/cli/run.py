@@ -298,9 +298,9 @@ def resume(
     stream: bool = typer.Option(False, "--stream", help="print the log until the run ends"),
     workspace: str | None = WorkspaceOption,
 ) -> None:
-    """Queue a sweep or an AutoML run whose process was killed (or that was canceled) again:
-    it carries on from what its earlier attempts finished (a sweep's trials, AutoML's model
-    families), running none of them twice."""
+    """Queue a sweep, an AutoML run or a pipeline whose process was killed (or that was
+    canceled) again: it carries on from what its earlier attempts finished (a sweep's trials,
+    AutoML's model families, a pipeline's completed steps), running none of them twice."""
     with opened_workspace(workspace) as ws:
         resumed = resume_job(ws, runs.resolve_run(ws, run, experiment).id)
         console.print(f"Resumed run {resumed.id} as attempt {resumed.attempt}.")

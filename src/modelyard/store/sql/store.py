@@ -47,6 +47,7 @@ from modelyard.store.sql.models import (
     new_id,
     utcnow,
 )
+from modelyard.store.sql.pipelines import SqlPipelineStore
 from modelyard.store.sql.registry import SqlModelRegistry
 from modelyard.store.sql.run_queries import SqlRunQueries
 
@@ -59,7 +60,14 @@ _ENDED_STATUSES = [s.value for s in RunStatus if s.is_terminal]
 _TRANSITION_ATTEMPTS = 20
 
 
-class SqlStore(SqlAuthStore, SqlRunQueries, SqlComputeStore, SqlModelRegistry, SqlEndpointStore):
+class SqlStore(
+    SqlAuthStore,
+    SqlRunQueries,
+    SqlComputeStore,
+    SqlModelRegistry,
+    SqlEndpointStore,
+    SqlPipelineStore,
+):
     """A `TrackingStore` and `AuthStore` over one database; safe for many processes at once."""
 
     def __init__(self, uri: str, *, busy_timeout_s: float = 60.0, upgrade_hint: str = "") -> None:
