@@ -107,7 +107,9 @@ def test_ports_of_mismatched_types_are_refused() -> None:
         inputs={"lr": StepInput(Binding.parse("${{parent.inputs.epochs}}"), PortType.NUMBER)},
     )
     pipeline(fit, epochs=epochs).check()
-    name = Step("n", ("python", "n.py"), inputs={"n": StepInput(Binding(literal="x"), PortType.INTEGER)})
+    name = Step(
+        "n", ("python", "n.py"), inputs={"n": StepInput(Binding(literal="x"), PortType.INTEGER)}
+    )
     with pytest.raises(InvalidValue, match="is integer but is fed the literal 'x', which is"):
         pipeline(name).check()
 

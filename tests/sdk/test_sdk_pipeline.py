@@ -35,9 +35,9 @@ command: python train.py --data ${{inputs.data}} --out ${{outputs.model}}
 def test_a_pipeline_is_submitted_like_any_job_and_reruns(tmp_path: Path) -> None:
     ws = Workspace.create("sdk-pipe", path=tmp_path / "ws")
     try:
-        pipeline = load_pipeline(write_project(tmp_path / "project"))
-        assert pipeline.steps == ["prep", "train"]
-        run = Experiment(ws, "from-sdk").submit(pipeline)
+        loaded = load_pipeline(write_project(tmp_path / "project"))
+        assert loaded.steps == ["prep", "train"]
+        run = Experiment(ws, "from-sdk").submit(loaded)
         assert isinstance(run, PipelineRun)
         run.wait_for_completion()
         assert run.get_status() == "Completed"
