@@ -12,10 +12,9 @@ from modelyard.cli.run import (
     RunArgument,
     RunExperimentOption,
     announce_submitted,
-    print_details,
-    stream_logs,
+    follow_parent,
 )
-from modelyard.entities import Run, RunStatus
+from modelyard.entities import Run
 from modelyard.services import runs
 from modelyard.services.pipelines.status import StepStatus, pipeline_steps
 from modelyard.services.pipelines.submission import rerun_pipeline
@@ -75,11 +74,7 @@ def announce_pipeline(ws: OpenWorkspace, run: Run) -> None:
 def follow_pipeline(ws: OpenWorkspace, run: Run) -> None:
     """The driver's log (each step's progress) until the pipeline ends, then the run and its
     steps; exit 1 unless it completed."""
-    final = stream_logs(ws, run.id, follow=True)
-    print_details(runs.get_run_details(ws, final.id))
-    print_steps(pipeline_steps(ws, final.id))
-    if final.status is not RunStatus.COMPLETED:
-        raise typer.Exit(code=1)
+    follow_parent(ws, run, lambda run_id: print_steps(pipeline_steps(ws, run_id)))
 
 
 def print_steps(steps: list[StepStatus]) -> None:

@@ -7,6 +7,7 @@ A run is named as a user sees it: its id, the start of its id (as in git) or its
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -259,6 +260,16 @@ def announce_submitted(ws: OpenWorkspace, run: Run, compute: str) -> None:
             f"Monitor it in the portal: start `modelyard server -w {ws.workspace.name}`, then"
             f" open {portal_links.portal_url(portal_links.DEFAULT_LOCAL_URL, run.id)}"
         )
+
+
+def follow_parent(ws: OpenWorkspace, run: Run, summary: Callable[[str], None]) -> None:
+    """A parent run's driver log (a sweep's trials, a pipeline's steps) until it ends, then
+    the run and `summary(run_id)` (its leaderboard, its steps); exit 1 unless it completed."""
+    final = stream_logs(ws, run.id, follow=True)
+    print_details(runs.get_run_details(ws, final.id))
+    summary(final.id)
+    if final.status is not RunStatus.COMPLETED:
+        raise typer.Exit(code=1)
 
 
 def stream_logs(ws: OpenWorkspace, run_id: str, follow: bool) -> Run:
