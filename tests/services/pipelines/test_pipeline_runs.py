@@ -260,7 +260,7 @@ def test_a_failed_step_cancels_its_dependants_and_the_rest_unless_told_to_go_on(
     )
 
 
-def test_a_rerun_from_a_step_reuses_the_steps_before_it(
+def test_a_rerun_from_a_step_or_a_forced_step_reuses_the_others(
     sqlite_workspace: OpenWorkspace, tmp_path: Path
 ) -> None:
     ws = sqlite_workspace
@@ -277,6 +277,15 @@ def test_a_rerun_from_a_step_reuses_the_steps_before_it(
     assert steps["train"].reason == "forced rerun (rerun from step train)"
     with pytest.raises(InvalidValue, match="the pipeline has no step 'trian': did you mean"):
         rerun_pipeline(ws, first.id, from_step="trian")
+
+    # A step told to: it runs, the others are reused as ever.
+    forced = PIPELINE.replace(
+        "    code: steps/train", "    code: steps/train\n    force_rerun: true"
+    )
+    path = write_pipeline(tmp_path / "project", forced)
+    steps = steps_of(ws, finished(ws, submit(ws, path)))
+    assert steps["prep"].reused_from == ran["prep"].run_id
+    assert steps["train"].reason == "forced rerun (the step's force_rerun)"
 
 
 SLOW_FIRST = """
