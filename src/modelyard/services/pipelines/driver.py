@@ -48,9 +48,11 @@ from modelyard.services.pipelines.steps import (
     StepJob,
     StepReader,
     StepRun,
+    carried_input_path,
     current_steps,
     seal_outputs,
 )
+from modelyard.services.training import data_goes_with_the_job
 from modelyard.services.workspaces import OpenWorkspace
 
 KEY_PARTS_PROPERTY: Final = "pipeline.reuse_key_parts"
@@ -219,15 +221,20 @@ class PipelineDriver:
             name for name, port in step.outputs.items() if port.type is PortType.URI_FOLDER
         )
         outputs = {name: f"{OUTPUTS_FOLDER}/{name}" for name in step.outputs}
+        values, carried = dict(resolved.values), {}
+        if data_goes_with_the_job(self.ws, compute):  # its machine can't read this disk
+            carried = {name: Path(resolved.values[name]) for name in resolved.key.inputs}
+            values.update({name: carried_input_path(name) for name in carried})
         job = StepJob(
             experiment=self.parent.experiment_name,
             source_directory=Path(step.code),
             script=step.script,
-            arguments=step.render(resolved.values, outputs),
+            arguments=step.render(values, outputs),
             compute_target=compute,
             environment=environment_of(step),
             display_name=step.name,
             output_folders=folders,
+            carried_inputs=carried,
         )
         properties = self._properties(step.name, resolved, decision)
         run = jobs.submit(
