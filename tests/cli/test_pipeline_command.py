@@ -29,6 +29,7 @@ def test_a_pipeline_streams_its_steps_and_reruns_from_a_step(project: Path) -> N
     result = modelyard("job", "create", "-f", "pipeline.yml", "--stream", cwd=project)
     assert "pipeline etl (attempt 1): 2 steps, in order prep, train" in result.stdout
     assert "submitted on local: first run" in result.stdout
+    assert result.stdout.count(") Completed\n") == 2  # each step, as it ended
     assert "pipeline completed: 2 steps, 0 reused" in result.stdout
     assert "Steps" in result.stdout and "first run" in result.stdout
     [parent] = [run for run in runs_in(project) if run["parent_id"] is None]
@@ -51,6 +52,7 @@ def test_a_pipeline_streams_its_steps_and_reruns_from_a_step(project: Path) -> N
     )
     assert f"a rerun of run {parent['id']} from step train" in rerun.stdout
     assert "forced rerun (rerun from step train)" in rerun.stdout
+    assert f") Completed: reused run {shown[0]['run_id']}'s outputs" in rerun.stdout
     [second] = [r for r in runs_in(project) if r["parent_id"] is None and r != parent]
     new = json.loads(
         modelyard("pipeline", "show", str(second["id"]), "-o", "json", cwd=project).stdout

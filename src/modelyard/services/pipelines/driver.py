@@ -358,10 +358,10 @@ class PipelineDriver:
         if child.status is RunStatus.COMPLETED:
             self._seal(child)
         if child.reused_from is not None:
-            outcome = f"reused run {child.reused_from}'s outputs"
+            outcome = f": reused run {child.reused_from}'s outputs"
         else:
-            outcome = child.run.error or child.status.value
-        self.say(f"step {child.step} (run {child.run.id}) {child.status.value}: {outcome}")
+            outcome = f": {child.run.error}" if child.run.error else ""
+        self.say(f"step {child.step} (run {child.run.id}) {child.status.value}{outcome}")
 
     def _seal(self, child: StepRun) -> None:
         run_id, step = child.outputs_run, self.pipeline.steps.get(child.step or "")
