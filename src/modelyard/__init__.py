@@ -53,7 +53,15 @@ if TYPE_CHECKING:
     from modelyard.sdk._compute import AmlCompute, ComputeTarget
     from modelyard.sdk._data import Data, Dataset
     from modelyard.sdk._model import Model
-    from modelyard.sdk._objects import AutoMLRun, Experiment, OfflineRun, Run, Workspace
+    from modelyard.sdk._objects import (
+        AutoMLRun,
+        Experiment,
+        OfflineRun,
+        PipelineRun,
+        Run,
+        Workspace,
+    )
+    from modelyard.sdk._pipeline import Pipeline, load_pipeline
     from modelyard.sdk._script_run_config import ScriptRunConfig
     from modelyard.sdk._webservice import (
         InferenceConfig,
@@ -78,6 +86,9 @@ _LAZY_NAMES: dict[str, str] = {
     "Data": "modelyard.sdk._data",
     "Dataset": "modelyard.sdk._data",
     "OfflineRun": "modelyard.sdk._objects",
+    "Pipeline": "modelyard.sdk._pipeline",
+    "PipelineRun": "modelyard.sdk._objects",
+    "load_pipeline": "modelyard.sdk._pipeline",
     "Run": "modelyard.sdk._objects",
     "Workspace": "modelyard.sdk._objects",
     "ScriptRunConfig": "modelyard.sdk._script_run_config",
@@ -121,6 +132,8 @@ __all__ = [
     "NotFound",
     "OfflineRun",
     "PermissionDenied",
+    "Pipeline",
+    "PipelineRun",
     "RayWebservice",
     "Run",
     "RunStatus",
@@ -132,6 +145,7 @@ __all__ = [
     "Workspace",
     "__version__",
     "batch_score",
+    "load_pipeline",
 ]
 
 

@@ -121,4 +121,4 @@ def test_a_canceled_sweep_resumes_through_the_server_and_runs_no_trial_twice(
     ]
     trial = modelyard("run", "resume", children[0].id, cwd=project, check=False)
     assert trial.returncode == 1
-    assert "which cannot be resumed: only a sweep or an AutoML run" in trial.stderr
+    assert "which cannot be resumed: only a sweep, an AutoML run or a pipeline" in trial.stderr

@@ -92,8 +92,8 @@ def test_a_sweep_streams_its_log_and_leaderboard(project: Path) -> None:
             "script 'missing.py' not found in source directory",
         ),
         (
-            ("type: sweep", "type: pipeline"),
-            "has type 'pipeline': use one of command, sweep",
+            ("type: sweep", "type: spark"),
+            "has type 'spark': use one of command, sweep, pipeline",
         ),
         (
             ("limits:", "early_termination: {type: bandit}\nlimits:"),

@@ -2237,10 +2237,10 @@ export interface components {
          *     on from what its earlier attempts recorded.
          * @enum {string}
          */
-        ResumableJob: "sweep" | "automl";
+        ResumableJob: "sweep" | "automl" | "pipeline";
         /** ResumeIn */
         ResumeIn: {
-            /** @description the kind of job the caller means (a sweep, an AutoML run): a run of another kind is refused; null takes either */
+            /** @description the kind of job the caller means (a sweep, an AutoML run, a pipeline): a run of another kind is refused; null takes any */
             job?: components["schemas"]["ResumableJob"] | null;
         };
         /**

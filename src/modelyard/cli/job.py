@@ -9,12 +9,15 @@ from typer._click import Context as ClickContext  # Typer's own Click (see cli/m
 from typer.core import TyperCommand
 
 from modelyard.cli.common import WorkspaceOption, opened_workspace
+from modelyard.cli.pipeline import announce_pipeline, follow_pipeline
 from modelyard.cli.run import announce_submitted, print_details, stream_logs
 from modelyard.cli.sweep import announce_sweep, follow_sweep
 from modelyard.entities import RunStatus
 from modelyard.environments import Environment
 from modelyard.services import jobs, runs
 from modelyard.services.job_file import load_job_file
+from modelyard.services.pipelines.pipeline_job import PipelineJob
+from modelyard.services.pipelines.submission import submit_pipeline
 from modelyard.services.sweeps.submission import submit_sweep
 from modelyard.services.sweeps.sweep_job import SweepJob
 from modelyard.services.workspaces import OpenWorkspace
@@ -85,13 +88,24 @@ def submit(
 def create(
     file: Path = typer.Option(..., "--file", "-f", help="job YAML"),
     stream: bool = typer.Option(False, "--stream", help="print the log until the run ends"),
+    force_rerun: bool = typer.Option(
+        False, "--force-rerun", help="a pipeline: run every step, reusing no earlier run"
+    ),
     workspace: str | None = WorkspaceOption,
 ) -> None:
-    """Submit the job described in a YAML file: a command job, or a sweep (`type: sweep`,
-    Azure's sweep job: its trials run as child runs)."""
+    """Submit the job described in a YAML file: a command job, a sweep (`type: sweep`,
+    Azure's sweep job: its trials run as child runs) or a pipeline (`type: pipeline`: its
+    steps run as child runs, unchanged ones reused)."""
     job = load_job_file(file)
+    if force_rerun and not isinstance(job, PipelineJob):
+        raise typer.BadParameter("--force-rerun applies to a pipeline (type: pipeline) only")
     with opened_workspace(workspace) as ws:
-        if isinstance(job, SweepJob):
+        if isinstance(job, PipelineJob):
+            run = submit_pipeline(ws, job, force_rerun=force_rerun)
+            announce_pipeline(ws, run)
+            if stream:
+                follow_pipeline(ws, run)
+        elif isinstance(job, SweepJob):
             _submit_sweep_and_report(ws, job, stream)
         else:
             _submit_and_report(ws, job, stream)

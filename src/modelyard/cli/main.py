@@ -21,6 +21,7 @@ from modelyard.cli import (
     experiment,
     job,
     model,
+    pipeline,
     predict,
     run,
     server,
@@ -49,6 +50,7 @@ app.add_typer(experiment.app, name="experiment")
 app.add_typer(run.app, name="run")
 app.add_typer(job.app, name="job")
 app.add_typer(sweep.app, name="sweep")
+app.add_typer(pipeline.app, name="pipeline")
 app.add_typer(compute.app, name="compute")
 app.add_typer(train.app, name="train")
 app.add_typer(model.app, name="model")

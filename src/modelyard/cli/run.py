@@ -7,6 +7,7 @@ A run is named as a user sees it: its id, the start of its id (as in git) or its
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -268,6 +269,16 @@ def announce_submitted(ws: OpenWorkspace, run: Run, compute: str) -> None:
         )
 
 
+def follow_parent(ws: OpenWorkspace, run: Run, summary: Callable[[str], None]) -> None:
+    """A parent run's driver log (a sweep's trials, a pipeline's steps) until it ends, then
+    the run and `summary(run_id)` (its leaderboard, its steps); exit 1 unless it completed."""
+    final = stream_logs(ws, run.id, follow=True)
+    print_details(runs.get_run_details(ws, final.id))
+    summary(final.id)
+    if final.status is not RunStatus.COMPLETED:
+        raise typer.Exit(code=1)
+
+
 def stream_logs(ws: OpenWorkspace, run_id: str, follow: bool) -> Run:
     """The log to stdout as it grows; while the run waits in its queue, why it waits, to
     stderr, each time the reason changes (so a piped log holds the log only)."""
@@ -305,9 +316,9 @@ def resume(
     stream: bool = typer.Option(False, "--stream", help="print the log until the run ends"),
     workspace: str | None = WorkspaceOption,
 ) -> None:
-    """Queue a sweep or an AutoML run whose process was killed (or that was canceled) again:
-    it carries on from what its earlier attempts finished (a sweep's trials, AutoML's model
-    families), running none of them twice."""
+    """Queue a sweep, an AutoML run or a pipeline whose process was killed (or that was
+    canceled) again: it carries on from what its earlier attempts finished (a sweep's trials,
+    AutoML's model families, a pipeline's completed steps), running none of them twice."""
     with opened_workspace(workspace) as ws:
         resumed = resume_job(ws, runs.resolve_run(ws, run, experiment).id)
         console.print(f"Resumed run {resumed.id} as attempt {resumed.attempt}.")

@@ -17,10 +17,9 @@ from modelyard.cli.run import (
     RunArgument,
     RunExperimentOption,
     announce_submitted,
-    print_details,
-    stream_logs,
+    follow_parent,
 )
-from modelyard.entities import Run, RunStatus
+from modelyard.entities import Run
 from modelyard.services import runs
 from modelyard.services.resume import resume_sweep
 from modelyard.services.sweeps.leaderboard import Leaderboard, read_leaderboard
@@ -68,11 +67,7 @@ def resume(
 def follow_sweep(ws: OpenWorkspace, run: Run) -> None:
     """The driver's log until the sweep ends, then the run and its leaderboard; exit 1 unless
     it completed."""
-    final = stream_logs(ws, run.id, follow=True)
-    print_details(runs.get_run_details(ws, final.id))
-    print_leaderboard(read_leaderboard(ws, final.id))
-    if final.status is not RunStatus.COMPLETED:
-        raise typer.Exit(code=1)
+    follow_parent(ws, run, lambda run_id: print_leaderboard(read_leaderboard(ws, run_id)))
 
 
 def announce_sweep(ws: OpenWorkspace, run: Run, compute: str) -> None:

@@ -77,6 +77,7 @@ class ResumableJob(StrEnum):
 
     SWEEP = "sweep"
     AUTOML = "automl"
+    PIPELINE = "pipeline"
 
 
 _TERMINAL = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED})

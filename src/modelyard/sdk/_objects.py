@@ -40,10 +40,13 @@ from modelyard.sdk._compute import ComputeTarget, compute_targets
 from modelyard.sdk._data import DataOperations
 from modelyard.sdk._hyperdrive import HyperDriveConfig
 from modelyard.sdk._model import Model
+from modelyard.sdk._pipeline import Pipeline
 from modelyard.sdk._script_run_config import ScriptRunConfig
 from modelyard.services import automl, jobs, portal_links, remote, resume, runs, training
 from modelyard.services import workspaces as workspace_service
 from modelyard.services.experiments import delete_experiment
+from modelyard.services.pipelines import submission as pipeline_submission
+from modelyard.services.pipelines.status import pipeline_steps
 from modelyard.services.run_files import STD_LOG
 from modelyard.services.sweeps import submission as sweep_submission
 from modelyard.services.sweeps.leaderboard import read_leaderboard
@@ -188,14 +191,21 @@ class Experiment:
         | ImageClassificationConfig
         | AutoMLConfig
         | ImageAutoMLConfig
-        | HyperDriveConfig,
+        | HyperDriveConfig
+        | Pipeline,
         display_name: str | None = None,
+        force_rerun: bool = False,
     ) -> Run:
         """Queue a script (ScriptRunConfig), a built-in trainer (ImageClassificationConfig,
         AutoMLConfig: AutoML for tables, or for images with task image-classification;
-        ImageAutoMLConfig: AutoML for images with its whole search space; both an AutoMLRun) or
-        a sweep (HyperDriveConfig: a HyperDriveRun, whose trials are its child runs)."""
+        ImageAutoMLConfig: AutoML for images with its whole search space; both an AutoMLRun),
+        a sweep (HyperDriveConfig: a HyperDriveRun, whose trials are its child runs) or a
+        pipeline (`load_pipeline(path)`: a PipelineRun, whose steps are its child runs;
+        `force_rerun` reuses no earlier step run)."""
         ws = self.workspace._opened
+        if isinstance(config, Pipeline):
+            job = config.to_job(self.name, display_name, force_rerun)
+            return PipelineRun(self, pipeline_submission.submit_pipeline(ws, job).id)
         if isinstance(config, HyperDriveConfig):
             sweep = sweep_submission.submit_sweep(ws, config.to_sweep_job(self.name, display_name))
             return HyperDriveRun(self, sweep.id)
@@ -581,6 +591,27 @@ class HyperDriveRun(Run):
         """Queue the sweep again after its driver died or it was canceled (`modelyard sweep
         resume`): it carries on from the trials recorded; none runs twice."""
         resume.resume_job(self._ws, self.id, ResumableJob.SWEEP)
+
+
+class PipelineRun(Run):
+    """A pipeline's parent run: its children are the steps' runs."""
+
+    def get_steps(self) -> list[dict[str, Any]]:
+        """Each step's run: `step`, `run_id`, `status`, `reused_from` (the run whose outputs
+        it reused), `reason` (why it ran) and `error`, in the pipeline's order."""
+        return [step.to_dict() for step in pipeline_steps(self._ws, self.id)]
+
+    def rerun(self, from_step: str | None = None, force_rerun: bool = False) -> PipelineRun:
+        """A new run of this pipeline run's definition (`modelyard pipeline rerun`)."""
+        new = pipeline_submission.rerun_pipeline(
+            self._ws, self.id, from_step=from_step, force_rerun=force_rerun
+        )
+        return PipelineRun(self.experiment, new.id)
+
+    def resume(self) -> None:
+        """Queue the pipeline again after its driver was killed or it was canceled (`modelyard
+        run resume`): it goes on from the steps recorded; no completed step runs again."""
+        resume.resume_job(self._ws, self.id, ResumableJob.PIPELINE)
 
 
 class AutoMLRun(Run):

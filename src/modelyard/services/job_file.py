@@ -3,7 +3,8 @@
 experiment_name: flowers          # required
 code: ./src                       # source folder, relative to this file (default: its folder)
 command: python train.py --lr 0.1 # or: script: train.py + arguments: [--lr, 0.1]
-type: command                     # default; `type: sweep`: a sweep (sweeps/sweep_file.py)
+type: command                     # default; `type: sweep`: a sweep (sweeps/sweep_file.py);
+                                  # `type: pipeline`: a pipeline (pipelines/pipeline_file.py)
 compute: local                    # default: local
 environment:                      # default: the current interpreter
   name: train-env
@@ -29,6 +30,8 @@ from modelyard.errors import InvalidValue
 from modelyard.services.job_fields import command_words, environment_from
 from modelyard.services.job_inputs import InputValue, check_placeholders
 from modelyard.services.jobs import ScriptJob
+from modelyard.services.pipelines.pipeline_file import pipeline_job_from
+from modelyard.services.pipelines.pipeline_job import PipelineJob
 from modelyard.services.sweeps.sweep_file import sweep_job_from
 from modelyard.services.sweeps.sweep_job import SweepJob
 from modelyard.services.yaml_file import read_yaml_mapping
@@ -47,16 +50,19 @@ KNOWN_FIELDS = {
     "display_name",
     "inputs",
 }
-JOB_TYPES = ("command", "sweep")
+JOB_TYPES = ("command", "sweep", "pipeline")
 
 
-def load_job_file(path: Path) -> ScriptJob | SweepJob:
-    """A command job (`type: command`, the default) or a sweep (`type: sweep`, see
-    services/sweeps/sweep_file.py), as Azure's `az ml job create -f` takes them."""
+def load_job_file(path: Path) -> ScriptJob | SweepJob | PipelineJob:
+    """A command job (`type: command`, the default), a sweep (`type: sweep`, see
+    services/sweeps/sweep_file.py) or a pipeline (`type: pipeline`, see
+    services/pipelines/pipeline_file.py), as Azure's `az ml job create -f` takes them."""
     data = _read_mapping(path)
     kind = str(data.get("type") or "command").strip().lower()
     if kind == "sweep":
         return sweep_job_from(path, data)
+    if kind == "pipeline":
+        return pipeline_job_from(path, data)
     if kind != "command":
         raise InvalidValue(
             f"job file {path} has type {data['type']!r}: use one of {', '.join(JOB_TYPES)}",

@@ -8,7 +8,9 @@ the run's checkpoint folder hold. Two jobs know how to:
   end (`tabular/train.py`); the family children its dead process left marked active are
   recorded Failed first, so only the new attempt's search of that family is running;
 - AutoML for images: the same, candidate by candidate (`vision/automl.py`): a completed one is
-  not trained again, a stopped one carries on from its last epoch's checkpoint.
+  not trained again, a stopped one carries on from its last epoch's checkpoint;
+- a pipeline: its driver reads the steps recorded (`services/pipelines/`), awaits the running
+  ones and goes on from there; a completed step never runs again, a failed one runs again.
 
 A workspace behind a server asks the server (`POST /runs/{id}/resume`), which calls this same
 function next to the processes it can see. `modelyard sweep resume` names a sweep,
@@ -26,6 +28,8 @@ from modelyard.errors import Conflict, InvalidTransition, InvalidValue, NotFound
 from modelyard.services import scheduling
 from modelyard.services.automl import AUTOML_MODULE, IMAGE_AUTOML_MODULE
 from modelyard.services.jobs import read_job_spec
+from modelyard.services.pipelines.pipeline_job import PIPELINE_MODULE
+from modelyard.services.pipelines.submission import not_a_pipeline
 from modelyard.services.runs import get_run, process_is_gone
 from modelyard.services.sweeps.leaderboard import not_a_sweep
 from modelyard.services.sweeps.sweep_job import SWEEP_MODULE
@@ -51,6 +55,13 @@ _KINDS: Final = {
         "trainer",
         "run `modelyard automl` again (a larger --time-budget searches longer)",
         True,
+    ),
+    ResumableJob.PIPELINE: _Kind(
+        (PIPELINE_MODULE,),
+        "pipeline",
+        "driver",
+        "run it again with `modelyard pipeline rerun` (its unchanged steps are reused)",
+        False,
     ),
 }
 
@@ -100,6 +111,8 @@ def _kind_of(ws: OpenWorkspace, run_id: str, expected: ResumableJob | None) -> R
     what = spec.get("script") or spec.get("module")
     if expected is ResumableJob.SWEEP:
         raise not_a_sweep(run_id, what)
+    if expected is ResumableJob.PIPELINE:
+        raise not_a_pipeline(run_id, what)
     if expected is ResumableJob.AUTOML:
         raise InvalidValue(
             f"run {run_id} is not an AutoML run (it runs {what or 'no job'}): name the run"
@@ -107,8 +120,8 @@ def _kind_of(ws: OpenWorkspace, run_id: str, expected: ResumableJob | None) -> R
             run_id=run_id,
         )
     raise InvalidValue(
-        f"run {run_id} runs {what or 'no job'}, which cannot be resumed: only a sweep or an"
-        " AutoML run carries on from where it stopped; submit the job again",
+        f"run {run_id} runs {what or 'no job'}, which cannot be resumed: only a sweep, an"
+        " AutoML run or a pipeline carries on from where it stopped; submit the job again",
         run_id=run_id,
     )
 

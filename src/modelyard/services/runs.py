@@ -200,6 +200,28 @@ def cancel_run(ws: OpenWorkspace, run_id: str, reason: str | None = None) -> Run
     return canceled
 
 
+def cancel_runs(ws: OpenWorkspace, run_ids: list[str], reason: str) -> None:
+    """A parent's children canceled with `reason` (a sweep's, a pipeline's): all of them
+    marked first (a moment's work; their supervisors stop a marked run at their next
+    heartbeat, should this process be killed before it stops them all), then each stopped."""
+    for run_id in run_ids:
+        with contextlib.suppress(InvalidTransition):  # it ended meanwhile
+            ws.store.transition_run(run_id, RunStatus.CANCEL_REQUESTED, error=reason)
+    for run_id in run_ids:
+        cancel_run(ws, run_id, reason)
+
+
+def cancel_unstarted(ws: OpenWorkspace, run: Run, error: str) -> Run | None:
+    """A child still NotStarted whose submitter died mid-submission: it never ran, and is
+    canceled with `error`. None when it is not (or no longer) NotStarted."""
+    if run.status is not RunStatus.NOT_STARTED:
+        return None
+    try:
+        return ws.store.transition_run(run.id, RunStatus.CANCELED, error=error)
+    except InvalidTransition:  # it moved on meanwhile: its submitter is alive after all
+        return None
+
+
 def _settle_canceled(ws: OpenWorkspace, run_id: str) -> Run:
     """The supervisor records Canceled itself when it gets the chance; if it was killed, we do."""
     try:

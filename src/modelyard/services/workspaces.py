@@ -29,7 +29,14 @@ from modelyard.errors import AlreadyExists, InvalidValue, NotFound
 from modelyard.fileio import exclusive_lock, write_json_atomic
 from modelyard.settings import Settings, default_home
 from modelyard.store.artifacts import ArtifactRepository, ArtifactStore
-from modelyard.store.base import AuthStore, ComputeStore, DataStore, ModelStore, TrackingStore
+from modelyard.store.base import (
+    AuthStore,
+    ComputeStore,
+    DataStore,
+    ModelStore,
+    PipelineStore,
+    TrackingStore,
+)
 from modelyard.store.sql import schema
 from modelyard.store.sql.engine import make_engine, parse_store_uri
 from modelyard.store.sql.store import SqlStore
@@ -101,6 +108,12 @@ class OpenWorkspace:
     def data_store(self) -> DataStore:
         """Data assets' records, in the workspace's own database (on its machine); a
         workspace behind a server reaches them through the server's `/data` routes."""
+        return self.sql_store
+
+    @property
+    def pipeline_store(self) -> PipelineStore:
+        """Pipeline steps' reuse keys, in the workspace's own database: a pipeline's driver
+        runs on its machine."""
         return self.sql_store
 
     @property

@@ -27,6 +27,7 @@ from modelyard.entities.data import (
     RunInput,
 )
 from modelyard.entities.metric_series import DEFAULT_MAX_POINTS, MetricSeriesRead
+from modelyard.entities.pipelines import StepRecord
 from modelyard.entities.records import RunAttempt
 from modelyard.entities.registry import (
     ModelAlias,
@@ -195,6 +196,24 @@ class ComputeStore(Protocol):
     def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
         """Take or renew lease `name` for `holder`; False while another holds it unexpired."""
         ...
+
+
+class PipelineStore(Protocol):
+    """Pipeline steps' runs and their reuse keys (SQL in `store/sql/pipelines.py`), kept
+    where the workspace's database is: a pipeline's driver runs beside it."""
+
+    def record_pipeline_step(self, record: StepRecord) -> None:
+        """Kept once per step run; recording it again changes nothing."""
+        ...
+
+    def find_reusable_step(self, reuse_key: str) -> StepRecord | None:
+        """The newest step run that ran (not reused) with this key and completed."""
+        ...
+
+    def latest_pipeline_step(
+        self, experiment: str, pipeline: str, step: str, before_pipeline_run: str
+    ) -> StepRecord | None: ...
+    def list_pipeline_steps(self, pipeline_run_id: str) -> list[StepRecord]: ...
 
 
 class ModelStore(Protocol):

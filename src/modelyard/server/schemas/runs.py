@@ -63,8 +63,8 @@ class RequeueIn(BaseModel):
 class ResumeIn(BaseModel):
     job: ResumableJob | None = Field(
         None,
-        description="the kind of job the caller means (a sweep, an AutoML run): a run of"
-        " another kind is refused; null takes either",
+        description="the kind of job the caller means (a sweep, an AutoML run, a pipeline): a"
+        " run of another kind is refused; null takes any",
     )
 
 

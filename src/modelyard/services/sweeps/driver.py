@@ -15,7 +15,6 @@ from the next trial number; no trial is submitted twice.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from modelyard.entities import Run, RunStatus
 from modelyard.entities.sweep import SweepConfig
 from modelyard.entities.sweep_space import ParamValue, format_value
 from modelyard.environments import Environment
-from modelyard.errors import InvalidTransition, JobFailed
+from modelyard.errors import JobFailed
 from modelyard.services import jobs, runs
 from modelyard.services.sweeps.leaderboard import (
     LEADERBOARD_FILE,
@@ -215,15 +214,11 @@ class SweepDriver:
         self.said[trial.run.id] = RunStatus.CANCELED
 
     def _cancel_active(self, trials: list[Trial], reason: str) -> None:
-        """All of them marked first (a moment's work; their supervisors stop a marked run
-        at their next heartbeat, should this process be killed before it stops them all),
-        then each stopped."""
         active = [trial for trial in trials if trial.is_active]
+        runs.cancel_runs(self.ws, [trial.run.id for trial in active], reason)
         for trial in active:
-            with contextlib.suppress(InvalidTransition):  # it ended meanwhile
-                self.ws.store.transition_run(trial.run.id, RunStatus.CANCEL_REQUESTED, error=reason)
-        for trial in active:
-            self._cancel(trial, reason)
+            self.say(f"trial {trial.number} (run {trial.run.id}) canceled: {reason}")
+            self.said[trial.run.id] = RunStatus.CANCELED
 
     def _cancel_interrupted(self, children: list[Run]) -> list[Run]:
         """A child still NotStarted was being submitted when an earlier driver died: it never
@@ -232,14 +227,11 @@ class SweepDriver:
         return [self._interrupted(child) for child in children]
 
     def _interrupted(self, child: Run) -> Run:
-        if child.status is not RunStatus.NOT_STARTED:
-            return child
-        try:
-            canceled = self.ws.store.transition_run(
-                child.id, RunStatus.CANCELED, error=INTERRUPTED_ERROR
+        canceled = runs.cancel_unstarted(self.ws, child, INTERRUPTED_ERROR)
+        if canceled is None:
+            return (
+                self.ws.store.get_run(child.id) if child.status is RunStatus.NOT_STARTED else child
             )
-        except InvalidTransition:  # it moved on meanwhile: its submitter is alive after all
-            return self.ws.store.get_run(child.id)
         self.say(f"run {child.id}: an interrupted submission, canceled (it never ran)")
         return canceled
 

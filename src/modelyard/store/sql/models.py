@@ -35,6 +35,7 @@ from modelyard.entities.endpoints import (
     ReplicaHandle,
     Traffic,
 )
+from modelyard.entities.pipelines import ReuseKey, StepRecord
 from modelyard.entities.records import RunAttempt
 from modelyard.entities.registry import Lineage, ModelFile, ModelVersion
 
@@ -663,3 +664,53 @@ class RunInputRow(Base):
     input_name: Mapped[str] = mapped_column(String(255), primary_key=True)
     name: Mapped[str] = mapped_column(String(limits.DATA_NAME_MAX))
     version: Mapped[int] = mapped_column(Integer)
+
+
+class PipelineStepRow(Base):
+    """A pipeline step's run and its reuse key (migration 0015): a step is reused by one
+    indexed lookup of its key, and told why it reran from the latest row of its name."""
+
+    __tablename__ = "pipeline_steps"
+    __table_args__ = (
+        Index("ix_pipeline_steps_reuse_key", "reuse_key"),
+        Index(
+            "ix_pipeline_steps_experiment_id_pipeline_step_created_at",
+            "experiment_id",
+            "pipeline",
+            "step",
+            "created_at",
+        ),
+        Index("ix_pipeline_steps_pipeline_run_id", "pipeline_run_id"),
+    )
+
+    run_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    pipeline_run_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("runs.id", ondelete="CASCADE")
+    )
+    experiment_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("experiments.id", ondelete="CASCADE")
+    )
+    pipeline: Mapped[str] = mapped_column(String(255))
+    step: Mapped[str] = mapped_column(String(255))
+    reuse_key: Mapped[str] = mapped_column(String(64))
+    key_parts: Mapped[str] = mapped_column(Text)  # JSON: ReuseKey.to_dict()
+    # The run whose outputs the step has, when it was reused (not a foreign key: that run may
+    # be deleted later; this record stays what it was).
+    reused_from: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def to_entity(self, experiment: str) -> StepRecord:
+        return StepRecord(
+            run_id=self.run_id,
+            pipeline_run_id=self.pipeline_run_id,
+            experiment=experiment,
+            pipeline=self.pipeline,
+            step=self.step,
+            key=ReuseKey.from_dict(json.loads(self.key_parts)),
+            reused_from=self.reused_from,
+            reason=self.reason,
+            created_at=self.created_at,
+        )

@@ -45,6 +45,7 @@ from modelyard.store.sql.models import (
     new_id,
     utcnow,
 )
+from modelyard.store.sql.pipelines import SqlPipelineStore
 from modelyard.store.sql.registry import SqlModelRegistry
 from modelyard.store.sql.run_queries import SqlRunQueries
 
@@ -64,6 +65,7 @@ class SqlStore(
     SqlModelRegistry,
     SqlEndpointStore,
     SqlDataStore,
+    SqlPipelineStore,
 ):
     """A `TrackingStore` and `AuthStore` over one database; safe for many processes at once."""
 

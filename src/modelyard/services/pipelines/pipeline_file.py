@@ -1,0 +1,248 @@
+"""Pipeline YAML (`modelyard job create -f pipeline.yml`), in Azure ML v2's pipeline job shape::
+
+    type: pipeline
+    experiment_name: retrain                  # required
+    display_name: nightly                     # the pipeline's name (default: the file's stem)
+    settings: {default_compute: local, continue_on_step_failure: false, force_rerun: false}
+    inputs:
+      raw: {type: uri_folder, path: ./data}   # relative to this file
+      epochs: 3                               # a literal: string, number, integer, boolean
+    outputs:
+      model: {type: uri_folder}
+    jobs:
+      prep:
+        type: command                         # the default; the only one that runs today
+        code: ./src                           # relative to this file (default: its folder)
+        command: python prep.py --raw ${{inputs.raw}} --out ${{outputs.clean}}
+        environment: {name: env, pip_requirements: requirements.txt}   # optional
+        compute: cpu-pool                     # default: settings.default_compute
+        inputs: {raw: ${{parent.inputs.raw}}}
+        outputs: {clean: {type: uri_folder}}
+      train:
+        command: >-
+          python train.py --data ${{inputs.data}} --epochs ${{inputs.epochs}}
+          --out ${{outputs.model}}
+        inputs: {data: ${{parent.jobs.prep.outputs.clean}}, epochs: ${{parent.inputs.epochs}}}
+        outputs: {model: ${{parent.outputs.model}}}
+        force_rerun: true                     # this step never reuses an earlier run
+
+The graph is judged by `Pipeline.check()` (entities/pipelines.py); every refusal is one line
+naming the file, the step and the field. The driver's `pipeline.json` is the same shape with
+each step's code in its snapshot, read by the same function.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from modelyard.entities import RunSource
+from modelyard.entities.pipelines import (
+    Pipeline,
+    PipelineInput,
+    PipelineSettings,
+    Step,
+    StepType,
+    parse_pipeline_inputs,
+    parse_pipeline_outputs,
+    parse_step_inputs,
+    parse_step_outputs,
+)
+from modelyard.entities.validation import refuse_unknown_fields
+from modelyard.environments import Environment
+from modelyard.errors import InvalidValue
+from modelyard.services.job_fields import command_words, environment_from
+from modelyard.services.pipelines.pipeline_job import (
+    CONFIG_FILE,
+    PIPELINE_TITLE,
+    PipelineJob,
+    RerunOptions,
+)
+
+KNOWN_FIELDS: Final = frozenset(
+    {
+        "$schema",
+        "type",
+        "experiment_name",
+        "display_name",
+        "description",
+        "settings",
+        "inputs",
+        "outputs",
+        "jobs",
+    }
+)
+SETTINGS_FIELDS: Final = frozenset({"default_compute", "continue_on_step_failure", "force_rerun"})
+STEP_FIELDS: Final = frozenset(
+    {
+        "type",
+        "code",
+        "command",
+        "environment",
+        "compute",
+        "inputs",
+        "outputs",
+        "force_rerun",
+        "description",
+    }
+)
+
+
+def pipeline_job_from(path: Path, data: dict[str, Any]) -> PipelineJob:
+    """The pipeline a job file's mapping (`type: pipeline`) describes, checked whole."""
+    try:
+        pipeline = pipeline_from_dict(data, path.absolute().parent, default_name=path.stem)
+        pipeline.check()
+    except InvalidValue as error:
+        context = {**error.context, "path": str(path)}
+        raise InvalidValue(f"pipeline file {path}: {error.message}", **context) from None
+    return PipelineJob(
+        pipeline=pipeline,
+        source=RunSource(script=PIPELINE_TITLE, arguments=("-f", str(path))),
+    )
+
+
+def pipeline_from_dict(
+    data: Mapping[str, Any], base: Path, default_name: str = "pipeline"
+) -> Pipeline:
+    """A pipeline from its dict form; relative paths (code, data, requirements files) are
+    taken from `base`."""
+    refuse_unknown_fields("the pipeline", data, KNOWN_FIELDS)
+    if not data.get("experiment_name"):
+        raise InvalidValue("the pipeline needs 'experiment_name': add it", field="experiment_name")
+    jobs = _mapping(data.get("jobs"), "jobs")
+    if not jobs:
+        raise InvalidValue(
+            "the pipeline has no steps: add them under 'jobs', as in 'jobs: {prep: {command:"
+            " python prep.py}}'",
+            field="jobs",
+        )
+    inputs = parse_pipeline_inputs(_mapping(data.get("inputs"), "inputs"))
+    for name, port in inputs.items():
+        if port.type.is_data:
+            inputs[name] = PipelineInput(port.type, str((base / str(port.value)).absolute()))
+    return Pipeline(
+        name=str(data.get("display_name") or default_name),
+        experiment=str(data["experiment_name"]),
+        steps={str(name): _step(str(name), spec, base) for name, spec in jobs.items()},
+        inputs=inputs,
+        outputs=parse_pipeline_outputs(_mapping(data.get("outputs"), "outputs")),
+        settings=_settings(_mapping(data.get("settings"), "settings")),
+    )
+
+
+def read_config(data: bytes, base: Path) -> tuple[Pipeline, RerunOptions]:
+    """The pipeline of a driver's `pipeline.json`, its steps' code under `base` (the driver's
+    snapshot)."""
+    try:
+        parsed: dict[str, Any] = json.loads(data)
+        pipeline = pipeline_from_dict(parsed["pipeline"], base)
+        return pipeline, RerunOptions.from_dict(parsed.get("options") or {})
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidValue(
+            f"the pipeline's {CONFIG_FILE} is not readable ({error}): submit the pipeline again"
+        ) from error
+
+
+def _step(name: str, spec: object, base: Path) -> Step:
+    where = f"step {name!r}"
+    if not isinstance(spec, Mapping):
+        raise InvalidValue(
+            f"{where} must be a mapping with a command, as in '{name}: {{command: python"
+            " run.py}}'",
+            step=name,
+        )
+    _refuse_unknown_step_fields(name, spec)
+    if not spec.get("command"):
+        raise InvalidValue(
+            f"{where} has no command: add 'command: python SCRIPT ARGS…'",
+            step=name,
+            field="command",
+        )
+    script, arguments = _command(name, spec["command"])
+    return Step(
+        name=name,
+        command=("python", script, *arguments),
+        code=str((base / str(spec.get("code") or ".")).absolute()),
+        type=_step_type(name, spec.get("type")),
+        environment=_environment(name, spec.get("environment"), base),
+        compute=_compute(spec.get("compute")),
+        inputs=parse_step_inputs(name, _mapping(spec.get("inputs"), f"{where} inputs")),
+        outputs=parse_step_outputs(name, _mapping(spec.get("outputs"), f"{where} outputs")),
+        force_rerun=_flag(spec.get("force_rerun"), f"{where} force_rerun"),
+    )
+
+
+def _refuse_unknown_step_fields(name: str, spec: Mapping[str, Any]) -> None:
+    try:
+        refuse_unknown_fields(f"step {name!r}", spec, STEP_FIELDS)
+    except InvalidValue as error:
+        raise InvalidValue(error.message, step=name, **error.context) from None
+
+
+def _command(step: str, command: object) -> tuple[str, tuple[str, ...]]:
+    if isinstance(command, list):  # pipeline.json keeps the words
+        command = shlex.join(str(word) for word in command)
+    try:
+        return command_words(Path(step), command, "command")
+    except InvalidValue:
+        raise InvalidValue(
+            f"step {step!r} has command {command!r}: write it as 'python SCRIPT ARGS…'",
+            step=step,
+            field="command",
+        ) from None
+
+
+def _step_type(step: str, value: object) -> StepType:
+    try:
+        return StepType(str(value or "command").strip().lower())
+    except ValueError:
+        raise InvalidValue(
+            f"step {step!r} has type {value!r}: use one of {', '.join(t.value for t in StepType)}",
+            step=step,
+            field="type",
+        ) from None
+
+
+def _environment(step: str, spec: object, base: Path) -> dict[str, Any] | None:
+    """Nothing: the current interpreter; `{name, pip_requirements: FILE}` (the YAML) or an
+    environment's recorded form (pipeline.json: the requirements already read)."""
+    if spec is None:
+        return None
+    if isinstance(spec, Mapping) and not isinstance(spec.get("pip_requirements"), str):
+        return Environment.from_dict(dict(spec)).to_dict()
+    where = Path(f"step {step!r}")
+    return environment_from(where, base, spec, "environment").to_dict()
+
+
+def _compute(value: object) -> str | None:
+    """Azure writes `azureml:NAME`; the name is what counts here."""
+    return None if value is None else str(value).removeprefix("azureml:")
+
+
+def _settings(data: Mapping[str, Any]) -> PipelineSettings:
+    refuse_unknown_fields("settings", data, SETTINGS_FIELDS)
+    return PipelineSettings(
+        default_compute=_compute(data.get("default_compute")) or "local",
+        continue_on_step_failure=_flag(
+            data.get("continue_on_step_failure"), "settings.continue_on_step_failure"
+        ),
+        force_rerun=_flag(data.get("force_rerun"), "settings.force_rerun"),
+    )
+
+
+def _flag(value: object, where: str) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    raise InvalidValue(f"{where} is {value!r}: write true or false", field=where)
+
+
+def _mapping(value: object, where: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidValue(f"{where} is {value!r}: write a mapping of names", field=where)
+    return value

@@ -1,0 +1,136 @@
+"""A step's reuse key and the decision it leads to: reuse an earlier completed run's outputs,
+or run, saying why (`describe_change` against the latest earlier run of the step)."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelyard.data.manifest import content_hash_of
+from modelyard.entities import Run
+from modelyard.entities.pipelines import (
+    COMMAND_PARAMETER,
+    Pipeline,
+    ReuseKey,
+    Step,
+    StepInput,
+    describe_change,
+)
+from modelyard.environments import Environment
+from modelyard.errors import NotFound
+from modelyard.services.pipelines.steps import OUTPUTS_FOLDER, StepRun
+from modelyard.services.workspaces import OpenWorkspace
+
+
+@dataclass(frozen=True)
+class ResolvedInputs:
+    values: Mapping[str, str]  # each input as its command word: a path or a literal
+    parameters: Mapping[str, str]  # the literal ones (the step run's params)
+    key: ReuseKey
+
+
+@dataclass(frozen=True)
+class Decision:
+    reason: str
+    reuse: str | None = None  # the run whose outputs the step takes, when it is reused
+
+
+class ReuseKeys:
+    """Computes steps' keys; a code snapshot and a completed step's output never change, so
+    each is hashed once per driver. A pipeline's data inputs are hashed for each step that
+    reads them: they may change while it runs, and a step's key is what it reads."""
+
+    def __init__(self, ws: OpenWorkspace, pipeline: Pipeline) -> None:
+        self.ws = ws
+        self.pipeline = pipeline
+        self._hashes: dict[Path, str] = {}
+
+    def resolve(self, step: Step, upstream: Mapping[str, StepRun]) -> ResolvedInputs:
+        values: dict[str, str] = {}
+        parameters: dict[str, str] = {}
+        inputs: dict[str, str] = {}
+        for name, port in step.inputs.items():
+            binding = port.binding
+            if binding.step is not None:
+                assert binding.output is not None
+                path = self.output_path(upstream[binding.step].outputs_run, binding.output)
+                values[name], inputs[name] = str(path), self._sealed_hash(path)
+            elif binding.parent_input is not None and self._is_data(binding.parent_input):
+                path = Path(str(self.pipeline.inputs[binding.parent_input].value))
+                values[name], inputs[name] = str(path), self._data_hash(step, name, path)
+            else:
+                values[name] = parameters[name] = self._literal(binding.parent_input, port)
+        key = ReuseKey(
+            code=self._sealed_hash(Path(step.code)),
+            environment=environment_of(step).spec_hash(),
+            parameters={COMMAND_PARAMETER: shlex.join(step.command), **parameters},
+            inputs=inputs,
+        )
+        return ResolvedInputs(values, parameters, key)
+
+    def output_path(self, run_id: str, output: str) -> Path:
+        return self.ws.local_artifacts.run_root(run_id) / OUTPUTS_FOLDER / output
+
+    def _is_data(self, name: str) -> bool:
+        return self.pipeline.inputs[name].type.is_data
+
+    def _literal(self, parent_input: str | None, port: StepInput) -> str:
+        if parent_input is not None:
+            return str(self.pipeline.inputs[parent_input].value)
+        return str(port.binding.literal)
+
+    def _sealed_hash(self, path: Path) -> str:
+        if path not in self._hashes:
+            self._hashes[path] = content_hash_of(path)
+        return self._hashes[path]
+
+    def _data_hash(self, step: Step, name: str, path: Path) -> str:
+        if not path.exists():
+            raise NotFound(
+                f"step {step.name!r} input {name!r}: {str(path)!r} does not exist any more (it"
+                " did when the pipeline was submitted): put the data back, or submit the"
+                " pipeline with another path",
+                step=step.name,
+                path=str(path),
+            )
+        return content_hash_of(path)
+
+
+def environment_of(step: Step) -> Environment:
+    if step.environment is None:
+        return Environment.default()
+    return Environment.from_dict(dict(step.environment))
+
+
+def decide(
+    ws: OpenWorkspace,
+    parent: Run,
+    pipeline: Pipeline,
+    step: Step,
+    key: ReuseKey,
+    forced: str | None,
+) -> Decision:
+    """Reuse the newest completed run with the same key, unless forced; else say why not."""
+    if forced is not None:
+        return Decision(f"forced rerun ({forced})")
+    store = ws.pipeline_store
+    found = store.find_reusable_step(key.digest)
+    if found is not None:
+        return Decision(
+            f"reused run {found.run_id}'s outputs: same code, environment, parameters and"
+            " input content",
+            reuse=found.run_id,
+        )
+    previous = store.latest_pipeline_step(
+        parent.experiment_name, pipeline.name, step.name, parent.id
+    )
+    if previous is None:
+        return Decision("first run")
+    change = describe_change(previous.key, key)
+    if previous.key == key:
+        change = (
+            f"no completed run has this key (the latest, run {previous.run_id}, did not complete)"
+        )
+    return Decision(change)

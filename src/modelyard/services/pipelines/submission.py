@@ -1,0 +1,98 @@
+"""Submitting a pipeline, and a new run of one already run (`pipeline rerun`); one whose
+driver stopped is resumed by `services/resume.py`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from modelyard.entities import Run, RunSource
+from modelyard.errors import InvalidValue, NotFound
+from modelyard.services import jobs
+from modelyard.services.pipelines.pipeline_file import read_config
+from modelyard.services.pipelines.pipeline_job import (
+    CONFIG_FILE,
+    PIPELINE_MODULE,
+    PIPELINE_TITLE,
+    PipelineJob,
+    RerunOptions,
+)
+from modelyard.services.runs import get_run
+from modelyard.services.workspaces import OpenWorkspace
+
+
+def submit_pipeline(
+    ws: OpenWorkspace, job: PipelineJob, user: str | None = None, *, force_rerun: bool = False
+) -> Run:
+    """Queue the pipeline's parent run, whose driver queues the steps; nothing is created
+    when the pipeline is wrong in itself, a step's code or a data input is missing, or a
+    step's compute cannot take jobs."""
+    if force_rerun:
+        job = job.with_options(RerunOptions(force_rerun=True))
+    job.validate()
+    if ws.server_url is None:  # a server checks its own computes and paths when the driver runs
+        _check_data_inputs(job)
+        for compute in sorted({job.pipeline.compute_of(s) for s in job.pipeline.steps.values()}):
+            jobs.check_compute_takes_jobs(ws, compute)
+    return jobs.submit(ws, job.to_module_job(), user=user)
+
+
+def rerun_pipeline(
+    ws: OpenWorkspace,
+    run_id: str,
+    *,
+    from_step: str | None = None,
+    force_rerun: bool = False,
+    user: str | None = None,
+) -> Run:
+    """A new run of pipeline run `run_id`'s definition and code. `from_step`: that step and its
+    dependants run; the others reuse `run_id`'s outputs where its steps completed."""
+    source = get_run(ws, run_id)
+    snapshot = _driver_snapshot(ws, source.id)
+    pipeline, _ = read_config((snapshot / CONFIG_FILE).read_bytes(), snapshot)
+    options = RerunOptions(force_rerun=force_rerun, from_step=from_step, source_run=source.id)
+    job = PipelineJob(
+        pipeline=pipeline,
+        source=RunSource(script=PIPELINE_TITLE, arguments=_rerun_arguments(source.id, options)),
+        options=options,
+    )
+    return submit_pipeline(ws, job, user=user)
+
+
+def _driver_snapshot(ws: OpenWorkspace, run_id: str) -> Path:
+    spec = jobs.read_job_spec(ws, run_id)
+    if spec.get("module") != PIPELINE_MODULE:
+        raise not_a_pipeline(run_id, spec.get("script") or spec.get("module"))
+    snapshot = ws.local_artifacts.run_root(run_id) / "snapshot"
+    if not (snapshot / CONFIG_FILE).is_file():
+        raise NotFound(
+            f"pipeline run {run_id} has no {CONFIG_FILE} in its snapshot: submit the pipeline"
+            " file again",
+            run_id=run_id,
+        )
+    return snapshot
+
+
+def not_a_pipeline(run_id: str, what: object) -> InvalidValue:
+    return InvalidValue(
+        f"run {run_id} is not a pipeline run (it runs {what or 'no job'}): name the run"
+        " `modelyard job create -f pipeline.yml` printed",
+        run_id=run_id,
+    )
+
+
+def _rerun_arguments(run_id: str, options: RerunOptions) -> tuple[str, ...]:
+    arguments: tuple[str, ...] = ("rerun", run_id)
+    if options.from_step is not None:
+        arguments += ("--from", options.from_step)
+    return arguments + (("--force-rerun",) if options.force_rerun else ())
+
+
+def _check_data_inputs(job: PipelineJob) -> None:
+    for name, port in job.pipeline.inputs.items():
+        if port.type.is_data and not Path(str(port.value)).exists():
+            raise NotFound(
+                f"pipeline input {name!r} path {str(port.value)!r} does not exist: set its"
+                " 'path' to a folder or file that does",
+                input=name,
+                path=str(port.value),
+            )

@@ -1,0 +1,64 @@
+"""A small pipeline project for the pipeline tests: `prep` sums the numbers of a data folder's
+files times `--scale` into `clean/total.txt`; `train` writes `model/model.txt` from it. Each
+step's code is its own folder, so a change to one step's code is that step's alone."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+PREP = """
+import argparse, pathlib
+parser = argparse.ArgumentParser()
+parser.add_argument("--raw"); parser.add_argument("--scale", type=int); parser.add_argument("--out")
+options = parser.parse_args()
+files = sorted(pathlib.Path(options.raw).glob("*.txt"))
+numbers = [int(x) for f in files for x in f.read_text().split()]
+pathlib.Path(options.out, "total.txt").write_text(str(sum(numbers) * options.scale))
+print("prep wrote", sum(numbers) * options.scale)
+"""
+
+TRAIN = """
+import argparse, pathlib
+parser = argparse.ArgumentParser()
+parser.add_argument("--data"); parser.add_argument("--out")
+options = parser.parse_args()
+total = pathlib.Path(options.data, "total.txt").read_text()
+pathlib.Path(options.out, "model.txt").write_text(f"model of {total}")
+"""
+
+PIPELINE = """
+type: pipeline
+experiment_name: pipe
+display_name: etl
+inputs:
+  raw: {type: uri_folder, path: ./data}
+  scale: 2
+jobs:
+  prep:
+    code: steps/prep
+    command: python prep.py --raw ${{inputs.raw}} --scale ${{inputs.scale}} --out ${{outputs.clean}}
+    inputs: {raw: '${{parent.inputs.raw}}', scale: '${{parent.inputs.scale}}'}
+    outputs: {clean: {type: uri_folder}}
+  train:
+    code: steps/train
+    command: python train.py --data ${{inputs.data}} --out ${{outputs.model}}
+    inputs: {data: '${{parent.jobs.prep.outputs.clean}}'}
+    outputs: {model: {type: uri_folder}}
+"""
+
+
+def write_project(folder: Path, pipeline: str = PIPELINE) -> Path:
+    """The project's files under `folder`; the pipeline file's path."""
+    for name, script in (("prep", PREP), ("train", TRAIN)):
+        (folder / "steps" / name).mkdir(parents=True, exist_ok=True)
+        (folder / "steps" / name / f"{name}.py").write_text(textwrap.dedent(script))
+    (folder / "data").mkdir(exist_ok=True)
+    (folder / "data" / "a.txt").write_text("1 2 3")
+    return write_pipeline(folder, pipeline)
+
+
+def write_pipeline(folder: Path, text: str, name: str = "pipeline.yml") -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text))
+    return path
