@@ -22,6 +22,7 @@ from modelyard.cli import (
     model,
     predict,
     run,
+    schedule,
     server,
     sweep,
     token,
@@ -52,6 +53,7 @@ app.add_typer(compute.app, name="compute")
 app.add_typer(train.app, name="train")
 app.add_typer(model.app, name="model")
 app.add_typer(endpoint.app, name="endpoint")
+app.add_typer(schedule.app, name="schedule")
 app.add_typer(db.app, name="db")
 app.add_typer(token.app, name="token")
 app.add_typer(user.app, name="user")

@@ -33,6 +33,7 @@ from modelyard.server.routes import (
     models,
     portal_data,
     runs,
+    schedules,
     workspace,
 )
 from modelyard.server.spa import install_spa
@@ -60,6 +61,7 @@ API_ROUTERS = tuple(
         computes,
         models,
         endpoints,
+        schedules,
     )
 )
 

@@ -147,3 +147,19 @@ def _outside_scope(caller: Caller, what: str) -> PermissionDenied:
         f" on {what}: use a personal token (`modelyard token create NAME`)",
         run_id=caller.run_id,
     )
+
+
+def check_schedule_owner(ws: OpenWorkspace, caller: Caller, name: str) -> None:
+    """A contributor changes the schedules they created; an admin any."""
+    check_role(caller, Role.CONTRIBUTOR)
+    if caller.role is Role.ADMIN:
+        return
+    owner = ws.schedule_store.get_schedule(name).created_by
+    if owner != caller.name:
+        raise PermissionDenied(
+            f"schedule {name!r} belongs to {owner!r}: only its creator or an admin may change"
+            " it; create a schedule of your own, or ask an admin",
+            schedule=name,
+            user=caller.name,
+            owner=owner,
+        )

@@ -45,6 +45,7 @@ from modelyard.store.sql.models import (
 )
 from modelyard.store.sql.registry import SqlModelRegistry
 from modelyard.store.sql.run_queries import SqlRunQueries
+from modelyard.store.sql.schedules import SqlScheduleStore
 
 # Queued: a launched run's process may die before it says Preparing; Starting: the process that
 # was launching it may die before it recorded a handle.
@@ -55,7 +56,14 @@ _ENDED_STATUSES = [s.value for s in RunStatus if s.is_terminal]
 _TRANSITION_ATTEMPTS = 20
 
 
-class SqlStore(SqlAuthStore, SqlRunQueries, SqlComputeStore, SqlModelRegistry, SqlEndpointStore):
+class SqlStore(
+    SqlAuthStore,
+    SqlRunQueries,
+    SqlComputeStore,
+    SqlModelRegistry,
+    SqlEndpointStore,
+    SqlScheduleStore,
+):
     """A `TrackingStore` and `AuthStore` over one database; safe for many processes at once."""
 
     def __init__(self, uri: str, *, busy_timeout_s: float = 60.0, upgrade_hint: str = "") -> None:

@@ -1,0 +1,1 @@
+"""Data: content hashes of folders (versioning by manifest)."""
