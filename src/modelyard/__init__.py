@@ -53,6 +53,12 @@ if TYPE_CHECKING:
     from modelyard.sdk._compute import AmlCompute, ComputeTarget
     from modelyard.sdk._model import Model
     from modelyard.sdk._objects import AutoMLRun, Experiment, OfflineRun, Run, Workspace
+    from modelyard.sdk._schedule import (
+        CronTrigger,
+        JobSchedule,
+        RecurrencePattern,
+        RecurrenceTrigger,
+    )
     from modelyard.sdk._script_run_config import ScriptRunConfig
     from modelyard.sdk._webservice import (
         InferenceConfig,
@@ -78,6 +84,10 @@ _LAZY_NAMES: dict[str, str] = {
     "Run": "modelyard.sdk._objects",
     "Workspace": "modelyard.sdk._objects",
     "ScriptRunConfig": "modelyard.sdk._script_run_config",
+    "CronTrigger": "modelyard.sdk._schedule",
+    "JobSchedule": "modelyard.sdk._schedule",
+    "RecurrencePattern": "modelyard.sdk._schedule",
+    "RecurrenceTrigger": "modelyard.sdk._schedule",
     "InferenceConfig": "modelyard.sdk._webservice",
     "LocalWebservice": "modelyard.sdk._webservice",
     "RayWebservice": "modelyard.sdk._webservice",
@@ -96,6 +106,7 @@ __all__ = [
     "ComputeErrored",
     "ComputeTarget",
     "Conflict",
+    "CronTrigger",
     "DeploymentFailed",
     "Environment",
     "EnvironmentBuildFailed",
@@ -108,6 +119,7 @@ __all__ = [
     "InvalidTransition",
     "InvalidValue",
     "JobFailed",
+    "JobSchedule",
     "LimitExceeded",
     "LocalWebservice",
     "MissingExtra",
@@ -117,6 +129,8 @@ __all__ = [
     "OfflineRun",
     "PermissionDenied",
     "RayWebservice",
+    "RecurrencePattern",
+    "RecurrenceTrigger",
     "Run",
     "RunStatus",
     "SchemaOutOfDate",

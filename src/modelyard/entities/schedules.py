@@ -244,6 +244,10 @@ class RecurrenceTrigger(_Window):
 
     type: ClassVar[str] = "recurrence"
 
+    def __post_init__(self) -> None:
+        # The SDK's `RecurrenceTrigger(frequency="day")`, as Azure spells it.
+        object.__setattr__(self, "frequency", _frequency(self.frequency))
+
     def check(self) -> RecurrenceTrigger:
         self.check_window()
         if isinstance(self.interval, bool) or not isinstance(self.interval, int):
@@ -308,6 +312,8 @@ class RecurrenceTrigger(_Window):
 
 
 def _every(start: datetime, after: datetime, step: timedelta) -> datetime:
+    # In UTC: Python adds a timedelta to an aware time as wall time within its own zone.
+    start, after = start.astimezone(UTC), after.astimezone(UTC)
     if after < start:
         return start
     return start + step * ((after - start) // step + 1)

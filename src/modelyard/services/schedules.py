@@ -36,7 +36,7 @@ from modelyard.entities.schedules import (
     with_start,
 )
 from modelyard.entities.validation import refuse_unknown_fields
-from modelyard.errors import InvalidValue, ModelyardError
+from modelyard.errors import InvalidValue, ModelyardError, NotFound
 from modelyard.services.job_file import load_job_file, submit_job_file
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.services.yaml_file import read_yaml_mapping
@@ -237,6 +237,7 @@ def _create_run(
 ) -> ScheduleFire:
     store = ws.schedule_store
     try:
+        _check_job_file_exists(schedule)
         run = submit_job_file(ws, Path(schedule.job_file), user=schedule.created_by)
         ws.store.log_batch(
             run.id, tags={SCHEDULE_TAG: schedule.name, FIRE_TIME_TAG: fire_time.isoformat()}
@@ -248,6 +249,15 @@ def _create_run(
         return ScheduleFire(schedule.name, fire_time, now, error=reason)
     store.record_fire_outcome(schedule.name, fire_time, run.id, None)
     return ScheduleFire(schedule.name, fire_time, now, run_id=run.id)
+
+
+def _check_job_file_exists(schedule: Schedule) -> None:
+    if not Path(schedule.job_file).is_file():
+        raise NotFound(
+            f"job file {schedule.job_file} no longer exists: restore it, or delete the schedule"
+            f" (`modelyard schedule delete {schedule.name}`)",
+            path=schedule.job_file,
+        )
 
 
 def _remote(ws: OpenWorkspace) -> RestSchedules:
