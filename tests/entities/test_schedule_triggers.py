@@ -4,6 +4,7 @@ ends, leap days, start and end times; the catch-up policies; and the one-line re
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -58,7 +59,7 @@ def test_hourly_cron_in_new_york_skips_no_hour_and_repeats_none() -> None:
         "2027-03-14T03:00:00-04:00",  # 02:00 does not exist
         "2027-03-14T04:00:00-04:00",
     ]
-    assert [b - a for a, b in zip(spring, spring[1:], strict=False)] == [timedelta(hours=1)] * 2
+    assert [b - a for a, b in pairwise(spring)] == [timedelta(hours=1)] * 2
 
 
 def test_cron_on_the_29th_of_february_fires_in_leap_years_only() -> None:
@@ -113,7 +114,7 @@ def test_minute_recurrence_counts_absolute_time_through_the_new_york_repeat() ->
         time_zone="America/New_York",
     ).check()
     found = fires(trigger, datetime(2027, 11, 7, 5, 0, tzinfo=UTC), 4)  # 01:00 EDT
-    assert [b - a for a, b in zip(found, found[1:], strict=False)] == [timedelta(minutes=30)] * 3
+    assert [b - a for a, b in pairwise(found)] == [timedelta(minutes=30)] * 3
     # 01:30 happens twice, and fires twice: two instants an hour apart.
     assert local(found, NEW_YORK)[:3] == [
         "2027-11-07T01:30:00-04:00",
