@@ -63,7 +63,7 @@ class Frequency(StrEnum):
 def zone_of(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InvalidValue(
             f"unknown time zone {name!r}: use an IANA name such as 'UTC' or 'Europe/Berlin'",
             time_zone=str(name),
