@@ -23,6 +23,7 @@ from modelyard.errors import InvalidValue
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
+NOW = datetime(2026, 1, 1, tzinfo=UTC)  # the fake clock's "now" when a trigger is checked
 
 
 def fires(trigger: CronTrigger | RecurrenceTrigger, after: datetime, count: int) -> list[datetime]:
@@ -42,7 +43,7 @@ def local(moments: list[datetime], zone: ZoneInfo) -> list[str]:
 
 
 def test_cron_in_berlin_fires_at_the_gaps_end_on_spring_forward_and_once_on_fall_back() -> None:
-    trigger = CronTrigger(expression="30 2 * * *", time_zone="Europe/Berlin").check()
+    trigger = CronTrigger(expression="30 2 * * *", time_zone="Europe/Berlin").check(NOW)
     spring = fires(trigger, datetime(2026, 3, 28, 12, tzinfo=UTC), 2)
     # 02:30 does not exist on 29 March 2026: the fire comes when the clock jumps to 03:00.
     assert local(spring, BERLIN) == ["2026-03-29T03:00:00+02:00", "2026-03-30T02:30:00+02:00"]
@@ -52,7 +53,7 @@ def test_cron_in_berlin_fires_at_the_gaps_end_on_spring_forward_and_once_on_fall
 
 
 def test_hourly_cron_in_new_york_skips_no_hour_and_repeats_none() -> None:
-    trigger = CronTrigger(expression="0 * * * *", time_zone="America/New_York").check()
+    trigger = CronTrigger(expression="0 * * * *", time_zone="America/New_York").check(NOW)
     spring = fires(trigger, datetime(2027, 3, 14, 5, 30, tzinfo=UTC), 3)  # 00:30 EST
     assert local(spring, NEW_YORK) == [
         "2027-03-14T01:00:00-05:00",
@@ -63,7 +64,7 @@ def test_hourly_cron_in_new_york_skips_no_hour_and_repeats_none() -> None:
 
 
 def test_cron_on_the_29th_of_february_fires_in_leap_years_only() -> None:
-    trigger = CronTrigger(expression="0 0 29 2 *").check()
+    trigger = CronTrigger(expression="0 0 29 2 *").check(NOW)
     assert fires(trigger, datetime(2026, 1, 1, tzinfo=UTC), 2) == [
         datetime(2028, 2, 29, tzinfo=UTC),
         datetime(2032, 2, 29, tzinfo=UTC),
@@ -71,7 +72,7 @@ def test_cron_on_the_29th_of_february_fires_in_leap_years_only() -> None:
 
 
 def test_cron_on_the_31st_skips_months_without_one() -> None:
-    trigger = CronTrigger(expression="0 6 31 * *").check()
+    trigger = CronTrigger(expression="0 6 31 * *").check(NOW)
     found = fires(trigger, datetime(2027, 3, 1, tzinfo=UTC), 3)
     assert [moment.date().isoformat() for moment in found] == [
         "2027-03-31",
@@ -85,7 +86,7 @@ def test_cron_keeps_within_start_and_end_time() -> None:
         expression="0 12 * * *",
         start_time=datetime(2027, 1, 10, tzinfo=UTC),
         end_time=datetime(2027, 1, 12, 12, tzinfo=UTC),
-    ).check()
+    ).check(NOW)
     assert fires(trigger, datetime(2027, 1, 1, tzinfo=UTC), 5) == [
         datetime(2027, 1, 10, 12, tzinfo=UTC),
         datetime(2027, 1, 11, 12, tzinfo=UTC),
@@ -99,7 +100,7 @@ def test_daily_recurrence_in_berlin_follows_wall_time_across_both_transitions() 
         schedule=RecurrencePattern(hours=(2,), minutes=(30,)),
         start_time=datetime(2026, 3, 1),
         time_zone="Europe/Berlin",
-    ).check()
+    ).check(NOW)
     spring = fires(trigger, datetime(2026, 3, 28, 12, tzinfo=UTC), 2)
     assert local(spring, BERLIN) == ["2026-03-29T03:00:00+02:00", "2026-03-30T02:30:00+02:00"]
     autumn = fires(trigger, datetime(2026, 10, 24, 12, tzinfo=UTC), 2)
@@ -112,7 +113,7 @@ def test_minute_recurrence_counts_absolute_time_through_the_new_york_repeat() ->
         interval=30,
         start_time=datetime(2027, 11, 7, 0, 0, tzinfo=NEW_YORK),
         time_zone="America/New_York",
-    ).check()
+    ).check(NOW)
     found = fires(trigger, datetime(2027, 11, 7, 5, 0, tzinfo=UTC), 4)  # 01:00 EDT
     assert [b - a for a, b in pairwise(found)] == [timedelta(minutes=30)] * 3
     # 01:30 happens twice, and fires twice: two instants an hour apart.
@@ -129,7 +130,7 @@ def test_weekly_recurrence_every_second_week_on_its_days() -> None:
         interval=2,
         schedule=RecurrencePattern(hours=(9,), minutes=(0,), week_days=("monday", "friday")),
         start_time=datetime(2027, 1, 4, tzinfo=UTC),  # a Monday
-    ).check()
+    ).check(NOW)
     found = fires(trigger, datetime(2027, 1, 1, tzinfo=UTC), 4)
     assert [moment.date().isoformat() for moment in found] == [
         "2027-01-04",
@@ -142,7 +143,7 @@ def test_weekly_recurrence_every_second_week_on_its_days() -> None:
 def test_monthly_recurrence_from_the_31st_skips_shorter_months() -> None:
     trigger = RecurrenceTrigger(
         frequency=Frequency.MONTH, start_time=datetime(2027, 1, 31, 2, tzinfo=UTC)
-    ).check()
+    ).check(NOW)
     found = fires(trigger, datetime(2027, 1, 31, 3, tzinfo=UTC), 3)
     assert [moment.date().isoformat() for moment in found] == [
         "2027-03-31",
@@ -154,7 +155,7 @@ def test_monthly_recurrence_from_the_31st_skips_shorter_months() -> None:
 def test_monthly_recurrence_from_a_leap_day_fires_on_leap_days() -> None:
     trigger = RecurrenceTrigger(
         frequency=Frequency.MONTH, interval=12, start_time=datetime(2028, 2, 29, tzinfo=UTC)
-    ).check()
+    ).check(NOW)
     found = fires(trigger, datetime(2028, 3, 1, tzinfo=UTC), 1)
     assert found == [datetime(2032, 2, 29, tzinfo=UTC)]
 
@@ -164,7 +165,7 @@ def test_recurrence_stops_at_its_end_time() -> None:
         frequency=Frequency.HOUR,
         start_time=datetime(2027, 1, 1, tzinfo=UTC),
         end_time=datetime(2027, 1, 1, 2, tzinfo=UTC),
-    ).check()
+    ).check(NOW)
     assert fires(trigger, datetime(2026, 12, 31, tzinfo=UTC), 5) == [
         datetime(2027, 1, 1, 0, tzinfo=UTC),
         datetime(2027, 1, 1, 1, tzinfo=UTC),
@@ -175,7 +176,7 @@ def test_recurrence_stops_at_its_end_time() -> None:
 def test_catch_up_once_fires_the_latest_missed_time_and_skip_fires_none() -> None:
     trigger = RecurrenceTrigger(
         frequency=Frequency.HOUR, start_time=datetime(2027, 1, 1, tzinfo=UTC)
-    ).check()
+    ).check(NOW)
     due_at, now = datetime(2027, 1, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, 5, 20, tzinfo=UTC)
     once = due_fire(trigger, due_at, now, CatchUp.ONCE)
     assert once.fire_time == datetime(2027, 1, 1, 5, tzinfo=UTC)
@@ -201,7 +202,7 @@ def test_catch_up_once_fires_the_latest_missed_time_and_skip_fires_none() -> Non
 )
 def test_a_bad_cron_is_refused_in_one_line_naming_the_field(expression: str, words: str) -> None:
     with pytest.raises(InvalidValue) as caught:
-        CronTrigger(expression=expression).check()
+        CronTrigger(expression=expression).check(NOW)
     assert words in caught.value.message
     assert "\n" not in caught.value.message
 
@@ -240,7 +241,12 @@ def test_a_bad_cron_is_refused_in_one_line_naming_the_field(expression: str, wor
             {"type": "recurrence", "frequency": "day", "schedule": {"hours": [24]}},
             "schedule.hours has 24",
         ),
-        ({"type": "recurrence", "frequency": "day", "interval": 0}, "interval 0 is below 1"),
+        ({"type": "recurrence", "frequency": "day", "interval": 0}, "interval 0 is out of range"),
+        ({"type": "recurrence", "frequency": "day", "interval": 10**30}, "is out of range"),
+        (
+            {"type": "cron", "expression": "0 2 * * *", "start_time": "9999-12-31T23:59:00"},
+            "start_time 9999-12-31T23:59:00+00:00 is out of range",
+        ),
         ({"type": "hourly"}, "unknown trigger type 'hourly'"),
         ({"type": "cron", "expresion": "0 2 * * *"}, "unknown field 'expresion'"),
     ],
@@ -255,8 +261,8 @@ def test_bad_triggers_are_refused_in_one_line(data: dict[str, object], words: st
             if not isinstance(trigger, RecurrenceTrigger) or trigger.start_time
             else _started(trigger),
             created_by="ana",
-            created_at=datetime.now(UTC),
-        ).check()
+            created_at=NOW,
+        ).check(NOW)
     assert words in caught.value.message
     assert "\n" not in caught.value.message
 

@@ -43,6 +43,8 @@ ON_TIME_GRACE: Final = timedelta(minutes=1)
 # How far ahead a search for the next fire looks before it calls a trigger dead (leap days
 # come every 4 years; 8 covers a century's skipped leap year).
 _HORIZON: Final = timedelta(days=366 * 8)
+_YEARS: Final = (1970, 9000)  # far from datetime's limits, which a search would run into
+INTERVAL_MAX: Final = 10_000
 _CRON_FIELDS: Final = ("minute", "hour", "day-of-month", "month", "day-of-week")
 WEEK_DAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -92,6 +94,13 @@ class _Window:
     def check_window(self) -> None:
         zone = self.zone
         start, end = _aware(self.start_time, zone), _aware(self.end_time, zone)
+        for name, moment in (("start_time", start), ("end_time", end)):
+            if moment is not None and not _YEARS[0] <= moment.year <= _YEARS[1]:
+                raise InvalidValue(
+                    f"{name} {moment.isoformat()} is out of range: use a time in the years"
+                    f" {_YEARS[0]} to {_YEARS[1]}",
+                    field=name,
+                )
         if start is not None and end is not None and end <= start:
             raise InvalidValue(
                 f"end_time {end.isoformat()} is not after start_time {start.isoformat()}:"
@@ -119,12 +128,11 @@ class CronTrigger(_Window):
 
     type: ClassVar[str] = "cron"
 
-    def check(self) -> CronTrigger:
+    def check(self, now: datetime | None = None) -> CronTrigger:
+        """Refuse what is wrong in itself, and a trigger with no fire left after `now`."""
         self.check_window()
-        zone = self.zone
-        _cron(self.expression, datetime(2000, 1, 1, tzinfo=zone))
-        first = self.next_after(_aware(self.start_time, zone) or datetime.now(UTC))
-        if first is None:
+        _cron(self.expression, datetime(2000, 1, 1, tzinfo=self.zone))
+        if self.next_after(now or datetime.now(UTC)) is None:
             raise InvalidValue(
                 f"cron expression {self.expression!r} never fires before end_time"
                 f" {self.end_time}: move end_time later or change the expression",
@@ -248,17 +256,21 @@ class RecurrenceTrigger(_Window):
         # The SDK's `RecurrenceTrigger(frequency="day")`, as Azure spells it.
         object.__setattr__(self, "frequency", _frequency(self.frequency))
 
-    def check(self) -> RecurrenceTrigger:
+    def check(self, now: datetime | None = None) -> RecurrenceTrigger:
+        """Refuse what is wrong in itself, and a trigger with no fire left after `now`."""
         self.check_window()
         if isinstance(self.interval, bool) or not isinstance(self.interval, int):
             raise InvalidValue(f"interval {self.interval!r} is not a whole number: use 1 or more")
-        if self.interval < 1:
-            raise InvalidValue(f"interval {self.interval} is below 1: use 1 or more")
+        if not 1 <= self.interval <= INTERVAL_MAX:
+            raise InvalidValue(
+                f"interval {self.interval} is out of range: use a whole number from 1 to"
+                f" {INTERVAL_MAX}"
+            )
         self.schedule.check(self.frequency)
         start = _aware(self.start_time, self.zone)
         if start is None:
             raise InvalidValue("a recurrence needs a start_time (the schedule sets it)")
-        if self.next_after(start - timedelta(microseconds=1)) is None:
+        if self.next_after(now or start - timedelta(microseconds=1)) is None:
             raise InvalidValue(
                 f"this recurrence never fires before end_time {self.end_time}: move end_time later",
             )
@@ -525,7 +537,7 @@ class Schedule:
                 schedule=self.name,
             )
         if isinstance(trigger, CronTrigger | RecurrenceTrigger):
-            trigger.check()
+            trigger.check(self.created_at)
         return self
 
     def to_dict(self) -> dict[str, Any]:

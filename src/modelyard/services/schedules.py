@@ -122,7 +122,7 @@ def create_schedule(
         return _remote(ws).create(request.to_dict())
     now = now or datetime.now(UTC)
     job_file = Path(request.create_job).absolute()
-    load_job_file(job_file).validate()
+    _check_job_file(job_file)
     trigger = with_start(request.trigger, now)
     schedule = Schedule(
         name=request.name,
@@ -139,12 +139,33 @@ def create_schedule(
     )
 
 
+def _check_job_file(path: Path) -> None:
+    """The job file loads and its job is valid now (any type `job create -f` takes)."""
+    try:
+        load_job_file(path).validate()
+    except (OSError, ValueError) as error:  # unreadable: permissions, a NUL in the path
+        raise InvalidValue(
+            f"job file {path} cannot be read ({error}): give a readable job YAML",
+            path=str(path),
+        ) from None
+
+
+def _folder_hash(path: str) -> str:
+    try:
+        return content_hash_of(Path(path))
+    except OSError as error:
+        raise InvalidValue(
+            f"watched folder {path} cannot be read ({error}): fix its permissions or the path",
+            path=path,
+        ) from None
+
+
 def _baseline(trigger: Trigger, now: datetime) -> tuple[datetime | None, str | None]:
     """From `now` on: the next fire of a time trigger, the folder's current content hash."""
     if isinstance(trigger, CronTrigger | RecurrenceTrigger):
         return trigger.next_after(now), None
     if isinstance(trigger, FolderTrigger):
-        return None, content_hash_of(Path(trigger.path))
+        return None, _folder_hash(trigger.path)
     return None, None
 
 
@@ -199,6 +220,9 @@ def fire_due_schedules(ws: OpenWorkspace, now: datetime | None = None) -> list[S
         except ModelyardError as error:
             _log.warning("schedule %s: %s", schedule.name, error.message)
             continue
+        except Exception:  # one schedule's surprise never starves the others of their fires
+            _log.exception("schedule %s: firing failed", schedule.name)
+            continue
         if fire is not None:
             fired.append(fire)
     return fired
@@ -222,7 +246,7 @@ def _claim_for(
     """(fire time or None, next fire, watched hash) to move the schedule to; None: not due."""
     trigger = schedule.trigger
     if isinstance(trigger, FolderTrigger):
-        digest = content_hash_of(Path(trigger.path))
+        digest = _folder_hash(trigger.path)
         return None if digest == schedule.watched else (now, None, digest)
     if not isinstance(trigger, CronTrigger | RecurrenceTrigger):
         return None
@@ -242,8 +266,9 @@ def _create_run(
         ws.store.log_batch(
             run.id, tags={SCHEDULE_TAG: schedule.name, FIRE_TIME_TAG: fire_time.isoformat()}
         )
-    except ModelyardError as error:
-        reason = f"fire at {fire_time.isoformat()} failed: {error.message}"
+    except (ModelyardError, OSError) as error:
+        message = error.message if isinstance(error, ModelyardError) else str(error)
+        reason = f"fire at {fire_time.isoformat()} failed: {message}"
         store.record_fire_outcome(schedule.name, fire_time, None, reason)
         _log.warning("schedule %s: %s", schedule.name, reason)
         return ScheduleFire(schedule.name, fire_time, now, error=reason)
