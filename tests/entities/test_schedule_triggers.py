@@ -262,7 +262,7 @@ def test_bad_triggers_are_refused_in_one_line(data: dict[str, object], words: st
             else _started(trigger),
             created_by="ana",
             created_at=NOW,
-        ).check(NOW)
+        ).check()
     assert words in caught.value.message
     assert "\n" not in caught.value.message
 
