@@ -181,12 +181,29 @@ def test_catch_up_once_fires_the_latest_missed_time_and_skip_fires_none() -> Non
     once = due_fire(trigger, due_at, now, CatchUp.ONCE)
     assert once.fire_time == datetime(2027, 1, 1, 5, tzinfo=UTC)
     assert once.next_fire_at == datetime(2027, 1, 1, 6, tzinfo=UTC)
-    assert once.missed == 4
     skip = due_fire(trigger, due_at, now, CatchUp.SKIP)
     assert skip.fire_time is None
     assert skip.next_fire_at == datetime(2027, 1, 1, 6, tzinfo=UTC)
     on_time = due_fire(trigger, due_at, due_at + timedelta(seconds=5), CatchUp.SKIP)
     assert on_time.fire_time == due_at  # not missed: due just now
+
+
+@pytest.mark.parametrize(
+    ("expression", "down_for"),
+    [("* * * * *", timedelta(days=400)), ("0 3 * * 1", timedelta(days=3000))],
+)
+def test_catch_up_after_a_long_downtime_finds_the_latest_missed_fire(
+    expression: str, down_for: timedelta
+) -> None:
+    trigger = CronTrigger(expression=expression, time_zone="Europe/Berlin").check(NOW)
+    first = trigger.next_after(NOW)
+    assert first is not None
+    now = first + down_for
+    due = due_fire(trigger, first, now, CatchUp.ONCE)
+    assert due.fire_time is not None and due.next_fire_at is not None
+    # The latest missed time: no fire lies between it and now, and the next one is after now.
+    assert due.fire_time <= now < due.next_fire_at
+    assert trigger.next_after(due.fire_time) == due.next_fire_at
 
 
 @pytest.mark.parametrize(

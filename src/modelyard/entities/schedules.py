@@ -613,7 +613,6 @@ class DueFire:
 
     fire_time: datetime | None
     next_fire_at: datetime | None
-    missed: int = 0
 
 
 def due_fire(
@@ -622,15 +621,30 @@ def due_fire(
     """The fire a pass owes at `now` for a schedule due at `next_fire_at` (<= now): under
     `once`, the latest due time (one run for all missed); under `skip`, that time only if it is
     still on time (within `ON_TIME_GRACE`)."""
-    latest, missed = next_fire_at, 0
+    latest = _latest_due(trigger, next_fire_at, now)
     following = trigger.next_after(latest)
+    if catch_up is CatchUp.SKIP and now - latest > ON_TIME_GRACE:
+        return DueFire(fire_time=None, next_fire_at=following)
+    return DueFire(fire_time=latest, next_fire_at=following)
+
+
+def _latest_due(trigger: TimeTrigger, due_at: datetime, now: datetime) -> datetime:
+    """The last fire at or before `now`, from `due_at` on. Searched back from `now` in growing
+    windows, so that a month's downtime of a minute cron costs a few dozen steps, not 43,200."""
+    window = timedelta(hours=1)
+    while now - window > due_at:
+        candidate = trigger.next_after(now - window)
+        if candidate is not None and candidate <= now:
+            return _walk(trigger, candidate, now)
+        window *= 8
+    return _walk(trigger, due_at, now)
+
+
+def _walk(trigger: TimeTrigger, fire: datetime, now: datetime) -> datetime:
+    following = trigger.next_after(fire)
     while following is not None and following <= now:
-        latest, missed = following, missed + 1
-        following = trigger.next_after(latest)
-    on_time = now - latest <= ON_TIME_GRACE
-    if catch_up is CatchUp.SKIP and not on_time:
-        return DueFire(fire_time=None, next_fire_at=following, missed=missed + 1)
-    return DueFire(fire_time=latest, next_fire_at=following, missed=missed)
+        fire, following = following, trigger.next_after(following)
+    return fire
 
 
 def with_start(trigger: Trigger, moment: datetime) -> Trigger:
