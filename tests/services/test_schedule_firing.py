@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.sweep_files import SWEEP, TRAIN
 from modelyard.entities import RunStatus
 from modelyard.entities.schedules import (
     CatchUp,
@@ -212,3 +213,19 @@ def test_the_background_loop_fires_a_due_schedule_in_real_time(
     [fire] = schedule_details(workspace, "loop").fires
     assert fire.run_id is not None
     finish(workspace, fire.run_id)
+
+
+def test_a_sweep_job_file_fires_a_sweep(workspace: OpenWorkspace, tmp_path: Path) -> None:
+    project = tmp_path / "sweep"
+    project.mkdir()
+    (project / "train.py").write_text(TRAIN)
+    sweep = project / "sweep.yml"
+    sweep.write_text(SWEEP.replace("max_total_trials: 3", "max_total_trials: 1"))
+    schedule(workspace, tmp_path, "tuning", create_job=sweep)
+    [fire] = fire_due_schedules(workspace, datetime(2027, 1, 4, 10, 0, 5, tzinfo=UTC))
+    assert fire.run_id is not None
+    finish(workspace, fire.run_id)
+    parent = workspace.store.get_run(fire.run_id)
+    assert parent.experiment_name == "tune"
+    assert workspace.store.get_run_data(parent.id).tags[SCHEDULE_TAG] == "tuning"
+    assert len(workspace.store.list_runs(parent_id=parent.id)) == 1  # its one trial
