@@ -62,6 +62,12 @@ if TYPE_CHECKING:
         Workspace,
     )
     from modelyard.sdk._pipeline import Pipeline, load_pipeline
+    from modelyard.sdk._schedule import (
+        CronTrigger,
+        JobSchedule,
+        RecurrencePattern,
+        RecurrenceTrigger,
+    )
     from modelyard.sdk._script_run_config import ScriptRunConfig
     from modelyard.sdk._webservice import (
         InferenceConfig,
@@ -92,6 +98,10 @@ _LAZY_NAMES: dict[str, str] = {
     "Run": "modelyard.sdk._objects",
     "Workspace": "modelyard.sdk._objects",
     "ScriptRunConfig": "modelyard.sdk._script_run_config",
+    "CronTrigger": "modelyard.sdk._schedule",
+    "JobSchedule": "modelyard.sdk._schedule",
+    "RecurrencePattern": "modelyard.sdk._schedule",
+    "RecurrenceTrigger": "modelyard.sdk._schedule",
     "InferenceConfig": "modelyard.sdk._webservice",
     "LocalWebservice": "modelyard.sdk._webservice",
     "RayWebservice": "modelyard.sdk._webservice",
@@ -110,6 +120,7 @@ __all__ = [
     "ComputeErrored",
     "ComputeTarget",
     "Conflict",
+    "CronTrigger",
     "Data",
     "Dataset",
     "DeploymentFailed",
@@ -124,6 +135,7 @@ __all__ = [
     "InvalidTransition",
     "InvalidValue",
     "JobFailed",
+    "JobSchedule",
     "LimitExceeded",
     "LocalWebservice",
     "MissingExtra",
@@ -135,6 +147,8 @@ __all__ = [
     "Pipeline",
     "PipelineRun",
     "RayWebservice",
+    "RecurrencePattern",
+    "RecurrenceTrigger",
     "Run",
     "RunStatus",
     "SchemaOutOfDate",

@@ -234,6 +234,7 @@ def test_real_answers_fit_the_schemas_their_operations_declare(
     _call_models(call, run_id)
     _call_data(call, served.ws, run_id)
     _call_endpoints(call, served.ws)
+    _call_schedules(call, served.ws)
     _call_refusals(call, served, run_id)
     call("DELETE", "/experiments/{name}", ids={"name": "shapes"})
     assert not call.broken, "\n".join(call.broken)
@@ -350,6 +351,21 @@ def _call_computes(call: Caller, ws: OpenWorkspace) -> None:
     call("POST", "/computes/{name}/preempt", ids={"name": "lowpri"}, json={})
     call("DELETE", "/computes/{name}", ids={"name": "lowpri"})
     ws.store.transition_run(queued.id, RunStatus.CANCELED)
+
+
+def _call_schedules(call: Caller, ws: OpenWorkspace) -> None:
+    job = ws.root / "scheduled" / "job.yml"
+    job.parent.mkdir()
+    (job.parent / "hello.py").write_text("print('fired')\n")
+    job.write_text("experiment_name: scheduled\ncommand: python hello.py\n")
+    trigger = {"type": "recurrence", "frequency": "week", "schedule": {"week_days": ["monday"]}}
+    name = {"name": "weekly"}
+    call("POST", "/schedules", json={"name": "weekly", "trigger": trigger, "create_job": str(job)})
+    call("GET", "/schedules")
+    call("GET", "/schedules/{name}", ids=name)
+    call("POST", "/schedules/{name}/disable", ids=name)
+    call("POST", "/schedules/{name}/enable", ids=name)
+    call("DELETE", "/schedules/{name}", ids=name)
 
 
 def _call_models(call: Caller, run_id: str) -> None:

@@ -24,6 +24,7 @@ from modelyard.cli import (
     pipeline,
     predict,
     run,
+    schedule,
     server,
     sweep,
     token,
@@ -56,6 +57,7 @@ app.add_typer(train.app, name="train")
 app.add_typer(model.app, name="model")
 app.add_typer(data.app, name="data")
 app.add_typer(endpoint.app, name="endpoint")
+app.add_typer(schedule.app, name="schedule")
 app.add_typer(db.app, name="db")
 app.add_typer(token.app, name="token")
 app.add_typer(user.app, name="user")

@@ -130,3 +130,7 @@ def validate_deployment_name(name: str) -> str:
 
 
 _ENDPOINT_RULE = "starting with a letter and ending with a letter or digit"
+
+
+def validate_schedule_name(name: str) -> str:
+    return _check_resource_name("schedule", name, 1, 64, "nightly")

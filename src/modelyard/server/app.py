@@ -34,6 +34,7 @@ from modelyard.server.routes import (
     models,
     portal_data,
     runs,
+    schedules,
     workspace,
 )
 from modelyard.server.spa import install_spa
@@ -62,6 +63,7 @@ API_ROUTERS = tuple(
         models,
         data,
         endpoints,
+        schedules,
     )
 )
 

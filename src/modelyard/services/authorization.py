@@ -171,3 +171,19 @@ def check_may_archive_data(ws: OpenWorkspace, caller: Caller, reference: str) ->
             reference=reference,
             user=caller.name,
         )
+
+
+def check_schedule_owner(ws: OpenWorkspace, caller: Caller, name: str) -> None:
+    """A contributor changes the schedules they created; an admin any."""
+    check_role(caller, Role.CONTRIBUTOR)
+    if caller.role is Role.ADMIN:
+        return
+    owner = ws.schedule_store.get_schedule(name).created_by
+    if owner != caller.name:
+        raise PermissionDenied(
+            f"schedule {name!r} belongs to {owner!r}: only its creator or an admin may change"
+            " it; create a schedule of your own, or ask an admin",
+            schedule=name,
+            user=caller.name,
+            owner=owner,
+        )

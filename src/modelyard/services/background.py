@@ -1,7 +1,7 @@
 """The one loop a workspace server runs: reap runs whose process died, run a scheduling pass,
 copy the live logs of jobs that run away from this disk (Ray), start again the host of any
 endpoint whose host died (each host supervises its own replicas and rolls those that follow a
-registry alias). Under a lease row, so that
+registry alias), fire the schedules that are due (services/schedules.py). Under a lease row, so that
 several server processes on one database never do it twice at once.
 
 The embedded workspace has no loop: whoever changes the queue runs the pass.
@@ -20,6 +20,7 @@ from modelyard.services import scheduling
 from modelyard.services.endpoints import ensure_hosts
 from modelyard.services.remote_logs import RemoteLogs, copy_remote_logs
 from modelyard.services.runs import reap_dead_runs
+from modelyard.services.schedules import fire_due_schedules
 from modelyard.services.workspaces import OpenWorkspace
 
 _log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def tick(ws: OpenWorkspace, remote_logs: RemoteLogs | None = None) -> None:
         ("scheduling pass", scheduling.schedule_pass),
         ("remote logs", copy_logs),
         ("endpoint hosts", ensure_hosts),
+        ("schedules", fire_due_schedules),
     ):
         try:
             work(ws)

@@ -24,16 +24,20 @@ import re
 from pathlib import Path
 from typing import Any
 
+from modelyard.entities import Run
 from modelyard.entities.data import is_data_reference
 from modelyard.entities.validation import refuse_unknown_fields
 from modelyard.errors import InvalidValue
 from modelyard.services.job_fields import command_words, environment_from
 from modelyard.services.job_inputs import InputValue, check_placeholders
-from modelyard.services.jobs import ScriptJob
+from modelyard.services.jobs import ScriptJob, submit
 from modelyard.services.pipelines.pipeline_file import pipeline_job_from
 from modelyard.services.pipelines.pipeline_job import PipelineJob
+from modelyard.services.pipelines.submission import submit_pipeline
+from modelyard.services.sweeps.submission import submit_sweep
 from modelyard.services.sweeps.sweep_file import sweep_job_from
 from modelyard.services.sweeps.sweep_job import SweepJob
+from modelyard.services.workspaces import OpenWorkspace
 from modelyard.services.yaml_file import read_yaml_mapping
 
 KNOWN_FIELDS = {
@@ -152,3 +156,13 @@ def _script_and_arguments(path: Path, data: dict[str, Any]) -> tuple[str, tuple[
     if not isinstance(arguments, list):
         raise InvalidValue(f"job file {path}: 'arguments' must be a list", path=str(path))
     return script, tuple(str(argument) for argument in arguments)
+
+
+def submit_job_file(ws: OpenWorkspace, path: Path, user: str | None = None) -> Run:
+    """Load and submit a job file, whatever its type: what a schedule fires."""
+    job = load_job_file(path)
+    if isinstance(job, SweepJob):
+        return submit_sweep(ws, job, user=user)
+    if isinstance(job, PipelineJob):
+        return submit_pipeline(ws, job, user=user)
+    return submit(ws, job, user=user)

@@ -117,6 +117,12 @@ class OpenWorkspace:
         return self.sql_store
 
     @property
+    def schedule_store(self) -> SqlStore:
+        """Schedules and their fires, in the workspace's own database (on its machine), where
+        the loop that fires them runs; a client reaches them through the server's routes."""
+        return self.sql_store
+
+    @property
     def endpoint_store(self) -> SqlStore:
         """Endpoints and deployments: their replicas run on the workspace's machine, so only
         there (a workspace behind a server reaches them through the server's routes)."""

@@ -38,6 +38,7 @@ from modelyard.entities.endpoints import (
 from modelyard.entities.pipelines import ReuseKey, StepRecord
 from modelyard.entities.records import RunAttempt
 from modelyard.entities.registry import Lineage, ModelFile, ModelVersion
+from modelyard.entities.schedules import CatchUp, Schedule, ScheduleFire, trigger_from_dict
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -713,4 +714,60 @@ class PipelineStepRow(Base):
             reused_from=self.reused_from,
             reason=self.reason,
             created_at=self.created_at,
+        )
+
+
+class ScheduleRow(Base):
+    """A schedule (migration 0016); `trigger` is its JSON form (`Trigger.to_dict()`)."""
+
+    __tablename__ = "schedules"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    job_file: Mapped[str] = mapped_column(Text)
+    trigger: Mapped[str] = mapped_column(Text)
+    catch_up: Mapped[str] = mapped_column(String(8))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    next_fire_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    watched: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+    def to_entity(self) -> Schedule:
+        return Schedule(
+            name=self.name,
+            job_file=self.job_file,
+            trigger=trigger_from_dict(json.loads(self.trigger)),
+            catch_up=CatchUp(self.catch_up),
+            enabled=self.enabled,
+            created_by=self.created_by,
+            created_at=self.created_at,
+            next_fire_at=self.next_fire_at,
+            last_fired_at=self.last_fired_at,
+            last_error=self.last_error,
+            watched=self.watched,
+        )
+
+
+class ScheduleFireRow(Base):
+    """One fire of a schedule (migration 0016): the key makes a time fire at most once."""
+
+    __tablename__ = "schedule_fires"
+
+    schedule: Mapped[str] = mapped_column(
+        String(64), ForeignKey("schedules.name", ondelete="CASCADE"), primary_key=True
+    )
+    fire_time: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    fired_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    def to_entity(self) -> ScheduleFire:
+        return ScheduleFire(
+            schedule=self.schedule,
+            fire_time=self.fire_time,
+            fired_at=self.fired_at,
+            run_id=self.run_id,
+            error=self.error,
         )

@@ -48,6 +48,7 @@ from modelyard.store.sql.models import (
 from modelyard.store.sql.pipelines import SqlPipelineStore
 from modelyard.store.sql.registry import SqlModelRegistry
 from modelyard.store.sql.run_queries import SqlRunQueries
+from modelyard.store.sql.schedules import SqlScheduleStore
 
 # Queued: a launched run's process may die before it says Preparing; Starting: the process that
 # was launching it may die before it recorded a handle.
@@ -66,6 +67,7 @@ class SqlStore(
     SqlEndpointStore,
     SqlDataStore,
     SqlPipelineStore,
+    SqlScheduleStore,
 ):
     """A `TrackingStore` and `AuthStore` over one database; safe for many processes at once."""
 

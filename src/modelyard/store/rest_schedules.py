@@ -1,0 +1,34 @@
+"""Schedules of a workspace behind a server, through its `/schedules` routes. The server's
+loop fires them, so the job file must be readable on the server's machine (its path is sent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelyard.entities.schedules import Schedule, ScheduleFire
+from modelyard.store.rest_client import RestClient, segment
+
+
+class RestSchedules:
+    def __init__(self, client: RestClient) -> None:
+        self.client = client
+
+    def create(self, body: dict[str, Any]) -> Schedule:
+        """`body`: the `JobSchedule.to_dict()` of services/schedules.py."""
+        return Schedule.from_dict(self.client.call("POST", "/schedules", json=body))
+
+    def list_all(self) -> list[Schedule]:
+        return [Schedule.from_dict(item) for item in self.client.call("GET", "/schedules")]
+
+    def details(self, name: str) -> tuple[Schedule, list[ScheduleFire]]:
+        """The schedule and its recent fires, newest first."""
+        answer: dict[str, Any] = self.client.call("GET", f"/schedules/{segment(name)}")
+        fires = [ScheduleFire.from_dict(item) for item in answer["fires"]]
+        return Schedule.from_dict(answer), fires
+
+    def set_enabled(self, name: str, enabled: bool) -> Schedule:
+        action = "enable" if enabled else "disable"
+        return Schedule.from_dict(self.client.call("POST", f"/schedules/{segment(name)}/{action}"))
+
+    def delete(self, name: str) -> None:
+        self.client.call("DELETE", f"/schedules/{segment(name)}")

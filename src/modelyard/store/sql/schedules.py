@@ -1,0 +1,161 @@
+"""Schedules in the SQL store (the `ScheduleStore` part of `SqlStore`).
+
+A fire is claimed before its run is created, in one transaction that compares and swaps the
+schedule's `next_fire_at` (or a folder's `watched` hash) and inserts the (schedule, fire time)
+row whose primary key refuses a second one: two loops racing on one database fire once. A loop
+that dies between the claim and the run loses that fire (at most once, never twice); the fire
+row then stays without a run or error.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from modelyard.entities.schedules import Schedule, ScheduleFire
+from modelyard.errors import AlreadyExists, NotFound
+from modelyard.store.sql.models import ScheduleFireRow, ScheduleRow, utcnow
+
+_ERROR_MAX_CHARS = 4000
+
+
+class SqlScheduleStore:
+    """Mixed into `SqlStore`, which provides the sessions."""
+
+    def _session(self, write: bool = False) -> AbstractContextManager[Session]:
+        raise NotImplementedError
+
+    def create_schedule(self, schedule: Schedule) -> Schedule:
+        row = ScheduleRow(
+            name=schedule.name,
+            job_file=schedule.job_file,
+            trigger=json.dumps(schedule.trigger.to_dict()),
+            catch_up=schedule.catch_up.value,
+            enabled=schedule.enabled,
+            created_by=schedule.created_by,
+            created_at=schedule.created_at,
+            next_fire_at=schedule.next_fire_at,
+            watched=schedule.watched,
+        )
+        try:
+            with self._session(write=True) as session:
+                if session.get(ScheduleRow, schedule.name) is not None:
+                    raise _taken(schedule.name)
+                session.add(row)
+                session.flush()
+                return row.to_entity()
+        except IntegrityError:  # created by another process in between
+            raise _taken(schedule.name) from None
+
+    def get_schedule(self, name: str) -> Schedule:
+        with self._session() as session:
+            return _row(session, name).to_entity()
+
+    def list_schedules(self) -> list[Schedule]:
+        with self._session() as session:
+            rows = session.scalars(select(ScheduleRow).order_by(ScheduleRow.name))
+            return [row.to_entity() for row in rows]
+
+    def set_schedule_enabled(
+        self, name: str, enabled: bool, next_fire_at: datetime | None, watched: str | None
+    ) -> Schedule:
+        """Enabling sets the next fire afresh (from now: fires missed while disabled are not
+        owed) and a folder's baseline hash."""
+        with self._session(write=True) as session:
+            row = _row(session, name)
+            row.enabled, row.next_fire_at, row.watched = enabled, next_fire_at, watched
+            return row.to_entity()
+
+    def delete_schedule(self, name: str) -> None:
+        with self._session(write=True) as session:
+            _row(session, name)
+            session.execute(delete(ScheduleFireRow).where(ScheduleFireRow.schedule == name))
+            session.execute(delete(ScheduleRow).where(ScheduleRow.name == name))
+
+    def claim_fire(
+        self,
+        seen: Schedule,
+        fire_time: datetime | None,
+        next_fire_at: datetime | None,
+        watched: str | None,
+    ) -> bool:
+        """Move the schedule on from what `seen` read to `next_fire_at`/`watched` and, with a
+        `fire_time`, record that fire; False (nothing changed) when another pass moved it first."""
+        try:
+            with self._session(write=True) as session:
+                changes: dict[str, object] = {"next_fire_at": next_fire_at, "watched": watched}
+                if fire_time is not None:
+                    changes["last_fired_at"] = fire_time
+                moved = session.execute(
+                    update(ScheduleRow)
+                    .where(
+                        ScheduleRow.name == seen.name,
+                        ScheduleRow.enabled.is_(True),
+                        _same(ScheduleRow.next_fire_at, seen.next_fire_at),
+                        _same(ScheduleRow.watched, seen.watched),
+                    )
+                    .values(**changes)
+                    .execution_options(synchronize_session=False)
+                )
+                if moved.rowcount != 1:  # type: ignore[attr-defined]
+                    return False
+                if fire_time is not None:
+                    session.add(
+                        ScheduleFireRow(schedule=seen.name, fire_time=fire_time, fired_at=utcnow())
+                    )
+                return True
+        except IntegrityError:  # that time already fired
+            return False
+
+    def record_fire_outcome(
+        self, name: str, fire_time: datetime, run_id: str | None, error: str | None
+    ) -> None:
+        """The run a claimed fire created, or why it could not (also kept on the schedule)."""
+        error = None if error is None else error[:_ERROR_MAX_CHARS]
+        with self._session(write=True) as session:
+            session.execute(
+                update(ScheduleFireRow)
+                .where(ScheduleFireRow.schedule == name, ScheduleFireRow.fire_time == fire_time)
+                .values(run_id=run_id, error=error)
+            )
+            session.execute(
+                update(ScheduleRow).where(ScheduleRow.name == name).values(last_error=error)
+            )
+
+    def list_schedule_fires(self, name: str, limit: int = 20) -> list[ScheduleFire]:
+        """Newest first."""
+        with self._session() as session:
+            _row(session, name)
+            rows = session.scalars(
+                select(ScheduleFireRow)
+                .where(ScheduleFireRow.schedule == name)
+                .order_by(ScheduleFireRow.fire_time.desc())
+                .limit(limit)
+            )
+            return [row.to_entity() for row in rows]
+
+
+def _same(column: Any, value: object) -> ColumnElement[bool]:
+    same: ColumnElement[bool] = column.is_(None) if value is None else column == value
+    return same
+
+
+def _row(session: Session, name: str) -> ScheduleRow:
+    row = session.get(ScheduleRow, name)
+    if row is None:
+        raise NotFound(f"schedule {name!r} not found: see `modelyard schedule list`", schedule=name)
+    return row
+
+
+def _taken(name: str) -> AlreadyExists:
+    return AlreadyExists(
+        f"schedule {name!r} already exists: choose another name, or delete it with"
+        f" `modelyard schedule delete {name}`",
+        schedule=name,
+    )
