@@ -1,0 +1,73 @@
+"""How a run spends its time budget: the searches end early enough for the steps after them.
+
+The trainer's clock starts with the job (the guardrails and featurization are inside the
+budget). Before each family's search, the steps still to come after all the searches are
+estimated (`reserve_s`) and the family gets an equal share of what is left before them. The
+families are searched quickest first (the fewest hyperparameters: their searches converge in
+seconds), so the share a family leaves unused is split among the families after it instead of
+going unused at the end.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Final
+
+from modelyard.tabular.config import MIN_SECONDS_PER_FAMILY
+from modelyard.tabular.search import FamilyResult
+from modelyard.tabular.selection import hyperparameters
+
+# What follows the searches and does not grow with the table or the model: the starter code
+# run once in a clean interpreter (~0.5 s), then outside the trainer the job's exit and the
+# run's end recorded (~1 s), and its wait for the waiting side to notice: the run's wall time,
+# submit to completion, is what should land on the budget.
+FINAL_FIXED_S: Final = 2.0
+EXPORT_S: Final = 1.0  # ONNX conversion of a forest or a booster, and the parity check
+IMPORTANCE_SHARE: Final = 0.02  # of the budget, for permutation importance at most
+
+
+def search_order(families: Mapping[str, str]) -> list[str]:
+    """The families, quickest search first (ties in the order given)."""
+    return sorted(families, key=lambda family: hyperparameters([family]))
+
+
+@dataclass(frozen=True)
+class Allotment:
+    family: str
+    allotted_s: float  # the search's time budget
+    left_s: float  # the searches' time left when it started, the reserve taken off
+    reserve_s: float  # the estimate then of the steps after all the searches
+    searched_s: float = 0.0  # what the search took (its child run's time), once ended
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class BudgetClock:
+    def __init__(self, budget_s: float, started: float | None = None) -> None:
+        self.budget_s = budget_s
+        self.started = time.monotonic() if started is None else started
+        self.spent_before = 0.0  # the budget that earlier attempts' finished searches took
+
+    def elapsed_s(self) -> float:
+        return self.spent_before + time.monotonic() - self.started
+
+    def seconds_left(self) -> float:
+        return self.budget_s - self.elapsed_s()
+
+    def allot(self, family: str, families_left: int, reserve_s: float) -> Allotment:
+        left = self.seconds_left() - reserve_s
+        share = max(MIN_SECONDS_PER_FAMILY, left / families_left)
+        return Allotment(family, share, left, reserve_s)
+
+
+def reserve_s(budget_s: float, searched: Sequence[FamilyResult], folds: int) -> float:
+    """The steps after the searches, estimated from the families searched so far: the last
+    family's final fit on every row, which FLAML makes after its search's budget (under
+    cross-validation: the best trial's time is `folds` fits, on fewer rows each), the export
+    and its parity check, permutation importance's share, and the fixed rest."""
+    fits = [r.best_trial_s / folds for r in searched if folds and r.trials]
+    final_fit = max(fits, default=0.0)
+    return FINAL_FIXED_S + final_fit + EXPORT_S + IMPORTANCE_SHARE * budget_s
