@@ -10,6 +10,7 @@ from modelyard.tabular.budget import (
     EXPORT_S,
     FINAL_FIXED_S,
     IMPORTANCE_SHARE,
+    Allotment,
     BudgetClock,
     reserve_s,
     search_order,
@@ -43,6 +44,12 @@ def test_the_reserve_grows_with_the_slowest_final_fit_seen() -> None:
     # LightGBM's best trial took 4 s for 10 folds: its final fit on every row ~0.4 s.
     assert reserve_s(60, searched, folds=10) == pytest.approx(nothing_yet + 0.4)
     assert reserve_s(60, searched, folds=0) == pytest.approx(nothing_yet)  # a holdout
+    # Searches that ran past their budget by 2 s and 0 s: the next is expected 1 s past its.
+    overran = [
+        Allotment("KNN", 5.0, 20.0, 4.0, searched_s=7.0),
+        Allotment("LightGBM", 5.0, 15.0, 4.0, searched_s=4.0),
+    ]
+    assert reserve_s(60, searched, 10, overran) == pytest.approx(nothing_yet + 1.0)
 
 
 def test_each_family_gets_an_equal_share_of_what_is_left_before_the_reserve() -> None:

@@ -1,7 +1,8 @@
 """Permutation feature importance of the best model: how much the primary metric drops when
 one column's values are shuffled (scikit-learn's `permutation_importance`), per table column,
 the featurization included. It runs on a bounded sample of rows, with as many repeats (up to
-`REPEATS`) as the time left in the budget pays for, one at the least."""
+`REPEATS`) as the time left in the budget pays for: one at the least, on fewer rows (down to
+`IMPORTANCE_ROWS_MIN`) where even one would not fit."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from modelyard.tabular.featurize import FeatureColumn
 
 IMPORTANCE_FILE: Final = "feature_importance.json"
 IMPORTANCE_ROWS_MAX: Final = 1_000
+IMPORTANCE_ROWS_MIN: Final = 200  # fewer only where the table has fewer
 REPEATS: Final = 5
 
 
@@ -33,13 +35,19 @@ def permutation_importance_of(
     from sklearn.inspection import permutation_importance
     from sklearn.metrics import get_scorer
 
-    rows = min(len(frame), IMPORTANCE_ROWS_MAX)
-    positions = np.sort(np.random.RandomState(0).choice(len(frame), rows, replace=False))
-    sample, sample_label = frame.iloc[positions], label[positions]
     scorer = get_scorer(metric.sklearn_scorer)
+    rows = min(len(frame), IMPORTANCE_ROWS_MAX)
+    sample, sample_label = _sample(frame, label, rows)
     started = time.perf_counter()
     scorer(pipeline, sample, sample_label)  # one scoring's time: a repeat is one per column
-    repeats = repeats_for(seconds, time.perf_counter() - started, len(columns))
+    scoring_s = time.perf_counter() - started
+    affordable = int(rows * seconds / max(scoring_s * len(columns), 1e-9))
+    if affordable < rows:  # not even one repeat on these rows fits: fewer rows
+        fewer = max(min(rows, IMPORTANCE_ROWS_MIN), affordable)
+        scoring_s *= fewer / rows
+        rows = fewer
+        sample, sample_label = _sample(frame, label, rows)
+    repeats = repeats_for(seconds, scoring_s, len(columns))
     result = permutation_importance(
         pipeline,
         sample,
@@ -61,6 +69,11 @@ def permutation_importance_of(
         key=lambda item: -float(item["importance"]),  # type: ignore[arg-type]
     )
     return {"metric": metric.name, "rows": rows, "repeats": repeats, "features": ranked}
+
+
+def _sample(frame: pd.DataFrame, label: np.ndarray, rows: int) -> tuple[pd.DataFrame, np.ndarray]:
+    positions = np.sort(np.random.RandomState(0).choice(len(frame), rows, replace=False))
+    return frame.iloc[positions], label[positions]
 
 
 def repeats_for(seconds: float, scoring_s: float, columns: int) -> int:

@@ -183,7 +183,7 @@ class AutoMLTrainer:
         to_search = [family for family in families if family not in done]
         for index, family in enumerate(to_search):
             folds = data.validation.folds
-            reserve = reserve_s(self.config.budget_s, results, folds)
+            reserve = reserve_s(self.config.budget_s, results, folds, self.allotments)
             allotment = self.clock.allot(family, len(to_search) - index, reserve)
             started = time.monotonic()
             results.append(self._searched(family, data, allotment))
@@ -388,6 +388,17 @@ class AutoMLTrainer:
         tried: list[dict[str, Any]] = []
         self.parity_report: dict[str, Any] = {"chosen": None, "tried": tried}
         for entry in leaderboard:
+            failed = {t["family"] for t in tried}.intersection(entry.get("members", []))
+            if failed:  # an ensemble holds a model that failed already: it would fail too
+                tried.append(
+                    {
+                        "family": entry["family"],
+                        "exported": False,
+                        "error": "skipped:"
+                        f" its member {sorted(failed)[0]} did not export with parity",
+                    }
+                )
+                continue
             pipeline = pipeline_of(featurizer, entry["model"])
             try:
                 onnx_bytes = export_onnx(pipeline, columns)
