@@ -165,4 +165,4 @@ def refitted_folds(
         fold_model = clone(model).fit(features[train], label[train])
         predictions = scoring.predict(fold_model, features[val])
         parts.append((predictions, label[val], scoring.loss(predictions, label[val])))
-    return OutOfFold(*(tuple(column) for column in zip(*parts, strict=True)))  # type: ignore[arg-type]
+    return OutOfFold(*(tuple(column) for column in zip(*parts, strict=True)))
