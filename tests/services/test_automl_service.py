@@ -40,16 +40,16 @@ def test_a_preempted_run_resumes_without_searching_a_finished_family_again(
     )
     assert cheap.state is ProvisioningState.SUCCEEDED, cheap.errors
     run = submit_automl(ws, "cancer", _two_families(tmp_path, compute_target="cheap"))
-    _until(lambda: _completed_families(ws, run.id) == ["LightGBM"])
+    _until(lambda: _completed_families(ws, run.id) == ["LogisticRegression"])
     assert [r.id for r in computes.preempt(ws, "cheap")] == [run.id]
     _until(lambda: runs.get_run(ws, run.id).attempt == 2)
 
     final = jobs.wait_for_completion(ws, run.id, timeout_s=DEADLINE_S)
     assert final.status is RunStatus.COMPLETED, final.error
     log = (ws.local_artifacts.run_root(run.id) / STD_LOG).read_text()
-    assert "LightGBM: searched by an earlier attempt" in log
+    assert "LogisticRegression: searched by an earlier attempt" in log
     children = ws.store.list_runs("cancer", parent_id=run.id)
-    assert [c.display_name for c in children].count("LightGBM") == 1  # searched once
+    assert [c.display_name for c in children].count("LogisticRegression") == 1  # searched once
     assert _completed_families(ws, run.id) == ["LightGBM", "LogisticRegression"]
     names = {info.path for info in ws.artifacts.list(run.id)}
     assert {"outputs/bestModel.onnx", "outputs/leaderboard.json"} <= names
@@ -63,7 +63,7 @@ def test_a_killed_run_resumed_by_the_user_searches_no_family_twice(
 
     def trainer_in_second_search() -> psutil.Process | None:
         children = {c.display_name: c.status for c in ws.store.list_runs(parent_id=run.id)}
-        if children != {"LightGBM": RunStatus.COMPLETED, "LogisticRegression": RunStatus.RUNNING}:
+        if children != {"LogisticRegression": RunStatus.COMPLETED, "LightGBM": RunStatus.RUNNING}:
             return None
         return _job_process(ws.store.get_run(run.id))
 
@@ -74,7 +74,7 @@ def test_a_killed_run_resumed_by_the_user_searches_no_family_twice(
     resumed = resume_job(ws, run.id, ResumableJob.AUTOML)
     assert resumed.attempt == 2 and resumed.error is None and resumed.ended_at is None
     [interrupted] = [
-        c for c in ws.store.list_runs(parent_id=run.id) if c.display_name == "LogisticRegression"
+        c for c in ws.store.list_runs(parent_id=run.id) if c.display_name == "LightGBM"
     ]
     assert interrupted.status is RunStatus.FAILED  # its process died with the job: settled
     assert "its next attempt takes this child's work up again" in str(interrupted.error)
@@ -82,12 +82,12 @@ def test_a_killed_run_resumed_by_the_user_searches_no_family_twice(
     final = jobs.wait_for_completion(ws, run.id, timeout_s=DEADLINE_S)
     assert final.status is RunStatus.COMPLETED, final.error
     log = (ws.local_artifacts.run_root(run.id) / STD_LOG).read_text()
-    assert log.count("LightGBM: searched by an earlier attempt") == 1
+    assert log.count("LogisticRegression: searched by an earlier attempt") == 1
     children = ws.store.list_runs(parent_id=run.id)
     assert sorted(str(c.display_name) for c in children) == [
-        "LightGBM",  # searched once, by the first attempt
-        "LogisticRegression",  # the search the kill cut short
-        "LogisticRegression",  # searched again, to the end, by the second attempt
+        "LightGBM",  # the search the kill cut short
+        "LightGBM",  # searched again, to the end, by the second attempt
+        "LogisticRegression",  # searched once, by the first attempt
     ]
     assert _completed_families(ws, run.id) == ["LightGBM", "LogisticRegression"]
     [earlier] = runs.list_attempts(ws, run.id)
@@ -99,8 +99,9 @@ def test_a_killed_run_resumed_by_the_user_searches_no_family_twice(
 
 
 def _two_families(folder: Path, **settings: str) -> AutoMLConfig:
-    """breast_cancer, LightGBM then LogisticRegression, 10 s each: time to stop the job (preempt
-    it, kill it) between the first family's end and the second's."""
+    """breast_cancer, LogisticRegression (searched first: one hyperparameter) then LightGBM,
+    which gets what the first leaves of 20 s: time to stop the job (preempt it, kill it)
+    between the first family's end and the second's."""
     table = folder / "cancer.csv"
     bundled_frame("breast_cancer").to_csv(table, index=False)
     families = ["LightGBM", "LogisticRegression"]

@@ -36,7 +36,7 @@ def train(ws: Workspace, tmp_path: Path, csv: Path, **settings: object) -> tuple
     return outputs, run
 
 
-def test_classification_children_leaderboard_and_onnx(ws, tmp_path, write_csv) -> None:
+def test_classification_children_leaderboard_and_onnx(ws, tmp_path, write_csv, capsys) -> None:
     frame = bundled_frame("iris")
     frame["colour"] = np.where(frame["petal width (cm)"] > 1.0, "dark", "pale")  # a text column
     frame.loc[[5, 60], "sepal length (cm)"] = np.nan
@@ -60,6 +60,8 @@ def test_classification_children_leaderboard_and_onnx(ws, tmp_path, write_csv) -
     scores = [entry["accuracy"] for entry in board["models"]]
     assert scores == sorted(scores, reverse=True)
     assert run.get_metrics()["accuracy"] > 0.8
+    _every_model_scored_on_the_same_folds(board)
+    _the_choice_recorded_and_said(board, capsys.readouterr().out)
     guardrails = json.loads((outputs / "guardrails.json").read_text())
     assert "missing_values" in [w["kind"] for w in guardrails["warnings"]]
     parity = json.loads((outputs / "onnx_parity.json").read_text())
@@ -76,6 +78,61 @@ def test_classification_children_leaderboard_and_onnx(ws, tmp_path, write_csv) -
     assert "colour: Optional[str] = None" in model_input
     assert (outputs / "Table.ConsoleApp" / "main.py").is_file()
     assert run.get_metrics()["starter_max_abs_diff"] < 1e-5
+
+
+def _every_model_scored_on_the_same_folds(board: dict) -> None:
+    """Iris: 10-fold cross-validation. The families' scores and the ensemble's are means over
+    the same ten folds (the ensemble's from its members' out-of-fold predictions)."""
+    for entry in board["models"]:
+        assert len(entry["fold_scores"]) == 10, entry["family"]
+        assert entry["accuracy"] == pytest.approx(np.mean(entry["fold_scores"]))
+    [voting] = [e for e in board["models"] if e["family"] == "VotingEnsemble"]
+    assert len(voting["members"]) == 3 and voting["trials"] == 0
+
+
+def _the_choice_recorded_and_said(board: dict, said: str) -> None:
+    selection = board["selection"]
+    assert selection["rule"].startswith("one standard error")
+    finalists = {f["family"]: f for f in selection["finalists"]}
+    assert selection["chosen"] in finalists and selection["best_mean"] in finalists
+    best = finalists[selection["best_mean"]]
+    assert selection["threshold"] == pytest.approx(best["score"] - best["standard_error"])
+    assert all(f["score"] >= selection["threshold"] - 1e-9 for f in finalists.values())
+    outside = [e for e in board["models"] if e["family"] not in finalists]
+    assert all(e["accuracy"] < selection["threshold"] for e in outside)
+    fewest = min(f["hyperparameters"] for f in finalists.values())
+    assert finalists[selection["chosen"]]["hyperparameters"] == fewest
+    assert board["exported"] == selection["chosen"]  # all three families export with parity
+    assert f"chosen {selection['chosen']}" in said
+    assert "selection by one standard error" in said
+
+
+def test_quick_families_go_first_and_hand_their_leftover_on(ws, tmp_path, write_csv) -> None:
+    """LightGBM listed first, k-NN second: k-NN is searched first, its search converges well
+    inside its half, and LightGBM's budget is everything left, k-NN's unused time included."""
+    outputs, run = train(
+        ws,
+        tmp_path,
+        write_csv(bundled_frame("iris")),
+        task="classification",
+        time_budget_s=8,
+        allowed_models=["LightGBM", "KNN"],
+    )
+    budget = json.loads((outputs / "leaderboard.json").read_text())["budget"]
+    knn, lightgbm = budget["families"]
+    assert (knn["family"], lightgbm["family"]) == ("KNN", "LightGBM")
+    assert knn["allotted_s"] == pytest.approx(knn["left_s"] / 2)
+    assert knn["searched_s"] < knn["allotted_s"]  # ended early: a leftover to hand on
+    # LightGBM, the last, gets all the searches' time left: k-NN's share and its leftover.
+    assert lightgbm["allotted_s"] == pytest.approx(lightgbm["left_s"])
+    handed_on = knn["left_s"] + knn["reserve_s"] - knn["searched_s"] - lightgbm["reserve_s"]
+    assert lightgbm["allotted_s"] == pytest.approx(handed_on, abs=0.25)
+    assert lightgbm["allotted_s"] > knn["allotted_s"]
+    children = {c.display_name: c for c in run.get_children()}
+    for family in (knn, lightgbm):
+        params = children[family["family"]].get_params()
+        assert float(params["budget_s"]) == pytest.approx(family["allotted_s"], abs=1e-3)
+    assert budget["after_searches_s"] > 0
 
 
 def _onnx_predicts_like_the_table(outputs: Path, frame: pd.DataFrame) -> None:

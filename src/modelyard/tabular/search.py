@@ -1,5 +1,6 @@
 """FLAML's search, one candidate family at a time, each family's trials read back from
-FLAML's log (one JSON line per trial) so that they can be recorded as a child run."""
+FLAML's log (one JSON line per trial) so that they can be recorded as a child run, and its best
+trial's out-of-fold predictions kept (`folds.BestTrialFolds`) on the folds every family shares."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from modelyard.tabular.config import AutoMLConfig
+from modelyard.tabular.folds import BestTrialFolds, OutOfFold, Scoring, splitter
 from modelyard.tabular.validation import Validation
 
 
@@ -30,6 +32,12 @@ class FamilyResult:
     trials: list[Trial] = field(default_factory=list)
     best_loss: float | None = None
     model: Any = None  # the fitted estimator (scikit-learn's interface), None without a trial
+    out_of_fold: OutOfFold | None = None  # the best trial's predictions on the shared folds
+
+    @property
+    def best_trial_s(self) -> float:
+        """The best trial's seconds: its cross-validation, or its fit and holdout scoring."""
+        return min(self.trials, key=lambda trial: trial.loss).seconds if self.trials else 0.0
 
 
 def search_family(
@@ -40,6 +48,7 @@ def search_family(
     validation: Validation,
     budget_s: float,
     log_file: Path,
+    scoring: Scoring,
     holdout: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> FamilyResult:
     """Search `family` for `budget_s` seconds. For a holdout, `holdout` is the validation rows
@@ -49,11 +58,12 @@ def search_family(
 
     estimator = config.families[family]
     automl = AutoML()
+    folds = BestTrialFolds(scoring, holdout=validation.method != "cv")
     settings: dict[str, Any] = {
         "task": config.task,
         "estimator_list": [estimator],
         "time_budget": budget_s,
-        "metric": config.metric.flaml_metric_for(len(np.unique(label))),
+        "metric": folds.metric,  # FLAML's own measure, scored by us to keep the predictions
         "log_file_name": str(log_file),
         "log_type": "all",  # every trial is a point of the family's child run, not only records
         "seed": 0,
@@ -62,7 +72,10 @@ def search_family(
         "n_jobs": len(os.sched_getaffinity(0)),
     }
     if validation.method == "cv":
-        settings |= {"eval_method": "cv", "n_splits": validation.folds}
+        # Our splitter, not FLAML's: FLAML would shuffle the rows and duplicate rare classes
+        # first, and the ensemble and the selection could not read the same folds.
+        settings |= {"eval_method": "cv", "split_type": splitter(validation, config.task)}
+        settings |= {"cv_score_agg_func": folds.aggregate}
     else:
         assert holdout is not None
         settings |= {"eval_method": "holdout", "X_val": holdout[0], "y_val": holdout[1]}
@@ -70,16 +83,19 @@ def search_family(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         automl.fit(features, label, **settings)
-    return _result(family, estimator, automl, log_file)
+    return _result(family, estimator, automl, log_file, folds.best)
 
 
-def _result(family: str, estimator: str, automl: Any, log_file: Path) -> FamilyResult:
+def _result(
+    family: str, estimator: str, automl: Any, log_file: Path, out_of_fold: OutOfFold | None
+) -> FamilyResult:
     trials = read_trials(log_file)
     result = FamilyResult(family, estimator, trials)
     if automl.model is None or not trials:
         return result
     result.best_loss = float(automl.best_loss)
     result.model = automl.model.estimator
+    result.out_of_fold = out_of_fold
     return result
 
 

@@ -3,10 +3,13 @@
 1. read the table, find the label, run the guardrails (`outputs/guardrails.json`; a Failed
    check stops here, before any fitting);
 2. choose the validation (Azure's rule) and fit the featurization;
-3. FLAML's search for each candidate family under its share of the time budget, each family a
-   child run with a point per trial; then a voting ensemble of the best families;
-4. the leaderboard (`leaderboard.json`, the primary metric on the parent run);
-5. the best pipeline as `bestModel.onnx` with its schema, a parity check against ONNX Runtime
+3. FLAML's search for each candidate family under its share of the time budget (`budget.py`:
+   the quickest families first, the steps after the searches kept inside the budget), each
+   family a child run with a point per trial, on folds every family shares (`folds.py`); then a
+   voting ensemble of the best families, scored on their out-of-fold predictions;
+4. the leaderboard (`leaderboard.json`) and the model to export, by the one-standard-error
+   rule (`selection.py`; its score is the parent run's primary metric);
+5. that pipeline as `bestModel.onnx` with its schema, a parity check against ONNX Runtime
    (`onnx_parity.json`) and permutation feature importance (`feature_importance.json`).
 
 The outputs are built in a staging folder and moved into `./outputs` only at the end, so a
@@ -21,6 +24,7 @@ import json
 import shutil
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -31,6 +35,13 @@ from modelyard.environments.isolated_python import isolated_python
 from modelyard.errors import GuardrailFailed, JobFailed
 from modelyard.fileio import write_bytes_atomic, write_json_atomic
 from modelyard.tabular import ensemble
+from modelyard.tabular.budget import (
+    FINAL_FIXED_S,
+    Allotment,
+    BudgetClock,
+    reserve_s,
+    search_order,
+)
 from modelyard.tabular.codegen import (
     expected_answer,
     generate_starter,
@@ -38,7 +49,7 @@ from modelyard.tabular.codegen import (
     project_name,
     sample_row,
 )
-from modelyard.tabular.config import CLASSIFICATION, MIN_SECONDS_PER_FAMILY, AutoMLConfig
+from modelyard.tabular.config import CLASSIFICATION, AutoMLConfig, PrimaryMetric
 from modelyard.tabular.export import check_parity, export_onnx, onnx_feeds, pipeline_of
 from modelyard.tabular.featurize import (
     FeatureColumn,
@@ -46,6 +57,7 @@ from modelyard.tabular.featurize import (
     feature_columns,
     model_frame,
 )
+from modelyard.tabular.folds import Scoring, refitted_folds
 from modelyard.tabular.guardrails import (
     GUARDRAILS_FILE,
     CheckedTable,
@@ -61,6 +73,7 @@ from modelyard.tabular.search import (
     search_family,
     searched_seconds,
 )
+from modelyard.tabular.selection import Selection, select
 from modelyard.tabular.table import check_label_column, read_table
 from modelyard.tabular.validation import Validation, choose_validation
 
@@ -79,14 +92,17 @@ class AutoMLTrainer:
         run: Any,
         checkpoint_dir: Path,
         outputs: Path = Path("outputs"),
+        started: float | None = None,
     ) -> None:
+        """`started`: when the budget's clock started (`time.monotonic()`; default now)."""
         self.config = config
         self.run = run  # the job's sdk Run: metrics, params, child runs
         self.checkpoint_dir = checkpoint_dir
         # Absolute: the starter check runs generated code from another working folder.
         self.outputs = outputs.absolute()
-        self.started = time.monotonic()
-        self.spent_before = 0.0  # the budget that earlier attempts' finished searches took
+        self.clock = BudgetClock(config.budget_s, started)
+        self.allotments: list[Allotment] = []
+        self.searches_ended = 0.0  # the clock when the last search ended
 
     def train(self) -> None:
         table = self._checked_table()
@@ -96,12 +112,18 @@ class AutoMLTrainer:
         validation = self._validation(table)
         split = _split(frame, label, validation, self.config.task)
         featurizer = build_featurizer(columns).fit(split.train_frame)
-        data = _Data(split, featurizer, validation)
+        data = _Data(split, featurizer, validation, self._scoring(classes))
         results = self._search_every_family(data)
-        leaderboard = self._leaderboard(results, data)
+        self.searches_ended = self.clock.elapsed_s()
+        leaderboard, selection = self._leaderboard(results, data)
         staging = self._staging()
         best = self._write_model(staging, featurizer, columns, classes, split, leaderboard)
-        self._publish(staging, leaderboard, best)
+        self._publish(staging, leaderboard, best, selection)
+
+    def _scoring(self, classes: list[str]) -> Scoring:
+        metric = self.config.metric.flaml_metric_for(len(classes))
+        labels = np.arange(len(classes)) if self.config.task == CLASSIFICATION else None
+        return Scoring(metric, self.config.task, labels)
 
     # 1. the table ----------------------------------------------------------------------------
 
@@ -146,28 +168,28 @@ class AutoMLTrainer:
     # 3. the search ---------------------------------------------------------------------------
 
     def _search_every_family(self, data: _Data) -> list[FamilyResult]:
-        families = list(self.config.families)
+        families = search_order(self.config.families)
         done = self._completed_families()
         if done:
             # A resumed run searches for what is left of the budget, not the whole of it again.
-            self.spent_before = sum(searched_seconds(self._log_file(f)) for f in done)
+            self.clock.spent_before = sum(searched_seconds(self._log_file(f)) for f in done)
             _say(
                 f"{len(done)} of {len(families)} families searched by earlier attempts in"
-                f" {self.spent_before:.1f} s: {max(0.0, self._seconds_left()):.1f} s of the"
+                f" {self.clock.spent_before:.1f} s:"
+                f" {max(0.0, self.clock.seconds_left()):.1f} s of the"
                 f" {self.config.budget_s:g} s budget left"
             )
-        results = []
-        for index, family in enumerate(families):
-            left = len(families) - index
-            budget = max(MIN_SECONDS_PER_FAMILY, self._seconds_left() / left)
-            if family in done:
-                results.append(self._refitted(family, data))
-            else:
-                results.append(self._searched(family, data, budget))
+        results = [self._refitted(family, data) for family in families if family in done]
+        to_search = [family for family in families if family not in done]
+        for index, family in enumerate(to_search):
+            folds = data.validation.folds
+            reserve = reserve_s(self.config.budget_s, results, folds, self.allotments)
+            allotment = self.clock.allot(family, len(to_search) - index, reserve)
+            started = time.monotonic()
+            results.append(self._searched(family, data, allotment))
+            searched = time.monotonic() - started
+            self.allotments.append(replace(allotment, searched_s=searched))
         return results
-
-    def _seconds_left(self) -> float:
-        return self.config.budget_s - self.spent_before - (time.monotonic() - self.started)
 
     def _completed_families(self) -> set[str]:
         """Families an earlier attempt of this run searched to the end (its child completed,
@@ -182,9 +204,17 @@ class AutoMLTrainer:
     def _log_file(self, family: str) -> Path:
         return self.checkpoint_dir / f"flaml-{family}.log"
 
-    def _searched(self, family: str, data: _Data, budget_s: float) -> FamilyResult:
+    def _searched(self, family: str, data: _Data, allotment: Allotment) -> FamilyResult:
+        budget_s = allotment.allotted_s
+        _say(
+            f"{family}: {budget_s:.1f} s of the {allotment.left_s:.1f} s left for the searches"
+            f" ({allotment.reserve_s:.1f} s kept for the steps after them)"
+        )
         child = self.run.child_run(name=family)
         child.set_tags({FAMILY_TAG: family, "automl_estimator": self.config.families[family]})
+        child.log_params(
+            {"budget_s": round(budget_s, 3), "reserve_s": round(allotment.reserve_s, 3)}
+        )
         partial = self.checkpoint_dir / f".flaml-{family}.log.partial"
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -196,6 +226,7 @@ class AutoMLTrainer:
                 data.validation,
                 budget_s,
                 partial,
+                data.scoring,
                 data.holdout,
             )
         except BaseException as error:  # the child must not end Completed at the job's exit
@@ -215,7 +246,15 @@ class AutoMLTrainer:
         model = refit_from_log(self.config, log_file, data.train_features, data.split.train_label)
         _say(f"{family}: searched by an earlier attempt ({len(trials)} trials), refitted")
         best = min(trial.loss for trial in trials)
-        return FamilyResult(family, self.config.families[family], trials, best, model)
+        out_of_fold = refitted_folds(
+            model,
+            data.train_features,
+            data.split.train_label,
+            data.validation,
+            data.scoring,
+            data.holdout,
+        )
+        return FamilyResult(family, self.config.families[family], trials, best, model, out_of_fold)
 
     def _log_trials(self, child: Any, result: FamilyResult) -> None:
         metric = self.config.metric
@@ -233,7 +272,9 @@ class AutoMLTrainer:
 
     # 4. the leaderboard ----------------------------------------------------------------------
 
-    def _leaderboard(self, results: Sequence[FamilyResult], data: _Data) -> list[dict[str, Any]]:
+    def _leaderboard(
+        self, results: Sequence[FamilyResult], data: _Data
+    ) -> tuple[list[dict[str, Any]], Selection]:
         metric = self.config.metric
         entries = [
             {
@@ -242,6 +283,7 @@ class AutoMLTrainer:
                 "estimator": r.estimator,
                 "trials": len(r.trials),
                 metric.name: metric.value_of_loss(r.best_loss),
+                "out_of_fold": r.out_of_fold,
             }
             for r in results
             if r.model is not None and r.best_loss is not None
@@ -251,12 +293,14 @@ class AutoMLTrainer:
                 f"the time budget ({self.config.budget_s:g} s) was too small for one trial of"
                 f" any model family: give a larger --time-budget (or fewer --allowed-models)",
             )
-        entries += ensemble.voting_entry(entries, data.ensemble_inputs(), self.config)
+        entries += ensemble.voting_entry(entries, self.config, data.scoring)
         entries.sort(key=lambda e: e[metric.name], reverse=metric.higher_is_better)
-        best = entries[0]
+        selection = select(entries, metric, data.scoring)
         self.run.log("trials", float(sum(e["trials"] for e in entries)), step=0)
-        _say(f"best: {best['family']} with {metric.name} {best[metric.name]:.4f}")
-        return entries
+        _say(selection.describe(metric))
+        # The chosen model first; the others, best first, in case its ONNX fails parity.
+        entries.sort(key=lambda e: e["family"] != selection.chosen)
+        return entries, selection
 
     # 5. the model ----------------------------------------------------------------------------
 
@@ -280,9 +324,15 @@ class AutoMLTrainer:
         write_bytes_atomic(staging / MODEL_FILE, onnx_bytes)
         write_json_atomic(staging / SCHEMA_FILE, self._schema(columns, classes, best))
         importance = permutation_importance_of(
-            pipeline, split.check_frame, split.check_label, columns, self.config.metric
+            pipeline,
+            split.check_frame,
+            split.check_label,
+            columns,
+            self.config.metric,
+            seconds=self.clock.seconds_left() - FINAL_FIXED_S,
         )
         importance["rows_from"] = split.check_rows_from
+        _say(f"importance: {importance['repeats']} repeats on {importance['rows']} rows")
         write_json_atomic(staging / IMPORTANCE_FILE, importance)
         for rank, item in enumerate(importance["features"]):
             self.run.log("feature_importance", float(item["importance"]), step=rank)
@@ -338,6 +388,17 @@ class AutoMLTrainer:
         tried: list[dict[str, Any]] = []
         self.parity_report: dict[str, Any] = {"chosen": None, "tried": tried}
         for entry in leaderboard:
+            failed = {t["family"] for t in tried}.intersection(entry.get("members", []))
+            if failed:  # an ensemble holds a model that failed already: it would fail too
+                tried.append(
+                    {
+                        "family": entry["family"],
+                        "exported": False,
+                        "error": "skipped:"
+                        f" its member {sorted(failed)[0]} did not export with parity",
+                    }
+                )
+                continue
             pipeline = pipeline_of(featurizer, entry["model"])
             try:
                 onnx_bytes = export_onnx(pipeline, columns)
@@ -388,18 +449,49 @@ class AutoMLTrainer:
         }
 
     def _publish(
-        self, staging: Path, leaderboard: list[dict[str, Any]], best: dict[str, Any]
+        self,
+        staging: Path,
+        leaderboard: list[dict[str, Any]],
+        best: dict[str, Any],
+        selection: Selection,
     ) -> None:
-        board = [{k: v for k, v in entry.items() if k != "model"} for entry in leaderboard]
+        metric = self.config.metric
+        board = sorted(
+            (_board_entry(entry, metric) for entry in leaderboard),
+            key=lambda e: e[metric.name],
+            reverse=metric.higher_is_better,
+        )
+        after_searches = self.clock.elapsed_s() - self.searches_ended
+        self.run.log("after_searches_s", after_searches, step=0)
+        budget = {
+            "time_budget_s": self.config.budget_s,
+            "families": [a.to_dict() for a in self.allotments],
+            "after_searches_s": after_searches,
+        }
         write_json_atomic(
             staging / LEADERBOARD_FILE,
-            {"metric": self.config.metric.name, "exported": best["family"], "models": board},
+            {
+                "metric": metric.name,
+                "exported": best["family"],
+                "selection": selection.to_dict(),
+                "budget": budget,
+                "models": board,
+            },
         )
         for item in sorted(staging.iterdir()):
             item.replace(self.outputs / item.name)
         staging.rmdir()
         for item in sorted(self.outputs.iterdir()):
             _say(f"output: {item.name}")
+
+
+def _board_entry(entry: dict[str, Any], metric: PrimaryMetric) -> dict[str, Any]:
+    """A leaderboard entry as the artifact keeps it: its fold scores, not its model."""
+    shown = {k: v for k, v in entry.items() if k not in ("model", "out_of_fold")}
+    out_of_fold = entry.get("out_of_fold")
+    if out_of_fold is not None:
+        shown["fold_scores"] = [metric.value_of_loss(loss) for loss in out_of_fold.losses]
+    return shown
 
 
 # The data, split -----------------------------------------------------------------------------
@@ -423,20 +515,18 @@ class _Split:
 
 
 class _Data:
-    def __init__(self, split: _Split, featurizer: Any, validation: Validation) -> None:
+    def __init__(
+        self, split: _Split, featurizer: Any, validation: Validation, scoring: Scoring
+    ) -> None:
         self.split = split
         self.featurizer = featurizer
         self.validation = validation
+        self.scoring = scoring
         self.train_features = _features(featurizer, split.train_frame)
         self.holdout = (
             None
             if split.holdout is None
             else (_features(featurizer, split.holdout[0]), split.holdout[1])
-        )
-
-    def ensemble_inputs(self) -> ensemble.EnsembleInputs:
-        return ensemble.EnsembleInputs(
-            self.train_features, self.split.train_label, self.validation, self.holdout
         )
 
 
