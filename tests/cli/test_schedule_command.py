@@ -124,7 +124,7 @@ def test_run_due_fires_a_changed_folder_once_into_a_tagged_run(project: Path) ->
             "is not after start_time",
         ),
         ('{type: cron, expression: "0 2 * * *"}', "./nope.yml", "nope.yml"),
-        ("{type: folder, path: ./no-such-folder}", "./job.yml", "no-such-folder not found"),
+        ("{type: folder, path: ./no-such-folder}", "./job.yml", "no-such-folder' not found"),
         ("{type: data_asset, name: flowers}", "./job.yml", "needs data assets"),
     ],
 )

@@ -1181,7 +1181,9 @@ export interface paths {
         put?: never;
         /**
          * Create Schedule
-         * @description The job file is loaded and checked on the server's machine, where the loop fires it.
+         * @description The job file is a path on the server's machine, loaded and checked there, where the loop
+         *     fires it: naming files on the server's disk is an admin's right (a contributor's jobs come
+         *     as uploads), so only an admin creates schedules over the API.
          */
         post: operations["create_schedule_api_v1_schedules_post"];
         delete?: never;
