@@ -213,3 +213,10 @@ def test_job_inputs_are_refused_before_any_run(workspace: OpenWorkspace, tmp_pat
     with pytest.raises(NotFound, match="data asset 'flowers' not found"):
         jobs.submit(workspace, load_job_file(project / "job.yml"))
     assert workspace.store.list_runs() == []
+
+
+def test_an_empty_folder_is_nothing_to_version(workspace: OpenWorkspace, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InvalidValue, match="holds no files: nothing to version"):
+        _create(workspace, tmp_path / "empty")
+    assert data.list_assets(workspace) == []

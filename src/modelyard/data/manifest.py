@@ -75,13 +75,20 @@ def _unchanged_since(file: Path, relpath: str, key: _Key, size_read: int) -> boo
 
 
 def list_files(path: Path) -> dict[str, Path]:
-    """POSIX relative path → absolute file, for a folder (walked, links checked) or one file."""
+    """POSIX relative path → absolute file, for a folder (walked, links checked) or one file.
+    An empty folder has a manifest too (a pipeline step may output nothing)."""
     if not path.exists():
         raise NotFound(f"data path {str(path)!r} not found: check the path", path=str(path))
     if not path.is_dir():
         return {check_manifest_path(path.name): path.absolute()}
     files: dict[str, Path] = {}
     _walk(path.absolute(), "", path.resolve(), files)
+    return files
+
+
+def list_files_to_version(path: Path) -> dict[str, Path]:
+    """The files of a data version to be: an empty folder has nothing to version."""
+    files = list_files(path)
     if not files:
         raise InvalidValue(
             f"data folder {str(path)!r} holds no files: nothing to version", path=str(path)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Final
 
-from modelyard.data.manifest import HashCache, build_manifest_of, list_files
+from modelyard.data.manifest import HashCache, build_manifest_of, list_files_to_version
 from modelyard.entities.data import (
     DataAsset,
     DataLineage,
@@ -77,7 +77,7 @@ def create_data(
     hash cache."""
     request = request.check()
     path = Path(path)
-    files = list_files(path)
+    files = list_files_to_version(path)
     _check_type(request.type, path)
     manifest = build_manifest_of(files, HashCache.in_cache_dir(ws.cache_dir), verify)
     if ws.server_url is not None:
@@ -154,7 +154,7 @@ def create_uploaded(
 ) -> DataCreated:
     """A server's end of a version sent as an archive, unpacked into `folder` (a single file
     arrives as the folder's one file)."""
-    files = list_files(folder)
+    files = list_files_to_version(folder)
     manifest = build_manifest_of(files, None)
     return _create_here(ws, request.check(), manifest, files, user)
 

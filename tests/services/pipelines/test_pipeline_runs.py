@@ -204,6 +204,32 @@ def test_steps_run_in_dag_order_and_independent_ones_at_once(
         assert ended is not None and records["join"].created_at >= ended
 
 
+EMPTY_OUTPUT = """
+type: pipeline
+experiment_name: quiet
+jobs:
+  quiet:
+    command: python noop.py --out ${{outputs.out}}
+    outputs: {out: {type: uri_folder}}
+  after:
+    command: python noop.py --in ${{inputs.data}}
+    inputs: {data: '${{parent.jobs.quiet.outputs.out}}'}
+"""
+
+
+def test_a_step_that_outputs_nothing_feeds_its_dependant_and_is_reused(
+    sqlite_workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    ws = sqlite_workspace
+    path = write_pipeline(new_project(tmp_path, noop="import sys\n"), EMPTY_OUTPUT)
+    first = finished(ws, submit(ws, path))
+    assert first.status is RunStatus.COMPLETED, first.error
+    again = finished(ws, submit(ws, path))
+    assert {step.reused_from for step in steps_of(ws, again).values()} == {
+        step.run_id for step in steps_of(ws, first).values()
+    }
+
+
 FAILING = """
 type: pipeline
 experiment_name: fails
