@@ -1,8 +1,8 @@
 """The app's data pages in a real headless Chromium on a real server, over a workspace filled
 by the real services: a data asset of two versions, a run that read the second (recorded as a
 job records its inputs) and a model version registered from that run. The list, the asset and
-the version pass axe and fit 800 px; the version's lineage leads to the run and to the model
-version; the run's page lists the data it read and links back."""
+the version pass axe and fit 800 px; a file downloads; the version's lineage leads to the run
+and to the model version; the run's page lists the data it read and links back."""
 
 from __future__ import annotations
 
@@ -81,6 +81,9 @@ def test_data_pages_lineage_and_the_runs_inputs(
         page.wait_for_url("**/app/data/petals/2")
         page.locator("#data-files tr[data-file='b.csv']").wait_for()
         assert page.locator("#data-files tbody tr").count() == 2
+        href = page.locator("#data-files a", has_text="b.csv").get_attribute("href")
+        assert href is not None
+        assert page.request.get(href).body() == b"x,y\n3,4\n"
         lineage = page.locator(f"#lineage-runs tr[data-run='{run.id}']")
         lineage.wait_for()
         assert "train" in lineage.inner_text()

@@ -40,8 +40,7 @@ export function runInputs(runId: string, signal?: AbortSignal): Promise<RunInput
   return answerOf(api.GET("/api/v1/runs/{run_id}/inputs", { params: { path: { run_id: runId } }, signal }));
 }
 
-/** Where the browser downloads one of a version's files (the login cookie rides along). */
-export function dataFileUrl(name: string, version: number, path: string): string {
-  const segments = path.split("/").map(encodeURIComponent).join("/");
-  return `/api/v1/data/${encodeURIComponent(name)}/versions/${String(version)}/files/${segments}`;
+/** A version's address in the API, under which its files download (`FilesTable`). */
+export function dataVersionUrl(name: string, version: number): string {
+  return `/api/v1/data/${encodeURIComponent(name)}/versions/${String(version)}`;
 }

@@ -2,10 +2,11 @@
 // lineage: the runs that read it, the model versions registered from those runs and the
 // deployments serving them, each a link to its page.
 import { Link, useParams } from "react-router";
-import { dataFileUrl, dataLineage, dataManifest } from "../api/data";
+import { dataLineage, dataManifest, dataVersionUrl } from "../api/data";
 import type { DataLineage, DataManifestEntry, DataVersion } from "../api/types";
 import { type Fact, Facts } from "../components/Facts";
 import { ErrorMessage, Loading } from "../components/Feedback";
+import { FilesTable } from "../components/FilesTable";
 import { PageTitle } from "../components/Layout";
 import { StatusBadge } from "../components/StatusBadge";
 import { dataPath, lineageTree } from "../data/shaping";
@@ -53,7 +54,7 @@ export function DataVersionPage() {
       </div>
       <VersionFacts version={current} />
       <Lineage lineage={lineage} />
-      <FilesTable version={current} files={files} />
+      <FilesTable files={files} base={dataVersionUrl(current.name, current.version)} id="data-files" />
     </>
   );
 }
@@ -156,42 +157,6 @@ function Lineage({ lineage }: { lineage: DataLineage }) {
           </table>
         </div>
       )}
-    </section>
-  );
-}
-
-function FilesTable({ version, files }: { version: DataVersion; files: DataManifestEntry[] }) {
-  return (
-    <section className="panel" aria-labelledby="data-files-title">
-      <h2 id="data-files-title">Files</h2>
-      <div className="table-wrap">
-        <table className="data-table" id="data-files">
-          <thead>
-            <tr>
-              <th scope="col">File</th>
-              <th scope="col" className="numeric">
-                Size
-              </th>
-              <th scope="col">SHA-256</th>
-            </tr>
-          </thead>
-          <tbody>
-            {files.map((file) => (
-              <tr key={file.path} data-file={file.path}>
-                <td>
-                  <a href={dataFileUrl(version.name, version.version, file.path)} download={file.path.split("/").pop()}>
-                    {file.path}
-                  </a>
-                </td>
-                <td className="numeric">{formatSize(file.size)}</td>
-                <td>
-                  <code className="hash">{file.sha256}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
     </section>
   );
 }
