@@ -6,6 +6,9 @@ import { Loading } from "./components/Feedback";
 import { Layout } from "./components/Layout";
 import { ComputePage } from "./pages/ComputePage";
 import { ComputesPage } from "./pages/ComputesPage";
+import { DataAssetPage } from "./pages/DataAssetPage";
+import { DataAssetsPage } from "./pages/DataAssetsPage";
+import { DataVersionPage } from "./pages/DataVersionPage";
 import { EndpointsPage } from "./pages/EndpointsPage";
 import { ExperimentsPage } from "./pages/ExperimentsPage";
 import { ModelPage } from "./pages/ModelPage";
@@ -38,6 +41,9 @@ const router = createBrowserRouter(
         { path: "models", element: <ModelsPage /> },
         { path: "models/:name", element: <ModelPage /> },
         { path: "models/:name/versions/:version", element: <ModelVersionPage /> },
+        { path: "data", element: <DataAssetsPage /> },
+        { path: "data/:name", element: <DataAssetPage /> },
+        { path: "data/:name/:version", element: <DataVersionPage /> },
         { path: "endpoints", element: <EndpointsPage /> },
         { path: "endpoints/:name", lazy: page(() => import("./pages/EndpointPage")) },
         { path: "*", element: <NotFoundPage /> },

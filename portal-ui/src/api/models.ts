@@ -57,8 +57,7 @@ export function updateVersion(name: string, version: number, change: VersionChan
   );
 }
 
-/** Where the browser downloads one of a version's files (the login cookie rides along). */
-export function modelFileUrl(name: string, version: number, path: string): string {
-  const segments = path.split("/").map(encodeURIComponent).join("/");
-  return `/api/v1/models/${encodeURIComponent(name)}/versions/${String(version)}/files/${segments}`;
+/** A version's address in the API, under which its files download (`FilesTable`). */
+export function modelVersionUrl(name: string, version: number): string {
+  return `/api/v1/models/${encodeURIComponent(name)}/versions/${String(version)}`;
 }

@@ -6,6 +6,7 @@ const SECTIONS = [
   { to: "/", label: "Overview", end: true },
   { to: "/experiments", label: "Experiments" },
   { to: "/runs", label: "Runs" },
+  { to: "/data", label: "Data" },
   { to: "/models", label: "Models" },
   { to: "/endpoints", label: "Endpoints" },
   { to: "/computes", label: "Computes" },

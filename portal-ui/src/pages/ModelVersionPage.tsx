@@ -4,10 +4,11 @@
 // it from the CLI and SDK.
 import { useState } from "react";
 import { Link, useParams } from "react-router";
-import { getVersion, modelFileUrl, updateVersion } from "../api/models";
+import { getVersion, modelVersionUrl, updateVersion } from "../api/models";
 import type { ModelVersion } from "../api/types";
 import { type Fact, Facts } from "../components/Facts";
 import { ErrorMessage, Loading } from "../components/Feedback";
+import { FilesTable } from "../components/FilesTable";
 import { PageTitle } from "../components/Layout";
 import { DeployedTo } from "../endpoints/DeployedTo";
 import { formatTime } from "../format";
@@ -46,7 +47,7 @@ export function ModelVersionPage() {
         <VersionAliasBadges aliases={current.aliases} />
       </div>
       <VersionFacts version={current} />
-      <FilesTable version={current} />
+      <FilesTable files={current.files} base={modelVersionUrl(current.name, current.version)} id="files" />
       <div className="columns">
         <PairsEditor
           title="Tags"
@@ -98,45 +99,6 @@ function VersionFacts({ version }: { version: ModelVersion }) {
       </h2>
       {version.description && <p>{version.description}</p>}
       <Facts facts={facts} />
-    </section>
-  );
-}
-
-function FilesTable({ version }: { version: ModelVersion }) {
-  return (
-    <section className="panel" aria-labelledby="files-title">
-      <h2 id="files-title">Files</h2>
-      <div className="table-wrap">
-        <table className="data-table" id="files">
-          <thead>
-            <tr>
-              <th scope="col">File</th>
-              <th scope="col" className="numeric">
-                Size
-              </th>
-              <th scope="col">SHA-256</th>
-            </tr>
-          </thead>
-          <tbody>
-            {version.files.map((file) => (
-              <tr key={file.path} data-file={file.path}>
-                <td>
-                  <a
-                    href={modelFileUrl(version.name, version.version, file.path)}
-                    download={file.path.split("/").pop()}
-                  >
-                    {file.path}
-                  </a>
-                </td>
-                <td className="numeric">{formatSize(file.size)}</td>
-                <td>
-                  <code className="hash">{file.sha256}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
     </section>
   );
 }

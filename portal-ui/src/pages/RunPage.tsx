@@ -1,5 +1,5 @@
 // A run: its status and where it stands (a timeline of its lifecycle, Cancel while it has not
-// ended), what it was given (params, tags), its one-value metrics in a summary and the others
+// ended), what it was given (data it read, params, tags), its one-value metrics in a summary and the others
 // as live charts; a sweep's or an AutoML run's page adds its children's leaderboard and chart.
 // While the run has not ended, the page reads its details every few seconds and its series
 // every 1.5 s (cheaply: see useMetricSeries).
@@ -20,6 +20,7 @@ import { ParentRunBoard } from "../run/ParentRunBoard";
 import { RunMetrics, runStartS } from "../run/RunMetrics";
 import { RunPanels } from "../run/RunPanels";
 import { RegisteredModels } from "../run/RegisteredModels";
+import { RunInputs } from "../run/RunInputs";
 import { StatusTimeline } from "../run/StatusTimeline";
 
 const DETAILS_INTERVAL_MS = 3000;
@@ -69,6 +70,7 @@ export default function RunPage() {
       {details.error && <ErrorMessage error={details.error} onRetry={details.reload} />}
       <StatusTimeline run={run} attempts={attempts.data ?? []} />
       <RunFacts run={run} />
+      <RunInputs runId={run.id} />
       <RegisteredModels runId={run.id} />
       <div className="columns">
         <KeyValues title="Parameters" values={run.params} />
