@@ -4,6 +4,7 @@ skip, a watched folder, disable/enable, and a job file gone at fire time."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -201,6 +202,32 @@ def test_a_data_trigger_on_an_unknown_asset_is_refused_in_one_line(
     assert "data asset 'nothing' not found" in caught.value.message
     assert "\n" not in caught.value.message
     assert workspace.schedule_store.list_schedules() == []
+
+
+def rewrite_in_place(file: Path, content: bytes) -> None:
+    """New bytes, same size, inode and mtime: only a hash that reads the file sees it."""
+    stat = file.stat()
+    with open(file, "r+b") as handle:
+        handle.write(content)
+    os.utime(file, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_a_folder_trigger_reads_no_unchanged_file_and_fires_on_a_changed_one(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    watched = tmp_path / "data"
+    watched.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (watched / name).write_text("one")
+        # Old enough to be remembered (a file written within FRESH_S is always read again).
+        os.utime(watched / name, (1_000_000_000, 1_000_000_000))
+    schedule(workspace, tmp_path, "on-data", trigger=FolderTrigger(path=str(watched)))
+    rewrite_in_place(watched / "a.txt", b"two")
+    assert fire_due_schedules(workspace, T0) == []  # a.txt's hash came from the cache, unread
+    (watched / "b.txt").write_text("three")
+    [fire] = fire_due_schedules(workspace, T0 + timedelta(seconds=1))
+    assert fire.run_id is not None
+    finish(workspace, fire.run_id)
 
 
 def test_disable_stops_firing_and_enable_owes_nothing_for_the_disabled_time(

@@ -13,7 +13,8 @@ Triggers, and when each fires (all pure: `now` is always passed in, so tests use
   month lacks (the 31st in April, the 29th of February in 2027) skips that month, as cron's
   `0 0 31 * *` does, rather than moving the fire to another day.
 - `FolderTrigger`: fires when the content hash of a watched folder changes (polled by each
-  pass of the loop); the hash at creation is the baseline, so creating one does not fire.
+  pass of the loop; unchanged files' hashes come from the workspace's hash cache, unread); the
+  hash at creation is the baseline, so creating one does not fire.
 - `DataAssetTrigger`: fires when data asset `asset` gets a new version (Azure's
   `type: data`). The highest version number, archived ones included, is kept on the schedule
   as a folder's hash is (`watched`) and compared and swapped by each pass the same way: the

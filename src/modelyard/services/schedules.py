@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelyard.data.manifest import content_hash_of
+from modelyard.data.manifest import HashCache, build_manifest
 from modelyard.entities.schedules import (
     CatchUp,
     CronTrigger,
@@ -154,9 +154,11 @@ def _check_job_file(path: Path) -> None:
         ) from None
 
 
-def _folder_hash(path: str) -> str:
+def _folder_hash(ws: OpenWorkspace, path: str) -> str:
+    """The folder's content hash, each file unchanged since it was last hashed (size, mtime,
+    inode) taken from the workspace's hash cache unread: the loop polls every 2 s."""
     try:
-        return content_hash_of(Path(path))
+        return build_manifest(Path(path), HashCache.in_cache_dir(ws.cache_dir)).content_hash
     except OSError as error:
         raise InvalidValue(
             f"watched folder {path} cannot be read ({error}): fix its permissions or the path",
@@ -178,7 +180,7 @@ def _baseline(
     if isinstance(trigger, CronTrigger | RecurrenceTrigger):
         return trigger.next_after(now), None
     if isinstance(trigger, FolderTrigger):
-        return None, _folder_hash(trigger.path)
+        return None, _folder_hash(ws, trigger.path)
     return None, _newest_version(ws, trigger.asset)
 
 
@@ -266,7 +268,7 @@ def _claim_for(
     trigger = schedule.trigger
     if isinstance(trigger, FolderTrigger | DataAssetTrigger):
         seen = (
-            _folder_hash(trigger.path)
+            _folder_hash(ws, trigger.path)
             if isinstance(trigger, FolderTrigger)
             else _newest_version(ws, trigger.asset)
         )
