@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from modelyard.entities import RunStatus
 from modelyard.entities.data import DataVersionRequest
+from modelyard.errors import NotFound
 from modelyard.services import data, jobs
 from modelyard.services.job_file import load_job_file
 from modelyard.services.pipelines.pipeline_job import PipelineJob
@@ -66,3 +69,18 @@ def test_a_step_over_a_data_asset_is_reused_until_a_new_version_and_records_it(
     steps = run_pipeline(workspace, write_pipeline(project, own, "own.yml"))
     assert steps["prep"].reused_from == changed["prep"].run_id
     assert read_versions(workspace, steps["prep"]) == ["raw=data:x:2"]
+
+
+def test_a_pipeline_over_an_unknown_asset_is_refused_in_one_line_and_creates_nothing(
+    sqlite_workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    write_project(project)
+    path = write_pipeline(project, PIPELINE.replace("path: ./data", "path: data:nothing@latest"))
+    job = load_job_file(path)
+    assert isinstance(job, PipelineJob)
+    with pytest.raises(NotFound) as caught:
+        submit_pipeline(sqlite_workspace, job)
+    assert "data asset 'nothing' not found" in caught.value.message
+    assert "\n" not in caught.value.message
+    assert sqlite_workspace.store.list_runs("pipe") == []
