@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from modelyard.sdk._pipeline import Pipeline, load_pipeline
     from modelyard.sdk._schedule import (
         CronTrigger,
+        DataAssetTrigger,
         JobSchedule,
         RecurrencePattern,
         RecurrenceTrigger,
@@ -99,6 +100,7 @@ _LAZY_NAMES: dict[str, str] = {
     "Workspace": "modelyard.sdk._objects",
     "ScriptRunConfig": "modelyard.sdk._script_run_config",
     "CronTrigger": "modelyard.sdk._schedule",
+    "DataAssetTrigger": "modelyard.sdk._schedule",
     "JobSchedule": "modelyard.sdk._schedule",
     "RecurrencePattern": "modelyard.sdk._schedule",
     "RecurrenceTrigger": "modelyard.sdk._schedule",
@@ -122,6 +124,7 @@ __all__ = [
     "Conflict",
     "CronTrigger",
     "Data",
+    "DataAssetTrigger",
     "Dataset",
     "DeploymentFailed",
     "Environment",

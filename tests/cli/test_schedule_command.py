@@ -125,7 +125,7 @@ def test_run_due_fires_a_changed_folder_once_into_a_tagged_run(project: Path) ->
         ),
         ('{type: cron, expression: "0 2 * * *"}', "./nope.yml", "nope.yml"),
         ("{type: folder, path: ./no-such-folder}", "./job.yml", "no-such-folder' not found"),
-        ("{type: data_asset, name: flowers}", "./job.yml", "needs data assets"),
+        ("{type: data, asset: flowers}", "./job.yml", "data asset 'flowers' not found"),
     ],
 )
 def test_bad_schedules_are_one_line_errors_and_create_nothing(

@@ -12,6 +12,7 @@ import pytest
 from modelyard.entities.schedules import (
     CatchUp,
     CronTrigger,
+    DataAssetTrigger,
     Frequency,
     RecurrencePattern,
     RecurrenceTrigger,
@@ -265,6 +266,9 @@ def test_a_bad_cron_is_refused_in_one_line_naming_the_field(expression: str, wor
             "start_time 9999-12-31T23:59:00+00:00 is out of range",
         ),
         ({"type": "hourly"}, "unknown trigger type 'hourly'"),
+        ({"type": "data", "name": "flowers"}, "unknown field 'name' in a data trigger"),
+        ({"type": "data"}, "the trigger needs 'asset'"),
+        ({"type": "data", "asset": "a/b"}, "data asset"),
         ({"type": "cron", "expresion": "0 2 * * *"}, "unknown field 'expresion'"),
     ],
 )
@@ -299,3 +303,6 @@ def test_a_trigger_round_trips_through_its_dict() -> None:
         time_zone="Europe/Berlin",
     )
     assert trigger_from_dict(trigger.to_dict()) == trigger
+    flowers = trigger_from_dict({"type": "data", "asset": "flowers"})
+    assert flowers == DataAssetTrigger(asset="flowers")
+    assert trigger_from_dict(flowers.to_dict()) == flowers

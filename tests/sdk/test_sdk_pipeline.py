@@ -78,6 +78,19 @@ def test_a_pipeline_is_submitted_like_any_job_and_reruns(tmp_path: Path) -> None
         ws.close()
 
 
+def test_a_dsl_input_may_name_a_data_asset_version(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    write_project(project)
+    prep = load_component(write_pipeline(project, PREP_COMPONENT, "prep.yml"))
+
+    @pipeline(experiment_name="from-dsl")
+    def cleaning(raw: Input) -> None:
+        prep(raw=raw)
+
+    built = cleaning(raw=Input(path="data:flowers@latest"))
+    assert built._job.pipeline.inputs["raw"].value == "data:flowers@latest"  # not a path
+
+
 def test_a_file_that_is_not_a_pipeline_is_refused(tmp_path: Path) -> None:
     job = tmp_path / "job.yml"
     job.write_text("experiment_name: x\ncommand: python train.py\n")

@@ -4,6 +4,7 @@ skip, a watched folder, disable/enable, and a job file gone at fire time."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -13,17 +14,20 @@ import pytest
 
 from cli.sweep_files import SWEEP, TRAIN
 from modelyard.entities import RunStatus
+from modelyard.entities.data import DataVersionRequest
 from modelyard.entities.schedules import (
     CatchUp,
     CronTrigger,
+    DataAssetTrigger,
     FolderTrigger,
     Frequency,
     RecurrenceTrigger,
 )
 from modelyard.errors import AlreadyExists, InvalidValue, NotFound
-from modelyard.services import jobs
+from modelyard.services import data, jobs
 from modelyard.services.background import BackgroundLoop
 from modelyard.services.schedules import (
+    DATA_VERSION_TAG,
     FIRE_TIME_TAG,
     SCHEDULE_TAG,
     JobSchedule,
@@ -101,28 +105,33 @@ def test_after_downtime_catch_up_once_fires_once_and_skip_fires_none(
     finish(workspace, fired[0].run_id)
 
 
-def test_two_racing_passes_fire_each_time_once(workspace: OpenWorkspace, tmp_path: Path) -> None:
-    names = [f"race-{index}" for index in range(4)]
-    for name in names:
-        schedule(workspace, tmp_path, name)
-    root = workspace.root
-    at_ten = datetime(2027, 1, 4, 10, 0, 5, tzinfo=UTC)
-    passes = [open_workspace(root) for _ in range(3)]  # each its own engine and connections
+def racing_passes(workspace: OpenWorkspace, nows: list[datetime]) -> list[str]:
+    """The schedules fired by passes started together, one a `now`, each with its own engine
+    and connections; every name as often as it fired."""
+    passes = [open_workspace(workspace.root) for _ in nows]
     start = threading.Barrier(len(passes))
     results: list[list[str]] = []
 
-    def fire(ws: OpenWorkspace) -> None:
+    def fire(ws: OpenWorkspace, now: datetime) -> None:
         start.wait()
-        results.append([f.schedule for f in fire_due_schedules(ws, at_ten)])
+        results.append([f.schedule for f in fire_due_schedules(ws, now)])
 
-    threads = [threading.Thread(target=fire, args=(ws,)) for ws in passes]
+    threads = [threading.Thread(target=fire, args=pair) for pair in zip(passes, nows, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
     for ws in passes:
         ws.close()
-    assert sorted(name for fired in results for name in fired) == names
+    return [name for fired in results for name in fired]
+
+
+def test_two_racing_passes_fire_each_time_once(workspace: OpenWorkspace, tmp_path: Path) -> None:
+    names = [f"race-{index}" for index in range(4)]
+    for name in names:
+        schedule(workspace, tmp_path, name)
+    at_ten = datetime(2027, 1, 4, 10, 0, 5, tzinfo=UTC)
+    assert sorted(racing_passes(workspace, [at_ten] * 3)) == names
     runs = workspace.store.list_runs("scheduled")
     assert sorted(workspace.store.get_run_data(r.id).tags[SCHEDULE_TAG] for r in runs) == names
     for run in runs:
@@ -145,6 +154,80 @@ def test_a_folder_trigger_fires_once_per_change_of_its_content(
     for fire in (first, second):
         assert fire.run_id is not None
         finish(workspace, fire.run_id)
+
+
+def new_version(ws: OpenWorkspace, tmp_path: Path, name: str, content: str) -> int:
+    folder = tmp_path / f"{name}-{content}"
+    folder.mkdir()
+    (folder / "a.txt").write_text(content)
+    return data.create_data(ws, folder, DataVersionRequest(name)).version.version
+
+
+def test_a_data_trigger_fires_once_per_new_version_and_not_for_archiving(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    new_version(workspace, tmp_path, "flowers", "one")
+    schedule(workspace, tmp_path, "on-flowers", trigger=DataAssetTrigger(asset="flowers"))
+    assert fire_due_schedules(workspace, T0) == []  # the versions at creation are the baseline
+    assert new_version(workspace, tmp_path, "flowers", "two") == 2
+    [fire] = fire_due_schedules(workspace, T0 + timedelta(seconds=1))
+    assert fire_due_schedules(workspace, T0 + timedelta(seconds=2)) == []
+    data.set_archived(workspace, "flowers:2", True)
+    data.set_archived(workspace, "flowers:2", False)
+    assert fire_due_schedules(workspace, T0 + timedelta(seconds=3)) == []
+    assert fire.run_id is not None
+    finish(workspace, fire.run_id)
+    tags = workspace.store.get_run_data(fire.run_id).tags
+    assert (tags[SCHEDULE_TAG], tags[DATA_VERSION_TAG]) == ("on-flowers", "data:flowers:2")
+
+
+def test_two_racing_passes_fire_a_new_data_version_once(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    new_version(workspace, tmp_path, "flowers", "one")
+    schedule(workspace, tmp_path, "on-flowers", trigger=DataAssetTrigger(asset="flowers"))
+    new_version(workspace, tmp_path, "flowers", "two")
+    # Each pass its own `now`: only the compare-and-swap of the version seen stops a second fire.
+    nows = [T0 + timedelta(seconds=second) for second in range(3)]
+    assert racing_passes(workspace, nows) == ["on-flowers"]
+    [run] = workspace.store.list_runs("scheduled")
+    finish(workspace, run.id)
+
+
+def test_a_data_trigger_on_an_unknown_asset_is_refused_in_one_line(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    with pytest.raises(NotFound) as caught:
+        schedule(workspace, tmp_path, "on-nothing", trigger=DataAssetTrigger(asset="nothing"))
+    assert "data asset 'nothing' not found" in caught.value.message
+    assert "\n" not in caught.value.message
+    assert workspace.schedule_store.list_schedules() == []
+
+
+def rewrite_in_place(file: Path, content: bytes) -> None:
+    """New bytes, same size, inode and mtime: only a hash that reads the file sees it."""
+    stat = file.stat()
+    with open(file, "r+b") as handle:
+        handle.write(content)
+    os.utime(file, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_a_folder_trigger_reads_no_unchanged_file_and_fires_on_a_changed_one(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    watched = tmp_path / "data"
+    watched.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (watched / name).write_text("one")
+        # Old enough to be remembered (a file written within FRESH_S is always read again).
+        os.utime(watched / name, (1_000_000_000, 1_000_000_000))
+    schedule(workspace, tmp_path, "on-data", trigger=FolderTrigger(path=str(watched)))
+    rewrite_in_place(watched / "a.txt", b"two")
+    assert fire_due_schedules(workspace, T0) == []  # a.txt's hash came from the cache, unread
+    (watched / "b.txt").write_text("three")
+    [fire] = fire_due_schedules(workspace, T0 + timedelta(seconds=1))
+    assert fire.run_id is not None
+    finish(workspace, fire.run_id)
 
 
 def test_disable_stops_firing_and_enable_owes_nothing_for_the_disabled_time(

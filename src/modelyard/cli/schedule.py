@@ -14,7 +14,7 @@ from modelyard.entities.schedules import Schedule
 from modelyard.services import schedules
 
 app = typer.Typer(
-    help="Schedules: fire a job file on a cron, a recurrence or a changed folder.",
+    help="Schedules: fire a job file on a cron, a recurrence, a changed folder or new data.",
     no_args_is_help=True,
 )
 

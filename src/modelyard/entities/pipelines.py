@@ -26,6 +26,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
+from modelyard.entities.data import is_data_reference
 from modelyard.errors import InvalidValue
 
 # `${{parent.inputs.x}}`, `${{parent.jobs.prep.outputs.out}}`, `${{inputs.x}}`, `${{outputs.y}}`.
@@ -360,7 +361,7 @@ class Pipeline:
         if binding.step is not None:
             self._check_upstream(step, where, binding, f"inputs.{name}")
         source = self.source_type(binding)
-        if port.type is not None and not port.type.accepts(source):
+        if port.type is not None and not _reads_data_asset(port) and not port.type.accepts(source):
             raise InvalidValue(
                 f"{where} is {port.type.value} but is fed {_describe_source(binding)}, which"
                 f" is {source.value}: bind it to a {port.type.value} or change its type",
@@ -557,6 +558,13 @@ def _typed_literal(kind: PortType, value: object, where: str) -> Literal:
     if not kind.accepts(PortType.of_literal(literal)):
         raise InvalidValue(f"{where} is {kind.value} but its value {literal!r} is not")
     return literal
+
+
+def _reads_data_asset(port: StepInput) -> bool:
+    """A data input's own `path: data:NAME@latest` (a version pinned at submission)."""
+    literal = port.binding.literal
+    is_data = port.type is not None and port.type.is_data
+    return is_data and isinstance(literal, str) and is_data_reference(literal)
 
 
 def _check_port_name(name: str, whose: str) -> None:

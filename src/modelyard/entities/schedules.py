@@ -13,11 +13,13 @@ Triggers, and when each fires (all pure: `now` is always passed in, so tests use
   month lacks (the 31st in April, the 29th of February in 2027) skips that month, as cron's
   `0 0 31 * *` does, rather than moving the fire to another day.
 - `FolderTrigger`: fires when the content hash of a watched folder changes (polled by each
-  pass of the loop); the hash at creation is the baseline, so creating one does not fire.
-- `DataAssetTrigger`: DESIGN NOTE, not yet fired. It will fire when data asset `name` gets a
-  new version: the data assets' store will expose the latest version number, kept on the
-  schedule like the folder's hash (`watched`), compared and swapped by each pass exactly as a
-  folder's hash is. Creating one is refused until data assets exist.
+  pass of the loop; unchanged files' hashes come from the workspace's hash cache, unread); the
+  hash at creation is the baseline, so creating one does not fire.
+- `DataAssetTrigger`: fires when data asset `asset` gets a new version (Azure's
+  `type: data`). The highest version number, archived ones included, is kept on the schedule
+  as a folder's hash is (`watched`) and compared and swapped by each pass the same way: the
+  versions at creation are the baseline, archiving or restoring changes nothing, and versions
+  made between two passes fire once, for the newest.
 
 Catch-up (fires missed while no loop ran): `once` fires one run for all of them, `skip` fires
 none and waits for the next time. A fire time counts as missed once it is more than
@@ -36,7 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
 
-from modelyard.entities.names import validate_schedule_name
+from modelyard.entities.names import validate_data_name, validate_schedule_name
 from modelyard.errors import InvalidValue
 
 ON_TIME_GRACE: Final = timedelta(minutes=1)
@@ -392,19 +394,19 @@ class FolderTrigger:
 
 @dataclass(frozen=True)
 class DataAssetTrigger:
-    """A new version of data asset `name` (see the design note in this module's docstring)."""
+    """A new version of data asset `asset` (see this module's docstring)."""
 
-    name: str = ""
+    asset: str = ""
 
-    type: ClassVar[str] = "data_asset"
+    type: ClassVar[str] = "data"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "name": self.name}
+        return {"type": self.type, "asset": self.asset}
 
 
 TimeTrigger = CronTrigger | RecurrenceTrigger
 Trigger = CronTrigger | RecurrenceTrigger | FolderTrigger | DataAssetTrigger
-TRIGGER_TYPES: Final = ("cron", "recurrence", "folder")
+TRIGGER_TYPES: Final = ("cron", "recurrence", "folder", "data")
 _TRIGGER_FIELDS: Final = {
     "cron": {"type", "expression", "start_time", "end_time", "time_zone"},
     "recurrence": {
@@ -417,7 +419,7 @@ _TRIGGER_FIELDS: Final = {
         "time_zone",
     },
     "folder": {"type", "path"},
-    "data_asset": {"type", "name"},
+    "data": {"type", "asset"},
 }
 
 
@@ -438,8 +440,8 @@ def trigger_from_dict(data: Mapping[str, Any]) -> Trigger:
         )
     if kind == "folder":
         return FolderTrigger(path=_text(data, "path"))
-    if kind == "data_asset":
-        return DataAssetTrigger(name=_text(data, "name"))
+    if kind == "data":
+        return DataAssetTrigger(asset=_text(data, "asset"))
     start, end = _moment(data, "start_time"), _moment(data, "end_time")
     zone = str(data.get("time_zone") or "UTC")
     if kind == "cron":
@@ -513,7 +515,8 @@ def _listed(value: Any) -> list[Any]:
 @dataclass(frozen=True)
 class Schedule:
     """A job file fired by a trigger. `job_file` is a reference (the file and what it names are
-    read at each fire); `watched` is a folder trigger's last content hash."""
+    read at each fire); `watched` is a folder trigger's last content hash, or a data trigger's
+    highest version number seen."""
 
     name: str
     job_file: str
@@ -531,11 +534,7 @@ class Schedule:
         validate_schedule_name(self.name)
         trigger = self.trigger
         if isinstance(trigger, DataAssetTrigger):
-            raise InvalidValue(
-                "a data_asset trigger needs data assets, which this workspace does not have"
-                " yet: use a folder trigger on the data's folder",
-                schedule=self.name,
-            )
+            validate_data_name(trigger.asset)
         if isinstance(trigger, CronTrigger | RecurrenceTrigger):
             trigger.check(self.created_at)
         return self

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from modelyard.entities import RunSource
+from modelyard.entities.data import is_data_reference
 from modelyard.entities.pipelines import (
     Binding,
     Literal,
@@ -68,7 +69,8 @@ COMPONENT_FIELDS: Final = frozenset(
 
 @dataclass(frozen=True)
 class Input:
-    """A pipeline's data input: `Input(type="uri_folder", path="data")`."""
+    """A pipeline's data input: `Input(type="uri_folder", path="data")`, or a data asset's
+    version, `Input(path="data:flowers@latest")` (pinned when the pipeline is submitted)."""
 
     path: str
     type: str = "uri_folder"
@@ -228,7 +230,8 @@ def _pipeline_inputs(function: Callable[..., Any], values: Mapping[str, Any]) ->
             raise InvalidValue(f"the pipeline needs input {parameter.name!r}: pass it")
         if isinstance(value, Input):
             kind = PortType.parse(value.type, f"pipeline input {parameter.name!r}")
-            inputs[parameter.name] = PipelineInput(kind, str(Path(value.path).absolute()))
+            path = value.path if is_data_reference(value.path) else str(Path(value.path).absolute())
+            inputs[parameter.name] = PipelineInput(kind, path)
         else:
             inputs[parameter.name] = PipelineInput(PortType.of_literal(value), value)
     return inputs

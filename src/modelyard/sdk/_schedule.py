@@ -12,7 +12,9 @@
     JobSchedule.list(ws); JobSchedule.disable(ws, "nightly")
 
 `RecurrenceTrigger(frequency="day", interval=1, schedule=RecurrencePattern(hours=(2,),
-minutes=(0,)))`. The job file is read again at each fire (services/schedules.py says why).
+minutes=(0,)))`; `DataAssetTrigger(asset="flowers")` fires on each new version of a data
+asset (the run's `modelyard.schedule_data_version` tag names it). The job file is read
+again at each fire (services/schedules.py says why).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Protocol
 
 from modelyard.entities.schedules import (
     CronTrigger,
+    DataAssetTrigger,
     RecurrencePattern,
     RecurrenceTrigger,
     Schedule,
@@ -29,7 +32,13 @@ from modelyard.entities.schedules import (
 from modelyard.services import schedules
 from modelyard.services.workspaces import OpenWorkspace
 
-__all__ = ["CronTrigger", "JobSchedule", "RecurrencePattern", "RecurrenceTrigger"]
+__all__ = [
+    "CronTrigger",
+    "DataAssetTrigger",
+    "JobSchedule",
+    "RecurrencePattern",
+    "RecurrenceTrigger",
+]
 
 
 class _HasOpenWorkspace(Protocol):

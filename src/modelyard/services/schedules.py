@@ -10,7 +10,8 @@ schedule (`schedule show`), and the loop goes on.
 
 The server's background loop runs the pass (`services/background.py`); an embedded workspace
 has no loop, so `modelyard schedule run-due` runs one pass (from cron or a systemd timer).
-Each fired job is a normal run tagged `modelyard.schedule` and `modelyard.schedule_fire_time`.
+Each fired job is a normal run tagged `modelyard.schedule` and `modelyard.schedule_fire_time`
+(and, fired by a data trigger, `modelyard.schedule_data_version`: `data:NAME:VERSION`).
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelyard.data.manifest import content_hash_of
+from modelyard.data.manifest import HashCache, build_manifest
 from modelyard.entities.schedules import (
     CatchUp,
     CronTrigger,
+    DataAssetTrigger,
     FolderTrigger,
     RecurrenceTrigger,
     Schedule,
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 SCHEDULE_TAG = "modelyard.schedule"
 FIRE_TIME_TAG = "modelyard.schedule_fire_time"
+DATA_VERSION_TAG = "modelyard.schedule_data_version"
 KNOWN_FIELDS = {"$schema", "name", "trigger", "create_job", "catch_up", "enabled", "description"}
 
 
@@ -133,7 +136,8 @@ def create_schedule(
         created_by=user or getpass.getuser(),
         created_at=now,
     ).check()
-    next_fire_at, watched = _baseline(trigger, now) if schedule.enabled else (None, None)
+    baseline = _baseline(ws, trigger, now)  # also refuses an unknown data asset
+    next_fire_at, watched = baseline if schedule.enabled else (None, None)
     return ws.schedule_store.create_schedule(
         replace(schedule, next_fire_at=next_fire_at, watched=watched)
     )
@@ -150,9 +154,11 @@ def _check_job_file(path: Path) -> None:
         ) from None
 
 
-def _folder_hash(path: str) -> str:
+def _folder_hash(ws: OpenWorkspace, path: str) -> str:
+    """The folder's content hash, each file unchanged since it was last hashed (size, mtime,
+    inode) taken from the workspace's hash cache unread: the loop polls every 2 s."""
     try:
-        return content_hash_of(Path(path))
+        return build_manifest(Path(path), HashCache.in_cache_dir(ws.cache_dir)).content_hash
     except OSError as error:
         raise InvalidValue(
             f"watched folder {path} cannot be read ({error}): fix its permissions or the path",
@@ -160,13 +166,22 @@ def _folder_hash(path: str) -> str:
         ) from None
 
 
-def _baseline(trigger: Trigger, now: datetime) -> tuple[datetime | None, str | None]:
-    """From `now` on: the next fire of a time trigger, the folder's current content hash."""
+def _newest_version(ws: OpenWorkspace, asset: str) -> str:
+    """The asset's highest version number, archived ones included (so archiving or restoring
+    is no new version). Versions are numbered 1, 2, 3… and never deleted: the count is it."""
+    return str(ws.data_store.get_data_asset(asset).version_count)
+
+
+def _baseline(
+    ws: OpenWorkspace, trigger: Trigger, now: datetime
+) -> tuple[datetime | None, str | None]:
+    """From `now` on: the next fire of a time trigger, the folder's current content hash, the
+    data asset's newest version."""
     if isinstance(trigger, CronTrigger | RecurrenceTrigger):
         return trigger.next_after(now), None
     if isinstance(trigger, FolderTrigger):
-        return None, _folder_hash(trigger.path)
-    return None, None
+        return None, _folder_hash(ws, trigger.path)
+    return None, _newest_version(ws, trigger.asset)
 
 
 def list_schedules(ws: OpenWorkspace) -> list[Schedule]:
@@ -190,7 +205,9 @@ def set_enabled(
     if ws.server_url is not None:
         return _remote(ws).set_enabled(name, enabled)
     schedule = ws.schedule_store.get_schedule(name)
-    baseline = _baseline(schedule.trigger, now or datetime.now(UTC)) if enabled else (None, None)
+    baseline = (
+        _baseline(ws, schedule.trigger, now or datetime.now(UTC)) if enabled else (None, None)
+    )
     return ws.schedule_store.set_schedule_enabled(name, enabled, *baseline)
 
 
@@ -229,7 +246,7 @@ def fire_due_schedules(ws: OpenWorkspace, now: datetime | None = None) -> list[S
 
 
 def _fire_if_due(ws: OpenWorkspace, schedule: Schedule, now: datetime) -> ScheduleFire | None:
-    claim = _claim_for(schedule, now)
+    claim = _claim_for(ws, schedule, now)
     if claim is None:
         return None
     fire_time, next_fire_at, watched = claim
@@ -237,19 +254,25 @@ def _fire_if_due(ws: OpenWorkspace, schedule: Schedule, now: datetime) -> Schedu
         return None  # another pass moved it first
     if fire_time is None:
         return None  # missed fires skipped
-    return _create_run(ws, schedule, fire_time, now)
+    tags = {}
+    if isinstance(schedule.trigger, DataAssetTrigger):
+        tags[DATA_VERSION_TAG] = f"data:{schedule.trigger.asset}:{watched}"
+    return _create_run(ws, schedule, fire_time, now, tags)
 
 
 def _claim_for(
-    schedule: Schedule, now: datetime
+    ws: OpenWorkspace, schedule: Schedule, now: datetime
 ) -> tuple[datetime | None, datetime | None, str | None] | None:
-    """(fire time or None, next fire, watched hash) to move the schedule to; None: not due."""
+    """(fire time or None, next fire, watched hash or version) to move the schedule to; None:
+    not due."""
     trigger = schedule.trigger
-    if isinstance(trigger, FolderTrigger):
-        digest = _folder_hash(trigger.path)
-        return None if digest == schedule.watched else (now, None, digest)
-    if not isinstance(trigger, CronTrigger | RecurrenceTrigger):
-        return None
+    if isinstance(trigger, FolderTrigger | DataAssetTrigger):
+        seen = (
+            _folder_hash(ws, trigger.path)
+            if isinstance(trigger, FolderTrigger)
+            else _newest_version(ws, trigger.asset)
+        )
+        return None if seen == schedule.watched else (now, None, seen)
     if schedule.next_fire_at is None or schedule.next_fire_at > now:
         return None
     due = due_fire(trigger, schedule.next_fire_at, now, schedule.catch_up)
@@ -257,15 +280,18 @@ def _claim_for(
 
 
 def _create_run(
-    ws: OpenWorkspace, schedule: Schedule, fire_time: datetime, now: datetime
+    ws: OpenWorkspace,
+    schedule: Schedule,
+    fire_time: datetime,
+    now: datetime,
+    tags: dict[str, str],
 ) -> ScheduleFire:
     store = ws.schedule_store
     try:
         _check_job_file_exists(schedule)
         run = submit_job_file(ws, Path(schedule.job_file), user=schedule.created_by)
-        ws.store.log_batch(
-            run.id, tags={SCHEDULE_TAG: schedule.name, FIRE_TIME_TAG: fire_time.isoformat()}
-        )
+        tags = {SCHEDULE_TAG: schedule.name, FIRE_TIME_TAG: fire_time.isoformat(), **tags}
+        ws.store.log_batch(run.id, tags=tags)
     except (ModelyardError, OSError) as error:
         message = error.message if isinstance(error, ModelyardError) else str(error)
         reason = f"fire at {fire_time.isoformat()} failed: {message}"

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Final
 
 from modelyard.entities import Run, RunSource, RunStatus
+from modelyard.entities.data import RunInput
 from modelyard.entities.pipelines import Pipeline, PortType, ReuseKey, Step, StepRecord
 from modelyard.errors import InvalidTransition, JobFailed, ModelyardError, RunEnded
 from modelyard.services import jobs, runs
@@ -244,6 +245,7 @@ class PipelineDriver:
             parent_id=self.parent.id,
             params=resolved.parameters,
             properties=properties,
+            data_inputs=resolved.data_inputs,
         )
         self.say(f"step {step.name} (run {run.id}) submitted on {compute}: {decision.reason}")
         return self._index(StepRun(run, properties))
@@ -255,6 +257,14 @@ class PipelineDriver:
         self.ws.store.add_properties(run.id, properties)
         if resolved.parameters:
             self.ws.store.log_batch(run.id, params=resolved.parameters)
+        if resolved.data_inputs:  # the versions it stands for, as a run that read them would
+            self.ws.data_store.record_run_inputs(
+                run.id,
+                [
+                    RunInput(run.id, n, r.name, r.version or 0)
+                    for n, r in resolved.data_inputs.items()
+                ],
+            )
         self.ws.store.transition_run(run.id, RunStatus.RUNNING)
         run = self.ws.store.transition_run(run.id, RunStatus.COMPLETED)
         return self._index(StepRun(run, properties))

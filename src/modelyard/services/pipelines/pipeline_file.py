@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from modelyard.entities import RunSource
+from modelyard.entities.data import is_data_reference
 from modelyard.entities.pipelines import (
     Pipeline,
     PipelineInput,
@@ -122,7 +123,7 @@ def pipeline_from_dict(
         )
     inputs = parse_pipeline_inputs(_mapping(data.get("inputs"), "inputs"))
     for name, port in inputs.items():
-        if port.type.is_data:
+        if port.type.is_data and not is_data_reference(str(port.value)):
             inputs[name] = PipelineInput(port.type, str((base / str(port.value)).absolute()))
     return Pipeline(
         name=str(data.get("display_name") or default_name),

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelyard.data.manifest import HashCache, build_manifest, content_hash_of
 from modelyard.entities import Run
+from modelyard.entities.data import DataReference, is_data_reference
 from modelyard.entities.pipelines import (
     COMMAND_PARAMETER,
     Pipeline,
@@ -20,6 +21,7 @@ from modelyard.entities.pipelines import (
 )
 from modelyard.environments import Environment
 from modelyard.errors import NotFound
+from modelyard.services import data
 from modelyard.services.pipelines.steps import OUTPUTS_FOLDER, StepRun
 from modelyard.services.workspaces import OpenWorkspace
 
@@ -29,6 +31,7 @@ class ResolvedInputs:
     values: Mapping[str, str]  # each input as its command word: a path or a literal
     parameters: Mapping[str, str]  # the literal ones (the step run's params)
     key: ReuseKey
+    data_inputs: Mapping[str, DataReference] = field(default_factory=dict)  # versions read
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,8 @@ class ReuseKeys:
     """Computes steps' keys; a code snapshot and a completed step's output never change, so
     each is hashed once per driver. A pipeline's data inputs are hashed for each step that
     reads them (their unchanged files from the workspace's hash cache): they may change while
-    it runs, and a step's key is what it reads."""
+    it runs, and a step's key is what it reads. A data asset version never changes: its key
+    part is the content hash its version recorded."""
 
     def __init__(self, ws: OpenWorkspace, pipeline: Pipeline) -> None:
         self.ws = ws
@@ -52,9 +56,13 @@ class ReuseKeys:
         values: dict[str, str] = {}
         parameters: dict[str, str] = {}
         inputs: dict[str, str] = {}
+        versions: dict[str, DataReference] = {}
         for name, port in step.inputs.items():
             binding = port.binding
-            if binding.step is not None:
+            reference = self._data_reference(port)
+            if reference is not None:
+                values[name], inputs[name], versions[name] = self._version(reference)
+            elif binding.step is not None:
                 assert binding.output is not None
                 path = self.output_path(upstream[binding.step].outputs_run, binding.output)
                 values[name], inputs[name] = str(path), self._sealed_hash(path)
@@ -69,10 +77,28 @@ class ReuseKeys:
             parameters={COMMAND_PARAMETER: shlex.join(step.command), **parameters},
             inputs=inputs,
         )
-        return ResolvedInputs(values, parameters, key)
+        return ResolvedInputs(values, parameters, key, versions)
 
     def output_path(self, run_id: str, output: str) -> Path:
         return self.ws.local_artifacts.run_root(run_id) / OUTPUTS_FOLDER / output
+
+    def _data_reference(self, port: StepInput) -> str | None:
+        """The data asset version (`data:x:3`, pinned at submission) a step input reads: the
+        pipeline's input it is bound to, or its own `path:`."""
+        binding = port.binding
+        if binding.parent_input is not None and self._is_data(binding.parent_input):
+            value = self.pipeline.inputs[binding.parent_input].value
+        elif binding.literal is not None and port.type is not None and port.type.is_data:
+            value = binding.literal
+        else:
+            return None
+        return value if isinstance(value, str) and is_data_reference(value) else None
+
+    def _version(self, reference: str) -> tuple[str, str, DataReference]:
+        """The version's read-only copy, and its content hash as recorded (never rehashed)."""
+        version = data.get_data_version(self.ws, reference)
+        path = data.data_path(self.ws, version)
+        return str(path), version.content_hash, DataReference(version.name, version.version)
 
     def _is_data(self, name: str) -> bool:
         return self.pipeline.inputs[name].type.is_data

@@ -3,11 +3,22 @@ driver stopped is resumed by `services/resume.py`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from modelyard.entities import Run, RunSource
+from modelyard.entities.data import is_data_reference
+from modelyard.entities.pipelines import (
+    Binding,
+    Literal,
+    Pipeline,
+    PipelineInput,
+    Step,
+    StepInput,
+)
 from modelyard.errors import InvalidValue, NotFound
-from modelyard.services import jobs
+from modelyard.services import data, jobs
 from modelyard.services.pipelines.pipeline_file import read_config
 from modelyard.services.pipelines.pipeline_job import (
     CONFIG_FILE,
@@ -29,6 +40,7 @@ def submit_pipeline(
     if force_rerun:
         job = job.with_options(RerunOptions(force_rerun=True))
     job.validate()
+    job = replace(job, pipeline=pin_data_inputs(ws, job.pipeline))
     if ws.server_url is None:  # a server checks its own computes and paths when the driver runs
         _check_data_inputs(job)
         for compute in sorted({job.pipeline.compute_of(s) for s in job.pipeline.steps.values()}):
@@ -87,9 +99,39 @@ def _rerun_arguments(run_id: str, options: RerunOptions) -> tuple[str, ...]:
     return arguments + (("--force-rerun",) if options.force_rerun else ())
 
 
+def pin_data_inputs(ws: OpenWorkspace, pipeline: Pipeline) -> Pipeline:
+    """Each data asset reference among the pipeline's and its steps' inputs resolved now to
+    the version it names (`data:x@latest` → `data:x:3`): the steps, a rerun and a resume read
+    that version, and their reuse keys are its content hash."""
+    inputs = {
+        name: PipelineInput(port.type, _pinned(ws, port.value)) if port.type.is_data else port
+        for name, port in pipeline.inputs.items()
+    }
+    steps = {name: _pinned_step(ws, step) for name, step in pipeline.steps.items()}
+    return replace(pipeline, inputs=inputs, steps=steps)
+
+
+def _pinned_step(ws: OpenWorkspace, step: Step) -> Step:
+    inputs: Mapping[str, StepInput] = {
+        name: StepInput(Binding(literal=_pinned(ws, port.binding.literal)), port.type)
+        if port.binding.literal is not None and port.type is not None and port.type.is_data
+        else port
+        for name, port in step.inputs.items()
+    }
+    return replace(step, inputs=inputs)
+
+
+def _pinned(ws: OpenWorkspace, value: Literal) -> Literal:
+    if not isinstance(value, str) or not is_data_reference(value):
+        return value
+    version = data.get_data_version(ws, value)
+    return f"data:{version.name}:{version.version}"
+
+
 def _check_data_inputs(job: PipelineJob) -> None:
     for name, port in job.pipeline.inputs.items():
-        if port.type.is_data and not Path(str(port.value)).exists():
+        value = str(port.value)
+        if port.type.is_data and not is_data_reference(value) and not Path(value).exists():
             raise NotFound(
                 f"pipeline input {name!r} path {str(port.value)!r} does not exist: set its"
                 " 'path' to a folder or file that does",
