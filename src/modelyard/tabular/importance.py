@@ -41,9 +41,9 @@ def permutation_importance_of(
     started = time.perf_counter()
     scorer(pipeline, sample, sample_label)  # one scoring's time: a repeat is one per column
     scoring_s = time.perf_counter() - started
-    affordable = int(rows * seconds / max(scoring_s * len(columns), 1e-9))
+    affordable = rows * seconds / max(scoring_s * len(columns), 1e-9)  # inf: no time limit
     if affordable < rows:  # not even one repeat on these rows fits: fewer rows
-        fewer = max(min(rows, IMPORTANCE_ROWS_MIN), affordable)
+        fewer = max(min(rows, IMPORTANCE_ROWS_MIN), int(affordable))
         scoring_s *= fewer / rows
         rows = fewer
         sample, sample_label = _sample(frame, label, rows)
@@ -79,5 +79,5 @@ def _sample(frame: pd.DataFrame, label: np.ndarray, rows: int) -> tuple[pd.DataF
 def repeats_for(seconds: float, scoring_s: float, columns: int) -> int:
     """The repeats that fit in `seconds` when one scoring takes `scoring_s`: each repeat
     scores the rows once per column."""
-    affordable = int(seconds / max(scoring_s * columns, 1e-9))
-    return max(1, min(REPEATS, affordable))
+    affordable = seconds / max(scoring_s * columns, 1e-9)  # inf: no time limit
+    return max(1, min(REPEATS, int(min(affordable, REPEATS))))
