@@ -220,3 +220,16 @@ def test_an_empty_folder_is_nothing_to_version(workspace: OpenWorkspace, tmp_pat
     with pytest.raises(InvalidValue, match="holds no files: nothing to version"):
         _create(workspace, tmp_path / "empty")
     assert data.list_assets(workspace) == []
+
+
+def test_an_upload_unlike_what_the_client_hashed_stores_nothing(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    folder = _images(tmp_path / "arrived")
+    request = DataVersionRequest("flowers")
+    with pytest.raises(InvalidValue, match="a file changed while it was sent"):
+        data.create_uploaded(workspace, folder, request, "ana", expected_hash="0" * 64)
+    as_file = DataVersionRequest("flowers", DataType.URI_FILE)
+    with pytest.raises(InvalidValue, match="a uri_file version holds one file, not 3"):
+        data.create_uploaded(workspace, folder, as_file, "ana")
+    assert data.list_assets(workspace) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import socket
 from contextlib import closing
@@ -81,9 +82,14 @@ def server(
         if ws.served_at != url:
             console.print(f"Jobs on other machines reach it at {ws.served_at}")
         limit_malloc_arenas()  # before the worker threads exist (server/memory.py says why)
+        app = create_app(ws, auth=not no_auth, bind_host=host)
+        # What start-up built lives as long as the server: out of the collector's way, each
+        # full collection no longer walks it (a request of 1,000 points makes thousands of
+        # objects, so collections are frequent).
+        gc.freeze()
         with portal_links.serving(ws, url):
             uvicorn.run(
-                create_app(ws, auth=not no_auth, bind_host=host),
+                app,
                 host=host,
                 port=port,
                 log_level="info",

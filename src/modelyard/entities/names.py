@@ -134,3 +134,7 @@ _ENDPOINT_RULE = "starting with a letter and ending with a letter or digit"
 
 def validate_schedule_name(name: str) -> str:
     return _check_resource_name("schedule", name, 1, 64, "nightly")
+
+
+# A job's or a pipeline step's input name (`${{inputs.NAME}}`), as a run records it (255 max).
+INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")

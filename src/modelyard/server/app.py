@@ -8,7 +8,6 @@ Errors leave through one mapping (`server/errors.py`); bad input is a 4xx, never
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from urllib.parse import urlsplit
@@ -75,10 +74,6 @@ def _background_loop_of(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # What start-up built lives as long as the server: out of the collector's way, each
-        # full collection no longer walks it (a request of 1,000 points makes thousands of
-        # objects, so collections are frequent).
-        gc.freeze()
         loop = BackgroundLoop(ws, ws.settings.background_interval_s).start()
         try:
             yield

@@ -150,13 +150,31 @@ def store_files(ws: OpenWorkspace, manifest: Manifest, files: dict[str, Path]) -
 
 
 def create_uploaded(
-    ws: OpenWorkspace, folder: Path, request: DataVersionRequest, user: str
+    ws: OpenWorkspace,
+    folder: Path,
+    request: DataVersionRequest,
+    user: str,
+    expected_hash: str | None = None,
 ) -> DataCreated:
     """A server's end of a version sent as an archive, unpacked into `folder` (a single file
-    arrives as the folder's one file)."""
+    arrives as the folder's one file). Refused before anything is stored when the files are
+    not what the client hashed (`expected_hash`), or a `uri_file` holds more than one file."""
     files = list_files_to_version(folder)
+    request = request.check()
+    if request.type is DataType.URI_FILE and len(files) != 1:
+        raise InvalidValue(
+            f"a uri_file version holds one file, not {len(files)}: send a file, or send the"
+            " folder as uri_folder",
+            files=len(files),
+        )
     manifest = build_manifest_of(files, None)
-    return _create_here(ws, request.check(), manifest, files, user)
+    if expected_hash is not None and expected_hash != manifest.content_hash:
+        raise InvalidValue(
+            f"the files arrived with content {manifest.content_hash}, not {expected_hash}:"
+            " a file changed while it was sent; create the version again",
+            content_hash=manifest.content_hash,
+        )
+    return _create_here(ws, request, manifest, files, user)
 
 
 # Reading -------------------------------------------------------------------------------------

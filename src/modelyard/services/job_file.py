@@ -20,12 +20,12 @@ inputs:                           # optional, Azure v2's: ${{inputs.NAME}} in th
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from modelyard.entities import Run
 from modelyard.entities.data import is_data_reference
+from modelyard.entities.names import INPUT_NAME
 from modelyard.entities.validation import refuse_unknown_fields
 from modelyard.errors import InvalidValue
 from modelyard.services.job_fields import command_words, environment_from
@@ -90,7 +90,6 @@ def load_job_file(path: Path) -> ScriptJob | SweepJob | PipelineJob:
     )
 
 
-_INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
 _PATH_TYPES = ("uri_folder", "uri_file")
 
 
@@ -103,7 +102,7 @@ def inputs_from(path: Path, base: Path, spec: Any) -> dict[str, InputValue]:
         raise InvalidValue(f"job file {path}: 'inputs' must be a mapping of names", path=str(path))
     inputs: dict[str, InputValue] = {}
     for name, value in spec.items():
-        if not _INPUT_NAME.fullmatch(str(name)):
+        if not INPUT_NAME.fullmatch(str(name)):
             raise InvalidValue(
                 f"job file {path}: input name {name!r} must be letters, digits and '_',"
                 " not starting with a digit (like training_data)",

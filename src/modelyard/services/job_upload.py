@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from modelyard.entities import Run, RunSource, validate_compute_name, validate_experiment_name
 from modelyard.entities.data import DataReference
+from modelyard.entities.names import INPUT_NAME
 from modelyard.environments import Environment
 from modelyard.services import data
 from modelyard.services.job_archive import JOB_FILE, JOB_FILE_MAX_BYTES, SNAPSHOT_PREFIX
@@ -84,6 +85,8 @@ def _data_inputs(ws: OpenWorkspace, named: dict[str, Any]) -> dict[str, DataRefe
     """The data asset versions the job reads, each checked to exist here."""
     read = {}
     for name, reference in named.items():
+        if not INPUT_NAME.fullmatch(name):  # it becomes a column of 255 characters at most
+            raise _bad_job(f"data input name {name[:80]!r} is not a name like training_data")
         version = data.get_data_version(ws, _required_string(reference, f"data_inputs.{name}"))
         read[str(name)] = DataReference(version.name, version.version)
     return read

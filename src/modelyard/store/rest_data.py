@@ -25,8 +25,11 @@ from modelyard.entities.data import (
     Manifest,
     ManifestEntry,
     RunInput,
+    check_manifest_path,
 )
+from modelyard.entities.names import validate_data_name
 from modelyard.errors import NotFound, StorageError
+from modelyard.store.artifacts import safe_relative_path
 from modelyard.store.rest_client import RestClient, segment
 
 REQUEST_FILE: Final = "data.json"
@@ -80,12 +83,18 @@ class RestData:
 
     def resolve(self, reference: DataReference) -> DataVersion:
         path = f"/data/{segment(reference.name)}/versions/{reference.version or 'latest'}"
-        return DataVersion.from_dict(self.client.call("GET", path))
+        version = DataVersion.from_dict(self.client.call("GET", path))
+        validate_data_name(version.name)  # it names a folder of this machine's cache
+        return version
 
     def manifest(self, version: DataVersion) -> Manifest:
         answer = self.client.call("GET", f"{_version_route(version)}/manifest")
+        # Where the files are written: a path from the server is checked like an upload's.
         manifest = Manifest.of(
-            ManifestEntry(e["path"], int(e["size"]), e["sha256"]) for e in answer
+            ManifestEntry(
+                check_manifest_path(safe_relative_path(str(e["path"]))), int(e["size"]), e["sha256"]
+            )
+            for e in answer
         )
         if manifest.content_hash != version.content_hash:
             raise StorageError(

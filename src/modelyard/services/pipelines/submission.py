@@ -41,7 +41,9 @@ def submit_pipeline(
         job = job.with_options(RerunOptions(force_rerun=True))
     job.validate()
     job = replace(job, pipeline=pin_data_inputs(ws, job.pipeline))
-    if ws.server_url is None:  # a server checks its own computes and paths when the driver runs
+    if ws.server_url is not None:
+        _refuse_local_paths(ws.server_url, job)
+    else:  # a server checks its own computes when the driver runs
         _check_data_inputs(job)
         for compute in sorted({job.pipeline.compute_of(s) for s in job.pipeline.steps.values()}):
             jobs.check_compute_takes_jobs(ws, compute)
@@ -126,6 +128,20 @@ def _pinned(ws: OpenWorkspace, value: Literal) -> Literal:
         return value
     version = data.get_data_version(ws, value)
     return f"data:{version.name}:{version.version}"
+
+
+def _refuse_local_paths(server_url: str, job: PipelineJob) -> None:
+    """The driver runs on the server's machine and would read a path there, not here: data
+    goes to a server as a data asset."""
+    for name, port in job.pipeline.inputs.items():
+        if port.type.is_data and not is_data_reference(str(port.value)):
+            raise InvalidValue(
+                f"pipeline input {name!r} is the local path {str(port.value)!r}, which the"
+                f" server at {server_url} cannot read: create a data asset of it (`modelyard"
+                " data create NAME --path ...`) and set its 'path' to data:NAME@latest",
+                input=name,
+                path=str(port.value),
+            )
 
 
 def _check_data_inputs(job: PipelineJob) -> None:
