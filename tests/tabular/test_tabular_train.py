@@ -126,8 +126,9 @@ def test_quick_families_go_first_and_hand_their_leftover_on(ws, tmp_path, write_
     # LightGBM, the last, gets all the searches' time left: k-NN's share and its leftover.
     assert lightgbm["allotted_s"] == pytest.approx(lightgbm["left_s"])
     handed_on = knn["left_s"] + knn["reserve_s"] - knn["searched_s"] - lightgbm["reserve_s"]
+    # (Not "more than k-NN's share": the reserve kept back for the steps after the searches
+    # grows with the searches' overrun, which follows the machine's load.)
     assert lightgbm["allotted_s"] == pytest.approx(handed_on, abs=0.25)
-    assert lightgbm["allotted_s"] > knn["allotted_s"]
     children = {c.display_name: c for c in run.get_children()}
     for family in (knn, lightgbm):
         params = children[family["family"]].get_params()
