@@ -27,6 +27,11 @@ time went. Then the resume-after-kill cost: a run of the
 first data set at the first budget whose job process is SIGKILLed once its first family is
 done, resumed as its next attempt, beside the uninterrupted run of the same data and seed.
 
+`--side-by-side` runs Modelyard and FLAML at the same time, each pinned to a CPU of its own
+(FLAML in a process of its own on CPU 0; this process, its job's processes and AutoGluon on CPU
+1): half the wall time on a 2-CPU machine, and both sides see the same moments of its load.
+`--first-seed K` starts the seeds at K.
+
 A benchmark, not a test: nothing here is asserted, and the machine's noise shows in the numbers.
 """
 
@@ -112,7 +117,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         " missing",
     )
     parser.add_argument("--install-timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="Modelyard and FLAML at the same time, each on a CPU of its own (half the wall time)",
+    )
+    parser.add_argument("--first-seed", type=int, default=0, help="the first split's seed")
+    # Internal: the FLAML side of --side-by-side, in a process of its own.
+    parser.add_argument("--flaml-side", nargs=4, metavar=("DATASET", "SEED", "BUDGET", "DIR"))
     args = parser.parse_args(argv)
+    if args.flaml_side:
+        return args
     args.datasets = [name.strip() for name in args.datasets.split(",") if name.strip()]
     unknown = [name for name in args.datasets if name not in DATASETS]
     if unknown:
@@ -379,6 +394,51 @@ def run_flaml(data: Split, budget: float, log_file: Path) -> Outcome:
     )
 
 
+# Side by side: FLAML in a process of its own on CPU 0 while Modelyard's job runs on CPU 1 (the
+# benchmark pins itself there first, and the job's processes inherit it). Both sides get the
+# same CPU and the same moments of the machine's load.
+SIDE_CPU = {"FLAML": 0, "Modelyard": 1}
+
+
+def pin_modelyard_side() -> None:
+    """Before any thread or workspace exists, so every thread and job process inherits it."""
+    os.sched_setaffinity(0, {SIDE_CPU["Modelyard"]})
+
+
+def start_flaml_side(data: Split, budget: float, folder: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--flaml-side"]
+    command += [data.dataset, str(data.seed), f"{budget:g}", str(folder)]
+    cpu = {SIDE_CPU["FLAML"]}
+    return subprocess.Popen(command, preexec_fn=lambda: os.sched_setaffinity(0, cpu))
+
+
+def finish_flaml_side(process: subprocess.Popen[bytes], data: Split, folder: Path) -> Outcome:
+    code = process.wait()
+    answer = folder / "flaml.json"
+    if code != 0 or not answer.exists():
+        return Outcome("FLAML", error=f"the FLAML side exited {code}")
+    fields = json.loads(answer.read_text())
+    fields["predictions"] = np.asarray(fields["predictions"], dtype=float)
+    return Outcome(**fields)
+
+
+def flaml_side(dataset: str, seed: int, budget: float, folder: Path) -> int:
+    """The FLAML side's process: the same split, FLAML's search, its outcome as JSON."""
+    data = split(dataset, load_frame(dataset), seed)
+    outcome = run_flaml(data, budget, folder / "flaml.log")
+    fields = {
+        "system": outcome.system,
+        "score": outcome.score,
+        "predictions": np.asarray(outcome.predictions).tolist(),
+        "wall_s": outcome.wall_s,
+        "detail": outcome.detail,
+    }
+    partial = folder / "flaml.json.partial"
+    partial.write_text(json.dumps(fields))
+    partial.rename(folder / "flaml.json")
+    return 0
+
+
 # AutoGluon --------------------------------------------------------------------------------------
 
 
@@ -610,7 +670,7 @@ def measure_cells(
     for budget in args.budgets:
         cells = [Cell(name, DATASETS[name][1], budget) for name in frames]
         results.cells += cells
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for cell in cells:
                 data = split(cell.dataset, frames[cell.dataset], seed)
                 measure_seed(args, ws, cell, data, scratch, python)
@@ -631,10 +691,15 @@ def measure_seed(
     table = folder / f"{data.dataset}.csv"
     data.train.to_csv(table, index=False)
     label = f"{data.dataset}, {cell.budget:g} s, seed {data.seed}"
+    flaml_side = None
+    if args.side_by_side and not args.skip_flaml:
+        flaml_side = start_flaml_side(data, cell.budget, folder)
     steps: list[tuple[str, Callable[[], Outcome]]] = [
         ("Modelyard", lambda: run_modelyard(ws, data, table, cell.budget))
     ]
-    if not args.skip_flaml:
+    if flaml_side is not None:
+        steps.append(("FLAML", lambda: finish_flaml_side(flaml_side, data, folder)))
+    elif not args.skip_flaml:
         steps.append(("FLAML", lambda: run_flaml(data, cell.budget, folder / "flaml.log")))
     if python is not None:
         steps.append(("AutoGluon", lambda: run_autogluon(python, data, table, cell.budget)))
@@ -781,7 +846,8 @@ def report(args: argparse.Namespace, results: Results) -> None:
     print(
         f"\nAutoML for tables, {datetime.now():%Y-%m-%d %H:%M}: {platform.python_version()},"
         f" {os.cpu_count()} CPUs (load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}),"
-        f" test fraction {TEST_FRACTION}, {args.seeds} seed(s), budgets"
+        f" test fraction {TEST_FRACTION}, {args.seeds} seed(s) from {args.first_seed},"
+        f"{' side by side (a CPU each),' if args.side_by_side else ''} budgets"
         f" {', '.join(f'{b:g}' for b in args.budgets)} s"
     )
     print_scores(results)
@@ -800,6 +866,11 @@ def report(args: argparse.Namespace, results: Results) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.flaml_side:
+        dataset, seed, budget, folder = args.flaml_side
+        return flaml_side(dataset, int(seed), float(budget), Path(folder))
+    if args.side_by_side:
+        pin_modelyard_side()
     with tempfile.TemporaryDirectory(prefix="modelyard-bench-") as tmp:
         scratch = Path(tmp)
         # Before any workspace exists: the user's registry of workspaces is left alone.

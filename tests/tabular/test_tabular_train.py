@@ -108,8 +108,9 @@ def _the_choice_recorded_and_said(board: dict, said: str) -> None:
 
 
 def test_quick_families_go_first_and_hand_their_leftover_on(ws, tmp_path, write_csv) -> None:
-    """LightGBM listed first, k-NN second: k-NN is searched first, its search converges well
-    inside its half, and LightGBM's budget is everything left, k-NN's unused time included."""
+    """LightGBM listed first, k-NN second: k-NN is searched first, and LightGBM's budget is
+    everything k-NN's search left, its unused time included (on a quiet machine k-NN's search
+    converges well inside its half; on a loaded one it may use it all, or run a little over)."""
     outputs, run = train(
         ws,
         tmp_path,
@@ -122,7 +123,6 @@ def test_quick_families_go_first_and_hand_their_leftover_on(ws, tmp_path, write_
     knn, lightgbm = budget["families"]
     assert (knn["family"], lightgbm["family"]) == ("KNN", "LightGBM")
     assert knn["allotted_s"] == pytest.approx(knn["left_s"] / 2)
-    assert knn["searched_s"] < knn["allotted_s"]  # ended early: a leftover to hand on
     # LightGBM, the last, gets all the searches' time left: k-NN's share and its leftover.
     assert lightgbm["allotted_s"] == pytest.approx(lightgbm["left_s"])
     handed_on = knn["left_s"] + knn["reserve_s"] - knn["searched_s"] - lightgbm["reserve_s"]
