@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from fastapi import APIRouter, Request
@@ -20,8 +19,8 @@ from modelyard.errors import UnsafePath
 from modelyard.server.deps import RunOwner, RunReader, workspace_of
 from modelyard.server.schemas.artifacts import BINARY, ArtifactInfo
 from modelyard.server.schemas.errors import error_responses
+from modelyard.server.streams import chunks_of, chunks_then_close
 from modelyard.server.uploads import ARTIFACT_TYPE, spooled_upload
-from modelyard.store.artifacts import CHUNK_SIZE
 
 router = APIRouter(tags=["artifacts"])
 _STILL_ENCODED = re.compile(r"%[0-9A-Fa-f]{2}")
@@ -48,7 +47,7 @@ def download_artifact(run_id: str, path: str, request: Request) -> StreamingResp
     handle = ws.artifacts.open_read(run_id, _decoded_once(path))
     size = _size_of(handle)
     return StreamingResponse(
-        _chunks(handle),
+        chunks_then_close(handle),
         media_type="application/octet-stream",
         headers={"Content-Length": str(size)},
     )
@@ -69,7 +68,7 @@ async def upload_artifact(run_id: str, path: str, request: Request) -> dict[str,
     await run_in_threadpool(ws.store.get_run, run_id)  # nothing spooled for a missing run
     async with spooled_upload(request, ARTIFACT_TYPE, f"artifact {relative!r}") as spooled:
         info = await run_in_threadpool(
-            ws.artifacts.put_stream, run_id, relative, _chunks_of(spooled)
+            ws.artifacts.put_stream, run_id, relative, chunks_of(spooled)
         )
     return {"path": info.path, "size": info.size}
 
@@ -85,13 +84,3 @@ def _decoded_once(path: str) -> str:
 
 def _size_of(handle: BinaryIO) -> int:
     return os.fstat(handle.fileno()).st_size
-
-
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    with handle:
-        yield from _chunks_of(handle)
-
-
-def _chunks_of(handle: BinaryIO) -> Iterator[bytes]:
-    while chunk := handle.read(CHUNK_SIZE):
-        yield chunk

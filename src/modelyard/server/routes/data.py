@@ -9,8 +9,7 @@ path as a number or `latest` (the latest not archived). A version arrives as one
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -23,9 +22,9 @@ from modelyard.server.deps import Contributor, Reader, RunReader, workspace_of
 from modelyard.server.schemas import data as schemas
 from modelyard.server.schemas.artifacts import BINARY
 from modelyard.server.schemas.errors import error_responses
+from modelyard.server.streams import chunks_then_close
 from modelyard.server.uploads import ARTIFACT_TYPE, JOB_ARCHIVE_TYPE, spooled_upload
 from modelyard.services import authorization, data, data_upload
-from modelyard.store.artifacts import CHUNK_SIZE
 
 router = APIRouter(tags=["data"])
 
@@ -103,7 +102,7 @@ def download_file(name: str, version: str, path: str, request: Request) -> Strea
     ws = workspace_of(request)
     found = data.get_data_version(ws, _reference(name, version))
     handle = data.open_file(ws, found, path)
-    return StreamingResponse(_chunks(handle), media_type=ARTIFACT_TYPE)
+    return StreamingResponse(chunks_then_close(handle), media_type=ARTIFACT_TYPE)
 
 
 @router.post(
@@ -163,9 +162,3 @@ def archive_version(
 def list_run_inputs(run_id: str, request: Request) -> list[dict[str, Any]]:
     """The data asset versions the run read, by input name."""
     return [item.to_dict() for item in data.list_run_inputs(workspace_of(request), run_id)]
-
-
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    with handle:
-        while chunk := handle.read(CHUNK_SIZE):
-            yield chunk

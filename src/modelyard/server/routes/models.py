@@ -8,8 +8,7 @@ artifacts, which never leave the server.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -21,10 +20,10 @@ from modelyard.server.deps import Contributor, Reader, workspace_of
 from modelyard.server.schemas import models as schemas
 from modelyard.server.schemas.artifacts import BINARY
 from modelyard.server.schemas.errors import error_responses
+from modelyard.server.streams import chunks_then_close
 from modelyard.server.uploads import ARTIFACT_TYPE, JOB_ARCHIVE_TYPE, spooled_upload
 from modelyard.services import authorization, model_upload
 from modelyard.services import models as registry
-from modelyard.store.artifacts import CHUNK_SIZE
 
 router = APIRouter(tags=["models"])
 
@@ -102,7 +101,7 @@ def download_file(name: str, version: str, path: str, request: Request) -> Strea
     handle = registry.open_file(ws, found, path)
     size = next(file.size for file in found.files if file.path == path)
     return StreamingResponse(
-        _chunks(handle), media_type=ARTIFACT_TYPE, headers={"Content-Length": str(size)}
+        chunks_then_close(handle), media_type=ARTIFACT_TYPE, headers={"Content-Length": str(size)}
     )
 
 
@@ -213,9 +212,3 @@ def delete_model(name: str, request: Request) -> dict[str, Any]:
     """The model and every version."""
     versions = registry.delete_model(workspace_of(request), name)
     return {"deleted": name, "versions": sorted(v.version for v in versions)}
-
-
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    with handle:
-        while chunk := handle.read(CHUNK_SIZE):
-            yield chunk
