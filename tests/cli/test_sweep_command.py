@@ -12,6 +12,7 @@ import pytest
 
 from cli.commands import modelyard
 from cli.sweep_files import ONE_SLOW_TRIAL_AT_A_TIME, SWEEP, TRAIN
+from modelyard.services.sweeps.trials import INTERRUPTED_ERROR
 from polling import wait_for
 
 LOGS_ANOTHER_METRIC = """
@@ -153,6 +154,11 @@ def test_a_canceled_sweep_resumes_and_finishes_its_trials(project: Path) -> None
     assert f"Resumed sweep {parent['id']} as attempt 2." in result.stdout
     assert "Trials (maximize accuracy; 3 of 3 ended)" in result.stdout
     children = [run for run in runs_in(project) if run["parent_id"] == parent["id"]]
+    # On a loaded machine the cancel's grace can end while the driver is submitting a trial:
+    # that child never ran, is canceled as interrupted, and its trial is drawn again.
+    never_ran = [run for run in children if run["error"] == INTERRUPTED_ERROR]
+    assert len(never_ran) <= 1 and all(run["status"] == "Canceled" for run in never_ran)
+    children = [run for run in children if run not in never_ran]
     assert len(children) == 3
     # The trial the cancel stopped stays canceled (with why); the others ran once each.
     statuses = sorted(str(run["status"]) for run in children)

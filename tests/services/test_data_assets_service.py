@@ -133,6 +133,24 @@ def test_archived_versions_leave_latest_but_stay_readable(
     assert [a.name for a in data.list_assets(workspace)] == ["flowers"]
 
 
+def test_an_asset_lists_with_its_latest_versions_type_and_description(
+    workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    _create(workspace, _images(tmp_path / "flowers"), description="camera roll")
+    table = tmp_path / "petals.csv"
+    table.write_text("a,b\n1,2\n")
+    _create(workspace, table, type=DataType.URI_FILE, description="one table")
+    [asset] = data.list_assets(workspace)
+    assert (asset.latest_version, asset.latest_type) == (2, DataType.URI_FILE)
+    assert asset.latest_description == "one table"
+    # Archiving the latest moves what the list shows back to the version before it.
+    data.set_archived(workspace, "flowers:2", True)
+    asset = data.get_asset(workspace, "flowers")
+    assert (asset.latest_version, asset.latest_type) == (1, DataType.URI_FOLDER)
+    assert asset.latest_description == "camera roll"
+    assert type(asset).from_dict(asset.to_dict()) == asset
+
+
 def test_download_writes_a_new_folder_all_or_nothing(
     workspace: OpenWorkspace, tmp_path: Path
 ) -> None:

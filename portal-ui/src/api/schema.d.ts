@@ -1480,6 +1480,16 @@ export interface components {
             version_count: number;
             /** Archived */
             archived: boolean;
+            /**
+             * Latest Type
+             * @description the latest version's type
+             */
+            latest_type?: string | null;
+            /**
+             * Latest Description
+             * @description the latest version's description
+             */
+            latest_description?: string | null;
         };
         /** DataCreated */
         DataCreated: {

@@ -1,18 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { DataAsset, DataLineage, DataVersion } from "../api/types";
-import { assetRows, dataPath, lineageTree, shortHash } from "./shaping";
-
-function asset(name: string, fields: Partial<DataAsset> = {}): DataAsset {
-  return {
-    name,
-    created_at: "2026-12-01T10:00:00+00:00",
-    updated_at: "2026-12-01T10:00:00+00:00",
-    latest_version: 1,
-    version_count: 1,
-    archived: false,
-    ...fields,
-  };
-}
+import type { DataLineage, DataVersion } from "../api/types";
+import { dataPath, lineageTree, shortHash } from "./shaping";
 
 function version(name: string, number: number, fields: Partial<DataVersion> = {}): DataVersion {
   return {
@@ -44,19 +32,6 @@ describe("dataPath", () => {
 describe("shortHash", () => {
   it("keeps the first 12 characters", () => {
     expect(shortHash("0123456789abcdef")).toBe("0123456789ab");
-  });
-});
-
-describe("assetRows", () => {
-  it("sorts by name and pairs each asset with its latest version, none when all are archived", () => {
-    const rows = assetRows(
-      [asset("zebra", { latest_version: null }), asset("flowers", { latest_version: 2 })],
-      [version("flowers", 2, { type: "table", description: "petals" })],
-    );
-    expect(rows.map((row) => row.asset.name)).toEqual(["flowers", "zebra"]);
-    expect(rows[0]?.latest?.type).toBe("table");
-    expect(rows[0]?.latest?.description).toBe("petals");
-    expect(rows[1]?.latest).toBeUndefined();
   });
 });
 

@@ -1,7 +1,6 @@
-// What the data pages make of the data routes' answers: each asset beside its latest version
-// (the type and description live on versions), and a version's lineage as a tree: each run
+// What the data pages make of the data routes' answers: a version's lineage as a tree: each run
 // that read it, the model versions registered from that run, the deployments serving each.
-import type { DataAsset, DataLineage, DataVersion } from "../api/types";
+import type { DataLineage } from "../api/types";
 
 type LineageRun = DataLineage["runs"][number];
 type LineageModel = DataLineage["models"][number];
@@ -16,19 +15,6 @@ export function dataPath(name: string, version?: number): string {
 /** A content hash as the tables show it: enough to tell versions apart. */
 export function shortHash(hash: string): string {
   return hash.slice(0, 12);
-}
-
-export interface AssetRow {
-  asset: DataAsset;
-  latest: DataVersion | undefined; // undefined: every version is archived
-}
-
-/** The assets by name, each with its latest version (from `latest`, read by name). */
-export function assetRows(assets: DataAsset[], latest: DataVersion[]): AssetRow[] {
-  const byName = new Map(latest.map((version) => [version.name, version]));
-  return [...assets]
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((asset) => ({ asset, latest: byName.get(asset.name) }));
 }
 
 export interface ModelBranch {

@@ -2,27 +2,17 @@
 // last changed. Archived assets are hidden unless asked for.
 import { useState } from "react";
 import { Link } from "react-router";
-import { getDataVersion, listDataAssets } from "../api/data";
+import { listDataAssets } from "../api/data";
 import { ErrorMessage, Loading } from "../components/Feedback";
 import { PageTitle } from "../components/Layout";
-import { type AssetRow, assetRows, dataPath } from "../data/shaping";
+import { dataPath } from "../data/shaping";
 import { formatTime } from "../format";
 import { useResource } from "../hooks/useResource";
 
-async function loadRows(includeArchived: boolean, signal: AbortSignal): Promise<AssetRow[]> {
-  const assets = await listDataAssets(includeArchived, signal);
-  // The type and description are a version's: the latest of each asset, read together.
-  const latest = await Promise.all(
-    assets.flatMap((asset) =>
-      asset.latest_version === null ? [] : [getDataVersion(asset.name, String(asset.latest_version), signal)],
-    ),
-  );
-  return assetRows(assets, latest);
-}
-
 export function DataAssetsPage() {
   const [includeArchived, setIncludeArchived] = useState(false);
-  const rows = useResource((signal) => loadRows(includeArchived, signal), `data:${String(includeArchived)}`);
+  // The server lists them by name, each with its latest version's type and description.
+  const rows = useResource((signal) => listDataAssets(includeArchived, signal), `data:${String(includeArchived)}`);
   return (
     <>
       <PageTitle>Data</PageTitle>
@@ -64,7 +54,7 @@ export function DataAssetsPage() {
               </tr>
             </thead>
             <tbody>
-              {rows.data.map(({ asset, latest }) => (
+              {rows.data.map((asset) => (
                 <tr key={asset.name} data-asset={asset.name}>
                   <td>
                     <Link to={dataPath(asset.name)}>{asset.name}</Link>
@@ -82,10 +72,10 @@ export function DataAssetsPage() {
                       </Link>
                     )}
                   </td>
-                  <td>{latest?.type ?? "—"}</td>
+                  <td>{asset.latest_type ?? "—"}</td>
                   <td className="numeric">{asset.version_count}</td>
                   <td>{formatTime(asset.updated_at)}</td>
-                  <td>{latest?.description ?? "—"}</td>
+                  <td>{asset.latest_description ?? "—"}</td>
                 </tr>
               ))}
             </tbody>

@@ -36,7 +36,7 @@ ReferenceArgument = typer.Argument(
     metavar="REF",
     help="NAME (the latest), NAME:VERSION, data:NAME@latest or data:NAME:VERSION",
 )
-ASSET_COLUMNS = ["name", "latest", "versions", "updated"]
+ASSET_COLUMNS = ["name", "latest", "type", "versions", "updated", "description"]
 VERSION_COLUMNS = ["version", "type", "files", "bytes", "parent", "content", "created", "by"]
 
 
@@ -102,7 +102,15 @@ def list_(
 
 def _asset_row(asset: DataAsset) -> list[Any]:
     name = f"{asset.name} (archived)" if asset.archived else asset.name
-    return [name, asset.latest_version, asset.version_count, format_time(asset.updated_at)]
+    kind = "" if asset.latest_type is None else asset.latest_type.value
+    return [
+        name,
+        asset.latest_version,
+        kind,
+        asset.version_count,
+        format_time(asset.updated_at),
+        asset.latest_description or "",
+    ]
 
 
 def _print_versions(name: str, versions: list[DataVersion], output: OutputFormat) -> None:

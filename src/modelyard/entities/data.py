@@ -265,6 +265,9 @@ class DataAsset:
     latest_version: int | None  # the latest not archived
     version_count: int
     archived: bool = False
+    # The latest version's, so a list of assets shows them without reading each version.
+    latest_type: DataType | None = None
+    latest_description: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -274,6 +277,8 @@ class DataAsset:
             "latest_version": self.latest_version,
             "version_count": self.version_count,
             "archived": self.archived,
+            "latest_type": None if self.latest_type is None else self.latest_type.value,
+            "latest_description": self.latest_description,
         }
 
     @classmethod
@@ -285,6 +290,8 @@ class DataAsset:
             latest_version=data.get("latest_version"),
             version_count=int(data["version_count"]),
             archived=bool(data.get("archived")),
+            latest_type=DataType.parse(data["latest_type"]) if data.get("latest_type") else None,
+            latest_description=data.get("latest_description"),
         )
 
 

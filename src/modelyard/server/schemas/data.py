@@ -49,6 +49,10 @@ class DataAsset(ResponseModel):
     latest_version: int | None = Field(description="the latest version not archived")
     version_count: int
     archived: bool
+    latest_type: str | None = Field(default=None, description="the latest version's type")
+    latest_description: str | None = Field(
+        default=None, description="the latest version's description"
+    )
 
 
 class ManifestEntry(ResponseModel):

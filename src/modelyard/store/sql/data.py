@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from modelyard.entities.data import (
     DataAsset,
     DataReference,
+    DataType,
     DataVersion,
     DataVersionRequest,
     RunInput,
@@ -216,13 +217,17 @@ class SqlDataStore:
         count = session.scalar(
             select(func.count()).select_from(DataVersionRow).where(DataVersionRow.name == row.name)
         )
+        number = _latest_number(session, row.name)
+        latest = None if number is None else session.get(DataVersionRow, (row.name, number))
         return DataAsset(
             name=row.name,
             created_at=row.created_at,
             updated_at=row.updated_at,
-            latest_version=_latest_number(session, row.name),
+            latest_version=number,
             version_count=int(count or 0),
             archived=row.archived,
+            latest_type=None if latest is None else DataType.parse(latest.type),
+            latest_description=None if latest is None else latest.description,
         )
 
 
