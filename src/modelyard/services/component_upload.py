@@ -15,7 +15,12 @@ from dataclasses import replace
 from typing import IO, Any
 
 from modelyard.data.manifest import build_manifest_of, list_files_to_version
-from modelyard.entities.components import ComponentSpec, validate_component_version
+from modelyard.entities.components import (
+    COMPONENT_TYPE,
+    ComponentSpec,
+    validate_component_version,
+)
+from modelyard.environments import Environment
 from modelyard.errors import ModelyardError
 from modelyard.services.components import ComponentCreated, create_here
 from modelyard.services.upload_archive import ArchiveForm, unpack, upload_refusal
@@ -47,11 +52,15 @@ def _spec(name: str, description: Mapping[str, Any]) -> ComponentSpec:
     definition = description.get("definition")
     if not isinstance(definition, Mapping):
         raise _refused("definition is not an object")
+    if definition.get("type", COMPONENT_TYPE) != COMPONENT_TYPE:
+        raise _refused(f"type is {definition.get('type')!r}; only command components register")
     try:
         version = description.get("version")
         spec = ComponentSpec.from_definition(name, definition)
         if version is not None:
             spec = replace(spec, version=validate_component_version(version, name))
+        if spec.environment is not None:  # a step builds it: readable now, or refused
+            Environment.from_dict(dict(spec.environment))
         return spec.check()
     except (KeyError, TypeError, ValueError) as error:
         raise _refused(f"definition is not readable ({error})") from None

@@ -132,10 +132,12 @@ def code_path(ws: OpenWorkspace, version: ComponentVersion) -> Path:
     )
     remote = _remote(ws) if ws.server_url is not None else None
     download = None if remote is None else functools.partial(remote.download_file, version)
-    manifest = read_code_manifest(ws, version)
-    return materialise_once(
-        target, lambda staging: data.write_manifest_files(ws, manifest, staging, download, False)
-    )
+
+    def fill(staging: Path) -> None:
+        manifest = read_code_manifest(ws, version)
+        data.write_manifest_files(ws, manifest, staging, download, False)
+
+    return materialise_once(target, fill)
 
 
 # Archiving -----------------------------------------------------------------------------------
