@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from hashlib import sha256
 from typing import Any
 
 import httpx
@@ -26,7 +27,7 @@ from referencing.jsonschema import DRAFT202012
 from archives import tar_bytes
 from endpoint_support import SCORE_PY
 from modelyard.entities import RunStatus
-from modelyard.entities.data import RunInput
+from modelyard.entities.data import Manifest, ManifestEntry, RunInput
 from modelyard.entities.registry import ModelVersionRequest
 from modelyard.server import create_app
 from modelyard.server.schemas.errors import EVERY_OPERATION
@@ -233,6 +234,7 @@ def test_real_answers_fit_the_schemas_their_operations_declare(
     _call_computes(call, served.ws)
     _call_models(call, run_id)
     _call_data(call, served.ws, run_id)
+    _call_components(call)
     _call_endpoints(call, served.ws)
     _call_schedules(call, served.ws)
     _call_refusals(call, served, run_id)
@@ -416,6 +418,31 @@ def _call_data(call: Caller, ws: OpenWorkspace, run_id: str) -> None:
     call("PATCH", "/data/{name}/versions/{version}", ids=version, json={"archived": True})
     call("GET", "/data/{name}/versions/{version}", 404, ids={**version, "version": "latest"})
     call("PATCH", "/data/{name}", ids=name, json={"archived": True})
+
+
+def _call_components(call: Caller) -> None:
+    definition = {"type": "command", "command": ["python", "run.py", "${{inputs.n}}"],
+                  "inputs": {"n": {"type": "integer", "default": 2}}, "outputs": {},
+                  "environment": None, "display_name": None, "description": None}  # fmt: skip
+    code = b"print(1)\n"
+    code_hash = Manifest.of([ManifestEntry("run.py", len(code), sha256(code).hexdigest())])
+    sent = {"definition": definition, "code_hash": code_hash.content_hash}
+    archive = tar_bytes({"component.json": json.dumps(sent).encode(), "files/run.py": code})
+    name, version = {"name": "c"}, {"name": "c", "version": "1"}
+    tar_type = {"content-type": "application/x-tar"}
+    created = call(
+        "POST", "/components/{name}/versions", 201, ids=name, content=archive, headers=tar_type
+    )
+    assert created["created"] and created["version"]["reference"] == "azureml:c:1"
+    call("GET", "/components")
+    call("GET", "/components/{name}/versions", ids=name)
+    call("GET", "/components/{name}/versions/{version}", ids=version)
+    assert call("GET", "/components/{name}/versions/{version}/manifest", ids=version)[0]["size"]
+    file = {**version, "path": "run.py"}
+    got = call("GET", "/components/{name}/versions/{version}/files/{path}", ids=file)
+    assert got.content == code
+    call("PATCH", "/components/{name}/versions/{version}", ids=version, json={"archived": True})
+    call("GET", "/components/{name}/versions/{version}", 404, ids={**version, "version": "latest"})
 
 
 def _call_endpoints(call: Caller, ws: OpenWorkspace) -> None:

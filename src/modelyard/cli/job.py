@@ -96,10 +96,10 @@ def create(
     """Submit the job described in a YAML file: a command job, a sweep (`type: sweep`,
     Azure's sweep job: its trials run as child runs) or a pipeline (`type: pipeline`: its
     steps run as child runs, unchanged ones reused)."""
-    job = load_job_file(file)
-    if force_rerun and not isinstance(job, PipelineJob):
-        raise typer.BadParameter("--force-rerun applies to a pipeline (type: pipeline) only")
     with opened_workspace(workspace) as ws:
+        job = load_job_file(file, ws)
+        if force_rerun and not isinstance(job, PipelineJob):
+            raise typer.BadParameter("--force-rerun applies to a pipeline (type: pipeline) only")
         if isinstance(job, PipelineJob):
             run = submit_pipeline(ws, job, force_rerun=force_rerun)
             announce_pipeline(ws, run)

@@ -14,6 +14,7 @@ from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption, UsageError
 from modelyard.cli import (
     automl,
     batch_score,
+    component,
     compute,
     data,
     db,
@@ -56,6 +57,7 @@ app.add_typer(compute.app, name="compute")
 app.add_typer(train.app, name="train")
 app.add_typer(model.app, name="model")
 app.add_typer(data.app, name="data")
+app.add_typer(component.app, name="component")
 app.add_typer(endpoint.app, name="endpoint")
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(db.app, name="db")

@@ -22,6 +22,7 @@ MODEL_FILES_MAX: Final = 10_000  # files in one model version
 MODEL_SCHEMA_MAX: Final = 1_000_000  # an input or output schema, as JSON text
 DATA_NAME_MAX: Final = 255  # Azure ML's limit for a data asset's name
 DATA_DESCRIPTION_MAX: Final = 5000
+COMPONENT_NAME_MAX: Final = 255  # Azure ML's limit for a component's name
 DATA_FILES_MAX: Final = 1_000_000  # files in one data asset version
 ID_MAX: Final = 32  # run, experiment, user and token ids
 HOST_NAME_MAX: Final = 255

@@ -106,6 +106,19 @@ def validate_data_name(name: str) -> str:
     )
 
 
+def validate_component_name(name: str) -> str:
+    """A component's name, by the data assets' rule: a reference uses ':' and '@' to name a
+    version (`azureml:train:2`, `azureml:train@latest`)."""
+    return _check_label(
+        "component",
+        name,
+        _EXPERIMENT_NAME,
+        limits.COMPONENT_NAME_MAX,
+        allowed="'-', '_' or '.'",
+        example="train",
+    )
+
+
 def _check_label(
     kind: str, name: str, pattern: re.Pattern[str], high: int, *, allowed: str, example: str
 ) -> str:

@@ -171,6 +171,7 @@ class Step:
     inputs: Mapping[str, StepInput] = field(default_factory=dict)
     outputs: Mapping[str, StepOutput] = field(default_factory=dict)
     force_rerun: bool = False
+    component: str | None = None  # the registered component it runs: azureml:NAME:VERSION
 
     @property
     def script(self) -> str:
@@ -181,10 +182,7 @@ class Step:
 
     def references(self) -> Iterable[tuple[str, str]]:
         """Each `(kind, name)` of `${{inputs.name}}`/`${{outputs.name}}` in the command."""
-        for word in self.command:
-            for reference in _REFERENCE.findall(word):
-                kind, _, name = reference.partition(".")
-                yield kind, name
+        return command_references(self.command)
 
     def render(self, values: Mapping[str, str], outputs: Mapping[str, str]) -> tuple[str, ...]:
         """The script's arguments with each reference replaced (one word stays one)."""
@@ -209,6 +207,8 @@ class Step:
             data["compute"] = self.compute
         if self.force_rerun:
             data["force_rerun"] = True
+        if self.component is not None:
+            data["component"] = self.component
         return data
 
 
@@ -346,7 +346,14 @@ class Pipeline:
         for name, output in step.outputs.items():
             _check_port_name(name, f"{where}'s")
             self._check_output(step, name, output)
-        self._check_command(step)
+        check_command_ports(
+            f"step {step.name!r}",
+            "the step",
+            step.command,
+            step.inputs,
+            step.outputs,
+            step=step.name,
+        )
 
     def _check_input(self, step: Step, name: str, port: StepInput) -> None:
         where = f"step {step.name!r} input {name!r}"
@@ -414,27 +421,6 @@ class Pipeline:
                 field=f"outputs.{name}",
             )
 
-    def _check_command(self, step: Step) -> None:
-        for kind, name in step.references():
-            declared: Mapping[str, object] = {"inputs": step.inputs, "outputs": step.outputs}.get(
-                kind, {}
-            )
-            if kind not in ("inputs", "outputs"):
-                raise InvalidValue(
-                    f"step {step.name!r} command refers to ${{{{{kind}.{name}}}}}: a command"
-                    " takes ${{inputs.NAME}} and ${{outputs.NAME}}; bind parent values in the"
-                    " step's inputs",
-                    step=step.name,
-                    field="command",
-                )
-            if name not in declared:
-                raise InvalidValue(
-                    f"step {step.name!r} command uses ${{{{{kind}.{name}}}}}, which the step"
-                    f" does not declare under {kind}{_did_you_mean(name, declared)}",
-                    step=step.name,
-                    field="command",
-                )
-
     # The dict form: Azure's YAML shape, also the driver's pipeline.json ------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -468,7 +454,7 @@ def _pipeline_input(name: str, value: object) -> PipelineInput:
     key = "path" if kind.is_data else ("default" if "default" in value else "value")
     if value.get(key) is None:
         raise InvalidValue(f"{where} needs a {key!r}: add it", field=f"inputs.{name}")
-    return PipelineInput(kind, _typed_literal(kind, value[key], where))
+    return PipelineInput(kind, typed_literal(kind, value[key], where))
 
 
 def parse_pipeline_outputs(data: Mapping[str, Any]) -> dict[str, PortType]:
@@ -534,6 +520,43 @@ def _step_output(where: str, value: object) -> StepOutput:
     return StepOutput(kind, parent)
 
 
+def check_command_ports(
+    where: str,
+    owner: str,
+    command: Iterable[str],
+    inputs: Mapping[str, object],
+    outputs: Mapping[str, object],
+    **context: Any,
+) -> None:
+    """Every `${{inputs.x}}`/`${{outputs.y}}` of `command` is among the declared ports (a
+    step's, a component's); one line naming the first that is not."""
+    for kind, name in command_references(command):
+        declared: Mapping[str, object] = {"inputs": inputs, "outputs": outputs}.get(kind, {})
+        if kind not in ("inputs", "outputs"):
+            raise InvalidValue(
+                f"{where} command refers to ${{{{{kind}.{name}}}}}: a command takes"
+                " ${{inputs.NAME}} and ${{outputs.NAME}}; bind parent values in the step's"
+                " inputs",
+                field="command",
+                **context,
+            )
+        if name not in declared:
+            raise InvalidValue(
+                f"{where} command uses ${{{{{kind}.{name}}}}}, which {owner} does not declare"
+                f" under {kind}{_did_you_mean(name, declared)}",
+                field="command",
+                **context,
+            )
+
+
+def command_references(command: Iterable[str]) -> Iterable[tuple[str, str]]:
+    """Each `(kind, name)` of `${{inputs.name}}`/`${{outputs.name}}` in a command's words."""
+    for word in command:
+        for reference in _REFERENCE.findall(word):
+            kind, _, name = reference.partition(".")
+            yield kind, name
+
+
 def _refuse_unknown(where: str, data: Mapping[str, Any], known: set[str]) -> None:
     unknown = sorted(set(map(str, data)) - known)
     if unknown:
@@ -551,7 +574,7 @@ def _literal(value: object, where: str = "a binding") -> Literal:
     )
 
 
-def _typed_literal(kind: PortType, value: object, where: str) -> Literal:
+def typed_literal(kind: PortType, value: object, where: str) -> Literal:
     literal = _literal(value, where)
     if kind.is_data or kind is PortType.STRING:
         return str(literal)

@@ -27,13 +27,13 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from modelyard.entities import RunSource
+from modelyard.entities.components import ComponentInput, ComponentSpec, ComponentVersion
 from modelyard.entities.data import is_data_reference
 from modelyard.entities.pipelines import (
     Binding,
-    Literal,
     Pipeline,
     PipelineInput,
     PipelineSettings,
@@ -41,30 +41,12 @@ from modelyard.entities.pipelines import (
     Step,
     StepInput,
     StepOutput,
-    parse_pipeline_outputs,
 )
-from modelyard.entities.validation import refuse_unknown_fields
+from modelyard.environments import Environment
 from modelyard.errors import InvalidValue
 from modelyard.sdk._pipeline import Pipeline as SdkPipeline
-from modelyard.services.job_fields import command_words, environment_from
+from modelyard.services.component_file import load_component_file
 from modelyard.services.pipelines.pipeline_job import PIPELINE_TITLE, PipelineJob
-from modelyard.services.yaml_file import read_yaml_mapping
-
-COMPONENT_FIELDS: Final = frozenset(
-    {
-        "$schema",
-        "type",
-        "name",
-        "version",
-        "display_name",
-        "description",
-        "inputs",
-        "outputs",
-        "code",
-        "command",
-        "environment",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -117,22 +99,44 @@ _building: list[_Builder] = []
 
 
 class Component:
-    """A command component: a step's code, command, environment and typed ports, versioned."""
+    """A command component: a step's code, command, environment and typed ports; from its
+    file (`load_component`) or registered in a workspace (`ws.components.get`)."""
 
-    def __init__(self, path: Path, data: Mapping[str, Any]) -> None:
-        where = f"component file {path}"
-        refuse_unknown_fields(where, data, COMPONENT_FIELDS)
-        if str(data.get("type") or "command") != "command" or not data.get("name"):
-            raise InvalidValue(f"{where} needs 'name' and 'type: command': add them")
-        base = path.absolute().parent
-        self.name = str(data["name"])
-        self.version = str(data.get("version") or "1")
-        self.inputs = _typed_inputs(where, data.get("inputs") or {})
-        self.outputs = parse_pipeline_outputs(data.get("outputs") or {})
-        script, arguments = command_words(path, data.get("command") or "", "command")
-        self.command = ("python", script, *arguments)
-        self.code = str((base / str(data.get("code") or ".")).absolute())
-        self.environment = environment_from(path, base, data.get("environment")).to_dict()
+    def __init__(
+        self,
+        spec: ComponentSpec,
+        code: Path,
+        source: Path | None = None,
+        registered: ComponentVersion | None = None,
+    ) -> None:
+        self.spec = spec
+        self.code = code
+        self.source = source  # the component file, when loaded from one
+        self.registered = registered  # the workspace's version, when it is one
+        self.created = False  # after `create_or_update`: whether a new version was made
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def version(self) -> str | None:
+        if self.registered is not None:
+            return str(self.registered.version)
+        return None if self.spec.version is None else str(self.spec.version)
+
+    @property
+    def id(self) -> str | None:
+        """`azureml:NAME:VERSION` once registered, what a pipeline step names."""
+        return None if self.registered is None else self.registered.reference
+
+    @property
+    def inputs(self) -> Mapping[str, ComponentInput]:
+        return self.spec.inputs
+
+    @property
+    def outputs(self) -> Mapping[str, PortType]:
+        return self.spec.outputs
 
     def __call__(self, **inputs: Any) -> StepNode:
         if not _building:
@@ -151,22 +155,27 @@ class Component:
             )
         builder.steps[name] = Step(
             name=name,
-            command=self.command,
-            code=self.code,
-            environment=self.environment,
+            command=self.spec.command,
+            code=str(self.code),
+            environment=self._environment(),
             inputs=self._ports(name, inputs),
             outputs={output: StepOutput(kind) for output, kind in self.outputs.items()},
+            component=self.id,
         )
         return StepNode(name, _Outputs(name, tuple(self.outputs)))
 
+    def _environment(self) -> dict[str, Any]:
+        spec = self.spec.environment
+        return Environment.default().to_dict() if spec is None else dict(spec)
+
     def _ports(self, step: str, given: Mapping[str, Any]) -> dict[str, StepInput]:
         ports = {}
-        for name, (kind, default) in self.inputs.items():
+        for name, port in self.inputs.items():
             if name in given:
-                ports[name] = StepInput(_binding(given[name]), kind)
-            elif default is not None:
-                ports[name] = StepInput(Binding(literal=default), kind)
-            else:
+                ports[name] = StepInput(_binding(given[name]), port.type)
+            elif port.default is not None:
+                ports[name] = StepInput(Binding(literal=port.default), port.type)
+            elif not port.optional:
                 raise InvalidValue(
                     f"step {step!r} (component {self.name!r}) needs input {name!r}: pass it",
                     step=step,
@@ -179,8 +188,10 @@ class Component:
 
 
 def load_component(path: str | Path) -> Component:
-    file = Path(path)
-    return Component(file, read_yaml_mapping(file, "component file", "name and command"))
+    """A component from its YAML file (services/component_file.py); register it with
+    `ws.components.create_or_update(component)`."""
+    loaded = load_component_file(path)
+    return Component(loaded.spec, loaded.code, source=Path(path))
 
 
 def pipeline(
@@ -263,18 +274,6 @@ def _binding(value: Any) -> Binding:
     raise InvalidValue(
         f"a step input is {value!r}: pass a pipeline input, a step's output or a value"
     )
-
-
-PortSpec = tuple[PortType, Literal | None]  # a component input's type and default
-
-
-def _typed_inputs(where: str, data: Mapping[str, Any]) -> dict[str, PortSpec]:
-    found: dict[str, PortSpec] = {}
-    for name, spec in data.items():
-        spec = spec if isinstance(spec, Mapping) else {"type": spec}
-        kind = PortType.parse(spec.get("type", "uri_folder"), f"{where} input {name!r}")
-        found[str(name)] = (kind, spec.get("default"))
-    return found
 
 
 def _free_name(name: str, taken: Mapping[str, object]) -> str:

@@ -36,6 +36,7 @@ from modelyard.runtime import job_error, preemption
 from modelyard.runtime.heartbeat import Heartbeat
 from modelyard.runtime.job_env import RUN_ID_ENV, job_location
 from modelyard.runtime.metrics_buffer import MetricsBuffer
+from modelyard.sdk._component import ComponentOperations
 from modelyard.sdk._compute import ComputeTarget, compute_targets
 from modelyard.sdk._data import DataOperations
 from modelyard.sdk._hyperdrive import HyperDriveConfig
@@ -146,6 +147,11 @@ class Workspace:
     def data(self) -> DataOperations:
         """Data assets (Azure v2's `ml_client.data`)."""
         return DataOperations(self)
+
+    @property
+    def components(self) -> ComponentOperations:
+        """Registered components (Azure v2's `ml_client.components`)."""
+        return ComponentOperations(self)
 
     @property
     def experiments(self) -> dict[str, Experiment]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from modelyard.errors import InvalidValue
 from modelyard.services.job_file import load_job_file
@@ -18,8 +19,10 @@ class Pipeline:
         self._job = job
 
     @classmethod
-    def load(cls, path: str | Path) -> Pipeline:
-        job = load_job_file(Path(path))
+    def load(cls, path: str | Path, workspace: Any = None) -> Pipeline:
+        """`workspace` (the SDK's `Workspace`): where steps naming a registered `component`
+        find it."""
+        job = load_job_file(Path(path), None if workspace is None else workspace._opened)
         if not isinstance(job, PipelineJob):
             raise InvalidValue(
                 f"{path} is not a pipeline file: give it 'type: pipeline' and its steps under"
@@ -51,5 +54,5 @@ class Pipeline:
         return f"Pipeline(name={self.name!r}, steps={self.steps!r})"
 
 
-def load_pipeline(path: str | Path) -> Pipeline:
-    return Pipeline.load(path)
+def load_pipeline(path: str | Path, workspace: Any = None) -> Pipeline:
+    return Pipeline.load(path, workspace)

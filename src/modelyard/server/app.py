@@ -25,6 +25,7 @@ from modelyard.server.portal.site import install_portal
 from modelyard.server.routes import (
     access,
     artifacts,
+    components,
     computes,
     data,
     endpoints,
@@ -61,6 +62,7 @@ API_ROUTERS = tuple(
         computes,
         models,
         data,
+        components,
         endpoints,
         schedules,
     )

@@ -19,7 +19,9 @@ server there), what a job on this machine reads.
 
 from __future__ import annotations
 
+import functools
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Final
@@ -33,6 +35,7 @@ from modelyard.entities.data import (
     DataVersion,
     DataVersionRequest,
     Manifest,
+    ManifestEntry,
     RunInput,
     parse_data_reference,
 )
@@ -213,13 +216,19 @@ def get_data_version(ws: OpenWorkspace, reference: str | DataReference) -> DataV
 def read_manifest(ws: OpenWorkspace, version: DataVersion) -> Manifest:
     if ws.server_url is not None:
         return _remote(ws).manifest(version)
-    with blob_store(ws).open_read(version.content_hash) as handle:
+    return read_stored_manifest(ws, version.content_hash, version.reference)
+
+
+def read_stored_manifest(ws: OpenWorkspace, content_hash: str, owner: str) -> Manifest:
+    """The manifest blob `content_hash` of this workspace's data store (`owner`: whose, for
+    the message), checked against its name."""
+    with blob_store(ws).open_read(content_hash) as handle:
         manifest = Manifest.from_text(handle.read().decode("utf-8"))
-    if manifest.content_hash != version.content_hash:
+    if manifest.content_hash != content_hash:
         raise StorageError(
-            f"the manifest of {version.reference} is damaged: restore the workspace's data/"
-            " folder from a backup",
-            name=version.name,
+            f"the manifest of {owner} is damaged: restore the workspace's data/ folder from a"
+            " backup",
+            owner=owner,
         )
     return manifest
 
@@ -242,11 +251,24 @@ def data_path(ws: OpenWorkspace, reference: str | DataReference | DataVersion) -
 
 def _write_files(ws: OpenWorkspace, version: DataVersion, folder: Path, read_only: bool) -> None:
     remote = _remote(ws) if ws.server_url is not None else None
-    for entry in read_manifest(ws, version).entries:
+    download = None if remote is None else functools.partial(remote.download_file, version)
+    write_manifest_files(ws, read_manifest(ws, version), folder, download, read_only)
+
+
+def write_manifest_files(
+    ws: OpenWorkspace,
+    manifest: Manifest,
+    folder: Path,
+    download: Callable[[ManifestEntry, Path], None] | None,
+    read_only: bool,
+) -> None:
+    """Each file of `manifest` written under `folder`: from this workspace's blobs, or by
+    `download` (a server's) when given."""
+    for entry in manifest.entries:
         destination = folder / entry.relpath
         destination.parent.mkdir(parents=True, exist_ok=True)
-        if remote is not None:
-            remote.download_file(version, entry, destination)
+        if download is not None:
+            download(entry, destination)
         else:
             with blob_store(ws).open_read(entry.sha256) as handle, open(destination, "wb") as out:
                 shutil.copyfileobj(handle, out, 1024 * 1024)

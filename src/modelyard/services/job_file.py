@@ -28,6 +28,7 @@ from modelyard.entities.data import is_data_reference
 from modelyard.entities.names import INPUT_NAME
 from modelyard.entities.validation import refuse_unknown_fields
 from modelyard.errors import InvalidValue
+from modelyard.services import components
 from modelyard.services.job_fields import command_words, environment_from
 from modelyard.services.job_inputs import InputValue, check_placeholders
 from modelyard.services.jobs import ScriptJob, submit
@@ -57,16 +58,20 @@ KNOWN_FIELDS = {
 JOB_TYPES = ("command", "sweep", "pipeline")
 
 
-def load_job_file(path: Path) -> ScriptJob | SweepJob | PipelineJob:
+def load_job_file(
+    path: Path, ws: OpenWorkspace | None = None
+) -> ScriptJob | SweepJob | PipelineJob:
     """A command job (`type: command`, the default), a sweep (`type: sweep`, see
     services/sweeps/sweep_file.py) or a pipeline (`type: pipeline`, see
-    services/pipelines/pipeline_file.py), as Azure's `az ml job create -f` takes them."""
+    services/pipelines/pipeline_file.py), as Azure's `az ml job create -f` takes them; a
+    pipeline's steps find the components they name in `ws`."""
     data = _read_mapping(path)
     kind = str(data.get("type") or "command").strip().lower()
     if kind == "sweep":
         return sweep_job_from(path, data)
     if kind == "pipeline":
-        return pipeline_job_from(path, data)
+        lookup = None if ws is None else components.step_component_lookup(ws)
+        return pipeline_job_from(path, data, lookup)
     if kind != "command":
         raise InvalidValue(
             f"job file {path} has type {data['type']!r}: use one of {', '.join(JOB_TYPES)}",
@@ -159,7 +164,7 @@ def _script_and_arguments(path: Path, data: dict[str, Any]) -> tuple[str, tuple[
 
 def submit_job_file(ws: OpenWorkspace, path: Path, user: str | None = None) -> Run:
     """Load and submit a job file, whatever its type: what a schedule fires."""
-    job = load_job_file(path)
+    job = load_job_file(path, ws)
     if isinstance(job, SweepJob):
         return submit_sweep(ws, job, user=user)
     if isinstance(job, PipelineJob):

@@ -125,7 +125,7 @@ def create_schedule(
         return _remote(ws).create(request.to_dict())
     now = now or datetime.now(UTC)
     job_file = Path(request.create_job).absolute()
-    _check_job_file(job_file)
+    _check_job_file(ws, job_file)
     trigger = with_start(request.trigger, now)
     schedule = Schedule(
         name=request.name,
@@ -143,10 +143,10 @@ def create_schedule(
     )
 
 
-def _check_job_file(path: Path) -> None:
+def _check_job_file(ws: OpenWorkspace, path: Path) -> None:
     """The job file loads and its job is valid now (any type `job create -f` takes)."""
     try:
-        load_job_file(path).validate()
+        load_job_file(path, ws).validate()
     except (OSError, ValueError) as error:  # unreadable: permissions, a NUL in the path
         raise InvalidValue(
             f"job file {path} cannot be read ({error}): give a readable job YAML",

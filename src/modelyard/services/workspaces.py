@@ -31,6 +31,7 @@ from modelyard.settings import Settings, default_home
 from modelyard.store.artifacts import ArtifactRepository, ArtifactStore
 from modelyard.store.base import (
     AuthStore,
+    ComponentStore,
     ComputeStore,
     DataStore,
     ModelStore,
@@ -108,6 +109,12 @@ class OpenWorkspace:
     def data_store(self) -> DataStore:
         """Data assets' records, in the workspace's own database (on its machine); a
         workspace behind a server reaches them through the server's `/data` routes."""
+        return self.sql_store
+
+    @property
+    def component_store(self) -> ComponentStore:
+        """Registered components, in the workspace's own database (on its machine); a
+        workspace behind a server reaches them through the server's `/components` routes."""
         return self.sql_store
 
     @property

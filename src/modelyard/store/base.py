@@ -18,6 +18,12 @@ from modelyard.entities import (
     RunStatus,
     User,
 )
+from modelyard.entities.components import (
+    Component,
+    ComponentReference,
+    ComponentSpec,
+    ComponentVersion,
+)
 from modelyard.entities.compute import ComputeRequest, ComputeTarget, ProvisioningState
 from modelyard.entities.data import (
     DataAsset,
@@ -281,3 +287,25 @@ class DataStore(Protocol):
     def record_run_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None: ...
     def list_run_inputs(self, run_id: str) -> list[RunInput]: ...
     def list_data_version_readers(self, name: str, version: int) -> list[RunInput]: ...
+
+
+class ComponentStore(Protocol):
+    """Registered components' versions, in the workspace's database (SQL in
+    `store/sql/components.py`); a version's code snapshot is a manifest and files stored as
+    blobs named by their SHA-256, beside the data assets' (`<workspace>/data/`). A client of a
+    server reaches them through the server's `/components` routes (`rest_components.py`)."""
+
+    def create_component_version(
+        self, spec: ComponentSpec, code_hash: str, created_by: str
+    ) -> tuple[ComponentVersion, bool]:
+        """A new version, or the one already holding this content (False)."""
+        ...
+
+    def resolve_component_version(self, reference: ComponentReference) -> ComponentVersion: ...
+    def list_components(self) -> list[Component]: ...
+    def list_component_versions(
+        self, name: str, include_archived: bool = False
+    ) -> list[ComponentVersion]: ...
+    def set_component_version_archived(
+        self, name: str, version: int, archived: bool
+    ) -> ComponentVersion: ...

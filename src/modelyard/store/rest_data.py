@@ -58,7 +58,7 @@ class RestData:
             "content_hash": manifest.content_hash,
         }
         with tempfile.TemporaryFile() as archive:
-            _pack(archive, description, files)
+            pack_files(archive, REQUEST_FILE, description, files)
             archive.seek(0)
             answer = self.client.call(
                 "POST",
@@ -88,31 +88,11 @@ class RestData:
         return version
 
     def manifest(self, version: DataVersion) -> Manifest:
-        answer = self.client.call("GET", f"{_version_route(version)}/manifest")
-        # Where the files are written: a path from the server is checked like an upload's.
-        manifest = Manifest.of(
-            ManifestEntry(
-                check_manifest_path(safe_relative_path(str(e["path"]))), int(e["size"]), e["sha256"]
-            )
-            for e in answer
-        )
-        if manifest.content_hash != version.content_hash:
-            raise StorageError(
-                f"the manifest of {version.reference} arrived with another hash than the"
-                " version's: ask again",
-                name=version.name,
-            )
-        return manifest
+        route = _version_route(version)
+        return fetch_manifest(self.client, route, version.content_hash, version.reference)
 
     def download_file(self, version: DataVersion, entry: ManifestEntry, destination: Path) -> None:
-        path = "/".join(segment(part) for part in entry.relpath.split("/"))
-        route = f"{_version_route(version)}/files/{path}"
-        if not self.client.download_checked(route, destination, entry.sha256):
-            raise StorageError(
-                f"{entry.relpath} of {version.reference} arrived with another SHA-256 than its"
-                " manifest's: download it again",
-                path=entry.relpath,
-            )
+        download_entry(self.client, _version_route(version), entry, destination, version.reference)
 
     def set_archived(self, reference: DataReference, archived: bool) -> DataAsset | DataVersion:
         route = f"/data/{segment(reference.name)}"
@@ -141,11 +121,46 @@ def _version_route(version: DataVersion) -> str:
     return f"/data/{segment(version.name)}/versions/{version.version}"
 
 
-def _pack(archive: Any, description: dict[str, Any], files: Mapping[str, Path]) -> None:
+def pack_files(
+    archive: Any, request_file: str, description: dict[str, Any], files: Mapping[str, Path]
+) -> None:
+    """The upload archive the server's `upload_archive.unpack` reads: `description` as JSON
+    named `request_file`, then each file under `files/`."""
     with tarfile.open(fileobj=archive, mode="w") as tar:
         data = json.dumps(description).encode()
-        info = tarfile.TarInfo(REQUEST_FILE)
+        info = tarfile.TarInfo(request_file)
         info.size, info.mode = len(data), 0o644
         tar.addfile(info, io.BytesIO(data))
         for relative, source in files.items():
             tar.add(str(source), FILES_PREFIX + relative, recursive=False)
+
+
+def fetch_manifest(client: RestClient, route: str, content_hash: str, owner: str) -> Manifest:
+    """The manifest at `{route}/manifest`, checked to hash to `content_hash` (`owner`'s)."""
+    answer = client.call("GET", f"{route}/manifest")
+    # Where the files are written: a path from the server is checked like an upload's.
+    manifest = Manifest.of(
+        ManifestEntry(
+            check_manifest_path(safe_relative_path(str(e["path"]))), int(e["size"]), e["sha256"]
+        )
+        for e in answer
+    )
+    if manifest.content_hash != content_hash:
+        raise StorageError(
+            f"the manifest of {owner} arrived with another hash than recorded: ask again",
+            owner=owner,
+        )
+    return manifest
+
+
+def download_entry(
+    client: RestClient, route: str, entry: ManifestEntry, destination: Path, owner: str
+) -> None:
+    """The file `{route}/files/PATH`, checked against the SHA-256 its manifest records."""
+    path = "/".join(segment(part) for part in entry.relpath.split("/"))
+    if not client.download_checked(f"{route}/files/{path}", destination, entry.sha256):
+        raise StorageError(
+            f"{entry.relpath} of {owner} arrived with another SHA-256 than its manifest's:"
+            " download it again",
+            path=entry.relpath,
+        )

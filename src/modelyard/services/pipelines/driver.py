@@ -59,6 +59,8 @@ from modelyard.services.workspaces import OpenWorkspace
 KEY_PARTS_PROPERTY: Final = "pipeline.reuse_key_parts"
 # A child canceled because a step it reads failed: the step that failed first.
 CAUSE_PROPERTY: Final = "pipeline.failed_step"
+# A step that runs a registered component: the version it ran (azureml:NAME:VERSION).
+COMPONENT_PROPERTY: Final = "pipeline.component"
 OUTPUTS_FILE: Final = "pipeline_outputs.json"  # the pipeline's outputs, on the parent
 
 
@@ -306,6 +308,9 @@ class PipelineDriver:
         }
         if decision.reuse is not None:
             properties[REUSED_PROPERTY] = decision.reuse
+        component = self.pipeline.steps[name].component
+        if component is not None:
+            properties[COMPONENT_PROPERTY] = component
         return properties
 
     def _index(self, child: StepRun) -> StepRun:

@@ -25,6 +25,12 @@
         inputs: {data: ${{parent.jobs.prep.outputs.clean}}, epochs: ${{parent.inputs.epochs}}}
         outputs: {model: ${{parent.outputs.model}}}
         force_rerun: true                     # this step never reuses an earlier run
+      evaluate:
+        component: azureml:evaluate:2         # a registered component (or @latest, or NAME:2)
+        inputs: {model: ${{parent.jobs.train.outputs.model}}}
+
+A step naming a registered `component` takes its command, environment, typed ports and code
+(the version's snapshot) from it; see `component_steps.py`.
 
 The graph is judged by `Pipeline.check()` (entities/pipelines.py); every refusal is one line
 naming the file, the step and the field. The driver's `pipeline.json` is the same shape with
@@ -56,6 +62,7 @@ from modelyard.entities.validation import refuse_unknown_fields
 from modelyard.environments import Environment
 from modelyard.errors import InvalidValue
 from modelyard.services.job_fields import command_words, environment_from
+from modelyard.services.pipelines.component_steps import ComponentLookup, component_step_fields
 from modelyard.services.pipelines.pipeline_job import (
     CONFIG_FILE,
     PIPELINE_TITLE,
@@ -88,14 +95,20 @@ STEP_FIELDS: Final = frozenset(
         "outputs",
         "force_rerun",
         "description",
+        "component",
     }
 )
 
 
-def pipeline_job_from(path: Path, data: dict[str, Any]) -> PipelineJob:
-    """The pipeline a job file's mapping (`type: pipeline`) describes, checked whole."""
+def pipeline_job_from(
+    path: Path, data: dict[str, Any], components: ComponentLookup | None = None
+) -> PipelineJob:
+    """The pipeline a job file's mapping (`type: pipeline`) describes, checked whole;
+    `components` finds the registered components its steps name."""
     try:
-        pipeline = pipeline_from_dict(data, path.absolute().parent, default_name=path.stem)
+        pipeline = pipeline_from_dict(
+            data, path.absolute().parent, default_name=path.stem, components=components
+        )
         pipeline.check()
     except InvalidValue as error:
         context = {**error.context, "path": str(path)}
@@ -107,7 +120,10 @@ def pipeline_job_from(path: Path, data: dict[str, Any]) -> PipelineJob:
 
 
 def pipeline_from_dict(
-    data: Mapping[str, Any], base: Path, default_name: str = "pipeline"
+    data: Mapping[str, Any],
+    base: Path,
+    default_name: str = "pipeline",
+    components: ComponentLookup | None = None,
 ) -> Pipeline:
     """A pipeline from its dict form; relative paths (code, data, requirements files) are
     taken from `base`."""
@@ -128,7 +144,7 @@ def pipeline_from_dict(
     return Pipeline(
         name=str(data.get("display_name") or default_name),
         experiment=str(data["experiment_name"]),
-        steps={str(name): _step(str(name), spec, base) for name, spec in jobs.items()},
+        steps={str(name): _step(str(name), spec, base, components) for name, spec in jobs.items()},
         inputs=inputs,
         outputs=parse_pipeline_outputs(_mapping(data.get("outputs"), "outputs")),
         settings=_settings(_mapping(data.get("settings"), "settings")),
@@ -148,7 +164,7 @@ def read_config(data: bytes, base: Path) -> tuple[Pipeline, RerunOptions]:
         ) from error
 
 
-def _step(name: str, spec: object, base: Path) -> Step:
+def _step(name: str, spec: object, base: Path, components: ComponentLookup | None) -> Step:
     where = f"step {name!r}"
     if not isinstance(spec, Mapping):
         raise InvalidValue(
@@ -156,6 +172,7 @@ def _step(name: str, spec: object, base: Path) -> Step:
             " run.py}}'",
             step=name,
         )
+    spec = component_step_fields(name, spec, components)
     _refuse_unknown_step_fields(name, spec)
     if not spec.get("command"):
         raise InvalidValue(
@@ -174,6 +191,7 @@ def _step(name: str, spec: object, base: Path) -> Step:
         inputs=parse_step_inputs(name, _mapping(spec.get("inputs"), f"{where} inputs")),
         outputs=parse_step_outputs(name, _mapping(spec.get("outputs"), f"{where} outputs")),
         force_rerun=_flag(spec.get("force_rerun"), f"{where} force_rerun"),
+        component=spec.get("component"),
     )
 
 

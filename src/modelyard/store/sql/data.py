@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modelyard.entities.data import (
@@ -34,6 +34,7 @@ from modelyard.store.sql.models import (
     RunRow,
     utcnow,
 )
+from modelyard.store.sql.versions import latest_version_number, listed_versions, version_count
 
 _DATA_LOCK_KEY = 0x6D79_6474  # "mydt"
 
@@ -214,9 +215,6 @@ class SqlDataStore:
         return row.to_entity({key: value for key, value in tags})
 
     def _data_asset_entity(self, session: Session, row: DataAssetRow) -> DataAsset:
-        count = session.scalar(
-            select(func.count()).select_from(DataVersionRow).where(DataVersionRow.name == row.name)
-        )
         number = _latest_number(session, row.name)
         latest = None if number is None else session.get(DataVersionRow, (row.name, number))
         return DataAsset(
@@ -224,7 +222,7 @@ class SqlDataStore:
             created_at=row.created_at,
             updated_at=row.updated_at,
             latest_version=number,
-            version_count=int(count or 0),
+            version_count=version_count(session, DataVersionRow, row.name),
             archived=row.archived,
             latest_type=None if latest is None else DataType.parse(latest.type),
             latest_description=None if latest is None else latest.description,
@@ -232,13 +230,7 @@ class SqlDataStore:
 
 
 def _latest_number(session: Session, name: str) -> int | None:
-    """The highest version not archived (Azure's `@latest`)."""
-    latest = session.scalar(
-        select(func.max(DataVersionRow.version)).where(
-            DataVersionRow.name == name, DataVersionRow.archived.is_(False)
-        )
-    )
-    return None if latest is None else int(latest)
+    return latest_version_number(session, DataVersionRow, name)
 
 
 def _asset_row(session: Session, name: str) -> DataAssetRow:
@@ -256,10 +248,7 @@ def _version_row_of(session: Session, name: str, version: int) -> DataVersionRow
     row = session.get(DataVersionRow, (name, version))
     if row is None:
         _asset_row(session, name)
-        known = session.scalars(
-            select(DataVersionRow.version).filter_by(name=name).order_by("version")
-        ).all()
-        listed = ", ".join(map(str, known[-10:])) or "none"
+        listed = listed_versions(session, DataVersionRow, name)
         raise NotFound(
             f"data asset {name!r} has no version {version}: its versions are {listed}",
             name=name,

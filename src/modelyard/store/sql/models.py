@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from modelyard.entities import ApiToken, Experiment, Role, Run, RunSource, RunStatus, User, limits
+from modelyard.entities.components import ComponentSpec, ComponentVersion
 from modelyard.entities.compute import ComputeTarget, ComputeType, Priority, ProvisioningState
 from modelyard.entities.data import DataType, DataVersion
 from modelyard.entities.endpoints import (
@@ -665,6 +666,50 @@ class RunInputRow(Base):
     input_name: Mapped[str] = mapped_column(String(255), primary_key=True)
     name: Mapped[str] = mapped_column(String(limits.DATA_NAME_MAX))
     version: Mapped[int] = mapped_column(Integer)
+
+
+class ComponentRow(Base):
+    """A component's name (migration 0017); `next_version` numbers its versions, never
+    reusing a number."""
+
+    __tablename__ = "components"
+
+    name: Mapped[str] = mapped_column(String(limits.COMPONENT_NAME_MAX), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    next_version: Mapped[int] = mapped_column(Integer)
+
+
+class ComponentVersionRow(Base):
+    """A version: its definition as JSON; its code snapshot's manifest is the data blob named
+    by `code_hash`."""
+
+    __tablename__ = "component_versions"
+    __table_args__ = (Index("ix_component_versions_name_content_hash", "name", "content_hash"),)
+
+    name: Mapped[str] = mapped_column(
+        String(limits.COMPONENT_NAME_MAX),
+        ForeignKey("components.name", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition: Mapped[str] = mapped_column(Text)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[str] = mapped_column(String(255))
+    archived: Mapped[bool] = mapped_column(Boolean)
+
+    def to_entity(self) -> ComponentVersion:
+        return ComponentVersion(
+            spec=ComponentSpec.from_definition(self.name, json.loads(self.definition)),
+            version=self.version,
+            code_hash=self.code_hash,
+            content_hash=self.content_hash,
+            created_at=self.created_at,
+            created_by=self.created_by,
+            archived=self.archived,
+        )
 
 
 class PipelineStepRow(Base):

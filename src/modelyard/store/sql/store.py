@@ -26,6 +26,7 @@ from modelyard.entities.validation import bounded_error, check_batch, check_pair
 from modelyard.errors import Conflict, InvalidValue, NotFound
 from modelyard.store.sql import schema
 from modelyard.store.sql.auth import SqlAuthStore
+from modelyard.store.sql.components import SqlComponentStore
 from modelyard.store.sql.computes import SqlComputeStore
 from modelyard.store.sql.data import SqlDataStore
 from modelyard.store.sql.endpoints import SqlEndpointStore
@@ -66,6 +67,7 @@ class SqlStore(
     SqlModelRegistry,
     SqlEndpointStore,
     SqlDataStore,
+    SqlComponentStore,
     SqlPipelineStore,
     SqlScheduleStore,
 ):
