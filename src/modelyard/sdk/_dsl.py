@@ -45,7 +45,7 @@ from modelyard.entities.pipelines import (
 )
 from modelyard.entities.validation import refuse_unknown_fields
 from modelyard.errors import InvalidValue
-from modelyard.sdk._pipeline import Pipeline as SdkPipeline
+from modelyard.sdk._published_pipeline import Pipeline as SdkPipeline
 from modelyard.services.job_fields import command_words, environment_from
 from modelyard.services.pipelines.pipeline_job import PIPELINE_TITLE, PipelineJob
 from modelyard.services.yaml_file import read_yaml_mapping

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Self
 
 from modelyard.errors import InvalidValue
 from modelyard.services.job_file import load_job_file
@@ -18,7 +19,7 @@ class Pipeline:
         self._job = job
 
     @classmethod
-    def load(cls, path: str | Path) -> Pipeline:
+    def load(cls, path: str | Path) -> Self:
         job = load_job_file(Path(path))
         if not isinstance(job, PipelineJob):
             raise InvalidValue(

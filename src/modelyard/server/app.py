@@ -32,6 +32,7 @@ from modelyard.server.routes import (
     jobs,
     models,
     portal_data,
+    published_pipelines,
     runs,
     schedules,
     workspace,
@@ -63,6 +64,7 @@ API_ROUTERS = tuple(
         data,
         endpoints,
         schedules,
+        published_pipelines,
     )
 )
 

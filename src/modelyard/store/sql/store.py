@@ -46,6 +46,7 @@ from modelyard.store.sql.models import (
     utcnow,
 )
 from modelyard.store.sql.pipelines import SqlPipelineStore
+from modelyard.store.sql.published_pipelines import SqlPublishedPipelineStore
 from modelyard.store.sql.registry import SqlModelRegistry
 from modelyard.store.sql.run_queries import SqlRunQueries
 from modelyard.store.sql.schedules import SqlScheduleStore
@@ -68,6 +69,7 @@ class SqlStore(
     SqlDataStore,
     SqlPipelineStore,
     SqlScheduleStore,
+    SqlPublishedPipelineStore,
 ):
     """A `TrackingStore` and `AuthStore` over one database; safe for many processes at once."""
 
