@@ -15,6 +15,9 @@ from modelyard.services.pipelines.status import pipeline_steps
 from modelyard.services.workspaces import open_workspace
 from pipeline_projects import write_project
 
+# Whole pipeline runs of real processes: minutes on a loaded machine.
+pytestmark = pytest.mark.timeout(600)
+
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:

@@ -27,6 +27,9 @@ from pipeline_projects import PIPELINE, write_project
 from server.serving import serve
 
 API = "/api/v1"
+# Whole pipeline runs of real processes: minutes on a loaded machine.
+pytestmark = pytest.mark.timeout(600)
+
 ROUTE = API + "/published-pipelines"
 
 
@@ -58,7 +61,7 @@ def _as(token: str) -> dict[str, str]:
 
 
 def model_text(ws: OpenWorkspace, run_id: str) -> str:
-    done = jobs.wait_for_completion(ws, run_id, timeout_s=240)
+    done = jobs.wait_for_completion(ws, run_id, timeout_s=450)
     assert done.status is RunStatus.COMPLETED, done.error
     train = {s.step: s for s in pipeline_steps(ws, run_id)}["train"]
     outputs = ws.local_artifacts.run_root(train.reused_from or train.run_id) / "outputs"
