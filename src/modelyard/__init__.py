@@ -61,7 +61,7 @@ if TYPE_CHECKING:
         Run,
         Workspace,
     )
-    from modelyard.sdk._pipeline import Pipeline, load_pipeline
+    from modelyard.sdk._published_pipeline import Pipeline, PublishedPipeline, load_pipeline
     from modelyard.sdk._schedule import (
         CronTrigger,
         DataAssetTrigger,
@@ -93,9 +93,10 @@ _LAZY_NAMES: dict[str, str] = {
     "Data": "modelyard.sdk._data",
     "Dataset": "modelyard.sdk._data",
     "OfflineRun": "modelyard.sdk._objects",
-    "Pipeline": "modelyard.sdk._pipeline",
+    "Pipeline": "modelyard.sdk._published_pipeline",
+    "PublishedPipeline": "modelyard.sdk._published_pipeline",
     "PipelineRun": "modelyard.sdk._objects",
-    "load_pipeline": "modelyard.sdk._pipeline",
+    "load_pipeline": "modelyard.sdk._published_pipeline",
     "Run": "modelyard.sdk._objects",
     "Workspace": "modelyard.sdk._objects",
     "ScriptRunConfig": "modelyard.sdk._script_run_config",
@@ -149,6 +150,7 @@ __all__ = [
     "PermissionDenied",
     "Pipeline",
     "PipelineRun",
+    "PublishedPipeline",
     "RayWebservice",
     "RecurrencePattern",
     "RecurrenceTrigger",

@@ -151,3 +151,15 @@ def validate_schedule_name(name: str) -> str:
 
 # A job's or a pipeline step's input name (`${{inputs.NAME}}`), as a run records it (255 max).
 INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+
+
+def validate_published_pipeline_name(name: str) -> str:
+    """By the model names' rule: `NAME:VERSION` names a version."""
+    return _check_label(
+        "published pipeline",
+        name,
+        _EXPERIMENT_NAME,
+        limits.PUBLISHED_PIPELINE_NAME_MAX,
+        allowed="'-', '_' or '.'",
+        example="nightly-retrain",
+    )

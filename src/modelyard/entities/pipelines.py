@@ -305,7 +305,7 @@ class Pipeline:
     def require_step(self, name: str) -> Step:
         if name not in self.steps:
             raise InvalidValue(
-                f"the pipeline has no step {name!r}{_did_you_mean(name, self.steps)}",
+                f"the pipeline has no step {name!r}{did_you_mean(name, self.steps)}",
                 step=name,
             )
         return self.steps[name]
@@ -361,7 +361,7 @@ class Pipeline:
         if binding.parent_input is not None and binding.parent_input not in self.inputs:
             raise InvalidValue(
                 f"{where} reads parent input {binding.parent_input!r}, which the pipeline does"
-                f" not declare{_did_you_mean(binding.parent_input, self.inputs)}",
+                f" not declare{did_you_mean(binding.parent_input, self.inputs)}",
                 step=step.name,
                 field=f"inputs.{name}",
             )
@@ -381,7 +381,7 @@ class Pipeline:
         if binding.step not in self.steps:
             raise InvalidValue(
                 f"{where} reads step {binding.step!r}, which does not exist"
-                f"{_did_you_mean(binding.step, self.steps)}",
+                f"{did_you_mean(binding.step, self.steps)}",
                 step=step.name,
                 field=field_,
             )
@@ -389,7 +389,7 @@ class Pipeline:
         if binding.output not in outputs:
             raise InvalidValue(
                 f"{where} reads output {binding.output!r} of step {binding.step!r}, which it"
-                f" does not declare{_did_you_mean(binding.output, outputs)}",
+                f" does not declare{did_you_mean(binding.output, outputs)}",
                 step=step.name,
                 field=field_,
             )
@@ -409,7 +409,7 @@ class Pipeline:
         if target not in self.outputs:
             raise InvalidValue(
                 f"{where} names pipeline output {target!r}, which the pipeline does not declare"
-                f"{_did_you_mean(target, self.outputs)}",
+                f"{did_you_mean(target, self.outputs)}",
                 step=step.name,
                 field=f"outputs.{name}",
             )
@@ -543,7 +543,7 @@ def check_command_ports(
         if name not in declared:
             raise InvalidValue(
                 f"{where} command uses ${{{{{kind}.{name}}}}}, which {owner} does not declare"
-                f" under {kind}{_did_you_mean(name, declared)}",
+                f" under {kind}{did_you_mean(name, declared)}",
                 field="command",
                 **context,
             )
@@ -599,7 +599,7 @@ def _check_port_name(name: str, whose: str) -> None:
         )
 
 
-def _did_you_mean(name: str, known: Iterable[str]) -> str:
+def did_you_mean(name: str, known: Iterable[str]) -> str:
     known = sorted(known)
     close = difflib.get_close_matches(name, known, n=1)
     if close:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from modelyard.errors import InvalidValue
 from modelyard.services.job_file import load_job_file
@@ -19,7 +19,7 @@ class Pipeline:
         self._job = job
 
     @classmethod
-    def load(cls, path: str | Path, workspace: Any = None) -> Pipeline:
+    def load(cls, path: str | Path, workspace: Any = None) -> Self:
         """`workspace` (the SDK's `Workspace`): where steps naming a registered `component`
         find it."""
         job = load_job_file(Path(path), None if workspace is None else workspace._opened)
@@ -52,7 +52,3 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"Pipeline(name={self.name!r}, steps={self.steps!r})"
-
-
-def load_pipeline(path: str | Path, workspace: Any = None) -> Pipeline:
-    return Pipeline.load(path, workspace)

@@ -33,6 +33,7 @@ from modelyard.server.routes import (
     jobs,
     models,
     portal_data,
+    published_pipelines,
     runs,
     schedules,
     workspace,
@@ -65,6 +66,7 @@ API_ROUTERS = tuple(
         components,
         endpoints,
         schedules,
+        published_pipelines,
     )
 )
 

@@ -130,6 +130,13 @@ class OpenWorkspace:
         return self.sql_store
 
     @property
+    def published_pipeline_store(self) -> SqlStore:
+        """Published pipelines' records, in the workspace's own database: their files are on
+        its machine, where their runs' drivers run; a client reaches them through the
+        server's `/published-pipelines` routes."""
+        return self.sql_store
+
+    @property
     def endpoint_store(self) -> SqlStore:
         """Endpoints and deployments: their replicas run on the workspace's machine, so only
         there (a workspace behind a server reaches them through the server's routes)."""

@@ -32,22 +32,28 @@ from modelyard.services.workspaces import OpenWorkspace
 
 
 def submit_pipeline(
-    ws: OpenWorkspace, job: PipelineJob, user: str | None = None, *, force_rerun: bool = False
+    ws: OpenWorkspace,
+    job: PipelineJob,
+    user: str | None = None,
+    *,
+    force_rerun: bool = False,
+    properties: Mapping[str, str] | None = None,
 ) -> Run:
     """Queue the pipeline's parent run, whose driver queues the steps; nothing is created
     when the pipeline is wrong in itself, a step's code or a data input is missing, or a
-    step's compute cannot take jobs."""
+    step's compute cannot take jobs. `properties` are recorded before it is queued (on the
+    workspace's own machine only)."""
     if force_rerun:
         job = job.with_options(RerunOptions(force_rerun=True))
     job.validate()
     job = replace(job, pipeline=pin_data_inputs(ws, job.pipeline))
     if ws.server_url is not None:
-        _refuse_local_paths(ws.server_url, job)
+        refuse_local_paths(ws.server_url, job)
     else:  # a server checks its own computes when the driver runs
         _check_data_inputs(job)
         for compute in sorted({job.pipeline.compute_of(s) for s in job.pipeline.steps.values()}):
             jobs.check_compute_takes_jobs(ws, compute)
-    return jobs.submit(ws, job.to_module_job(), user=user)
+    return jobs.submit(ws, job.to_module_job(), user=user, properties=properties)
 
 
 def rerun_pipeline(
@@ -61,7 +67,7 @@ def rerun_pipeline(
     """A new run of pipeline run `run_id`'s definition and code. `from_step`: that step and its
     dependants run; the others reuse `run_id`'s outputs where its steps completed."""
     source = get_run(ws, run_id)
-    snapshot = _driver_snapshot(ws, source.id)
+    snapshot = driver_snapshot(ws, source.id)
     pipeline, _ = read_config((snapshot / CONFIG_FILE).read_bytes(), snapshot)
     options = RerunOptions(force_rerun=force_rerun, from_step=from_step, source_run=source.id)
     job = PipelineJob(
@@ -72,7 +78,7 @@ def rerun_pipeline(
     return submit_pipeline(ws, job, user=user)
 
 
-def _driver_snapshot(ws: OpenWorkspace, run_id: str) -> Path:
+def driver_snapshot(ws: OpenWorkspace, run_id: str) -> Path:
     spec = jobs.read_job_spec(ws, run_id)
     if spec.get("module") != PIPELINE_MODULE:
         raise not_a_pipeline(run_id, spec.get("script") or spec.get("module"))
@@ -130,7 +136,7 @@ def _pinned(ws: OpenWorkspace, value: Literal) -> Literal:
     return f"data:{version.name}:{version.version}"
 
 
-def _refuse_local_paths(server_url: str, job: PipelineJob) -> None:
+def refuse_local_paths(server_url: str, job: PipelineJob) -> None:
     """The driver runs on the server's machine and would read a path there, not here: data
     goes to a server as a data asset."""
     for name, port in job.pipeline.inputs.items():

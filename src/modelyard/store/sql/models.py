@@ -37,6 +37,11 @@ from modelyard.entities.endpoints import (
     Traffic,
 )
 from modelyard.entities.pipelines import ReuseKey, StepRecord
+from modelyard.entities.published_pipelines import (
+    PipelineParameter,
+    PublishedPipeline,
+    PublishedPipelineVersion,
+)
 from modelyard.entities.records import RunAttempt
 from modelyard.entities.registry import Lineage, ModelFile, ModelVersion
 from modelyard.entities.schedules import CatchUp, Schedule, ScheduleFire, trigger_from_dict
@@ -815,4 +820,63 @@ class ScheduleFireRow(Base):
             fired_at=self.fired_at,
             run_id=self.run_id,
             error=self.error,
+        )
+
+
+class PublishedPipelineRow(Base):
+    """A published pipeline's name (migration 0018): its version counter and default."""
+
+    __tablename__ = "published_pipelines"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    description: Mapped[str] = mapped_column(Text)
+    latest_version: Mapped[int] = mapped_column(Integer)
+    default_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def to_entity(self) -> PublishedPipeline:
+        return PublishedPipeline(
+            name=self.name,
+            description=self.description,
+            latest_version=self.latest_version,
+            default_version=self.default_version,
+            created_by=self.created_by,
+            created_at=self.created_at,
+        )
+
+
+class PublishedPipelineVersionRow(Base):
+    """One immutable version of a published pipeline (migration 0018); `parameters` is the
+    JSON list of its `PipelineParameter.to_dict()`s."""
+
+    __tablename__ = "published_pipeline_versions"
+
+    name: Mapped[str] = mapped_column(
+        String(255), ForeignKey("published_pipelines.name", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    description: Mapped[str] = mapped_column(Text)
+    pipeline: Mapped[str] = mapped_column(String(255))
+    parameters: Mapped[str] = mapped_column(Text)
+    folder: Mapped[str] = mapped_column(String(512))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    source_run: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+    def to_entity(self) -> PublishedPipelineVersion:
+        return PublishedPipelineVersion(
+            name=self.name,
+            version=self.version,
+            description=self.description,
+            pipeline=self.pipeline,
+            parameters=tuple(
+                PipelineParameter.from_dict(item) for item in json.loads(self.parameters)
+            ),
+            folder=self.folder,
+            enabled=self.enabled,
+            created_by=self.created_by,
+            created_at=self.created_at,
+            source_run=self.source_run,
         )

@@ -47,6 +47,7 @@ from modelyard.store.sql.models import (
     utcnow,
 )
 from modelyard.store.sql.pipelines import SqlPipelineStore
+from modelyard.store.sql.published_pipelines import SqlPublishedPipelineStore
 from modelyard.store.sql.registry import SqlModelRegistry
 from modelyard.store.sql.run_queries import SqlRunQueries
 from modelyard.store.sql.schedules import SqlScheduleStore
@@ -70,6 +71,7 @@ class SqlStore(
     SqlComponentStore,
     SqlPipelineStore,
     SqlScheduleStore,
+    SqlPublishedPipelineStore,
 ):
     """A `TrackingStore` and `AuthStore` over one database; safe for many processes at once."""
 
