@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from modelyard import Experiment, PipelineRun, Workspace, load_pipeline
+from modelyard import Experiment, PipelineRun, PublishedPipeline, Workspace, load_pipeline
 from modelyard.dsl import Input, load_component, pipeline
 from modelyard.errors import InvalidValue
 from pipeline_projects import write_pipeline, write_project
@@ -74,6 +74,41 @@ def test_a_pipeline_is_submitted_like_any_job_and_reruns(tmp_path: Path) -> None
         assert [step["reused_from"] for step in dsl_run.get_steps()] == [
             step["run_id"] for step in steps
         ]
+    finally:
+        ws.close()
+
+
+def test_a_loaded_or_built_pipeline_is_published_and_its_version_submitted_with_a_parameter(
+    tmp_path: Path,
+) -> None:
+    ws = Workspace.create("sdk-pub", path=tmp_path / "ws")
+    try:
+        project = write_project(tmp_path / "project")
+        first = load_pipeline(project).publish("nightly", "from its file", workspace=ws)
+        assert (first.name, first.version, first.parameters["scale"]) == ("nightly", 1, 2)
+
+        folder = project.parent
+        prep = load_component(write_pipeline(folder, PREP_COMPONENT, "prep.yml"))
+        train = load_component(write_pipeline(folder, TRAIN_COMPONENT, "train.yml"))
+
+        @pipeline(experiment_name="from-dsl")
+        def nightly(raw: Input, scale: int = 2) -> dict[str, object]:
+            cleaned = prep(raw=raw, scale=scale)
+            return {"model": train(data=cleaned.outputs.clean).outputs.model}
+
+        built = nightly(raw=Input(path=str(folder / "data")))
+        second = PublishedPipeline.publish(ws, built, "nightly", "built in Python")
+        assert second.version == 2
+        assert PublishedPipeline.get(ws, "nightly").version == 2  # the default: the latest
+        assert [p.version for p in PublishedPipeline.list(ws)] == [2]
+
+        run = PublishedPipeline.get(ws, "nightly", 1).submit(ws, "invoked", {"scale": 5})
+        run.wait_for_completion()
+        assert run.get_status() == "Completed"
+        assert [step["status"] for step in run.get_steps()] == ["Completed", "Completed"]
+        first.disable(ws)
+        with pytest.raises(InvalidValue, match="disabled"):
+            first.submit(ws, "invoked", {"scale": 3})
     finally:
         ws.close()
 

@@ -44,7 +44,7 @@ from modelyard.entities.pipelines import (
 )
 from modelyard.environments import Environment
 from modelyard.errors import InvalidValue
-from modelyard.sdk._published_pipeline import Pipeline as SdkPipeline
+from modelyard.sdk._pipeline import Pipeline as SdkPipeline
 from modelyard.services.component_file import load_component_file
 from modelyard.services.pipelines.pipeline_job import PIPELINE_TITLE, PipelineJob
 

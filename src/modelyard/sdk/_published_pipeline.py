@@ -69,6 +69,14 @@ class PublishedPipeline:
         ]
 
     @classmethod
+    def publish(
+        cls, workspace: Workspace, pipeline: _pipeline.Pipeline, name: str, description: str = ""
+    ) -> PublishedPipeline:
+        """`pipeline` (loaded from its file or built by `@pipeline`) and its steps' code as the
+        next version of published pipeline `name`."""
+        return cls(published.publish_pipeline(workspace._opened, pipeline._job, name, description))
+
+    @classmethod
     def from_run(cls, run: PipelineRun, name: str, description: str = "") -> PublishedPipeline:
         """Pipeline run `run`'s definition and code as the next version of `name` (Azure's
         `pipeline_run.publish_pipeline`)."""
@@ -110,15 +118,15 @@ class PublishedPipeline:
 
 
 class Pipeline(_pipeline.Pipeline):
-    """A pipeline as its file (or the DSL) describes it, which can be published."""
+    """A pipeline as its file describes it, which can be published (a `@pipeline`-built one:
+    `PublishedPipeline.publish(ws, pipeline, name)`; the DSL sits below this module)."""
 
     def publish(
         self, name: str, description: str = "", *, workspace: Workspace
     ) -> PublishedPipeline:
         """This pipeline and its steps' code as the next version of published pipeline
         `name` (Azure's `pipeline.publish`)."""
-        made = published.publish_pipeline(workspace._opened, self._job, name, description)
-        return PublishedPipeline(made)
+        return PublishedPipeline.publish(workspace, self, name, description)
 
 
 def load_pipeline(path: str | Path, workspace: Workspace | None = None) -> Pipeline:
