@@ -385,6 +385,10 @@ class Pipeline:
                     step=step.name,
                     field=f"inputs.{name}",
                 )
+        self._check_builtin_outputs(step, kind, where)
+
+    @staticmethod
+    def _check_builtin_outputs(step: Step, kind: StepKind, where: str) -> None:
         for name in step.outputs:
             if name not in kind.outputs:
                 raise InvalidValue(

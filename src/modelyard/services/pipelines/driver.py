@@ -396,7 +396,11 @@ class PipelineDriver:
         if run_id in self.sealed or step is None:
             return
         for name, port in step.output_ports().items():
-            path = self.keys.output_path(step, run_id, name)
+            try:
+                path = self.keys.output_path(step, run_id, name)
+            except ModelyardError as error:  # a sweep without a best trial: nothing to seal
+                self.say(f"step {step.name} output {name}: {error.message}")
+                continue
             seal_outputs(path, port.type is PortType.URI_FOLDER)
         self.sealed.add(run_id)
 
@@ -408,8 +412,8 @@ class PipelineDriver:
         for output, port in (step.output_ports() if step else {}).items():
             if step is None or port.asset_name is None:
                 continue
-            path = self.keys.output_path(step, child.run.id, output)
             try:
+                path = self.keys.output_path(step, child.run.id, output)
                 registered = register_output(self.ws, path, port, produced_by(child, self.parent))
             except ModelyardError as error:
                 self.say(f"step {step.name} output {output} not registered: {error.message}")
