@@ -22,7 +22,12 @@ from datetime import datetime
 from typing import Any, Final
 
 from modelyard.entities.names import validate_component_name
-from modelyard.entities.pipelines import Literal, PortType, check_command_ports
+from modelyard.entities.pipelines import (
+    Literal,
+    PortType,
+    check_command_ports,
+    command_references,
+)
 from modelyard.entities.validation import check_version_number
 from modelyard.errors import InvalidValue
 
@@ -82,7 +87,9 @@ class ComponentSpec:
                     field=f"outputs.{name}",
                 )
         where = f"component {self.name!r}"
-        check_command_ports(where, "it", self.command, self.inputs, self.outputs)
+        check_command_ports(
+            where, "it", command_references(self.command), self.inputs, self.outputs
+        )
         return self
 
     def definition(self) -> dict[str, Any]:

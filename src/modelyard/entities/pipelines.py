@@ -27,6 +27,9 @@ from enum import StrEnum
 from typing import Any, Final
 
 from modelyard.entities.data import is_data_reference
+from modelyard.entities.names import validate_data_name
+from modelyard.entities.pipeline_steps import BUILTIN_STEP_KINDS, StepKind
+from modelyard.entities.pipeline_steps import PortType as PortType  # its home before
 from modelyard.errors import InvalidValue
 
 # `${{parent.inputs.x}}`, `${{parent.jobs.prep.outputs.out}}`, `${{inputs.x}}`, `${{outputs.y}}`.
@@ -35,45 +38,8 @@ _WHOLE_REFERENCE: Final = re.compile(r"^\s*\$\{\{\s*([^}]*?)\s*\}\}\s*$")
 _PORT_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
-class PortType(StrEnum):
-    URI_FOLDER = "uri_folder"
-    URI_FILE = "uri_file"
-    STRING = "string"
-    NUMBER = "number"
-    INTEGER = "integer"
-    BOOLEAN = "boolean"
-
-    @property
-    def is_data(self) -> bool:
-        return self in (PortType.URI_FOLDER, PortType.URI_FILE)
-
-    def accepts(self, source: PortType) -> bool:
-        """A port of this type may be fed from `source` (an integer is a number too)."""
-        return source is self or (self is PortType.NUMBER and source is PortType.INTEGER)
-
-    @classmethod
-    def parse(cls, value: object, where: str) -> PortType:
-        try:
-            return cls(str(value).strip().lower())
-        except ValueError:
-            raise InvalidValue(
-                f"{where} has type {value!r}: use one of {', '.join(t.value for t in cls)}",
-                type=str(value),
-            ) from None
-
-    @classmethod
-    def of_literal(cls, value: object) -> PortType:
-        if isinstance(value, bool):
-            return cls.BOOLEAN
-        if isinstance(value, int):
-            return cls.INTEGER
-        if isinstance(value, float):
-            return cls.NUMBER
-        return cls.STRING
-
-
 class StepType(StrEnum):
-    """A step's kind; only `command` runs today, the others are Azure's names kept for later."""
+    """A step's kind: a user's command, or a built-in job (`pipeline_steps.BUILTIN_STEP_KINDS`)."""
 
     COMMAND = "command"
     IMAGE_CLASSIFICATION = "image_classification"
@@ -81,8 +47,18 @@ class StepType(StrEnum):
     SWEEP = "sweep"
     BATCH_SCORE = "batch_score"
 
+    @property
+    def kind(self) -> StepKind | None:
+        """A built-in job's ports and fields; None for a command (it declares its own)."""
+        return BUILTIN_STEP_KINDS.get(self.value)
 
-RUNNABLE_STEP_TYPES: Final = frozenset({StepType.COMMAND})
+    @property
+    def runs_code(self) -> bool:
+        """Whether the step has a `code` folder and a command (a command, a sweep's trial)."""
+        return self.kind is None or self.kind.runs_code
+
+
+RUNNABLE_STEP_TYPES: Final = frozenset(StepType)
 
 Literal = str | int | float | bool
 
@@ -152,12 +128,19 @@ class StepInput:
 class StepOutput:
     type: PortType = PortType.URI_FOLDER
     parent_output: str | None = None  # `${{parent.outputs.NAME}}`: the pipeline's output
+    # Azure's `name` (and `version`) of an output: the data asset its content is registered as
+    # once the step completes.
+    # (Azure's `version` is not taken: a version's number is the next one, or the existing
+    # one whose content is the same.)
+    asset_name: str | None = None
 
     def to_dict(self) -> Any:
+        data: dict[str, Any] = {"type": self.type.value}
         if self.parent_output is not None:
-            binding = f"${{{{parent.outputs.{self.parent_output}}}}}"
-            return {"type": self.type.value, "path": binding}
-        return {"type": self.type.value}
+            data["path"] = f"${{{{parent.outputs.{self.parent_output}}}}}"
+        if self.asset_name is not None:
+            data["name"] = self.asset_name
+        return data
 
 
 @dataclass(frozen=True)
@@ -172,23 +155,47 @@ class Step:
     outputs: Mapping[str, StepOutput] = field(default_factory=dict)
     force_rerun: bool = False
     component: str | None = None  # the registered component it runs: azureml:NAME:VERSION
+    # A built-in step's own fields as the YAML gives them (`training_parameters`, `task`,
+    # `search_space`…), judged by its job's config when the step is submitted.
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def script(self) -> str:
-        return self.command[1]
+        """The script a command runs; a built-in job's title."""
+        if self.type.runs_code:
+            return self.command[1]
+        kind = self.type.kind
+        assert kind is not None
+        return kind.title
+
+    def output_ports(self) -> dict[str, StepOutput]:
+        """Every output: a built-in job's fixed ones, with what the step declares of them."""
+        kind = self.type.kind
+        if kind is None:
+            return dict(self.outputs)
+        return {
+            name: self.outputs.get(name, StepOutput(kind_type))
+            for name, kind_type in kind.outputs.items()
+        }
 
     def upstream(self) -> set[str]:
         return {i.binding.step for i in self.inputs.values() if i.binding.step is not None}
 
     def references(self) -> Iterable[tuple[str, str]]:
-        """Each `(kind, name)` of `${{inputs.name}}`/`${{outputs.name}}` in the command."""
-        return command_references(self.command)
+        """Each `(kind, name)` of `${{inputs.name}}`/`${{outputs.name}}` in the command (a
+        sweep's trial also names `${{search_space.x}}`, which its sweep fills in)."""
+        return command_references(self.command, skip=self._filled_in_kinds())
+
+    def _filled_in_kinds(self) -> frozenset[str]:
+        return frozenset({"search_space"}) if self.type is StepType.SWEEP else frozenset()
 
     def render(self, values: Mapping[str, str], outputs: Mapping[str, str]) -> tuple[str, ...]:
         """The script's arguments with each reference replaced (one word stays one)."""
 
         def value_of(match: re.Match[str]) -> str:
             kind, _, name = match.group(1).partition(".")
+            if kind == "search_space":
+                return match.group(0)
             return (values if kind == "inputs" else outputs)[name]
 
         return tuple(_REFERENCE.sub(value_of, word) for word in self.command[2:])
@@ -196,13 +203,17 @@ class Step:
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "type": self.type.value,
-            "code": self.code,
-            "command": list(self.command),
             "inputs": {name: port.to_dict() for name, port in self.inputs.items()},
             "outputs": {name: port.to_dict() for name, port in self.outputs.items()},
+            **self.settings,
         }
-        if self.environment is not None:
-            data["environment"] = dict(self.environment)
+        if self.type.runs_code:
+            code: dict[str, Any] = {"code": self.code, "command": list(self.command)}
+            if self.type is StepType.SWEEP:  # Azure's sweep node: the trial's own mapping
+                code = {"trial": {**code, **self._environment_dict()}}
+            data.update(code)
+        if self.type is not StepType.SWEEP:
+            data.update(self._environment_dict())
         if self.compute is not None:
             data["compute"] = self.compute
         if self.force_rerun:
@@ -210,6 +221,9 @@ class Step:
         if self.component is not None:
             data["component"] = self.component
         return data
+
+    def _environment_dict(self) -> dict[str, Any]:
+        return {} if self.environment is None else {"environment": dict(self.environment)}
 
 
 @dataclass(frozen=True)
@@ -316,7 +330,7 @@ class Pipeline:
             return self.inputs[binding.parent_input].type
         if binding.step is not None:
             assert binding.output is not None
-            return self.steps[binding.step].outputs[binding.output].type
+            return self.steps[binding.step].output_ports()[binding.output].type
         return PortType.of_literal(binding.literal)
 
     def input_type(self, step: Step, name: str) -> PortType:
@@ -327,14 +341,7 @@ class Pipeline:
 
     def _check_step(self, step: Step) -> None:
         where = f"step {step.name!r}"
-        if step.type not in RUNNABLE_STEP_TYPES:
-            raise InvalidValue(
-                f"{where} has type {step.type.value!r}, which pipelines do not run yet: use"
-                " type: command",
-                step=step.name,
-                field="type",
-            )
-        if len(step.command) < 2:
+        if step.type.runs_code and len(step.command) < 2:
             raise InvalidValue(
                 f"{where} has no command: add 'command: python SCRIPT ARGS…'",
                 step=step.name,
@@ -343,17 +350,70 @@ class Pipeline:
         for name, port in step.inputs.items():
             _check_port_name(name, f"{where}'s")
             self._check_input(step, name, port)
-        for name, output in step.outputs.items():
+        if step.type.kind is not None:
+            self._check_builtin_ports(step, step.type.kind)
+        for name, output in step.output_ports().items():
             _check_port_name(name, f"{where}'s")
             self._check_output(step, name, output)
-        check_command_ports(
-            f"step {step.name!r}",
-            "the step",
-            step.command,
-            step.inputs,
-            step.outputs,
-            step=step.name,
-        )
+        if step.type.runs_code:
+            check_command_ports(
+                f"step {step.name!r}",
+                "the step",
+                step.references(),
+                step.inputs,
+                step.outputs,
+                step=step.name,
+            )
+
+    def _check_builtin_ports(self, step: Step, kind: StepKind) -> None:
+        """A built-in job's inputs are its own: each required one bound, none it does not
+        read, each of a type it takes; its outputs are the job's."""
+        where = f"step {step.name!r} ({step.type.value})"
+        for name, spec in kind.inputs.items():
+            if name not in step.inputs and spec.required:
+                raise InvalidValue(
+                    f"{where} needs input {name!r} ({spec.describe()}): add"
+                    f" '{name}: ${{{{parent.inputs.NAME}}}}' under its inputs",
+                    step=step.name,
+                    field=f"inputs.{name}",
+                )
+        for name in step.inputs:
+            if kind.inputs and name not in kind.inputs:
+                raise InvalidValue(
+                    f"{where} has input {name!r}, which a {step.type.value} step does not read:"
+                    f" use {', '.join(sorted(kind.inputs))}",
+                    step=step.name,
+                    field=f"inputs.{name}",
+                )
+            source = self.input_type(step, name)
+            if name in kind.inputs and source not in kind.inputs[name].types:
+                raise InvalidValue(
+                    f"{where} input {name!r} is fed {_describe_source(step.inputs[name].binding)},"
+                    f" which is {source.value}: a {step.type.value} step reads"
+                    f" {kind.inputs[name].describe()} there",
+                    step=step.name,
+                    field=f"inputs.{name}",
+                )
+        self._check_builtin_outputs(step, kind, where)
+
+    @staticmethod
+    def _check_builtin_outputs(step: Step, kind: StepKind, where: str) -> None:
+        for name in step.outputs:
+            if name not in kind.outputs:
+                raise InvalidValue(
+                    f"{where} has output {name!r}, which a {step.type.value} step does not"
+                    f" write: its outputs are {', '.join(sorted(kind.outputs))}",
+                    step=step.name,
+                    field=f"outputs.{name}",
+                )
+            if step.outputs[name].type is not kind.outputs[name]:
+                raise InvalidValue(
+                    f"{where} output {name!r} is {step.outputs[name].type.value}, but a"
+                    f" {step.type.value} step writes it as {kind.outputs[name].value}: declare"
+                    f" it {{type: {kind.outputs[name].value}}}",
+                    step=step.name,
+                    field=f"outputs.{name}",
+                )
 
     def _check_input(self, step: Step, name: str, port: StepInput) -> None:
         where = f"step {step.name!r} input {name!r}"
@@ -385,7 +445,7 @@ class Pipeline:
                 step=step.name,
                 field=field_,
             )
-        outputs = self.steps[binding.step].outputs
+        outputs = self.steps[binding.step].output_ports()
         if binding.output not in outputs:
             raise InvalidValue(
                 f"{where} reads output {binding.output!r} of step {binding.step!r}, which it"
@@ -514,23 +574,33 @@ def _step_output(where: str, value: object) -> StepOutput:
         return StepOutput(parent_output=parts[2])
     if not isinstance(value, Mapping):
         raise InvalidValue(f"{where} is {value!r}: write {{type: uri_folder}}")
-    _refuse_unknown(where, value, {"type", "mode", "path"})
+    _refuse_unknown(where, value, {"type", "mode", "path", "name"})
     kind = PortType.parse(value.get("type", "uri_folder"), where)
     parent = _step_output(where, value["path"]).parent_output if value.get("path") else None
-    return StepOutput(kind, parent)
+    name = value.get("name")
+    if name is not None:
+        _check_asset_name(where, name)
+    return StepOutput(kind, parent, None if name is None else str(name))
+
+
+def _check_asset_name(where: str, name: object) -> None:
+    try:
+        validate_data_name(str(name))
+    except InvalidValue as error:
+        raise InvalidValue(f"{where} name {name!r}: {error.message}") from None
 
 
 def check_command_ports(
     where: str,
     owner: str,
-    command: Iterable[str],
+    references: Iterable[tuple[str, str]],
     inputs: Mapping[str, object],
     outputs: Mapping[str, object],
     **context: Any,
 ) -> None:
-    """Every `${{inputs.x}}`/`${{outputs.y}}` of `command` is among the declared ports (a
-    step's, a component's); one line naming the first that is not."""
-    for kind, name in command_references(command):
+    """Every `${{inputs.x}}`/`${{outputs.y}}` a command makes (its `command_references`) is
+    among the declared ports (a step's, a component's); one line naming the first that is not."""
+    for kind, name in references:
         declared: Mapping[str, object] = {"inputs": inputs, "outputs": outputs}.get(kind, {})
         if kind not in ("inputs", "outputs"):
             raise InvalidValue(
@@ -549,12 +619,16 @@ def check_command_ports(
             )
 
 
-def command_references(command: Iterable[str]) -> Iterable[tuple[str, str]]:
-    """Each `(kind, name)` of `${{inputs.name}}`/`${{outputs.name}}` in a command's words."""
+def command_references(
+    command: Iterable[str], skip: frozenset[str] = frozenset()
+) -> Iterable[tuple[str, str]]:
+    """Each `(kind, name)` of `${{inputs.name}}`/`${{outputs.name}}` in a command's words, but
+    those of the kinds in `skip` (filled in by someone else)."""
     for word in command:
         for reference in _REFERENCE.findall(word):
             kind, _, name = reference.partition(".")
-            yield kind, name
+            if kind not in skip:
+                yield kind, name
 
 
 def _refuse_unknown(where: str, data: Mapping[str, Any], known: set[str]) -> None:

@@ -45,12 +45,28 @@ def submit_automl(
     is AutoML for images (`submit_image_automl`)."""
     if config.task == IMAGE_CLASSIFICATION_TASK:
         return submit_image_automl(ws, experiment, image_config_of(config), display_name, user)
+    given = config.training_data
+    local_data, read = resolve_data_argument(ws, given)
+    config = replace(config, training_data=local_data)
+    job = automl_job(ws, experiment, config, display_name, given if read else None)
+    return submit(ws, job, user=user, data_inputs=read)
+
+
+def automl_job(
+    ws: OpenWorkspace,
+    experiment: str,
+    config: AutoMLConfig,
+    display_name: str | None = None,
+    given: str | None = None,
+) -> ModuleJob:
+    """The tables' job of a config whose data (a table, or a folder of one) is on this
+    machine, checked first (`given`: the data reference as the user gave it, for the run's
+    source); what `submit_automl` and a pipeline's automl step submit."""
     require_extra("automl", "AutoML for tables")
     from modelyard.tabular.table import check_label_column, read_table
 
-    given = config.training_data
-    local_data, read = resolve_data_argument(ws, given)
-    config = replace(config, training_data=str(_table_in(Path(local_data)))).validated()
+    config = replace(config, training_data=str(_table_in(Path(config.training_data))))
+    config = config.validated()
     table = Path(config.training_data)
     check_label_column(read_table(table), config.label_column_name)
     files: dict[str, bytes] = {}
@@ -58,7 +74,7 @@ def submit_automl(
         files[f"{DATA_FOLDER}/{table.name}"] = table.read_bytes()
         config = replace(config, training_data=f"{DATA_FOLDER}/{table.name}")
     files[CONFIG_FILE] = json.dumps(config.to_dict(), indent=2, sort_keys=True).encode()
-    job = ModuleJob(
+    return ModuleJob(
         experiment=experiment,
         module=AUTOML_MODULE,
         arguments=("--config", CONFIG_FILE),
@@ -71,13 +87,12 @@ def submit_automl(
                 "--task",
                 config.task,
                 "--data",
-                given if read else str(table),
+                given or str(table),
                 "--label",
                 config.label_column_name,
             ),
         ),
     )
-    return submit(ws, job, user=user, data_inputs=read)
 
 
 def _table_in(path: Path) -> Path:
@@ -104,20 +119,33 @@ def submit_image_automl(
     """Check the search and the images' folder before any run exists, then queue the job,
     with the workspace's caches (or, for a job on another machine, the images in its
     snapshot and that machine's caches), as `modelyard train image-classification` does."""
+    given = config.data
+    local_data, read = resolve_data_argument(ws, given)
+    config = replace(config, data=local_data)
+    job = image_automl_job(ws, experiment, config, display_name, given if read else None)
+    return submit(ws, job, user=user, data_inputs=read)
+
+
+def image_automl_job(
+    ws: OpenWorkspace,
+    experiment: str,
+    config: ImageAutoMLConfig,
+    display_name: str | None = None,
+    given: str | None = None,
+) -> ModuleJob:
+    """The images' search of a config whose folder is on this machine, checked first; what
+    `submit_image_automl` and a pipeline's automl step (task image_classification) submit."""
     require_extra("vision", "AutoML for images")
     from modelyard.vision.dataset import check_before_submission
 
-    given = config.data
-    local_data, read = resolve_data_argument(ws, given)
-    config = replace(config, data=local_data).validated()
+    config = config.validated()
     check_before_submission(Path(config.data))
     source = RunSource(
         script=IMAGE_AUTOML_TITLE,
-        arguments=("--task", IMAGE_CLASSIFICATION_TASK, "--data", given if read else config.data),
+        arguments=("--task", IMAGE_CLASSIFICATION_TASK, "--data", given or config.data),
     )
     display_name = display_name or _image_run_name(config, datetime.now())
-    job = training.image_job(ws, experiment, IMAGE_AUTOML_MODULE, config, display_name, source)
-    return submit(ws, job, user=user, data_inputs=read)
+    return training.image_job(ws, experiment, IMAGE_AUTOML_MODULE, config, display_name, source)
 
 
 def image_config_of(config: AutoMLConfig) -> ImageAutoMLConfig:

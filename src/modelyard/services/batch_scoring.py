@@ -61,6 +61,37 @@ def submit_batch_score(
     version = models.get_model_version(ws, model)
     reference = f"{version.name}:{version.version}"
     folder = _scorable_model_dir(ws, reference)
+    job = batch_score_job(
+        ws,
+        folder,
+        reference,
+        data,
+        experiment,
+        compute_target,
+        error_threshold,
+        mini_batch_size,
+        display_name,
+        pause_s,
+    )
+    return submit(ws, job, user=user)
+
+
+def batch_score_job(
+    ws: OpenWorkspace,
+    folder: Path,
+    reference: str,
+    data: Path,
+    experiment: str = DEFAULT_EXPERIMENT,
+    compute_target: str = "local",
+    error_threshold: str = NO_THRESHOLD,
+    mini_batch_size: int | None = None,
+    display_name: str | None = None,
+    pause_s: float = 0.0,
+) -> ModuleJob:
+    """The job scoring every file of `data` with the model in `folder` (`reference`: what the
+    runs show of it): what `submit_batch_score` and a pipeline's batch_score step submit."""
+    require_extra("serving", "batch scoring", modules=SCORING_MODULES)
+    check_scorable_model(folder, reference)
     data = _data_folder(data)
     config = BatchScoreConfig(
         model=str(folder),
@@ -76,7 +107,7 @@ def submit_batch_score(
             **{**config.to_dict(), "model": MODEL_FOLDER, "data": DATA_FOLDER}
         )
         folders = {MODEL_FOLDER: folder, DATA_FOLDER: data}
-    job = ModuleJob(
+    return ModuleJob(
         experiment=experiment,
         module=BATCH_SCORE_MODULE,
         arguments=("--config", CONFIG_FILE),
@@ -88,7 +119,6 @@ def submit_batch_score(
             script=BATCH_SCORE_TITLE, arguments=("--model", reference, "--data", str(data))
         ),
     )
-    return submit(ws, job, user=user)
 
 
 def check_output_file(output: Path) -> None:
@@ -130,9 +160,14 @@ def download_predictions(ws: OpenWorkspace, run_id: str, destination: Path) -> b
 
 
 def _scorable_model_dir(ws: OpenWorkspace, reference: str) -> Path:
+    folder = models.model_dir(ws, reference)
+    check_scorable_model(folder, reference)
+    return folder
+
+
+def check_scorable_model(folder: Path, reference: str) -> None:
     from modelyard.serving.image_model import holds_image_model  # NumPy: the serving extra's
 
-    folder = models.model_dir(ws, reference)
     if not holds_image_model(folder):
         raise InvalidValue(
             f"model {reference} is not an image classifier batch scoring can run (it has neither"
@@ -140,7 +175,6 @@ def _scorable_model_dir(ws: OpenWorkspace, reference: str) -> Path:
             " run",
             model=reference,
         )
-    return folder
 
 
 def _data_folder(data: Path) -> Path:

@@ -47,13 +47,26 @@ def submit_image_classification(
     workspace's caches, one on a Ray node the caches of that node (`builtin_jobs`).
     """
     require_extra("vision", "training an image classifier")
-    from modelyard.vision.dataset import check_before_submission
-
     local_data, read = resolve_data_argument(ws, config.data)
     given, config = config.data, replace(config, data=local_data).validated()
     shown = replace(config, data=given) if read else config  # the reference, as given
-    source = image_classification_source(shown)
     display_name = display_name or default_run_name(shown, datetime.now())
+    job = image_classification_job(ws, experiment, config, display_name, shown)
+    return submit(ws, job, user=user, data_inputs=read)
+
+
+def image_classification_job(
+    ws: OpenWorkspace,
+    experiment: str,
+    config: ImageClassificationConfig,
+    display_name: str,
+    shown: ImageClassificationConfig | None = None,
+) -> ModuleJob:
+    """The training job of a validated config whose data is on this machine, its images
+    checked first (`shown`: the config as the user gave it, for the run's source); what
+    `submit_image_classification` and a pipeline's image_classification step submit."""
+    from modelyard.vision.dataset import check_before_submission
+
     check_output_folder(config.output)
     if data_goes_with_the_job(ws, config.compute_target):
         _check_no_paths_outside_table(config)
@@ -61,8 +74,8 @@ def submit_image_classification(
     # Wrong columns, rows outside the table's folder, no image at all: refused before a run
     # exists, so nothing is written.
     check_before_submission(Path(config.data), config.allow_paths_outside_table)
-    job = image_job(ws, experiment, IMAGE_CLASSIFICATION_MODULE, config, display_name, source)
-    return submit(ws, job, user=user, data_inputs=read)
+    source = image_classification_source(shown or config)
+    return image_job(ws, experiment, IMAGE_CLASSIFICATION_MODULE, config, display_name, source)
 
 
 class ImageJobConfig(Protocol):

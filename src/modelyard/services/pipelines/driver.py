@@ -26,10 +26,19 @@ from typing import Final
 
 from modelyard.entities import Run, RunSource, RunStatus
 from modelyard.entities.data import RunInput
-from modelyard.entities.pipelines import Pipeline, PortType, ReuseKey, Step, StepRecord
+from modelyard.entities.pipelines import (
+    Pipeline,
+    PortType,
+    ReuseKey,
+    Step,
+    StepRecord,
+    StepType,
+)
 from modelyard.errors import InvalidTransition, JobFailed, ModelyardError, RunEnded
 from modelyard.services import jobs, runs
 from modelyard.services.job_inputs import data_goes_with_the_job
+from modelyard.services.pipelines.builtin_steps import StepContext, output_artifact, step_job
+from modelyard.services.pipelines.outputs import output_tag, produced_by, register_output
 from modelyard.services.pipelines.pipeline_job import RerunOptions
 from modelyard.services.pipelines.reuse import (
     Decision,
@@ -220,25 +229,7 @@ class PipelineDriver:
 
     def _submit(self, step: Step, resolved: ResolvedInputs, decision: Decision) -> StepRun:
         compute = self.pipeline.compute_of(step)
-        folders = tuple(
-            name for name, port in step.outputs.items() if port.type is PortType.URI_FOLDER
-        )
-        outputs = {name: f"{OUTPUTS_FOLDER}/{name}" for name in step.outputs}
-        values, carried = dict(resolved.values), {}
-        if data_goes_with_the_job(self.ws, compute):  # its machine can't read this disk
-            carried = {name: Path(resolved.values[name]) for name in resolved.key.inputs}
-            values.update({name: carried_input_path(name) for name in carried})
-        job = StepJob(
-            experiment=self.parent.experiment_name,
-            source_directory=Path(step.code),
-            script=step.script,
-            arguments=step.render(values, outputs),
-            compute_target=compute,
-            environment=environment_of(step),
-            display_name=step.name,
-            output_folders=folders,
-            carried_inputs=carried,
-        )
+        job = self._job(step, resolved, compute)
         properties = self._properties(step.name, resolved, decision)
         run = jobs.submit(
             self.ws,
@@ -251,6 +242,31 @@ class PipelineDriver:
         )
         self.say(f"step {step.name} (run {run.id}) submitted on {compute}: {decision.reason}")
         return self._index(StepRun(run, properties))
+
+    def _job(self, step: Step, resolved: ResolvedInputs, compute: str) -> jobs.Job:
+        """A command's script, or the built-in job its type submits (`builtin_steps`)."""
+        if step.type is not StepType.COMMAND:
+            context = StepContext(resolved.values, self.parent.experiment_name, compute, step.name)
+            return step_job(self.ws, step, context)
+        folders = tuple(
+            name for name, port in step.outputs.items() if port.type is PortType.URI_FOLDER
+        )
+        outputs = {name: f"{OUTPUTS_FOLDER}/{name}" for name in step.outputs}
+        values, carried = dict(resolved.values), {}
+        if data_goes_with_the_job(self.ws, compute):  # its machine can't read this disk
+            carried = {name: Path(resolved.values[name]) for name in resolved.key.inputs}
+            values.update({name: carried_input_path(name) for name in carried})
+        return StepJob(
+            experiment=self.parent.experiment_name,
+            source_directory=Path(step.code),
+            script=step.script,
+            arguments=step.render(values, outputs),
+            compute_target=compute,
+            environment=environment_of(step),
+            display_name=step.name,
+            output_folders=folders,
+            carried_inputs=carried,
+        )
 
     def _record_reused(self, step: Step, resolved: ResolvedInputs, decision: Decision) -> StepRun:
         """A child that ran nothing: its outputs are the earlier run's."""
@@ -372,6 +388,8 @@ class PipelineDriver:
         self.said.add(child.run.id)
         if child.status is RunStatus.COMPLETED:
             self._seal(child)
+            if child.reused_from is None:  # a reused step's outputs were registered when made
+                self._register_outputs(child)
         if child.reused_from is not None:
             outcome = f": reused run {child.reused_from}'s outputs"
         else:
@@ -382,9 +400,36 @@ class PipelineDriver:
         run_id, step = child.outputs_run, self.pipeline.steps.get(child.step or "")
         if run_id in self.sealed or step is None:
             return
-        for name, port in step.outputs.items():
-            seal_outputs(self.keys.output_path(run_id, name), port.type is PortType.URI_FOLDER)
+        for name, port in step.output_ports().items():
+            try:
+                path = self.keys.output_path(step, run_id, name)
+            except ModelyardError as error:  # a sweep without a best trial: nothing to seal
+                self.say(f"step {step.name} output {name}: {error.message}")
+                continue
+            seal_outputs(path, port.type is PortType.URI_FOLDER)
         self.sealed.add(run_id)
+
+    def _register_outputs(self, child: StepRun) -> None:
+        """Each output the step names (`{name: flowers-clean}`) as a version of that data
+        asset, recorded on the step's run (a tag: the run has ended) and on the version (its
+        tags: the run that produced it). Unchanged content is the existing version."""
+        step = self.pipeline.steps.get(child.step or "")
+        for output, port in (step.output_ports() if step else {}).items():
+            if step is None or port.asset_name is None:
+                continue
+            try:
+                path = self.keys.output_path(step, child.run.id, output)
+                registered = register_output(self.ws, path, port, produced_by(child, self.parent))
+            except ModelyardError as error:
+                self.say(f"step {step.name} output {output} not registered: {error.message}")
+                continue
+            version = registered.version
+            reference = f"{version.name}:{version.version}"
+            self.ws.store.log_batch(child.run.id, tags={output_tag(output): reference})
+            how = (
+                "a new version" if registered.created else "content unchanged: the existing version"
+            )
+            self.say(f"step {step.name} output {output} registered as data {reference} ({how})")
 
     def _describe_on_parent(self) -> None:
         settings = self.pipeline.settings
@@ -425,17 +470,14 @@ class PipelineDriver:
         found = {}
         for name, step in self.pipeline.steps.items():
             child = steps.get(name)
-            for output, port in step.outputs.items():
+            for output, port in step.output_ports().items():
                 if (
                     port.parent_output is not None
                     and child is not None
                     and self._completed(name, steps)
                 ):
-                    found[port.parent_output] = {
-                        "run_id": child.outputs_run,
-                        "path": f"{OUTPUTS_FOLDER}/{output}",
-                        "step": name,
-                    }
+                    run_id, path = output_artifact(self.ws, step, child.outputs_run, output)
+                    found[port.parent_output] = {"run_id": run_id, "path": path, "step": name}
         if found:
             text = json.dumps(found, indent=2, sort_keys=True)
             self.ws.artifacts.put_bytes(self.parent.id, OUTPUTS_FILE, text.encode())

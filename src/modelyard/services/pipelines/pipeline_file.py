@@ -11,7 +11,7 @@
       model: {type: uri_folder}
     jobs:
       prep:
-        type: command                         # the default; the only one that runs today
+        type: command                         # the default; or a built-in job, below
         code: ./src                           # relative to this file (default: its folder)
         command: python prep.py --raw ${{inputs.raw}} --out ${{outputs.clean}}
         environment: {name: env, pip_requirements: requirements.txt}   # optional
@@ -25,10 +25,37 @@
         inputs: {data: ${{parent.jobs.prep.outputs.clean}}, epochs: ${{parent.inputs.epochs}}}
         outputs: {model: ${{parent.outputs.model}}}
         force_rerun: true                     # this step never reuses an earlier run
+      classify:                               # a built-in job: what `modelyard train` submits
+        type: image_classification
+        inputs: {training_data: ${{parent.inputs.raw}}}       # uri_folder, or data:x@latest
+        training_parameters: {backbone: resnet18, epochs: 5, learning_rate: 0.01}
+        outputs: {model: {type: uri_folder, name: flowers-model}}   # registered as data
+      score:                                  # `modelyard batch-score`
+        type: batch_score
+        inputs: {model: ${{parent.jobs.classify.outputs.model}},    # or model:NAME@latest
+                 data: ${{parent.inputs.raw}}}
+        mini_batch_size: 16                   # error_threshold too
+        outputs: {scores: {type: uri_folder}}
+      tables:                                 # `modelyard automl`
+        type: automl
+        task: classification                  # regression, image_classification
+        target_column_name: label
+        primary_metric: accuracy
+        limits: {timeout_minutes: 10}         # or time_budget_s
+        inputs: {training_data: ${{parent.inputs.table}}}     # output: best_model
+      tune:                                   # a sweep (`type: sweep` job file's fields)
+        type: sweep
+        trial: {code: ./src, command: python train.py --lr ${{search_space.lr}}}
+        search_space: {lr: {type: uniform, min_value: 0.01, max_value: 0.1}}
+        objective: {primary_metric: accuracy, goal: maximize}
+        limits: {max_total_trials: 4}                          # output: best_trial
       evaluate:
         component: azureml:evaluate:2         # a registered component (or @latest, or NAME:2)
         inputs: {model: ${{parent.jobs.train.outputs.model}}}
 
+A built-in step's ports are its job's (`entities/pipeline_steps.py`); its fields are judged by
+its job's config when the file is read (`services/pipelines/builtin_steps.py`). An output's
+`name:` (any step) registers the output, once its step completes, as a data asset version.
 A step naming a registered `component` takes its command, environment, typed ports and code
 (the version's snapshot) from it; see `component_steps.py`.
 
@@ -39,6 +66,7 @@ each step's code in its snapshot, read by the same function.
 
 from __future__ import annotations
 
+import copy
 import json
 import shlex
 from collections.abc import Mapping
@@ -51,7 +79,9 @@ from modelyard.entities.pipelines import (
     Pipeline,
     PipelineInput,
     PipelineSettings,
+    PortType,
     Step,
+    StepInput,
     StepType,
     parse_pipeline_inputs,
     parse_pipeline_outputs,
@@ -62,6 +92,7 @@ from modelyard.entities.validation import refuse_unknown_fields
 from modelyard.environments import Environment
 from modelyard.errors import InvalidValue
 from modelyard.services.job_fields import command_words, environment_from
+from modelyard.services.pipelines.builtin_steps import check_settings
 from modelyard.services.pipelines.component_steps import ComponentLookup, component_step_fields
 from modelyard.services.pipelines.pipeline_job import (
     CONFIG_FILE,
@@ -84,6 +115,16 @@ KNOWN_FIELDS: Final = frozenset(
     }
 )
 SETTINGS_FIELDS: Final = frozenset({"default_compute", "continue_on_step_failure", "force_rerun"})
+BUILTIN_STEP_FIELDS: Final = frozenset(
+    {"type", "compute", "inputs", "outputs", "force_rerun", "description"}
+)
+TRIAL_FIELDS: Final = frozenset({"code", "command", "environment"})
+REQUIRED_EXAMPLES: Final = {
+    "task": "'task: classification' (or regression, image_classification)",
+    "trial": "'trial: {code: ./src, command: python train.py --lr ${{search_space.lr}}}'",
+    "search_space": "'search_space: {lr: {type: uniform, min_value: 0.01, max_value: 0.1}}'",
+    "objective": "'objective: {primary_metric: accuracy, goal: maximize}'",
+}
 STEP_FIELDS: Final = frozenset(
     {
         "type",
@@ -165,15 +206,24 @@ def read_config(data: bytes, base: Path) -> tuple[Pipeline, RerunOptions]:
 
 
 def _step(name: str, spec: object, base: Path, components: ComponentLookup | None) -> Step:
-    where = f"step {name!r}"
+    """A step of any type: a command (or a registered component's, `component_steps.py`), or
+    a built-in job (`_builtin_step`)."""
     if not isinstance(spec, Mapping):
         raise InvalidValue(
-            f"{where} must be a mapping with a command, as in '{name}: {{command: python"
+            f"step {name!r} must be a mapping with a command, as in '{name}: {{command: python"
             " run.py}}'",
             step=name,
         )
     spec = component_step_fields(name, spec, components)
-    _refuse_unknown_step_fields(name, spec)
+    step_type = _step_type(name, spec.get("type"))
+    if step_type is StepType.COMMAND:
+        return _command_step(name, spec, base)
+    return _builtin_step(name, step_type, spec, base)
+
+
+def _command_step(name: str, spec: Mapping[str, Any], base: Path) -> Step:
+    where = f"step {name!r}"
+    _refuse_unknown_step_fields(name, spec, STEP_FIELDS)
     if not spec.get("command"):
         raise InvalidValue(
             f"{where} has no command: add 'command: python SCRIPT ARGS…'",
@@ -185,7 +235,6 @@ def _step(name: str, spec: object, base: Path, components: ComponentLookup | Non
         name=name,
         command=("python", script, *arguments),
         code=str((base / str(spec.get("code") or ".")).absolute()),
-        type=_step_type(name, spec.get("type")),
         environment=_environment(name, spec.get("environment"), base),
         compute=_compute(spec.get("compute")),
         inputs=parse_step_inputs(name, _mapping(spec.get("inputs"), f"{where} inputs")),
@@ -195,9 +244,61 @@ def _step(name: str, spec: object, base: Path, components: ComponentLookup | Non
     )
 
 
-def _refuse_unknown_step_fields(name: str, spec: Mapping[str, Any]) -> None:
+def _builtin_step(name: str, step_type: StepType, spec: Mapping[str, Any], base: Path) -> Step:
+    """A built-in job's step: its own fields (checked by its job's config now, with stand-in
+    data), its inputs and outputs checked against its job's ports by `Pipeline.check`."""
+    kind = step_type.kind
+    assert kind is not None
+    where = f"step {name!r} ({step_type.value})"
+    _refuse_unknown_step_fields(name, spec, BUILTIN_STEP_FIELDS | kind.fields, where)
+    for required in sorted(kind.required_fields):
+        if not spec.get(required):
+            raise InvalidValue(
+                f"{where} needs {required!r}: add it, as in {REQUIRED_EXAMPLES[required]}",
+                step=name,
+                field=required,
+            )
+    code, command, environment = ".", tuple[str, ...](), None
+    if kind.runs_code:  # a sweep's trial: a command's code, command and environment
+        trial = _mapping(spec["trial"], f"{where} trial")
+        refuse_unknown_fields(f"{where} trial", trial, TRIAL_FIELDS)
+        script, arguments = _command(name, trial.get("command") or "")
+        command = ("python", script, *arguments)
+        code = str((base / str(trial.get("code") or ".")).absolute())
+        environment = _environment(name, trial.get("environment"), base)
+    step = Step(
+        name=name,
+        command=command,
+        code=code,
+        type=step_type,
+        environment=environment,
+        compute=_compute(spec.get("compute")),
+        inputs=_typed_data_references(
+            parse_step_inputs(name, _mapping(spec.get("inputs"), f"{where} inputs"))
+        ),
+        outputs=parse_step_outputs(name, _mapping(spec.get("outputs"), f"{where} outputs")),
+        force_rerun=_flag(spec.get("force_rerun"), f"{where} force_rerun"),
+        # A copy: the step is a value, whatever becomes of the mapping it was read from.
+        settings=copy.deepcopy({f: spec[f] for f in sorted(kind.fields - {"trial"}) if f in spec}),
+    )
+    check_settings(step, base)
+    return step
+
+
+def _typed_data_references(inputs: dict[str, StepInput]) -> dict[str, StepInput]:
+    """A built-in step's input written as a data asset's reference (`data:x@latest`) is
+    that version's folder, as `{type: uri_folder, path: data:x@latest}` is."""
+    for name, port in inputs.items():
+        if port.type is None and is_data_reference(port.binding.literal):
+            inputs[name] = StepInput(port.binding, PortType.URI_FOLDER)
+    return inputs
+
+
+def _refuse_unknown_step_fields(
+    name: str, spec: Mapping[str, Any], known: frozenset[str], where: str | None = None
+) -> None:
     try:
-        refuse_unknown_fields(f"step {name!r}", spec, STEP_FIELDS)
+        refuse_unknown_fields(where or f"step {name!r}", spec, known)
     except InvalidValue as error:
         raise InvalidValue(error.message, step=name, **error.context) from None
 

@@ -65,6 +65,8 @@ class PipelineJob:
         validate_experiment_name(self.experiment)
         self.pipeline.check()
         for step in self.pipeline.steps.values():
+            if not step.type.runs_code:  # a built-in job: Modelyard's code
+                continue
             code = Path(step.code)
             if not code.is_dir():
                 raise NotFound(
@@ -89,6 +91,7 @@ class PipelineJob:
             folders={
                 f"{STEPS_CODE}/{name}": Path(step.code)
                 for name, step in self.pipeline.steps.items()
+                if step.type.runs_code
             },
             compute_target=DRIVER_COMPUTE,
             display_name=self.display_name,
@@ -99,7 +102,8 @@ class PipelineJob:
 def config_bytes(pipeline: Pipeline, options: RerunOptions) -> bytes:
     """The pipeline with each step's code as its folder in the driver's snapshot."""
     steps = {
-        name: replace(step, code=f"{STEPS_CODE}/{name}") for name, step in pipeline.steps.items()
+        name: replace(step, code=f"{STEPS_CODE}/{name}") if step.type.runs_code else step
+        for name, step in pipeline.steps.items()
     }
     data = {"pipeline": replace(pipeline, steps=steps).to_dict(), "options": options.to_dict()}
     return json.dumps(data, indent=2, sort_keys=True).encode()

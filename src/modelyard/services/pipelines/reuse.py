@@ -3,7 +3,6 @@ or run, saying why (`describe_change` against the latest earlier run of the step
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +11,6 @@ from modelyard.data.manifest import HashCache, build_manifest, content_hash_of
 from modelyard.entities import Run
 from modelyard.entities.data import DataReference, is_data_reference
 from modelyard.entities.pipelines import (
-    COMMAND_PARAMETER,
     Pipeline,
     ReuseKey,
     Step,
@@ -22,7 +20,14 @@ from modelyard.entities.pipelines import (
 from modelyard.environments import Environment
 from modelyard.errors import NotFound
 from modelyard.services import data
-from modelyard.services.pipelines.steps import OUTPUTS_FOLDER, StepRun
+from modelyard.services.pipelines.builtin_steps import (
+    code_of,
+    key_parameters,
+    model_reference,
+    output_artifact,
+    resolve_model,
+)
+from modelyard.services.pipelines.steps import StepRun
 from modelyard.services.workspaces import OpenWorkspace
 
 
@@ -64,23 +69,46 @@ class ReuseKeys:
                 values[name], inputs[name], versions[name] = self._version(reference)
             elif binding.step is not None:
                 assert binding.output is not None
-                path = self.output_path(upstream[binding.step].outputs_run, binding.output)
+                run = upstream[binding.step].outputs_run
+                path = self.output_path(self.pipeline.steps[binding.step], run, binding.output)
                 values[name], inputs[name] = str(path), self._sealed_hash(path)
+            elif self._names_model(step, port):
+                values[name], inputs[name] = self._model(str(binding.literal))
             elif binding.parent_input is not None and self._is_data(binding.parent_input):
                 path = Path(str(self.pipeline.inputs[binding.parent_input].value))
                 values[name], inputs[name] = str(path), self._data_hash(step, name, path)
             else:
                 values[name] = parameters[name] = self._literal(binding.parent_input, port)
+        code = code_of(step)
         key = ReuseKey(
-            code=self._sealed_hash(Path(step.code)),
+            code=f"built-in {step.type.value}" if code is None else self._sealed_hash(Path(code)),
             environment=environment_of(step).spec_hash(),
-            parameters={COMMAND_PARAMETER: shlex.join(step.command), **parameters},
+            parameters={**key_parameters(step), **parameters},
             inputs=inputs,
         )
         return ResolvedInputs(values, parameters, key, versions)
 
-    def output_path(self, run_id: str, output: str) -> Path:
-        return self.ws.local_artifacts.run_root(run_id) / OUTPUTS_FOLDER / output
+    def output_path(self, step: Step, run_id: str, output: str) -> Path:
+        """Where output `output` of `step`'s run `run_id` is (read once it has completed)."""
+        run, path = output_artifact(self.ws, step, run_id, output)
+        return self.ws.local_artifacts.run_root(run) / path
+
+    @staticmethod
+    def _names_model(step: Step, port: StepInput) -> bool:
+        literal = port.binding.literal
+        return (
+            isinstance(literal, str)
+            and step.type.kind is not None
+            and (model_reference(literal) is not None)
+        )
+
+    def _model(self, reference: str) -> tuple[str, str]:
+        """A registered model a built-in step reads: its pinned reference, and its files'
+        hash (a version never changes)."""
+        named = model_reference(reference)
+        assert named is not None
+        folder, pinned = resolve_model(self.ws, named)
+        return f"model:{pinned}", self._sealed_hash(folder)
 
     def _data_reference(self, port: StepInput) -> str | None:
         """The data asset version (`data:x:3`, pinned at submission) a step input reads: the

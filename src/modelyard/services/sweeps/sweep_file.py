@@ -25,6 +25,7 @@ HyperDriveConfig are refused with the same words.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -71,16 +72,8 @@ def sweep_job_from(path: Path, data: dict[str, Any]) -> SweepJob:
             )
     base = path.absolute().parent
     trial = _trial(path, data["trial"])
-    policy = data.get("early_termination")
-    config = SweepConfig(
-        search_space=parse_search_space(data["search_space"]),
-        objective=Objective.from_dict(data["objective"]),
-        trial=TrialCommand(*command_words(path, trial["command"], "trial.command")),
-        sampling=Sampling.from_dict(data.get("sampling_algorithm") or "random"),
-        limits=SweepLimits.from_dict(data.get("limits")),
-        early_termination=None if policy is None else EarlyTermination.from_dict(policy),
-        compute=_compute(data.get("compute")),
-    ).check()
+    command = TrialCommand(*command_words(path, trial["command"], "trial.command"))
+    config = sweep_config_from(data, command, _compute(data.get("compute")))
     return SweepJob(
         experiment=str(data["experiment_name"]),
         config=config,
@@ -89,6 +82,21 @@ def sweep_job_from(path: Path, data: dict[str, Any]) -> SweepJob:
         display_name=data.get("display_name"),
         source=RunSource(script=SWEEP_TITLE, arguments=("-f", str(path))),
     )
+
+
+def sweep_config_from(data: Mapping[str, Any], trial: TrialCommand, compute: str) -> SweepConfig:
+    """The sweep's fields (`search_space`, `objective`, `sampling_algorithm`, `limits`,
+    `early_termination`) judged as a whole: a sweep file's, or a pipeline's sweep step's."""
+    policy = data.get("early_termination")
+    return SweepConfig(
+        search_space=parse_search_space(data["search_space"]),
+        objective=Objective.from_dict(data["objective"]),
+        trial=trial,
+        sampling=Sampling.from_dict(data.get("sampling_algorithm") or "random"),
+        limits=SweepLimits.from_dict(data.get("limits")),
+        early_termination=None if policy is None else EarlyTermination.from_dict(policy),
+        compute=compute,
+    ).check()
 
 
 def _trial(path: Path, trial: object) -> dict[str, Any]:

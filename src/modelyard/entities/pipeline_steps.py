@@ -1,0 +1,132 @@
+"""What each kind of pipeline step takes and gives, beyond `command`: the built-in jobs
+(image classification training, AutoML, a sweep, batch scoring) as Azure ML v2's pipeline
+nodes, each with fixed typed ports and the fields of its own config.
+
+A command step declares its own ports; a built-in step's ports are its job's: its inputs are
+named here (a required one missing is refused), and its outputs are fixed folders of its run
+(declaring one only binds it to a pipeline output or names the data asset it is registered
+as). `Pipeline.check()` reads this table, so a wrong binding is refused before anything runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Final
+
+from modelyard.errors import InvalidValue
+
+
+class PortType(StrEnum):
+    URI_FOLDER = "uri_folder"
+    URI_FILE = "uri_file"
+    STRING = "string"
+    NUMBER = "number"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+
+    @property
+    def is_data(self) -> bool:
+        return self in (PortType.URI_FOLDER, PortType.URI_FILE)
+
+    def accepts(self, source: PortType) -> bool:
+        """A port of this type may be fed from `source` (an integer is a number too)."""
+        return source is self or (self is PortType.NUMBER and source is PortType.INTEGER)
+
+    @classmethod
+    def parse(cls, value: object, where: str) -> PortType:
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            raise InvalidValue(
+                f"{where} has type {value!r}: use one of {', '.join(t.value for t in cls)}",
+                type=str(value),
+            ) from None
+
+    @classmethod
+    def of_literal(cls, value: object) -> PortType:
+        if isinstance(value, bool):
+            return cls.BOOLEAN
+        if isinstance(value, int):
+            return cls.INTEGER
+        if isinstance(value, float):
+            return cls.NUMBER
+        return cls.STRING
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    types: frozenset[PortType]
+    required: bool = True
+
+    def describe(self) -> str:
+        return " or ".join(sorted(kind.value for kind in self.types))
+
+
+@dataclass(frozen=True)
+class StepKind:
+    """A built-in step: its job's inputs, its outputs, and its fields besides the common ones
+    (type, compute, inputs, outputs, force_rerun, description)."""
+
+    title: str  # what its runs' source shows
+    inputs: Mapping[str, InputSpec]
+    outputs: Mapping[str, PortType]
+    fields: frozenset[str]
+    required_fields: frozenset[str] = field(default_factory=frozenset)
+    runs_code: bool = False  # a sweep's trial: `code`, `command` and `environment` as a command's
+
+
+_DATA: Final = frozenset({PortType.URI_FOLDER, PortType.URI_FILE})
+_FOLDER: Final = frozenset({PortType.URI_FOLDER})
+# A model is a folder (an upstream step's model output) or a registered model's reference.
+_MODEL: Final = frozenset({PortType.URI_FOLDER, PortType.STRING})
+
+BUILTIN_STEP_KINDS: Final[Mapping[str, StepKind]] = {
+    "image_classification": StepKind(
+        title="image classification (built-in)",
+        inputs={"training_data": InputSpec(_DATA)},
+        outputs={"model": PortType.URI_FOLDER},
+        fields=frozenset({"training_parameters"}),
+    ),
+    "automl": StepKind(
+        title="AutoML (built-in)",
+        inputs={"training_data": InputSpec(_DATA)},
+        outputs={"best_model": PortType.URI_FOLDER},
+        fields=frozenset(
+            {
+                "task",
+                "target_column_name",
+                "primary_metric",
+                "limits",
+                "n_cross_validations",
+                "allowed_training_algorithms",
+                "blocked_training_algorithms",
+            }
+        ),
+        required_fields=frozenset({"task"}),
+    ),
+    "sweep": StepKind(
+        title="sweep (built-in)",
+        inputs={},  # the trial's command names its own, as a command step's does
+        outputs={"best_trial": PortType.URI_FOLDER},
+        fields=frozenset(
+            {
+                "trial",
+                "search_space",
+                "sampling_algorithm",
+                "objective",
+                "limits",
+                "early_termination",
+            }
+        ),
+        required_fields=frozenset({"trial", "search_space", "objective"}),
+        runs_code=True,
+    ),
+    "batch_score": StepKind(
+        title="batch scoring (built-in)",
+        inputs={"model": InputSpec(_MODEL), "data": InputSpec(_FOLDER)},
+        outputs={"scores": PortType.URI_FOLDER},
+        fields=frozenset({"mini_batch_size", "error_threshold"}),
+    ),
+}
