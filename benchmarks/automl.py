@@ -353,6 +353,7 @@ def run_flaml(data: Split, budget: float, log_file: Path) -> Outcome:
     """FLAML alone with what the job gives it: its families, folds, metric, seed and CPUs."""
     from flaml import AutoML
 
+    from modelyard.tabular.folds import splitter
     from modelyard.tabular.search import read_trials
     from modelyard.tabular.validation import choose_validation
 
@@ -374,7 +375,13 @@ def run_flaml(data: Split, budget: float, log_file: Path) -> Outcome:
         "n_jobs": len(os.sched_getaffinity(0)),
     }
     if validation.method == "cv":
-        settings |= {"eval_method": "cv", "n_splits": validation.folds}
+        # The job's own splitter (tabular/folds.py), as the job hands it to FLAML: the same
+        # rows in the same folds on both sides, not FLAML's own shuffle of k folds.
+        settings |= {
+            "eval_method": "cv",
+            "n_splits": validation.folds,
+            "split_type": splitter(validation, data.task),
+        }
     else:
         settings |= {"eval_method": "holdout", "split_ratio": validation.holdout_fraction}
     automl = AutoML()

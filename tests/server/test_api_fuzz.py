@@ -195,7 +195,7 @@ def _fuzz(operation: APIOperation, mode: GenerationMode, served: Served) -> None
     requests_are_answered_well()
 
 
-@pytest.mark.timeout(240)  # a hang guard: each request has its own timeout as well
+@pytest.mark.timeout(480)  # a hang guard: each request has its own timeout as well
 def test_no_operation_answers_a_server_error_or_breaks_its_schema(
     api_schema: BaseSchema, served: Served
 ) -> None:

@@ -32,6 +32,8 @@ from modelyard.entities.registry import ModelVersionRequest
 from modelyard.server import create_app
 from modelyard.server.schemas.errors import EVERY_OPERATION
 from modelyard.services import auth, models
+from modelyard.services.job_archive import packed_job
+from modelyard.services.job_file import load_job_file
 from modelyard.services.run_files import STD_LOG
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
 from server.serving import serve
@@ -237,6 +239,7 @@ def test_real_answers_fit_the_schemas_their_operations_declare(
     _call_components(call)
     _call_endpoints(call, served.ws)
     _call_schedules(call, served.ws)
+    _call_published_pipelines(call, served.ws, run_id)
     _call_refusals(call, served, run_id)
     call("DELETE", "/experiments/{name}", ids={"name": "shapes"})
     assert not call.broken, "\n".join(call.broken)
@@ -443,6 +446,56 @@ def _call_components(call: Caller) -> None:
     assert got.content == code
     call("PATCH", "/components/{name}/versions/{version}", ids=version, json={"archived": True})
     call("GET", "/components/{name}/versions/{version}", 404, ids={**version, "version": "latest"})
+
+
+def _call_published_pipelines(call: Caller, ws: OpenWorkspace, run_id: str) -> None:
+    """Published, read, changed; its runs answered with refusals (a run accepted would
+    launch): the version disabled, then a parameter it does not declare."""
+    folder = ws.root / "published"
+    folder.mkdir()
+    (folder / "hello.py").write_text("print('published')\n")
+    (folder / "pipeline.yml").write_text(
+        "type: pipeline\nexperiment_name: published\ninputs: {greeting: hi}\n"
+        "jobs:\n  hello:\n    command: python hello.py ${{inputs.greeting}}\n"
+        "    inputs: {greeting: '${{parent.inputs.greeting}}'}\n"
+    )
+    job = load_job_file(folder / "pipeline.yml")
+    with packed_job({"description": "shapes"}, job.to_module_job().stage) as archive:  # type: ignore[union-attr]
+        packed = archive.read_bytes()
+    name, version = {"name": "hello"}, {"name": "hello", "version": "1"}
+    tar_type = {"content-type": "application/x-tar"}
+    call(
+        "POST",
+        "/published-pipelines/{name}/versions",
+        201,
+        ids=name,
+        content=packed,
+        headers=tar_type,
+    )
+    call(
+        "POST",
+        "/published-pipelines/{name}/versions/from-run",
+        404,  # a run not submitted as a job has no pipeline to publish
+        ids=name,
+        json={"run_id": run_id},
+    )
+    call("GET", "/published-pipelines")
+    call("GET", "/published-pipelines/{name}", ids=name)
+    call("GET", "/published-pipelines/{name}/versions/{version}", ids=version)
+    call("PUT", "/published-pipelines/{name}/default-version", ids=name, json={"version": 1})
+    call("POST", "/published-pipelines/{name}/versions/{version}/disable", ids=version)
+    refused = {"experiment_name": "published", "parameters": {}}
+    call("POST", "/published-pipelines/{name}/runs", 400, ids=name, json=refused)
+    call("POST", "/published-pipelines/{name}/versions/{version}/enable", ids=version)
+    unknown = {"experiment_name": "published", "parameters": {"greting": "hello"}}
+    call(
+        "POST",
+        "/published-pipelines/{name}/versions/{version}/runs",
+        400,
+        ids=version,
+        json=unknown,
+    )
+    assert not ws.store.list_runs(experiment_name="published")
 
 
 def _call_endpoints(call: Caller, ws: OpenWorkspace) -> None:
