@@ -19,7 +19,7 @@ import { RunsPage } from "./pages/RunsPage";
 import "./styles.css";
 
 // Loaded when first opened, not with the app: the overview, run and compare pages (they bring
-// uPlot) and an endpoint's page (its test box, keys and logs).
+// uPlot), an endpoint's page (its test box, keys and logs) and the designer (React Flow).
 // Loaded by the router before it shows the page (not React.lazy under Suspense, which holds a
 // ready page back for 300 ms after its fallback appeared).
 type PageModule = Promise<{ default: ComponentType }>;
@@ -46,6 +46,8 @@ const router = createBrowserRouter(
         { path: "data/:name/:version", element: <DataVersionPage /> },
         { path: "endpoints", element: <EndpointsPage /> },
         { path: "endpoints/:name", lazy: page(() => import("./pages/EndpointPage")) },
+        { path: "designer", lazy: page(() => import("./pages/DesignerDraftsPage")) },
+        { path: "designer/:name", lazy: page(() => import("./pages/DesignerPage")) },
         { path: "*", element: <NotFoundPage /> },
       ],
     },

@@ -10,6 +10,7 @@ const SECTIONS = [
   { to: "/models", label: "Models" },
   { to: "/endpoints", label: "Endpoints" },
   { to: "/computes", label: "Computes" },
+  { to: "/designer", label: "Designer" },
 ];
 
 export function Layout() {

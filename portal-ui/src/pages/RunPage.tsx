@@ -17,6 +17,7 @@ import { useMetricSeries } from "../hooks/useMetricSeries";
 import { useResource } from "../hooks/useResource";
 import { CancelRun } from "../run/CancelRun";
 import { ParentRunBoard } from "../run/ParentRunBoard";
+import { isPipelineRun, PipelineGraph } from "../run/PipelineGraph";
 import { RunMetrics, runStartS } from "../run/RunMetrics";
 import { RunPanels } from "../run/RunPanels";
 import { RegisteredModels } from "../run/RegisteredModels";
@@ -82,6 +83,7 @@ export default function RunPage() {
       ) : (
         <RunMetrics series={series.series} startS={runStartS(run, series.series)} />
       )}
+      {isPipelineRun(run) && <PipelineGraph run={run} live={live} />}
       <ParentRunBoard run={run} live={live} />
       <RunPanels runId={run.id} live={live} />
     </>
