@@ -39,7 +39,7 @@ jobs:
     type: image_classification
     inputs: {training_data: '${{parent.inputs.images}}'}
     training_parameters: {backbone: resnet18, weights: none, epochs: 2, batch_size: 8}
-    outputs: {model: {type: uri_folder, name: shapes-model}}
+    outputs: {model: {type: custom_model, name: shapes-model}}
   score:
     type: batch_score
     inputs:
