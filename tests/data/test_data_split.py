@@ -57,7 +57,9 @@ def test_the_same_seed_gives_the_same_split_and_another_seed_another(tmp_path: P
     folder = write_table(tmp_path / "in" / "t.csv", 30).parent  # a folder of one table
     tests = []
     for run, seed in enumerate((7, 7, 8)):
-        split_data(SplitConfig(str(folder), seed=seed), tmp_path / f"tr{run}", tmp_path / f"te{run}")
+        split_data(
+            SplitConfig(str(folder), seed=seed), tmp_path / f"tr{run}", tmp_path / f"te{run}"
+        )
         tests.append(read_rows(tmp_path / f"te{run}" / "t.csv"))
     assert tests[0] == tests[1]
     assert tests[0] != tests[2]
@@ -95,12 +97,13 @@ def test_images_split_per_label_into_the_same_label_folders(tmp_path: Path) -> N
         ({"seed": "x"}, "seed 'x' is not a whole number"),
         (
             {"stratify_column": "colour"},
-            "stratify_column 'colour' is not a column of table 't.csv': use one of x, note,"
-            " label",
+            "stratify_column 'colour' is not a column of table 't.csv': use one of x, note, label",
         ),
     ],
 )
-def test_bad_settings_are_one_line(tmp_path: Path, config: dict[str, object], expected: str) -> None:
+def test_bad_settings_are_one_line(
+    tmp_path: Path, config: dict[str, object], expected: str
+) -> None:
     table = write_table(tmp_path / "t.csv", 10)
     with pytest.raises(InvalidValue) as raised:
         split_data(SplitConfig(str(table), **config), tmp_path / "tr", tmp_path / "te")  # type: ignore[arg-type]

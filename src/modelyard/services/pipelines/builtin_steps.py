@@ -284,7 +284,10 @@ def _evaluate_job(ws: OpenWorkspace, step: Step, context: StepContext) -> Job:
 
 def _register_model_config(step: Step, context: StepContext) -> dict[str, Any]:
     settings = step.settings
-    name = validate_model_name(str(settings.get("model_name") or ""))
+    try:
+        name = validate_model_name(str(settings.get("model_name") or ""))
+    except InvalidValue as error:
+        raise InvalidValue(f"model_name: {error.message}", field="model_name") from None
     tags = {str(k): str(v) for k, v in _mapping(settings.get("tags"), "tags").items()}
     description = settings.get("description")
     return {
