@@ -106,7 +106,7 @@ def test_bad_settings_are_one_line(
 ) -> None:
     table = write_table(tmp_path / "t.csv", 10)
     with pytest.raises(InvalidValue) as raised:
-        split_data(SplitConfig(str(table), **config), tmp_path / "tr", tmp_path / "te")  # type: ignore[arg-type]
+        split_data(SplitConfig(str(table), **config), tmp_path / "tr", tmp_path / "te")
     assert expected in raised.value.message
     assert "\n" not in raised.value.message
     assert not (tmp_path / "tr").exists()
