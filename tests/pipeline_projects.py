@@ -1,11 +1,20 @@
 """A small pipeline project for the pipeline tests: `prep` sums the numbers of a data folder's
 files times `--scale` into `clean/total.txt`; `train` writes `model/model.txt` from it. Each
-step's code is its own folder, so a change to one step's code is that step's alone."""
+step's code is its own folder, so a change to one step's code is that step's alone. Also
+what the built-in step tests share: a pipeline file run to its end, its steps by name."""
 
 from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+
+from modelyard.entities import Run, RunStatus
+from modelyard.services import jobs
+from modelyard.services.job_file import load_job_file
+from modelyard.services.pipelines.pipeline_job import PipelineJob
+from modelyard.services.pipelines.status import StepStatus, pipeline_steps
+from modelyard.services.pipelines.submission import submit_pipeline
+from modelyard.services.workspaces import OpenWorkspace
 
 PREP = """
 import argparse, pathlib
@@ -62,3 +71,17 @@ def write_pipeline(folder: Path, text: str, name: str = "pipeline.yml") -> Path:
     path = folder / name
     path.write_text(textwrap.dedent(text))
     return path
+
+
+def run_pipeline(ws: OpenWorkspace, path: Path) -> tuple[Run, dict[str, StepStatus]]:
+    """The pipeline file at `path` submitted and awaited (it must complete); its steps."""
+    job = load_job_file(path)
+    assert isinstance(job, PipelineJob)
+    run = jobs.wait_for_completion(ws, submit_pipeline(ws, job).id, timeout_s=900)
+    assert run.status is RunStatus.COMPLETED, run.error
+    return run, {step.step: step for step in pipeline_steps(ws, run.id)}
+
+
+def outputs_of(ws: OpenWorkspace, step: StepStatus) -> Path:
+    """A built-in step's run's `outputs/` (the earlier run's, when it was reused)."""
+    return ws.local_artifacts.run_root(step.reused_from or step.run_id) / "outputs"

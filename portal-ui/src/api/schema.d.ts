@@ -2569,7 +2569,7 @@ export interface components {
             name: string;
             /**
              * Type
-             * @description uri_folder, uri_file, string, number, integer or boolean
+             * @description uri_folder, uri_file, custom_model, string, number, integer or boolean
              */
             type: string;
             /** Default */

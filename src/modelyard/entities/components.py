@@ -83,7 +83,8 @@ class ComponentSpec:
             if not kind.is_data:
                 raise InvalidValue(
                     f"component {self.name!r} output {name!r} is {kind.value}: a component's"
-                    " outputs are folders or files it writes (uri_folder, uri_file)",
+                    " outputs are folders or files it writes (uri_folder, uri_file,"
+                    " custom_model)",
                     field=f"outputs.{name}",
                 )
         where = f"component {self.name!r}"

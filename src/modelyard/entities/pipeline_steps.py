@@ -1,6 +1,10 @@
 """What each kind of pipeline step takes and gives, beyond `command`: the built-in jobs
-(image classification training, AutoML, a sweep, batch scoring) as Azure ML v2's pipeline
-nodes, each with fixed typed ports and the fields of its own config.
+(image classification training, AutoML, a sweep, batch scoring, a train/test split, an
+evaluation, a model's registration) as Azure ML v2's pipeline nodes, each with fixed typed
+ports and the fields of its own config.
+
+A model is a port type of its own (`custom_model`, Azure's name): a folder, so a command's
+`uri_folder` input may read one, but a step that takes a model refuses a plain folder of data.
 
 A command step declares its own ports; a built-in step's ports are its job's: its inputs are
 named here (a required one missing is refused), and its outputs are fixed folders of its run
@@ -25,14 +29,24 @@ class PortType(StrEnum):
     NUMBER = "number"
     INTEGER = "integer"
     BOOLEAN = "boolean"
+    CUSTOM_MODEL = "custom_model"  # a model's folder
 
     @property
     def is_data(self) -> bool:
-        return self in (PortType.URI_FOLDER, PortType.URI_FILE)
+        return self in (PortType.URI_FOLDER, PortType.URI_FILE, PortType.CUSTOM_MODEL)
+
+    @property
+    def is_folder(self) -> bool:
+        return self in (PortType.URI_FOLDER, PortType.CUSTOM_MODEL)
 
     def accepts(self, source: PortType) -> bool:
-        """A port of this type may be fed from `source` (an integer is a number too)."""
-        return source is self or (self is PortType.NUMBER and source is PortType.INTEGER)
+        """A port of this type may be fed from `source`: an integer is a number too, and a
+        model is a folder (not the other way round: a folder of data is no model)."""
+        return (
+            source is self
+            or (self is PortType.NUMBER and source is PortType.INTEGER)
+            or (self is PortType.URI_FOLDER and source is PortType.CUSTOM_MODEL)
+        )
 
     @classmethod
     def parse(cls, value: object, where: str) -> PortType:
@@ -63,6 +77,9 @@ class InputSpec:
     def describe(self) -> str:
         return " or ".join(sorted(kind.value for kind in self.types))
 
+    def accepts(self, source: PortType) -> bool:
+        return any(kind.accepts(source) for kind in self.types)
+
 
 @dataclass(frozen=True)
 class StepKind:
@@ -79,20 +96,39 @@ class StepKind:
 
 _DATA: Final = frozenset({PortType.URI_FOLDER, PortType.URI_FILE})
 _FOLDER: Final = frozenset({PortType.URI_FOLDER})
-# A model is a folder (an upstream step's model output) or a registered model's reference.
-_MODEL: Final = frozenset({PortType.URI_FOLDER, PortType.STRING})
+# A model is an upstream step's model output or a registered model's reference.
+_MODEL: Final = frozenset({PortType.CUSTOM_MODEL, PortType.STRING})
+
+# What each of the later kinds does, in one sentence, for a palette to show.
+SPLIT_DESCRIPTION: Final = (
+    "Splits a table (a CSV file, or a folder of one) or a folder of images in a folder per"
+    " label into train and test folders of the same layout, the same for the same seed."
+)
+EVALUATE_DESCRIPTION: Final = (
+    "Scores labeled test data (images in a folder per label, or a table with its label column)"
+    " with a model and logs its metrics (accuracy and macro F1, or R² and RMSE) on its run."
+)
+REGISTER_MODEL_DESCRIPTION: Final = (
+    "Registers a model folder as the next version of a registered model, with the step's run"
+    " as its lineage."
+)
+BUILTIN_STEP_DESCRIPTIONS: Final[Mapping[str, str]] = {
+    "split": SPLIT_DESCRIPTION,
+    "evaluate": EVALUATE_DESCRIPTION,
+    "register_model": REGISTER_MODEL_DESCRIPTION,
+}
 
 BUILTIN_STEP_KINDS: Final[Mapping[str, StepKind]] = {
     "image_classification": StepKind(
         title="image classification (built-in)",
         inputs={"training_data": InputSpec(_DATA)},
-        outputs={"model": PortType.URI_FOLDER},
+        outputs={"model": PortType.CUSTOM_MODEL},
         fields=frozenset({"training_parameters"}),
     ),
     "automl": StepKind(
         title="AutoML (built-in)",
         inputs={"training_data": InputSpec(_DATA)},
-        outputs={"best_model": PortType.URI_FOLDER},
+        outputs={"best_model": PortType.CUSTOM_MODEL},
         fields=frozenset(
             {
                 "task",
@@ -128,5 +164,24 @@ BUILTIN_STEP_KINDS: Final[Mapping[str, StepKind]] = {
         inputs={"model": InputSpec(_MODEL), "data": InputSpec(_FOLDER)},
         outputs={"scores": PortType.URI_FOLDER},
         fields=frozenset({"mini_batch_size", "error_threshold"}),
+    ),
+    "split": StepKind(
+        title="train/test split (built-in)",
+        inputs={"data": InputSpec(_DATA)},
+        outputs={"train": PortType.URI_FOLDER, "test": PortType.URI_FOLDER},
+        fields=frozenset({"test_size", "seed", "stratify_column"}),
+    ),
+    "evaluate": StepKind(
+        title="model evaluation (built-in)",
+        inputs={"model": InputSpec(_MODEL), "data": InputSpec(_DATA)},
+        outputs={"metrics": PortType.URI_FOLDER},
+        fields=frozenset({"label_column"}),
+    ),
+    "register_model": StepKind(
+        title="model registration (built-in)",
+        inputs={"model": InputSpec(frozenset({PortType.CUSTOM_MODEL}))},
+        outputs={},
+        fields=frozenset({"model_name", "description", "tags"}),
+        required_fields=frozenset({"model_name"}),
     ),
 }

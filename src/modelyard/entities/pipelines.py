@@ -46,6 +46,9 @@ class StepType(StrEnum):
     AUTOML = "automl"
     SWEEP = "sweep"
     BATCH_SCORE = "batch_score"
+    SPLIT = "split"
+    EVALUATE = "evaluate"
+    REGISTER_MODEL = "register_model"
 
     @property
     def kind(self) -> StepKind | None:
@@ -386,7 +389,7 @@ class Pipeline:
                     field=f"inputs.{name}",
                 )
             source = self.input_type(step, name)
-            if name in kind.inputs and source not in kind.inputs[name].types:
+            if name in kind.inputs and not kind.inputs[name].accepts(source):
                 raise InvalidValue(
                     f"{where} input {name!r} is fed {_describe_source(step.inputs[name].binding)},"
                     f" which is {source.value}: a {step.type.value} step reads"
@@ -459,7 +462,7 @@ class Pipeline:
         if not output.type.is_data:
             raise InvalidValue(
                 f"{where} is {output.type.value}: a step's outputs are folders or files it"
-                " writes (uri_folder, uri_file)",
+                " writes (uri_folder, uri_file, custom_model)",
                 step=step.name,
                 field=f"outputs.{name}",
             )

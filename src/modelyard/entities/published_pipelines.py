@@ -31,6 +31,7 @@ _EXPECTED: Final = {
     PortType.BOOLEAN: "true or false",
     PortType.URI_FOLDER: "a data reference (data:NAME@latest) or a folder's path",
     PortType.URI_FILE: "a data reference (data:NAME@latest) or a file's path",
+    PortType.CUSTOM_MODEL: "a model folder's path",
 }
 
 

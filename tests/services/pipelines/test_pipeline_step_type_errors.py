@@ -84,7 +84,7 @@ def refusal(tmp_path: Path, jobs: str) -> str:
         (
             TRAIN + "  outputs: {model: {type: uri_file}}\n",
             "step 'train' (image_classification) output 'model' is uri_file, but a"
-            " image_classification step writes it as uri_folder",
+            " image_classification step writes it as custom_model",
         ),
         (
             TRAIN + "  outputs: {model: {type: uri_folder, name: 'not a name'}}\n",
@@ -156,7 +156,7 @@ def test_a_built_in_pipeline_round_trips_through_the_drivers_config(tmp_path: Pa
     assert isinstance(job, PipelineJob)
     steps = job.pipeline.steps
     assert steps["score"].output_ports()["scores"].asset_name == "pets-scores"
-    assert steps["train"].output_ports()["model"].type is PortType.URI_FOLDER
+    assert steps["train"].output_ports()["model"].type is PortType.CUSTOM_MODEL
     assert steps["tune"].type is StepType.SWEEP
     snapshot = tmp_path / "snapshot"
     (snapshot / "steps" / "tune").mkdir(parents=True)

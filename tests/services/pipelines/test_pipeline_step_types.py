@@ -14,17 +14,14 @@ from pathlib import Path
 import yaml
 from sklearn.datasets import load_iris
 
-from modelyard.entities import Run, RunStatus
+from modelyard.entities import RunStatus
 from modelyard.entities.pipelines import describe_change
-from modelyard.services import data, jobs
-from modelyard.services.job_file import load_job_file
+from modelyard.services import data
 from modelyard.services.pipelines.outputs import PRODUCED_BY_RUN_TAG, output_tag
 from modelyard.services.pipelines.pipeline_file import pipeline_from_dict
-from modelyard.services.pipelines.pipeline_job import PipelineJob
 from modelyard.services.pipelines.reuse import ReuseKeys
-from modelyard.services.pipelines.status import StepStatus, pipeline_steps
-from modelyard.services.pipelines.submission import submit_pipeline
 from modelyard.services.workspaces import OpenWorkspace
+from pipeline_projects import outputs_of, run_pipeline
 from vision.shapes import write_shapes
 
 PIPELINE = """
@@ -39,7 +36,7 @@ jobs:
     type: image_classification
     inputs: {training_data: '${{parent.inputs.images}}'}
     training_parameters: {backbone: resnet18, weights: none, epochs: 2, batch_size: 8}
-    outputs: {model: {type: uri_folder, name: shapes-model}}
+    outputs: {model: {type: custom_model, name: shapes-model}}
   score:
     type: batch_score
     inputs:
@@ -104,18 +101,6 @@ def write_project(folder: Path, pipeline: str = PIPELINE) -> Path:
     path = folder / "pipeline.yml"
     path.write_text(textwrap.dedent(pipeline))
     return path
-
-
-def run_pipeline(ws: OpenWorkspace, path: Path) -> tuple[Run, dict[str, StepStatus]]:
-    job = load_job_file(path)
-    assert isinstance(job, PipelineJob)
-    run = jobs.wait_for_completion(ws, submit_pipeline(ws, job).id, timeout_s=900)
-    assert run.status is RunStatus.COMPLETED, run.error
-    return run, {step.step: step for step in pipeline_steps(ws, run.id)}
-
-
-def outputs_of(ws: OpenWorkspace, step: StepStatus) -> Path:
-    return ws.local_artifacts.run_root(step.reused_from or step.run_id) / "outputs"
 
 
 def test_built_in_steps_run_chain_register_their_outputs_and_are_reused(

@@ -45,7 +45,9 @@ class InvokeIn(BaseModel):
 
 class PipelineParameter(ResponseModel):
     name: str
-    type: str = Field(description="uri_folder, uri_file, string, number, integer or boolean")
+    type: str = Field(
+        description="uri_folder, uri_file, custom_model, string, number, integer or boolean"
+    )
     default: str | int | float | bool
 
 

@@ -2,6 +2,8 @@
 same job `modelyard train`, `modelyard automl`, a sweep file or `modelyard batch-score` would
 submit (their services build it: `training.image_classification_job`, `automl.automl_job`,
 `SweepJob.to_module_job`, `batch_scoring.batch_score_job`), submitted as the step's child run.
+A split, evaluate or register_model step is a job of its own (`builtin_jobs.split`,
+`.evaluate`, `.register_model`), built here.
 
 Each step type has one function here that turns its fields into that job's config, called
 twice: when the pipeline file is read (with stand-in paths, so a bad value is refused before
@@ -14,17 +16,20 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Final
 
+from modelyard.entities import RunSource
+from modelyard.entities.names import validate_model_name
 from modelyard.entities.pipelines import COMMAND_PARAMETER, Step, StepType
 from modelyard.entities.registry import parse_model_reference
 from modelyard.entities.validation import refuse_unknown_fields
 from modelyard.environments import Environment
 from modelyard.errors import InvalidValue, ModelyardError, NotFound
 from modelyard.services import models
-from modelyard.services.jobs import Job
+from modelyard.services.job_inputs import data_goes_with_the_job
+from modelyard.services.jobs import Job, ModuleJob
 from modelyard.services.pipelines.steps import OUTPUTS_FOLDER
 from modelyard.services.workspaces import OpenWorkspace
 
@@ -37,6 +42,10 @@ _NOT_TRAINING_PARAMETERS: Final = frozenset(
 )
 _AUTOML_LIMITS: Final = frozenset({"timeout_minutes", "time_budget_s"})
 _IMAGE_TASKS: Final = ("image_classification", "image-classification")
+_CONFIG_FILE: Final = "config.json"
+# The built-in jobs whose outputs are folders of their own (`outputs/<name>`), not the whole
+# of `outputs/`.
+_NAMED_OUTPUTS: Final = frozenset({StepType.SPLIT})
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,7 @@ def code_of(step: Step) -> str | None:
 def output_artifact(ws: OpenWorkspace, step: Step, run_id: str, output: str) -> tuple[str, str]:
     """The run and the artifact path of output `output` of `step`'s run `run_id`: a command's
     `outputs/<name>`; a built-in job's whole `outputs/` (a sweep's: its best trial's)."""
-    if step.type is StepType.COMMAND:
+    if step.type is StepType.COMMAND or step.type in _NAMED_OUTPUTS:
         return run_id, f"{OUTPUTS_FOLDER}/{output}"
     if step.type is StepType.SWEEP:
         return _best_trial(ws, run_id), OUTPUTS_FOLDER
@@ -235,17 +244,121 @@ def _batch_score_job(ws: OpenWorkspace, step: Step, context: StepContext) -> Job
     )
 
 
+def _split_config(step: Step, context: StepContext) -> Any:
+    from modelyard.data.split import DEFAULT_TEST_SIZE, SplitConfig
+
+    settings = step.settings
+    return SplitConfig(
+        context.values["data"],
+        test_size=settings.get("test_size", DEFAULT_TEST_SIZE),
+        seed=settings.get("seed", 0),
+        stratify_column=settings.get("stratify_column"),
+    ).validated()
+
+
+def _split_job(ws: OpenWorkspace, step: Step, context: StepContext) -> Job:
+    config = _split_config(step, context)
+    paths = {"data": Path(config.data)}
+    return _module_job(ws, step, context, "split", asdict(config), paths)
+
+
+def _evaluate_config(step: Step, context: StepContext) -> Any:
+    from modelyard.serving.evaluation import EvaluateConfig
+
+    model, label = context.values["model"], step.settings.get("label_column")
+    return EvaluateConfig(
+        model, model, context.values["data"], None if label is None else str(label)
+    ).validated()
+
+
+def _evaluate_job(ws: OpenWorkspace, step: Step, context: StepContext) -> Job:
+    config = _evaluate_config(step, context)
+    folder, reference = Path(config.model), f"step {step.name} model"
+    named = model_reference(context.values["model"])
+    if named is not None:
+        folder, reference = resolve_model(ws, named)
+    values = {**config.to_dict(), "model": str(folder), "model_reference": reference}
+    paths = {"model": folder, "data": Path(config.data)}
+    return _module_job(ws, step, context, "evaluate", values, paths)
+
+
+def _register_model_config(step: Step, context: StepContext) -> dict[str, Any]:
+    settings = step.settings
+    try:
+        name = validate_model_name(str(settings.get("model_name") or ""))
+    except InvalidValue as error:
+        raise InvalidValue(f"model_name: {error.message}", field="model_name") from None
+    tags = {str(k): str(v) for k, v in _mapping(settings.get("tags"), "tags").items()}
+    description = settings.get("description")
+    return {
+        "model": context.values["model"],
+        "model_name": name,
+        "description": None if description is None else str(description),
+        "tags": tags,
+    }
+
+
+def _register_model_job(ws: OpenWorkspace, step: Step, context: StepContext) -> Job:
+    config = _register_model_config(step, context)
+    return _module_job(
+        ws, step, context, "register_model", config, {"model": Path(config["model"])}
+    )
+
+
+def _module_job(
+    ws: OpenWorkspace,
+    step: Step,
+    context: StepContext,
+    job: str,
+    config: Mapping[str, Any],
+    paths: Mapping[str, Path],
+) -> ModuleJob:
+    """The job `python -m modelyard.builtin_jobs.<job> --config config.json`; its `paths`
+    (config keys) go in its snapshot when it runs where this disk is not."""
+    config = dict(config)
+    files: dict[str, bytes] = {}
+    folders: dict[str, Path] = {}
+    if data_goes_with_the_job(ws, context.compute):
+        for key, path in paths.items():
+            if path.is_file():
+                files[f"{key}/{path.name}"] = path.read_bytes()
+                config[key] = f"{key}/{path.name}"
+            else:
+                folders[key] = path
+                config[key] = key
+    files[_CONFIG_FILE] = json.dumps(config, indent=2, sort_keys=True, default=str).encode()
+    kind = step.type.kind
+    assert kind is not None
+    arguments = tuple(f"--{key}={value}" for key, value in sorted(paths.items()))
+    return ModuleJob(
+        experiment=context.experiment,
+        module=f"modelyard.builtin_jobs.{job}",
+        arguments=("--config", _CONFIG_FILE),
+        files=files,
+        folders=folders,
+        compute_target=context.compute,
+        display_name=context.display_name,
+        source=RunSource(script=kind.title, arguments=arguments),
+    )
+
+
 _CONFIGS: Final[Mapping[StepType, Callable[[Step, StepContext], Any]]] = {
     StepType.IMAGE_CLASSIFICATION: _image_classification_config,
     StepType.AUTOML: _automl_config,
     StepType.SWEEP: _sweep_config,
     StepType.BATCH_SCORE: _batch_score_config,
+    StepType.SPLIT: _split_config,
+    StepType.EVALUATE: _evaluate_config,
+    StepType.REGISTER_MODEL: _register_model_config,
 }
 _JOBS: Final[Mapping[StepType, Callable[[OpenWorkspace, Step, StepContext], Job]]] = {
     StepType.IMAGE_CLASSIFICATION: _image_classification_job,
     StepType.AUTOML: _automl_job,
     StepType.SWEEP: _sweep_job,
     StepType.BATCH_SCORE: _batch_score_job,
+    StepType.SPLIT: _split_job,
+    StepType.EVALUATE: _evaluate_job,
+    StepType.REGISTER_MODEL: _register_model_job,
 }
 
 

@@ -28,7 +28,6 @@ from modelyard.entities import Run, RunSource, RunStatus
 from modelyard.entities.data import RunInput
 from modelyard.entities.pipelines import (
     Pipeline,
-    PortType,
     ReuseKey,
     Step,
     StepRecord,
@@ -248,9 +247,7 @@ class PipelineDriver:
         if step.type is not StepType.COMMAND:
             context = StepContext(resolved.values, self.parent.experiment_name, compute, step.name)
             return step_job(self.ws, step, context)
-        folders = tuple(
-            name for name, port in step.outputs.items() if port.type is PortType.URI_FOLDER
-        )
+        folders = tuple(name for name, port in step.outputs.items() if port.type.is_folder)
         outputs = {name: f"{OUTPUTS_FOLDER}/{name}" for name in step.outputs}
         values, carried = dict(resolved.values), {}
         if data_goes_with_the_job(self.ws, compute):  # its machine can't read this disk
@@ -406,7 +403,7 @@ class PipelineDriver:
             except ModelyardError as error:  # a sweep without a best trial: nothing to seal
                 self.say(f"step {step.name} output {name}: {error.message}")
                 continue
-            seal_outputs(path, port.type is PortType.URI_FOLDER)
+            seal_outputs(path, port.type.is_folder)
         self.sealed.add(run_id)
 
     def _register_outputs(self, child: StepRun) -> None:

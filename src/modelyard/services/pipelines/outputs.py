@@ -38,9 +38,11 @@ def register_output(
     ws: OpenWorkspace, path: Path, port: StepOutput, tags: Mapping[str, str]
 ) -> data.DataCreated:
     assert port.asset_name is not None
+    # A model's folder is versioned as any folder is (the registry is for models one names).
+    kind = DataType.URI_FOLDER if port.type.is_folder else DataType(port.type.value)
     request = DataVersionRequest(
         port.asset_name,
-        DataType(port.type.value),
+        kind,
         description=f"output of pipeline step {tags.get(PRODUCED_BY_STEP_TAG)}",
         tags=dict(tags),
     )

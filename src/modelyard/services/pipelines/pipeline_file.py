@@ -124,6 +124,7 @@ REQUIRED_EXAMPLES: Final = {
     "trial": "'trial: {code: ./src, command: python train.py --lr ${{search_space.lr}}}'",
     "search_space": "'search_space: {lr: {type: uniform, min_value: 0.01, max_value: 0.1}}'",
     "objective": "'objective: {primary_metric: accuracy, goal: maximize}'",
+    "model_name": "'model_name: flowers-classifier'",
 }
 STEP_FIELDS: Final = frozenset(
     {
