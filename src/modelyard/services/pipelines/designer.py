@@ -213,11 +213,11 @@ class RunGraph:
 def run_graph(ws: OpenWorkspace, run_id: str) -> RunGraph:
     """Pipeline run `run_id`'s definition and each step's current state."""
     try:
+        found = {status.step: status for status in pipeline_steps(ws, run_id)}
         snapshot = driver_snapshot(ws, run_id)
     except InvalidValue as error:  # not a pipeline run: there is no graph to show
         raise NotFound(error.message, **error.context) from None
     pipeline = json.loads((snapshot / CONFIG_FILE).read_bytes())["pipeline"]
-    found = {status.step: status for status in pipeline_steps(ws, run_id)}
     steps = []
     for name in pipeline.get("jobs") or {}:
         status = found.get(name)
