@@ -78,7 +78,9 @@ def test_the_palette_offers_every_built_in_kind_and_the_servers_port_rule(
     ]
     assert shown["prep"]["description"] == "Sums the numbers, times the scale."
     assert palette["computes"] == ["local"]
-    assert palette["data_assets"] == [{"name": "numbers", "latest_version": 1, "type": "uri_folder"}]
+    assert palette["data_assets"] == [
+        {"name": "numbers", "latest_version": 1, "type": "uri_folder"}
+    ]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,10 @@ from modelyard.services.pipelines import drafts
 from modelyard.services.workspaces import OpenWorkspace
 
 # CRLF, a comment, a tab, unicode and no final newline: all kept as they are.
-TEXT = "type: pipeline  # drawn\r\nexperiment_name: e\ndisplay_name: nightly\njobs: {}  #\ta tab\n# é ✓"
+TEXT = (
+    "type: pipeline  # drawn\r\nexperiment_name: e\ndisplay_name: nightly\n"
+    "jobs: {}  #\ta tab\n# é ✓"
+)
 LAYOUT = {"prep": {"x": 10, "y": -2.5}, "train": {"x": 200.25, "y": 0}}
 
 
@@ -31,7 +34,10 @@ def test_a_draft_keeps_its_text_exactly_and_moves_one_revision_per_save(
     assert (saved.draft.revision, saved.draft.summary.updated_by) == (2, "rita")
     assert saved.draft.layout == LAYOUT  # no layout sent: the saved one stays
     moved = {"prep": {"x": 0, "y": 0}}
-    assert drafts.save_draft(workspace, "nightly", TEXT, layout=moved, revision=2).draft.layout == moved
+    assert (
+        drafts.save_draft(workspace, "nightly", TEXT, layout=moved, revision=2).draft.layout
+        == moved
+    )
 
     read = drafts.get_draft(workspace, "nightly")
     assert (read.draft.definition, read.draft.revision) == (TEXT, 3)
