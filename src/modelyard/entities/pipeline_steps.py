@@ -183,5 +183,7 @@ STEP_FIELD_INFO: Final[Mapping[str, FieldInfo]] = {
     "objective": FieldInfo("mapping", "{primary_metric, goal: maximize|minimize}"),
     "early_termination": FieldInfo("mapping", "a policy that stops poor trials early"),
     "mini_batch_size": FieldInfo("integer", "files scored per call"),
-    "error_threshold": FieldInfo("integer", "failed files tolerated (-1: any)"),
+    "error_threshold": FieldInfo(
+        "string", "failed files tolerated: a count (10), a share (2.5%) or -1 (any)"
+    ),
 }

@@ -32,6 +32,12 @@ jobs:
     component: azureml:train@latest
     inputs: {data: '${{parent.jobs.prep.outputs.clean}}'}
 """
+_SCORE = """\
+  score:
+    type: batch_score
+    inputs: {model: 'model:m@latest', data: '${{parent.inputs.raw}}'}
+    mini_batch_size: [1]
+"""
 
 
 @pytest.fixture
@@ -91,6 +97,25 @@ def test_the_palette_offers_every_built_in_kind_and_the_servers_port_rule(
         (("experiment_name: drawn\n", ""), "needs 'experiment_name'", None, "experiment_name"),
         (("  train:", "  train:\n    type: autom1"), "has type 'autom1'", "train", "type"),
         (("jobs:", "jobs: ["), "is not valid YAML at line 8", None, "definition"),
+        (
+            ("  train:\n", "  train:\n    compute: gpu\n"),
+            "compute 'gpu' not found",
+            "train",
+            "compute",
+        ),
+        (("drawn", "'two words'"), "invalid experiment name 'two words'", None, "experiment_name"),
+        (
+            ("  train:\n", _SCORE + "  train:\n"),
+            "mini_batch_size is [1]: give a whole number",
+            "score",
+            "mini_batch_size",
+        ),
+        (
+            ("  train:\n", _SCORE.replace("[1]", "2\n    error_threshold: {a: 1}") + "  train:\n"),
+            "error_threshold is {'a': 1}: give a count of files (10), a share ('2.5%') or -1",
+            "score",
+            "error_threshold",
+        ),
     ],
 )
 def test_a_definition_that_cannot_run_answers_its_problem_with_step_and_field(
@@ -105,6 +130,12 @@ def test_a_definition_that_cannot_run_answers_its_problem_with_step_and_field(
 def test_a_sound_definition_has_no_problem(ws: OpenWorkspace) -> None:
     checked = designer.check_definition(ws, COMPONENT_PIPELINE)
     assert checked.to_dict() == {"name": "etl", "experiment": "drawn", "problem": None}
+    # YAML reads a threshold of 10 as a number: the step takes it as the count it is.
+    scored = _SCORE.replace("[1]", "4\n    error_threshold: 10") + "  train:\n"
+    assert (
+        designer.check_definition(ws, COMPONENT_PIPELINE.replace("  train:\n", scored)).problem
+        is None
+    )
 
 
 @pytest.mark.parametrize(

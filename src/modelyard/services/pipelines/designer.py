@@ -21,12 +21,12 @@ from typing import Any, Final
 
 import yaml
 
-from modelyard.entities import Run, RunSource
+from modelyard.entities import Run, RunSource, validate_experiment_name
 from modelyard.entities.data import is_data_reference
 from modelyard.entities.names import validate_pipeline_draft_name
 from modelyard.entities.pipelines import Pipeline
-from modelyard.errors import InvalidValue, NotFound
-from modelyard.services import components
+from modelyard.errors import InvalidValue, ModelyardError, NotFound
+from modelyard.services import components, jobs
 from modelyard.services.pipelines.pipeline_file import pipeline_from_dict
 from modelyard.services.pipelines.pipeline_job import CONFIG_FILE, PIPELINE_TITLE, PipelineJob
 from modelyard.services.pipelines.status import pipeline_steps
@@ -74,6 +74,11 @@ def parse_definition(text: str) -> dict[str, Any]:
     """The YAML text's mapping; refused in one line (with the line number) when it is none."""
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise InvalidValue(
+            "the definition is nested too deeply to read: a pipeline is a few levels deep",
+            field="definition",
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -121,7 +126,26 @@ def read_pipeline(ws: OpenWorkspace, data: Mapping[str, Any], default_name: str)
         )
     with tempfile.TemporaryDirectory(prefix="modelyard-designer-") as empty:
         lookup = components.step_component_lookup(ws)
-        return pipeline_from_dict(data, Path(empty), default_name, lookup).check()
+        pipeline = pipeline_from_dict(data, Path(empty), default_name, lookup).check()
+    try:
+        validate_experiment_name(pipeline.experiment)
+    except InvalidValue as error:
+        raise InvalidValue(error.message, field="experiment_name") from None
+    _check_computes(ws, pipeline)
+    return pipeline
+
+
+def _check_computes(ws: OpenWorkspace, pipeline: Pipeline) -> None:
+    """Each step's compute exists and takes jobs, as a submission will require."""
+    for step in pipeline.steps.values():
+        compute = pipeline.compute_of(step)
+        try:
+            jobs.check_compute_takes_jobs(ws, compute)
+        except ModelyardError as error:
+            field = "compute" if step.compute is not None else "settings.default_compute"
+            raise InvalidValue(
+                f"step {step.name!r}: {error.message}", step=step.name, field=field
+            ) from None
 
 
 # Submitting ---------------------------------------------------------------------------------
