@@ -67,6 +67,7 @@ def test_the_palette_offers_every_built_in_kind_and_the_servers_port_rule(
         required = {field["name"] for field in types[name]["fields"] if field["required"]}
         assert required == set(kind.required_fields)
         assert {f["name"] for f in types[name]["fields"]} >= set(kind.fields)
+        assert types[name]["runs_code"] is kind.runs_code
     batch = types["batch_score"]["inputs"]
     assert batch[0] == {"name": "model", "types": ["string", "uri_folder"], "required": True}
     assert types["command"]["inputs"] == [] and types["command"]["fields"][0]["name"] == "component"

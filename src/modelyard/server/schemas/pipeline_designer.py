@@ -42,6 +42,9 @@ class StepType(ResponseModel):
     description: str
     inputs: list[StepTypeInput] = Field(description="a built-in job's fixed ports; [] for command")
     outputs: list[StepTypeOutput]
+    runs_code: bool = Field(
+        description="it runs a script: from the designer only a registered component's"
+    )
     fields: list[StepTypeField]
 
 

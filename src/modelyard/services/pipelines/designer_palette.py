@@ -45,6 +45,7 @@ def step_types() -> list[dict[str, Any]]:
         "description": STEP_DESCRIPTIONS.get(COMMAND, ""),
         "inputs": [],
         "outputs": [],
+        "runs_code": True,
         "fields": [_field(name, name == "command") for name in (*COMMAND_FIELDS, *COMMON_FIELDS)],
     }
     return [command, *(_builtin(name, kind) for name, kind in BUILTIN_STEP_KINDS.items())]
@@ -62,6 +63,7 @@ def _builtin(name: str, kind: StepKind) -> dict[str, Any]:
         "outputs": [
             {"name": port, "type": kind_type.value} for port, kind_type in kind.outputs.items()
         ],
+        "runs_code": kind.runs_code,
         "fields": [
             *(_field(field, field in kind.required_fields) for field in sorted(kind.fields)),
             *(_field(field, False) for field in COMMON_FIELDS),
