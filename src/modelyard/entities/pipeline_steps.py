@@ -154,6 +154,9 @@ STEP_DESCRIPTIONS: Final[Mapping[str, str]] = {
     "automl": "Tries models and their settings on a table (or images) and keeps the best.",
     "sweep": "Runs a script's trials over a search space and keeps the best trial.",
     "batch_score": "Scores a folder of files with a model, in mini-batches.",
+    "split": "Splits a table into a training part and a test part.",
+    "evaluate": "Scores a model on labelled data and writes its metrics.",
+    "register_model": "Registers a model in the workspace's model registry.",
 }
 
 STEP_FIELD_INFO: Final[Mapping[str, FieldInfo]] = {
@@ -183,6 +186,12 @@ STEP_FIELD_INFO: Final[Mapping[str, FieldInfo]] = {
     "objective": FieldInfo("mapping", "{primary_metric, goal: maximize|minimize}"),
     "early_termination": FieldInfo("mapping", "a policy that stops poor trials early"),
     "mini_batch_size": FieldInfo("integer", "files scored per call"),
+    "test_size": FieldInfo("number", "the share of rows held out for testing", 0.2),
+    "seed": FieldInfo("integer", "the random seed of the split", 0),
+    "stratify_column": FieldInfo("string", "keep this column's classes in proportion"),
+    "label_column": FieldInfo("string", "the column holding the true labels"),
+    "model_name": FieldInfo("string", "the registered model's name"),
+    "tags": FieldInfo("mapping", "the model version's tags"),
     "error_threshold": FieldInfo(
         "string", "failed files tolerated: a count (10), a share (2.5%) or -1 (any)"
     ),

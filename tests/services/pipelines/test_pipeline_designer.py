@@ -63,13 +63,16 @@ def test_the_palette_offers_every_built_in_kind_and_the_servers_port_rule(
     assert list(types) == ["command", *BUILTIN_STEP_KINDS]
     for name, kind in BUILTIN_STEP_KINDS.items():
         assert [port["name"] for port in types[name]["inputs"]] == list(kind.inputs)
+        for port in types[name]["inputs"]:
+            spec = kind.inputs[port["name"]]
+            assert port["types"] == sorted(t.value for t in spec.types)
+            assert port["required"] is spec.required
         assert [port["name"] for port in types[name]["outputs"]] == list(kind.outputs)
         required = {field["name"] for field in types[name]["fields"] if field["required"]}
         assert required == set(kind.required_fields)
-        assert {f["name"] for f in types[name]["fields"]} >= set(kind.fields)
+        names = [f["name"] for f in types[name]["fields"]]
+        assert set(names) >= set(kind.fields) | {"compute"} and len(names) == len(set(names))
         assert types[name]["runs_code"] is kind.runs_code
-    batch = types["batch_score"]["inputs"]
-    assert batch[0] == {"name": "model", "types": ["string", "uri_folder"], "required": True}
     assert types["command"]["inputs"] == [] and types["command"]["fields"][0]["name"] == "component"
 
     accepts = {entry["type"]: entry["accepts"] for entry in palette["port_types"]}

@@ -66,7 +66,7 @@ def _builtin(name: str, kind: StepKind) -> dict[str, Any]:
         "runs_code": kind.runs_code,
         "fields": [
             *(_field(field, field in kind.required_fields) for field in sorted(kind.fields)),
-            *(_field(field, False) for field in COMMON_FIELDS),
+            *(_field(field, False) for field in COMMON_FIELDS if field not in kind.fields),
         ],
     }
 
