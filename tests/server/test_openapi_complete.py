@@ -240,6 +240,7 @@ def test_real_answers_fit_the_schemas_their_operations_declare(
     _call_endpoints(call, served.ws)
     _call_schedules(call, served.ws)
     _call_published_pipelines(call, served.ws, run_id)
+    _call_pipeline_designer(call, run_id)
     _call_refusals(call, served, run_id)
     call("DELETE", "/experiments/{name}", ids={"name": "shapes"})
     assert not call.broken, "\n".join(call.broken)
@@ -496,6 +497,35 @@ def _call_published_pipelines(call: Caller, ws: OpenWorkspace, run_id: str) -> N
         json=unknown,
     )
     assert not ws.store.list_runs(experiment_name="published")
+
+
+def _call_pipeline_designer(call: Caller, run_id: str) -> None:
+    """The palette, checks, drafts saved by revision; a submission answered with a refusal (one
+    accepted would launch) and a graph asked of a run that is no pipeline."""
+    definition = (
+        "type: pipeline\nexperiment_name: drawn\njobs:\n  hello:\n    command: python hello.py\n"
+    )
+    palette = call("GET", "/pipeline-designer/palette")
+    assert palette["computes"][0] == "local"
+    assert (
+        call("POST", "/pipeline-designer/check", json={"definition": definition})["problem"] is None
+    )
+    problem = call("POST", "/pipeline-designer/check", json={"definition": "- 1"})["problem"]
+    assert problem["field"] == "definition"
+    refused = call("POST", "/pipeline-designer/submit", 400, json={"definition": definition})
+    assert "runs code from a folder" in refused["message"]
+    call("GET", "/runs/{run_id}/pipeline", 404, ids={"run_id": run_id})
+
+    name = {"name": "drawn"}
+    layout = {"hello": {"x": 0, "y": 40.5}}
+    body = {"definition": definition, "layout": layout}
+    assert call("PUT", "/pipeline-drafts/{name}", ids=name, json=body)["revision"] == 1
+    saved = call("PUT", "/pipeline-drafts/{name}", ids=name, json={**body, "revision": 1})
+    assert saved["revision"] == 2
+    call("PUT", "/pipeline-drafts/{name}", 409, ids=name, json={**body, "revision": 1})
+    call("GET", "/pipeline-drafts")
+    assert call("GET", "/pipeline-drafts/{name}", ids=name)["definition"] == definition
+    call("DELETE", "/pipeline-drafts/{name}", ids=name)
 
 
 def _call_endpoints(call: Caller, ws: OpenWorkspace) -> None:

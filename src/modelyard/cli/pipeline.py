@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from modelyard.cli import published_pipeline
+from modelyard.cli import pipeline_draft, published_pipeline
 from modelyard.cli.common import WorkspaceOption, opened_workspace
 from modelyard.cli.output import OutputFormat, OutputOption, console, emit, emit_json, emit_table
 from modelyard.cli.run import (
@@ -35,6 +35,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(published_pipeline.app, name="published")
+app.add_typer(pipeline_draft.app, name="draft")
 
 
 @app.command()

@@ -163,3 +163,15 @@ def validate_published_pipeline_name(name: str) -> str:
         allowed="'-', '_' or '.'",
         example="nightly-retrain",
     )
+
+
+def validate_pipeline_draft_name(name: str) -> str:
+    """A designer's draft: by the published pipelines' rule, so a draft publishes as itself."""
+    return _check_label(
+        "pipeline draft",
+        name,
+        _EXPERIMENT_NAME,
+        limits.PUBLISHED_PIPELINE_NAME_MAX,
+        allowed="'-', '_' or '.'",
+        example="nightly-retrain",
+    )

@@ -185,3 +185,69 @@ BUILTIN_STEP_KINDS: Final[Mapping[str, StepKind]] = {
         required_fields=frozenset({"model_name"}),
     ),
 }
+
+
+# What the designer's palette shows of each kind and field (`services/pipelines/
+# designer_palette.py`). Kept beside the table above, not in it: a kind or field missing here
+# is still offered, titled by its `StepKind.title` and taken as text.
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """A step field as a form shows it: its JSON kind (string, number, integer, boolean,
+    mapping, list), what it does, and its default (None: none, or the job's own)."""
+
+    kind: str
+    description: str
+    default: object = None
+
+
+STEP_DESCRIPTIONS: Final[Mapping[str, str]] = {
+    "command": "Runs a script (a registered component's, from the designer) with its inputs.",
+    "image_classification": "Trains an image classifier on a folder of images, one subfolder"
+    " per class.",
+    "automl": "Tries models and their settings on a table (or images) and keeps the best.",
+    "sweep": "Runs a script's trials over a search space and keeps the best trial.",
+    "batch_score": "Scores a folder of files with a model, in mini-batches.",
+    "split": "Splits a table into a training part and a test part.",
+    "evaluate": "Scores a model on labelled data and writes its metrics.",
+    "register_model": "Registers a model in the workspace's model registry.",
+}
+
+STEP_FIELD_INFO: Final[Mapping[str, FieldInfo]] = {
+    # Every step's
+    "compute": FieldInfo("string", "the compute it runs on (default: the pipeline's)"),
+    "force_rerun": FieldInfo("boolean", "never reuse an earlier run of this step", False),
+    "description": FieldInfo("string", "what the step does"),
+    # A command's
+    "component": FieldInfo("string", "the registered component it runs: NAME:VERSION"),
+    "command": FieldInfo("string", "python SCRIPT ARGS…, with ${{inputs.x}}/${{outputs.y}}"),
+    "code": FieldInfo("string", "the folder holding the script (a file's only)", "."),
+    "environment": FieldInfo("mapping", "its Python environment: {name, pip_requirements}"),
+    # Built-in jobs'
+    "training_parameters": FieldInfo(
+        "mapping", "the trainer's settings: backbone, epochs, learning_rate…"
+    ),
+    "task": FieldInfo("string", "classification, regression or image_classification"),
+    "target_column_name": FieldInfo("string", "the column to predict"),
+    "primary_metric": FieldInfo("string", "the metric that ranks the models", "accuracy"),
+    "limits": FieldInfo("mapping", "how long or how many trials: timeout_minutes…"),
+    "n_cross_validations": FieldInfo("integer", "folds of cross-validation"),
+    "allowed_training_algorithms": FieldInfo("list", "only these algorithms"),
+    "blocked_training_algorithms": FieldInfo("list", "never these algorithms"),
+    "trial": FieldInfo("mapping", "the trial's code, command and environment"),
+    "search_space": FieldInfo("mapping", "each parameter's distribution"),
+    "sampling_algorithm": FieldInfo("string", "random, grid or bayesian", "random"),
+    "objective": FieldInfo("mapping", "{primary_metric, goal: maximize|minimize}"),
+    "early_termination": FieldInfo("mapping", "a policy that stops poor trials early"),
+    "mini_batch_size": FieldInfo("integer", "files scored per call"),
+    "test_size": FieldInfo("number", "the share of rows held out for testing", 0.2),
+    "seed": FieldInfo("integer", "the random seed of the split", 0),
+    "stratify_column": FieldInfo("string", "keep this column's classes in proportion"),
+    "label_column": FieldInfo("string", "the column holding the true labels"),
+    "model_name": FieldInfo("string", "the registered model's name"),
+    "tags": FieldInfo("mapping", "the model version's tags"),
+    "error_threshold": FieldInfo(
+        "string", "failed files tolerated: a count (10), a share (2.5%) or -1 (any)"
+    ),
+}

@@ -32,6 +32,8 @@ from modelyard.server.routes import (
     experiments,
     jobs,
     models,
+    pipeline_designer,
+    pipeline_drafts,
     portal_data,
     published_pipelines,
     runs,
@@ -67,6 +69,8 @@ API_ROUTERS = tuple(
         endpoints,
         schedules,
         published_pipelines,
+        pipeline_designer,
+        pipeline_drafts,
     )
 )
 

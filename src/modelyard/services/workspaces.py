@@ -137,6 +137,12 @@ class OpenWorkspace:
         return self.sql_store
 
     @property
+    def pipeline_draft_store(self) -> SqlStore:
+        """The designer's pipeline drafts, in the workspace's own database; a client reaches
+        them through the server's `/pipeline-drafts` routes."""
+        return self.sql_store
+
+    @property
     def endpoint_store(self) -> SqlStore:
         """Endpoints and deployments: their replicas run on the workspace's machine, so only
         there (a workspace behind a server reaches them through the server's routes)."""

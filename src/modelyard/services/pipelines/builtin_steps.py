@@ -218,9 +218,26 @@ def _batch_score_config(step: Step, context: StepContext) -> Any:
     from modelyard.serving.batch.config import BatchScoreConfig
 
     model = context.values["model"]
-    names = ("mini_batch_size", "error_threshold")
-    settings = {name: step.settings[name] for name in names if name in step.settings}
+    settings: dict[str, Any] = {}
+    if "mini_batch_size" in step.settings:
+        settings["mini_batch_size"] = _whole_number(
+            "mini_batch_size", step.settings["mini_batch_size"]
+        )
+    if "error_threshold" in step.settings:  # YAML reads `10` as a number, `2.5%` as text
+        threshold = step.settings["error_threshold"]
+        if not isinstance(threshold, str):
+            threshold = str(_whole_number("error_threshold", threshold, _THRESHOLD_FORMS))
+        settings["error_threshold"] = threshold
     return BatchScoreConfig(model, model, context.values["data"], **settings).validated()
+
+
+_THRESHOLD_FORMS: Final = "a count of files (10), a share ('2.5%') or -1 (no limit)"
+
+
+def _whole_number(field: str, value: object, forms: str = "a whole number, as in 10") -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise InvalidValue(f"{field} is {value!r}: give {forms}", field=field, value=str(value))
 
 
 def _batch_score_job(ws: OpenWorkspace, step: Step, context: StepContext) -> Job:

@@ -36,6 +36,7 @@ from modelyard.entities.endpoints import (
     ReplicaHandle,
     Traffic,
 )
+from modelyard.entities.pipeline_drafts import DraftSummary, PipelineDraft
 from modelyard.entities.pipelines import ReuseKey, StepRecord
 from modelyard.entities.published_pipelines import (
     PipelineParameter,
@@ -880,3 +881,30 @@ class PublishedPipelineVersionRow(Base):
             created_at=self.created_at,
             source_run=self.source_run,
         )
+
+
+class PipelineDraftRow(Base):
+    """A designer's pipeline draft (migration 0019): its YAML text as saved, its layout (JSON
+    `{node: {x, y}}`) and its revision, compared and swapped by each save."""
+
+    __tablename__ = "pipeline_drafts"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    definition: Mapped[str] = mapped_column(Text)
+    layout: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def to_entity(self) -> PipelineDraft:
+        summary = DraftSummary(
+            name=self.name,
+            revision=self.revision,
+            created_at=self.created_at,
+            created_by=self.created_by,
+            updated_at=self.updated_at,
+            updated_by=self.updated_by,
+        )
+        return PipelineDraft(summary, self.definition, json.loads(self.layout))

@@ -46,6 +46,7 @@ from modelyard.store.sql.models import (
     new_id,
     utcnow,
 )
+from modelyard.store.sql.pipeline_drafts import SqlPipelineDraftStore
 from modelyard.store.sql.pipelines import SqlPipelineStore
 from modelyard.store.sql.published_pipelines import SqlPublishedPipelineStore
 from modelyard.store.sql.registry import SqlModelRegistry
@@ -72,6 +73,7 @@ class SqlStore(
     SqlPipelineStore,
     SqlScheduleStore,
     SqlPublishedPipelineStore,
+    SqlPipelineDraftStore,
 ):
     """A `TrackingStore` and `AuthStore` over one database; safe for many processes at once."""
 
