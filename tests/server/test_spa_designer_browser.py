@@ -18,6 +18,7 @@ from modelyard.services.workspaces import OpenWorkspace
 from pipeline_projects import PREP, TRAIN
 from server.browser_support import checked_page, log_in, shoot
 from server.portal_support import Served
+from server.spa_support import check_page
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -116,7 +117,7 @@ def test_build_refuse_save_submit_and_watch_a_pipeline(
         log_in(page, site, "/app/designer")
         page.fill("#new-pipeline-name", "etl_flow")
         page.click("form[aria-label='New pipeline'] button[type=submit]")
-        page.wait_for_url("**/app/designer/etl_flow")
+        page.wait_for_url("**/app/designer/etl_flow?new")
         page.locator(".react-flow__pane").wait_for()
         shoot(page, "designer-1-empty")
 
@@ -144,21 +145,20 @@ def test_build_refuse_save_submit_and_watch_a_pipeline(
         page.locator(".react-flow__edge").first.wait_for()
         page.locator('.design-node[data-node="step:train"]').click()
         page.select_option('[data-binding="data"] select', "step:prep|clean")
-        page.wait_for_function("document.querySelectorAll('.react-flow__edge').length === 2")
+        expect = playwright_api.expect
+        expect(page.locator(".react-flow__edge")).to_have_count(2)
         check = page.locator("#designer-check")
-        page.wait_for_function(
-            "document.querySelector('#designer-check').textContent.includes('ready to submit')"
-        )
+        expect(check).to_have_text("The pipeline is ready to submit.")
         page.click("button:has-text('YAML')")
         yaml_text = page.locator("#designer-yaml").inner_text()
         assert "raw: ${{parent.inputs.numbers}}" in yaml_text
         assert "data: ${{parent.jobs.prep.outputs.clean}}" in yaml_text
         shoot(page, "designer-4-connected")
+        check_page(page, "designer")
+        page.set_viewport_size({"width": 1600, "height": 1000})
 
         page.click(".design-toolbar button:has-text('Save')")
-        page.wait_for_function(
-            "document.querySelector('#designer-notice').textContent.includes('revision 1')"
-        )
+        expect(notice).to_have_text("Saved etl_flow, revision 1.")
         saved = drafts.get_draft(ws, "etl_flow").draft
         assert "component: azureml:prep:1" in saved.definition
         assert set(saved.layout) == {"input:numbers", "step:prep", "step:train"}
@@ -168,10 +168,7 @@ def test_build_refuse_save_submit_and_watch_a_pipeline(
         page.locator('.design-node[data-node="step:train"][data-status="Completed"]').wait_for(
             timeout=RUN_WAIT_MS
         )
-        page.wait_for_function(
-            "document.querySelector('#watched-run').textContent.includes('Completed')",
-            timeout=RUN_WAIT_MS,
-        )
+        expect(page.locator("#watched-run")).to_contain_text("Completed", timeout=RUN_WAIT_MS)
         assert check.inner_text() == "The pipeline is ready to submit."
         shoot(page, "designer-5-completed")
 
@@ -223,8 +220,8 @@ def test_a_cli_pipeline_opens_edits_undoes_and_saves_back_unchanged(
         shoot(page, "designer-8-laid-out")
 
         page.click(".design-toolbar button:has-text('Save')")
-        page.wait_for_function(
-            "document.querySelector('#designer-notice').textContent.includes('revision 2')"
+        playwright_api.expect(page.locator("#designer-notice")).to_have_text(
+            "Saved nightly, revision 2."
         )
     out = project / "exported.yml"
     drafts.export_draft(ws, "nightly", out)

@@ -1,109 +1,28 @@
 // The pipeline designer's routes (server/routes/pipeline_designer.py): its palette, the server's
 // judgement of a definition, drafts, submitting one, and a pipeline run's graph with its steps.
 import { answerOf, api } from "./client";
+import type { components } from "./schema";
 
-export interface InputPortSpec {
-  name: string;
-  types: string[];
-  required: boolean;
-}
+type Schemas = components["schemas"];
 
-export interface OutputPortSpec {
-  name: string;
-  type: string;
-}
-
+export type InputPortSpec = Schemas["StepTypeInput"];
+export type OutputPortSpec = Schemas["StepTypeOutput"];
 export type FieldKind = "string" | "number" | "integer" | "boolean" | "mapping" | "list";
-
-export interface FieldSpec {
-  name: string;
-  required: boolean;
-  kind: FieldKind;
-  default: unknown;
-  description: string;
-}
-
-export interface StepTypeSpec {
-  type: string;
-  title: string;
-  description: string;
-  inputs: InputPortSpec[];
-  outputs: OutputPortSpec[];
-  fields: FieldSpec[];
-}
-
-export interface PortTypeSpec {
-  type: string;
-  is_data: boolean;
-  accepts: string[];
-}
-
-export interface ComponentSpec {
-  name: string;
-  version: number | string;
-  description: string | null;
-  inputs: { name: string; type: string; optional: boolean; default: unknown }[];
-  outputs: OutputPortSpec[];
-}
-
-export interface Palette {
-  step_types: StepTypeSpec[];
-  port_types: PortTypeSpec[];
-  components: ComponentSpec[];
-  computes: string[];
-  data_assets: { name: string; latest_version: number | null; type: string | null }[];
-}
-
+/** `kind` is one of `FieldKind` (the server's schema says so in words). */
+export type FieldSpec = Omit<Schemas["StepTypeField"], "kind"> & { kind: FieldKind };
+export type StepTypeSpec = Omit<Schemas["StepType"], "fields"> & { fields: FieldSpec[] };
+export type PortTypeSpec = Schemas["PortTypeEntry"];
+export type ComponentSpec = Schemas["PaletteComponent"];
+export type Palette = Omit<Schemas["Palette"], "step_types"> & { step_types: StepTypeSpec[] };
 /** What the server finds wrong with a definition, naming the step and field where it can. */
-export interface Problem {
-  message: string;
-  step: string | null;
-  field: string | null;
-}
-
-export interface Checked {
-  name: string;
-  experiment: string | null;
-  problem: Problem | null;
-}
-
+export type Problem = Schemas["Problem"];
+export type Checked = Schemas["DefinitionCheck"];
 export type Layout = Record<string, { x: number; y: number }>;
-
-export interface Draft {
-  name: string;
-  definition: string;
-  layout: Layout | null;
-  revision: number;
-  problem: Problem | null;
-  updated_at?: string | null;
-  updated_by?: string | null;
-}
-
-export interface DraftSummary {
-  name: string;
-  revision: number;
-  updated_at?: string | null;
-  updated_by?: string | null;
-}
-
-export interface StepState {
-  name: string;
-  run_id: string | null;
-  status: string | null;
-  reused: boolean;
-  reason: string | null;
-}
-
-export interface PipelineRunGraph {
-  definition: string;
-  steps: StepState[];
-}
-
-export interface SubmittedRun {
-  id: string;
-  experiment: string;
-  status: string;
-}
+export type Draft = Omit<Schemas["Draft"], "layout"> & { layout: Layout | null };
+export type DraftSummary = Schemas["DraftSummary"];
+export type StepState = Schemas["PipelineStepState"];
+export type PipelineRunGraph = Schemas["RunPipeline"];
+export type SubmittedRun = Schemas["Run"];
 
 export function designerPalette(signal?: AbortSignal): Promise<Palette> {
   return answerOf(api.GET("/api/v1/pipeline-designer/palette", { signal }));

@@ -1532,6 +1532,127 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pipeline-designer/palette": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show Palette
+         * @description The step types (with their ports and fields), port types and which feeds which, the
+         *     latest components, computes and data assets.
+         */
+        get: operations["show_palette_api_v1_pipeline_designer_palette_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipeline-designer/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check Definition
+         * @description The definition's name and experiment, and its first problem (null: it would run).
+         */
+        post: operations["check_definition_api_v1_pipeline_designer_check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipeline-designer/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit Definition
+         * @description Queue the definition as a pipeline run, as the caller's; refused, with nothing created,
+         *     when it cannot run or a step runs code from a folder.
+         */
+        post: operations["submit_definition_api_v1_pipeline_designer_submit_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}/pipeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show Run Pipeline
+         * @description A pipeline run's definition and its steps' states, for the designer's canvas.
+         */
+        get: operations["show_run_pipeline_api_v1_runs__run_id__pipeline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipeline-drafts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Drafts */
+        get: operations["list_drafts_api_v1_pipeline_drafts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipeline-drafts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show Draft */
+        get: operations["show_draft_api_v1_pipeline_drafts__name__get"];
+        /**
+         * Save Draft
+         * @description Create the draft (no `revision`) or save over the revision the editor opened.
+         */
+        put: operations["save_draft_api_v1_pipeline_drafts__name__put"];
+        post?: never;
+        /** Delete Draft */
+        delete: operations["delete_draft_api_v1_pipeline_drafts__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1589,6 +1710,14 @@ export interface components {
                 [key: string]: string;
             } | null;
         };
+        /** CheckIn */
+        CheckIn: {
+            /**
+             * Definition
+             * @description the pipeline's YAML text
+             */
+            definition: string;
+        };
         /** Component */
         Component: {
             /** Name */
@@ -1619,6 +1748,24 @@ export interface components {
              * @description false: a version holds this content already
              */
             created: boolean;
+        };
+        /** ComponentInput */
+        ComponentInput: {
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+            /** Optional */
+            optional: boolean;
+            /** Default */
+            default: string | number | boolean | null;
+        };
+        /** ComponentOutput */
+        ComponentOutput: {
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
         };
         /** ComponentVersion */
         ComponentVersion: {
@@ -1953,6 +2100,18 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** DefinitionCheck */
+        DefinitionCheck: {
+            /**
+             * Name
+             * @description the pipeline's display name
+             */
+            name: string;
+            /** Experiment */
+            experiment: string | null;
+            /** @description null: the pipeline would run */
+            problem: components["schemas"]["Problem"] | null;
+        };
         /** Deployment */
         Deployment: {
             /** Endpoint */
@@ -2096,6 +2255,84 @@ export interface components {
          * @enum {string}
          */
         DeploymentState: "Creating" | "Updating" | "Succeeded" | "Failed" | "Deleting";
+        /** Draft */
+        Draft: {
+            /** Name */
+            name: string;
+            /** Revision */
+            revision: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+            /**
+             * Definition
+             * @description the YAML text exactly as saved
+             */
+            definition: string;
+            /** Layout */
+            layout: {
+                [key: string]: components["schemas"]["NodePosition"];
+            };
+            /** @description why it would not run now; null: it would */
+            problem: components["schemas"]["Problem"] | null;
+        };
+        /** DraftDeleted */
+        DraftDeleted: {
+            /** Deleted */
+            deleted: string;
+        };
+        /** DraftIn */
+        DraftIn: {
+            /**
+             * Definition
+             * @description the pipeline's YAML text
+             */
+            definition: string;
+            /**
+             * Layout
+             * @description each node's position; null or absent keeps the saved layout
+             */
+            layout?: {
+                [key: string]: components["schemas"]["NodePosition"];
+            } | null;
+            /**
+             * Revision
+             * @description the revision the editor opened; absent: create the draft
+             */
+            revision?: number | null;
+        };
+        /** DraftSummary */
+        DraftSummary: {
+            /** Name */
+            name: string;
+            /** Revision */
+            revision: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+        };
         /**
          * Empty
          * @description `{}`: the request was done, there is nothing to answer.
@@ -2563,6 +2800,54 @@ export interface components {
              */
             token: string;
         };
+        /** NodePosition */
+        NodePosition: {
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
+        };
+        /** Palette */
+        Palette: {
+            /** Step Types */
+            step_types: components["schemas"]["StepType"][];
+            /** Port Types */
+            port_types: components["schemas"]["PortTypeEntry"][];
+            /** Components */
+            components: components["schemas"]["PaletteComponent"][];
+            /** Computes */
+            computes: string[];
+            /** Data Assets */
+            data_assets: components["schemas"]["PaletteDataAsset"][];
+        };
+        /** PaletteComponent */
+        PaletteComponent: {
+            /** Name */
+            name: string;
+            /**
+             * Version
+             * @description the latest version not archived
+             */
+            version: number;
+            /** Description */
+            description: string;
+            /** Inputs */
+            inputs: components["schemas"]["ComponentInput"][];
+            /** Outputs */
+            outputs: components["schemas"]["ComponentOutput"][];
+        };
+        /** PaletteDataAsset */
+        PaletteDataAsset: {
+            /** Name */
+            name: string;
+            /** Latest Version */
+            latest_version: number;
+            /**
+             * Type
+             * @description uri_folder, uri_file or table
+             */
+            type: string | null;
+        };
         /** PipelineParameter */
         PipelineParameter: {
             /** Name */
@@ -2589,6 +2874,40 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** PipelineStepState */
+        PipelineStepState: {
+            /** Name */
+            name: string;
+            /**
+             * Run Id
+             * @description null: not submitted (yet)
+             */
+            run_id: string | null;
+            /** Status */
+            status: string | null;
+            /**
+             * Reused
+             * @description an earlier run's outputs stand for this step
+             */
+            reused: boolean;
+            /**
+             * Reason
+             * @description why it ran, or which run it reused
+             */
+            reason: string | null;
+        };
+        /** PortTypeEntry */
+        PortTypeEntry: {
+            /** Type */
+            type: string;
+            /** Is Data */
+            is_data: boolean;
+            /**
+             * Accepts
+             * @description the types a port of this type may be fed from
+             */
+            accepts: string[];
+        };
         /** PreemptIn */
         PreemptIn: {
             /** Run Id */
@@ -2599,6 +2918,24 @@ export interface components {
          * @enum {string}
          */
         Priority: "dedicated" | "low-priority";
+        /** Problem */
+        Problem: {
+            /**
+             * Message
+             * @description one line: the problem, the bad value and the fix
+             */
+            message: string;
+            /**
+             * Step
+             * @description the step it is about, if one
+             */
+            step: string | null;
+            /**
+             * Field
+             * @description the field it is about, if one: inputs.raw, command…
+             */
+            field: string | null;
+        };
         /** ProcessIn */
         ProcessIn: {
             /** Host */
@@ -3095,6 +3432,19 @@ export interface components {
             /** Limit */
             limit: number;
         };
+        /** RunPipeline */
+        RunPipeline: {
+            /**
+             * Definition
+             * @description the run's pipeline as YAML
+             */
+            definition: string;
+            /**
+             * Steps
+             * @description in the definition's order
+             */
+            steps: components["schemas"]["PipelineStepState"][];
+        };
         /**
          * RunSource
          * @description Where a run's code came from.
@@ -3253,6 +3603,88 @@ export interface components {
             git_dirty?: boolean | null;
             /** Git Repository */
             git_repository?: string | null;
+        };
+        /** StepType */
+        StepType: {
+            /**
+             * Type
+             * @description command, or a built-in job's: image_classification, automl…
+             */
+            type: string;
+            /** Title */
+            title: string;
+            /** Description */
+            description: string;
+            /**
+             * Inputs
+             * @description a built-in job's fixed ports; [] for command
+             */
+            inputs: components["schemas"]["StepTypeInput"][];
+            /** Outputs */
+            outputs: components["schemas"]["StepTypeOutput"][];
+            /**
+             * Runs Code
+             * @description it runs a script: from the designer only a registered component's
+             */
+            runs_code: boolean;
+            /** Fields */
+            fields: components["schemas"]["StepTypeField"][];
+        };
+        /** StepTypeField */
+        StepTypeField: {
+            /** Name */
+            name: string;
+            /** Required */
+            required: boolean;
+            /**
+             * Kind
+             * @description string, number, integer, boolean, mapping or list
+             */
+            kind: string;
+            /**
+             * Default
+             * @description null: none (or the job's own)
+             */
+            default: unknown;
+            /** Description */
+            description: string;
+        };
+        /** StepTypeInput */
+        StepTypeInput: {
+            /** Name */
+            name: string;
+            /**
+             * Types
+             * @description the port types it takes
+             */
+            types: string[];
+            /** Required */
+            required: boolean;
+        };
+        /** StepTypeOutput */
+        StepTypeOutput: {
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+        };
+        /** SubmitIn */
+        SubmitIn: {
+            /**
+             * Definition
+             * @description the pipeline's YAML text
+             */
+            definition: string;
+            /**
+             * Experiment
+             * @description instead of the definition's experiment_name
+             */
+            experiment?: string | null;
+            /**
+             * Draft
+             * @description the draft it was drawn in, recorded on the run
+             */
+            draft?: string | null;
         };
         /** TokenIn */
         TokenIn: {
@@ -13311,6 +13743,744 @@ export interface operations {
             };
             /** @description The request's body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE). */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    show_palette_api_v1_pipeline_designer_palette_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Palette"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    check_definition_api_v1_pipeline_designer_check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DefinitionCheck"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body came too slowly (REQUEST_TIMEOUT). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is over the server's limit (BODY_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    submit_definition_api_v1_pipeline_designer_submit_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body came too slowly (REQUEST_TIMEOUT). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state: it exists already, or the run or compute cannot make this change now (ALREADY_EXISTS, COMPUTE_ERRORED, CONFLICT, INVALID_TRANSITION, RUN_ENDED). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is over the server's limit (BODY_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    show_run_pipeline_api_v1_runs__run_id__pipeline_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPipeline"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_drafts_api_v1_pipeline_drafts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftSummary"][];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    show_draft_api_v1_pipeline_drafts__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Draft"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    save_draft_api_v1_pipeline_drafts__name__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DraftIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Draft"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body came too slowly (REQUEST_TIMEOUT). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state: it exists already, or the run or compute cannot make this change now (ALREADY_EXISTS, COMPUTE_ERRORED, CONFLICT, INVALID_TRANSITION, RUN_ENDED). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is over the server's limit (BODY_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parameters or the body do not fit the operation's schema (DEPLOYMENT_FAILED, GUARDRAIL_FAILED, INVALID_VALUE). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The store or the compute is unavailable, or the database schema is out of date (COMPUTE_UNAVAILABLE, NOT_READY, SCHEMA_OUT_OF_DATE, STORE_UNAVAILABLE). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server's disk refused the write: full, read-only, or not the server's to write (STORAGE_ERROR). */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_draft_api_v1_pipeline_drafts__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftDeleted"];
+                };
+            };
+            /** @description Refused: a bad value, name or path, or a request line or Host the server refuses (INVALID_NAME, INVALID_VALUE, LIMIT_EXCEEDED, UNSAFE_PATH). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No API token, or one that is malformed, unknown, wrong or revoked (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role does not allow this, or a change sent from another site's page (PERMISSION_DENIED). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: the run, experiment, compute, user or token named does not exist (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -55,7 +55,7 @@ function DesignNodeView({ data }: NodeProps<FlowNode>) {
                 type="target"
                 position={Position.Left}
                 id={port.name}
-                aria-label={`input ${port.name} of ${node.name}, takes ${port.types.join(" or ")}`}
+                title={`input ${port.name} of ${node.name}, takes ${port.types.join(" or ")}`}
               />
               {port.name}
               <span className="port-type">{port.types.join("|")}</span>
@@ -71,7 +71,7 @@ function DesignNodeView({ data }: NodeProps<FlowNode>) {
                 type="source"
                 position={Position.Right}
                 id={port.name}
-                aria-label={`output ${port.name} of ${node.name}, gives ${port.types.join(" or ")}`}
+                title={`output ${port.name} of ${node.name}, gives ${port.types.join(" or ")}`}
               />
             </li>
           ))}

@@ -20,7 +20,7 @@ export function paletteGroups(palette: Palette): { title: string; items: Palette
         ...palette.data_assets.map((asset) => ({
           key: `data:${asset.name}`,
           label: asset.name,
-          description: `data asset ${asset.name} (latest version${asset.latest_version === null ? "" : `: ${String(asset.latest_version)}`})`,
+          description: `data asset ${asset.name} (latest version: ${String(asset.latest_version)})`,
         })),
         { key: "input:uri_folder", label: "Folder input", description: "a pipeline input: a folder given when it is run" },
         {
@@ -34,7 +34,9 @@ export function paletteGroups(palette: Palette): { title: string; items: Palette
     {
       title: "Built-in steps",
       items: palette.step_types
-        .filter((spec) => spec.type !== "command" && !spec.fields.some((field) => field.name === "trial"))
+        // A step that runs a folder of code (a command, a sweep's trial) comes from a registered
+        // component: a browser cannot send the folder.
+        .filter((spec) => !spec.runs_code)
         .map((spec) => ({ key: `step:${spec.type}`, label: spec.title.replace(/ \(built-in\)$/, ""), description: spec.description })),
     },
     {
@@ -42,7 +44,7 @@ export function paletteGroups(palette: Palette): { title: string; items: Palette
       items: palette.components.map((component) => ({
         key: `component:${component.name}:${String(component.version)}`,
         label: `${component.name}:${String(component.version)}`,
-        description: component.description ?? `component ${component.name}, version ${String(component.version)}`,
+        description: component.description || `component ${component.name}, version ${String(component.version)}`,
       })),
     },
   ];

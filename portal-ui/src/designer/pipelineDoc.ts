@@ -387,8 +387,8 @@ export function addNode(text: string, name: string, node: NewNode): string {
   const source = text.trim() === "" ? newPipelineText(name) : text;
   return edited(source, (doc) => {
     if (node.kind === "step") {
-      const spec: Mapping = { type: node.stepType === "component" ? "command" : node.stepType };
-      if (node.component !== undefined) spec.component = node.component;
+      // A component's step names only the component: its type is the component's own.
+      const spec: Mapping = node.component === undefined ? { type: node.stepType } : { component: node.component };
       Object.assign(spec, node.fields ?? {});
       addEntry(doc, "jobs", name, spec);
     } else if (node.kind === "input") {

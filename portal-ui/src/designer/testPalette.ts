@@ -3,13 +3,14 @@ import type { Palette } from "../api/designer";
 
 export const PALETTE: Palette = {
   step_types: [
-    { type: "command", title: "command", description: "Your script.", inputs: [], outputs: [], fields: [] },
+    { type: "command", title: "command", description: "Your script.", inputs: [], outputs: [], runs_code: true, fields: [] },
     {
       type: "automl",
       title: "AutoML (built-in)",
       description: "Tries models on a table.",
       inputs: [{ name: "training_data", types: ["uri_file", "uri_folder"], required: true }],
       outputs: [{ name: "best_model", type: "custom_model" }],
+      runs_code: false,
       fields: [
         { name: "task", required: true, kind: "string", default: "classification", description: "" },
         { name: "target_column_name", required: false, kind: "string", default: null, description: "" },
@@ -25,6 +26,7 @@ export const PALETTE: Palette = {
         { name: "data", types: ["uri_folder"], required: true },
       ],
       outputs: [{ name: "scores", type: "uri_folder" }],
+      runs_code: false,
       fields: [{ name: "mini_batch_size", required: false, kind: "integer", default: 10, description: "" }],
     },
   ],

@@ -25,7 +25,7 @@ export default function DesignerDraftsPage() {
       setProblem(`there is already a draft named '${name.trim()}': open it below or choose another name`);
       return;
     }
-    void navigate(`/designer/${encodeURIComponent(name.trim())}`);
+    void navigate(`/designer/${encodeURIComponent(name.trim())}?new`);
   };
   return (
     <>
@@ -78,8 +78,8 @@ export default function DesignerDraftsPage() {
                     <Link to={`/designer/${encodeURIComponent(draft.name)}`}>{draft.name}</Link>
                   </td>
                   <td className="numeric">{draft.revision}</td>
-                  <td>{formatTime(draft.updated_at ?? null)}</td>
-                  <td>{draft.updated_by ?? "—"}</td>
+                  <td>{formatTime(draft.updated_at)}</td>
+                  <td>{draft.updated_by || "—"}</td>
                 </tr>
               ))}
             </tbody>

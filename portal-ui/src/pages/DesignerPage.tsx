@@ -3,7 +3,7 @@
 // node set up in the side panel; undo/redo, auto-layout, zoom; saved as the same YAML the CLI
 // runs; submitted, and its steps' states shown live on the same canvas.
 import { ReactFlowProvider } from "@xyflow/react";
-import { type KeyboardEvent, useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import {
   checkDefinition,
@@ -57,7 +57,8 @@ interface Opened {
   from: string; // where it came from, said under the title
 }
 
-async function openDraft(name: string, runId: string | null, signal: AbortSignal): Promise<Opened> {
+async function openDraft(name: string, runId: string | null, fresh: boolean, signal: AbortSignal): Promise<Opened> {
+  if (fresh) return { design: { text: newPipelineText(name), layout: {} }, revision: null, from: "a new draft" };
   if (runId !== null) {
     const graph = await pipelineRunGraph(runId, signal);
     return { design: { text: graph.definition, layout: {} }, revision: null, from: `run ${runId}` };
@@ -77,8 +78,9 @@ export default function DesignerPage() {
   const { name = "" } = useParams();
   const [search] = useSearchParams();
   const runId = search.get("run");
+  const fresh = search.has("new"); // from "New pipeline": nothing to read yet
   const palette = useResource(designerPalette, "palette");
-  const opened = useResource((signal) => openDraft(name, runId, signal), `${name}:${runId ?? ""}`);
+  const opened = useResource((signal) => openDraft(name, runId, fresh, signal), `${name}:${runId ?? ""}:${String(fresh)}`);
   if (palette.error) return <ErrorMessage error={palette.error} onRetry={palette.reload} />;
   if (opened.error) return <ErrorMessage error={opened.error} onRetry={opened.reload} />;
   if (palette.data === undefined || opened.data === undefined || opened.loading) return <Loading what="the designer" />;
@@ -217,6 +219,9 @@ function Designer({ name, palette, opened }: { name: string; palette: Palette; o
       const draft = await saveDraft(name, text, positions, revision);
       setRevision(draft.revision);
       setSaved({ text, layout: positions });
+      // Saved: the address now opens this draft (not a new one, nor the run it came from),
+      // without reopening the page the user is working in.
+      window.history.replaceState(window.history.state, "", window.location.pathname);
       setNotice({ tone: "info", text: `Saved ${name}, revision ${String(draft.revision)}.` });
     } catch (error) {
       setNotice({ tone: "error", text: `Not saved: ${(error as Error).message}` });
@@ -233,23 +238,32 @@ function Designer({ name, palette, opened }: { name: string; palette: Palette; o
     }
   };
 
-  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
-    const target = event.target as HTMLElement;
-    if (["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName)) return;
-    const mod = event.ctrlKey || event.metaKey;
-    if (mod && event.key.toLowerCase() === "z" && !event.shiftKey) {
-      event.preventDefault();
-      setHistory(undo);
-    } else if (mod && (event.key.toLowerCase() === "y" || (event.key.toLowerCase() === "z" && event.shiftKey))) {
-      event.preventDefault();
-      setHistory(redo);
-    }
-  };
+  // Undo and redo from the keyboard wherever focus is on the page, except in a field (where
+  // the browser's own undo edits the text being typed).
+  useEffect(() => {
+    const onKeyDown = (event: globalThis.KeyboardEvent) => {
+      const target = event.target as HTMLElement | null;
+      if (target !== null && ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName)) return;
+      const mod = event.ctrlKey || event.metaKey;
+      const key = event.key.toLowerCase();
+      if (mod && key === "z" && !event.shiftKey) {
+        event.preventDefault();
+        setHistory(undo);
+      } else if (mod && (key === "y" || (key === "z" && event.shiftKey))) {
+        event.preventDefault();
+        setHistory(redo);
+      }
+    };
+    window.addEventListener("keydown", onKeyDown);
+    return () => {
+      window.removeEventListener("keydown", onKeyDown);
+    };
+  }, []);
 
   const selectedNode = graph.nodes.find((node) => node.id === selected) ?? null;
   const watched = useWatchedRun(watch);
   return (
-    <div className="designer" onKeyDown={onKeyDown}>
+    <div className="designer">
       <p className="breadcrumbs">
         <Link to="/designer">Designer</Link> / {name}
       </p>
