@@ -85,3 +85,46 @@ def run_pipeline(ws: OpenWorkspace, path: Path) -> tuple[Run, dict[str, StepStat
 def outputs_of(ws: OpenWorkspace, step: StepStatus) -> Path:
     """A built-in step's run's `outputs/` (the earlier run's, when it was reused)."""
     return ws.local_artifacts.run_root(step.reused_from or step.run_id) / "outputs"
+
+
+# The same scripts as registered components (Azure v2 command components).
+PREP_COMPONENT = """
+$schema: https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json
+type: command
+name: prep
+display_name: Prep
+description: Sums the numbers, times the scale.
+inputs:
+  raw: {type: uri_folder}
+  scale: {type: integer, default: 2}
+outputs:
+  clean: {type: uri_folder}
+code: ./prep
+command: python prep.py --raw ${{inputs.raw}} --scale ${{inputs.scale}} --out ${{outputs.clean}}
+"""
+
+TRAIN_COMPONENT = """
+name: train
+inputs:
+  data: {type: uri_folder}
+outputs:
+  model: {type: uri_folder}
+code: ./train
+command: python train.py --data ${{inputs.data}} --out ${{outputs.model}}
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def components_project(folder: Path) -> dict[str, Path]:
+    """`prep` and `train` components (the pipeline tests' scripts), their files' paths."""
+    write(folder / "prep" / "prep.py", PREP)
+    write(folder / "train" / "train.py", TRAIN)
+    return {
+        "prep": write(folder / "prep.yml", PREP_COMPONENT),
+        "train": write(folder / "train.yml", TRAIN_COMPONENT),
+    }

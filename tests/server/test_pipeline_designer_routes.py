@@ -22,9 +22,9 @@ from modelyard.services.pipelines import drafts
 from modelyard.services.pipelines.designer import DRAFT_PROPERTY
 from modelyard.services.remote import open_remote_workspace
 from modelyard.services.workspaces import OpenWorkspace
+from pipeline_projects import components_project
 from server.serving import serve
 from services.pipelines.test_pipeline_designer import COMPONENT_PIPELINE
-from services.test_components_service import components_project
 
 API = "/api/v1"
 DRAFTS = API + "/pipeline-drafts"

@@ -6,7 +6,6 @@ edited, undone and redone, and saves back byte for byte. A screenshot of each st
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from modelyard.entities.data import DataVersionRequest
 from modelyard.services import components, data
 from modelyard.services.pipelines import drafts
 from modelyard.services.workspaces import OpenWorkspace
-from pipeline_projects import PREP, TRAIN
+from pipeline_projects import components_project, write
 from server.browser_support import checked_page, log_in, shoot
 from server.portal_support import Served
 from server.spa_support import check_page
@@ -23,30 +22,6 @@ from server.spa_support import check_page
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 RUN_WAIT_MS = 240_000  # two real steps in real processes, on a loaded machine
-
-PREP_COMPONENT = """
-type: command
-name: prep
-description: Sums the numbers, times the scale.
-inputs:
-  raw: {type: uri_folder}
-  scale: {type: integer, default: 2}
-outputs:
-  clean: {type: uri_folder}
-code: ./prep
-command: python prep.py --raw ${{inputs.raw}} --scale ${{inputs.scale}} --out ${{outputs.clean}}
-"""
-
-TRAIN_COMPONENT = """
-type: command
-name: train
-inputs:
-  data: {type: uri_folder}
-outputs:
-  model: {type: uri_folder}
-code: ./train
-command: python train.py --data ${{inputs.data}} --out ${{outputs.model}}
-"""
 
 # As a CLI user writes one: comments, flow mappings, its own order of keys.
 CLI_PIPELINE = """# Sums the numbers, then "trains" on the sum.
@@ -66,20 +41,12 @@ jobs:
 """
 
 
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
 @pytest.fixture
 def project(ws: OpenWorkspace, tmp_path: Path) -> Path:
     """Components prep:1 and train:1 and data asset `numbers` (one file: 1 2 3)."""
-    _write(tmp_path / "prep" / "prep.py", PREP)
-    _write(tmp_path / "train" / "train.py", TRAIN)
-    for name, spec in (("prep", PREP_COMPONENT), ("train", TRAIN_COMPONENT)):
-        components.create_component(ws, _write(tmp_path / f"{name}.yml", spec))
-    _write(tmp_path / "numbers" / "a.txt", "1 2 3")
+    for path in components_project(tmp_path).values():
+        components.create_component(ws, path)
+    write(tmp_path / "numbers" / "a.txt", "1 2 3")
     data.create_data(ws, tmp_path / "numbers", DataVersionRequest("numbers"))
     return tmp_path
 

@@ -19,32 +19,14 @@ from modelyard.services.pipelines.pipeline_job import PipelineJob
 from modelyard.services.pipelines.status import StepStatus, pipeline_steps
 from modelyard.services.pipelines.submission import submit_pipeline
 from modelyard.services.workspaces import OpenWorkspace
-from pipeline_projects import PREP, TRAIN
-
-PREP_COMPONENT = """
-$schema: https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json
-type: command
-name: prep
-display_name: Prep
-description: Sums the numbers, times the scale.
-inputs:
-  raw: {type: uri_folder}
-  scale: {type: integer, default: 2}
-outputs:
-  clean: {type: uri_folder}
-code: ./prep
-command: python prep.py --raw ${{inputs.raw}} --scale ${{inputs.scale}} --out ${{outputs.clean}}
-"""
-
-TRAIN_COMPONENT = """
-name: train
-inputs:
-  data: {type: uri_folder}
-outputs:
-  model: {type: uri_folder}
-code: ./train
-command: python train.py --data ${{inputs.data}} --out ${{outputs.model}}
-"""
+from pipeline_projects import (
+    PREP,
+    PREP_COMPONENT,
+    TRAIN,
+    TRAIN_COMPONENT,
+    components_project,
+    write,
+)
 
 PIPELINE = """
 type: pipeline
@@ -60,22 +42,6 @@ jobs:
     component: azureml:train@latest
     inputs: {data: '${{parent.jobs.prep.outputs.clean}}'}
 """
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
-def components_project(folder: Path) -> dict[str, Path]:
-    """`prep` and `train` components (the pipeline tests' scripts), their files' paths."""
-    write(folder / "prep" / "prep.py", PREP)
-    write(folder / "train" / "train.py", TRAIN)
-    return {
-        "prep": write(folder / "prep.yml", PREP_COMPONENT),
-        "train": write(folder / "train.yml", TRAIN_COMPONENT),
-    }
 
 
 # Registering and versions ------------------------------------------------------------------

@@ -16,7 +16,7 @@ from modelyard.services import components, data, runs
 from modelyard.services.pipelines import designer, designer_palette
 from modelyard.services.pipelines.designer import DesignerSubmission
 from modelyard.services.workspaces import OpenWorkspace
-from services.test_components_service import components_project
+from pipeline_projects import components_project
 
 COMPONENT_PIPELINE = """\
 type: pipeline
