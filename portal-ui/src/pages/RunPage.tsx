@@ -3,6 +3,7 @@
 // as live charts; a sweep's or an AutoML run's page adds its children's leaderboard and chart.
 // While the run has not ended, the page reads its details every few seconds and its series
 // every 1.5 s (cheaply: see useMetricSeries).
+import { lazy, Suspense } from "react";
 import { Link, useParams } from "react-router";
 import { metricSeries, runDetails } from "../api/endpoints";
 import { runAttempts } from "../api/runLifecycle";
@@ -17,7 +18,7 @@ import { useMetricSeries } from "../hooks/useMetricSeries";
 import { useResource } from "../hooks/useResource";
 import { CancelRun } from "../run/CancelRun";
 import { ParentRunBoard } from "../run/ParentRunBoard";
-import { isPipelineRun, PipelineGraph } from "../run/PipelineGraph";
+import { isPipelineRun } from "../run/pipelineRun";
 import { RunMetrics, runStartS } from "../run/RunMetrics";
 import { RunPanels } from "../run/RunPanels";
 import { RegisteredModels } from "../run/RegisteredModels";
@@ -25,6 +26,8 @@ import { RunInputs } from "../run/RunInputs";
 import { StatusTimeline } from "../run/StatusTimeline";
 
 const DETAILS_INTERVAL_MS = 3000;
+// React Flow comes only with a pipeline run's page.
+const PipelineGraph = lazy(() => import("../run/PipelineGraph"));
 
 export default function RunPage() {
   const { runId = "" } = useParams();
@@ -83,7 +86,11 @@ export default function RunPage() {
       ) : (
         <RunMetrics series={series.series} startS={runStartS(run, series.series)} />
       )}
-      {isPipelineRun(run) && <PipelineGraph run={run} live={live} />}
+      {isPipelineRun(run) && (
+        <Suspense fallback={<Loading what="the pipeline's graph" />}>
+          <PipelineGraph run={run} live={live} />
+        </Suspense>
+      )}
       <ParentRunBoard run={run} live={live} />
       <RunPanels runId={run.id} live={live} />
     </>

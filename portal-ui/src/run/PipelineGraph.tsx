@@ -13,14 +13,9 @@ import { useInterval } from "../hooks/useInterval";
 import { useResource } from "../hooks/useResource";
 import "../designer/designer.css";
 
-export const PIPELINE_SCRIPT = "pipeline (built-in)";
 const INTERVAL_MS = 3000;
 
-export function isPipelineRun(run: RunDetails): boolean {
-  return run.source.script === PIPELINE_SCRIPT;
-}
-
-export function PipelineGraph({ run, live }: { run: RunDetails; live: boolean }) {
+export default function PipelineGraph({ run, live }: { run: RunDetails; live: boolean }) {
   const palette = useResource(designerPalette, "palette");
   const answer = useResource((signal) => pipelineRunGraph(run.id, signal), run.id);
   const { reload } = answer;
