@@ -29,7 +29,7 @@ def api_schema(served: Served) -> BaseSchema:
     return load_api_schema(served)
 
 
-@pytest.mark.timeout(300)  # a hang guard: each request has its own timeout as well
+@pytest.mark.timeout(480)  # a hang guard: each request has its own timeout as well
 def test_no_other_operation_answers_a_server_error_or_breaks_its_schema(
     api_schema: BaseSchema, served: Served
 ) -> None:
