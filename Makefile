@@ -90,7 +90,12 @@ $(CHROMIUM_STAMP): | $(INSTALLED)
 # Two workers: most tests wait on subprocesses, servers and a Ray head, not on the CPU. Each
 # takes a whole test file at a time (its module fixtures built once); session fixtures, such
 # as the Ray head, are one per worker.
+# The package's bytecode is compiled first: every job's supervisor, every pipeline's or sweep's
+# driver and every `modelyard` command of the CLI tests is a fresh interpreter importing
+# Modelyard, and under PYTHONDONTWRITEBYTECODE (set on some machines) each would compile all
+# of its sources again (a third of a CLI command's start-up). Stale files are recompiled.
 unit: $(INSTALLED) $(CHROMIUM_STAMP) $(UI_BUILT) portal-test
+	$(BIN)/python -m compileall -q src
 	$(BIN)/pytest -n 2 --dist loadfile
 
 # A bare `pip install .` (no extras) in a venv of its own: the CLI and SDK basics must work

@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 
 def modelyard(
@@ -23,6 +27,18 @@ def modelyard(
     if check:
         assert result.returncode == 0, result.stdout + result.stderr
     return result
+
+
+@contextmanager
+def home_of_its_own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A module fixture's own MODELYARD_HOME while it sets a project up: conftest's autouse home
+    is one per test and not yet there when a module fixture is made. The project's
+    `.modelyard/config.json` names its workspace, so each test's commands find it."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("MODELYARD_HOME", str(tmp_path_factory.mktemp("module-home")))
+        for name in ("MODELYARD_WORKSPACE", "MODELYARD_RUN_ID", "MODELYARD_WORKSPACE_PATH"):
+            env.delenv(name, raising=False)
+        yield
 
 
 def assert_refused_before_any_run(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from base_install.blocking import python_without_extras
-from cli.commands import assert_refused_before_any_run, modelyard
+from cli.commands import assert_refused_before_any_run, home_of_its_own, modelyard
 from modelyard.entities import RunStatus
 from modelyard.services.workspaces import open_workspace
 from polling import wait_for
@@ -19,16 +19,26 @@ pytest.importorskip("flaml")
 from tabular.conftest import LABEL, bundled_frame
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    folder = tmp_path / "project"
+def _create_project(folder: Path) -> Path:
     folder.mkdir()
     created = modelyard(
-        "workspace", "create", "automl-ws", "--path", str(tmp_path / "ws"), cwd=folder
+        "workspace", "create", "automl-ws", "--path", str(folder.parent / "ws"), cwd=folder
     )
     assert created.returncode == 0, created.stderr
     bundled_frame("breast_cancer").to_csv(folder / "cancer.csv", index=False)
     return folder
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return _create_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project for the refusals: each records no run (each test checks), so they share it."""
+    with home_of_its_own(tmp_path_factory):
+        return _create_project(tmp_path_factory.mktemp("refusing") / "project")
 
 
 def test_classifies_a_table_registers_the_best_model(project: Path, tmp_path: Path) -> None:
@@ -114,9 +124,9 @@ def test_a_run_canceled_midway_resumes_without_searching_a_family_again(project:
         (["--label", LABEL, "--data", "missing.csv"], "is not a file"),
     ],
 )
-def test_bad_input_is_one_line_and_no_run(project: Path, arguments: list[str], words: str):
+def test_bad_input_is_one_line_and_no_run(refusing: Path, arguments: list[str], words: str):
     base = {"--data": "cancer.csv", "--task": "classification", "--experiment": "bad"}
-    assert_refused_before_any_run(project, project.parent / "ws", base, arguments, words)
+    assert_refused_before_any_run(refusing, refusing.parent / "ws", base, arguments, words)
 
 
 def test_a_failed_guardrail_ends_the_run_in_one_line_with_its_report(project: Path) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 import onnxruntime
 import pytest
 
-from cli.commands import assert_refused_before_any_run, modelyard
+from cli.commands import assert_refused_before_any_run, home_of_its_own, modelyard
 from modelyard.entities import Run, RunStatus
 from modelyard.services.workspaces import OpenWorkspace, open_workspace
 from modelyard.vision.automl import CANDIDATE_TAG
@@ -193,6 +193,13 @@ def project(tmp_path: Path) -> Path:
     return _create_project(tmp_path / "project")
 
 
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project for the refusals: each records no run (each test checks), so they share it."""
+    with home_of_its_own(tmp_path_factory):
+        return _create_project(tmp_path_factory.mktemp("refusing") / "project")
+
+
 @pytest.mark.parametrize(
     ("arguments", "words"),
     [
@@ -203,9 +210,9 @@ def project(tmp_path: Path) -> Path:
         (["--task", "classification", "--epochs", "5"], "are for --task image-classification"),
     ],
 )
-def test_bad_input_is_one_line_and_no_run(project: Path, arguments: list[str], words: str) -> None:
+def test_bad_input_is_one_line_and_no_run(refusing: Path, arguments: list[str], words: str) -> None:
     base = {"--task": "image-classification", "--data": "shapes", "--experiment": "bad"}
-    assert_refused_before_any_run(project, project.parent / "ws", base, arguments, words)
+    assert_refused_before_any_run(refusing, refusing.parent / "ws", base, arguments, words)
 
 
 def test_one_label_stops_the_run_at_its_guardrails_in_one_line(project: Path) -> None:

@@ -9,31 +9,49 @@ from pathlib import Path
 
 import pytest
 
-from cli.commands import modelyard
+from cli.commands import home_of_its_own, modelyard
 from modelyard.services.workspaces import open_workspace
 from vision.conftest import save_square
 
 pytest_plugins = ["vision.conftest"]
 
 
-@pytest.fixture
-def project(
-    tmp_path: Path, tiny_model_zip: Path, tiny_onnx_model: Path, tiny_label_map: Path
-) -> Path:
-    folder = tmp_path / "project"
+def _create_project(folder: Path, model_files: list[Path]) -> Path:
     model = folder / "model"
     model.mkdir(parents=True)
-    for source in (tiny_model_zip, tiny_onnx_model, tiny_label_map):
+    for source in model_files:
         shutil.copy(source, model / source.name)
     images = folder / "images"
     images.mkdir()
     for index, colour in enumerate([(220, 30, 30), (30, 200, 40), (20, 40, 230)]):
         save_square(images / f"{index}.png", colour, (90, 70))
     (images / "broken.jpg").write_bytes(b"not an image")
-    modelyard("workspace", "create", "batch-ws", "--path", str(tmp_path / "ws"), cwd=folder)
+    modelyard("workspace", "create", "batch-ws", "--path", str(folder.parent / "ws"), cwd=folder)
     modelyard("model", "register", "model", "--name", "pets", cwd=folder)
     modelyard("model", "alias", "set", "pets", "champion", "1", cwd=folder)
     return folder
+
+
+@pytest.fixture
+def project(
+    tmp_path: Path, tiny_model_zip: Path, tiny_onnx_model: Path, tiny_label_map: Path
+) -> Path:
+    return _create_project(tmp_path / "project", [tiny_model_zip, tiny_onnx_model, tiny_label_map])
+
+
+@pytest.fixture(scope="module")
+def refusing(
+    tmp_path_factory: pytest.TempPathFactory,
+    tiny_model_zip: Path,
+    tiny_onnx_model: Path,
+    tiny_label_map: Path,
+) -> Path:
+    """One project for the refusals: each starts no run (each test checks), so they share it."""
+    with home_of_its_own(tmp_path_factory):
+        return _create_project(
+            tmp_path_factory.mktemp("refusing") / "project",
+            [tiny_model_zip, tiny_onnx_model, tiny_label_map],
+        )
 
 
 def one_line_error(result: object) -> str:
@@ -81,14 +99,14 @@ def test_a_run_past_its_error_threshold_fails_in_one_line_and_writes_no_output(
     ],
 )
 def test_bad_input_is_one_line_and_starts_no_run(
-    project: Path, changed: dict[str, str | None], expected: str
+    refusing: Path, changed: dict[str, str | None], expected: str
 ) -> None:
-    (project / "empty").mkdir(exist_ok=True)
+    (refusing / "empty").mkdir(exist_ok=True)
     options = {"--model": "pets", "--data": "images", "--output": "preds.jsonl", **changed}
     arguments = [item for key, value in options.items() for item in (key, value) if item]
-    result = modelyard("batch-score", *arguments, cwd=project, check=False)
+    result = modelyard("batch-score", *arguments, cwd=refusing, check=False)
     assert expected in one_line_error(result)
-    ws = open_workspace(project.parent / "ws")
+    ws = open_workspace(refusing.parent / "ws")
     try:
         assert ws.store.list_runs("batch-score") == []
     finally:

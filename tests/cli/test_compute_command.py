@@ -10,18 +10,28 @@ from typing import Any
 
 import pytest
 
-from cli.commands import modelyard
+from cli.commands import home_of_its_own, modelyard
 from modelyard.compute.local.processes import host_capacity
 
 SMALL = "Standard_DS1_v2"  # 1 vCPU, 3.5 GiB: fits any test host
 
 
+def _create_project(folder: Path) -> Path:
+    folder.mkdir()
+    modelyard("workspace", "create", "compute-ws", "--path", str(folder.parent / "ws"), cwd=folder)
+    return folder
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    folder = tmp_path / "project"
-    folder.mkdir()
-    modelyard("workspace", "create", "compute-ws", "--path", str(tmp_path / "ws"), cwd=folder)
-    return folder
+    return _create_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project for the refusals: each creates nothing (each test checks), so they share it."""
+    with home_of_its_own(tmp_path_factory):
+        return _create_project(tmp_path_factory.mktemp("refusing") / "project")
 
 
 def _json(project: Path, *arguments: str) -> Any:
@@ -116,11 +126,11 @@ def test_a_gpu_size_on_a_host_without_gpus_is_a_failed_compute_that_keeps_its_na
     ],
 )
 def test_requests_wrong_in_themselves_are_one_line_and_create_nothing(
-    project: Path, arguments: list[str], words: str
+    refusing: Path, arguments: list[str], words: str
 ) -> None:
-    refused = modelyard("compute", "create", *arguments, cwd=project, check=False)
+    refused = modelyard("compute", "create", *arguments, cwd=refusing, check=False)
     assert words in _one_line_error(refused)
-    assert _names(project) == ["local"]
+    assert _names(refusing) == ["local"]
 
 
 def test_create_from_azures_yaml(project: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cli.commands import modelyard
+from cli.commands import home_of_its_own, modelyard
 from modelyard.server import create_app
 from modelyard.services import auth
 from modelyard.services.workspaces import OpenWorkspace, create_workspace
@@ -75,6 +75,18 @@ def test_create_list_show_download_archive(project: Path) -> None:
     assert _json(project, "data", "restore", "flowers:2")["archived"] is False
 
 
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project whose workspace holds data:flowers:1, for the refusals below: each changes
+    nothing in it, so they share it."""
+    with home_of_its_own(tmp_path_factory):
+        folder = tmp_path_factory.mktemp("refusing") / "project"
+        _files(folder / "flowers")
+        modelyard("workspace", "create", "data-ws", "--path", str(folder.parent / "ws"), cwd=folder)
+        modelyard("data", "create", "flowers", "--path", "flowers", cwd=folder)
+    return folder
+
+
 @pytest.mark.parametrize(
     ("arguments", "words"),
     [
@@ -88,9 +100,8 @@ def test_create_list_show_download_archive(project: Path) -> None:
         (["data", "download", "flowers", "--output", "flowers"], "already exists"),
     ],
 )
-def test_bad_input_is_one_line(project: Path, arguments: list[str], words: str) -> None:
-    modelyard("data", "create", "flowers", "--path", "flowers", cwd=project)
-    result = modelyard(*arguments, cwd=project, check=False)
+def test_bad_input_is_one_line(refusing: Path, arguments: list[str], words: str) -> None:
+    result = modelyard(*arguments, cwd=refusing, check=False)
     assert words in _one_line_error(result)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cli.commands import modelyard
+from cli.commands import home_of_its_own, modelyard
 
 SCORE_PY = """
 import json, os
@@ -28,11 +28,9 @@ def run(raw_data):
 """
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / "project"
+def _created_project(folder: Path) -> Iterator[Path]:
     folder.mkdir()
-    modelyard("workspace", "create", "deploy-ws", "--path", str(tmp_path / "ws"), cwd=folder)
+    modelyard("workspace", "create", "deploy-ws", "--path", str(folder.parent / "ws"), cwd=folder)
     (folder / "score.py").write_text(SCORE_PY)
     for factor in (2, 10, -1):
         model = folder / f"model{factor}"
@@ -40,9 +38,24 @@ def project(tmp_path: Path) -> Iterator[Path]:
         (model / "weights.json").write_text(json.dumps({"factor": factor}))
     try:
         yield folder
-    finally:  # stop whatever the test left running, by the handles the workspace recorded
+    finally:  # stop whatever the tests left running, by the handles the workspace recorded
         for endpoint in _json(folder, "endpoint", "list"):
             modelyard("endpoint", "delete", endpoint["name"], "--yes", cwd=folder)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Path]:
+    yield from _created_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One project for the refusals, `double` registered from model2: each deploys and changes
+    nothing (one that did would fail), so they share it."""
+    with home_of_its_own(tmp_path_factory):
+        for folder in _created_project(tmp_path_factory.mktemp("refusing") / "project"):
+            _register(folder, 2)
+            yield folder
 
 
 RAY_DEPLOY = ["deploy", "doubler", "--model", "double", "--compute", "gpu"]
@@ -134,9 +147,8 @@ def test_a_failing_init_prints_its_traceback_and_deploys_nothing(project: Path) 
         (["endpoint", "regen-key", "nope", "--key-type", "primary"], "not found"),
     ],
 )
-def test_bad_requests_are_one_line(project: Path, arguments: list[str], message: str) -> None:
-    _register(project, 2)
-    result = modelyard(*arguments, cwd=project, check=False)
+def test_bad_requests_are_one_line(refusing: Path, arguments: list[str], message: str) -> None:
+    result = modelyard(*arguments, cwd=refusing, check=False)
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr

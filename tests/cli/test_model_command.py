@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cli.commands import modelyard
+from cli.commands import home_of_its_own, modelyard
 from modelyard.entities import RunStatus
 from modelyard.server import create_app
 from modelyard.services import auth, runs
@@ -18,13 +18,27 @@ from modelyard.services.workspaces import create_workspace
 from server.serving import serve
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    folder = tmp_path / "project"
+def _create_project(folder: Path) -> Path:
     (folder / "model" / "sub").mkdir(parents=True)
     (folder / "model" / "weights.bin").write_bytes(b"weights")
     (folder / "model" / "sub" / "labels.txt").write_text("cat\ndog\n")
-    modelyard("workspace", "create", "model-ws", "--path", str(tmp_path / "ws"), cwd=folder)
+    modelyard("workspace", "create", "model-ws", "--path", str(folder.parent / "ws"), cwd=folder)
+    return folder
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return _create_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project for the refusals, flowers:1 registered: each changes nothing, so they
+    share it."""
+    with home_of_its_own(tmp_path_factory):
+        folder = _create_project(tmp_path_factory.mktemp("refusing") / "project")
+        register = ["model", "register", "model", "--name", "flowers", "--property", "p=1"]
+        modelyard(*register, cwd=folder)
     return folder
 
 
@@ -95,9 +109,8 @@ def test_register_list_show_alias_tag_download_delete(project: Path) -> None:
         (["model", "tag", "delete", "flowers", "zzz"], "has no tag 'zzz'"),
     ],
 )
-def test_bad_input_is_one_line(project: Path, arguments: list[str], words: str) -> None:
-    modelyard("model", "register", "model", "--name", "flowers", "--property", "p=1", cwd=project)
-    result = modelyard(*arguments, cwd=project, check=False)
+def test_bad_input_is_one_line(refusing: Path, arguments: list[str], words: str) -> None:
+    result = modelyard(*arguments, cwd=refusing, check=False)
     assert words in _one_line_error(result)
 
 

@@ -10,17 +10,27 @@ from typing import Any
 
 import pytest
 
-from cli.commands import modelyard
+from cli.commands import home_of_its_own, modelyard
+
+
+def _new_project(folder: Path) -> Path:
+    folder.mkdir()
+    modelyard("workspace", "create", "sched-ws", "--path", str(folder.parent / "ws"), cwd=folder)
+    (folder / "hello.py").write_text("print('fired')\n")
+    (folder / "job.yml").write_text("experiment_name: scheduled\ncommand: python hello.py\n")
+    return folder
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    folder = tmp_path / "project"
-    folder.mkdir()
-    modelyard("workspace", "create", "sched-ws", "--path", str(tmp_path / "ws"), cwd=folder)
-    (folder / "hello.py").write_text("print('fired')\n")
-    (folder / "job.yml").write_text("experiment_name: scheduled\ncommand: python hello.py\n")
-    return folder
+    return _new_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project for the refusals: each creates nothing (each test checks), so they share it."""
+    with home_of_its_own(tmp_path_factory):
+        return _new_project(tmp_path_factory.mktemp("refusing") / "project")
 
 
 def _json(project: Path, *arguments: str) -> Any:
@@ -129,11 +139,11 @@ def test_run_due_fires_a_changed_folder_once_into_a_tagged_run(project: Path) ->
     ],
 )
 def test_bad_schedules_are_one_line_errors_and_create_nothing(
-    project: Path, trigger: str, job: str, words: str
+    refusing: Path, trigger: str, job: str, words: str
 ) -> None:
-    bad = _write(project, "bad.yml", f"name: bad\ntrigger: {trigger}\ncreate_job: {job}\n")
-    assert words in _one_line_error(project, "schedule", "create", "-f", bad)
-    assert _json(project, "schedule", "list") == []
+    bad = _write(refusing, "bad.yml", f"name: bad\ntrigger: {trigger}\ncreate_job: {job}\n")
+    assert words in _one_line_error(refusing, "schedule", "create", "-f", bad)
+    assert _json(refusing, "schedule", "list") == []
 
 
 def test_a_taken_name_and_an_unknown_schedule_are_refused(project: Path) -> None:

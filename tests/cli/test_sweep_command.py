@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.commands import modelyard
+from cli.commands import home_of_its_own, modelyard
 from cli.sweep_files import ONE_SLOW_TRIAL_AT_A_TIME, SWEEP, TRAIN
 from modelyard.services.sweeps.trials import INTERRUPTED_ERROR
 from polling import wait_for
@@ -21,13 +21,23 @@ Run.get_context().log("loss", 0.5)
 """
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    folder = tmp_path / "project"
+def _create_project(folder: Path) -> Path:
     folder.mkdir()
     (folder / "train.py").write_text(textwrap.dedent(TRAIN))
-    modelyard("workspace", "create", "sweep-ws", "--path", str(tmp_path / "ws"), cwd=folder)
+    modelyard("workspace", "create", "sweep-ws", "--path", str(folder.parent / "ws"), cwd=folder)
     return folder
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return _create_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project for the refusals: each creates no run (each test checks), so they share it."""
+    with home_of_its_own(tmp_path_factory):
+        return _create_project(tmp_path_factory.mktemp("refusing") / "project")
 
 
 def runs_in(project: Path) -> list[dict[str, object]]:
@@ -103,14 +113,14 @@ def test_a_sweep_streams_its_log_and_leaderboard(project: Path) -> None:
     ],
 )
 def test_a_wrong_sweep_file_is_one_line_and_creates_nothing(
-    project: Path, change: tuple[str, str], expected: str
+    refusing: Path, change: tuple[str, str], expected: str
 ) -> None:
-    (project / "sweep.yml").write_text(SWEEP.replace(*change))
-    result = modelyard("job", "create", "-f", "sweep.yml", cwd=project, check=False)
+    (refusing / "sweep.yml").write_text(SWEEP.replace(*change))
+    result = modelyard("job", "create", "-f", "sweep.yml", cwd=refusing, check=False)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], result.stderr
-    assert runs_in(project) == []
+    assert runs_in(refusing) == []
 
 
 def test_a_primary_metric_the_trials_never_log_fails_the_sweep_in_one_line(

@@ -9,22 +9,32 @@ from pathlib import Path
 
 import pytest
 
-from cli.commands import modelyard
+from cli.commands import home_of_its_own, modelyard
 from modelyard.cli.train import result_metrics
 from modelyard.vision.config import ImageClassificationConfig, cli_flag
 from vision.shapes import write_shapes
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    folder = tmp_path / "project"
+def _create_project(folder: Path) -> Path:
     folder.mkdir()
     created = modelyard(
-        "workspace", "create", "train-ws", "--path", str(tmp_path / "ws"), cwd=folder
+        "workspace", "create", "train-ws", "--path", str(folder.parent / "ws"), cwd=folder
     )
     assert created.returncode == 0, created.stderr
     write_shapes(folder / "shapes", per_class=6)
     return folder
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return _create_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project for the refusals: each records no run (each test checks), so they share it."""
+    with home_of_its_own(tmp_path_factory):
+        return _create_project(tmp_path_factory.mktemp("refusing") / "project")
 
 
 FAST = ["--backbone", "resnet18", "--weights", "none", "--epochs", "3"]
@@ -105,7 +115,7 @@ def _check_registered(project: Path, out: str) -> None:
     ],
 )
 def test_bad_options_are_one_line_errors_and_create_no_run(
-    project: Path, arguments: list[str], message: str
+    refusing: Path, arguments: list[str], message: str
 ) -> None:
     result = modelyard(
         "train",
@@ -115,14 +125,14 @@ def test_bad_options_are_one_line_errors_and_create_no_run(
         "-e",
         "bad",
         *arguments,
-        cwd=project,
+        cwd=refusing,
         check=False,
     )
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    listed = modelyard("run", "list", "-o", "json", cwd=project)
+    listed = modelyard("run", "list", "-o", "json", cwd=refusing)
     assert json.loads(listed.stdout) == []
 
 

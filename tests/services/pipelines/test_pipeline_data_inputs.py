@@ -35,40 +35,43 @@ def read_versions(ws: OpenWorkspace, step: StepStatus) -> list[str]:
 
 
 def test_a_step_over_a_data_asset_is_reused_until_a_new_version_and_records_it(
-    workspace: OpenWorkspace, tmp_path: Path
+    sqlite_workspace: OpenWorkspace, tmp_path: Path
 ) -> None:
+    ws = sqlite_workspace
+    # SQLite alone: the store's part (versions, recorded run inputs) runs on both stores in
+    # test_data_assets_service.py; five pipeline runs on each would only repeat it.
     project = tmp_path / "project"
     write_project(project)
-    data.create_data(workspace, project / "data", DataVersionRequest("x"))
+    data.create_data(ws, project / "data", DataVersionRequest("x"))
     path = write_pipeline(project, PIPELINE.replace("path: ./data", "path: data:x@latest"))
 
-    first = run_pipeline(workspace, path)
+    first = run_pipeline(ws, path)
     assert first["prep"].reason == "first run"
-    assert read_versions(workspace, first["prep"]) == ["raw=data:x:1"]
+    assert read_versions(ws, first["prep"]) == ["raw=data:x:1"]
 
-    again = run_pipeline(workspace, path)
+    again = run_pipeline(ws, path)
     assert again["prep"].reused_from == first["prep"].run_id
-    assert read_versions(workspace, again["prep"]) == ["raw=data:x:1"]
+    assert read_versions(ws, again["prep"]) == ["raw=data:x:1"]
 
     # The folder changes in place: the version's copy does not, so nothing reruns.
     (project / "data" / "a.txt").write_text("1 2 4")
-    assert run_pipeline(workspace, path)["prep"].reused_from == first["prep"].run_id
+    assert run_pipeline(ws, path)["prep"].reused_from == first["prep"].run_id
 
-    assert data.create_data(workspace, project / "data", DataVersionRequest("x")).created
-    changed = run_pipeline(workspace, path)
+    assert data.create_data(ws, project / "data", DataVersionRequest("x")).created
+    changed = run_pipeline(ws, path)
     assert changed["prep"].reason == "input `raw` changed content"
     assert changed["prep"].reused_from is None
-    assert read_versions(workspace, changed["prep"]) == ["raw=data:x:2"]
-    model = workspace.local_artifacts.run_root(changed["train"].run_id) / "outputs/model/model.txt"
+    assert read_versions(ws, changed["prep"]) == ["raw=data:x:2"]
+    model = ws.local_artifacts.run_root(changed["train"].run_id) / "outputs/model/model.txt"
     assert model.read_text() == "model of 14"
 
     # A step's own `path: data:…` is pinned and keyed alike: the same version, the same key.
     own = PIPELINE.replace(
         "raw: '${{parent.inputs.raw}}'", "raw: {type: uri_folder, path: 'data:x@latest'}"
     )
-    steps = run_pipeline(workspace, write_pipeline(project, own, "own.yml"))
+    steps = run_pipeline(ws, write_pipeline(project, own, "own.yml"))
     assert steps["prep"].reused_from == changed["prep"].run_id
-    assert read_versions(workspace, steps["prep"]) == ["raw=data:x:2"]
+    assert read_versions(ws, steps["prep"]) == ["raw=data:x:2"]
 
 
 def test_a_pipeline_over_an_unknown_asset_is_refused_in_one_line_and_creates_nothing(

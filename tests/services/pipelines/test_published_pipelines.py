@@ -44,9 +44,11 @@ def published_files(ws: OpenWorkspace) -> list[str]:
 
 
 def test_a_published_pipeline_runs_with_its_parameters_and_records_its_version(
-    workspace: OpenWorkspace, tmp_path: Path
+    sqlite_workspace: OpenWorkspace, tmp_path: Path
 ) -> None:
-    ws = workspace
+    ws = sqlite_workspace
+    # SQLite alone: a published version invoked on PostgreSQL runs in
+    # test_published_pipeline_routes.py (both stores), publishing here in the tests below.
     project = tmp_path / "project"
     path = write_project(project)
     first = published.publish_pipeline(ws, pipeline_job(path), "etl-nightly", "the ETL")

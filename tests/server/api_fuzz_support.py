@@ -1,4 +1,6 @@
-"""Property-based fuzzing of the REST API from its own OpenAPI document (schemathesis).
+"""Property-based fuzzing of the REST API from its own OpenAPI document (schemathesis), shared
+by `test_api_fuzz_tracking.py` and `test_api_fuzz_assets.py`: each fuzzes its part of the
+operations against a server of its own, so that the two halves run on two workers at once.
 
 A real server on 127.0.0.1 with auth on; every operation of `/openapi.json` gets a bounded
 number of generated requests, valid and invalid, with the admin's token. What must hold for each
@@ -60,8 +62,8 @@ class Served:
     open_run: str  # Running: writes are taken
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def serve_seeded_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """A test module's `served` fixture: a server on a workspace with seeded runs."""
     with pytest.MonkeyPatch.context() as env:
         # The autouse home of conftest is per test; this server lives for the module.
         env.setenv("MODELYARD_HOME", str(tmp_path_factory.mktemp("fuzz-home")))
@@ -152,8 +154,7 @@ ARCHIVES = st.binary(max_size=64) | st.builds(
 schemathesis.openapi.media_type("application/x-tar", ARCHIVES)
 
 
-@pytest.fixture(scope="module")
-def api_schema(served: Served) -> BaseSchema:
+def load_api_schema(served: Served) -> BaseSchema:
     config = schemathesis.Config.from_dict(
         {
             "headers": {"Authorization": f"Bearer {served.token}"},
@@ -195,12 +196,37 @@ def _fuzz(operation: APIOperation, mode: GenerationMode, served: Served) -> None
     requests_are_answered_well()
 
 
-@pytest.mark.timeout(480)  # a hang guard: each request has its own timeout as well
-def test_no_operation_answers_a_server_error_or_breaks_its_schema(
-    api_schema: BaseSchema, served: Served
-) -> None:
+def operations_of(api_schema: BaseSchema, tracking: bool) -> list[APIOperation]:
+    """The half of the operations a test module fuzzes: those of TRACKING's resources, or
+    those of every other resource (a new resource is fuzzed without a change here)."""
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 20  # the whole API, new routes included
+    return [
+        operation
+        for operation in operations
+        if (operation.path.removeprefix(API + "/").split("/")[0] in TRACKING) == tracking
+    ]
+
+
+# The first half (test_api_fuzz_tracking.py): runs, experiments, jobs, computes, users, models.
+TRACKING = {
+    "runs",
+    "runs-query",
+    "runs-silent",
+    "experiments",
+    "workspace",
+    "jobs",
+    "computes",
+    "compute-sizes",
+    "users",
+    "tokens",
+    "models",
+    "model-versions",
+}
+
+
+def fuzz_every_operation(operations: list[APIOperation], served: Served) -> None:
+    assert operations
     failures = []
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -213,7 +239,7 @@ def test_no_operation_answers_a_server_error_or_breaks_its_schema(
     assert not failures, "\n\n".join(failures)
 
 
-def test_the_server_still_answers_after_the_fuzzing(served: Served) -> None:
+def assert_the_server_still_answers(served: Served) -> None:
     answer = httpx.get(
         f"{served.base}{API}/workspace",
         headers={"Authorization": f"Bearer {served.token}"},
