@@ -20,6 +20,7 @@ function next to the processes it can see. `modelyard sweep resume` names a swee
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Final
 
@@ -128,13 +129,21 @@ def _kind_of(ws: OpenWorkspace, run_id: str, expected: ResumableJob | None) -> R
 
 def _settle_children(ws: OpenWorkspace, parent: Run) -> None:
     """The children an earlier attempt's process left active (an AutoML family searched when
-    it was killed) are recorded Failed now, as the reaper would once their heartbeat is late."""
+    it was killed) are recorded Failed now, as the reaper would once their heartbeat is late.
+
+    They ran inside that process, which is gone (the parent is no longer active): nothing can
+    write to them any more, whatever their supervisor still tidies up (their handle is its; it
+    may live a moment longer), so no process is asked about."""
     why = (
         f"the process of attempt {parent.attempt} of run {parent.id} is gone without reporting"
         " an end; its next attempt takes this child's work up again"
     )
     for child in ws.store.list_runs(parent_id=parent.id):
-        _settled(ws, child, why)
+        if not child.status.is_active:
+            continue
+        # It ended meanwhile: its own writer's word stands.
+        with contextlib.suppress(InvalidTransition):
+            ws.store.transition_run(child.id, RunStatus.FAILED, error=why)
 
 
 def _settled(ws: OpenWorkspace, run: Run, error: str) -> Run:
