@@ -73,6 +73,29 @@ describe("graphOf", () => {
     );
   });
 
+  it("draws a component version the palette does not list from the ports the step declares", () => {
+    // As a run's recorded pipeline pins it: prep:1, while the palette lists prep:2.
+    const recorded = [
+      "type: pipeline",
+      "jobs:",
+      "  prep:",
+      "    type: command",
+      "    component: azureml:prep:1",
+      "    command: [python, prep.py]",
+      "    inputs: {raw: {type: uri_folder, path: 'data:flowers:3'}}",
+      "    outputs: {clean: {type: uri_folder}}",
+      "  train:",
+      "    type: automl",
+      "    inputs: {training_data: '${{parent.jobs.prep.outputs.clean}}'}",
+    ].join("\n");
+    const graph = graphOf(recorded, PALETTE);
+    const prep = graph.nodes.find((node) => node.id === "step:prep");
+    expect(prep?.title).toBe("component prep:1");
+    expect(prep?.inputs.map((port) => [port.name, port.types])).toEqual([["raw", ["uri_folder"]]]);
+    expect(prep?.outputs.map((port) => port.name)).toEqual(["clean"]);
+    expect(graph.edges.map((edge) => edge.id)).toEqual(["step:prep.clean->step:train.training_data"]);
+  });
+
   it("says where YAML that does not parse goes wrong", () => {
     expect(graphOf("jobs:\n  a: [1,\n", PALETTE).error).toMatch(/does not parse at line/);
     expect(graphOf("- 1\n- 2\n", PALETTE).error).toMatch(/not a mapping/);

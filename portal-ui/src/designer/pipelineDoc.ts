@@ -153,16 +153,19 @@ function stepNode(name: string, spec: Mapping, palette: Palette): DesignNode {
   const reference = typeof spec.component === "string" ? spec.component : null;
   const component = reference === null ? undefined : componentOf(palette, reference);
   const kind = stepTypeOf(palette, type);
-  if (reference !== null) {
-    title = component ? `component ${component.name}:${String(component.version)}` : `component ${reference} (not found)`;
-    inputs = (component?.inputs ?? []).map((port) => ({ name: port.name, types: [port.type], required: !port.optional }));
-    outputs = (component?.outputs ?? []).map((port) => ({ name: port.name, types: [port.type], required: false }));
-  } else if (kind !== undefined && type !== "command") {
+  if (component !== undefined) {
+    title = `component ${component.name}:${String(component.version)}`;
+    inputs = component.inputs.map((port) => ({ name: port.name, types: [port.type], required: !port.optional }));
+    outputs = component.outputs.map((port) => ({ name: port.name, types: [port.type], required: false }));
+  } else if (kind !== undefined && type !== "command" && reference === null) {
     title = kind.title;
     inputs = kind.inputs.map((port) => ({ name: port.name, types: port.types, required: port.required }));
     outputs = kind.outputs.map((port) => ({ name: port.name, types: [port.type], required: false }));
   } else {
-    title = kind?.title ?? type;
+    // A command, or a component the palette does not list (an older or archived version, as a
+    // run's recorded pipeline pins): the ports it declares.
+    const pinned = reference === null ? null : parseComponentReference(reference);
+    title = pinned === null ? (kind?.title ?? type) : `component ${pinned.name}:${pinned.version}`;
     inputs = [];
     outputs = Object.entries(declaredOutputs).map(([port, value]) => ({
       name: port,
