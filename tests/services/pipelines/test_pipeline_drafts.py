@@ -97,6 +97,14 @@ def test_import_then_export_gives_the_same_bytes(workspace: OpenWorkspace, tmp_p
     assert drafts.import_draft(workspace, plain).draft.name == "plain-one"  # its stem
     with pytest.raises(InvalidName):
         drafts.import_draft(workspace, plain, name="no/slash")
+    for missing in (tmp_path / "nowhere.yml", tmp_path):  # no file; a folder, not a file
+        with pytest.raises(NotFound, match=r"not found: check the -f path"):
+            drafts.import_draft(workspace, missing)
+    latin = tmp_path / "latin.yml"
+    latin.write_bytes("display_name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(InvalidValue, match="is not UTF-8 text: save it as UTF-8"):
+        drafts.import_draft(workspace, latin)
+    assert [d.name for d in drafts.list_drafts(workspace)] == ["nightly", "plain-one"]
 
 
 def test_a_deleted_draft_is_gone(workspace: OpenWorkspace) -> None:

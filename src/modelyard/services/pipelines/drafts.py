@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelyard.entities.names import validate_pipeline_draft_name
 from modelyard.entities.pipeline_drafts import DraftSummary, PipelineDraft, check_draft
-from modelyard.errors import InvalidValue
+from modelyard.errors import InvalidValue, NotFound
 from modelyard.fileio import write_bytes_atomic
 from modelyard.services.pipelines.designer import Problem, check_definition, parse_definition
 from modelyard.services.workspaces import OpenWorkspace
@@ -100,9 +100,14 @@ def import_draft(
     display_name, else its stem."""
     try:
         definition = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise InvalidValue(
+    except (FileNotFoundError, IsADirectoryError):
+        raise NotFound(
             f"pipeline file {path} not found: check the -f path", path=str(path)
+        ) from None
+    except PermissionError:
+        raise InvalidValue(
+            f"pipeline file {path} cannot be read (permission denied): make it readable",
+            path=str(path),
         ) from None
     except UnicodeDecodeError:
         raise InvalidValue(
