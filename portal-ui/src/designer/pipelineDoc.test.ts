@@ -5,6 +5,7 @@ import {
   connectionProblem,
   disconnect,
   graphOf,
+  newPipelineText,
   nodeId,
   removeNode,
   renameNode,
@@ -168,6 +169,14 @@ describe("editing", () => {
     expect(text).toBe(
       "type: pipeline\ndisplay_name: train\nexperiment_name: train\nsettings:\n  default_compute: local\njobs:\n  train:\n    type: automl\n    task: classification\n",
     );
+  });
+
+  it("names a new draft's pipeline after it, quoted where YAML would read another type", () => {
+    expect(newPipelineText("nightly-retrain")).toBe(
+      "type: pipeline\ndisplay_name: nightly-retrain\nexperiment_name: nightly-retrain\nsettings:\n  default_compute: local\n",
+    );
+    expect(graphOf(newPipelineText("2026"), PALETTE).error).toBeNull();
+    expect(newPipelineText("2026")).toContain('display_name: "2026"');
   });
 
   it("removes a step with the bindings that read it", () => {

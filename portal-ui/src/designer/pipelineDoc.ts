@@ -2,7 +2,7 @@
 // graph, and each edit the canvas makes as a change to that text. The text is the source of
 // truth: an edit rewrites only the part it touches (the `yaml` library keeps the rest, comments
 // included), and an unedited pipeline saves back byte for byte as it came.
-import { isMap, isScalar, parseDocument, type Document } from "yaml";
+import { Document, isMap, isScalar, parseDocument } from "yaml";
 import type { Palette, StepTypeSpec } from "../api/designer";
 
 export type NodeKind = "input" | "step" | "output";
@@ -415,9 +415,17 @@ function addEntry(doc: Document, section: string, name: string, spec: Mapping): 
   }
 }
 
+/** A new draft's text: named after the draft (its name is an experiment's name too, by the
+ * server's rule for drafts), quoted where YAML would read it as something else. */
 export function newPipelineText(name: string): string {
-  const safe = NAME.test(name) ? name : "pipeline";
-  return `type: pipeline\ndisplay_name: ${safe}\nexperiment_name: ${safe}\nsettings:\n  default_compute: local\n`;
+  const named = name.trim() === "" ? "pipeline" : name.trim();
+  const doc = new Document({
+    type: "pipeline",
+    display_name: named,
+    experiment_name: named,
+    settings: { default_compute: "local" },
+  });
+  return doc.toString({ lineWidth: 0 });
 }
 
 /** Remove a node and every binding that named it. */
@@ -436,7 +444,7 @@ export function removeNode(text: string, graph: Graph, id: string): string {
   });
 }
 
-export function validName(name: string): string | null {
+function validName(name: string): string | null {
   return NAME.test(name) ? null : `'${name}' is not a valid name: use letters, digits and _ (not starting with a digit), up to 64`;
 }
 
