@@ -74,8 +74,9 @@ def write_pipeline(folder: Path, text: str, name: str = "pipeline.yml") -> Path:
 
 
 def run_pipeline(ws: OpenWorkspace, path: Path) -> tuple[Run, dict[str, StepStatus]]:
-    """The pipeline file at `path` submitted and awaited (it must complete); its steps."""
-    job = load_job_file(path)
+    """The pipeline file at `path` submitted and awaited (it must complete); its steps (the
+    components they name found in `ws`)."""
+    job = load_job_file(path, ws)
     assert isinstance(job, PipelineJob)
     run = jobs.wait_for_completion(ws, submit_pipeline(ws, job).id, timeout_s=900)
     assert run.status is RunStatus.COMPLETED, run.error

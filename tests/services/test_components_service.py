@@ -255,8 +255,8 @@ def test_a_pipeline_runs_registered_components_and_reuses_them_until_a_version_c
             r" integer",
         ),
         (
-            ("component: azureml:prep:1", "component: azureml:prep:1\n    type: sweep"),
-            r"step 'prep' has type 'sweep' but component azureml:prep:1 is a command component",
+            ("component: azureml:prep:1", "component: azureml:prep:1\n    type: automl"),
+            r"step 'prep' has type 'automl' but component azureml:prep:1 is a command component",
         ),
         (
             ("component: azureml:prep:1", "component: azureml:prep:1\n    command: python x.py"),

@@ -207,7 +207,8 @@ STEP_DESCRIPTIONS: Final[Mapping[str, str]] = {
     "image_classification": "Trains an image classifier on a folder of images, one subfolder"
     " per class.",
     "automl": "Tries models and their settings on a table (or images) and keeps the best.",
-    "sweep": "Runs a script's trials over a search space and keeps the best trial.",
+    "sweep": "Runs a component's trials over a search space of its inputs and keeps the best"
+    " trial.",
     "batch_score": "Scores a folder of files with a model, in mini-batches.",
     "split": "Splits a table into a training part and a test part.",
     "evaluate": "Scores a model on labelled data and writes its metrics.",
@@ -235,8 +236,10 @@ STEP_FIELD_INFO: Final[Mapping[str, FieldInfo]] = {
     "n_cross_validations": FieldInfo("integer", "folds of cross-validation"),
     "allowed_training_algorithms": FieldInfo("list", "only these algorithms"),
     "blocked_training_algorithms": FieldInfo("list", "never these algorithms"),
-    "trial": FieldInfo("mapping", "the trial's code, command and environment"),
-    "search_space": FieldInfo("mapping", "each parameter's distribution"),
+    "trial": FieldInfo(
+        "string", "the registered component each trial runs: NAME:VERSION (or a folder's code)"
+    ),
+    "search_space": FieldInfo("mapping", "each searched input's distribution"),
     "sampling_algorithm": FieldInfo("string", "random, grid or bayesian", "random"),
     "objective": FieldInfo("mapping", "{primary_metric, goal: maximize|minimize}"),
     "early_termination": FieldInfo("mapping", "a policy that stops poor trials early"),

@@ -7,11 +7,20 @@ The version is pinned when the file is read: the step records `azureml:NAME:VERS
 driver's `pipeline.json` keeps that with the resolved fields (read back as they are), and the
 step's run carries it as a property. Its code is the version's snapshot, so the step's reuse
 key changes exactly when another version's code runs.
+
+A sweep step names one as its trial (`trial: azureml:train:1`, Azure's sweep node over a
+command component): each search_space key is one of the component's inputs, which every trial
+gets from the sampler (`${{inputs.lr}}` becomes `${{search_space.lr}}` in the trial's command);
+the step's `inputs:` bind the others, typed as for a command step. The trial's outputs are
+folders of its run's `outputs/` (`${{outputs.model}}` becomes `outputs/model`, which the
+script creates), so the best trial's `model` is `best_trial/model`. It is recorded as a folder
+trial (`trial: {code, command, environment}`) with `component:` beside it, read back as is.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -19,6 +28,7 @@ from typing import Any, Final
 from modelyard.entities.components import COMPONENT_TYPE, ComponentVersion
 from modelyard.entities.validation import refuse_unknown_fields
 from modelyard.errors import InvalidValue, ModelyardError
+from modelyard.services.pipelines.steps import OUTPUTS_FOLDER
 
 # A component reference → the version it names and its code as a folder on this machine.
 ComponentLookup = Callable[[str], tuple[ComponentVersion, Path]]
@@ -27,6 +37,8 @@ COMPONENT_STEP_FIELDS: Final = frozenset(
     {"type", "component", "compute", "inputs", "outputs", "force_rerun", "description"}
 )
 _KEPT_FIELDS: Final = ("compute", "force_rerun", "description")
+# `${{inputs.NAME}}` / `${{outputs.NAME}}` in a component's command.
+_PORT_REFERENCE: Final = re.compile(r"\$\{\{\s*(inputs|outputs)\.([A-Za-z0-9_]+)\s*\}\}")
 
 
 def component_step_fields(
@@ -46,7 +58,7 @@ def component_step_fields(
             step=step,
             field="component",
         )
-    version, code = _lookup(step, spec["component"], components)
+    version, code = _lookup(step, spec["component"], components, "component")
     _check_type(step, spec.get("type"), version)
     fields: dict[str, Any] = {key: spec[key] for key in _KEPT_FIELDS if key in spec}
     fields.update(
@@ -60,6 +72,89 @@ def component_step_fields(
     if version.spec.environment is not None:
         fields["environment"] = dict(version.spec.environment)
     return fields
+
+
+def component_trial_fields(
+    step: str, spec: Mapping[str, Any], components: ComponentLookup | None
+) -> Mapping[str, Any]:
+    """A sweep step's fields with its trial component resolved into a folder trial and its
+    pinned `component`; unchanged when its trial is a folder's or already resolved (a
+    `pipeline.json`, read without `components`)."""
+    trial = spec.get("trial")
+    if "component" in spec and (components is not None or not isinstance(trial, Mapping)):
+        raise InvalidValue(
+            f"step {step!r} (sweep) names 'component': a sweep runs a component as its"
+            f" trial; write 'trial: {spec['component']}' instead",
+            step=step,
+            field="component",
+        )
+    if not isinstance(trial, str):
+        return spec
+    if components is None:
+        raise InvalidValue(
+            f"step {step!r} trial names component {trial!r}, which only a workspace can"
+            " resolve: submit the pipeline with `modelyard job create -f FILE`",
+            step=step,
+            field="trial",
+        )
+    version, code = _lookup(step, trial, components, "trial")
+    search_space = _mapping(step, spec.get("search_space"), "search_space")
+    searched = _searched_inputs(step, version, search_space)
+    bound = _mapping(step, spec.get("inputs"), "inputs")
+    _refuse_searched_bindings(step, bound, searched)
+    resolved: dict[str, Any] = {"code": str(code), "command": _trial_command(version, searched)}
+    if version.spec.environment is not None:
+        resolved["environment"] = dict(version.spec.environment)
+    return {
+        **spec,
+        "trial": resolved,
+        "component": version.reference,
+        "inputs": _inputs(step, version, bound, skip=searched),
+    }
+
+
+def _searched_inputs(
+    step: str, version: ComponentVersion, search_space: Mapping[str, Any]
+) -> frozenset[str]:
+    """The search_space keys, each an input of the component that takes a value."""
+    declared = version.spec.inputs
+    _refuse_undeclared(step, version, "input", search_space, declared, "searches", "search_space")
+    for name in search_space:
+        if declared[name].type.is_data:
+            raise InvalidValue(
+                f"step {step!r} searches input {name!r} of component {version.reference},"
+                f" which is {declared[name].type.value}: a search space sets numbers, integers,"
+                f" strings or booleans; bind {name!r} under the step's inputs instead",
+                step=step,
+                field=f"search_space.{name}",
+            )
+    return frozenset(map(str, search_space))
+
+
+def _refuse_searched_bindings(
+    step: str, bound: Mapping[str, Any], searched: frozenset[str]
+) -> None:
+    for name in bound:
+        if name in searched:
+            raise InvalidValue(
+                f"step {step!r} binds input {name!r}, which its search_space also sets: remove"
+                f" it from the step's inputs (each trial gets its value from the search space)",
+                step=step,
+                field=f"inputs.{name}",
+            )
+
+
+def _trial_command(version: ComponentVersion, searched: frozenset[str]) -> list[str]:
+    """The component's command with each searched input filled in by the sweep and each
+    output a folder of the trial's `outputs/`."""
+
+    def rewritten(match: re.Match[str]) -> str:
+        kind, name = match.groups()
+        if kind == "outputs":
+            return f"{OUTPUTS_FOLDER}/{name}"
+        return f"${{{{search_space.{name}}}}}" if name in searched else match.group(0)
+
+    return [_PORT_REFERENCE.sub(rewritten, word) for word in version.spec.command]
 
 
 def _refuse_unknown(step: str, spec: Mapping[str, Any]) -> None:
@@ -78,13 +173,13 @@ def _refuse_unknown(step: str, spec: Mapping[str, Any]) -> None:
 
 
 def _lookup(
-    step: str, reference: object, components: ComponentLookup
+    step: str, reference: object, components: ComponentLookup, field: str
 ) -> tuple[ComponentVersion, Path]:
     try:
         return components(str(reference))
     except ModelyardError as error:
         raise InvalidValue(
-            f"step {step!r} component: {error.message}", step=step, field="component"
+            f"step {step!r} {field}: {error.message}", step=step, field=field
         ) from None
 
 
@@ -98,8 +193,15 @@ def _check_type(step: str, kind: object, version: ComponentVersion) -> None:
         )
 
 
-def _inputs(step: str, version: ComponentVersion, bound: Mapping[str, Any]) -> dict[str, Any]:
-    declared = version.spec.inputs
+def _inputs(
+    step: str,
+    version: ComponentVersion,
+    bound: Mapping[str, Any],
+    skip: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """The component's inputs (but those in `skip`, a sweep's searched ones) as the step's:
+    bound, typed; else defaulted; else left out when optional."""
+    declared = {name: port for name, port in version.spec.inputs.items() if name not in skip}
     _refuse_undeclared(step, version, "input", bound, declared)
     inputs: dict[str, Any] = {}
     for name, port in declared.items():
@@ -154,7 +256,11 @@ def _refuse_undeclared(
     noun: str,
     bound: Mapping[str, Any],
     declared: Iterable[str],
+    verb: str = "binds",
+    section: str | None = None,
 ) -> None:
+    """Each name `bound` (under `section`, default the noun's plural) is `declared`: else
+    one line with the closest."""
     known = sorted(declared)
     for name in bound:
         if name not in known:
@@ -163,10 +269,10 @@ def _refuse_undeclared(
                 f"did you mean {close[0]!r}?" if close else f"it has {', '.join(known) or 'none'}"
             )
             raise InvalidValue(
-                f"step {step!r} binds {noun} {name!r}, which component {version.reference}"
+                f"step {step!r} {verb} {noun} {name!r}, which component {version.reference}"
                 f" does not declare: {hint}",
                 step=step,
-                field=f"{noun}s.{name}",
+                field=f"{section or noun + 's'}.{name}",
             )
 
 

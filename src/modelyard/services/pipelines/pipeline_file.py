@@ -49,6 +49,13 @@
         search_space: {lr: {type: uniform, min_value: 0.01, max_value: 0.1}}
         objective: {primary_metric: accuracy, goal: maximize}
         limits: {max_total_trials: 4}                          # output: best_trial
+      tune_component:                         # a sweep over a registered component's inputs
+        type: sweep
+        trial: azureml:train:1                # or azureml:train@latest, train:1
+        inputs: {data: ${{parent.inputs.raw}}}                # its inputs not searched
+        search_space: {lr: {type: choice, values: [0.01, 0.1]}}   # keys: its inputs
+        objective: {primary_metric: accuracy, goal: maximize}
+        limits: {max_total_trials: 2}         # best_trial/NAME: the best trial's output NAME
       evaluate:
         component: azureml:evaluate:2         # a registered component (or @latest, or NAME:2)
         inputs: {model: ${{parent.jobs.train.outputs.model}}}
@@ -57,7 +64,9 @@ A built-in step's ports are its job's (`entities/pipeline_steps.py`); its fields
 its job's config when the file is read (`services/pipelines/builtin_steps.py`). An output's
 `name:` (any step) registers the output, once its step completes, as a data asset version.
 A step naming a registered `component` takes its command, environment, typed ports and code
-(the version's snapshot) from it; see `component_steps.py`.
+(the version's snapshot) from it; a sweep whose `trial` names one runs that component's
+command as each trial, its search_space keys being the component's inputs; see
+`component_steps.py`.
 
 The graph is judged by `Pipeline.check()` (entities/pipelines.py); every refusal is one line
 naming the file, the step and the field. The driver's `pipeline.json` is the same shape with
@@ -93,7 +102,11 @@ from modelyard.environments import Environment
 from modelyard.errors import InvalidValue
 from modelyard.services.job_fields import command_words, environment_from
 from modelyard.services.pipelines.builtin_steps import check_settings
-from modelyard.services.pipelines.component_steps import ComponentLookup, component_step_fields
+from modelyard.services.pipelines.component_steps import (
+    ComponentLookup,
+    component_step_fields,
+    component_trial_fields,
+)
 from modelyard.services.pipelines.pipeline_job import (
     CONFIG_FILE,
     PIPELINE_TITLE,
@@ -121,7 +134,8 @@ BUILTIN_STEP_FIELDS: Final = frozenset(
 TRIAL_FIELDS: Final = frozenset({"code", "command", "environment"})
 REQUIRED_EXAMPLES: Final = {
     "task": "'task: classification' (or regression, image_classification)",
-    "trial": "'trial: {code: ./src, command: python train.py --lr ${{search_space.lr}}}'",
+    "trial": "'trial: azureml:train:1' (a registered component) or 'trial: {code: ./src,"
+    " command: python train.py --lr ${{search_space.lr}}}'",
     "search_space": "'search_space: {lr: {type: uniform, min_value: 0.01, max_value: 0.1}}'",
     "objective": "'objective: {primary_metric: accuracy, goal: maximize}'",
     "model_name": "'model_name: flowers-classifier'",
@@ -208,14 +222,17 @@ def read_config(data: bytes, base: Path) -> tuple[Pipeline, RerunOptions]:
 
 def _step(name: str, spec: object, base: Path, components: ComponentLookup | None) -> Step:
     """A step of any type: a command (or a registered component's, `component_steps.py`), or
-    a built-in job (`_builtin_step`)."""
+    a built-in job (`_builtin_step`; a sweep's trial may be a registered component too)."""
     if not isinstance(spec, Mapping):
         raise InvalidValue(
             f"step {name!r} must be a mapping with a command, as in '{name}: {{command: python"
             " run.py}}'",
             step=name,
         )
-    spec = component_step_fields(name, spec, components)
+    if _step_type(name, spec.get("type")) is StepType.SWEEP:
+        spec = component_trial_fields(name, spec, components)
+    else:
+        spec = component_step_fields(name, spec, components)
     step_type = _step_type(name, spec.get("type"))
     if step_type is StepType.COMMAND:
         return _command_step(name, spec, base)
@@ -251,7 +268,9 @@ def _builtin_step(name: str, step_type: StepType, spec: Mapping[str, Any], base:
     kind = step_type.kind
     assert kind is not None
     where = f"step {name!r} ({step_type.value})"
-    _refuse_unknown_step_fields(name, spec, BUILTIN_STEP_FIELDS | kind.fields, where)
+    # A trial that is a registered component is recorded as its folder and `component`.
+    known = BUILTIN_STEP_FIELDS | kind.fields | ({"component"} if kind.runs_code else set())
+    _refuse_unknown_step_fields(name, spec, known, where)
     for required in sorted(kind.required_fields):
         if not spec.get(required):
             raise InvalidValue(
@@ -281,6 +300,7 @@ def _builtin_step(name: str, step_type: StepType, spec: Mapping[str, Any], base:
         force_rerun=_flag(spec.get("force_rerun"), f"{where} force_rerun"),
         # A copy: the step is a value, whatever becomes of the mapping it was read from.
         settings=copy.deepcopy({f: spec[f] for f in sorted(kind.fields - {"trial"}) if f in spec}),
+        component=spec.get("component"),
     )
     check_settings(step, base)
     return step

@@ -1,0 +1,206 @@
+"""A pipeline sweep whose trial is a registered component (Azure ML v2's sweep node over a
+command component), end to end on SQLite in real processes: the search space's keys are the
+component's inputs, the step's `inputs:` bind the others, each trial runs the version's code,
+and the best trial's outputs feed a downstream step. An unchanged rerun reuses the sweep; a
+new version's code changes its key; a bad trial is refused in one line with nothing created."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from modelyard.entities import RunStatus
+from modelyard.entities.pipelines import describe_change
+from modelyard.errors import InvalidValue
+from modelyard.services import components
+from modelyard.services.job_file import load_job_file
+from modelyard.services.pipelines.driver import COMPONENT_PROPERTY
+from modelyard.services.pipelines.pipeline_file import pipeline_from_dict, read_config
+from modelyard.services.pipelines.pipeline_job import CONFIG_FILE
+from modelyard.services.pipelines.reuse import ReuseKeys
+from modelyard.services.pipelines.submission import driver_snapshot
+from modelyard.services.workspaces import OpenWorkspace
+from pipeline_projects import outputs_of, run_pipeline, write
+
+# Sums the numbers of the data folder's files; its score is that sum times the rate.
+FIT = """
+import argparse, pathlib
+from modelyard import Run
+parser = argparse.ArgumentParser()
+parser.add_argument("--data"); parser.add_argument("--lr", type=float); parser.add_argument("--out")
+options = parser.parse_args()
+files = pathlib.Path(options.data).glob("*.txt")
+total = sum(int(x) for f in files for x in f.read_text().split())
+Run.get_context().log("score", total * options.lr)
+out = pathlib.Path(options.out)
+out.mkdir(parents=True, exist_ok=True)
+(out / "lr.txt").write_text(str(options.lr))
+"""
+
+FIT_COMPONENT = """
+name: fit
+inputs:
+  data: {type: uri_folder}
+  lr: {type: number, default: 0.1}
+outputs:
+  model: {type: uri_folder}
+code: ./fit
+command: python fit.py --data ${{inputs.data}} --lr ${{inputs.lr}} --out ${{outputs.model}}
+"""
+
+REPORT = """
+import argparse, pathlib
+parser = argparse.ArgumentParser(); parser.add_argument("--best"); parser.add_argument("--out")
+options = parser.parse_args()
+best = pathlib.Path(options.best, "model", "lr.txt").read_text()
+pathlib.Path(options.out, "best.txt").write_text(best)
+"""
+
+PIPELINE = """
+type: pipeline
+experiment_name: tuned
+display_name: tuned
+inputs:
+  raw: {type: uri_folder, path: ./data}
+jobs:
+  tune:
+    type: sweep
+    trial: azureml:fit:1
+    inputs: {data: '${{parent.inputs.raw}}'}
+    search_space: {lr: {type: choice, values: [0.5, 2.0]}}
+    sampling_algorithm: grid
+    objective: {primary_metric: score, goal: maximize}
+    limits: {max_total_trials: 2, max_concurrent_trials: 2}
+  report:
+    code: ./report
+    command: python report.py --best ${{inputs.best}} --out ${{outputs.summary}}
+    inputs: {best: '${{parent.jobs.tune.outputs.best_trial}}'}
+    outputs: {summary: {type: uri_folder}}
+"""
+
+
+def fit_project(folder: Path, pipeline: str = PIPELINE) -> Path:
+    """The `fit` component's files under `folder`/components, a project using it (the pipeline
+    file's path)."""
+    write(folder / "components" / "fit" / "fit.py", FIT)
+    write(folder / "components" / "fit.yml", FIT_COMPONENT)
+    write(folder / "project" / "data" / "a.txt", "1 2 3")
+    write(folder / "project" / "report" / "report.py", REPORT)
+    return write(folder / "project" / "pipeline.yml", pipeline)
+
+
+def test_a_sweep_over_a_component_runs_its_trials_feeds_its_best_and_is_reused(
+    sqlite_workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    ws = sqlite_workspace
+    path = fit_project(tmp_path)
+    components.create_component(ws, tmp_path / "components" / "fit.yml")
+    # The user's folder changes after registering: the trials run the registered code.
+    write(tmp_path / "components" / "fit" / "fit.py", "raise SystemExit('not registered')\n")
+
+    first, ran = run_pipeline(ws, path)
+    assert (outputs_of(ws, ran["report"]) / "summary" / "best.txt").read_text() == "2.0"
+    tune = ran["tune"].run_id
+    assert ws.store.get_run(tune).source.script == "sweep (built-in)"
+    assert ws.store.get_run_data(tune).properties[COMPONENT_PROPERTY] == "azureml:fit:1"
+    trials = ws.store.list_runs(parent_id=tune)
+    assert sorted(ws.store.get_run_data(t.id).params["lr"] for t in trials) == ["0.5", "2.0"]
+    assert {t.status for t in trials} == {RunStatus.COMPLETED}
+
+    # The driver's record reads back without a workspace: the component's command with the
+    # searched input filled in by the sweep and its output a folder of the trial's outputs.
+    snapshot = driver_snapshot(ws, first.id)
+    recorded, _ = read_config((snapshot / CONFIG_FILE).read_bytes(), snapshot)
+    step = recorded.steps["tune"]
+    assert step.component == "azureml:fit:1"
+    assert step.command == (
+        "python",
+        "fit.py",
+        "--data",
+        "${{inputs.data}}",
+        "--lr",
+        "${{search_space.lr}}",
+        "--out",
+        "outputs/model",
+    )
+    assert set(step.inputs) == {"data"}
+
+    _, again = run_pipeline(ws, path)
+    assert {name: step.reused_from for name, step in again.items()} == {
+        name: step.run_id for name, step in ran.items()
+    }
+
+
+def test_a_sweeps_key_follows_its_component_versions_code(
+    sqlite_workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    ws = sqlite_workspace
+    path = fit_project(tmp_path, PIPELINE.replace("azureml:fit:1", "azureml:fit@latest"))
+    files = tmp_path / "components"
+    components.create_component(ws, files / "fit.yml")
+    lookup = components.step_component_lookup(ws)
+    spec = yaml.safe_load(path.read_text())
+    first = pipeline_from_dict(spec, path.parent, components=lookup)
+    write(files / "fit" / "fit.py", FIT + "# v2\n")
+    assert components.create_component(ws, files / "fit.yml").version.version == 2
+    second = pipeline_from_dict(spec, path.parent, components=lookup)
+    assert second.steps["tune"].component == "azureml:fit:2"
+    keys = [ReuseKeys(ws, p).resolve(p.steps["tune"], {}).key for p in (first, second)]
+    assert describe_change(keys[0], keys[1]) == "code changed"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("inputs: {data: '${{parent.inputs.raw}}'}", "inputs: {}"),
+            r"step 'tune' leaves input 'data' of component azureml:fit:1 unbound, and it has"
+            r" no default",
+        ),
+        (
+            ("{lr: {type: choice", "{lrr: {type: choice"),
+            r"step 'tune' searches input 'lrr', which component azureml:fit:1 does not"
+            r" declare: did you mean 'lr'\?",
+        ),
+        (
+            ("inputs: {data: '${{parent.inputs.raw}}'}", "inputs: {data: x, lr: 0.3}"),
+            r"step 'tune' binds input 'lr', which its search_space also sets: remove it",
+        ),
+        (
+            ("{lr: {type: choice", "{data: {type: choice"),
+            r"step 'tune' searches input 'data' of component azureml:fit:1, which is uri_folder",
+        ),
+        (
+            ("trial: azureml:fit:1", "trial: azureml:fti:1"),
+            r"step 'tune' trial: component 'fti' is not registered: did you mean 'fit'\?",
+        ),
+        (
+            ("trial: azureml:fit:1", "trial: fit:3"),
+            r"step 'tune' trial: component 'fit' has no version 3",
+        ),
+        (
+            ("trial: azureml:fit:1", "trial: azureml:fit:1\n    component: azureml:fit:1"),
+            r"step 'tune' \(sweep\) names 'component': a sweep runs a component as its trial;"
+            r" write 'trial: azureml:fit:1' instead",
+        ),
+    ],
+)
+def test_a_bad_component_trial_is_refused_in_one_line_with_nothing_created(
+    sqlite_workspace: OpenWorkspace, tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    ws = sqlite_workspace
+    path = fit_project(tmp_path, PIPELINE.replace(*change))
+    components.create_component(ws, tmp_path / "components" / "fit.yml")
+    with pytest.raises(InvalidValue, match=message) as raised:
+        load_job_file(path, ws)
+    assert str(path) in raised.value.message
+    assert "\n" not in raised.value.message
+    assert ws.store.list_runs() == []
+
+
+def test_a_component_trial_needs_a_workspace(tmp_path: Path) -> None:
+    path = fit_project(tmp_path)
+    with pytest.raises(InvalidValue, match="trial names component 'azureml:fit:1', which only"):
+        load_job_file(path)
