@@ -1,7 +1,8 @@
 """A small pipeline project for the pipeline tests: `prep` sums the numbers of a data folder's
 files times `--scale` into `clean/total.txt`; `train` writes `model/model.txt` from it. Each
 step's code is its own folder, so a change to one step's code is that step's alone. Also
-what the built-in step tests share: a pipeline file run to its end, its steps by name."""
+what the built-in step tests share: a pipeline file run to its end, its steps by name; and
+the scripts as registered components (`fit`: one to sweep, logging its score)."""
 
 from __future__ import annotations
 
@@ -113,6 +114,40 @@ outputs:
 code: ./train
 command: python train.py --data ${{inputs.data}} --out ${{outputs.model}}
 """
+
+
+# A component to sweep: sums the numbers of the data folder's files; its `score` is that sum
+# times the rate `lr`; its model folder holds the rate.
+FIT = """
+import argparse, pathlib
+from modelyard import Run
+parser = argparse.ArgumentParser()
+parser.add_argument("--data"); parser.add_argument("--lr", type=float); parser.add_argument("--out")
+options = parser.parse_args()
+files = pathlib.Path(options.data).glob("*.txt")
+total = sum(int(x) for f in files for x in f.read_text().split())
+Run.get_context().log("score", total * options.lr)
+out = pathlib.Path(options.out)
+out.mkdir(parents=True, exist_ok=True)
+(out / "lr.txt").write_text(str(options.lr))
+"""
+
+FIT_COMPONENT = """
+name: fit
+inputs:
+  data: {type: uri_folder}
+  lr: {type: number, default: 0.1}
+outputs:
+  model: {type: uri_folder}
+code: ./fit
+command: python fit.py --data ${{inputs.data}} --lr ${{inputs.lr}} --out ${{outputs.model}}
+"""
+
+
+def fit_component(folder: Path) -> Path:
+    """Component `fit`'s files under `folder`: its file's path."""
+    write(folder / "fit" / "fit.py", FIT)
+    return write(folder / "fit.yml", FIT_COMPONENT)
 
 
 def write(path: Path, text: str) -> Path:

@@ -1,8 +1,9 @@
 """The pipeline designer in a real headless Chromium on a real server: a pipeline built with
 real drag events (palette → canvas, port → port), a wrong connection refused with its reason,
 one made from the keyboard's side panel, saved as a draft, submitted, and its steps' states
-shown live on the same canvas and on the run's page; a pipeline made for the CLI opens, is
-edited, undone and redone, and saves back byte for byte. A screenshot of each stage."""
+shown live on the same canvas and on the run's page; a sweep over a registered component
+built from the side panel and run to its end; a pipeline made for the CLI opens, is edited,
+undone and redone, and saves back byte for byte. A screenshot of each stage."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from modelyard.entities.data import DataVersionRequest
 from modelyard.services import components, data
 from modelyard.services.pipelines import drafts
 from modelyard.services.workspaces import OpenWorkspace
-from pipeline_projects import components_project, write
+from pipeline_projects import components_project, fit_component, write
 from server.browser_support import checked_page, log_in, shoot
 from server.portal_support import Served
 from server.spa_support import check_page
@@ -146,6 +147,60 @@ def test_build_refuse_save_submit_and_watch_a_pipeline(
         graph.locator('.design-node[data-node="step:prep"][data-status="Completed"]').wait_for()
         assert graph.locator(".react-flow__edge").count() == 2
         shoot(page, "designer-6-run-graph")
+
+
+def test_build_a_sweep_over_a_component_and_watch_it_complete(
+    browser: playwright_api.Browser, site: Served, ws: OpenWorkspace, project: Path
+) -> None:
+    components.create_component(ws, fit_component(project / "sweep"))
+    expect = playwright_api.expect
+    with checked_page(browser, site) as page:
+        page.set_viewport_size({"width": 1600, "height": 1000})
+        log_in(page, site, "/app/designer")
+        page.fill("#new-pipeline-name", "tuned")
+        page.click("form[aria-label='New pipeline'] button[type=submit]")
+        page.wait_for_url("**/app/designer/tuned?new")
+        _drop(page, "data:numbers", 80, 120)
+        _drop(page, "step:sweep", 460, 120)
+        node = page.locator('.design-node[data-node="step:sweep"]')
+        node.click()
+
+        # The trial from the palette's components: its inputs become the step's ports.
+        page.get_by_label("trial *").select_option("azureml:fit:1")
+        expect(page.locator('[data-binding="lr"]')).to_have_count(1)
+        for field, value in (
+            ("search_space *", "{lr: {type: choice, values: [0.5, 2.0]}}"),
+            ("objective *", "{primary_metric: score, goal: maximize}"),
+            ("limits", "{max_total_trials: 2, max_concurrent_trials: 2}"),
+            ("sampling_algorithm", "grid"),
+        ):
+            box = page.get_by_label(field, exact=True)
+            box.fill(value)
+            box.press("Tab")
+        # Searched, `lr` is no port: the data is the one input left to connect.
+        expect(page.locator('[data-binding="lr"]')).to_have_count(0)
+        page.select_option('[data-binding="data"] select', "input:numbers|value")
+        expect(page.locator(".react-flow__edge")).to_have_count(1)
+        expect(page.locator("#designer-check")).to_have_text("The pipeline is ready to submit.")
+        page.click("button:has-text('YAML')")
+        yaml_text = page.locator("#designer-yaml").inner_text()
+        assert "trial: azureml:fit:1" in yaml_text
+        assert "data: ${{parent.inputs.numbers}}" in yaml_text
+        shoot(page, "designer-9-sweep")
+
+        page.click(".design-toolbar button:has-text('Submit')")
+        page.locator("#watched-run").wait_for()
+        expect(node).to_have_attribute("data-status", "Completed", timeout=RUN_WAIT_MS)
+        expect(page.locator("#watched-run")).to_contain_text("Completed", timeout=RUN_WAIT_MS)
+        shoot(page, "designer-10-sweep-completed")
+
+        # The run's page draws it from the recorded pipeline (its trial as the version's code).
+        page.click("#watched-run a")
+        page.wait_for_url("**/app/runs/**")
+        graph = page.locator("#pipeline-graph")
+        swept = graph.locator('.design-node[data-node="step:sweep"][data-status="Completed"]')
+        expect(swept).to_contain_text("sweep over component fit:1")
+        expect(graph.locator(".react-flow__edge")).to_have_count(1)
 
 
 def test_a_cli_pipeline_opens_edits_undoes_and_saves_back_unchanged(

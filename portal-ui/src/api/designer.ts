@@ -7,7 +7,8 @@ type Schemas = components["schemas"];
 
 export type InputPortSpec = Schemas["StepTypeInput"];
 export type OutputPortSpec = Schemas["StepTypeOutput"];
-export type FieldKind = "string" | "number" | "integer" | "boolean" | "mapping" | "list";
+/** `component`: a registered component's reference, picked from the palette's components. */
+export type FieldKind = "string" | "number" | "integer" | "boolean" | "mapping" | "list" | "component";
 /** `kind` is one of `FieldKind` (the server's schema says so in words). */
 export type FieldSpec = Omit<Schemas["StepTypeField"], "kind"> & { kind: FieldKind };
 export type StepTypeSpec = Omit<Schemas["StepType"], "fields"> & { fields: FieldSpec[] };

@@ -3624,7 +3624,7 @@ export interface components {
             outputs: components["schemas"]["StepTypeOutput"][];
             /**
              * Runs Code
-             * @description it runs a script: from the designer only a registered component's
+             * @description it runs a script: from the designer only a registered component's (a sweep's trial: its field of kind component)
              */
             runs_code: boolean;
             /** Fields */
@@ -3638,7 +3638,7 @@ export interface components {
             required: boolean;
             /**
              * Kind
-             * @description string, number, integer, boolean, mapping or list
+             * @description string, number, integer, boolean, mapping, list, or component (a registered component's reference, from the palette's components)
              */
             kind: string;
             /**

@@ -4,6 +4,7 @@
 import type { DragEvent } from "react";
 import type { Palette } from "../api/designer";
 import { PALETTE_DRAG_TYPE } from "./Canvas";
+import { componentFieldOf } from "./pipelineDoc";
 
 export interface PaletteItem {
   key: string; // `step:automl`, `component:prep:2`, `data:flowers`, `input:uri_folder`, `output:uri_folder`
@@ -34,9 +35,9 @@ export function paletteGroups(palette: Palette): { title: string; items: Palette
     {
       title: "Built-in steps",
       items: palette.step_types
-        // A step that runs a folder of code (a command, a sweep's trial) comes from a registered
-        // component: a browser cannot send the folder.
-        .filter((spec) => !spec.runs_code)
+        // A step that runs a folder of code comes from a registered component, as a browser
+        // cannot send the folder: a command is a component's (below); a sweep picks its trial's.
+        .filter((spec) => !spec.runs_code || (spec.type !== "command" && componentFieldOf(spec) !== undefined))
         .map((spec) => ({ key: `step:${spec.type}`, label: spec.title.replace(/ \(built-in\)$/, ""), description: spec.description })),
     },
     {

@@ -9,6 +9,7 @@ import {
   type Connection,
   type DesignNode,
   type Graph,
+  componentFieldOf,
   fieldOf,
   literalInput,
   parseNodeId,
@@ -17,6 +18,8 @@ import {
 
 export interface PanelActions {
   setField: (path: string[], value: unknown) => void;
+  /** A step's own field (its kind's): its ports may follow it (a sweep's trial, search space). */
+  setStepField: (step: string, field: string, value: unknown) => void;
   rename: (id: string, to: string) => string | null; // the refusal, or null when renamed
   connect: (connection: Connection) => string | null;
   disconnect: (target: string, port: string) => void;
@@ -122,7 +125,8 @@ function NodeSettings({
   const section = node.kind === "step" ? "jobs" : node.kind === "input" ? "inputs" : "outputs";
   const base = [section, node.name];
   const spec = node.stepType === null ? undefined : stepTypeOf(palette, node.stepType);
-  const isComponent = typeof fieldOf(text, [...base, "component"]) === "string";
+  // A component's step has no fields of its own; a sweep over one has its kind's.
+  const isComponent = typeof fieldOf(text, [...base, "component"]) === "string" && componentFieldOf(spec) === undefined;
   return (
     <>
       <h2>
@@ -162,8 +166,8 @@ function NodeSettings({
             <>
               <h3>Settings</h3>
               {spec.fields.map((field) => (
-                <SpecField key={field.name} field={field} value={fieldOf(text, [...base, field.name])} disabled={!editable} problemField={problem?.field ?? null} onCommit={(value) => {
-                  actions.setField([...base, field.name], value);
+                <SpecField key={field.name} field={field} palette={palette} value={fieldOf(text, [...base, field.name])} disabled={!editable} problemField={problem?.field ?? null} onCommit={(value) => {
+                  actions.setStepField(node.name, field.name, value);
                 }} />
               ))}
             </>
@@ -352,17 +356,25 @@ function InputBinding({
 
 function SpecField({
   field,
+  palette,
   value,
   disabled,
   problemField,
   onCommit,
 }: {
   field: FieldSpec;
+  palette: Palette;
   value: unknown;
   disabled: boolean;
   problemField: string | null;
   onCommit: (value: unknown) => void;
 }) {
+  // The server's problem names a field or a key of it (`search_space.lr`).
+  const flagged = problemField === field.name || (problemField?.startsWith(`${field.name}.`) ?? false);
+  // A run's recorded sweep has its trial as a folder's: shown as text, as any mapping.
+  if (field.kind === "component" && (typeof value === "string" || value === undefined)) {
+    return <ComponentSelect field={field} palette={palette} value={value} disabled={disabled} flagged={flagged} onChange={onCommit} />;
+  }
   if (field.kind === "boolean") {
     return <CheckField label={field.name} value={value} disabled={disabled} onChange={(checked) => {
       onCommit(checked);
@@ -377,9 +389,58 @@ function SpecField({
       placeholder={showValue(field.default, field.kind) || undefined}
       description={field.description}
       disabled={disabled}
-      flagged={problemField === field.name}
+      flagged={flagged}
       onCommit={onCommit}
     />
+  );
+}
+
+/** A registered component, from the palette's (each one's latest version); a reference the
+ * palette does not list (an older version, `@latest`) stays selectable as it is written. */
+function ComponentSelect({
+  field,
+  palette,
+  value,
+  disabled,
+  flagged,
+  onChange,
+}: {
+  field: FieldSpec;
+  palette: Palette;
+  value: string | undefined;
+  disabled: boolean;
+  flagged: boolean;
+  onChange: (value: string | undefined) => void;
+}) {
+  const id = useId();
+  const references = palette.components.map((c) => `azureml:${c.name}:${String(c.version)}`);
+  const current = value ?? "";
+  const listed = current === "" || references.includes(current) ? references : [...references, current];
+  return (
+    <div className="design-field">
+      <label htmlFor={id}>
+        {field.name}
+        {field.required ? " *" : ""}
+      </label>
+      <select
+        id={id}
+        value={current}
+        disabled={disabled}
+        aria-invalid={flagged}
+        onChange={(event) => {
+          onChange(event.target.value === "" ? undefined : event.target.value);
+        }}
+      >
+        <option value="">(choose a component)</option>
+        {listed.map((reference) => (
+          <option key={reference} value={reference}>
+            {reference.replace(/^azureml:/, "")}
+            {references.includes(reference) ? "" : " (not in the palette)"}
+          </option>
+        ))}
+      </select>
+      {field.description && <span className="design-field-help">{field.description}</span>}
+    </div>
   );
 }
 
@@ -470,7 +531,7 @@ function TextField({
 
 function showValue(value: unknown, kind: FieldKind): string {
   if (value === undefined || value === null) return "";
-  if (kind === "mapping" || kind === "list" || typeof value === "object") return toYaml(value, { flow: true }).trim();
+  if (kind === "mapping" || kind === "list" || typeof value === "object") return toYaml(value, { flow: true, flowCollectionPadding: false }).trim();
   if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return String(value);
   return "";
 }

@@ -3,7 +3,7 @@
 // truth: an edit rewrites only the part it touches (the `yaml` library keeps the rest, comments
 // included), and an unedited pipeline saves back byte for byte as it came.
 import { Document, isMap, isScalar, parseDocument } from "yaml";
-import type { Palette, StepTypeSpec } from "../api/designer";
+import type { ComponentSpec, Palette, StepTypeSpec } from "../api/designer";
 
 export type NodeKind = "input" | "step" | "output";
 
@@ -95,6 +95,20 @@ export function stepTypeOf(palette: Palette, type: string): StepTypeSpec | undef
   return palette.step_types.find((spec) => spec.type === type);
 }
 
+/** The field of a built-in kind that names the registered component it runs (a sweep's
+ * `trial`), or undefined. */
+export function componentFieldOf(kind: StepTypeSpec | undefined): string | undefined {
+  return kind?.fields.find((field) => field.kind === "component")?.name;
+}
+
+/** The component a built-in step runs through its component field (a sweep's `trial:
+ * azureml:train:1`; recorded, as a run's pipeline has it: a folder trial beside `component`). */
+function trialReference(spec: Mapping, field: string): string | null {
+  const value = spec[field];
+  if (typeof value === "string") return value;
+  return typeof spec.component === "string" ? spec.component : null;
+}
+
 /** A binding's text: `${{…}}` (a scalar) or the `path`/`value` of `{type, path|value}`. */
 function bindingText(value: unknown): unknown {
   const mapping = asMapping(value);
@@ -143,6 +157,14 @@ function outputNode(name: string, spec: unknown): DesignNode {
   };
 }
 
+/** A component's inputs as a step's ports, but those in `skip` (a sweep's searched ones); one
+ * must be bound when it is neither optional nor defaulted, as the server judges. */
+function componentInputs(component: ComponentSpec | undefined, skip: ReadonlySet<string>): Port[] {
+  return (component?.inputs ?? [])
+    .filter((port) => !skip.has(port.name))
+    .map((port) => ({ name: port.name, types: [port.type], required: !port.optional && (port.default ?? null) === null }));
+}
+
 function stepNode(name: string, spec: Mapping, palette: Palette): DesignNode {
   const type = typeof spec.type === "string" ? spec.type : "command";
   const declaredInputs = asMapping(spec.inputs);
@@ -150,12 +172,22 @@ function stepNode(name: string, spec: Mapping, palette: Palette): DesignNode {
   let title: string;
   let inputs: Port[];
   let outputs: Port[];
+  const kind = stepTypeOf(palette, type);
+  const trialField = componentFieldOf(kind);
   const reference = typeof spec.component === "string" ? spec.component : null;
   const component = reference === null ? undefined : componentOf(palette, reference);
-  const kind = stepTypeOf(palette, type);
-  if (component !== undefined) {
+  if (kind !== undefined && trialField !== undefined) {
+    // A sweep: its component's inputs but those its search space sets; its kind's outputs.
+    const trial = trialReference(spec, trialField);
+    const known = trial === null ? undefined : componentOf(palette, trial);
+    const searched = new Set(Object.keys(asMapping(spec.search_space)));
+    const pinned = trial === null ? null : parseComponentReference(trial);
+    title = pinned === null ? kind.title : `${type} over component ${pinned.name}:${known === undefined ? pinned.version : String(known.version)}`;
+    inputs = componentInputs(known, searched);
+    outputs = kind.outputs.map((port) => ({ name: port.name, types: [port.type], required: false }));
+  } else if (component !== undefined) {
     title = `component ${component.name}:${String(component.version)}`;
-    inputs = component.inputs.map((port) => ({ name: port.name, types: [port.type], required: !port.optional }));
+    inputs = componentInputs(component, new Set());
     outputs = component.outputs.map((port) => ({ name: port.name, types: [port.type], required: false }));
   } else if (kind !== undefined && type !== "command" && reference === null) {
     title = kind.title;
@@ -307,7 +339,13 @@ function edited(text: string, edit: (doc: Document) => void): string {
   const parsed = parsePipeline(text);
   if ("error" in parsed) throw new Error(parsed.error);
   edit(parsed.doc);
-  return parsed.doc.toString({ lineWidth: 0, indent: indentationOf(text), indentSeq: sequencesIndented(text) });
+  // Flow collections as the CLI's users write them (`{type: uri_folder}`), not padded.
+  return parsed.doc.toString({
+    lineWidth: 0,
+    indent: indentationOf(text),
+    indentSeq: sequencesIndented(text),
+    flowCollectionPadding: false,
+  });
 }
 
 function indentationOf(text: string): number {
@@ -492,6 +530,26 @@ export function setField(text: string, path: (string | number)[], value: unknown
       return;
     }
     doc.setIn(path, typeof value === "object" && value !== null ? doc.createNode(value) : value);
+  });
+}
+
+/** Set (or remove) a step's field; when it is a step whose ports follow its fields (a sweep:
+ * its trial component, its search space), the bindings of inputs it no longer has go too. */
+export function setStepField(text: string, palette: Palette, step: string, field: string, value: unknown): string {
+  const next = setField(text, ["jobs", step, field], value);
+  const spec = asMapping(asMapping(fieldOf(next, ["jobs"]))[step]);
+  const type = typeof spec.type === "string" ? spec.type : "command";
+  const trialField = componentFieldOf(stepTypeOf(palette, type));
+  if (trialField === undefined) return next;
+  const trial = trialReference(spec, trialField);
+  const known = trial === null ? undefined : componentOf(palette, trial);
+  if (known === undefined) return next; // its ports are not known here: the server judges
+  const node = stepNode(step, { ...spec, inputs: {} }, palette);
+  const stale = Object.keys(asMapping(spec.inputs)).filter((port) => !node.inputs.some((p) => p.name === port));
+  if (stale.length === 0) return next;
+  return edited(next, (doc) => {
+    for (const port of stale) doc.deleteIn(stepInputPath(step, port));
+    pruneEmpty(doc, ["jobs", step, "inputs"]);
   });
 }
 

@@ -29,6 +29,19 @@ export const PALETTE: Palette = {
       runs_code: false,
       fields: [{ name: "mini_batch_size", required: false, kind: "integer", default: 10, description: "" }],
     },
+    {
+      type: "sweep",
+      title: "sweep (built-in)",
+      description: "Runs a component's trials over a search space of its inputs.",
+      inputs: [],
+      outputs: [{ name: "best_trial", type: "uri_folder" }],
+      runs_code: true,
+      fields: [
+        { name: "objective", required: true, kind: "mapping", default: null, description: "" },
+        { name: "search_space", required: true, kind: "mapping", default: null, description: "" },
+        { name: "trial", required: true, kind: "component", default: null, description: "" },
+      ],
+    },
   ],
   port_types: [
     { type: "uri_folder", is_data: true, accepts: ["uri_folder", "custom_model"] },

@@ -41,6 +41,7 @@ import {
   removeNode,
   renameNode,
   setField,
+  setStepField,
   stepTypeOf,
 } from "../designer/pipelineDoc";
 import { SidePanel } from "../designer/SidePanel";
@@ -166,6 +167,9 @@ function Designer({ name, palette, opened }: { name: string; palette: Palette; o
   const actions = {
     setField: (path: string[], value: unknown) => {
       editText((now) => setField(now, path, value));
+    },
+    setStepField: (step: string, field: string, value: unknown) => {
+      editText((now) => setStepField(now, palette, step, field, value));
     },
     rename: (id: string, to: string) => {
       try {

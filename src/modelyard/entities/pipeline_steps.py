@@ -195,7 +195,8 @@ BUILTIN_STEP_KINDS: Final[Mapping[str, StepKind]] = {
 @dataclass(frozen=True)
 class FieldInfo:
     """A step field as a form shows it: its JSON kind (string, number, integer, boolean,
-    mapping, list), what it does, and its default (None: none, or the job's own)."""
+    mapping, list; or component: a registered component's reference, picked from the
+    palette's components), what it does, and its default (None: none, or the job's own)."""
 
     kind: str
     description: str
@@ -237,7 +238,7 @@ STEP_FIELD_INFO: Final[Mapping[str, FieldInfo]] = {
     "allowed_training_algorithms": FieldInfo("list", "only these algorithms"),
     "blocked_training_algorithms": FieldInfo("list", "never these algorithms"),
     "trial": FieldInfo(
-        "string", "the registered component each trial runs: NAME:VERSION (or a folder's code)"
+        "component", "the registered component each trial runs; its inputs are searched or bound"
     ),
     "search_space": FieldInfo("mapping", "each searched input's distribution"),
     "sampling_algorithm": FieldInfo("string", "random, grid or bayesian", "random"),

@@ -32,6 +32,22 @@ jobs:
     component: azureml:train@latest
     inputs: {data: '${{parent.jobs.prep.outputs.clean}}'}
 """
+# A sweep over component prep's `scale`, its `raw` bound by the step.
+_SWEEP = """\
+  tune:
+    type: sweep
+    trial: azureml:prep:1
+    inputs: {raw: '${{parent.inputs.raw}}'}
+    search_space: {scale: {type: choice, values: [1, 2]}}
+    objective: {primary_metric: total, goal: maximize}
+"""
+_FOLDER_SWEEP = """\
+  tune:
+    type: sweep
+    trial: {code: ., command: 'python prep.py --scale ${{search_space.scale}}'}
+    search_space: {scale: {type: choice, values: [1, 2]}}
+    objective: {primary_metric: total, goal: maximize}
+"""
 _SCORE = """\
   score:
     type: batch_score
@@ -74,6 +90,9 @@ def test_the_palette_offers_every_built_in_kind_and_the_servers_port_rule(
         assert set(names) >= set(kind.fields) | {"compute"} and len(names) == len(set(names))
         assert types[name]["runs_code"] is kind.runs_code
     assert types["command"]["inputs"] == [] and types["command"]["fields"][0]["name"] == "component"
+    # A sweep's code is its trial's registered component, picked from the components.
+    trial = next(field for field in types["sweep"]["fields"] if field["name"] == "trial")
+    assert (trial["kind"], trial["required"]) == ("component", True)
 
     accepts = {entry["type"]: entry["accepts"] for entry in palette["port_types"]}
     for port in PortType:
@@ -109,6 +128,13 @@ def test_the_palette_offers_every_built_in_kind_and_the_servers_port_rule(
         ),
         (("drawn", "'two words'"), "invalid experiment name 'two words'", None, "experiment_name"),
         (
+            ("  train:\n", _SWEEP.replace("{scale:", "{scael:") + "  train:\n"),
+            "step 'tune' searches input 'scael', which component azureml:prep:1 does not"
+            " declare: did you mean 'scale'?",
+            "tune",
+            "search_space.scael",
+        ),
+        (
             ("  train:\n", _SCORE + "  train:\n"),
             "mini_batch_size is [1]: give a whole number",
             "score",
@@ -140,6 +166,10 @@ def test_a_sound_definition_has_no_problem(ws: OpenWorkspace) -> None:
         designer.check_definition(ws, COMPONENT_PIPELINE.replace("  train:\n", scored)).problem
         is None
     )
+    swept = designer.check_definition(
+        ws, COMPONENT_PIPELINE.replace("  train:\n", _SWEEP + "  train:\n")
+    )
+    assert swept.problem is None
 
 
 @pytest.mark.parametrize(
@@ -158,6 +188,12 @@ def test_a_sound_definition_has_no_problem(ws: OpenWorkspace) -> None:
             "pipeline input 'raw' is a path, which the designer cannot send",
         ),
         (COMPONENT_PIPELINE.replace("prep:1", "prep:3"), "component 'prep' has no version 3"),
+        (
+            COMPONENT_PIPELINE.replace("  train:\n", _FOLDER_SWEEP + "  train:\n"),
+            "step 'tune' runs code from a folder, which a browser cannot send: register the code"
+            " as a component (`modelyard component create -f COMPONENT.yml`) and give the step"
+            " 'trial: NAME:VERSION'",
+        ),
         ("- not a pipeline\n", "not a mapping"),
     ],
 )

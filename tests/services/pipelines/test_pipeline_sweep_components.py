@@ -22,33 +22,7 @@ from modelyard.services.pipelines.pipeline_job import CONFIG_FILE
 from modelyard.services.pipelines.reuse import ReuseKeys
 from modelyard.services.pipelines.submission import driver_snapshot
 from modelyard.services.workspaces import OpenWorkspace
-from pipeline_projects import outputs_of, run_pipeline, write
-
-# Sums the numbers of the data folder's files; its score is that sum times the rate.
-FIT = """
-import argparse, pathlib
-from modelyard import Run
-parser = argparse.ArgumentParser()
-parser.add_argument("--data"); parser.add_argument("--lr", type=float); parser.add_argument("--out")
-options = parser.parse_args()
-files = pathlib.Path(options.data).glob("*.txt")
-total = sum(int(x) for f in files for x in f.read_text().split())
-Run.get_context().log("score", total * options.lr)
-out = pathlib.Path(options.out)
-out.mkdir(parents=True, exist_ok=True)
-(out / "lr.txt").write_text(str(options.lr))
-"""
-
-FIT_COMPONENT = """
-name: fit
-inputs:
-  data: {type: uri_folder}
-  lr: {type: number, default: 0.1}
-outputs:
-  model: {type: uri_folder}
-code: ./fit
-command: python fit.py --data ${{inputs.data}} --lr ${{inputs.lr}} --out ${{outputs.model}}
-"""
+from pipeline_projects import FIT, fit_component, outputs_of, run_pipeline, write
 
 REPORT = """
 import argparse, pathlib
@@ -84,8 +58,7 @@ jobs:
 def fit_project(folder: Path, pipeline: str = PIPELINE) -> Path:
     """The `fit` component's files under `folder`/components, a project using it (the pipeline
     file's path)."""
-    write(folder / "components" / "fit" / "fit.py", FIT)
-    write(folder / "components" / "fit.yml", FIT_COMPONENT)
+    fit_component(folder / "components")
     write(folder / "project" / "data" / "a.txt", "1 2 3")
     write(folder / "project" / "report" / "report.py", REPORT)
     return write(folder / "project" / "pipeline.yml", pipeline)

@@ -31,7 +31,10 @@ class StepTypeOutput(ResponseModel):
 class StepTypeField(ResponseModel):
     name: str
     required: bool
-    kind: str = Field(description="string, number, integer, boolean, mapping or list")
+    kind: str = Field(
+        description="string, number, integer, boolean, mapping, list, or component (a registered"
+        " component's reference, from the palette's components)"
+    )
     default: Any = Field(description="null: none (or the job's own)")
     description: str
 
@@ -43,7 +46,8 @@ class StepType(ResponseModel):
     inputs: list[StepTypeInput] = Field(description="a built-in job's fixed ports; [] for command")
     outputs: list[StepTypeOutput]
     runs_code: bool = Field(
-        description="it runs a script: from the designer only a registered component's"
+        description="it runs a script: from the designer only a registered component's (a"
+        " sweep's trial: its field of kind component)"
     )
     fields: list[StepTypeField]
 

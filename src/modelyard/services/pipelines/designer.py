@@ -7,7 +7,8 @@ A definition that cannot run yet is no error to the designer: `check_definition`
 first problem, one line with the step and field it is about, for the canvas to point at.
 
 What a browser cannot send is a folder of code: a step that runs code (a command, a sweep's
-trial) must name a registered component; nothing is created when one does not.
+trial) must name a registered component (`component:`, a sweep's `trial:`); nothing is created
+when one does not.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import yaml
 from modelyard.entities import Run, RunSource, validate_experiment_name
 from modelyard.entities.data import is_data_reference
 from modelyard.entities.names import validate_pipeline_draft_name
-from modelyard.entities.pipelines import Pipeline
+from modelyard.entities.pipelines import Pipeline, StepType
 from modelyard.errors import InvalidValue, ModelyardError, NotFound
 from modelyard.services import components, jobs
 from modelyard.services.pipelines.pipeline_file import pipeline_from_dict
@@ -183,13 +184,15 @@ def submit_definition(
 def _refuse_code_folders(pipeline: Pipeline) -> None:
     for step in pipeline.steps.values():
         if step.type.runs_code and step.component is None:
+            # A sweep names its component as its trial; a command step as its component.
+            field = "trial" if step.type is StepType.SWEEP else "component"
             raise InvalidValue(
                 f"step {step.name!r} runs code from a folder, which a browser cannot send:"
                 " register the code as a component (`modelyard component create -f"
-                " COMPONENT.yml`) and give the step 'component: NAME:VERSION', or submit the"
+                f" COMPONENT.yml`) and give the step '{field}: NAME:VERSION', or submit the"
                 " file with `modelyard job create -f FILE`",
                 step=step.name,
-                field="code",
+                field="trial" if field == "trial" else "code",
             )
 
 

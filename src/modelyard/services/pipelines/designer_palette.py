@@ -4,6 +4,8 @@ Every step type is read from the one table of built-in kinds (`BUILTIN_STEP_KIND
 added there is offered here unchanged; the port types and which feeds which come from
 `PortType.accepts`, the rule `Pipeline.check()` judges connections by, so the canvas never
 allows a connection the server refuses. Components are each one's latest version not archived.
+A built-in kind that runs code (a sweep) takes it from a registered component: its field of
+kind `component` (a sweep's `trial`) is picked from `components`, as a browser sends no folder.
 """
 
 from __future__ import annotations
