@@ -77,16 +77,21 @@ def _drop(page: playwright_api.Page, item: str, x: int, y: int) -> None:
     )
 
 
+def _new_pipeline(page: playwright_api.Page, site: Served, name: str) -> None:
+    """Logged in, a new draft `name` open on an empty canvas."""
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    log_in(page, site, "/app/designer")
+    page.fill("#new-pipeline-name", name)
+    page.click("form[aria-label='New pipeline'] button[type=submit]")
+    page.wait_for_url(f"**/app/designer/{name}?new")
+    page.locator(".react-flow__pane").wait_for()
+
+
 def test_build_refuse_save_submit_and_watch_a_pipeline(
     browser: playwright_api.Browser, site: Served, ws: OpenWorkspace, project: Path
 ) -> None:
     with checked_page(browser, site) as page:
-        page.set_viewport_size({"width": 1600, "height": 1000})
-        log_in(page, site, "/app/designer")
-        page.fill("#new-pipeline-name", "etl_flow")
-        page.click("form[aria-label='New pipeline'] button[type=submit]")
-        page.wait_for_url("**/app/designer/etl_flow?new")
-        page.locator(".react-flow__pane").wait_for()
+        _new_pipeline(page, site, "etl_flow")
         shoot(page, "designer-1-empty")
 
         # Real drags from the palette onto the canvas.
@@ -155,11 +160,7 @@ def test_build_a_sweep_over_a_component_and_watch_it_complete(
     components.create_component(ws, fit_component(project / "sweep"))
     expect = playwright_api.expect
     with checked_page(browser, site) as page:
-        page.set_viewport_size({"width": 1600, "height": 1000})
-        log_in(page, site, "/app/designer")
-        page.fill("#new-pipeline-name", "tuned")
-        page.click("form[aria-label='New pipeline'] button[type=submit]")
-        page.wait_for_url("**/app/designer/tuned?new")
+        _new_pipeline(page, site, "tuned")
         _drop(page, "data:numbers", 80, 120)
         _drop(page, "step:sweep", 460, 120)
         node = page.locator('.design-node[data-node="step:sweep"]')
