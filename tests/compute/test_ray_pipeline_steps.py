@@ -1,0 +1,113 @@
+"""A pipeline whose built-in steps run on a Ray compute: split → automl → evaluate →
+register_model, and a command step reading a split output, each a job on the session's real
+Ray head (a node that need not see this disk: every input travels in its job's snapshot and
+every output comes back as the step run's artifacts, where the next step reads it)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from compute.conftest import RayHead
+from compute.test_ray_flow import (
+    DEADLINE_S,
+    USER,
+    _create_ray_compute,
+    served,  # noqa: F401 (a fixture)
+)
+from modelyard.entities import RunStatus
+from modelyard.services import jobs, models
+from modelyard.services.job_file import load_job_file
+from modelyard.services.pipelines.pipeline_job import PipelineJob
+from modelyard.services.pipelines.status import pipeline_steps
+from modelyard.services.pipelines.submission import submit_pipeline
+from modelyard.services.workspaces import OpenWorkspace
+from pipeline_projects import outputs_of, write_pipeline
+
+PIPELINE = """
+type: pipeline
+experiment_name: ray-steps
+inputs:
+  iris: {type: uri_file, path: ./iris.csv}
+settings: {default_compute: ray-pool}
+jobs:
+  split:
+    type: split
+    inputs: {data: '${{parent.inputs.iris}}'}
+    test_size: 0.3
+    seed: 1
+    stratify_column: target
+  count:
+    code: ./count
+    command: python count.py --data ${{inputs.data}} --out ${{outputs.counted}}
+    inputs: {data: '${{parent.jobs.split.outputs.test}}'}
+    outputs: {counted: {type: uri_folder}}
+  fit:
+    type: automl
+    task: classification
+    target_column_name: target
+    limits: {time_budget_s: 3}
+    allowed_training_algorithms: [LogisticRegression]
+    inputs: {training_data: '${{parent.jobs.split.outputs.train}}'}
+  judge:
+    type: evaluate
+    inputs:
+      model: '${{parent.jobs.fit.outputs.best_model}}'
+      data: '${{parent.jobs.split.outputs.test}}'
+    label_column: target
+  keep:
+    type: register_model
+    inputs: {model: '${{parent.jobs.fit.outputs.best_model}}'}
+    model_name: iris-on-ray
+"""
+
+COUNT = """
+import argparse, pathlib
+parser = argparse.ArgumentParser()
+parser.add_argument("--data"); parser.add_argument("--out")
+options = parser.parse_args()
+rows = pathlib.Path(options.data, "iris.csv").read_text().splitlines()
+pathlib.Path(options.out, "rows.txt").write_text(str(len(rows) - 1))
+"""
+
+
+def test_built_in_steps_run_on_ray_reading_and_writing_through_the_workspace(
+    served: OpenWorkspace,  # noqa: F811
+    ray_head: RayHead,
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("sklearn", reason="the 'automl' extra is not installed")
+    from sklearn.datasets import load_iris
+
+    ws = served
+    _create_ray_compute(ws, "ray-pool", ray_head.address)
+    load_iris(as_frame=True).frame.to_csv(tmp_path / "iris.csv", index=False)
+    (tmp_path / "count").mkdir()
+    (tmp_path / "count" / "count.py").write_text(textwrap.dedent(COUNT))
+    job = load_job_file(write_pipeline(tmp_path, PIPELINE))
+    assert isinstance(job, PipelineJob)
+    # A user of the workspace: each step's Ray job reports with a token of its submitter's.
+    parent = submit_pipeline(ws, job, user=USER)
+    assert jobs.wait_for_completion(ws, parent.id, timeout_s=DEADLINE_S).status is (
+        RunStatus.COMPLETED
+    ), ws.store.get_run(parent.id).error
+    ran = {step.step: step for step in pipeline_steps(ws, parent.id)}
+
+    steps = {name: ws.store.get_run(step.run_id) for name, step in ran.items()}
+    assert {name: (run.status, run.compute_target) for name, run in steps.items()} == {
+        name: (RunStatus.COMPLETED, "ray-pool")
+        for name in ("split", "count", "fit", "judge", "keep")
+    }
+    with open(outputs_of(ws, ran["split"]) / "test" / "iris.csv", newline="") as handle:
+        assert len(list(csv.DictReader(handle))) == 45
+    assert (outputs_of(ws, ran["count"]) / "counted" / "rows.txt").read_text() == "45"
+    report = json.loads((outputs_of(ws, ran["judge"]) / "metrics.json").read_text())
+    assert report["sample_count"] == 45
+    assert ws.store.get_run_data(ran["judge"].run_id).latest_metrics["accuracy"] > 0.8
+    (version,) = models.list_versions(ws, "iris-on-ray")
+    assert version.lineage.run_id == ran["keep"].run_id
+    assert "bestModel.onnx" in {file.path for file in version.files}
