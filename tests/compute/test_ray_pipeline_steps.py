@@ -20,12 +20,13 @@ from compute.test_ray_flow import (
     served,  # noqa: F401 (a fixture)
 )
 from modelyard.entities import RunStatus
+from modelyard.errors import ComputeUnavailable
 from modelyard.services import jobs, models
 from modelyard.services.job_file import load_job_file
 from modelyard.services.pipelines.pipeline_job import PipelineJob
 from modelyard.services.pipelines.status import pipeline_steps
 from modelyard.services.pipelines.submission import submit_pipeline
-from modelyard.services.workspaces import OpenWorkspace
+from modelyard.services.workspaces import OpenWorkspace, open_workspace
 from pipeline_projects import outputs_of, write_pipeline
 
 PIPELINE = """
@@ -111,3 +112,30 @@ def test_built_in_steps_run_on_ray_reading_and_writing_through_the_workspace(
     (version,) = models.list_versions(ws, "iris-on-ray")
     assert version.lineage.run_id == ran["keep"].run_id
     assert "bestModel.onnx" in {file.path for file in version.files}
+
+
+def test_a_pipeline_with_steps_on_ray_is_refused_where_no_server_is_known(
+    served: OpenWorkspace,  # noqa: F811
+    ray_head: RayHead,
+    tmp_path: Path,
+) -> None:
+    """Submitted beside the workspace, not through its server: the driver could not launch
+    its Ray steps, so nothing is created."""
+    _create_ray_compute(served, "ray-pool", ray_head.address)
+    (tmp_path / "iris.csv").write_text("a,target\n1,x\n2,y\n")
+    (tmp_path / "count").mkdir()
+    (tmp_path / "count" / "count.py").write_text(textwrap.dedent(COUNT))
+    job = load_job_file(write_pipeline(tmp_path, PIPELINE))
+    assert isinstance(job, PipelineJob)
+    beside = open_workspace(served.root)
+    try:
+        with pytest.raises(ComputeUnavailable) as raised:
+            submit_pipeline(beside, job, user=USER)
+    finally:
+        beside.close()
+    assert raised.value.message == (
+        "step 'split' runs on compute ray-pool, whose jobs report to the workspace's server,"
+        " and this submission does not go through one: submit the pipeline through it"
+        " (`modelyard workspace connect URL`, then `modelyard job create`)"
+    )
+    assert served.store.list_runs("ray-steps") == []

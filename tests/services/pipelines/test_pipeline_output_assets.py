@@ -121,8 +121,7 @@ def test_a_named_pipeline_output_registers_the_output_of_the_step_bound_to_it(
         (
             "{model: '${{parent.outputs.model}}'}",
             "{type: uri_folder, name: etl-final, version: 2}",
-            "pipeline output 'model' version 2: data asset versions are numbered by the"
-            " workspace",
+            "pipeline output 'model' version 2: data asset versions are numbered by the workspace",
         ),
         (
             "{model: {type: uri_folder, path: '${{parent.outputs.model}}', name: etl-model}}",
