@@ -28,43 +28,20 @@ from modelyard.services.pipelines.status import pipeline_steps
 from modelyard.services.pipelines.submission import submit_pipeline
 from modelyard.services.workspaces import OpenWorkspace, open_workspace
 from pipeline_projects import outputs_of, write_pipeline
+from services.pipelines.test_pipeline_evaluation_steps import PIPELINE as EVALUATED
 
-PIPELINE = """
-type: pipeline
-experiment_name: ray-steps
-inputs:
-  iris: {type: uri_file, path: ./iris.csv}
-settings: {default_compute: ray-pool}
-jobs:
-  split:
-    type: split
-    inputs: {data: '${{parent.inputs.iris}}'}
-    test_size: 0.3
-    seed: 1
-    stratify_column: target
+# The local pipeline of test_pipeline_evaluation_steps, on Ray, with a command step that reads
+# a split output.
+COUNT_STEP = """\
   count:
     code: ./count
     command: python count.py --data ${{inputs.data}} --out ${{outputs.counted}}
     inputs: {data: '${{parent.jobs.split.outputs.test}}'}
     outputs: {counted: {type: uri_folder}}
-  fit:
-    type: automl
-    task: classification
-    target_column_name: target
-    limits: {time_budget_s: 3}
-    allowed_training_algorithms: [LogisticRegression]
-    inputs: {training_data: '${{parent.jobs.split.outputs.train}}'}
-  judge:
-    type: evaluate
-    inputs:
-      model: '${{parent.jobs.fit.outputs.best_model}}'
-      data: '${{parent.jobs.split.outputs.test}}'
-    label_column: target
-  keep:
-    type: register_model
-    inputs: {model: '${{parent.jobs.fit.outputs.best_model}}'}
-    model_name: iris-on-ray
 """
+PIPELINE = EVALUATED.replace("jobs:\n", "settings: {default_compute: ray-pool}\njobs:\n", 1)
+PIPELINE = PIPELINE.replace("  fit:\n", COUNT_STEP + "  fit:\n", 1)
+PIPELINE = PIPELINE.replace("model_name: iris-classifier", "model_name: iris-on-ray")
 
 COUNT = """
 import argparse, pathlib
@@ -138,4 +115,4 @@ def test_a_pipeline_with_steps_on_ray_is_refused_where_no_server_is_known(
         " and this submission does not go through one: submit the pipeline through it"
         " (`modelyard workspace connect URL`, then `modelyard job create`)"
     )
-    assert served.store.list_runs("ray-steps") == []
+    assert served.store.list_runs("evaluated") == []
