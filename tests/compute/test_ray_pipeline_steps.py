@@ -116,3 +116,27 @@ def test_a_pipeline_with_steps_on_ray_is_refused_where_no_server_is_known(
         " (`modelyard workspace connect URL`, then `modelyard job create`)"
     )
     assert served.store.list_runs("evaluated") == []
+
+
+def test_an_image_classifiers_validation_data_travels_in_its_snapshot_to_ray(
+    served: OpenWorkspace,  # noqa: F811
+    ray_head: RayHead,
+    tmp_path: Path,
+) -> None:
+    """The validation folder goes with the job as the training folder does (a Ray node need
+    not see this disk), and the job's config names both where its snapshot holds them."""
+    pytest.importorskip("torch", reason="the 'vision' extra is not installed")
+    from modelyard.services import training
+    from modelyard.vision.config import ImageClassificationConfig
+    from vision.shapes import write_shapes
+
+    _create_ray_compute(served, "ray-pool", ray_head.address)
+    config = ImageClassificationConfig(
+        data=str(write_shapes(tmp_path / "train", per_class=2)),
+        validation_data=str(write_shapes(tmp_path / "check", per_class=1)),
+        compute_target="ray-pool",
+    ).validated()
+    job = training.image_classification_job(served, "shapes", config, "shapes")
+    assert dict(job.folders) == {"data": tmp_path / "train", "validation_data": tmp_path / "check"}
+    sent = json.loads(job.files["config.json"])
+    assert (sent["data"], sent["validation_data"]) == ("data", "validation_data")
