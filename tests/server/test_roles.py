@@ -1,7 +1,8 @@
 """Roles on a real server: every route, walked from the OpenAPI document, with every kind of caller.
 
 reader: reads only; contributor: their own runs and shared experiments; admin: everything;
-a job's token: its own run, while it runs. The caller always comes from the token.
+a job's token: its own run and the child runs it starts, and a model its run made, while
+its run runs. The caller always comes from the token.
 """
 
 from __future__ import annotations
@@ -139,11 +140,19 @@ def test_each_role_can_do_what_it_may_and_nothing_more(
     assert refused["contributor"] == {(m, t, admin_run) for m, t in writes if "{run_id}" in t} | on(
         admin_only
     )
-    # A job's token: its own run, and the workspace's description (to open it), nothing else.
+    # A job's token: its own run, and the workspace's description (to open it), nothing else;
+    # within its scope, which the route checks (the test below), starting and listing runs
+    # and registering models (its run is canceled by the walk before the job's turn: 401).
+    scoped = {
+        ("POST", f"{API}/runs"),
+        ("GET", f"{API}/runs"),
+        ("POST", f"{API}/models/{{name}}/versions"),
+        ("POST", f"{API}/models/{{name}}/versions/from-run"),
+    }
     assert refused["job"] == {
         (m, t, r)
         for m, t in operations
-        if m != "DELETE" and (m, t) != ("GET", f"{API}/workspace")
+        if m != "DELETE" and (m, t) != ("GET", f"{API}/workspace") and (m, t) not in scoped
         for r in ({admin_run, ana_run} if "{run_id}" in t else {"-"})
         if r != ana_run
     }
@@ -201,6 +210,46 @@ def test_a_jobs_token_dies_with_its_run(base: str, ws: OpenWorkspace) -> None:
     assert late.status_code == 401 and "has ended" in late.json()["message"]
     # The workspace's description, which a job opens its workspace with, goes with the run too.
     assert httpx.get(f"{base}{API}/workspace", headers=_bearer(token)).status_code == 401
+
+
+def test_a_jobs_token_starts_and_acts_on_children_of_its_run_and_registers_its_model(
+    base: str, ws: OpenWorkspace, tmp_path: Path
+) -> None:
+    """What AutoML's job does on a Ray node: trials as child runs of its run, listed again when
+    it resumes, and a pipeline's register_model step registers the model its run names."""
+    auth.create_user(ws, "bo", Role.CONTRIBUTOR)
+    run = ws.store.create_run("jobs", user="bo", status=RunStatus.RUNNING)
+    other = ws.store.create_run("jobs", user="bo", status=RunStatus.RUNNING)
+    _, token = auth.create_run_token(ws, run)
+    job = _bearer(token)
+    child = {"experiment_name": "jobs", "parent_id": run.id, "status": "Running"}
+    made = httpx.post(f"{base}{API}/runs", json=child, headers=job)
+    assert made.status_code == 200 and made.json()["user"] == "bo"
+    beat = httpx.post(f"{base}{API}/runs/{made.json()['id']}/heartbeat", headers=job)
+    assert beat.status_code == 200
+    listed = httpx.get(f"{base}{API}/runs", params={"parent_id": run.id}, headers=job)
+    assert [found["id"] for found in listed.json()] == [made.json()["id"]]
+    for refused in (
+        httpx.post(f"{base}{API}/runs", json={"experiment_name": "jobs"}, headers=job),
+        httpx.post(f"{base}{API}/runs", json={**child, "parent_id": other.id}, headers=job),
+        httpx.get(f"{base}{API}/runs", headers=job),
+        httpx.get(f"{base}{API}/runs", params={"parent_id": other.id}, headers=job),
+        httpx.post(f"{base}{API}/runs/{other.id}/heartbeat", headers=job),
+    ):
+        assert refused.status_code == 403, refused.text
+        assert "acts on that run only" in refused.json()["message"]
+
+    ws.artifacts.put_bytes(run.id, "outputs/model.txt", b"weights")
+    ws.artifacts.put_bytes(other.id, "outputs/model.txt", b"weights")
+    path = f"{base}{API}/models/kept/versions/from-run"
+    assert httpx.post(path, json={"run_id": other.id}, headers=job).status_code == 403
+    registered = httpx.post(path, json={"run_id": run.id}, headers=job)
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["lineage"]["run_id"] == run.id
+
+    ws.store.transition_run(run.id, RunStatus.COMPLETED)  # its children go with its run
+    late = httpx.post(f"{base}{API}/runs/{made.json()['id']}/heartbeat", headers=job)
+    assert late.status_code == 401 and "has ended" in late.json()["message"]
 
 
 def test_only_an_admin_may_claim_a_process_on_the_servers_machine(

@@ -59,6 +59,37 @@ def test_a_jobs_token_acts_on_its_run_only_and_only_while_it_runs(
         authorization.check_run_access(workspace, job, own, Role.READER)
 
 
+def test_a_jobs_token_starts_lists_and_changes_its_runs_children_and_registers_its_model(
+    workspace: OpenWorkspace,
+) -> None:
+    own = workspace.store.create_run("e", user="ana", status=RunStatus.RUNNING).id
+    other = workspace.store.create_run("e", user="ana", status=RunStatus.RUNNING).id
+    child = workspace.store.create_run("e", user="ana", parent_id=own).id
+    grandchild = workspace.store.create_run("e", user="ana", parent_id=child).id
+    job = caller("ana", Role.CONTRIBUTOR, run_id=own)
+    authorization.check_may_start_run(workspace, job, own)
+    authorization.check_may_list_runs(workspace, job, own)
+    authorization.check_run_access(workspace, job, child, Role.CONTRIBUTOR)
+    authorization.check_may_register_model(job, own)
+    for refused in (
+        lambda: authorization.check_may_start_run(workspace, job, None),
+        lambda: authorization.check_may_start_run(workspace, job, other),
+        lambda: authorization.check_may_list_runs(workspace, job, None),
+        lambda: authorization.check_run_access(workspace, job, grandchild, Role.READER),
+        lambda: authorization.check_run_access(workspace, job, "no-such-run", Role.READER),
+        lambda: authorization.check_may_register_model(job, other),
+        lambda: authorization.check_may_register_model(job, None),
+    ):
+        with pytest.raises(PermissionDenied, match="acts on that run only"):
+            refused()
+    authorization.check_may_register_model(ANA, None)  # anyone's own registration
+    with pytest.raises(PermissionDenied, match="reader"):
+        authorization.check_may_register_model(RITA, None)
+    workspace.store.transition_run(own, RunStatus.COMPLETED)
+    with pytest.raises(AuthError, match="has ended"):
+        authorization.check_run_access(workspace, job, child, Role.READER)
+
+
 def test_deleting_others_work_needs_an_admin(workspace: OpenWorkspace) -> None:
     workspace.store.create_run("mine", user="ana")
     workspace.store.create_run("mixed", user="ana")

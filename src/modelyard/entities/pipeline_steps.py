@@ -121,7 +121,8 @@ BUILTIN_STEP_DESCRIPTIONS: Final[Mapping[str, str]] = {
 BUILTIN_STEP_KINDS: Final[Mapping[str, StepKind]] = {
     "image_classification": StepKind(
         title="image classification (built-in)",
-        inputs={"training_data": InputSpec(_DATA)},
+        # Azure's validation_data: images to validate on, instead of a held-out share.
+        inputs={"training_data": InputSpec(_DATA), "validation_data": InputSpec(_DATA, False)},
         outputs={"model": PortType.CUSTOM_MODEL},
         fields=frozenset({"training_parameters"}),
     ),

@@ -131,10 +131,9 @@ class StepInput:
 class StepOutput:
     type: PortType = PortType.URI_FOLDER
     parent_output: str | None = None  # `${{parent.outputs.NAME}}`: the pipeline's output
-    # Azure's `name` (and `version`) of an output: the data asset its content is registered as
-    # once the step completes.
-    # (Azure's `version` is not taken: a version's number is the next one, or the existing
-    # one whose content is the same.)
+    # Azure's `name` of an output: the data asset its content is registered as once the step
+    # completes. (Azure's `version` is refused: the store numbers versions, the next one or
+    # the existing one whose content is the same: `refuse_output_version`.)
     asset_name: str | None = None
 
     def to_dict(self) -> Any:
@@ -253,9 +252,19 @@ class Pipeline:
     inputs: Mapping[str, PipelineInput] = field(default_factory=dict)
     outputs: Mapping[str, PortType] = field(default_factory=dict)
     settings: PipelineSettings = field(default_factory=PipelineSettings)
+    # A pipeline output's `name:`: the data asset that the output of the step bound to it
+    # (`${{parent.outputs.NAME}}`) is registered as, as a step output's own `name:` is.
+    output_assets: Mapping[str, str] = field(default_factory=dict)
 
     def compute_of(self, step: Step) -> str:
         return step.compute or self.settings.default_compute
+
+    def asset_of(self, output: StepOutput) -> str | None:
+        """The data asset a step's output is registered as: its own `name:`, else that of
+        the pipeline output it is bound to; None when neither names one."""
+        if output.asset_name is not None or output.parent_output is None:
+            return output.asset_name
+        return self.output_assets.get(output.parent_output)
 
     def check(self) -> Pipeline:
         """Refuse, in one line naming the step and field, what cannot run; self when sound."""
@@ -483,6 +492,14 @@ class Pipeline:
                 step=step.name,
                 field=f"outputs.{name}",
             )
+        named = self.output_assets.get(target)
+        if named is not None and output.asset_name not in (None, named):
+            raise InvalidValue(
+                f"{where} is registered as data {output.asset_name!r}, but pipeline output"
+                f" {target!r} names {named!r}: give the name in one of the two places",
+                step=step.name,
+                field=f"outputs.{name}.name",
+            )
 
     # The dict form: Azure's YAML shape, also the driver's pipeline.json ------------------
 
@@ -493,9 +510,15 @@ class Pipeline:
             "experiment_name": self.experiment,
             "settings": self.settings.to_dict(),
             "inputs": {name: port.to_dict() for name, port in self.inputs.items()},
-            "outputs": {name: {"type": kind.value} for name, kind in self.outputs.items()},
+            "outputs": {name: self._output_dict(name) for name in self.outputs},
             "jobs": {name: step.to_dict() for name, step in self.steps.items()},
         }
+
+    def _output_dict(self, name: str) -> dict[str, str]:
+        data = {"type": self.outputs[name].value}
+        if name in self.output_assets:
+            data["name"] = self.output_assets[name]
+        return data
 
 
 # Parsing the dict form (the YAML's fields already checked by the loader) -----------------
@@ -520,14 +543,34 @@ def _pipeline_input(name: str, value: object) -> PipelineInput:
     return PipelineInput(kind, typed_literal(kind, value[key], where))
 
 
-def parse_pipeline_outputs(data: Mapping[str, Any]) -> dict[str, PortType]:
+def parse_pipeline_outputs(data: Mapping[str, Any]) -> tuple[dict[str, PortType], dict[str, str]]:
+    """Each pipeline output's type, and the data asset names of those that give `name:`."""
     outputs: dict[str, PortType] = {}
+    assets: dict[str, str] = {}
     for name, value in data.items():
         where = f"pipeline output {name!r}"
         spec = value if isinstance(value, Mapping) else {}
-        _refuse_unknown(where, spec, {"type", "description"})
+        _refuse_unknown(where, spec, {"type", "description", "name", "version"})
         outputs[str(name)] = PortType.parse(spec.get("type", "uri_folder"), where)
-    return outputs
+        refuse_output_version(where, spec)
+        if spec.get("name") is not None:
+            _check_asset_name(where, spec["name"])
+            assets[str(name)] = str(spec["name"])
+    return outputs, assets
+
+
+def refuse_output_version(where: str, spec: Mapping[str, Any]) -> None:
+    """Azure's `version:` on an output: the workspace numbers data versions itself (the next
+    number, or the existing version whose content is the same), so none can be chosen."""
+    if spec.get("version") is None:
+        return
+    name = spec.get("name") or "NAME"
+    raise InvalidValue(
+        f"{where} version {spec['version']!r}: data asset versions are numbered by the"
+        " workspace (the next number, or the existing version with the same content), not"
+        f" chosen: remove 'version'; `modelyard data show {name}` shows the version it got",
+        field="version",
+    )
 
 
 def parse_step_inputs(step: str, data: Mapping[str, Any]) -> dict[str, StepInput]:
@@ -577,8 +620,9 @@ def _step_output(where: str, value: object) -> StepOutput:
         return StepOutput(parent_output=parts[2])
     if not isinstance(value, Mapping):
         raise InvalidValue(f"{where} is {value!r}: write {{type: uri_folder}}")
-    _refuse_unknown(where, value, {"type", "mode", "path", "name"})
+    _refuse_unknown(where, value, {"type", "mode", "path", "name", "version"})
     kind = PortType.parse(value.get("type", "uri_folder"), where)
+    refuse_output_version(where, value)
     parent = _step_output(where, value["path"]).parent_output if value.get("path") else None
     name = value.get("name")
     if name is not None:

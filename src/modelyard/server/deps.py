@@ -145,3 +145,7 @@ Admin = _needs(Role.ADMIN, on_run=False)
 WorkspaceReader = _needs(Role.READER, on_run=False, jobs_too=True)
 RunReader = _needs(Role.READER, on_run=True)  # its run's job token may read it too
 RunOwner = _needs(Role.CONTRIBUTOR, on_run=True)  # the run's owner, its job's token, an admin
+# Routes a job's token may use within its scope, which the route checks (its run's children,
+# a model its run made: `authorization.check_may_start_run`, `check_may_register_model`…).
+ContributorOrJob = _needs(Role.CONTRIBUTOR, on_run=False, jobs_too=True)
+ReaderOrJob = _needs(Role.READER, on_run=False, jobs_too=True)

@@ -6,8 +6,9 @@ The rules, written once:
   runs they started: logs to them, uploads to them, ends or cancels them;
 - an **admin** may do anything: others' runs, deleting experiments that hold others' runs,
   users, and anyone's tokens; every user may create, list and revoke their own tokens;
-- a **job's token** (scoped to one run) reads and changes that run alone, and only until the run
-  has ended;
+- a **job's token** (scoped to one run) reads and changes that run and the child runs it starts
+  (AutoML's trials, on a Ray node), lists those children, registers a model with its run as
+  the lineage, and only until its run has ended;
 - a process on the server's own machine may be claimed over the API for a run with a compute
   target (whose process cancel and the reaper stop) by an admin only: anyone else could make
   the server kill a process of their choosing. The server's own jobs record theirs directly;
@@ -21,7 +22,7 @@ from __future__ import annotations
 from modelyard.compute.local.processes import this_host
 from modelyard.entities import Caller, Role
 from modelyard.entities.data import parse_data_reference
-from modelyard.errors import AuthError, PermissionDenied
+from modelyard.errors import AuthError, NotFound, PermissionDenied
 from modelyard.services import data
 from modelyard.services.workspaces import OpenWorkspace
 
@@ -41,7 +42,7 @@ def check_role(caller: Caller, required: Role) -> None:
 
 
 def check_unscoped(caller: Caller) -> None:
-    """A job's token may touch its own run only: nothing workspace-wide."""
+    """A job's token may touch its own run (and its children) only: nothing workspace-wide."""
     if caller.run_id is not None:
         raise _outside_scope(caller, "this workspace-wide route")
 
@@ -70,10 +71,38 @@ def run_access_needs_store(caller: Caller, run_id: str, required: Role) -> bool:
     two without handing the request to a worker thread."""
     check_role(caller, required)
     if caller.run_id is not None:
-        if run_id != caller.run_id:
-            raise _outside_scope(caller, f"run {run_id}")
-        return True  # its run's status: a job's token works only while its run runs
+        # Its run's status (a job's token works only while its run runs), and for another
+        # run whether that is a child of its run.
+        return True
     return not (required is Role.READER or caller.role is Role.ADMIN)
+
+
+def check_may_start_run(ws: OpenWorkspace, caller: Caller, parent_id: str | None) -> None:
+    """A contributor starts runs (a child joins its parent's work: the parent's rules); a
+    job's token starts only child runs of its own run, while that run runs."""
+    if caller.run_id is not None and parent_id != caller.run_id:
+        raise _outside_scope(caller, "a run that is not a child of it")
+    check_role(caller, Role.CONTRIBUTOR)
+    if parent_id is not None:
+        check_run_access(ws, caller, parent_id, Role.CONTRIBUTOR)
+
+
+def check_may_register_model(caller: Caller, lineage_run: str | None) -> None:
+    """A contributor registers models; a job's token only a version its own run made (its
+    lineage), as a training script on a Ray node registers what it trained."""
+    if caller.run_id is not None and lineage_run != caller.run_id:
+        raise _outside_scope(caller, "a model version that another run made")
+    check_role(caller, Role.CONTRIBUTOR)
+
+
+def check_may_list_runs(ws: OpenWorkspace, caller: Caller, parent_id: str | None) -> None:
+    """A reader lists any runs; a job's token the children of its own run, while it runs."""
+    if caller.run_id is None:
+        check_role(caller, Role.READER)
+        return
+    if parent_id != caller.run_id:
+        raise _outside_scope(caller, "runs that are not children of it")
+    check_run_access(ws, caller, parent_id, Role.READER)
 
 
 def check_may_claim_process(ws: OpenWorkspace, caller: Caller, run_id: str, host: str) -> None:
@@ -134,13 +163,25 @@ def check_may_delete_experiment(ws: OpenWorkspace, caller: Caller, name: str) ->
 
 
 def _check_scoped_run(ws: OpenWorkspace, caller: Caller, run_id: str) -> None:
-    run = ws.store.get_run(run_id)
+    """Its own run or a child of it, while its own run runs."""
+    own = caller.run_id
+    assert own is not None
+    if run_id != own and _parent_of(ws, run_id) != own:
+        raise _outside_scope(caller, f"run {run_id}")
+    run = ws.store.get_run(own)
     if run.status.is_terminal:
         raise AuthError(
-            f"this job's token was for run {run_id}, which has ended ({run.status.value}):"
+            f"this job's token was for run {own}, which has ended ({run.status.value}):"
             " a job's token works only while its run runs",
-            run_id=run_id,
+            run_id=own,
         )
+
+
+def _parent_of(ws: OpenWorkspace, run_id: str) -> str | None:
+    try:
+        return ws.store.get_run(run_id).parent_id
+    except NotFound:  # outside its scope, whether it exists or not
+        return None
 
 
 def _outside_scope(caller: Caller, what: str) -> PermissionDenied:

@@ -120,11 +120,22 @@ def data_goes_with_the_job(ws: OpenWorkspace, compute_target: str) -> bool:
     return ws.compute_store.get_compute(compute_target).type is not ComputeType.LOCAL
 
 
-def resolve_data_argument(ws: OpenWorkspace, value: str) -> tuple[str, dict[str, DataReference]]:
+def resolve_data_argument(
+    ws: OpenWorkspace, value: str, input_name: str = "training_data"
+) -> tuple[str, dict[str, DataReference]]:
     """A built-in job's `--data`: a reference becomes the version's local read-only path (and
-    the version read, as input `training_data`); a path stays as it is."""
+    the version read, as input `input_name`); a path stays as it is."""
     if not is_data_reference(value):
         return value, {}
     version = data.get_data_version(ws, value)
     reference = DataReference(version.name, version.version)
-    return str(data.data_path(ws, version)), {"training_data": reference}
+    return str(data.data_path(ws, version)), {input_name: reference}
+
+
+def resolve_validation_argument(
+    ws: OpenWorkspace, value: str | None
+) -> tuple[str | None, dict[str, DataReference]]:
+    """An image classifier's `--validation-data`, as `resolve_data_argument` does `--data`."""
+    if value is None:
+        return None, {}
+    return resolve_data_argument(ws, value, "validation_data")

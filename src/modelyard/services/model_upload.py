@@ -10,19 +10,24 @@ import shutil
 import uuid
 from typing import IO, Any
 
+from modelyard.entities import Caller
 from modelyard.entities.registry import Lineage, ModelVersion, ModelVersionRequest
+from modelyard.services import authorization
 from modelyard.services.models import register_uploaded
 from modelyard.services.upload_archive import ArchiveForm, unpack, upload_refusal
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.rest_models import FILES_PREFIX, REQUEST_FILE, REQUEST_FILE_MAX_BYTES
 
 
-def register_archive(ws: OpenWorkspace, name: str, archive: IO[bytes], user: str) -> ModelVersion:
+def register_archive(
+    ws: OpenWorkspace, name: str, archive: IO[bytes], caller: Caller
+) -> ModelVersion:
     folder = ws.cache_dir / "staging" / f"model-{uuid.uuid4().hex}"
     try:
         description = unpack(archive, folder / "files", ARCHIVE)
         request = request_from_dict(name, description)
-        return register_uploaded(ws, folder / "files", request, user)
+        authorization.check_may_register_model(caller, request.lineage.run_id)
+        return register_uploaded(ws, folder / "files", request, caller.name)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

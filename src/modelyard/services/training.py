@@ -13,7 +13,11 @@ from modelyard.entities.data import is_data_reference, parse_data_reference
 from modelyard.errors import InvalidValue, NotFound
 from modelyard.extras import require_extra
 from modelyard.fileio import folder_written_atomically
-from modelyard.services.job_inputs import data_goes_with_the_job, resolve_data_argument
+from modelyard.services.job_inputs import (
+    data_goes_with_the_job,
+    resolve_data_argument,
+    resolve_validation_argument,
+)
 from modelyard.services.jobs import ModuleJob, submit
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.vision.config import ALLOW_OUTSIDE_OPTION, ImageClassificationConfig
@@ -29,6 +33,7 @@ GUARDRAIL_CACHE_FOLDER = "guardrails"
 # no Pillow (the vision modules that check images are imported only to submit training).
 GUARDRAILS_ARTIFACT = "outputs/guardrails.json"
 DATA_FOLDER = "data"  # where a job sent to a server finds its images, inside its snapshot
+VALIDATION_FOLDER = "validation_data"  # and its validation images, where it has any
 
 
 def submit_image_classification(
@@ -48,8 +53,13 @@ def submit_image_classification(
     """
     require_extra("vision", "training an image classifier")
     local_data, read = resolve_data_argument(ws, config.data)
-    given, config = config.data, replace(config, data=local_data).validated()
-    shown = replace(config, data=given) if read else config  # the reference, as given
+    local_validation, read_validation = resolve_validation_argument(ws, config.validation_data)
+    given = config
+    config = replace(config, data=local_data, validation_data=local_validation).validated()
+    read = {**read, **read_validation}
+    shown = (
+        replace(config, data=given.data, validation_data=given.validation_data) if read else config
+    )
     display_name = display_name or default_run_name(shown, datetime.now())
     job = image_classification_job(ws, experiment, config, display_name, shown)
     return submit(ws, job, user=user, data_inputs=read)
@@ -74,6 +84,8 @@ def image_classification_job(
     # Wrong columns, rows outside the table's folder, no image at all: refused before a run
     # exists, so nothing is written.
     check_before_submission(Path(config.data), config.allow_paths_outside_table)
+    if config.validation_data is not None:
+        check_before_submission(Path(config.validation_data), config.allow_paths_outside_table)
     source = image_classification_source(shown or config)
     return image_job(ws, experiment, IMAGE_CLASSIFICATION_MODULE, config, display_name, source)
 
@@ -106,6 +118,10 @@ def image_job(
     payload = config.to_dict()
     if data_goes_with_the_job(ws, config.compute_target):
         payload["data"], folders = data_sent_with_the_job(config.data)
+        if payload.get("validation_data") is not None:  # an image classifier's own
+            sent, more = data_sent_with_the_job(payload["validation_data"], VALIDATION_FOLDER)
+            payload["validation_data"] = sent
+            folders.update(more)
     else:
         arguments += cache_arguments(ws)
     return ModuleJob(
@@ -203,14 +219,14 @@ def _check_no_output_elsewhere(config: ImageClassificationConfig) -> None:
         )
 
 
-def data_sent_with_the_job(data: str) -> tuple[str, dict[str, Path]]:
-    """The images' folder as the job's snapshot holds it: the data path the job reads, and
-    the folder to copy there."""
+def data_sent_with_the_job(data: str, folder: str = DATA_FOLDER) -> tuple[str, dict[str, Path]]:
+    """The images' folder as the job's snapshot holds it (under `folder`): the data path the
+    job reads, and the folder to copy there."""
     source = Path(data)
     if source.is_dir():
-        return DATA_FOLDER, {DATA_FOLDER: source}
+        return folder, {folder: source}
     # A table's relative image paths resolve against its folder: that folder goes along.
-    return f"{DATA_FOLDER}/{source.name}", {DATA_FOLDER: source.parent}
+    return f"{folder}/{source.name}", {folder: source.parent}
 
 
 def read_guardrails(ws: OpenWorkspace, run_id: str) -> dict[str, Any] | None:

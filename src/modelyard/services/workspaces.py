@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from modelyard.entities import Workspace, validate_workspace_name
 from modelyard.errors import AlreadyExists, InvalidValue, NotFound
 from modelyard.fileio import exclusive_lock, write_json_atomic
+from modelyard.runtime.job_env import SERVED_AT_ENV
 from modelyard.settings import Settings, default_home
 from modelyard.store.artifacts import ArtifactRepository, ArtifactStore
 from modelyard.store.base import (
@@ -282,6 +283,9 @@ def open_workspace(root: Path, flags: dict[str, Any] | None = None) -> OpenWorks
         ),
         settings=settings,
         config=config,
+        # In a job a server's pass launched here: that server's URL, so that the jobs this
+        # one submits to a ray compute (a pipeline's steps) can report to it.
+        served_at=os.environ.get(SERVED_AT_ENV) or None,
     )
 
 

@@ -62,6 +62,9 @@ class ImageClassificationConfig:
     learning_rate_decay: float = _option(0.94, help="multiply the learning rate by this...")
     decay_every_epochs: int = _option(2, help="...every this many epochs (ML.NET's schedule)")
     validation_fraction: float = _option(0.1, help="share of images held out to validate")
+    validation_data: str | None = _option(
+        None, help="images to validate on (as --data), instead of holding out a share"
+    )
     early_stopping_patience: int = _option(20, help="epochs without improvement before stopping")
     early_stopping_min_delta: float = _option(0.01, help="smallest improvement that counts")
     fine_tune: bool = _option(False, help="train the whole network, not only the head")
@@ -100,7 +103,10 @@ class ImageClassificationConfig:
         if weights not in (WEIGHTS_IMAGENET, WEIGHTS_NONE):
             weights = str(_existing_weights_file(weights))
         output = None if self.output is None else str(Path(self.output).expanduser().absolute())
-        return _replace(self, data=str(data), weights=weights, output=output)
+        validation = None if self.validation_data is None else _existing_validation(self)
+        return _replace(
+            self, data=str(data), weights=weights, output=output, validation_data=validation
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,6 +115,19 @@ class ImageClassificationConfig:
     def from_dict(cls, payload: dict[str, Any]) -> ImageClassificationConfig:
         check_known_keys(payload, cls, "image-classification config")
         return cls(**payload)
+
+
+def _existing_validation(config: ImageClassificationConfig) -> str:
+    given = str(config.validation_data)
+    path = Path(given).expanduser().absolute()
+    if not path.exists():
+        raise NotFound(
+            f"validation data {given!r} does not exist: pass a folder with one sub-folder per"
+            " label (the training data's labels) or a CSV/TSV table, or leave it out to hold"
+            " out --validation-fraction of the data",
+            data=given,
+        )
+    return str(path)
 
 
 def check_known_keys(payload: Mapping[str, Any], config: Any, what: str) -> None:

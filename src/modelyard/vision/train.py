@@ -100,6 +100,8 @@ class LabelledData:
     hashes: list[str]
     labels: list[str]  # the label names in output-index order (sorted)
     targets: list[int]  # index into labels, per image
+    # Images from this index on are the config's validation_data (the split is given).
+    validation_start: int | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,13 @@ class Trainer:
         self.export(model, data, split)
 
     def split(self, data: LabelledData) -> Split:
-        split = stratified_split(data.targets, self.config.validation_fraction, self.config.seed)
+        if data.validation_start is not None:
+            start = data.validation_start
+            split = Split(list(range(start)), list(range(start, len(data.paths))))
+        else:
+            split = stratified_split(
+                data.targets, self.config.validation_fraction, self.config.seed
+            )
         _say(f"split: {len(split.train)} training and {len(split.validation)} validation images")
         return split
 
@@ -193,11 +201,43 @@ class Trainer:
             raise GuardrailFailed(report.summary_line(), errors=len(report.errors))
         labels = sorted(report.class_counts)
         index = {label: position for position, label in enumerate(labels)}
-        return LabelledData(
+        data = LabelledData(
             paths=[record.path for record in report.usable],
             hashes=list(report.usable_hashes),
             labels=labels,
             targets=[index[record.label] for record in report.usable],
+        )
+        if self.config.validation_data is None:
+            return data
+        return self._with_validation_data(data, Path(self.config.validation_data))
+
+    def _with_validation_data(self, data: LabelledData, source: Path) -> LabelledData:
+        """The training images followed by the validation folder's usable ones. Its images
+        are decoded as the training's are; the class-size rules are the training data's (a
+        validation set is often small), but each of its labels must be one the model learns."""
+        scan = scan_dataset(source, self.config.allow_paths_outside_table)
+        verdicts = VerdictCache(self.guardrail_cache) if self.guardrail_cache else None
+        report = check_dataset(scan.records, scan.skipped, verdicts)
+        unknown = sorted({record.label for record in report.usable} - set(data.labels))
+        if not report.usable or unknown:
+            problem = (
+                f"has labels the training data lacks: {', '.join(unknown)}"
+                if unknown
+                else "has no usable image"
+            )
+            raise GuardrailFailed(
+                f"validation data {str(source)!r} {problem}: validate on images of the"
+                f" training data's labels ({', '.join(data.labels)})",
+                errors=1,
+            )
+        index = {label: position for position, label in enumerate(data.labels)}
+        _say(f"validation data: {len(report.usable)} images of {source}")
+        return LabelledData(
+            paths=[*data.paths, *(record.path for record in report.usable)],
+            hashes=[*data.hashes, *report.usable_hashes],
+            labels=data.labels,
+            targets=[*data.targets, *(index[record.label] for record in report.usable)],
+            validation_start=len(data.paths),
         )
 
     def _record_data(self, report: GuardrailReport) -> None:

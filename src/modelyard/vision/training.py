@@ -46,6 +46,7 @@ _SIGNATURE_FIELDS: Final = (
     "learning_rate_decay",
     "decay_every_epochs",
     "validation_fraction",
+    "validation_data",
     "early_stopping_patience",
     "early_stopping_min_delta",
     "seed",

@@ -4,6 +4,7 @@ group on this host. A sized compute's jobs get their size's CPUs, memory and GPU
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -51,7 +52,7 @@ class LocalCompute:
         if request.size is not None:  # the built-in `local` has none: its jobs are not limited
             command += SizeLimits.of(request.size).to_arguments()
         with open(request.log_path, "ab") as log:
-            pid = _start_detached(command, log.fileno())
+            pid = _start_detached(command, log.fileno(), request.environment)
         try:
             return processes.handle_for(pid).to_string()
         except psutil.Error:
@@ -74,12 +75,14 @@ class LocalCompute:
         return None
 
 
-def _start_detached(command: list[str], log_fd: int) -> int:
-    """Start `command` with its output to `log_fd`, as a child of nobody here; its pid."""
+def _start_detached(command: list[str], log_fd: int, environment: dict[str, str]) -> int:
+    """Start `command` with its output to `log_fd` and `environment` added to this process's,
+    as a child of nobody here; its pid."""
     try:
         started = subprocess.run(
             [sys.executable, "-c", _DETACHED_START, *command],
             stdin=subprocess.DEVNULL,
+            env={**os.environ, **environment},
             stdout=subprocess.PIPE,
             stderr=log_fd,
             close_fds=True,

@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 
 from modelyard.entities import Caller, Role, limits
 from modelyard.entities.registry import LATEST, ModelReference, validate_version
-from modelyard.server.deps import Contributor, Reader, workspace_of
+from modelyard.server.deps import Contributor, ContributorOrJob, Reader, workspace_of
 from modelyard.server.schemas import models as schemas
 from modelyard.server.schemas.artifacts import BINARY
 from modelyard.server.schemas.errors import error_responses
@@ -118,14 +118,12 @@ def download_file(name: str, version: str, path: str, request: Request) -> Strea
     },
 )
 async def register_files(
-    name: str, request: Request, caller: Caller = Contributor
+    name: str, request: Request, caller: Caller = ContributorOrJob
 ) -> dict[str, Any]:
     """Register the archive's files as the next version of `name`."""
     ws = workspace_of(request)
     async with spooled_upload(request, JOB_ARCHIVE_TYPE, "the model archive") as archive:
-        version = await run_in_threadpool(
-            model_upload.register_archive, ws, name, archive, caller.name
-        )
+        version = await run_in_threadpool(model_upload.register_archive, ws, name, archive, caller)
     return version.to_dict()
 
 
@@ -136,11 +134,12 @@ async def register_files(
     responses=error_responses(404, 409),
 )
 def register_from_run(
-    name: str, body: schemas.RunModelIn, request: Request, caller: Caller = Contributor
+    name: str, body: schemas.RunModelIn, request: Request, caller: Caller = ContributorOrJob
 ) -> dict[str, Any]:
     """Register a run's artifact file or folder (its `outputs` by default), with the run as
     the version's lineage."""
     ws = workspace_of(request)
+    authorization.check_may_register_model(caller, body.run_id)
     authorization.check_run_access(ws, caller, body.run_id, Role.READER)
     payload = body.model_dump(exclude={"run_id", "path"})
     model_request = model_upload.request_from_dict(name, payload)

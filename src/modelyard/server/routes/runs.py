@@ -8,10 +8,17 @@ import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from modelyard.entities import Caller, Metric, Role, RunSource, RunStatus, limits
+from modelyard.entities import Caller, Metric, RunSource, RunStatus, limits
 from modelyard.entities.records import float_from_json
 from modelyard.errors import InvalidTransition
-from modelyard.server.deps import Contributor, Reader, RunOwner, RunReader, workspace_of
+from modelyard.server.deps import (
+    ContributorOrJob,
+    Reader,
+    ReaderOrJob,
+    RunOwner,
+    RunReader,
+    workspace_of,
+)
 from modelyard.server.events import server_sent_events
 from modelyard.server.json_route import PydanticJsonRoute
 from modelyard.server.schemas import runs as schemas
@@ -29,11 +36,10 @@ LOG_CHUNK_MAX = 1024 * 1024
 
 @router.post("/runs", response_model=schemas.Run, responses=error_responses(404))
 def create_run(
-    body: schemas.RunIn, request: Request, caller: Caller = Contributor
+    body: schemas.RunIn, request: Request, caller: Caller = ContributorOrJob
 ) -> dict[str, Any]:
     ws = workspace_of(request)
-    if body.parent_id is not None:  # a child run joins its parent's work: the parent's rules
-        authorization.check_run_access(ws, caller, body.parent_id, Role.CONTRIBUTOR)
+    authorization.check_may_start_run(ws, caller, body.parent_id)
     source = RunSource.from_dict(body.source.model_dump()) if body.source else None
     run = ws.store.create_run(
         body.experiment_name,
@@ -48,9 +54,7 @@ def create_run(
 
 
 # Up to 100,000 runs: documented, not validated (`schemas/common.py`, `answers`).
-@router.get(
-    "/runs", dependencies=[Reader], response_model=None, responses=answers(list[schemas.Run])
-)
+@router.get("/runs", response_model=None, responses=answers(list[schemas.Run]))
 def list_runs(
     request: Request,
     experiment: str | None = None,
@@ -59,8 +63,11 @@ def list_runs(
     id_prefix: str | None = None,
     display_name: str | None = None,
     limit: int = Query(1000, ge=1, le=100_000),
+    caller: Caller = ReaderOrJob,
 ) -> Response:
-    found = workspace_of(request).store.list_runs(
+    ws = workspace_of(request)
+    authorization.check_may_list_runs(ws, caller, parent_id)
+    found = ws.store.list_runs(
         experiment,
         statuses=status,
         parent_id=parent_id,

@@ -38,7 +38,7 @@ MODEL_PREFIXES: Final = ("model:", "azureml:")
 # The trainer's fields a step does not set through training_parameters: its inputs and the
 # pipeline's own say where the data is, where the job runs and where the outputs go.
 _NOT_TRAINING_PARAMETERS: Final = frozenset(
-    {"data", "output", "compute_target", "allow_paths_outside_table"}
+    {"data", "validation_data", "output", "compute_target", "allow_paths_outside_table"}
 )
 _AUTOML_LIMITS: Final = frozenset({"timeout_minutes", "time_budget_s"})
 _IMAGE_TASKS: Final = ("image_classification", "image-classification")
@@ -136,6 +136,7 @@ def _image_classification_config(step: Step, context: StepContext) -> Any:
     refuse_unknown_fields("training_parameters", parameters, known)
     return ImageClassificationConfig(
         data=context.values["training_data"],
+        validation_data=context.values.get("validation_data"),
         compute_target=context.compute,
         **parameters,
     ).validated()

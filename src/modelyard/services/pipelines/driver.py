@@ -407,16 +407,19 @@ class PipelineDriver:
         self.sealed.add(run_id)
 
     def _register_outputs(self, child: StepRun) -> None:
-        """Each output the step names (`{name: flowers-clean}`) as a version of that data
-        asset, recorded on the step's run (a tag: the run has ended) and on the version (its
-        tags: the run that produced it). Unchanged content is the existing version."""
+        """Each output the step names (`{name: flowers-clean}`), or whose pipeline output
+        names one, as a version of that data asset, recorded on the step's run (a tag: the
+        run has ended) and on the version (its tags: the run that produced it). Unchanged
+        content is the existing version."""
         step = self.pipeline.steps.get(child.step or "")
         for output, port in (step.output_ports() if step else {}).items():
-            if step is None or port.asset_name is None:
+            asset = self.pipeline.asset_of(port)
+            if step is None or asset is None:
                 continue
             try:
                 path = self.keys.output_path(step, child.run.id, output)
-                registered = register_output(self.ws, path, port, produced_by(child, self.parent))
+                tags = produced_by(child, self.parent)
+                registered = register_output(self.ws, path, port, asset, tags)
             except ModelyardError as error:
                 self.say(f"step {step.name} output {output} not registered: {error.message}")
                 continue

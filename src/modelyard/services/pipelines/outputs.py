@@ -1,4 +1,5 @@
-"""A step's output registered as a data asset version (Azure v2's `name` on an output): once
+"""A step's output registered as a data asset version (Azure v2's `name` on an output, the
+step's or the pipeline output's it is bound to): once
 the step has completed, its output folder becomes the next version of that asset through
 `services.data` (content-hashed: unchanged content is the existing version). The version's
 tags name the run that produced it, and the run's tag the version: lineage both ways."""
@@ -35,13 +36,14 @@ def produced_by(child: StepRun, parent: Run) -> dict[str, str]:
 
 
 def register_output(
-    ws: OpenWorkspace, path: Path, port: StepOutput, tags: Mapping[str, str]
+    ws: OpenWorkspace, path: Path, port: StepOutput, asset: str, tags: Mapping[str, str]
 ) -> data.DataCreated:
-    assert port.asset_name is not None
+    """`path`, the output `port` of a step, as the next version of data asset `asset` (the
+    step output's `name:` or its pipeline output's: `Pipeline.asset_of`)."""
     # A model's folder is versioned as any folder is (the registry is for models one names).
     kind = DataType.URI_FOLDER if port.type.is_folder else DataType(port.type.value)
     request = DataVersionRequest(
-        port.asset_name,
+        asset,
         kind,
         description=f"output of pipeline step {tags.get(PRODUCED_BY_STEP_TAG)}",
         tags=dict(tags),

@@ -8,7 +8,7 @@
       raw: {type: uri_folder, path: ./data}   # relative to this file
       epochs: 3                               # a literal: string, number, integer, boolean
     outputs:
-      model: {type: uri_folder}
+      model: {type: uri_folder, name: nightly-model}   # name: registered as data, as below
     jobs:
       prep:
         type: command                         # the default; or a built-in job, below
@@ -62,7 +62,9 @@
 
 A built-in step's ports are its job's (`entities/pipeline_steps.py`); its fields are judged by
 its job's config when the file is read (`services/pipelines/builtin_steps.py`). An output's
-`name:` (any step) registers the output, once its step completes, as a data asset version.
+`name:` (any step's, or a pipeline output's: then the output of the step bound to it) registers
+the output, once its step completes, as a data asset version; `version:` is refused (the
+workspace numbers versions).
 A step naming a registered `component` takes its command, environment, typed ports and code
 (the version's snapshot) from it; a sweep whose `trial` names one runs that component's
 command as each trial, its search_space keys being the component's inputs; see
@@ -197,13 +199,15 @@ def pipeline_from_dict(
     for name, port in inputs.items():
         if port.type.is_data and not is_data_reference(str(port.value)):
             inputs[name] = PipelineInput(port.type, str((base / str(port.value)).absolute()))
+    outputs, output_assets = parse_pipeline_outputs(_mapping(data.get("outputs"), "outputs"))
     return Pipeline(
         name=str(data.get("display_name") or default_name),
         experiment=str(data["experiment_name"]),
         steps={str(name): _step(str(name), spec, base, components) for name, spec in jobs.items()},
         inputs=inputs,
-        outputs=parse_pipeline_outputs(_mapping(data.get("outputs"), "outputs")),
+        outputs=outputs,
         settings=_settings(_mapping(data.get("settings"), "settings")),
+        output_assets=output_assets,
     )
 
 

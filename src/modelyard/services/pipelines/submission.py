@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from modelyard.entities import Run, RunSource
+from modelyard.entities.compute import ComputeType
 from modelyard.entities.data import is_data_reference
 from modelyard.entities.pipelines import (
     Binding,
@@ -17,7 +18,7 @@ from modelyard.entities.pipelines import (
     Step,
     StepInput,
 )
-from modelyard.errors import InvalidValue, NotFound
+from modelyard.errors import ComputeUnavailable, InvalidValue, NotFound
 from modelyard.services import data, jobs
 from modelyard.services.pipelines.pipeline_file import read_config
 from modelyard.services.pipelines.pipeline_job import (
@@ -53,6 +54,7 @@ def submit_pipeline(
         _check_data_inputs(job)
         for compute in sorted({job.pipeline.compute_of(s) for s in job.pipeline.steps.values()}):
             jobs.check_compute_takes_jobs(ws, compute)
+        _refuse_steps_away_unserved(ws, job.pipeline)
     return jobs.submit(ws, job.to_module_job(), user=user, properties=properties)
 
 
@@ -147,6 +149,24 @@ def refuse_local_paths(server_url: str, job: PipelineJob) -> None:
                 " data create NAME --path ...`) and set its 'path' to data:NAME@latest",
                 input=name,
                 path=str(port.value),
+            )
+
+
+def _refuse_steps_away_unserved(ws: OpenWorkspace, pipeline: Pipeline) -> None:
+    """A step on a compute whose jobs run on other machines (Ray) reports to the workspace's
+    server, whose URL the driver learns from the process that launches it: submitted here,
+    where no server is known, that step could only fail later, so it is refused now."""
+    if ws.served_at is not None:
+        return
+    for name in pipeline.order():
+        compute = pipeline.compute_of(pipeline.steps[name])
+        if ws.compute_store.get_compute(compute).type is not ComputeType.LOCAL:
+            raise ComputeUnavailable(
+                f"step {name!r} runs on compute {compute}, whose jobs report to the workspace's"
+                " server, and this submission does not go through one: submit the pipeline"
+                " through it (`modelyard workspace connect URL`, then `modelyard job create`)",
+                step=name,
+                compute=compute,
             )
 
 

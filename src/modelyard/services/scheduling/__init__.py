@@ -17,6 +17,7 @@ from modelyard.entities import Run, RunStatus
 from modelyard.entities.compute import ComputeTarget, ComputeType, ProvisioningState
 from modelyard.entities.scheduling import SchedulingPlan
 from modelyard.errors import ComputeUnavailable, InvalidTransition, InvalidValue, ModelyardError
+from modelyard.runtime.job_env import SERVED_AT_ENV
 from modelyard.services.run_files import SUPERVISOR_LOG
 from modelyard.services.scheduling.planning import Resources, needs, plan, pool_of
 from modelyard.services.workspaces import OpenWorkspace
@@ -99,9 +100,11 @@ _JOB_SETTINGS = (
 
 def _job_settings(ws: OpenWorkspace, compute: ComputeTarget) -> dict[str, str]:
     """This workspace's settings for a job's supervisor on a machine that cannot read them (a
-    local job opens the workspace and reads them there)."""
+    local job opens the workspace and reads them there). A local job learns where a server
+    serves the workspace, if one does: the jobs it submits (a pipeline's steps) may run on
+    Ray, whose jobs report there."""
     if compute.type is ComputeType.LOCAL:
-        return {}
+        return {} if ws.served_at is None else {SERVED_AT_ENV: ws.served_at}
     return {ENV_PREFIX + name.upper(): str(getattr(ws.settings, name)) for name in _JOB_SETTINGS}
 
 
