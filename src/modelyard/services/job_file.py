@@ -31,11 +31,11 @@ from modelyard.errors import InvalidValue
 from modelyard.services import components
 from modelyard.services.job_fields import command_words, environment_from
 from modelyard.services.job_inputs import InputValue, check_placeholders
-from modelyard.services.jobs import ScriptJob, submit
+from modelyard.services.jobs import Job, ScriptJob, submit
 from modelyard.services.pipelines.pipeline_file import pipeline_job_from
 from modelyard.services.pipelines.pipeline_job import PipelineJob
-from modelyard.services.pipelines.submission import submit_pipeline
-from modelyard.services.sweeps.submission import submit_sweep
+from modelyard.services.pipelines.submission import pipeline_driver_job
+from modelyard.services.sweeps.submission import sweep_driver_job
 from modelyard.services.sweeps.sweep_file import sweep_job_from
 from modelyard.services.sweeps.sweep_job import SweepJob
 from modelyard.services.workspaces import OpenWorkspace
@@ -164,9 +164,13 @@ def _script_and_arguments(path: Path, data: dict[str, Any]) -> tuple[str, tuple[
 
 def submit_job_file(ws: OpenWorkspace, path: Path, user: str | None = None) -> Run:
     """Load and submit a job file, whatever its type: what a schedule fires."""
-    job = load_job_file(path, ws)
+    return submit(ws, queued_job_of(ws, load_job_file(path, ws)), user=user)
+
+
+def queued_job_of(ws: OpenWorkspace, job: ScriptJob | SweepJob | PipelineJob) -> Job:
+    """What `jobs.submit` queues for a job file's job: a sweep's or pipeline's driver."""
     if isinstance(job, SweepJob):
-        return submit_sweep(ws, job, user=user)
+        return sweep_driver_job(ws, job)
     if isinstance(job, PipelineJob):
-        return submit_pipeline(ws, job, user=user)
-    return submit(ws, job, user=user)
+        return pipeline_driver_job(ws, job)
+    return job

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -62,8 +64,26 @@ class UploadedJob:
         return self.source
 
 
+@dataclass(frozen=True)
+class ReceivedJob:
+    """An archive's job, unpacked and read: the data versions it reads (each found here), and
+    its whole `job.json` (where a schedule sent with it has its fields)."""
+
+    job: UploadedJob
+    data_inputs: dict[str, DataReference]
+    description: dict[str, Any]
+
+
 def submit_uploaded(ws: OpenWorkspace, archive: IO[bytes], user: str) -> Run:
     """Unpack and check the archive, then submit its job; nothing is left behind if it fails."""
+    with received_job(ws, archive) as received:
+        return submit(ws, received.job, user=user, data_inputs=received.data_inputs)
+
+
+@contextmanager
+def received_job(ws: OpenWorkspace, archive: IO[bytes]) -> Iterator[ReceivedJob]:
+    """The archive checked whole and unpacked into the cache's staging folder for the block
+    (removed afterwards, unless a submit moved the snapshot into its run)."""
     unpacked = ws.cache_dir / "staging" / f"upload-{uuid.uuid4().hex}"
     try:
         description = unpack(archive, unpacked / "snapshot", ARCHIVE)
@@ -76,7 +96,7 @@ def submit_uploaded(ws: OpenWorkspace, archive: IO[bytes], user: str) -> Run:
             snapshot=unpacked / "snapshot",
         )
         read = _data_inputs(ws, _mapping(description.get("data_inputs") or {}, "data_inputs"))
-        return submit(ws, job, user=user, data_inputs=read)
+        yield ReceivedJob(job, read, description)
     finally:
         shutil.rmtree(unpacked, ignore_errors=True)
 

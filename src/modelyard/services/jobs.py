@@ -10,6 +10,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -195,18 +196,15 @@ def submit(
     and properties are recorded before it is queued: whoever finds it queued knows what it runs.
     In a workspace behind a server, the job is packed and sent there, and runs on its compute.
     """
-    job.validate()
-    if isinstance(job, ScriptJob):
-        job, own_inputs = job.bound(ws)
-        data_inputs = {**own_inputs, **(data_inputs or {})}
-    read = dict(data_inputs or {})
     if ws.server_url is not None:
         if parent_id is not None or params or properties:
             raise InvalidValue(
                 "child jobs are submitted on the workspace's own machine (a sweep's driver does"
                 " it there), not through its server",
             )
-        return _submit_to_server(ws, job, read)
+        with packed_for_server(ws, job, data_inputs=data_inputs) as archive:
+            return ws.rest_store.submit_job(archive)
+    job, read = _prepared(ws, job, data_inputs)
     check_compute_takes_jobs(ws, job.compute_target)
     staging = ws.cache_dir / "staging" / uuid.uuid4().hex
     try:
@@ -246,9 +244,32 @@ def submit(
         raise
 
 
-def _submit_to_server(ws: OpenWorkspace, job: Job, read: Mapping[str, DataReference]) -> Run:
-    with packed_job(_describe(job, read), job.stage) as archive:
-        return ws.rest_store.submit_job(archive)
+def _prepared(
+    ws: OpenWorkspace, job: Job, data_inputs: Mapping[str, DataReference] | None
+) -> tuple[Job, dict[str, DataReference]]:
+    """The job validated, a script job's inputs bound; and every data version it reads."""
+    job.validate()
+    if isinstance(job, ScriptJob):
+        job, own_inputs = job.bound(ws)
+        data_inputs = {**own_inputs, **(data_inputs or {})}
+    return job, dict(data_inputs or {})
+
+
+@contextmanager
+def packed_for_server(
+    ws: OpenWorkspace,
+    job: Job,
+    *,
+    data_inputs: Mapping[str, DataReference] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Iterator[Path]:
+    """The job as a workspace behind a server sends it (`job_upload` is the server's end):
+    validated, its inputs bound (their files go into its snapshot), packed as one temporary
+    archive, deleted when the block ends. `extra`: more fields for its `job.json` (a
+    schedule's, `services/schedule_upload.py`)."""
+    job, read = _prepared(ws, job, data_inputs)
+    with packed_job({**_describe(job, read), **(extra or {})}, job.stage) as archive:
+        yield archive
 
 
 def _describe(job: Job, read: Mapping[str, DataReference]) -> dict[str, Any]:

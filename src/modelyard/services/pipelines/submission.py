@@ -44,6 +44,15 @@ def submit_pipeline(
     when the pipeline is wrong in itself, a step's code or a data input is missing, or a
     step's compute cannot take jobs. `properties` are recorded before it is queued (on the
     workspace's own machine only)."""
+    driver = pipeline_driver_job(ws, job, force_rerun=force_rerun)
+    return jobs.submit(ws, driver, user=user, properties=properties)
+
+
+def pipeline_driver_job(
+    ws: OpenWorkspace, job: PipelineJob, *, force_rerun: bool = False
+) -> jobs.ModuleJob:
+    """The pipeline, checked and its data inputs pinned, as the driver job `jobs.submit`
+    queues (or packs for a server)."""
     if force_rerun:
         job = job.with_options(RerunOptions(force_rerun=True))
     job.validate()
@@ -55,7 +64,7 @@ def submit_pipeline(
         for compute in sorted({job.pipeline.compute_of(s) for s in job.pipeline.steps.values()}):
             jobs.check_compute_takes_jobs(ws, compute)
         _refuse_steps_away_unserved(ws, job.pipeline)
-    return jobs.submit(ws, job.to_module_job(), user=user, properties=properties)
+    return job.to_module_job()
 
 
 def rerun_pipeline(
