@@ -515,7 +515,10 @@ def _listed(value: Any) -> list[Any]:
 @dataclass(frozen=True)
 class Schedule:
     """A job file fired by a trigger. `job_file` is a reference (the file and what it names are
-    read at each fire); `watched` is a folder trigger's last content hash, or a data trigger's
+    read at each fire), unless the job was uploaded with the schedule (created through a
+    server): then `job_sha256` names the stored archive of the job as it was at creation
+    (`created_at`) by its content hash, and `job_file` is only the file's name as its client
+    had it. `watched` is a folder trigger's last content hash, or a data trigger's
     highest version number seen."""
 
     name: str
@@ -529,6 +532,16 @@ class Schedule:
     last_fired_at: datetime | None = None
     last_error: str | None = None
     watched: str | None = None
+    job_sha256: str | None = None
+
+    def describe_job(self) -> str:
+        """What each fire submits, in words: the stored snapshot, or the file read then."""
+        if self.job_sha256 is None:
+            return f"{self.job_file} (read at each fire)"
+        return (
+            f"uploaded {self.job_file} (snapshot {self.created_at.isoformat()},"
+            f" sha256 {self.job_sha256})"
+        )
 
     def check(self) -> Schedule:
         validate_schedule_name(self.name)
@@ -552,6 +565,7 @@ class Schedule:
             "last_fired_at": _iso(self.last_fired_at),
             "last_error": self.last_error,
             "watched": self.watched,
+            "job_sha256": self.job_sha256,
         }
 
     @classmethod
@@ -568,6 +582,7 @@ class Schedule:
             last_fired_at=_parsed(data.get("last_fired_at")),
             last_error=data.get("last_error"),
             watched=data.get("watched"),
+            job_sha256=data.get("job_sha256"),
         )
 
 

@@ -42,6 +42,7 @@ class SqlScheduleStore:
             created_at=schedule.created_at,
             next_fire_at=schedule.next_fire_at,
             watched=schedule.watched,
+            job_sha256=schedule.job_sha256,
         )
         try:
             with self._session(write=True) as session:
@@ -52,6 +53,12 @@ class SqlScheduleStore:
                 return row.to_entity()
         except IntegrityError:  # created by another process in between
             raise _taken(schedule.name) from None
+
+    def refuse_taken_schedule_name(self, name: str) -> None:
+        """AlreadyExists if a schedule has that name (`create_schedule` checks it again)."""
+        with self._session() as session:
+            if session.get(ScheduleRow, name) is not None:
+                raise _taken(name)
 
     def get_schedule(self, name: str) -> Schedule:
         with self._session() as session:
