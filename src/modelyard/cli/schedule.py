@@ -28,7 +28,9 @@ def create(
     workspace: str | None = WorkspaceOption,
     output: OutputFormat = OutputOption,
 ) -> None:
-    """Create a schedule; its job file is loaded and checked now, and read again at each fire."""
+    """Create a schedule; its job file is loaded and checked now, and read again at each fire.
+    Behind a server, the job (its code, as `job create -f` sends it) is uploaded now and each
+    fire runs that snapshot: create the schedule again to change it."""
     request = schedules.load_schedule_file(file)
     with opened_workspace(workspace) as ws:
         schedule = schedules.create_schedule(ws, request)
@@ -54,7 +56,8 @@ def show(
     if output is OutputFormat.JSON:
         emit_json(details.to_dict())
         return
-    shown = {**details.schedule.to_dict(), "trigger": _trigger_text(details.schedule)}
+    schedule = details.schedule
+    shown = {"job": schedule.describe_job(), **_row(schedule)}
     emit_table(f"schedule {name}", ["key", "value"], list(shown.items()))
     fires = [[getattr(fire, column) for column in FIRE_COLUMNS] for fire in details.fires]
     emit_table("recent fires", FIRE_COLUMNS, fires)

@@ -14,7 +14,8 @@
 `RecurrenceTrigger(frequency="day", interval=1, schedule=RecurrencePattern(hours=(2,),
 minutes=(0,)))`; `DataAssetTrigger(asset="flowers")` fires on each new version of a data
 asset (the run's `modelyard.schedule_data_version` tag names it). The job file is read
-again at each fire (services/schedules.py says why).
+again at each fire; in a workspace behind a server, its job is uploaded by `create` and each
+fire runs that snapshot (services/schedules.py says why).
 """
 
 from __future__ import annotations

@@ -3,11 +3,13 @@
 - `cache/jobs/<run>`: the working copy of a run. Its supervisor removes it at the end; one
   killed with `kill -9` cannot, so the copy goes once the run has ended (or was deleted).
 - `.tmp-…` files and folders of atomic writes killed before their rename (an artifact upload,
-  a cache entry, a model's blob), under `artifacts/`, `cache/` and `models/`, and
+  a cache entry, a model's blob), under `artifacts/`, `cache/`, `models/` and `schedules/`, and
   submissions' staging folders killed halfway (`cache/staging/…`): removed once
   `temp_file_max_age_s` old, since younger ones may be writes in progress.
 - model blobs no version uses, left by a registration killed between its files and its row:
   removed once as old (a registration in progress restores a blob collected under it).
+- jobs stored for schedules (`schedules/`) no schedule names, left by a creation killed between
+  its archive and its row or a deletion between its row and its archive: removed once as old.
 
 The reaper calls `sweep_if_due` on each pass. A marker file's time keeps the sweep to once per
 `leftover_sweep_interval_s` for all the processes of a workspace, so that a read of runs costs
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from modelyard.errors import NotFound
 from modelyard.fileio import remove_stale_entries, remove_stale_temp_files
-from modelyard.services import models
+from modelyard.services import models, schedule_jobs
 from modelyard.services.workspaces import OpenWorkspace
 
 JOBS_FOLDER = "jobs"
@@ -43,6 +45,7 @@ class Swept:
     working_copies: list[str] = field(default_factory=list)  # run ids
     temp_files: list[Path] = field(default_factory=list)
     model_blobs: list[str] = field(default_factory=list)  # SHA-256s
+    schedule_jobs: list[str] = field(default_factory=list)  # SHA-256s
 
 
 def working_copy(ws: OpenWorkspace, run_id: str) -> Path:
@@ -74,6 +77,7 @@ def sweep(ws: OpenWorkspace) -> Swept:
         remove_ended_working_copies(ws),
         remove_stale_temp_files_of(ws),
         models.collect_orphan_blobs(ws, ws.settings.temp_file_max_age_s),
+        schedule_jobs.collect_unnamed_jobs(ws, ws.settings.temp_file_max_age_s),
     )
 
 
@@ -102,6 +106,7 @@ def remove_stale_temp_files_of(ws: OpenWorkspace) -> list[Path]:
         *remove_stale_temp_files(artifacts, max_age_s, skip=is_snapshot),
         *remove_stale_temp_files(cache, max_age_s, skip=is_not_swept),
         *remove_stale_temp_files(models.blob_store(ws).root, max_age_s),
+        *remove_stale_temp_files(schedule_jobs.job_blobs(ws).root, max_age_s),
         *remove_stale_entries(cache / STAGING_FOLDER, max_age_s),
     ]
 

@@ -1,12 +1,18 @@
 """Schedules: create from a schedule YAML (Azure's `az ml schedule create -f`), list, show,
 enable, disable, delete; and `fire_due_schedules`, one idempotent firing pass.
 
-The job a schedule creates is a REFERENCE to a job file, read again at each fire: any job file
-`modelyard job create -f` takes (command, sweep, later pipelines) fires without this module
-knowing which files it names (code, requirements, a sweep's trial code), and a nightly job
-runs the code as it is that night. The file is loaded and validated when the schedule is
-created; if it is gone or broken at a fire, that fire fails with the reason, recorded on the
-schedule (`schedule show`), and the loop goes on.
+In an embedded workspace, the job a schedule creates is a REFERENCE to a job file, read again
+at each fire: any job file `modelyard job create -f` takes (command, sweep, pipeline) fires
+without this module knowing which files it names (code, requirements, a sweep's trial code),
+and a nightly job runs the code as it is that night. The file is loaded and validated when the
+schedule is created; if it is gone or broken at a fire, that fire fails with the reason,
+recorded on the schedule (`schedule show`), and the loop goes on.
+
+In a workspace behind a server, the server's disk is not the client's, so the client packs
+the job file's job as `job create -f` sends it and uploads it with the schedule; the server
+stores that archive and each fire submits a copy of it: a SNAPSHOT of creation time, which
+later edits of the files do not change (delete the schedule and create it again to change
+it). `services/schedule_jobs.py` says how it is kept.
 
 The server's background loop runs the pass (`services/background.py`); an embedded workspace
 has no loop, so `modelyard schedule run-due` runs one pass (from cron or a systemd timer).
@@ -18,12 +24,15 @@ from __future__ import annotations
 
 import getpass
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from modelyard.data.manifest import HashCache, build_manifest
+from modelyard.entities import Run
 from modelyard.entities.schedules import (
     CatchUp,
     CronTrigger,
@@ -39,7 +48,16 @@ from modelyard.entities.schedules import (
 )
 from modelyard.entities.validation import refuse_unknown_fields
 from modelyard.errors import InvalidValue, ModelyardError, NotFound
-from modelyard.services.job_file import load_job_file, submit_job_file
+from modelyard.services import job_upload
+from modelyard.services.job_file import load_job_file, queued_job_of, submit_job_file
+from modelyard.services.jobs import packed_for_server
+from modelyard.services.schedule_jobs import (
+    SCHEDULE_FIELD,
+    opened_stored_job,
+    remove_stored_job,
+    stored_job,
+)
+from modelyard.services.upload_archive import upload_refusal
 from modelyard.services.workspaces import OpenWorkspace
 from modelyard.services.yaml_file import read_yaml_mapping
 
@@ -120,38 +138,102 @@ def _catch_up(value: Any) -> CatchUp:
 def create_schedule(
     ws: OpenWorkspace, request: JobSchedule, user: str | None = None, now: datetime | None = None
 ) -> Schedule:
-    """Check everything (trigger, time zone, window, the job file loads) before creating."""
-    if ws.server_url is not None:
-        return _remote(ws).create(request.to_dict())
+    """Check everything (trigger, time zone, window, the job file loads) before creating.
+    Behind a server, the job file's job is uploaded with the schedule: the schedule fires
+    that snapshot, not the file as it will be (the module's docstring says why)."""
     now = now or datetime.now(UTC)
     job_file = Path(request.create_job).absolute()
-    _check_job_file(ws, job_file)
-    trigger = with_start(request.trigger, now)
-    schedule = Schedule(
+    if ws.server_url is not None:
+        _schedule_of(request, job_file.name, user or getpass.getuser(), now)  # before packing
+        return _create_remote(ws, request, job_file)
+    with _reading_job_file(job_file):
+        load_job_file(job_file, ws).validate()
+    schedule = _schedule_of(request, str(job_file), user or getpass.getuser(), now)
+    return _create_checked(ws, schedule)
+
+
+def create_uploaded_schedule(
+    ws: OpenWorkspace, archive: IO[bytes], user: str, now: datetime | None = None
+) -> Schedule:
+    """A schedule with its job uploaded (`schedule_jobs`): the archive is checked whole and its
+    job validated, as a job upload is, and the schedule its `job.json` describes too, before
+    the archive is stored and the schedule created; a failure leaves neither behind."""
+    now = now or datetime.now(UTC)
+    with job_upload.received_job(ws, archive) as received:
+        received.job.validate()
+        request, job_file = _uploaded_request(received.description)
+    schedule = _schedule_of(request, job_file, user, now)
+    ws.schedule_store.refuse_taken_schedule_name(schedule.name)  # before storing anything
+    with stored_job(ws, archive) as sha256:
+        return _create_checked(ws, replace(schedule, job_sha256=sha256))
+
+
+def _schedule_of(request: JobSchedule, job_file: str, user: str, now: datetime) -> Schedule:
+    """The schedule to create, checked (its name, its trigger's expression and window)."""
+    return Schedule(
         name=request.name,
-        job_file=str(job_file),
-        trigger=trigger,
+        job_file=job_file,
+        trigger=with_start(request.trigger, now),
         catch_up=CatchUp(request.catch_up),
         enabled=request.enabled,
-        created_by=user or getpass.getuser(),
+        created_by=user,
         created_at=now,
     ).check()
-    baseline = _baseline(ws, trigger, now)  # also refuses an unknown data asset
+
+
+def _create_checked(ws: OpenWorkspace, schedule: Schedule) -> Schedule:
+    # The baseline also refuses an unknown data asset.
+    baseline = _baseline(ws, schedule.trigger, schedule.created_at)
     next_fire_at, watched = baseline if schedule.enabled else (None, None)
     return ws.schedule_store.create_schedule(
         replace(schedule, next_fire_at=next_fire_at, watched=watched)
     )
 
 
-def _check_job_file(ws: OpenWorkspace, path: Path) -> None:
-    """The job file loads and its job is valid now (any type `job create -f` takes)."""
+def _create_remote(ws: OpenWorkspace, request: JobSchedule, job_file: Path) -> Schedule:
+    """The job file's job packed as `job create -f` sends it, the schedule in its job.json."""
+    with _reading_job_file(job_file):
+        job = queued_job_of(ws, load_job_file(job_file, ws))
+    fields = {**request.to_dict(), "create_job": job_file.name}
+    with packed_for_server(ws, job, extra={SCHEDULE_FIELD: fields}) as archive:
+        return _remote(ws).create_with_job(archive)
+
+
+@contextmanager
+def _reading_job_file(path: Path) -> Iterator[None]:
+    """An unreadable job file (permissions, a NUL in the path) refused in one line."""
     try:
-        load_job_file(path, ws).validate()
-    except (OSError, ValueError) as error:  # unreadable: permissions, a NUL in the path
+        yield
+    except (OSError, ValueError) as error:
         raise InvalidValue(
             f"job file {path} cannot be read ({error}): give a readable job YAML",
             path=str(path),
         ) from None
+
+
+def _uploaded_request(description: dict[str, Any]) -> tuple[JobSchedule, str]:
+    """The schedule sent in an uploaded job's job.json, and the job file's name there."""
+    fields = description.get(SCHEDULE_FIELD)
+    if not isinstance(fields, dict):
+        raise _bad_upload(f"job.json has no {SCHEDULE_FIELD!r} object")
+    job_file, trigger = fields.get("create_job"), fields.get("trigger")
+    if not isinstance(job_file, str) or not job_file or len(job_file) > 255:
+        raise _bad_upload(f"schedule.create_job is {str(job_file)[:80]!r}, not a file name")
+    if not isinstance(trigger, dict):
+        raise _bad_upload("schedule.trigger is not an object")
+    request = JobSchedule(
+        name=str(fields.get("name")),
+        trigger=trigger_from_dict(trigger),
+        create_job=job_file,
+        catch_up=_catch_up(fields.get("catch_up", "once")),
+        enabled=fields.get("enabled", True) is not False,
+    )
+    return request, Path(job_file).name
+
+
+_bad_upload = upload_refusal(
+    "schedule upload", "create schedules with the Modelyard SDK or CLI of the server's version"
+)
 
 
 def _folder_hash(ws: OpenWorkspace, path: str) -> str:
@@ -212,11 +294,14 @@ def set_enabled(
 
 
 def delete_schedule(ws: OpenWorkspace, name: str) -> None:
-    """The schedule and its fire records; the runs it created stay."""
+    """The schedule, its fire records and its uploaded job; the runs it created stay."""
     if ws.server_url is not None:
         _remote(ws).delete(name)
         return
+    schedule = ws.schedule_store.get_schedule(name)
     ws.schedule_store.delete_schedule(name)
+    # After the row: a crash in between leaves an unnamed file, never a schedule without its job.
+    remove_stored_job(ws, schedule)
 
 
 def fire_due_schedules(ws: OpenWorkspace, now: datetime | None = None) -> list[ScheduleFire]:
@@ -288,8 +373,7 @@ def _create_run(
 ) -> ScheduleFire:
     store = ws.schedule_store
     try:
-        _check_job_file_exists(schedule)
-        run = submit_job_file(ws, Path(schedule.job_file), user=schedule.created_by)
+        run = _submit_fired_job(ws, schedule)
         tags = {SCHEDULE_TAG: schedule.name, FIRE_TIME_TAG: fire_time.isoformat(), **tags}
         ws.store.log_batch(run.id, tags=tags)
     except (ModelyardError, OSError) as error:
@@ -300,6 +384,15 @@ def _create_run(
         return ScheduleFire(schedule.name, fire_time, now, error=reason)
     store.record_fire_outcome(schedule.name, fire_time, run.id, None)
     return ScheduleFire(schedule.name, fire_time, now, run_id=run.id)
+
+
+def _submit_fired_job(ws: OpenWorkspace, schedule: Schedule) -> Run:
+    """A copy of the uploaded job, or the job file as it is now."""
+    if schedule.job_sha256 is not None:
+        with opened_stored_job(ws, schedule) as archive:
+            return job_upload.submit_uploaded(ws, archive, user=schedule.created_by)
+    _check_job_file_exists(schedule)
+    return submit_job_file(ws, Path(schedule.job_file), user=schedule.created_by)
 
 
 def _check_job_file_exists(schedule: Schedule) -> None:

@@ -1,8 +1,10 @@
 """Schedules of a workspace behind a server, through its `/schedules` routes. The server's
-loop fires them, so the job file must be readable on the server's machine (its path is sent)."""
+loop fires them: a client uploads the job with the schedule (`create_with_job`), as only the
+server's own machine could name a job file there (`create`, an admin's)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from modelyard.entities.schedules import Schedule, ScheduleFire
@@ -16,6 +18,14 @@ class RestSchedules:
     def create(self, body: dict[str, Any]) -> Schedule:
         """`body`: the `JobSchedule.to_dict()` of services/schedules.py."""
         return Schedule.from_dict(self.client.call("POST", "/schedules", json=body))
+
+    def create_with_job(self, archive: Path) -> Schedule:
+        """`archive`: the job packed as for `POST /jobs`, the schedule in its job.json
+        (services/schedule_jobs.py)."""
+        with open(archive, "rb") as body:
+            headers = {"content-type": "application/x-tar"}
+            answer = self.client.call("POST", "/schedules/with-job", content=body, headers=headers)
+        return Schedule.from_dict(answer)
 
     def list_all(self) -> list[Schedule]:
         return [Schedule.from_dict(item) for item in self.client.call("GET", "/schedules")]

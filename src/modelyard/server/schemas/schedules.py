@@ -1,9 +1,9 @@
-"""Schedules: the request body of `routes/schedules.py` and the schedules' JSON
+"""Schedules: the request bodies of `routes/schedules.py` and the schedules' JSON
 (`entities/schedules.py` `Schedule.to_dict`, `services/schedules.py` `ScheduleDetails`)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, Field
 
@@ -32,6 +32,10 @@ class Schedule(ResponseModel):
     last_fired_at: Timestamp | None
     last_error: str | None
     watched: str | None
+    job_sha256: str | None = Field(
+        description="the SHA-256 of the job uploaded with the schedule, stored on the server"
+        " (None: job_file is a path on the server's machine, read at each fire)"
+    )
 
 
 class ScheduleFire(ResponseModel):
@@ -48,3 +52,14 @@ class ScheduleDetails(Schedule):
 
 class ScheduleDeleted(ResponseModel):
     deleted: str
+
+
+# The archive's bytes; its members are checked by `services/job_upload.py`, the schedule in
+# its job.json by `services/schedules.py`.
+SCHEDULE_ARCHIVE: Final[dict[str, Any]] = {
+    "type": "string",
+    "format": "binary",
+    "description": "a tar archive as POST /jobs takes it (job.json and the snapshot/ folder),"
+    " job.json's 'schedule' object holding the schedule: name, trigger, create_job (the job"
+    " file's name), catch_up, enabled",
+}
