@@ -9,10 +9,15 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+
+from modelyard.services.workspaces import OpenWorkspace, create_workspace
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ["sqlite", "postgresql"]
@@ -20,6 +25,27 @@ BACKENDS = ["sqlite", "postgresql"]
 
 def postgres_url() -> str:
     return os.environ.get("MODELYARD_TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+
+
+@contextmanager
+def module_workspace(
+    backend: str, postgres_available: bool, root: Path, name: str
+) -> Iterator[OpenWorkspace]:
+    """A workspace a whole module shares, on `backend` (skipped where PostgreSQL is
+    unreachable), in `root` with a Modelyard home of its own; closed, and its PostgreSQL schema
+    dropped, afterwards."""
+    if backend == "postgresql" and not postgres_available:
+        pytest.skip(f"PostgreSQL at {postgres_url()} is unreachable")
+    uris = _postgres_schema_uri() if backend == "postgresql" else None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MODELYARD_HOME", str(root / "home"))
+        ws = create_workspace(name, path=root / "ws", store_uri=next(uris) if uris else None)
+    try:
+        yield ws
+    finally:
+        ws.close()
+        if uris is not None:
+            next(uris, None)  # drops the schema
 
 
 def _admin_engine():  # type: ignore[no-untyped-def]

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from databases import BACKENDS, _postgres_schema_uri, postgres_url
+from databases import BACKENDS, module_workspace
 from modelyard.entities import Run, RunStatus
 from modelyard.entities.run_query import MetricFilter, RunQuery, parse_tag_filter
 from modelyard.errors import InvalidValue, NotFound
-from modelyard.services.workspaces import OpenWorkspace, create_workspace
+from modelyard.services.workspaces import OpenWorkspace
 from server.portal_support import API, populate, served
 
 RUNS = 240
@@ -28,21 +28,11 @@ def sweep(
     postgres_available: bool,
 ) -> Iterator[tuple[OpenWorkspace, list[Run]]]:
     """One workspace of runs per backend for the whole module: the tests only read it."""
-    if request.param == "postgresql" and not postgres_available:
-        pytest.skip(f"PostgreSQL at {postgres_url()} is unreachable")
-    uris = _postgres_schema_uri() if request.param == "postgresql" else None
     root = tmp_path_factory.mktemp("sweep")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MODELYARD_HOME", str(root / "home"))
-        ws = create_workspace("sweep-ws", path=root / "ws", store_uri=next(uris) if uris else None)
-    try:
+    with module_workspace(request.param, postgres_available, root, "sweep-ws") as ws:
         populate(ws, RUNS)
         ws.store.create_run("elsewhere", user="bo")  # another experiment, never listed below
         yield ws, ws.store.list_runs("sweep", limit=RUNS)
-    finally:
-        ws.close()
-        if uris is not None:
-            next(uris, None)  # drops the schema
 
 
 def _latest_accuracy(ws: OpenWorkspace, run: Run) -> float | None:

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from databases import BACKENDS, _postgres_schema_uri, postgres_url
+from databases import BACKENDS, module_workspace
 from modelyard.entities import Metric, Run
 from modelyard.entities.run_query import MetricFilter, RunQuery
-from modelyard.services.workspaces import OpenWorkspace, create_workspace
+from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.sql import run_queries
 
 RUNS = 45
@@ -55,14 +55,8 @@ def logged(
     postgres_available: bool,
 ) -> Iterator[tuple[OpenWorkspace, list[Run], Latest]]:
     """Runs in two experiments, each history logged in two batches; the tests only read."""
-    if request.param == "postgresql" and not postgres_available:
-        pytest.skip(f"PostgreSQL at {postgres_url()} is unreachable")
-    uris = _postgres_schema_uri() if request.param == "postgresql" else None
     root = tmp_path_factory.mktemp("latest")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MODELYARD_HOME", str(root / "home"))
-        ws = create_workspace("latest-ws", path=root / "ws", store_uri=next(uris) if uris else None)
-    try:
+    with module_workspace(request.param, postgres_available, root, "latest-ws") as ws:
         runs, latest = [], {}
         for index in range(RUNS):
             run = ws.store.create_run("sweep" if index % 5 else "other", user="ana")
@@ -72,10 +66,6 @@ def logged(
             runs.append(run)
             latest[run.id] = _latest_by_the_rule(points)
         yield ws, runs, latest
-    finally:
-        ws.close()
-        if uris is not None:
-            next(uris, None)  # drops the schema
 
 
 def _latest_by_the_rule(points: list[Metric]) -> dict[str, float]:

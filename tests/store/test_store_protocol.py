@@ -12,13 +12,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from databases import BACKENDS, _postgres_schema_uri, postgres_url
+from databases import BACKENDS, module_workspace
 from modelyard.entities import Metric, RunStatus
 from modelyard.entities.run_query import MetricFilter, RunQuery
 from modelyard.errors import InvalidValue, NotFound
 from modelyard.server import create_app
 from modelyard.services.run_search import search_runs
-from modelyard.services.workspaces import OpenWorkspace, create_workspace
+from modelyard.services.workspaces import OpenWorkspace
 from modelyard.store.base import TrackingStore
 from modelyard.store.rest import RestStore
 from modelyard.store.sql.store import SqlStore
@@ -63,14 +63,8 @@ def stores(
     postgres_available: bool,
 ) -> Iterator[Stores]:
     """One populated workspace per backend, and a server on it; the tests only read."""
-    if request.param == "postgresql" and not postgres_available:
-        pytest.skip(f"PostgreSQL at {postgres_url()} is unreachable")
-    uris = _postgres_schema_uri() if request.param == "postgresql" else None
     root = tmp_path_factory.mktemp("protocol")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MODELYARD_HOME", str(root / "home"))
-        ws = create_workspace("proto-ws", path=root / "ws", store_uri=next(uris) if uris else None)
-    try:
+    with module_workspace(request.param, postgres_available, root, "proto-ws") as ws:
         populate(ws, RUNS)
         charted = _log_odd_values(ws)
         with serve(create_app(ws, auth=False)) as url:
@@ -80,10 +74,6 @@ def stores(
                 yield Stores(ws.store, rest, ws, charted)
             finally:
                 rest.close()
-    finally:
-        ws.close()
-        if uris is not None:
-            next(uris, None)  # drops the schema
 
 
 def _log_odd_values(ws: OpenWorkspace) -> str:
