@@ -372,6 +372,17 @@ def _call_schedules(call: Caller, ws: OpenWorkspace) -> None:
     call("POST", "/schedules/{name}/disable", ids=name)
     call("POST", "/schedules/{name}/enable", ids=name)
     call("DELETE", "/schedules/{name}", ids=name)
+    description = {
+        "experiment": "scheduled",
+        "spec": {"script": "hello.py", "arguments": [], "environment": {"name": "default"}},
+        "schedule": {"name": "uploaded", "trigger": trigger, "create_job": "job.yml"},
+    }
+    archive = tar_bytes(
+        {"job.json": json.dumps(description).encode(), "snapshot/hello.py": b"print(1)\n"}
+    )
+    tar_type = {"content-type": "application/x-tar"}
+    call("POST", "/schedules/with-job", content=archive, headers=tar_type)
+    call("DELETE", "/schedules/{name}", ids={"name": "uploaded"})
 
 
 def _call_models(call: Caller, run_id: str) -> None:

@@ -1,7 +1,7 @@
 """Schedules over a real server (uvicorn on 127.0.0.1, auth on), on SQLite and PostgreSQL: readers
-read; only an admin creates one over the API (its job file is a path on the server's machine); a
+read; only an admin creates one naming a job file (a path on the server's machine); a
 contributor changes their own, an admin any; a workspace behind the server goes through these
-routes; bad input is one refusal and creates nothing."""
+routes, its job uploaded with the schedule; bad input is one refusal and creates nothing."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from modelyard.errors import AlreadyExists, InvalidValue
 from modelyard.server import create_app
 from modelyard.services import auth, schedules
 from modelyard.services.remote import open_remote_workspace
+from modelyard.services.schedule_jobs import job_blobs
 from modelyard.services.workspaces import OpenWorkspace
 from server.serving import serve
 
@@ -106,9 +107,13 @@ def test_a_workspace_behind_the_server_manages_schedules_through_the_routes(
         )
         made = schedules.create_schedule(remote, request)
         assert made.created_by == "admin"
-        assert workspace.schedule_store.get_schedule("nightly").job_file == str(job)
+        # The job travelled with the schedule: stored on the server, named with its hash.
+        stored = workspace.schedule_store.get_schedule("nightly")
+        assert (stored.job_file, stored.job_sha256) == ("job.yml", made.job_sha256)
+        assert _stored_jobs(workspace) == [stored.job_sha256]
         with pytest.raises(AlreadyExists, match="schedule 'nightly' already exists"):
             schedules.create_schedule(remote, request)
+        assert _stored_jobs(workspace) == [stored.job_sha256]  # no second archive
         with pytest.raises(InvalidValue, match="invalid hour '25'"):
             schedules.create_schedule(
                 remote,
@@ -119,5 +124,10 @@ def test_a_workspace_behind_the_server_manages_schedules_through_the_routes(
         assert not schedules.set_enabled(remote, "nightly", False).enabled
         schedules.delete_schedule(remote, "nightly")
         assert schedules.list_schedules(remote) == []
+        assert _stored_jobs(workspace) == []  # its archive went with it
     finally:
         remote.close()
+
+
+def _stored_jobs(workspace: OpenWorkspace) -> list[str]:
+    return job_blobs(workspace).blobs_older_than(-1)  # all of them
