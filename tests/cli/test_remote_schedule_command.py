@@ -37,6 +37,7 @@ name: {name}
 trigger: {{type: cron, expression: "0 2 * * *", time_zone: Europe/Berlin}}
 create_job: {job}
 """
+CRON = {"type": "cron", "expression": "0 2 * * *"}
 COMMAND_JOB = "experiment_name: scheduled\ncommand: python hello.py --greeting uploaded\n"
 HELLO = """\
 import argparse
@@ -215,9 +216,14 @@ def test_refused_schedules_are_one_line_and_leave_nothing_behind(server: Server)
     big = _job_folder(client, "big", COMMAND_JOB, {"hello.py": HELLO})
     (big / "weights.bin").write_bytes(os.urandom(2 * 1024 * 1024))  # over the server's 1 MiB
     _job_folder(client, "bad", "experiment_name: scheduled\n", {})
+    watching = _job_folder(client, "watching", COMMAND_JOB, {"hello.py": HELLO})
+    (watching / "schedule.yml").write_text(
+        "name: watching\ntrigger: {type: folder, path: ./data}\ncreate_job: job.yml\n"
+    )
     for name, words in (
         ("big", "over the server's limit of 1048576 bytes"),
         ("bad", "needs 'script'"),
+        ("watching", "use a data trigger ({type: data, asset: NAME}) instead"),
     ):
         refused = modelyard(
             "schedule", "create", "-f", f"{name}/schedule.yml", cwd=client, check=False
@@ -229,9 +235,12 @@ def test_refused_schedules_are_one_line_and_leave_nothing_behind(server: Server)
 
     # Archives no client of ours would send: refused whole by the server, before anything.
     headers = {"authorization": f"Bearer {server.token}", "content-type": "application/x-tar"}
+    hello = {"snapshot/hello.py": b"print(1)"}
     for archive, words in (
-        (_archive({"../escape.py": b"x"}, schedule=True), "escape"),
-        (_archive({"snapshot/hello.py": b"print(1)"}, schedule=False), "no 'schedule' object"),
+        (_archive({"../escape.py": b"x"}), "escape"),
+        (_archive(hello, schedule=None), "no 'schedule' object"),
+        # A folder on the server's disk is an admin's to name, never an upload's.
+        (_archive(hello, {"type": "folder", "path": "/etc"}), "would watch /etc on the machine"),
     ):
         answer = httpx.post(
             f"{server.url}/api/v1/schedules/with-job", content=archive, headers=headers
@@ -241,12 +250,15 @@ def test_refused_schedules_are_one_line_and_leave_nothing_behind(server: Server)
         _nothing_left(ws)
 
 
-def _archive(members: dict[str, bytes], *, schedule: bool) -> bytes:
+def _archive(
+    members: dict[str, bytes],
+    schedule: dict[str, str] | None = CRON,
+) -> bytes:
+    """A job archive with `schedule` as the schedule's trigger (None: no schedule)."""
     description: dict[str, object] = {
         "experiment": "scheduled",
         "spec": {"script": "hello.py", "arguments": [], "environment": {"name": "default"}},
     }
-    if schedule:
-        trigger = {"type": "cron", "expression": "0 2 * * *"}
-        description["schedule"] = {"name": "crafted", "trigger": trigger, "create_job": "job.yml"}
+    if schedule is not None:
+        description["schedule"] = {"name": "crafted", "trigger": schedule, "create_job": "job.yml"}
     return tar_bytes({"job.json": json.dumps(description).encode(), **members})

@@ -144,7 +144,8 @@ def create_schedule(
     now = now or datetime.now(UTC)
     job_file = Path(request.create_job).absolute()
     if ws.server_url is not None:
-        _schedule_of(request, job_file.name, user or getpass.getuser(), now)  # before packing
+        _refuse_folder_trigger(request.trigger, ws.server_url)  # the server's check, before packing
+        _schedule_of(request, job_file.name, user or getpass.getuser(), now)
         return _create_remote(ws, request, job_file)
     with _reading_job_file(job_file):
         load_job_file(job_file, ws).validate()
@@ -216,19 +217,36 @@ def _uploaded_request(description: dict[str, Any]) -> tuple[JobSchedule, str]:
     fields = description.get(SCHEDULE_FIELD)
     if not isinstance(fields, dict):
         raise _bad_upload(f"job.json has no {SCHEDULE_FIELD!r} object")
-    job_file, trigger = fields.get("create_job"), fields.get("trigger")
+    name, job_file, trigger = fields.get("name"), fields.get("create_job"), fields.get("trigger")
+    if not isinstance(name, str):
+        raise _bad_upload(f"schedule.name is {str(name)[:80]!r}, not a string")
     if not isinstance(job_file, str) or not job_file or len(job_file) > 255:
         raise _bad_upload(f"schedule.create_job is {str(job_file)[:80]!r}, not a file name")
     if not isinstance(trigger, dict):
         raise _bad_upload("schedule.trigger is not an object")
+    if not isinstance(fields.get("enabled", True), bool):
+        raise _bad_upload(f"schedule.enabled is {str(fields['enabled'])[:80]!r}, not a boolean")
     request = JobSchedule(
-        name=str(fields.get("name")),
+        name=name,
         trigger=trigger_from_dict(trigger),
         create_job=job_file,
         catch_up=_catch_up(fields.get("catch_up", "once")),
-        enabled=fields.get("enabled", True) is not False,
+        enabled=fields.get("enabled", True),
     )
+    _refuse_folder_trigger(request.trigger, "this server")
     return request, Path(job_file).name
+
+
+def _refuse_folder_trigger(trigger: Trigger, server: str) -> None:
+    """A folder trigger would watch a folder on the server's disk, which only an admin may
+    name (`POST /schedules` with paths there): an uploaded schedule watches data assets."""
+    if isinstance(trigger, FolderTrigger):
+        raise InvalidValue(
+            f"a folder trigger would watch {trigger.path} on the machine of {server}, not"
+            " yours: make the folder a data asset (`modelyard data create NAME --path ...`)"
+            " and use a data trigger ({type: data, asset: NAME}) instead",
+            path=trigger.path,
+        )
 
 
 _bad_upload = upload_refusal(
