@@ -23,9 +23,6 @@ ERROR_FILE_ENV = "MODELYARD_ERROR_FILE"
 # Which attempt of the run this is: 1, then one more each time the run is requeued after a
 # preemption (runtime/preemption.py).
 ATTEMPT_ENV = "MODELYARD_ATTEMPT"
-# A job beside a workspace that a `modelyard server` serves: that server's URL, where the jobs
-# it submits to a compute on other machines (a pipeline's or a sweep's steps on Ray) report.
-SERVED_AT_ENV = "MODELYARD_SERVED_AT"
 
 
 def job_environment(

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 from modelyard.entities import Workspace, validate_workspace_name
 from modelyard.errors import AlreadyExists, InvalidValue, NotFound
 from modelyard.fileio import exclusive_lock, write_json_atomic
-from modelyard.runtime.job_env import SERVED_AT_ENV
 from modelyard.settings import Settings, default_home
 from modelyard.store.artifacts import ArtifactRepository, ArtifactStore
 from modelyard.store.base import (
@@ -50,6 +49,10 @@ CONFIG_FILE = "config.json"
 PROJECT_CONFIG = Path(".modelyard") / "config.json"
 DATABASE_FILE = "modelyard.db"
 WORKSPACE_ENV = "MODELYARD_WORKSPACE"
+# Set for a job beside a workspace that a `modelyard server` serves: that server's URL, where
+# the jobs it submits to a compute on other machines (a pipeline's or a sweep's steps on Ray)
+# report. Read here, where the job opens its workspace; set by the scheduler that launches it.
+SERVED_AT_ENV = "MODELYARD_SERVED_AT"
 
 
 @dataclass

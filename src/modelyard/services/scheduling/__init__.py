@@ -17,10 +17,9 @@ from modelyard.entities import Run, RunStatus
 from modelyard.entities.compute import ComputeTarget, ComputeType, ProvisioningState
 from modelyard.entities.scheduling import SchedulingPlan
 from modelyard.errors import ComputeUnavailable, InvalidTransition, InvalidValue, ModelyardError
-from modelyard.runtime.job_env import SERVED_AT_ENV
 from modelyard.services.run_files import SUPERVISOR_LOG
 from modelyard.services.scheduling.planning import Resources, needs, plan, pool_of
-from modelyard.services.workspaces import OpenWorkspace
+from modelyard.services.workspaces import SERVED_AT_ENV, OpenWorkspace
 from modelyard.settings import ENV_PREFIX
 
 _log = logging.getLogger(__name__)

@@ -784,7 +784,7 @@ class ScheduleRow(Base):
     last_fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     watched: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    # An uploaded job's stored archive, by its hash (migration 0021); None: a job file path.
+    # An uploaded job's stored archive, by its hash (migration 0020); None: a job file path.
     job_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     def to_entity(self) -> Schedule:

@@ -1,15 +1,12 @@
 """schedule job archives: a schedule created through a server fires the job uploaded with it
 
-Revision ID: 0021
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-07 07:00:00.000000
 
 - `schedules.job_sha256`: the SHA-256 of the job archive uploaded with the schedule, its name
   in the workspace's `schedules/` blob store, checked before each fire (None: `job_file` is a
   path read at each fire).
-
-Numbered 0021 beside 0020 (reserved for another change being built at the same time): written
-against 0019, the lead chains `down_revision` to 0020 when merging.
 """
 
 from __future__ import annotations
@@ -17,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
+revision = "0020"
 down_revision = "0019"
 branch_labels = None
 depends_on = None
