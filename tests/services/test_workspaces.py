@@ -104,3 +104,19 @@ def test_delete_removes_folder_and_registration(tmp_path: Path) -> None:
     assert not (tmp_path / "ws").exists()
     assert service.list_workspaces() == []
     service.create_workspace("del-ws", path=tmp_path / "ws").close()  # The name is free again.
+
+
+def test_a_job_of_a_served_workspace_knows_the_server_for_that_workspace_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = service.create_workspace("served-ws", path=tmp_path / "served")
+    other = service.create_workspace("other-ws", path=tmp_path / "other")
+    # What a server's scheduling pass gives a local job it launches beside its workspace.
+    monkeypatch.setenv(service.SERVED_AT_ENV, "http://127.0.0.1:8765")
+    monkeypatch.setenv(service.JOB_WORKSPACE_ENV, str(served.root))
+
+    assert service.open_workspace(served.root).served_at == "http://127.0.0.1:8765"
+    assert service.open_workspace(other.root).served_at is None  # the job's code opened it
+
+    monkeypatch.delenv(service.JOB_WORKSPACE_ENV)
+    assert service.open_workspace(served.root).served_at is None

@@ -53,6 +53,7 @@ WORKSPACE_ENV = "MODELYARD_WORKSPACE"
 # the jobs it submits to a compute on other machines (a pipeline's or a sweep's steps on Ray)
 # report. Read here, where the job opens its workspace; set by the scheduler that launches it.
 SERVED_AT_ENV = "MODELYARD_SERVED_AT"
+JOB_WORKSPACE_ENV = "MODELYARD_WORKSPACE_PATH"  # runtime/job_env.py's: the job's own workspace
 
 
 @dataclass
@@ -286,10 +287,18 @@ def open_workspace(root: Path, flags: dict[str, Any] | None = None) -> OpenWorks
         ),
         settings=settings,
         config=config,
-        # In a job a server's pass launched here: that server's URL, so that the jobs this
-        # one submits to a ray compute (a pipeline's steps) can report to it.
-        served_at=os.environ.get(SERVED_AT_ENV) or None,
+        served_at=_served_at(root),
     )
+
+
+def _served_at(root: Path) -> str | None:
+    """In a job a server's pass launched beside this workspace: that server's URL, so that
+    the jobs this one submits to a ray compute (a pipeline's steps) can report to it. Only
+    for the job's own workspace: its code may open another, which no server serves."""
+    job_workspace = os.environ.get(JOB_WORKSPACE_ENV)
+    if not job_workspace or Path(job_workspace).absolute() != root:
+        return None
+    return os.environ.get(SERVED_AT_ENV) or None
 
 
 def upgrade_schema(root: Path) -> tuple[str | None, str]:
