@@ -32,15 +32,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _drive(ws: OpenWorkspace, config_file: Path, run_id: str) -> None:
-    config, environment = read_config(config_file.read_bytes())
+    config, environment, files = read_config(config_file.read_bytes())
+    snapshot = ws.local_artifacts.run_root(run_id) / "snapshot"
     SweepDriver(
         ws,
         run_id,
         config,
         environment,
-        trial_code=ws.local_artifacts.run_root(run_id) / "snapshot" / TRIAL_CODE,
+        trial_code=snapshot / TRIAL_CODE,
         stop_requested=preemption.stop_requested,
         say=say,
+        trial_files=files.under(snapshot),
     ).run()
 
 

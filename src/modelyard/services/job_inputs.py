@@ -61,18 +61,21 @@ def bind_inputs(
     compute_target: str,
 ) -> BoundInputs:
     check_placeholders(arguments, set(inputs), "job")
-    elsewhere = data_goes_with_the_job(ws, compute_target)
     texts: dict[str, str] = {}
-    files: dict[str, Path] = {}
+    local: dict[str, Path] = {}
     read: dict[str, DataReference] = {}
     for name, value in inputs.items():
-        local = _local_path(ws, name, value, read)
-        if local is None:
+        path = _local_path(ws, name, value, read)
+        if path is None:
             texts[name] = str(value)
-        elif elsewhere:
-            texts[name], files[f"{INPUTS_FOLDER}/{name}"] = _in_snapshot(name, local)
         else:
-            texts[name] = str(local.absolute())
+            local[name] = path
+    files: dict[str, Path] = {}
+    if data_goes_with_the_job(ws, compute_target):
+        carried, files = carried_inputs(local)
+        texts.update(carried)
+    else:
+        texts.update({name: str(path.absolute()) for name, path in local.items()})
     bound = tuple(_PLACEHOLDER.sub(lambda m: texts[m.group(1)], a) for a in arguments)
     return BoundInputs(bound, files, read)
 
@@ -94,6 +97,16 @@ def _local_path(
     version = data.get_data_version(ws, value)
     read[name] = DataReference(version.name, version.version)
     return data.data_path(ws, version)
+
+
+def carried_inputs(local: Mapping[str, Path]) -> tuple[dict[str, str], dict[str, Path]]:
+    """Local inputs that go with a job run where this disk can't be read: the path its command
+    names for each (relative to its working folder), and what `stage_input_files` copies."""
+    texts: dict[str, str] = {}
+    files: dict[str, Path] = {}
+    for name, path in local.items():
+        texts[name], files[f"{INPUTS_FOLDER}/{name}"] = _in_snapshot(name, path)
+    return texts, files
 
 
 def _in_snapshot(name: str, local: Path) -> tuple[str, Path]:

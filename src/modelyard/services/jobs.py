@@ -97,7 +97,8 @@ class ScriptJob:
         if not self.inputs:
             return self, {}
         bound = bind_inputs(ws, self.inputs, self.arguments, self.compute_target)
-        job = replace(self, arguments=bound.arguments, inputs={}, input_files=bound.files)
+        files = {**self.input_files, **bound.files}
+        job = replace(self, arguments=bound.arguments, inputs={}, input_files=files)
         return job, bound.data_inputs
 
     def to_spec(self) -> dict[str, Any]:
@@ -124,14 +125,16 @@ class ScriptJob:
 
 @dataclass(frozen=True)
 class ModuleJob:
-    """A built-in job: `python -m module arguments…`, with `files` written into its snapshot and
-    `folders` copied into it (as code snapshots are: ignore files, links and limits)."""
+    """A built-in job: `python -m module arguments…`, with `files` written into its snapshot,
+    `folders` copied into it (as code snapshots are: ignore files, links and limits) and
+    `input_files` (data) copied exactly, as a script job's are."""
 
     experiment: str
     module: str
     arguments: tuple[str, ...] = ()
     files: Mapping[str, bytes] = field(default_factory=dict)
     folders: Mapping[str, Path] = field(default_factory=dict)
+    input_files: Mapping[str, Path] = field(default_factory=dict)
     compute_target: str = "local"
     environment: Environment = field(default_factory=Environment.default)
     display_name: str | None = None
@@ -149,6 +152,7 @@ class ModuleJob:
             write_bytes_atomic(snapshot / name, data)
         for name, folder in self.folders.items():
             take_snapshot(folder, snapshot / name)
+        stage_input_files(self.input_files, snapshot)
 
     def to_spec(self) -> dict[str, Any]:
         return {

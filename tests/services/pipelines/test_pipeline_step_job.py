@@ -1,11 +1,13 @@
 """A step's job as it is staged: its code, a folder per folder output, and, for a compute
-whose jobs run on other machines, its data inputs carried in its snapshot."""
+whose jobs run on other machines, its data inputs carried in its snapshot (where the
+command names them: `carried_inputs`, as a job file's inputs are carried)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from modelyard.services.pipelines.steps import StepJob, carried_input_path
+from modelyard.services.job_inputs import carried_inputs
+from modelyard.services.pipelines.steps import StepJob
 
 
 def test_a_step_snapshot_holds_its_output_folders_and_carried_inputs(tmp_path: Path) -> None:
@@ -17,17 +19,19 @@ def test_a_step_snapshot_holds_its_output_folders_and_carried_inputs(tmp_path: P
     (data / "sub" / "a.txt").write_text("1")
     single = tmp_path / "rows.csv"
     single.write_text("x\n")
+    named, carried = carried_inputs({"raw": data, "rows": single})
+    assert named == {"raw": "inputs/raw", "rows": "inputs/rows/rows.csv"}
     job = StepJob(
         experiment="pipe",
         source_directory=code,
         script="run.py",
         output_folders=("model",),
-        carried_inputs={"raw": data, "rows": single},
+        input_files=carried,
     )
     snapshot = tmp_path / "snapshot"
     job.stage(snapshot)
     assert (snapshot / "run.py").read_text() == "print('hi')\n"
     assert (snapshot / "outputs" / "model").is_dir()
-    assert (snapshot / carried_input_path("raw") / "sub" / "a.txt").read_text() == "1"
-    assert (snapshot / carried_input_path("rows")).read_text() == "x\n"
+    assert (snapshot / named["raw"] / "sub" / "a.txt").read_text() == "1"
+    assert (snapshot / named["rows"]).read_text() == "x\n"
     assert job.describe_source().script == "run.py"

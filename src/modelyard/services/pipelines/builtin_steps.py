@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final
 
@@ -51,12 +51,15 @@ _NAMED_OUTPUTS: Final = frozenset({StepType.SPLIT})
 @dataclass(frozen=True)
 class StepContext:
     """What a built-in step's job is built from: its inputs as local paths (or a model's
-    reference), the experiment and compute it runs in, and the name its run shows."""
+    reference), the experiment and compute it runs in, and the name its run shows. A sweep's
+    trials may carry its data inputs (`carried`: snapshot path → local copy, as the driver
+    decides for a command step), `values` then naming them where each trial's snapshot has them."""
 
     values: Mapping[str, str]
     experiment: str
     compute: str
     display_name: str
+    carried: Mapping[str, Path] = field(default_factory=dict)
 
 
 def check_settings(step: Step, base: Path) -> None:
@@ -199,7 +202,7 @@ def _sweep_config(step: Step, context: StepContext) -> Any:
 
 def _sweep_job(ws: OpenWorkspace, step: Step, context: StepContext) -> Job:
     from modelyard.services.sweeps.samplers import require_sampling_extra
-    from modelyard.services.sweeps.sweep_job import SweepJob
+    from modelyard.services.sweeps.sweep_job import SweepJob, TrialFiles
 
     config = _sweep_config(step, context)
     require_sampling_extra(config)
@@ -209,7 +212,12 @@ def _sweep_job(ws: OpenWorkspace, step: Step, context: StepContext) -> Job:
         else Environment.from_dict(dict(step.environment))
     )
     sweep = SweepJob(
-        context.experiment, config, Path(step.code), environment, display_name=step.name
+        context.experiment,
+        config,
+        Path(step.code),
+        environment,
+        display_name=step.name,
+        trial_files=TrialFiles(context.carried),
     )
     sweep.validate()
     return sweep.with_seed().to_module_job()

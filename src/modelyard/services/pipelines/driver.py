@@ -35,8 +35,13 @@ from modelyard.entities.pipelines import (
 )
 from modelyard.errors import InvalidTransition, JobFailed, ModelyardError, RunEnded
 from modelyard.services import jobs, runs
-from modelyard.services.job_inputs import data_goes_with_the_job
-from modelyard.services.pipelines.builtin_steps import StepContext, output_artifact, step_job
+from modelyard.services.job_inputs import carried_inputs, data_goes_with_the_job
+from modelyard.services.pipelines.builtin_steps import (
+    StepContext,
+    model_reference,
+    output_artifact,
+    step_job,
+)
 from modelyard.services.pipelines.outputs import output_tag, produced_by, register_output
 from modelyard.services.pipelines.pipeline_job import RerunOptions
 from modelyard.services.pipelines.reuse import (
@@ -58,7 +63,6 @@ from modelyard.services.pipelines.steps import (
     StepJob,
     StepReader,
     StepRun,
-    carried_input_path,
     current_steps,
     seal_outputs,
 )
@@ -244,15 +248,12 @@ class PipelineDriver:
 
     def _job(self, step: Step, resolved: ResolvedInputs, compute: str) -> jobs.Job:
         """A command's script, or the built-in job its type submits (`builtin_steps`)."""
+        values, carried = self._inputs_of(step, resolved, compute)
         if step.type is not StepType.COMMAND:
-            context = StepContext(resolved.values, self.parent.experiment_name, compute, step.name)
+            context = StepContext(values, self.parent.experiment_name, compute, step.name, carried)
             return step_job(self.ws, step, context)
         folders = tuple(name for name, port in step.outputs.items() if port.type.is_folder)
         outputs = {name: f"{OUTPUTS_FOLDER}/{name}" for name in step.outputs}
-        values, carried = dict(resolved.values), {}
-        if data_goes_with_the_job(self.ws, compute):  # its machine can't read this disk
-            carried = {name: Path(resolved.values[name]) for name in resolved.key.inputs}
-            values.update({name: carried_input_path(name) for name in carried})
         return StepJob(
             experiment=self.parent.experiment_name,
             source_directory=Path(step.code),
@@ -261,9 +262,24 @@ class PipelineDriver:
             compute_target=compute,
             environment=environment_of(step),
             display_name=step.name,
+            input_files=carried,
             output_folders=folders,
-            carried_inputs=carried,
         )
+
+    def _inputs_of(
+        self, step: Step, resolved: ResolvedInputs, compute: str
+    ) -> tuple[dict[str, str], dict[str, Path]]:
+        """The inputs as the step's command (a sweep's: its trials') names them, and the data
+        inputs its snapshot carries (snapshot path → local copy) where its compute's machines
+        can't read this disk. A built-in job's job carries its own (`builtin_steps`)."""
+        values = dict(resolved.values)
+        if not step.type.runs_code or not data_goes_with_the_job(self.ws, compute):
+            return values, {}
+        # A registered model's reference (`model:NAME:1`) is a word, not this disk's path.
+        data = [name for name in resolved.key.inputs if model_reference(values[name]) is None]
+        local = {name: Path(values[name]) for name in data}
+        texts, carried = carried_inputs(local)
+        return {**values, **texts}, carried
 
     def _record_reused(self, step: Step, resolved: ResolvedInputs, decision: Decision) -> StepRun:
         """A child that ran nothing: its outputs are the earlier run's."""

@@ -3,10 +3,9 @@ to its step (recorded before it is queued), and the children read back as the st
 
 from __future__ import annotations
 
-import shutil
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -21,7 +20,6 @@ REASON_PROPERTY: Final = "pipeline.reason"  # why it ran, or that it was reused
 KEY_PROPERTY: Final = "pipeline.reuse_key"
 STEPS_PROPERTY: Final = "pipeline.steps"  # on the parent: the steps in order, comma-separated
 OUTPUTS_FOLDER: Final = "outputs"
-INPUTS_FOLDER: Final = "inputs"  # data inputs carried in a step's snapshot
 # The error of a child whose submission its driver never finished: it never ran, and its step
 # is decided again. Told by its status and this error, set by one transition.
 INTERRUPTED_ERROR: Final = (
@@ -34,26 +32,17 @@ _CHILDREN_READ: Final = 10_000
 @dataclass(frozen=True)
 class StepJob(ScriptJob):
     """A step's script, with a folder made for each of its folder outputs (`outputs/<name>`,
-    what `${{outputs.name}}` names), which the supervisor saves as the run's artifacts."""
+    what `${{outputs.name}}` names), which the supervisor saves as the run's artifacts, and its
+    data inputs in its `input_files` when its compute's machines can't read this disk."""
 
     output_folders: tuple[str, ...] = ()
     source: RunSource | None = None
-    # Data inputs copied into the snapshot as `inputs/<name>`, for a compute whose jobs run
-    # on machines without this disk (the command names them by that relative path).
-    carried_inputs: Mapping[str, Path] = field(default_factory=dict)
 
     def stage(self, snapshot: Path) -> None:
         super().stage(snapshot)
         (snapshot / OUTPUTS_FOLDER).mkdir(exist_ok=True)
         for name in self.output_folders:
             (snapshot / OUTPUTS_FOLDER / name).mkdir(exist_ok=True)
-        for name, source in self.carried_inputs.items():
-            target = snapshot / carried_input_path(name)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if source.is_dir():
-                shutil.copytree(source, target)
-            else:
-                shutil.copy2(source, target)
 
     def describe_source(self) -> RunSource:
         # The code is a copy in the driver's snapshot: no git to ask.
@@ -124,11 +113,6 @@ def current_steps(children: list[StepRun], attempt: int) -> dict[str, StepRun]:
             continue
         current[child.step] = child
     return current
-
-
-def carried_input_path(name: str) -> str:
-    """Where a data input carried in a step's snapshot is, relative to its working folder."""
-    return f"{INPUTS_FOLDER}/{name}"
 
 
 def is_interrupted(run: Run) -> bool:

@@ -34,6 +34,7 @@ from modelyard.services.sweeps.leaderboard import (
 )
 from modelyard.services.sweeps.policies import termination_reason
 from modelyard.services.sweeps.samplers import sampler_for
+from modelyard.services.sweeps.sweep_job import TrialFiles
 from modelyard.services.sweeps.trials import (
     INTERRUPTED_ERROR,
     TRIAL_PROPERTY,
@@ -58,12 +59,14 @@ class SweepDriver:
         trial_code: Path,
         stop_requested: Callable[[], bool],
         say: Callable[[str], None] = print,
+        trial_files: TrialFiles | None = None,
     ) -> None:
         self.ws = ws
         self.parent = ws.store.get_run(parent_id)
         self.config = config
         self.environment = environment
         self.trial_code = trial_code
+        self.trial_files = trial_files or TrialFiles()
         self.stop_requested = stop_requested
         self.say = say
         self.reader = TrialReader(ws.store, config)
@@ -198,6 +201,7 @@ class SweepDriver:
             compute_target=self.config.compute,
             environment=self.environment,
             display_name=f"{self.parent.display_name}_trial_{number}",
+            input_files=self.trial_files.inputs,
         )
         return jobs.submit(
             self.ws,
