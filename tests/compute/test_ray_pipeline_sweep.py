@@ -1,7 +1,7 @@
 """A pipeline sweep whose trials run on a Ray compute: its trial is a registered component
 reading a data input, and each trial (a job on the session's real Ray head, a node that need
-not see this disk) reads the copy its snapshot carries, not this disk's path, and the best
-trial's output feeds a step on Ray too."""
+not see this disk) reads the copy its snapshot carries, not this disk's path; it writes into
+its output folder without making it, and the best trial's output feeds a step on Ray too."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from modelyard.services.workspaces import OpenWorkspace
 from pipeline_projects import outputs_of, write
 
 # Sums the numbers of the data folder's files; its score is that times the rate; its model
-# folder says which path it read and what it found there.
+# folder (not made here) says which path it read and what it found there.
 GAUGE = """
 import argparse, json, pathlib
 from modelyard import Run
@@ -35,7 +35,6 @@ options = parser.parse_args()
 total = sum(int(x) for f in pathlib.Path(options.data).glob("*.txt") for x in f.read_text().split())
 Run.get_context().log("score", total * options.lr)
 read = {"data": options.data, "total": total, "lr": options.lr}
-pathlib.Path(options.out).mkdir(parents=True, exist_ok=True)
 pathlib.Path(options.out, "read.json").write_text(json.dumps(read))
 """
 
@@ -102,7 +101,7 @@ def test_a_sweeps_trials_on_ray_read_their_carried_data_and_feed_the_best_downst
     assert ws.store.get_run(ran["report"].run_id).compute_target == "ray-pool"
 
     # Each trial ran on Ray and read the data input where its snapshot carried it (a path
-    # relative to its working folder, not this disk's).
+    # relative to its working folder, not this disk's), in an output folder it did not make.
     trials = ws.store.list_runs(parent_id=ran["tune"].run_id)
     assert {(t.status, t.compute_target) for t in trials} == {(RunStatus.COMPLETED, "ray-pool")}
     read = [

@@ -157,6 +157,9 @@ class Step:
     outputs: Mapping[str, StepOutput] = field(default_factory=dict)
     force_rerun: bool = False
     component: str | None = None  # the registered component it runs: azureml:NAME:VERSION
+    # A sweep's component trial's folder outputs (`outputs/NAME` in its command), made in each
+    # trial's `outputs/` before it runs, as a command step's are.
+    trial_outputs: tuple[str, ...] = ()
     # A built-in step's own fields as the YAML gives them (`training_parameters`, `task`,
     # `search_space`…), judged by its job's config when the step is submitted.
     settings: Mapping[str, Any] = field(default_factory=dict)
@@ -212,7 +215,8 @@ class Step:
         if self.type.runs_code:
             code: dict[str, Any] = {"code": self.code, "command": list(self.command)}
             if self.type is StepType.SWEEP:  # Azure's sweep node: the trial's own mapping
-                code = {"trial": {**code, **self._environment_dict()}}
+                outputs = {"outputs": list(self.trial_outputs)} if self.trial_outputs else {}
+                code = {"trial": {**code, **self._environment_dict(), **outputs}}
             data.update(code)
         if self.type is not StepType.SWEEP:
             data.update(self._environment_dict())

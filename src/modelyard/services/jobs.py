@@ -37,7 +37,7 @@ from modelyard.fileio import write_bytes_atomic, write_json_atomic
 from modelyard.services import scheduling
 from modelyard.services.job_archive import packed_job
 from modelyard.services.job_inputs import InputValue, bind_inputs, stage_input_files
-from modelyard.services.run_files import JOB_SPEC, STD_LOG
+from modelyard.services.run_files import JOB_SPEC, OUTPUTS_FOLDER, STD_LOG
 from modelyard.services.runs import get_run, reap_dead_runs
 from modelyard.services.snapshot import take_snapshot
 from modelyard.services.workspaces import OpenWorkspace
@@ -76,6 +76,9 @@ class ScriptJob:
     display_name: str | None = None
     inputs: Mapping[str, InputValue] = field(default_factory=dict)
     input_files: Mapping[str, Path] = field(default_factory=dict)
+    # Folders made in `outputs/` before the script starts: what `${{outputs.NAME}}` names in
+    # a pipeline step's command or a component trial's, which the script writes into.
+    output_folders: tuple[str, ...] = ()
 
     def validate(self) -> None:
         validate_experiment_name(self.experiment)
@@ -91,6 +94,8 @@ class ScriptJob:
     def stage(self, snapshot: Path) -> None:
         take_snapshot(self.source_directory, snapshot)
         stage_input_files(self.input_files, snapshot)
+        for name in self.output_folders:
+            (snapshot / OUTPUTS_FOLDER / name).mkdir(parents=True, exist_ok=True)
 
     def bound(self, ws: OpenWorkspace) -> tuple[ScriptJob, dict[str, DataReference]]:
         """The job with its inputs written into its arguments, and the data versions read."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# What a job writes here the run keeps as its artifacts (its supervisor makes the folder).
+OUTPUTS_FOLDER = "outputs"
 STD_LOG = "logs/std_log.txt"
 ENVIRONMENT_LOG = "logs/environment_build.log"
 SUPERVISOR_LOG = "logs/supervisor.log"

@@ -1,8 +1,9 @@
 """A pipeline sweep whose trial is a registered component (Azure ML v2's sweep node over a
 command component), end to end on SQLite in real processes: the search space's keys are the
 component's inputs, the step's `inputs:` bind the others, each trial runs the version's code,
-and the best trial's outputs feed a downstream step. An unchanged rerun reuses the sweep; a
-new version's code changes its key; a bad trial is refused in one line with nothing created."""
+and the best trial's outputs feed a downstream step (each trial's output folder is made for
+it, as a command step's is). An unchanged rerun reuses the sweep; a new version's code changes
+its key; a bad trial is refused in one line with nothing created."""
 
 from __future__ import annotations
 
@@ -99,6 +100,7 @@ def test_a_sweep_over_a_component_runs_its_trials_feeds_its_best_and_is_reused(
         "outputs/model",
     )
     assert set(step.inputs) == {"data"}
+    assert step.trial_outputs == ("model",)  # made in each trial's outputs/ before it runs
 
     _, again = run_pipeline(ws, path)
     assert {name: step.reused_from for name, step in again.items()} == {

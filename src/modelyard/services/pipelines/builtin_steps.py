@@ -30,7 +30,7 @@ from modelyard.errors import InvalidValue, ModelyardError, NotFound
 from modelyard.services import models
 from modelyard.services.job_inputs import data_goes_with_the_job
 from modelyard.services.jobs import Job, ModuleJob
-from modelyard.services.pipelines.steps import OUTPUTS_FOLDER
+from modelyard.services.run_files import OUTPUTS_FOLDER
 from modelyard.services.workspaces import OpenWorkspace
 
 SETTINGS_PARAMETER: Final = "settings"  # a built-in step's fields, a parameter of its key
@@ -217,7 +217,7 @@ def _sweep_job(ws: OpenWorkspace, step: Step, context: StepContext) -> Job:
         Path(step.code),
         environment,
         display_name=step.name,
-        trial_files=TrialFiles(context.carried),
+        trial_files=TrialFiles(context.carried, step.trial_outputs),
     )
     sweep.validate()
     return sweep.with_seed().to_module_job()

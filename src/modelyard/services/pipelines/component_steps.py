@@ -12,9 +12,11 @@ A sweep step names one as its trial (`trial: azureml:train:1`, Azure's sweep nod
 command component): each search_space key is one of the component's inputs, which every trial
 gets from the sampler (`${{inputs.lr}}` becomes `${{search_space.lr}}` in the trial's command);
 the step's `inputs:` bind the others, typed as for a command step. The trial's outputs are
-folders of its run's `outputs/` (`${{outputs.model}}` becomes `outputs/model`, which the
-script creates), so the best trial's `model` is `best_trial/model`. It is recorded as a folder
-trial (`trial: {code, command, environment}`) with `component:` beside it, read back as is.
+in its run's `outputs/` (`${{outputs.model}}` becomes `outputs/model`, a folder made before
+the script starts when the output is a folder, as a command step's is), so the best trial's
+`model` is `best_trial/model`. It is recorded as a folder trial (`trial: {code, command,
+environment, outputs}`, `outputs` naming the folders to make) with `component:` beside it,
+read back as is.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any, Final
 from modelyard.entities.components import COMPONENT_TYPE, ComponentVersion
 from modelyard.entities.validation import refuse_unknown_fields
 from modelyard.errors import InvalidValue, ModelyardError
-from modelyard.services.pipelines.steps import OUTPUTS_FOLDER
+from modelyard.services.run_files import OUTPUTS_FOLDER
 
 # A component reference → the version it names and its code as a folder on this machine.
 ComponentLookup = Callable[[str], tuple[ComponentVersion, Path]]
@@ -102,7 +104,11 @@ def component_trial_fields(
     searched = _searched_inputs(step, version, search_space)
     bound = _mapping(step, spec.get("inputs"), "inputs")
     _refuse_searched_bindings(step, bound, searched)
-    resolved: dict[str, Any] = {"code": str(code), "command": _trial_command(version, searched)}
+    resolved: dict[str, Any] = {
+        "code": str(code),
+        "command": _trial_command(version, searched),
+        "outputs": [name for name, kind in version.spec.outputs.items() if kind.is_folder],
+    }
     if version.spec.environment is not None:
         resolved["environment"] = dict(version.spec.environment)
     return {

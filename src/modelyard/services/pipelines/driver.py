@@ -55,7 +55,6 @@ from modelyard.services.pipelines.steps import (
     ATTEMPT_PROPERTY,
     INTERRUPTED_ERROR,
     KEY_PROPERTY,
-    OUTPUTS_FOLDER,
     REASON_PROPERTY,
     REUSED_PROPERTY,
     STEP_PROPERTY,
@@ -66,6 +65,7 @@ from modelyard.services.pipelines.steps import (
     current_steps,
     seal_outputs,
 )
+from modelyard.services.run_files import OUTPUTS_FOLDER
 from modelyard.services.workspaces import OpenWorkspace
 
 KEY_PARTS_PROPERTY: Final = "pipeline.reuse_key_parts"

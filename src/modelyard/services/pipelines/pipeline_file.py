@@ -134,6 +134,8 @@ BUILTIN_STEP_FIELDS: Final = frozenset(
     {"type", "compute", "inputs", "outputs", "force_rerun", "description"}
 )
 TRIAL_FIELDS: Final = frozenset({"code", "command", "environment"})
+# A component trial's, as recorded (`component_trial_fields`): its folder outputs too.
+COMPONENT_TRIAL_FIELDS: Final = TRIAL_FIELDS | {"outputs"}
 REQUIRED_EXAMPLES: Final = {
     "task": "'task: classification' (or regression, image_classification)",
     "trial": "'trial: azureml:train:1' (a registered component) or 'trial: {code: ./src,"
@@ -283,13 +285,16 @@ def _builtin_step(name: str, step_type: StepType, spec: Mapping[str, Any], base:
                 field=required,
             )
     code, command, environment = ".", tuple[str, ...](), None
+    trial_outputs: tuple[str, ...] = ()
     if kind.runs_code:  # a sweep's trial: a command's code, command and environment
         trial = _mapping(spec["trial"], f"{where} trial")
-        refuse_unknown_fields(f"{where} trial", trial, TRIAL_FIELDS)
+        known_trial = COMPONENT_TRIAL_FIELDS if "component" in spec else TRIAL_FIELDS
+        refuse_unknown_fields(f"{where} trial", trial, known_trial)
         script, arguments = _command(name, trial.get("command") or "")
         command = ("python", script, *arguments)
         code = str((base / str(trial.get("code") or ".")).absolute())
         environment = _environment(name, trial.get("environment"), base)
+        trial_outputs = tuple(map(str, trial.get("outputs") or ()))
     step = Step(
         name=name,
         command=command,
@@ -305,6 +310,7 @@ def _builtin_step(name: str, step_type: StepType, spec: Mapping[str, Any], base:
         # A copy: the step is a value, whatever becomes of the mapping it was read from.
         settings=copy.deepcopy({f: spec[f] for f in sorted(kind.fields - {"trial"}) if f in spec}),
         component=spec.get("component"),
+        trial_outputs=trial_outputs,
     )
     check_settings(step, base)
     return step

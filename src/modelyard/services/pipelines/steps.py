@@ -19,7 +19,6 @@ REUSED_PROPERTY: Final = "pipeline.reused_from"
 REASON_PROPERTY: Final = "pipeline.reason"  # why it ran, or that it was reused
 KEY_PROPERTY: Final = "pipeline.reuse_key"
 STEPS_PROPERTY: Final = "pipeline.steps"  # on the parent: the steps in order, comma-separated
-OUTPUTS_FOLDER: Final = "outputs"
 # The error of a child whose submission its driver never finished: it never ran, and its step
 # is decided again. Told by its status and this error, set by one transition.
 INTERRUPTED_ERROR: Final = (
@@ -31,18 +30,11 @@ _CHILDREN_READ: Final = 10_000
 
 @dataclass(frozen=True)
 class StepJob(ScriptJob):
-    """A step's script, with a folder made for each of its folder outputs (`outputs/<name>`,
-    what `${{outputs.name}}` names), which the supervisor saves as the run's artifacts, and its
-    data inputs in its `input_files` when its compute's machines can't read this disk."""
+    """A step's script, its `output_folders` made in `outputs/` (what `${{outputs.name}}`
+    names), which the supervisor saves as the run's artifacts, and its data inputs in its
+    `input_files` when its compute's machines can't read this disk."""
 
-    output_folders: tuple[str, ...] = ()
     source: RunSource | None = None
-
-    def stage(self, snapshot: Path) -> None:
-        super().stage(snapshot)
-        (snapshot / OUTPUTS_FOLDER).mkdir(exist_ok=True)
-        for name in self.output_folders:
-            (snapshot / OUTPUTS_FOLDER / name).mkdir(exist_ok=True)
 
     def describe_source(self) -> RunSource:
         # The code is a copy in the driver's snapshot: no git to ask.

@@ -202,6 +202,7 @@ class SweepDriver:
             environment=self.environment,
             display_name=f"{self.parent.display_name}_trial_{number}",
             input_files=self.trial_files.inputs,
+            output_folders=self.trial_files.outputs,
         )
         return jobs.submit(
             self.ws,

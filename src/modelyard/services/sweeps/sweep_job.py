@@ -31,9 +31,11 @@ DRIVER_COMPUTE: Final = LOCAL
 class TrialFiles:
     """What each trial's snapshot holds besides its code: the data inputs it carries where
     the trials' compute can't read this disk (a pipeline sweep's: its snapshot path → the file
-    or folder, which the sweep's own snapshot keeps under `trial_inputs/`)."""
+    or folder, which the sweep's own snapshot keeps under `trial_inputs/`), and the folders
+    made in its `outputs/` (a component trial's `${{outputs.NAME}}`)."""
 
     inputs: Mapping[str, Path] = field(default_factory=dict)
+    outputs: tuple[str, ...] = ()
 
     def in_sweep_snapshot(self) -> dict[str, Path]:
         """The inputs as the sweep's snapshot holds them (its path → the local copy)."""
@@ -44,12 +46,12 @@ class TrialFiles:
         return replace(self, inputs={p: snapshot / TRIAL_INPUTS / p for p in self.inputs})
 
     def to_dict(self) -> dict[str, Any]:
-        return {"inputs": sorted(self.inputs)}
+        return {"inputs": sorted(self.inputs), "outputs": list(self.outputs)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TrialFiles:
         """Paths relative to the sweep's snapshot (`under` places them)."""
-        return cls({str(p): Path(p) for p in data["inputs"]})
+        return cls({str(p): Path(p) for p in data["inputs"]}, tuple(map(str, data["outputs"])))
 
 
 @dataclass(frozen=True)
