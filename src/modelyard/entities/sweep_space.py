@@ -163,6 +163,11 @@ class Distribution:
     def is_choice(self) -> bool:
         return self.type is T.CHOICE
 
+    @property
+    def draws_whole_numbers(self) -> bool:
+        """A randint, or a q-variant with a whole q (its values are multiples of q: integers)."""
+        return self.type is T.RANDINT or (self.q is not None and float(self.q).is_integer())
+
     def from_unit(self, u: float) -> ParamValue:
         """The value whose quantile is `u` (0 ≤ u < 1): what a draw of u samples."""
         u = min(max(u, 0.0), 1.0 - _UNIT_EDGE)

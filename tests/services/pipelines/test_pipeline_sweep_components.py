@@ -19,7 +19,7 @@ from modelyard.services import components
 from modelyard.services.job_file import load_job_file
 from modelyard.services.pipelines.driver import COMPONENT_PROPERTY
 from modelyard.services.pipelines.pipeline_file import pipeline_from_dict, read_config
-from modelyard.services.pipelines.pipeline_job import CONFIG_FILE
+from modelyard.services.pipelines.pipeline_job import CONFIG_FILE, PipelineJob
 from modelyard.services.pipelines.reuse import ReuseKeys
 from modelyard.services.pipelines.submission import driver_snapshot
 from modelyard.services.workspaces import OpenWorkspace
@@ -179,3 +179,116 @@ def test_a_component_trial_needs_a_workspace(tmp_path: Path) -> None:
     path = fit_project(tmp_path)
     with pytest.raises(InvalidValue, match="trial names component 'azureml:fit:1', which only"):
         load_job_file(path)
+
+
+# A component whose inputs are of each type a search space may set.
+KNOBS_COMPONENT = """
+name: knobs
+inputs:
+  data: {type: uri_folder}
+  epochs: {type: integer, default: 1}
+  rate: {type: number, default: 0.1}
+  optimizer: {type: string, default: adam}
+  shuffle: {type: boolean, default: true}
+outputs:
+  model: {type: uri_folder}
+code: ./fit
+command: >-
+  python fit.py --data ${{inputs.data}} --lr ${{inputs.rate}} --epochs ${{inputs.epochs}}
+  --optimizer ${{inputs.optimizer}} --shuffle ${{inputs.shuffle}} --out ${{outputs.model}}
+"""
+
+
+def knobs_project(folder: Path, search_space: str) -> Path:
+    """The `knobs` component's files and a project sweeping it over `search_space` (a YAML
+    flow mapping); the pipeline file's path."""
+    write(folder / "components" / "knobs.yml", KNOBS_COMPONENT)
+    pipeline = PIPELINE.replace("azureml:fit:1", "azureml:knobs:1")
+    pipeline = pipeline.replace("sampling_algorithm: grid", "sampling_algorithm: random")
+    pipeline = pipeline.replace(
+        "search_space: {lr: {type: choice, values: [0.5, 2.0]}}", f"search_space: {search_space}"
+    )
+    return fit_project(folder, pipeline)
+
+
+def test_a_search_space_drawing_each_inputs_declared_type_is_accepted(
+    sqlite_workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    path = knobs_project(
+        tmp_path,
+        "{epochs: {type: randint, upper: 5}, rate: {type: choice, values: [1, 0.5]},"
+        " optimizer: {type: choice, values: [adam, sgd]}, shuffle: {type: choice,"
+        " values: [true, false]}}",
+    )
+    components.create_component(sqlite_workspace, tmp_path / "components" / "knobs.yml")
+    job = load_job_file(path, sqlite_workspace)
+    assert isinstance(job, PipelineJob)
+    whole = (
+        "{epochs: {type: quniform, min_value: 2, max_value: 8, q: 2},"
+        " rate: {type: uniform, min_value: 0.1, max_value: 1}}"
+    )
+    assert isinstance(load_job_file(knobs_project(tmp_path, whole), sqlite_workspace), PipelineJob)
+
+
+@pytest.mark.parametrize(
+    ("search_space", "message"),
+    [
+        (
+            "{epochs: {type: choice, values: [a, b]}}",
+            "step 'tune' search_space.epochs: choice value 'a' is a string, but component"
+            " azureml:knobs:1 declares input 'epochs' integer: give whole numbers: a choice of"
+            " them ({type: choice, values: [16, 32]}), randint ({type: randint, upper: 10}) or a"
+            " q-variant with a whole q ({type: quniform, min_value: 16, max_value: 128, q: 16})",
+        ),
+        (
+            "{epochs: {type: choice, values: [1, 2.5]}}",
+            "step 'tune' search_space.epochs: choice value 2.5 is a decimal number, but component"
+            " azureml:knobs:1 declares input 'epochs' integer: give whole numbers:",
+        ),
+        (
+            "{epochs: {type: uniform, min_value: 1, max_value: 5}}",
+            "step 'tune' search_space.epochs: {type: uniform, min_value: 1.0, max_value: 5.0}"
+            " draws decimal numbers, but component azureml:knobs:1 declares input 'epochs'"
+            " integer: give whole numbers: a choice of them",
+        ),
+        (
+            "{epochs: {type: quniform, min_value: 1, max_value: 5, q: 0.5}}",
+            "step 'tune' search_space.epochs: {type: quniform, min_value: 1.0, max_value: 5.0,"
+            " q: 0.5} draws decimal numbers, but component azureml:knobs:1 declares input"
+            " 'epochs' integer",
+        ),
+        (
+            "{rate: {type: choice, values: [fast, 0.1]}}",
+            "step 'tune' search_space.rate: choice value 'fast' is a string, but component"
+            " azureml:knobs:1 declares input 'rate' number: give numbers: a choice of them"
+            " ({type: choice, values: [0.01, 0.1]}) or a distribution ({type: uniform,"
+            " min_value: 0.01, max_value: 0.1})",
+        ),
+        (
+            "{optimizer: {type: choice, values: [1, 2]}}",
+            "step 'tune' search_space.optimizer: choice value 1 is a whole number, but component"
+            " azureml:knobs:1 declares input 'optimizer' string: give strings: a choice of them"
+            " ({type: choice, values: ['adam', 'sgd']})",
+        ),
+        (
+            "{shuffle: {type: randint, upper: 2}}",
+            "step 'tune' search_space.shuffle: {type: randint, upper: 2} draws whole numbers, but"
+            " component azureml:knobs:1 declares input 'shuffle' boolean: give true or false:"
+            " {type: choice, values: [true, false]}",
+        ),
+    ],
+)
+def test_a_search_space_of_another_type_than_its_input_is_refused_with_nothing_created(
+    sqlite_workspace: OpenWorkspace, tmp_path: Path, search_space: str, message: str
+) -> None:
+    ws = sqlite_workspace
+    path = knobs_project(tmp_path, search_space)
+    components.create_component(ws, tmp_path / "components" / "knobs.yml")
+    with pytest.raises(InvalidValue) as raised:
+        load_job_file(path, ws)
+    assert message in raised.value.message
+    assert str(path) in raised.value.message
+    assert "\n" not in raised.value.message
+    searched = search_space.removeprefix("{").split(":")[0]
+    assert raised.value.context["field"] == f"search_space.{searched}"
+    assert ws.store.list_runs() == []

@@ -10,7 +10,9 @@ key changes exactly when another version's code runs.
 
 A sweep step names one as its trial (`trial: azureml:train:1`, Azure's sweep node over a
 command component): each search_space key is one of the component's inputs, which every trial
-gets from the sampler (`${{inputs.lr}}` becomes `${{search_space.lr}}` in the trial's command);
+gets from the sampler (`${{inputs.lr}}` becomes `${{search_space.lr}}` in the trial's command),
+so what its distribution draws must be of the input's declared type (an integer input takes
+whole numbers: a choice of them, randint, or a q-variant with a whole q);
 the step's `inputs:` bind the others, typed as for a command step. The trial's outputs are
 in its run's `outputs/` (`${{outputs.model}}` becomes `outputs/model`, a folder made before
 the script starts when the output is a folder, as a command step's is), so the best trial's
@@ -28,6 +30,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from modelyard.entities.components import COMPONENT_TYPE, ComponentVersion
+from modelyard.entities.pipeline_steps import PortType
+from modelyard.entities.sweep_space import Distribution, ParamValue, format_value
 from modelyard.entities.validation import refuse_unknown_fields
 from modelyard.errors import InvalidValue, ModelyardError
 from modelyard.services.run_files import OUTPUTS_FOLDER
@@ -39,6 +43,16 @@ COMPONENT_STEP_FIELDS: Final = frozenset(
     {"type", "component", "compute", "inputs", "outputs", "force_rerun", "description"}
 )
 _KEPT_FIELDS: Final = ("compute", "force_rerun", "description")
+# What a search space must draw for an input of each declared type, and how to write it.
+_DRAWS: Final[Mapping[PortType, str]] = {
+    PortType.INTEGER: "whole numbers: a choice of them ({type: choice, values: [16, 32]}),"
+    " randint ({type: randint, upper: 10}) or a q-variant with a whole q ({type: quniform,"
+    " min_value: 16, max_value: 128, q: 16})",
+    PortType.NUMBER: "numbers: a choice of them ({type: choice, values: [0.01, 0.1]}) or a"
+    " distribution ({type: uniform, min_value: 0.01, max_value: 0.1})",
+    PortType.STRING: "strings: a choice of them ({type: choice, values: ['adam', 'sgd']})",
+    PortType.BOOLEAN: "true or false: {type: choice, values: [true, false]}",
+}
 # `${{inputs.NAME}}` / `${{outputs.NAME}}` in a component's command.
 _PORT_REFERENCE: Final = re.compile(r"\$\{\{\s*(inputs|outputs)\.([A-Za-z0-9_]+)\s*\}\}")
 
@@ -134,7 +148,47 @@ def _searched_inputs(
                 step=step,
                 field=f"search_space.{name}",
             )
+        _check_drawn_type(step, version, str(name), search_space[name])
     return frozenset(map(str, search_space))
+
+
+def _check_drawn_type(step: str, version: ComponentVersion, name: str, spec: object) -> None:
+    """What `spec` draws is of input `name`'s declared type: each choice, or the kind of
+    number another distribution draws."""
+    try:
+        distribution = Distribution.parse(name, spec)
+    except ModelyardError:
+        return  # judged with the sweep's other fields (`check_settings`), in their words
+    declared = version.spec.inputs[name].type
+    for value, drawn in _drawn(distribution):
+        if not declared.accepts(PortType.of_literal(drawn)):
+            raise InvalidValue(
+                f"step {step!r} search_space.{name}: {value}, but component"
+                f" {version.reference} declares input {name!r} {declared.value}: give"
+                f" {_DRAWS[declared]}",
+                step=step,
+                field=f"search_space.{name}",
+                expected=declared.value,
+            )
+
+
+def _drawn(distribution: Distribution) -> list[tuple[str, ParamValue]]:
+    """Each value a distribution draws, said as a refusal names it, with one of its kind."""
+    if distribution.is_choice:
+        return [
+            (f"choice value {value!r} is {_kind_of(value)}", value) for value in distribution.values
+        ]
+    written = ", ".join(f"{k}: {format_value(v)}" for k, v in distribution.to_dict().items())
+    if distribution.draws_whole_numbers:
+        return [(f"{{{written}}} draws whole numbers", 1)]
+    return [(f"{{{written}}} draws decimal numbers", 0.5)]
+
+
+def _kind_of(value: ParamValue) -> str:
+    kind = PortType.of_literal(value)
+    return {PortType.INTEGER: "a whole number", PortType.NUMBER: "a decimal number"}.get(
+        kind, f"a {kind.value}"
+    )
 
 
 def _refuse_searched_bindings(
