@@ -117,8 +117,8 @@ command: python train.py --data ${{inputs.data}} --out ${{outputs.model}}
 
 
 # A component to sweep: sums the numbers of the data folder's files; its `score` is that sum
-# times the rate `lr`; its model folder holds the rate (the folder is there when it starts, as
-# a command step's output folder is: it does not make it).
+# times the rate `lr`; its model folder holds the rate and the data path it was given (the
+# folder is there when it starts, as a command step's output folder is: it does not make it).
 FIT = """
 import argparse, pathlib
 from modelyard import Run
@@ -129,6 +129,7 @@ files = pathlib.Path(options.data).glob("*.txt")
 total = sum(int(x) for f in files for x in f.read_text().split())
 Run.get_context().log("score", total * options.lr)
 pathlib.Path(options.out, "lr.txt").write_text(str(options.lr))
+pathlib.Path(options.out, "data.txt").write_text(options.data)
 """
 
 FIT_COMPONENT = """

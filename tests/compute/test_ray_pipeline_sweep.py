@@ -1,11 +1,11 @@
-"""A pipeline sweep whose trials run on a Ray compute: its trial is a registered component
-reading a data input, and each trial (a job on the session's real Ray head, a node that need
-not see this disk) reads the copy its snapshot carries, not this disk's path; it writes into
-its output folder without making it, and the best trial's output feeds a step on Ray too."""
+"""A pipeline sweep whose trials run on a Ray compute: the pipeline sweep tests' project (the
+`fit` component as the trial, reading a data input), with Ray as its default compute. Each
+trial (a job on the session's real Ray head, a node that need not see this disk) reads the
+copy its snapshot carries, not this disk's path; it writes into its output folder without
+making it, and the best trial's output feeds a step on Ray too."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from compute.conftest import RayHead
@@ -22,62 +22,10 @@ from modelyard.services.pipelines.pipeline_job import PipelineJob
 from modelyard.services.pipelines.status import pipeline_steps
 from modelyard.services.pipelines.submission import submit_pipeline
 from modelyard.services.workspaces import OpenWorkspace
-from pipeline_projects import outputs_of, write
+from pipeline_projects import outputs_of
+from services.pipelines.test_pipeline_sweep_components import PIPELINE, fit_project
 
-# Sums the numbers of the data folder's files; its score is that times the rate; its model
-# folder (not made here) says which path it read and what it found there.
-GAUGE = """
-import argparse, json, pathlib
-from modelyard import Run
-parser = argparse.ArgumentParser()
-parser.add_argument("--data"); parser.add_argument("--lr", type=float); parser.add_argument("--out")
-options = parser.parse_args()
-total = sum(int(x) for f in pathlib.Path(options.data).glob("*.txt") for x in f.read_text().split())
-Run.get_context().log("score", total * options.lr)
-read = {"data": options.data, "total": total, "lr": options.lr}
-pathlib.Path(options.out, "read.json").write_text(json.dumps(read))
-"""
-
-GAUGE_COMPONENT = """
-name: gauge
-inputs:
-  data: {type: uri_folder}
-  lr: {type: number, default: 0.1}
-outputs:
-  model: {type: uri_folder}
-code: ./gauge
-command: python gauge.py --data ${{inputs.data}} --lr ${{inputs.lr}} --out ${{outputs.model}}
-"""
-
-REPORT = """
-import argparse, pathlib
-parser = argparse.ArgumentParser(); parser.add_argument("--best"); parser.add_argument("--out")
-options = parser.parse_args()
-best = pathlib.Path(options.best, "model", "read.json").read_text()
-pathlib.Path(options.out, "best.json").write_text(best)
-"""
-
-PIPELINE = """
-type: pipeline
-experiment_name: gauged
-inputs:
-  raw: {type: uri_folder, path: ./data}
-settings: {default_compute: ray-pool}
-jobs:
-  tune:
-    type: sweep
-    trial: azureml:gauge:1
-    inputs: {data: '${{parent.inputs.raw}}'}
-    search_space: {lr: {type: choice, values: [0.5, 2.0]}}
-    sampling_algorithm: grid
-    objective: {primary_metric: score, goal: maximize}
-    limits: {max_total_trials: 2, max_concurrent_trials: 2}
-  report:
-    code: ./report
-    command: python report.py --best ${{inputs.best}} --out ${{outputs.summary}}
-    inputs: {best: '${{parent.jobs.tune.outputs.best_trial}}'}
-    outputs: {summary: {type: uri_folder}}
-"""
+ON_RAY = PIPELINE.replace("jobs:\n", "settings: {default_compute: ray-pool}\njobs:\n", 1)
 
 
 def test_a_sweeps_trials_on_ray_read_their_carried_data_and_feed_the_best_downstream(
@@ -87,11 +35,9 @@ def test_a_sweeps_trials_on_ray_read_their_carried_data_and_feed_the_best_downst
 ) -> None:
     ws = served
     _create_ray_compute(ws, "ray-pool", ray_head.address)
-    write(tmp_path / "components" / "gauge" / "gauge.py", GAUGE)
-    components.create_component(ws, write(tmp_path / "components" / "gauge.yml", GAUGE_COMPONENT))
-    write(tmp_path / "project" / "data" / "a.txt", "1 2 3")
-    write(tmp_path / "project" / "report" / "report.py", REPORT)
-    job = load_job_file(write(tmp_path / "project" / "pipeline.yml", PIPELINE), ws)
+    path = fit_project(tmp_path, ON_RAY)
+    components.create_component(ws, tmp_path / "components" / "fit.yml")
+    job = load_job_file(path, ws)
     assert isinstance(job, PipelineJob)
 
     parent = submit_pipeline(ws, job, user=USER)
@@ -100,19 +46,15 @@ def test_a_sweeps_trials_on_ray_read_their_carried_data_and_feed_the_best_downst
     ran = {step.step: step for step in pipeline_steps(ws, parent.id)}
     assert ws.store.get_run(ran["report"].run_id).compute_target == "ray-pool"
 
-    # Each trial ran on Ray and read the data input where its snapshot carried it (a path
-    # relative to its working folder, not this disk's), in an output folder it did not make.
+    # Each trial ran on Ray, was given the data input where its snapshot carried it (a path
+    # relative to its working folder, not this disk's) and scored what it read there (the
+    # files' sum, 6, times its rate), in an output folder it did not make.
     trials = ws.store.list_runs(parent_id=ran["tune"].run_id)
     assert {(t.status, t.compute_target) for t in trials} == {(RunStatus.COMPLETED, "ray-pool")}
-    read = [
-        json.loads(ws.local_artifacts.local_path(t.id, "outputs/model/read.json").read_text())
-        for t in trials
-    ]
-    assert sorted((r["data"], r["total"], r["lr"]) for r in read) == [
-        ("inputs/data", 6, 0.5),
-        ("inputs/data", 6, 2.0),
-    ]
+    given = {
+        ws.local_artifacts.local_path(t.id, "outputs/model/data.txt").read_text() for t in trials
+    }
+    assert given == {"inputs/data"}
     scores = {ws.store.get_run_data(t.id).latest_metrics["score"] for t in trials}
-    assert scores == {3.0, 12.0}
-    best = json.loads((outputs_of(ws, ran["report"]) / "summary" / "best.json").read_text())
-    assert best == {"data": "inputs/data", "total": 6, "lr": 2.0}
+    assert scores == {6 * 0.5, 6 * 2.0}
+    assert (outputs_of(ws, ran["report"]) / "summary" / "best.txt").read_text() == "2.0"
