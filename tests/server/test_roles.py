@@ -213,7 +213,7 @@ def test_a_jobs_token_dies_with_its_run(base: str, ws: OpenWorkspace) -> None:
 
 
 def test_a_jobs_token_starts_and_acts_on_children_of_its_run_and_registers_its_model(
-    base: str, ws: OpenWorkspace, tmp_path: Path
+    base: str, ws: OpenWorkspace, callers: dict[str, str]
 ) -> None:
     """What AutoML's job does on a Ray node: trials as child runs of its run, listed again when
     it resumes, and a pipeline's register_model step registers the model its run names."""
@@ -238,6 +238,17 @@ def test_a_jobs_token_starts_and_acts_on_children_of_its_run_and_registers_its_m
     ):
         assert refused.status_code == 403, refused.text
         assert "acts on that run only" in refused.json()["message"]
+
+    # Another experiment name would create that experiment: workspace-wide, so refused.
+    elsewhere = httpx.post(
+        f"{base}{API}/runs", json={**child, "experiment_name": "new"}, headers=job
+    )
+    assert elsewhere.status_code == 403, elsewhere.text
+    assert "children go in its experiment 'jobs', not in 'new'" in elsewhere.json()["message"]
+    assert "new" not in [
+        e["name"]
+        for e in httpx.get(f"{base}{API}/experiments", headers=_bearer(callers["admin"])).json()
+    ]
 
     ws.artifacts.put_bytes(run.id, "outputs/model.txt", b"weights")
     ws.artifacts.put_bytes(other.id, "outputs/model.txt", b"weights")

@@ -67,13 +67,13 @@ def test_a_jobs_token_starts_lists_and_changes_its_runs_children_and_registers_i
     child = workspace.store.create_run("e", user="ana", parent_id=own).id
     grandchild = workspace.store.create_run("e", user="ana", parent_id=child).id
     job = caller("ana", Role.CONTRIBUTOR, run_id=own)
-    authorization.check_may_start_run(workspace, job, own)
+    authorization.check_may_start_run(workspace, job, own, "e")
     authorization.check_may_list_runs(workspace, job, own)
     authorization.check_run_access(workspace, job, child, Role.CONTRIBUTOR)
     authorization.check_may_register_model(job, own)
     for refused in (
-        lambda: authorization.check_may_start_run(workspace, job, None),
-        lambda: authorization.check_may_start_run(workspace, job, other),
+        lambda: authorization.check_may_start_run(workspace, job, None, "e"),
+        lambda: authorization.check_may_start_run(workspace, job, other, "e"),
         lambda: authorization.check_may_list_runs(workspace, job, None),
         lambda: authorization.check_run_access(workspace, job, grandchild, Role.READER),
         lambda: authorization.check_run_access(workspace, job, "no-such-run", Role.READER),
@@ -82,6 +82,9 @@ def test_a_jobs_token_starts_lists_and_changes_its_runs_children_and_registers_i
     ):
         with pytest.raises(PermissionDenied, match="acts on that run only"):
             refused()
+    with pytest.raises(PermissionDenied, match="whose children go in its experiment 'e', not"):
+        authorization.check_may_start_run(workspace, job, own, "elsewhere")
+    authorization.check_may_start_run(workspace, ANA, own, "elsewhere")  # the owner's choice
     authorization.check_may_register_model(ANA, None)  # anyone's own registration
     with pytest.raises(PermissionDenied, match="reader"):
         authorization.check_may_register_model(RITA, None)

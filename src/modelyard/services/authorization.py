@@ -77,14 +77,32 @@ def run_access_needs_store(caller: Caller, run_id: str, required: Role) -> bool:
     return not (required is Role.READER or caller.role is Role.ADMIN)
 
 
-def check_may_start_run(ws: OpenWorkspace, caller: Caller, parent_id: str | None) -> None:
+def check_may_start_run(
+    ws: OpenWorkspace, caller: Caller, parent_id: str | None, experiment: str
+) -> None:
     """A contributor starts runs (a child joins its parent's work: the parent's rules); a
-    job's token starts only child runs of its own run, while that run runs."""
+    job's token starts only direct children of its own run, in its run's experiment (another
+    name would create an experiment: workspace-wide), while that run runs."""
     if caller.run_id is not None and parent_id != caller.run_id:
         raise _outside_scope(caller, "a run that is not a child of it")
     check_role(caller, Role.CONTRIBUTOR)
-    if parent_id is not None:
-        check_run_access(ws, caller, parent_id, Role.CONTRIBUTOR)
+    if parent_id is None:
+        return
+    check_run_access(ws, caller, parent_id, Role.CONTRIBUTOR)
+    if caller.run_id is not None:
+        _check_in_parents_experiment(ws, caller.run_id, experiment)
+
+
+def _check_in_parents_experiment(ws: OpenWorkspace, parent_id: str, experiment: str) -> None:
+    own = ws.store.get_run(parent_id).experiment_name
+    if experiment != own:
+        raise PermissionDenied(
+            f"this token belongs to the job of run {parent_id}, whose children go in its"
+            f" experiment {own!r}, not in {experiment!r}: start the child run in {own!r},"
+            " or use a personal token (`modelyard token create NAME`)",
+            run_id=parent_id,
+            experiment=experiment,
+        )
 
 
 def check_may_register_model(caller: Caller, lineage_run: str | None) -> None:

@@ -39,7 +39,7 @@ def create_run(
     body: schemas.RunIn, request: Request, caller: Caller = ContributorOrJob
 ) -> dict[str, Any]:
     ws = workspace_of(request)
-    authorization.check_may_start_run(ws, caller, body.parent_id)
+    authorization.check_may_start_run(ws, caller, body.parent_id, body.experiment_name)
     source = RunSource.from_dict(body.source.model_dump()) if body.source else None
     run = ws.store.create_run(
         body.experiment_name,
