@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import subprocess
 import sys
 from collections import Counter
@@ -227,6 +228,39 @@ def test_a_checkpoint_of_another_training_or_a_torn_one_is_not_resumed(tmp_path:
         checkpointing=checkpointing,
     )
     assert resumed == [] and [s.epoch for s in result.history] == [1, 2]
+
+
+def test_a_checkpoint_resumes_when_the_validation_folder_lies_at_another_path(
+    tmp_path: Path,
+) -> None:
+    """On Ray, or after a preemption, the same validation images arrive at another path."""
+    features, labels = _separable(0)
+    first = ImageClassificationConfig(data="d", epochs=3, validation_data="/node-a/check")
+    stopper = StopAfterEpochs(1)
+    with pytest.raises(TrainingStopped):
+        train_head(
+            features[:45],
+            labels[:45],
+            features[45:],
+            labels[45:],
+            3,
+            first,
+            on_epoch=stopper.on_epoch,
+            checkpointing=Checkpointing(tmp_path, stopper.stop_requested),
+        )
+    moved = dataclasses.replace(first, validation_data="/node-b/elsewhere/check")
+    seen: list[int] = []
+    train_head(
+        features[:45],
+        labels[:45],
+        features[45:],
+        labels[45:],
+        3,
+        moved,
+        on_epoch=lambda stats: seen.append(stats.epoch),
+        checkpointing=Checkpointing(tmp_path),
+    )
+    assert seen == [2, 3]  # epoch 1 came from the checkpoint
 
 
 def test_fine_tune_checkpoints_every_epoch_and_resumes(tmp_path: Path) -> None:

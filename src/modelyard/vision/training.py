@@ -38,6 +38,8 @@ from modelyard.vision.dataset import decode_image, load_inputs
 CHECKPOINT_FILE: Final = "checkpoint.pt"  # fine-tuning's
 HEAD_CHECKPOINT_FILE: Final = "head_checkpoint.pt"
 # What a checkpoint must agree on to be resumed from; `epochs` may grow (train on for longer).
+# No folder paths (`data`, `validation_data`): on Ray, or after a preemption, the same images lie
+# at another path; the split's sizes (and whether a validation folder is given) stand for them.
 _SIGNATURE_FIELDS: Final = (
     "backbone",
     "weights",
@@ -46,7 +48,6 @@ _SIGNATURE_FIELDS: Final = (
     "learning_rate_decay",
     "decay_every_epochs",
     "validation_fraction",
-    "validation_data",
     "early_stopping_patience",
     "early_stopping_min_delta",
     "seed",
@@ -263,6 +264,7 @@ def _signature(
     return {
         "kind": kind,
         **{name: getattr(config, name) for name in _SIGNATURE_FIELDS},
+        "validation_folder": config.validation_data is not None,
         "train": len(split.train),
         "validation": len(split.validation),
         "classes": classes,
