@@ -67,6 +67,7 @@ from modelyard.vision.guardrails import (
     check_dataset,
     write_report,
 )
+from modelyard.vision.held_out import HeldOutImages, combined_content_hash, held_out_images
 from modelyard.vision.starter_check import RunningConsoleApp, console_app_started
 from modelyard.vision.training import (
     Checkpointing,
@@ -189,17 +190,21 @@ class Trainer:
     def check_data(self) -> LabelledData:
         scan = scan_dataset(Path(self.config.data), self.config.allow_paths_outside_table)
         _say(f"guardrails: checking {len(scan.records)} files")
-        verdicts = VerdictCache(self.guardrail_cache) if self.guardrail_cache else None
+        verdicts = self._verdicts()
         report = check_dataset(scan.records, scan.skipped, verdicts)
         if verdicts is not None:
             self.run.log("guardrail_cache_hits", verdicts.hits, step=0)
         self.outputs.mkdir(exist_ok=True)
         write_report(report, self.outputs / GUARDRAILS_FILE)
         _print_report(report)
-        self._record_data(report)
         if not report.passed:
+            self._record_data(report, None)
             raise GuardrailFailed(report.summary_line(), errors=len(report.errors))
         labels = sorted(report.class_counts)
+        held_out = None
+        if self.config.validation_data is not None:
+            held_out = self._held_out(report, labels, Path(self.config.validation_data))
+        self._record_data(report, held_out)
         index = {label: position for position, label in enumerate(labels)}
         data = LabelledData(
             paths=[record.path for record in report.usable],
@@ -207,18 +212,20 @@ class Trainer:
             labels=labels,
             targets=[index[record.label] for record in report.usable],
         )
-        if self.config.validation_data is None:
-            return data
-        return self._with_validation_data(data, Path(self.config.validation_data))
+        return data if held_out is None else _with_validation_data(data, held_out)
 
-    def _with_validation_data(self, data: LabelledData, source: Path) -> LabelledData:
-        """The training images followed by the validation folder's usable ones. Its images
+    def _verdicts(self) -> VerdictCache | None:
+        return VerdictCache(self.guardrail_cache) if self.guardrail_cache else None
+
+    def _held_out(
+        self, training: GuardrailReport, labels: list[str], source: Path
+    ) -> HeldOutImages:
+        """The validation folder's usable images that the training data lacks. Its images
         are decoded as the training's are; the class-size rules are the training data's (a
         validation set is often small), but each of its labels must be one the model learns."""
         scan = scan_dataset(source, self.config.allow_paths_outside_table)
-        verdicts = VerdictCache(self.guardrail_cache) if self.guardrail_cache else None
-        report = check_dataset(scan.records, scan.skipped, verdicts)
-        unknown = sorted({record.label for record in report.usable} - set(data.labels))
+        report = check_dataset(scan.records, scan.skipped, self._verdicts())
+        unknown = sorted({record.label for record in report.usable} - set(labels))
         if not report.usable or unknown:
             problem = (
                 f"has labels the training data lacks: {', '.join(unknown)}"
@@ -227,31 +234,36 @@ class Trainer:
             )
             raise GuardrailFailed(
                 f"validation data {str(source)!r} {problem}: validate on images of the"
-                f" training data's labels ({', '.join(data.labels)})",
+                f" training data's labels ({', '.join(labels)})",
                 errors=1,
             )
-        index = {label: position for position, label in enumerate(data.labels)}
-        _say(f"validation data: {len(report.usable)} images of {source}")
-        return LabelledData(
-            paths=[*data.paths, *(record.path for record in report.usable)],
-            hashes=[*data.hashes, *report.usable_hashes],
-            labels=data.labels,
-            targets=[*data.targets, *(index[record.label] for record in report.usable)],
-            validation_start=len(data.paths),
-        )
+        held_out = held_out_images(training, report, source)
+        _say(f"validation data: {len(held_out.records)} images of {source}")
+        if held_out.dropped:
+            found = held_out.dropped + len(held_out.records)
+            _say(
+                f"validation data: {held_out.dropped} of its {found} images left out, being"
+                " images of the training data too (the same content): validating on them"
+                " would overstate the accuracy"
+            )
+        return held_out
 
-    def _record_data(self, report: GuardrailReport) -> None:
-        fingerprint = report.fingerprint
-        self.run.add_properties(
-            {
-                "data_content_hash": fingerprint.get("content_hash", ""),
-                "data_file_count": report.file_count,
-                "data_usable_count": len(report.usable),
-                "data_class_counts": json.dumps(report.class_counts, sort_keys=True),
-                "guardrails": "passed" if report.passed else "failed",
-            }
-        )
-        self.run.set_tags({"data_content_hash": str(fingerprint.get("content_hash", ""))[:16]})
+    def _record_data(self, report: GuardrailReport, held_out: HeldOutImages | None) -> None:
+        """What the run trained on (and validated on, with a validation folder): the same
+        images under the same labels give the same hash, wherever they lie."""
+        content_hash = str(report.fingerprint.get("content_hash", ""))
+        properties = {
+            "data_file_count": report.file_count,
+            "data_usable_count": len(report.usable),
+            "data_class_counts": json.dumps(report.class_counts, sort_keys=True),
+            "guardrails": "passed" if report.passed else "failed",
+        }
+        if held_out is not None:
+            content_hash = combined_content_hash(content_hash, held_out)
+            properties["validation_usable_count"] = len(held_out.records)
+            properties["validation_duplicates_left_out"] = held_out.dropped
+        self.run.add_properties({"data_content_hash": content_hash, **properties})
+        self.run.set_tags({"data_content_hash": content_hash[:16]})
 
     # 2-3. features and training -----------------------------------------------------------
 
@@ -545,6 +557,18 @@ def _copy_project(outputs: Path, destination: Path) -> None:
 
 def _params_of(config: ImageClassificationConfig) -> dict[str, object]:
     return {key: value for key, value in config.to_dict().items() if value is not None}
+
+
+def _with_validation_data(data: LabelledData, held_out: HeldOutImages) -> LabelledData:
+    """The training images followed by the kept validation images (the split is given)."""
+    index = {label: position for position, label in enumerate(data.labels)}
+    return LabelledData(
+        paths=[*data.paths, *(record.path for record in held_out.records)],
+        hashes=[*data.hashes, *held_out.hashes],
+        labels=data.labels,
+        targets=[*data.targets, *(index[record.label] for record in held_out.records)],
+        validation_start=len(data.paths),
+    )
 
 
 def _print_report(report: GuardrailReport) -> None:

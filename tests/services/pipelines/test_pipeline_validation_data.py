@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from modelyard.entities import RunStatus
+from modelyard.entities import Run, RunStatus
 from modelyard.errors import NotFound
 from modelyard.services import jobs, training
 from modelyard.services.run_files import STD_LOG
@@ -86,3 +86,44 @@ def test_validation_data_that_does_not_exist_is_refused_when_configured(tmp_path
     with pytest.raises(NotFound) as raised:
         config.validated()
     assert raised.value.message.startswith(f"validation data {str(tmp_path / 'no')!r} does not")
+
+
+def _train_with_a_training_image_in(ws: OpenWorkspace, tmp_path: Path, label: str) -> Run:
+    """Train on shapes, validating on others plus a copy of a red circle of the training data
+    filed under `label`; the run as it ended."""
+    train = write_shapes(tmp_path / "train", per_class=6)
+    check = write_shapes(tmp_path / "check", per_class=2, seed=1)
+    shutil.copy(train / "red circle" / "image 0.png", check / label / "copied.png")
+    config = ImageClassificationConfig(
+        data=str(train), validation_data=str(check), backbone="resnet18", weights="none", epochs=1
+    )
+    run = training.submit_image_classification(ws, "validated", config)
+    return jobs.wait_for_completion(ws, run.id, timeout_s=300)
+
+
+def test_validation_images_that_are_training_images_are_left_out_and_counted(
+    sqlite_workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    ws = sqlite_workspace
+    final = _train_with_a_training_image_in(ws, tmp_path, "red circle")
+    log = _log(ws, final.id)
+    assert final.status is RunStatus.COMPLETED, log
+    assert "validation data: 1 of its 7 images left out, being images of the training" in log
+    assert "split: 18 training and 6 validation images" in log
+    properties = ws.store.get_run_data(final.id).properties
+    assert properties["validation_duplicates_left_out"] == "1"
+    assert properties["validation_usable_count"] == "6"
+
+
+def test_an_image_labelled_differently_in_the_two_sets_fails_before_training(
+    sqlite_workspace: OpenWorkspace, tmp_path: Path
+) -> None:
+    ws = sqlite_workspace
+    final = _train_with_a_training_image_in(ws, tmp_path, "green square")
+    assert final.status is RunStatus.FAILED
+    assert final.error is not None
+    assert final.error.startswith(
+        "the same image is labelled differently in the validation and training data:"
+    )
+    assert "('green square') is" in final.error and "('red circle')" in final.error
+    assert "featurize" not in _log(ws, final.id)
