@@ -209,6 +209,35 @@ def test_an_empty_data_folder_is_refused_before_a_run_exists(project: Path) -> N
     assert json.loads(modelyard("run", "list", "-o", "json", cwd=project).stdout) == []
 
 
+@pytest.mark.parametrize("made", ["empty", "missing"])
+def test_an_empty_or_missing_validation_folder_is_named_by_its_option(
+    refusing: Path, made: str
+) -> None:
+    folder = refusing / f"{made} check"
+    if made == "empty":
+        (folder / "daisy").mkdir(parents=True)
+    result = modelyard(
+        "train",
+        "image-classification",
+        "--data",
+        "shapes",
+        "--validation-data",
+        folder.name,
+        "-e",
+        "t",
+        cwd=refusing,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert (
+        f"--validation-data {str(folder)!r}" in line or f"--validation-data {folder.name!r}" in line
+    )
+    assert "--data " not in line
+    assert json.loads(modelyard("run", "list", "-o", "json", cwd=refusing).stdout) == []
+
+
 def test_table_rows_outside_its_folder_need_allow_paths_outside_table(project: Path) -> None:
     tables = project / "tables"
     tables.mkdir()

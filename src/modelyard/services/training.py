@@ -75,7 +75,7 @@ def image_classification_job(
     """The training job of a validated config whose data is on this machine, its images
     checked first (`shown`: the config as the user gave it, for the run's source); what
     `submit_image_classification` and a pipeline's image_classification step submit."""
-    from modelyard.vision.dataset import check_before_submission
+    from modelyard.vision.dataset import VALIDATION_DATA, check_before_submission
 
     check_output_folder(config.output)
     if data_goes_with_the_job(ws, config.compute_target):
@@ -85,7 +85,9 @@ def image_classification_job(
     # exists, so nothing is written.
     check_before_submission(Path(config.data), config.allow_paths_outside_table)
     if config.validation_data is not None:
-        check_before_submission(Path(config.validation_data), config.allow_paths_outside_table)
+        check_before_submission(
+            Path(config.validation_data), config.allow_paths_outside_table, VALIDATION_DATA
+        )
     source = image_classification_source(shown or config)
     return image_job(ws, experiment, IMAGE_CLASSIFICATION_MODULE, config, display_name, source)
 

@@ -122,7 +122,7 @@ def _existing_validation(config: ImageClassificationConfig) -> str:
     path = Path(given).expanduser().absolute()
     if not path.exists():
         raise NotFound(
-            f"validation data {given!r} does not exist: pass a folder with one sub-folder per"
+            f"--validation-data {given!r} does not exist: pass a folder with one sub-folder per"
             " label (the training data's labels) or a CSV/TSV table, or leave it out to hold"
             " out --validation-fraction of the data",
             data=given,

@@ -50,6 +50,18 @@ _HASH_CHUNK: Final = 1024 * 1024
 
 
 @dataclass(frozen=True)
+class DataOption:
+    """How a refusal names a data set: the option that gave it, and what it is for."""
+
+    flag: str
+    purpose: str
+
+
+TRAINING_DATA: Final = DataOption("--data", "train on")
+VALIDATION_DATA: Final = DataOption("--validation-data", "validate on")
+
+
+@dataclass(frozen=True)
 class ImageRecord:
     path: Path  # absolute
     label: str
@@ -99,16 +111,18 @@ def scan_dataset(source: Path, allow_paths_outside_table: bool = False) -> Datas
     raise _no_such_data(source)
 
 
-def check_before_submission(source: Path, allow_paths_outside_table: bool = False) -> None:
-    """What is cheap to know before a run exists, refused in one line: a table's columns,
-    cells and paths, and a data set with no image at all. Files are not decoded here: the
-    run's guardrails do that, one by one."""
+def check_before_submission(
+    source: Path, allow_paths_outside_table: bool = False, option: DataOption = TRAINING_DATA
+) -> None:
+    """What is cheap to know before a run exists, refused in one line naming `option`: a
+    table's columns, cells and paths, and a data set with no image at all. Files are not
+    decoded here: the run's guardrails do that, one by one."""
     if source.is_file():
         if not read_table(source, allow_paths_outside_table):
-            raise _table_without_rows(source.absolute())
+            raise _table_without_rows(source.absolute(), option)
         return
     if _first_image(source.absolute()) is None:
-        raise _folder_without_images(source.absolute())
+        raise _folder_without_images(source.absolute(), option)
 
 
 def _no_such_data(source: Path) -> NotFound:
@@ -340,15 +354,16 @@ def _rows_name(count: int) -> str:
     return "1 row names" if count == 1 else f"{count} rows name"
 
 
-def _table_without_rows(table: Path) -> InvalidValue:
+def _table_without_rows(table: Path, option: DataOption) -> InvalidValue:
     return InvalidValue(
-        f"table {str(table)!r} has a header but no rows: nothing to train on; fix: add one "
+        f"{option.flag}: table {str(table)!r} has a header but no rows: nothing to"
+        f" {option.purpose}; fix: add one "
         "row per image, ImageSource (its path, relative to the table) and Label",
         path=str(table),
     )
 
 
-def _folder_without_images(root: Path) -> InvalidValue:
+def _folder_without_images(root: Path, option: DataOption) -> InvalidValue:
     loose = any(_looks_like_image(entry) for entry in _visible_entries(root, []))
     where = (
         "its images sit directly in it, outside any label folder"
@@ -356,7 +371,8 @@ def _folder_without_images(root: Path) -> InvalidValue:
         else f"no sub-folder of it holds an image ({', '.join(sorted(IMAGE_EXTENSIONS))})"
     )
     return InvalidValue(
-        f"--data {str(root)!r} has nothing to train on: {where}; fix: put the images in one "
+        f"{option.flag} {str(root)!r} has nothing to {option.purpose}: {where}; fix: put the"
+        " images in one "
         f"sub-folder per label (such as {str(root / 'cat' / '1.jpg')!r}), or pass a CSV/TSV "
         "table with ImageSource,Label",
         path=str(root),

@@ -85,7 +85,7 @@ def test_validation_data_that_does_not_exist_is_refused_when_configured(tmp_path
     config = ImageClassificationConfig(data=str(tmp_path), validation_data=str(tmp_path / "no"))
     with pytest.raises(NotFound) as raised:
         config.validated()
-    assert raised.value.message.startswith(f"validation data {str(tmp_path / 'no')!r} does not")
+    assert raised.value.message.startswith(f"--validation-data {str(tmp_path / 'no')!r} does not")
 
 
 def _train_with_a_training_image_in(ws: OpenWorkspace, tmp_path: Path, label: str) -> Run:
