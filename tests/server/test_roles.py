@@ -1,8 +1,9 @@
 """Roles on a real server: every route, walked from the OpenAPI document, with every kind of caller.
 
 reader: reads only; contributor: their own runs and shared experiments; admin: everything;
-a job's token: its own run and the child runs it starts, and a model its run made, while
-its run runs. The caller always comes from the token.
+a job's token: its own run and its run's direct children (started in its run's experiment
+only), and a model version with its run as the lineage, while its run runs. The caller
+always comes from the token.
 """
 
 from __future__ import annotations

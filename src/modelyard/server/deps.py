@@ -8,8 +8,10 @@ without a CORS grant this server never gives: a forged form or image cannot act 
 
 The token is checked by the request guard (`server/guard.py`) before the body is read; a route
 then names the role it needs with one of `Reader`, `WorkspaceReader`, `Contributor`, `Admin`,
-`RunReader` or `RunOwner` (the rules are `services/authorization.py`). Every route names one: a
-test walks them.
+`RunReader`, `RunOwner`, `ContributorOrJob` or `ReaderOrJob` (the last two let a running job's
+token through too, to routes that then check its scope: its run's direct children, a model
+version with its run as the lineage). The rules are `services/authorization.py`. Every route
+names one: a test walks them.
 """
 
 from __future__ import annotations

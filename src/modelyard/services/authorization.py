@@ -6,9 +6,13 @@ The rules, written once:
   runs they started: logs to them, uploads to them, ends or cancels them;
 - an **admin** may do anything: others' runs, deleting experiments that hold others' runs,
   users, and anyone's tokens; every user may create, list and revoke their own tokens;
-- a **job's token** (scoped to one run) reads and changes that run and the child runs it starts
-  (AutoML's trials, on a Ray node), lists those children, registers a model with its run as
-  the lineage, and only until its run has ended;
+- a **job's token** (scoped to one run), only until its run has ended: reads and changes that
+  run and every direct child of it (whoever started the child: AutoML's trials on a Ray node,
+  a sweep's trials, a pipeline's steps; not their children), lists those children, starts
+  child runs of its run in its run's experiment (no other: that would create an experiment),
+  and registers a model version with its own run as the lineage, under any model name (a new
+  model or a new version of an existing one: what the user's job code names it, as
+  `register_model` steps do), nothing else workspace-wide;
 - a process on the server's own machine may be claimed over the API for a run with a compute
   target (whose process cancel and the reaper stop) by an admin only: anyone else could make
   the server kill a process of their choosing. The server's own jobs record theirs directly;
@@ -42,7 +46,8 @@ def check_role(caller: Caller, required: Role) -> None:
 
 
 def check_unscoped(caller: Caller) -> None:
-    """A job's token may touch its own run (and its children) only: nothing workspace-wide."""
+    """A job's token may touch its own run (and its direct children) only: nothing
+    workspace-wide."""
     if caller.run_id is not None:
         raise _outside_scope(caller, "this workspace-wide route")
 
@@ -107,7 +112,8 @@ def _check_in_parents_experiment(ws: OpenWorkspace, parent_id: str, experiment: 
 
 def check_may_register_model(caller: Caller, lineage_run: str | None) -> None:
     """A contributor registers models; a job's token only a version its own run made (its
-    lineage), as a training script on a Ray node registers what it trained."""
+    lineage), as a training script on a Ray node registers what it trained. The model's name
+    is the job's code's choice: any name, an existing model's included."""
     if caller.run_id is not None and lineage_run != caller.run_id:
         raise _outside_scope(caller, "a model version that another run made")
     check_role(caller, Role.CONTRIBUTOR)
@@ -181,7 +187,7 @@ def check_may_delete_experiment(ws: OpenWorkspace, caller: Caller, name: str) ->
 
 
 def _check_scoped_run(ws: OpenWorkspace, caller: Caller, run_id: str) -> None:
-    """Its own run or a child of it, while its own run runs."""
+    """Its own run or a direct child of it, while its own run runs."""
     own = caller.run_id
     assert own is not None
     if run_id != own and _parent_of(ws, run_id) != own:
