@@ -275,7 +275,7 @@ def packed_for_server(
     """The job as a workspace behind a server sends it (`job_upload` is the server's end):
     validated, its inputs bound (their files go into its snapshot), packed as one temporary
     archive, deleted when the block ends. `extra`: more fields for its `job.json` (a
-    schedule's, `services/schedule_upload.py`)."""
+    schedule's, `services/schedule_jobs.py`)."""
     job, read = _prepared(ws, job, data_inputs)
     with packed_job({**_describe(job, read), **(extra or {})}, job.stage) as archive:
         yield archive
