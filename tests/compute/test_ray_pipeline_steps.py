@@ -111,8 +111,9 @@ def test_a_pipeline_with_steps_on_ray_is_refused_where_no_server_is_known(
     finally:
         beside.close()
     assert raised.value.message == (
-        "step 'split' runs on compute ray-pool, whose jobs report to the workspace's server,"
-        " and this submission does not go through one: submit the pipeline through it"
+        "step 'split' runs on compute ray-pool, whose jobs run away from this machine and"
+        " report to the workspace's server, and this submission does not go through one:"
+        " submit the pipeline through it"
         " (`modelyard workspace connect URL`, then `modelyard job create`)"
     )
     assert served.store.list_runs("evaluated") == []

@@ -24,7 +24,7 @@ from modelyard.entities.compute import (
     Priority,
     ProvisioningState,
 )
-from modelyard.errors import ComputeUnavailable, Conflict, InvalidTransition, InvalidValue
+from modelyard.errors import ComputeUnavailable, Conflict, InvalidTransition
 from modelyard.services import scheduling
 from modelyard.services.runs import cancel_run, get_run
 from modelyard.services.scheduling.planning import PREEMPTIBLE
@@ -80,12 +80,14 @@ def create_compute(ws: OpenWorkspace, request: ComputeRequest) -> ComputeTarget:
     request = request.check()
     if ws.server_url is not None:
         return _remote(ws).create_compute(request)  # the server provisions it
-    if request.type is ComputeType.RAY and ws.served_at is None:
-        raise InvalidValue(
-            f"a ray compute's jobs report to a workspace server, and none serves this workspace:"
-            f" start `modelyard server` and create {request.name} through it",
-            compute=request.name,
-        )
+    scheduling.check_served_for(
+        ws,
+        request.name,
+        request.type,
+        "creating",
+        "request",
+        f"start `modelyard server` and create {request.name} through it",
+    )
     compute = ws.compute_store.create_compute(request)
     return provision(ws, compute)
 

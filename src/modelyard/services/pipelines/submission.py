@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from modelyard.entities import Run, RunSource
-from modelyard.entities.compute import ComputeType
 from modelyard.entities.data import is_data_reference
 from modelyard.entities.pipelines import (
     Binding,
@@ -18,8 +17,8 @@ from modelyard.entities.pipelines import (
     Step,
     StepInput,
 )
-from modelyard.errors import ComputeUnavailable, InvalidValue, NotFound
-from modelyard.services import data, jobs
+from modelyard.errors import InvalidValue, NotFound
+from modelyard.services import data, jobs, scheduling
 from modelyard.services.pipelines.pipeline_file import read_config
 from modelyard.services.pipelines.pipeline_job import (
     CONFIG_FILE,
@@ -165,18 +164,19 @@ def _refuse_steps_away_unserved(ws: OpenWorkspace, pipeline: Pipeline) -> None:
     """A step on a compute whose jobs run on other machines (Ray) reports to the workspace's
     server, whose URL the driver learns from the process that launches it: submitted here,
     where no server is known, that step could only fail later, so it is refused now."""
-    if ws.served_at is not None:
+    if ws.served_at is not None:  # every compute is served: no need to read them
         return
     for name in pipeline.order():
         compute = pipeline.compute_of(pipeline.steps[name])
-        if ws.compute_store.get_compute(compute).type is not ComputeType.LOCAL:
-            raise ComputeUnavailable(
-                f"step {name!r} runs on compute {compute}, whose jobs report to the workspace's"
-                " server, and this submission does not go through one: submit the pipeline"
-                " through it (`modelyard workspace connect URL`, then `modelyard job create`)",
-                step=name,
-                compute=compute,
-            )
+        scheduling.check_served_for(
+            ws,
+            compute,
+            ws.compute_store.get_compute(compute).type,
+            f"step {name!r} runs on",
+            "submission",
+            "submit the pipeline through it (`modelyard workspace connect URL`, then"
+            " `modelyard job create`)",
+        )
 
 
 def _check_data_inputs(job: PipelineJob) -> None:

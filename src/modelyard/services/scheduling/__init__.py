@@ -107,20 +107,41 @@ def _job_settings(ws: OpenWorkspace, compute: ComputeTarget) -> dict[str, str]:
     return {ENV_PREFIX + name.upper(): str(getattr(ws.settings, name)) for name in _JOB_SETTINGS}
 
 
+def check_served_for(
+    ws: OpenWorkspace, compute: str, kind: ComputeType, doing: str, action: str, fix: str
+) -> str | None:
+    """The server a job on `compute` reports to (None on `local`, whose jobs open the
+    workspace here). A compute whose jobs run away from this machine needs the workspace's
+    server, known to this process (`served_at`): one refusal for every place that would
+    otherwise fail later. `doing` leads up to the compute's name ("step 'x' runs on"),
+    `action` is what does not go through a server ("submission")."""
+    if kind is ComputeType.LOCAL:
+        return None
+    if ws.served_at is not None:
+        return ws.served_at
+    raise ComputeUnavailable(
+        f"{doing} compute {compute}, whose jobs run away from this machine and report to the"
+        f" workspace's server, and this {action} does not go through one: {fix}",
+        compute=compute,
+    )
+
+
 def _reporting_for(ws: OpenWorkspace, run: Run, compute: ComputeTarget) -> ReportingAccess | None:
     """A job away from the workspace's disk reports to the server with its own run's token."""
-    if compute.type is ComputeType.LOCAL:
+    server_url = check_served_for(
+        ws,
+        compute.name,
+        compute.type,
+        f"run {run.id} is launched on",
+        "launch",
+        "start `modelyard server` and submit the job through it",
+    )
+    if server_url is None:
         return None
-    if ws.served_at is None:
-        raise ComputeUnavailable(
-            f"compute {compute.name} runs jobs away from this machine, and no server serves this"
-            " workspace for them to report to: start `modelyard server` and submit through it",
-            compute=compute.name,
-        )
     from modelyard.services.auth import create_run_token
 
     _, token = create_run_token(ws, run)
-    return ReportingAccess(server_url=ws.served_at, token=token)
+    return ReportingAccess(server_url=server_url, token=token)
 
 
 def requeue(ws: OpenWorkspace, run_id: str, outcome: RunStatus, cause: str) -> Run | None:
