@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import textwrap
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,10 +27,12 @@ from cli.commands import modelyard
 from cli.test_server_command import SERVER, _free_port, _read_until, _stop
 from databases import BACKENDS, module_workspace
 from modelyard.entities import Role, RunStatus
-from modelyard.services import auth, jobs
+from modelyard.entities.schedules import ScheduleFire
+from modelyard.services import auth, data, jobs
+from modelyard.services.pipelines.pipeline_job import CONFIG_FILE
 from modelyard.services.run_files import STD_LOG
 from modelyard.services.schedule_jobs import job_blobs
-from modelyard.services.schedules import SCHEDULE_TAG, fire_due_schedules
+from modelyard.services.schedules import DATA_VERSION_TAG, SCHEDULE_TAG, fire_due_schedules
 from modelyard.services.workspaces import OpenWorkspace
 
 NIGHTLY = """\
@@ -140,10 +143,16 @@ def _fire_and_finish(ws: OpenWorkspace, name: str) -> str:
     """Fire the schedule at its next fire time (a fake clock) and wait for its run."""
     due = ws.schedule_store.get_schedule(name).next_fire_at
     [fire] = [fire for fire in fire_due_schedules(ws, now=due) if fire.schedule == name]
+    run_id = _finished(ws, fire)
+    assert ws.store.get_run_data(run_id).tags[SCHEDULE_TAG] == name
+    return run_id
+
+
+def _finished(ws: OpenWorkspace, fire: ScheduleFire) -> str:
+    """The fire's run, waited for: it completed."""
     assert fire.run_id is not None, fire.error
     final = jobs.wait_for_completion(ws, fire.run_id, timeout_s=240)
     assert final.status is RunStatus.COMPLETED, final.error
-    assert ws.store.get_run_data(final.id).tags[SCHEDULE_TAG] == name
     return final.id
 
 
@@ -209,6 +218,77 @@ def test_a_scheduled_pipeline_fires_with_its_steps_uploaded_code(server: Server)
     assert any("made by the uploaded step" in log.read_text() for log in logs if log.exists())
     modelyard("schedule", "delete", "nightly-pipeline", cwd=client)
     _nothing_left(ws)
+
+
+READ_JOB = """\
+experiment_name: scheduled-data
+command: python read.py --data ${{inputs.nums}}
+inputs: {nums: {type: uri_file, path: azureml:nums@latest}}
+"""
+READ = """\
+import argparse, pathlib
+parser = argparse.ArgumentParser()
+parser.add_argument("--data")
+path = pathlib.Path(parser.parse_args().data)
+print("READ", (next(path.iterdir()) if path.is_dir() else path).read_text())
+"""
+
+
+READ_PIPELINE = """\
+type: pipeline
+experiment_name: scheduled-data-pipeline
+inputs:
+  nums: {type: uri_file, path: 'azureml:nums@latest'}
+jobs:
+  read:
+    command: python read.py --data ${{inputs.nums}}
+    inputs: {nums: '${{parent.inputs.nums}}'}
+"""
+
+
+def test_a_data_triggered_schedule_reads_the_new_version_at_each_fire(server: Server) -> None:
+    """The uploaded job keeps `@latest` (a command job's and a pipeline's): the server binds
+    it at the fire, so the run reads the version that fired it, and records that version."""
+    ws, client = server.ws, server.client
+    (client / "one.txt").write_text("one")
+    modelyard("data", "create", "nums", "--path", "one.txt", cwd=client)
+    for name, job in (("on-data", READ_JOB), ("on-data-pipeline", READ_PIPELINE)):
+        folder = _job_folder(client, name, job, {"read.py": READ})
+        (folder / "schedule.yml").write_text(
+            f"name: {name}\ntrigger: {{type: data, asset: nums}}\ncreate_job: job.yml\n"
+        )
+        modelyard("schedule", "create", "-f", f"{name}/schedule.yml", cwd=client)
+        shutil.rmtree(folder)
+    (client / "two.txt").write_text("two")
+    modelyard("data", "create", "nums", "--path", "two.txt", cwd=client)
+
+    command = _finished(ws, _fired_by_data(ws, "on-data"))
+    assert "READ two" in (ws.local_artifacts.run_root(command) / STD_LOG).read_text()
+    assert ws.store.get_run_data(command).tags[DATA_VERSION_TAG] == "data:nums:2"
+    [read] = data.list_run_inputs(ws, command)
+    assert (read.name, read.version) == ("nums", 2)
+    pipeline = _finished(ws, _fired_by_data(ws, "on-data-pipeline"))
+    config = ws.local_artifacts.run_root(pipeline) / "snapshot" / CONFIG_FILE
+    assert "data:nums:2" in config.read_text()  # pinned at the fire: a rerun reads it too
+    [step] = ws.store.list_runs(parent_id=pipeline)
+    assert "READ two" in (ws.local_artifacts.run_root(step.id) / STD_LOG).read_text()
+    for name in ("on-data", "on-data-pipeline"):
+        modelyard("schedule", "delete", name, cwd=client)
+    _nothing_left(ws)
+
+
+def _fired_by_data(ws: OpenWorkspace, name: str) -> ScheduleFire:
+    """The schedule's one fire: a firing pass here, or the server's own loop (which watches
+    data triggers too) moving first; either fires it once, at most 60 s after the data."""
+    deadline = time.monotonic() + 60
+    while not (fires := ws.schedule_store.list_schedule_fires(name)) or not (
+        fires[0].run_id or fires[0].error
+    ):
+        assert time.monotonic() < deadline, "the data trigger never fired"
+        fire_due_schedules(ws)
+        time.sleep(0.2)
+    [fire] = fires
+    return fire
 
 
 def test_refused_schedules_are_one_line_and_leave_nothing_behind(server: Server) -> None:

@@ -167,10 +167,13 @@ def submit_job_file(ws: OpenWorkspace, path: Path, user: str | None = None) -> R
     return submit(ws, queued_job_of(ws, load_job_file(path, ws)), user=user)
 
 
-def queued_job_of(ws: OpenWorkspace, job: ScriptJob | SweepJob | PipelineJob) -> Job:
-    """What `jobs.submit` queues for a job file's job: a sweep's or pipeline's driver."""
+def queued_job_of(
+    ws: OpenWorkspace, job: ScriptJob | SweepJob | PipelineJob, keep_latest: bool = False
+) -> Job:
+    """What `jobs.submit` queues for a job file's job: a sweep's or pipeline's driver.
+    `keep_latest`: a pipeline's `@latest` data inputs stay so (`pipeline_driver_job`)."""
     if isinstance(job, SweepJob):
         return sweep_driver_job(ws, job)
     if isinstance(job, PipelineJob):
-        return pipeline_driver_job(ws, job)
+        return pipeline_driver_job(ws, job, keep_latest=keep_latest)
     return job

@@ -1,26 +1,26 @@
 """A job's `inputs` (Azure ML v2's): data asset references, local paths and literal values,
 bound into its command's `${{inputs.NAME}}`.
 
-A reference (`data:flowers@latest`, `azureml:flowers:3`) is resolved when the job is
-submitted, to a version number the run records (`run_inputs`), and to its files: on this
-machine the read-only cached copy (`services.data.data_path`); for a job that runs where this
-disk can't be read (behind a server, or on a compute on other machines) the files go into the
-job's snapshot under `inputs/NAME/`, and the command names that relative path. A local path
-(`type: uri_folder` with `path: ./images`) is treated alike, without a version; anything else
-is a literal, written into the command as it is.
+A reference (`data:flowers@latest`, `azureml:flowers:3`) is resolved when the job is submitted (a
+schedule's uploaded job keeps `@latest` for its server to resolve at each fire), to a version number
+the run records (`run_inputs`), and to its files: on this machine the read-only cached copy
+(`services.data.data_path`); for a job that runs where this disk can't be read (behind a server, or
+on a compute on other machines) the files go into the job's snapshot under `inputs/NAME/`, and the
+command names that relative path. A local path (`type: uri_folder` with `path: ./images`) is treated
+alike, without a version; anything else is a literal, written into the command as it is.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 from modelyard.entities.compute import ComputeType
-from modelyard.entities.data import DataReference, is_data_reference
+from modelyard.entities.data import DataReference, is_data_reference, parse_data_reference
 from modelyard.errors import InvalidValue
 from modelyard.services import data
 from modelyard.services.workspaces import OpenWorkspace
@@ -59,8 +59,12 @@ def bind_inputs(
     inputs: Mapping[str, InputValue],
     arguments: tuple[str, ...],
     compute_target: str,
+    *,
+    unbound: Collection[str] = (),
 ) -> BoundInputs:
-    check_placeholders(arguments, set(inputs), "job")
+    """`unbound`: inputs whose `${{inputs.NAME}}` stays in the arguments, bound later
+    (`latest_references`)."""
+    check_placeholders(arguments, set(inputs) | set(unbound), "job")
     texts: dict[str, str] = {}
     local: dict[str, Path] = {}
     read: dict[str, DataReference] = {}
@@ -76,8 +80,22 @@ def bind_inputs(
         texts.update(carried)
     else:
         texts.update({name: str(path.absolute()) for name, path in local.items()})
-    bound = tuple(_PLACEHOLDER.sub(lambda m: texts[m.group(1)], a) for a in arguments)
+    bound = tuple(
+        _PLACEHOLDER.sub(lambda m: texts.get(m.group(1), m.group(0)), a) for a in arguments
+    )
     return BoundInputs(bound, files, read)
+
+
+def latest_references(ws: OpenWorkspace, inputs: Mapping[str, InputValue]) -> dict[str, str]:
+    """The inputs naming a data asset's latest version (`azureml:x@latest`), each checked to
+    exist now. A schedule's uploaded job keeps them unbound: the server binds them at each
+    fire (`job_upload.UploadedJob.bound`), so a fire reads the data as it is then."""
+    latest = {}
+    for name, value in inputs.items():
+        if is_data_reference(value) and parse_data_reference(str(value)).version is None:
+            data.get_data_version(ws, str(value))  # an unknown asset refused at creation
+            latest[name] = str(value).strip()
+    return latest
 
 
 def _local_path(

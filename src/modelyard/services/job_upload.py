@@ -4,26 +4,31 @@ The client stages the job as it would locally (the code snapshot, or a built-in 
 then sends one archive (`job_archive`: `job.json`, then `snapshot/…`). The server checks the
 whole archive before a run exists: only regular files and folders, every name through
 `safe_relative_path`, a size limit; then it submits an `UploadedJob` like any other job, on its
-own compute.
+own compute. Data asset references the client left `@latest` (a schedule's job, uploaded once
+and fired many times: `jobs.packed_for_server(keep_latest=True)`) are bound here when the job
+is submitted, so each fire reads, and records, the version that is the latest then.
 """
 
 from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
 from modelyard.entities import Run, RunSource, validate_compute_name, validate_experiment_name
-from modelyard.entities.data import DataReference
+from modelyard.entities.data import DataReference, is_data_reference, parse_data_reference
 from modelyard.entities.names import INPUT_NAME
 from modelyard.environments import Environment
 from modelyard.services import data
 from modelyard.services.job_archive import JOB_FILE, JOB_FILE_MAX_BYTES, SNAPSHOT_PREFIX
+from modelyard.services.job_inputs import bind_inputs, stage_input_files
 from modelyard.services.jobs import check_script_path, submit
+from modelyard.services.pipelines.pipeline_job import PIPELINE_MODULE
+from modelyard.services.pipelines.submission import pin_driver_config
 from modelyard.services.upload_archive import ArchiveForm, unpack, upload_refusal
 from modelyard.services.workspaces import OpenWorkspace
 
@@ -38,6 +43,9 @@ class UploadedJob:
     spec: dict[str, Any]
     source: RunSource
     snapshot: Path
+    # `@latest` data references left unbound by the client, bound at submission (`bound`).
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    input_files: Mapping[str, Path] = field(default_factory=dict)
 
     def validate(self) -> None:
         validate_experiment_name(self.experiment)
@@ -56,6 +64,19 @@ class UploadedJob:
     def stage(self, snapshot: Path) -> None:
         snapshot.parent.mkdir(parents=True, exist_ok=True)
         self.snapshot.rename(snapshot)
+        stage_input_files(self.input_files, snapshot)
+
+    def bound(self, ws: OpenWorkspace) -> tuple[UploadedJob, dict[str, DataReference]]:
+        """The job with its `@latest` inputs bound now (a pipeline's pinned in its config),
+        and the data versions they read."""
+        if self.spec.get("module") == PIPELINE_MODULE:
+            pin_driver_config(ws, self.snapshot)
+        if not self.inputs:
+            return self, {}
+        arguments = tuple(self.spec["arguments"])
+        bound = bind_inputs(ws, self.inputs, arguments, self.compute_target)
+        spec = {**self.spec, "arguments": list(bound.arguments)}
+        return replace(self, spec=spec, inputs={}, input_files=bound.files), bound.data_inputs
 
     def to_spec(self) -> dict[str, Any]:
         return {**self.spec, "compute_target": self.compute_target}
@@ -77,7 +98,8 @@ class ReceivedJob:
 def submit_uploaded(ws: OpenWorkspace, archive: IO[bytes], user: str) -> Run:
     """Unpack and check the archive, then submit its job; nothing is left behind if it fails."""
     with received_job(ws, archive) as received:
-        return submit(ws, received.job, user=user, data_inputs=received.data_inputs)
+        job, read = received.job.bound(ws)
+        return submit(ws, job, user=user, data_inputs={**received.data_inputs, **read})
 
 
 @contextmanager
@@ -94,6 +116,7 @@ def received_job(ws: OpenWorkspace, archive: IO[bytes]) -> Iterator[ReceivedJob]
             spec=_mapping(description.get("spec"), "spec"),
             source=RunSource.from_dict(_mapping(description.get("source") or {}, "source")),
             snapshot=unpacked / "snapshot",
+            inputs=_latest_inputs(ws, _mapping(description.get("inputs") or {}, "inputs")),
         )
         read = _data_inputs(ws, _mapping(description.get("data_inputs") or {}, "data_inputs"))
         yield ReceivedJob(job, read, description)
@@ -105,11 +128,26 @@ def _data_inputs(ws: OpenWorkspace, named: dict[str, Any]) -> dict[str, DataRefe
     """The data asset versions the job reads, each checked to exist here."""
     read = {}
     for name, reference in named.items():
-        if not INPUT_NAME.fullmatch(name):  # it becomes a column of 255 characters at most
-            raise _bad_job(f"data input name {name[:80]!r} is not a name like training_data")
-        version = data.get_data_version(ws, _required_string(reference, f"data_inputs.{name}"))
+        version = data.get_data_version(ws, _reference(name, reference, "data_inputs"))
         read[str(name)] = DataReference(version.name, version.version)
     return read
+
+
+def _latest_inputs(ws: OpenWorkspace, named: dict[str, Any]) -> dict[str, str]:
+    """The `@latest` data references left for the server to bind, each checked to exist here:
+    only those (a path would name a file on the server's disk, a literal is bound already)."""
+    for name, reference in named.items():
+        text = _reference(name, reference, "inputs")
+        if not is_data_reference(text) or parse_data_reference(text).version is not None:
+            raise _bad_job(f"inputs.{name} is {text[:80]!r}, not a reference like data:x@latest")
+        data.get_data_version(ws, text)
+    return dict(named)
+
+
+def _reference(name: str, reference: Any, where: str) -> str:
+    if not INPUT_NAME.fullmatch(name):  # it becomes a column of 255 characters at most
+        raise _bad_job(f"data input name {name[:80]!r} is not a name like training_data")
+    return _required_string(reference, f"{where}.{name}")
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:

@@ -36,7 +36,12 @@ from modelyard.errors import (
 from modelyard.fileio import write_bytes_atomic, write_json_atomic
 from modelyard.services import scheduling
 from modelyard.services.job_archive import packed_job
-from modelyard.services.job_inputs import InputValue, bind_inputs, stage_input_files
+from modelyard.services.job_inputs import (
+    InputValue,
+    bind_inputs,
+    latest_references,
+    stage_input_files,
+)
 from modelyard.services.run_files import JOB_SPEC, OUTPUTS_FOLDER, STD_LOG
 from modelyard.services.runs import get_run, reap_dead_runs
 from modelyard.services.snapshot import take_snapshot
@@ -97,13 +102,18 @@ class ScriptJob:
         for name in self.output_folders:
             (snapshot / OUTPUTS_FOLDER / name).mkdir(parents=True, exist_ok=True)
 
-    def bound(self, ws: OpenWorkspace) -> tuple[ScriptJob, dict[str, DataReference]]:
-        """The job with its inputs written into its arguments, and the data versions read."""
+    def bound(
+        self, ws: OpenWorkspace, keep_latest: bool = False
+    ) -> tuple[ScriptJob, dict[str, DataReference]]:
+        """The job with its inputs written into its arguments, and the data versions read.
+        `keep_latest`: its `@latest` data inputs stay its `inputs`, for a server to bind."""
         if not self.inputs:
             return self, {}
-        bound = bind_inputs(ws, self.inputs, self.arguments, self.compute_target)
+        late = latest_references(ws, self.inputs) if keep_latest else {}
+        now = {name: value for name, value in self.inputs.items() if name not in late}
+        bound = bind_inputs(ws, now, self.arguments, self.compute_target, unbound=late.keys())
         files = {**self.input_files, **bound.files}
-        job = replace(self, arguments=bound.arguments, inputs={}, input_files=files)
+        job = replace(self, arguments=bound.arguments, inputs=late, input_files=files)
         return job, bound.data_inputs
 
     def to_spec(self) -> dict[str, Any]:
@@ -254,12 +264,15 @@ def submit(
 
 
 def _prepared(
-    ws: OpenWorkspace, job: Job, data_inputs: Mapping[str, DataReference] | None
+    ws: OpenWorkspace,
+    job: Job,
+    data_inputs: Mapping[str, DataReference] | None,
+    keep_latest: bool = False,
 ) -> tuple[Job, dict[str, DataReference]]:
     """The job validated, a script job's inputs bound; and every data version it reads."""
     job.validate()
     if isinstance(job, ScriptJob):
-        job, own_inputs = job.bound(ws)
+        job, own_inputs = job.bound(ws, keep_latest)
         data_inputs = {**own_inputs, **(data_inputs or {})}
     return job, dict(data_inputs or {})
 
@@ -271,12 +284,14 @@ def packed_for_server(
     *,
     data_inputs: Mapping[str, DataReference] | None = None,
     extra: Mapping[str, Any] | None = None,
+    keep_latest: bool = False,
 ) -> Iterator[Path]:
     """The job as a workspace behind a server sends it (`job_upload` is the server's end):
     validated, its inputs bound (their files go into its snapshot), packed as one temporary
     archive, deleted when the block ends. `extra`: more fields for its `job.json` (a
-    schedule's, `services/schedule_jobs.py`)."""
-    job, read = _prepared(ws, job, data_inputs)
+    schedule's, `services/schedule_jobs.py`); `keep_latest`: its `@latest` data inputs left
+    for the server to bind when it submits the job (a schedule's, at each fire)."""
+    job, read = _prepared(ws, job, data_inputs, keep_latest)
     with packed_job({**_describe(job, read), **(extra or {})}, job.stage) as archive:
         yield archive
 
@@ -290,6 +305,10 @@ def _describe(job: Job, read: Mapping[str, DataReference]) -> dict[str, Any]:
         "spec": job.to_spec(),
         "source": job.describe_source().to_dict(),
         "data_inputs": {name: str(reference) for name, reference in read.items()},
+        # Left unbound by `keep_latest`: the server binds them (`job_upload.UploadedJob.bound`).
+        "inputs": {name: str(v) for name, v in job.inputs.items()}
+        if isinstance(job, ScriptJob)
+        else {},
     }
 
 

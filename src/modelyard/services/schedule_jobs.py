@@ -10,12 +10,13 @@ blob store of its own, `<workspace>/schedules/sha256/ab/<hex>` (`store/blobs.py`
 under a temporary name, hashed while copied, renamed, read-only), and the schedule's row
 names it by that SHA-256.
 
-Each fire checks the hash and submits a fresh unpacked copy of the archive as an
-`UploadedJob`, as if the client had uploaded it at that moment. So the job is a snapshot of
-creation time: its code, its inputs' files and data versions as resolved then, a random
-sweep's seed. To change it, delete the schedule and create it again. Deleting the schedule
-removes its archive; one no schedule names (a creation or deletion killed halfway) is
-collected by the reaper's sweep (`services/leftovers.py`) once `temp_file_max_age_s` old.
+Each fire checks the hash and submits a fresh unpacked copy of the archive as an `UploadedJob`, as
+if the client had uploaded it at that moment. So the job is a snapshot of creation time: its code,
+its input files, pinned data versions, a random sweep's seed; but `@latest` data inputs are kept
+unbound and bound by the server at each fire (`job_upload.UploadedJob.bound`), so a fire reads the
+data as it is then. To change it, delete the schedule and create it again. Deleting the schedule
+removes its archive; one no schedule names (a creation or deletion killed halfway) is collected by
+the reaper's sweep (`services/leftovers.py`) once `temp_file_max_age_s` old.
 """
 
 from __future__ import annotations

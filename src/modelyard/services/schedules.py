@@ -8,11 +8,12 @@ and a nightly job runs the code as it is that night. The file is loaded and vali
 schedule is created; if it is gone or broken at a fire, that fire fails with the reason,
 recorded on the schedule (`schedule show`), and the loop goes on.
 
-In a workspace behind a server, the server's disk is not the client's, so the client packs
-the job file's job as `job create -f` sends it and uploads it with the schedule; the server
-stores that archive and each fire submits a copy of it: a SNAPSHOT of creation time, which
-later edits of the files do not change (delete the schedule and create it again to change
-it). `services/schedule_jobs.py` says how it is kept.
+In a workspace behind a server, the server's disk is not the client's, so the client packs the job
+file's job as `job create -f` sends it and uploads it with the schedule; the server stores that
+archive and each fire submits a copy of it: a SNAPSHOT of creation time, which later edits of the
+files do not change (delete the schedule and create it again to change it); its `@latest` data
+inputs, kept unbound, are bound by the server at each fire. `services/schedule_jobs.py` says how it
+is kept.
 
 The server's background loop runs the pass (`services/background.py`); an embedded workspace
 has no loop, so `modelyard schedule run-due` runs one pass (from cron or a systemd timer).
@@ -194,9 +195,10 @@ def _create_checked(ws: OpenWorkspace, schedule: Schedule) -> Schedule:
 def _create_remote(ws: OpenWorkspace, request: JobSchedule, job_file: Path) -> Schedule:
     """The job file's job packed as `job create -f` sends it, the schedule in its job.json."""
     with _reading_job_file(job_file):
-        job = queued_job_of(ws, load_job_file(job_file, ws))
+        job = queued_job_of(ws, load_job_file(job_file, ws), keep_latest=True)
     fields = {**request.to_dict(), "create_job": job_file.name}
-    with packed_for_server(ws, job, extra={SCHEDULE_FIELD: fields}) as archive:
+    # `@latest` data stays so in the snapshot: the server binds it at each fire.
+    with packed_for_server(ws, job, extra={SCHEDULE_FIELD: fields}, keep_latest=True) as archive:
         return _remote(ws).create_with_job(archive)
 
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from modelyard.entities import Run, RunSource
-from modelyard.entities.data import is_data_reference
+from modelyard.entities.data import is_data_reference, parse_data_reference
 from modelyard.entities.pipelines import (
     Binding,
     Literal,
@@ -26,6 +26,7 @@ from modelyard.services.pipelines.pipeline_job import (
     PIPELINE_TITLE,
     PipelineJob,
     RerunOptions,
+    config_bytes,
 )
 from modelyard.services.runs import get_run
 from modelyard.services.workspaces import OpenWorkspace
@@ -48,14 +49,15 @@ def submit_pipeline(
 
 
 def pipeline_driver_job(
-    ws: OpenWorkspace, job: PipelineJob, *, force_rerun: bool = False
+    ws: OpenWorkspace, job: PipelineJob, *, force_rerun: bool = False, keep_latest: bool = False
 ) -> jobs.ModuleJob:
     """The pipeline, checked and its data inputs pinned, as the driver job `jobs.submit`
-    queues (or packs for a server)."""
+    queues (or packs for a server). `keep_latest`: `@latest` inputs stay so, for the server
+    to pin when it submits the driver (a schedule's upload, at each fire: `pin_driver_config`)."""
     if force_rerun:
         job = job.with_options(RerunOptions(force_rerun=True))
     job.validate()
-    job = replace(job, pipeline=pin_data_inputs(ws, job.pipeline))
+    job = replace(job, pipeline=pin_data_inputs(ws, job.pipeline, keep_latest))
     if ws.server_url is not None:
         refuse_local_paths(ws.server_url, job)
     else:  # a server checks its own computes when the driver runs
@@ -117,21 +119,24 @@ def _rerun_arguments(run_id: str, options: RerunOptions) -> tuple[str, ...]:
     return arguments + (("--force-rerun",) if options.force_rerun else ())
 
 
-def pin_data_inputs(ws: OpenWorkspace, pipeline: Pipeline) -> Pipeline:
+def pin_data_inputs(ws: OpenWorkspace, pipeline: Pipeline, keep_latest: bool = False) -> Pipeline:
     """Each data asset reference among the pipeline's and its steps' inputs resolved now to
     the version it names (`data:x@latest` → `data:x:3`): the steps, a rerun and a resume read
-    that version, and their reuse keys are its content hash."""
+    that version, and their reuse keys are its content hash. `keep_latest`: an `@latest` one
+    is only checked to exist, and stays so."""
     inputs = {
-        name: PipelineInput(port.type, _pinned(ws, port.value)) if port.type.is_data else port
+        name: PipelineInput(port.type, _pinned(ws, port.value, keep_latest))
+        if port.type.is_data
+        else port
         for name, port in pipeline.inputs.items()
     }
-    steps = {name: _pinned_step(ws, step) for name, step in pipeline.steps.items()}
+    steps = {name: _pinned_step(ws, step, keep_latest) for name, step in pipeline.steps.items()}
     return replace(pipeline, inputs=inputs, steps=steps)
 
 
-def _pinned_step(ws: OpenWorkspace, step: Step) -> Step:
+def _pinned_step(ws: OpenWorkspace, step: Step, keep_latest: bool) -> Step:
     inputs: Mapping[str, StepInput] = {
-        name: StepInput(Binding(literal=_pinned(ws, port.binding.literal)), port.type)
+        name: StepInput(Binding(literal=_pinned(ws, port.binding.literal, keep_latest)), port.type)
         if port.binding.literal is not None and port.type is not None and port.type.is_data
         else port
         for name, port in step.inputs.items()
@@ -139,11 +144,23 @@ def _pinned_step(ws: OpenWorkspace, step: Step) -> Step:
     return replace(step, inputs=inputs)
 
 
-def _pinned(ws: OpenWorkspace, value: Literal) -> Literal:
+def _pinned(ws: OpenWorkspace, value: Literal, keep_latest: bool) -> Literal:
     if not isinstance(value, str) or not is_data_reference(value):
         return value
     version = data.get_data_version(ws, value)
+    if keep_latest and parse_data_reference(value).version is None:
+        return value
     return f"data:{version.name}:{version.version}"
+
+
+def pin_driver_config(ws: OpenWorkspace, snapshot: Path) -> None:
+    """An uploaded driver's `pipeline.json` with the `@latest` data inputs a schedule's upload
+    kept pinned now, when the server submits it (a no-op for one pinned by its client)."""
+    config = snapshot / CONFIG_FILE
+    pipeline, options = read_config(config.read_bytes(), snapshot)
+    pinned = pin_data_inputs(ws, pipeline)
+    if pinned != pipeline:
+        config.write_bytes(config_bytes(pinned, options))
 
 
 def refuse_local_paths(server_url: str, job: PipelineJob) -> None:
