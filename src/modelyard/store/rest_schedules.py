@@ -1,6 +1,7 @@
 """Schedules of a workspace behind a server, through its `/schedules` routes. The server's
-loop fires them: a client uploads the job with the schedule (`create_with_job`), as only the
-server's own machine could name a job file there (`create`, an admin's)."""
+loop fires them: a client uploads the job with the schedule (`create_with_job`), as it cannot
+name a job file on the server's disk (only the admin-only `POST /schedules` of the API does;
+no client of ours sends it)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,6 @@ from modelyard.store.rest_client import RestClient, segment
 class RestSchedules:
     def __init__(self, client: RestClient) -> None:
         self.client = client
-
-    def create(self, body: dict[str, Any]) -> Schedule:
-        """`body`: the `JobSchedule.to_dict()` of services/schedules.py."""
-        return Schedule.from_dict(self.client.call("POST", "/schedules", json=body))
 
     def create_with_job(self, archive: Path) -> Schedule:
         """`archive`: the job packed as for `POST /jobs`, the schedule in its job.json
