@@ -22,8 +22,8 @@ from fastapi import Request
 from modelyard.errors import RequestTimeout, UnsupportedMediaType
 from modelyard.server.deps import workspace_of
 from modelyard.server.guard import body_media_type, check_declared_length, too_large, too_slow
+from modelyard.store.rest_client import JOB_ARCHIVE_TYPE as JOB_ARCHIVE_TYPE  # the client's
 
-JOB_ARCHIVE_TYPE: Final = "application/x-tar"
 ARTIFACT_TYPE: Final = "application/octet-stream"
 MIN_UPLOAD_BYTES_PER_S: Final = 1024
 

@@ -200,9 +200,7 @@ class RestStore:
 
     def submit_job(self, archive: Path) -> Run:
         """Send a packed job (services.job_upload) to run on the server's compute."""
-        with open(archive, "rb") as body:
-            headers = {"content-type": "application/x-tar"}
-            return Run.from_dict(self._call("POST", "/jobs", content=body, headers=headers))
+        return Run.from_dict(self.client.post_job_archive("/jobs", archive))
 
     def cancel_run(self, run_id: str) -> Run:
         return Run.from_dict(self._call("POST", f"/runs/{_segment(run_id)}/cancel"))

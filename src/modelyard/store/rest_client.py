@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote
 
 import httpx
@@ -21,6 +21,9 @@ from modelyard.errors import ModelyardError, StoreUnavailable
 
 API_PREFIX = "/api/v1"
 DEFAULT_TIMEOUT_S = 60.0
+# A packed job (`POST /jobs`, `/schedules/with-job`, a published pipeline's version): the
+# server's routes take it under this type only (`server/uploads.py`).
+JOB_ARCHIVE_TYPE: Final = "application/x-tar"
 
 
 class RestClient:
@@ -38,6 +41,12 @@ class RestClient:
         if response.status_code >= 400:
             raise error_from(response)
         return response.json()
+
+    def post_job_archive(self, route: str, archive: Path) -> Any:
+        """POST the packed job file `archive`, streamed from disk; the JSON answer."""
+        with open(archive, "rb") as body:
+            headers = {"content-type": JOB_ARCHIVE_TYPE}
+            return self.call("POST", route, content=body, headers=headers)
 
     @contextmanager
     def stream(self, method: str, path: str, **options: Any) -> Iterator[httpx.Response]:

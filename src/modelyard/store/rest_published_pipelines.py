@@ -20,13 +20,7 @@ class RestPublishedPipelines:
 
     def publish(self, name: str, archive: Path) -> PublishedPipelineVersion:
         """`archive`: the packed pipeline (services/pipelines/published.py)."""
-        with open(archive, "rb") as body:
-            answer = self.client.call(
-                "POST",
-                f"{ROUTE}/{segment(name)}/versions",
-                content=body,
-                headers={"content-type": "application/x-tar"},
-            )
+        answer = self.client.post_job_archive(f"{ROUTE}/{segment(name)}/versions", archive)
         return PublishedPipelineVersion.from_dict(answer)
 
     def publish_run(self, name: str, run_id: str, description: str) -> PublishedPipelineVersion:

@@ -19,10 +19,7 @@ class RestSchedules:
     def create_with_job(self, archive: Path) -> Schedule:
         """`archive`: the job packed as for `POST /jobs`, the schedule in its job.json
         (services/schedule_jobs.py)."""
-        with open(archive, "rb") as body:
-            headers = {"content-type": "application/x-tar"}
-            answer = self.client.call("POST", "/schedules/with-job", content=body, headers=headers)
-        return Schedule.from_dict(answer)
+        return Schedule.from_dict(self.client.post_job_archive("/schedules/with-job", archive))
 
     def list_all(self) -> list[Schedule]:
         return [Schedule.from_dict(item) for item in self.client.call("GET", "/schedules")]
