@@ -17,6 +17,13 @@ unbound and bound by the server at each fire (`job_upload.UploadedJob.bound`), s
 data as it is then. To change it, delete the schedule and create it again. Deleting the schedule
 removes its archive; one no schedule names (a creation or deletion killed halfway) is collected by
 the reaper's sweep (`services/leftovers.py`) once `temp_file_max_age_s` old.
+
+The store is keyed by content, so a schedule deleted and created again with the same bytes finds
+its archive still there, while the deletion, or the reaper, is about to remove it. So a blob is
+removed only under the schedule store's jobs lock, after checking that no row names it
+(`collect_unnamed_jobs`), and a creation checks its blob under the same lock, writing it again if
+it was removed meanwhile (`StoredJob.ensure_stored`), before its row; and the reaper removes only
+a blob still old then (putting it again touched it).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import IO, Final
 
 from modelyard.entities.schedules import Schedule
@@ -39,19 +47,31 @@ def job_blobs(ws: OpenWorkspace) -> BlobStore:
     return BlobStore(ws.root / SCHEDULE_JOBS_FOLDER, kind="schedule job")
 
 
+@dataclass(frozen=True)
+class StoredJob:
+    sha256: str
+    archive: IO[bytes]
+    blobs: BlobStore
+
+    def ensure_stored(self) -> None:
+        """Called under the jobs' lock, before the schedule's row is written: the archive
+        written again if a deletion or the reaper removed the blob since it was stored."""
+        if not self.blobs.has(self.sha256):
+            self.blobs.restore(self.sha256, self.archive)
+
+
 @contextmanager
-def stored_job(ws: OpenWorkspace, archive: IO[bytes]) -> Iterator[str]:
+def stored_job(ws: OpenWorkspace, archive: IO[bytes]) -> Iterator[StoredJob]:
     """The (checked) archive, from its start, stored for the block that creates the schedule
-    naming it (its SHA-256, yielded); removed again if that block fails, so a failed creation
-    leaves no file. Its job.json names the schedule, so no other schedule shares the blob."""
+    naming it (`create_schedule(…, check_job=stored.ensure_stored)`); removed again if that
+    block fails and no schedule names it, so a failed creation leaves no file."""
     archive.seek(0)
     blobs = job_blobs(ws)
-    sha256, _size, created = blobs.put_stream(iter(lambda: archive.read(CHUNK_SIZE), b""))
+    sha256, _size, _created = blobs.put_stream(iter(lambda: archive.read(CHUNK_SIZE), b""))
     try:
-        yield sha256
+        yield StoredJob(sha256, archive, blobs)
     except BaseException:
-        if created:
-            blobs.remove(sha256)
+        ws.schedule_store.collect_unnamed_jobs([sha256], blobs.remove)
         raise
 
 
@@ -88,22 +108,25 @@ def _check_hash(schedule: Schedule, archive: IO[bytes]) -> None:
 
 
 def remove_stored_job(ws: OpenWorkspace, schedule: Schedule) -> None:
+    """The deleted schedule's archive, unless a schedule created since names the same bytes."""
     if schedule.job_sha256 is not None:
-        job_blobs(ws).remove(schedule.job_sha256)
+        ws.schedule_store.collect_unnamed_jobs([schedule.job_sha256], job_blobs(ws).remove)
 
 
 def collect_unnamed_jobs(ws: OpenWorkspace, max_age_s: float) -> list[str]:
     """Stored jobs older than `max_age_s` that no schedule names: what a creation killed
     between its archive and its row, or a deletion between its row and its archive, left.
-    A creation in progress stored its (new) archive moments ago: younger, so not collected."""
+    A creation in progress stored (or put again) its archive moments ago: younger, so not
+    collected; and it checks its archive under the lock the removal holds."""
     if ws.server_url is not None:
         return []
     blobs = job_blobs(ws)
-    old = blobs.blobs_older_than(max_age_s)
-    if not old:
-        return []
-    named = {schedule.job_sha256 for schedule in ws.schedule_store.list_schedules()}
-    unnamed = [sha256 for sha256 in old if sha256 not in named]
-    for sha256 in unnamed:
-        blobs.remove(sha256)
-    return unnamed
+    removed = []
+
+    def remove_if_still_old(sha256: str) -> None:  # a creation may have put it again since
+        if blobs.is_older_than(sha256, max_age_s):
+            blobs.remove(sha256)
+            removed.append(sha256)
+
+    ws.schedule_store.collect_unnamed_jobs(blobs.blobs_older_than(max_age_s), remove_if_still_old)
+    return removed

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import getpass
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -166,8 +166,10 @@ def create_uploaded_schedule(
         request, job_file = _uploaded_request(received.description)
     schedule = _schedule_of(request, job_file, user, now)
     ws.schedule_store.refuse_taken_schedule_name(schedule.name)  # before storing anything
-    with stored_job(ws, archive) as sha256:
-        return _create_checked(ws, replace(schedule, job_sha256=sha256))
+    with stored_job(ws, archive) as stored:
+        return _create_checked(
+            ws, replace(schedule, job_sha256=stored.sha256), stored.ensure_stored
+        )
 
 
 def _schedule_of(request: JobSchedule, job_file: str, user: str, now: datetime) -> Schedule:
@@ -183,12 +185,14 @@ def _schedule_of(request: JobSchedule, job_file: str, user: str, now: datetime) 
     ).check()
 
 
-def _create_checked(ws: OpenWorkspace, schedule: Schedule) -> Schedule:
+def _create_checked(
+    ws: OpenWorkspace, schedule: Schedule, check_job: Callable[[], None] = lambda: None
+) -> Schedule:
     # The baseline also refuses an unknown data asset.
     baseline = _baseline(ws, schedule.trigger, schedule.created_at)
     next_fire_at, watched = baseline if schedule.enabled else (None, None)
     return ws.schedule_store.create_schedule(
-        replace(schedule, next_fire_at=next_fire_at, watched=watched)
+        replace(schedule, next_fire_at=next_fire_at, watched=watched), check_job
     )
 
 

@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from modelyard.errors import NotFound, StorageError
 from modelyard.fileio import TEMP_PREFIX, storage_errors
@@ -47,6 +47,8 @@ class BlobStore:
             return self.put_stream(iter(lambda: handle.read(CHUNK_SIZE), b""), durable)
 
     def put_stream(self, chunks: Iterable[bytes], durable: bool = True) -> tuple[str, int, bool]:
+        """Like `put_file`. A blob already there counts as written now (its mtime touched):
+        a collection of old blobs (`blobs_older_than`, `is_older_than`) leaves it alone."""
         folder = self.root / "sha256"
         with storage_errors(folder):
             folder.mkdir(parents=True, exist_ok=True)
@@ -56,6 +58,7 @@ class BlobStore:
                 target = self.path_of(sha)
                 if target.is_file():
                     temp.unlink()
+                    _touch(target)
                     return sha, size, False
                 target.parent.mkdir(exist_ok=True)
                 os.replace(temp, target)
@@ -71,10 +74,14 @@ class BlobStore:
         fsync each costs a journal commit each (10,000 images: 20 s against well under one)."""
         os.sync()
 
-    def restore(self, sha256: str, source: Path) -> None:
-        """Write the blob again from `source` (it was collected meanwhile); the bytes must
-        still be the ones registered."""
-        sha, _size, _created = self.put_file(source)
+    def restore(self, sha256: str, source: Path | IO[bytes]) -> None:
+        """Write the blob again from `source`, a file or an open one read from its start (it
+        was collected meanwhile); the bytes must still be the ones registered."""
+        if isinstance(source, Path):
+            sha, _size, _created = self.put_file(source)
+        else:
+            source.seek(0)
+            sha, _size, _created = self.put_stream(iter(lambda: source.read(CHUNK_SIZE), b""))
         if sha != sha256:
             self.remove(sha)
             raise StorageError(
@@ -103,9 +110,24 @@ class BlobStore:
                     found.append(blob.name)
         return sorted(found)
 
+    def is_older_than(self, sha256: str, max_age_s: float) -> bool:
+        """Whether the blob is there and was not written (nor put again) for `max_age_s`."""
+        try:
+            return self.path_of(sha256).lstat().st_mtime < time.time() - max_age_s
+        except FileNotFoundError:
+            return False
+
     def remove(self, sha256: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path_of(sha256).unlink()
+
+
+def _touch(blob: Path) -> None:
+    """The blob's mtime set to now: put again, it is as young as a new one. Its owner may
+    do this to a read-only file; a blob of another owner keeps its time (a collection then
+    relies on the lock its store removes under)."""
+    with contextlib.suppress(PermissionError):
+        os.utime(blob)
 
 
 def _write_hashing(temp: Path, chunks: Iterable[bytes], durable: bool) -> tuple[str, int]:

@@ -38,6 +38,7 @@ from modelyard.store.sql.models import (
     RegisteredModelRow,
     utcnow,
 )
+from modelyard.store.sql.unreferenced import remove_unreferenced
 
 _REGISTRY_LOCK_KEY = 0x6D79_7267  # "myrg"
 _VERSION_TABLES = (ModelFileRow, ModelTagRow, ModelPropertyRow, ModelAliasRow)
@@ -249,15 +250,7 @@ class SqlModelRegistry:
         if not candidates:
             return []
         with self._registry_write() as session:
-            used = set(
-                session.scalars(
-                    select(ModelFileRow.sha256).where(ModelFileRow.sha256.in_(candidates))
-                ).all()
-            )
-            unused = [sha for sha in candidates if sha not in used]
-            for sha in unused:
-                remove(sha)
-            return unused
+            return remove_unreferenced(session, ModelFileRow.sha256, candidates, remove)
 
     # Helpers ---------------------------------------------------------------------------------
 

@@ -5,14 +5,22 @@ schedule's `next_fire_at` (or a folder's `watched` hash) and inserts the (schedu
 row whose primary key refuses a second one: two loops racing on one database fire once. A loop
 that dies between the claim and the run loses that fire (at most once, never twice); the fire
 row then stays without a run or error.
+
+A schedule uploaded through a server names its job's archive by SHA-256 (`job_sha256`) in a
+content-keyed blob store (`services/schedule_jobs.py`): one created again with the same bytes
+finds the blob there, which a deletion or the reaper may be about to remove. So a creation
+checks its blob (and writes it again if gone) and a removal checks that no row names it, each
+under one lock, in the transaction that writes the row or reads the rows: whichever is second
+sees the other's work.
 """
 
 from __future__ import annotations
 
 import json
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,9 +28,12 @@ from sqlalchemy.orm import Session
 
 from modelyard.entities.schedules import Schedule, ScheduleFire
 from modelyard.errors import AlreadyExists, NotFound
+from modelyard.store.sql.engine import serialise_writes
 from modelyard.store.sql.models import ScheduleFireRow, ScheduleRow, utcnow
+from modelyard.store.sql.unreferenced import remove_unreferenced
 
 _ERROR_MAX_CHARS = 4000
+_JOBS_LOCK_KEY: Final = 0x6D79_736A  # "mysj": the uploaded jobs' blobs against their rows
 
 
 class SqlScheduleStore:
@@ -31,7 +42,17 @@ class SqlScheduleStore:
     def _session(self, write: bool = False) -> AbstractContextManager[Session]:
         raise NotImplementedError
 
-    def create_schedule(self, schedule: Schedule) -> Schedule:
+    @contextmanager
+    def _jobs_write(self) -> Iterator[Session]:
+        with self._session(write=True) as session:
+            serialise_writes(session, _JOBS_LOCK_KEY)
+            yield session
+
+    def create_schedule(
+        self, schedule: Schedule, check_job: Callable[[], None] = lambda: None
+    ) -> Schedule:
+        """`check_job` runs under the jobs' lock, before the row is written: it makes sure the
+        uploaded job's blob is (still) there (`collect_unnamed_jobs` removes under that lock)."""
         row = ScheduleRow(
             name=schedule.name,
             job_file=schedule.job_file,
@@ -45,9 +66,10 @@ class SqlScheduleStore:
             job_sha256=schedule.job_sha256,
         )
         try:
-            with self._session(write=True) as session:
+            with self._jobs_write() as session:
                 if session.get(ScheduleRow, schedule.name) is not None:
                     raise _taken(schedule.name)
+                check_job()
                 session.add(row)
                 session.flush()
                 return row.to_entity()
@@ -84,6 +106,15 @@ class SqlScheduleStore:
             _row(session, name)
             session.execute(delete(ScheduleFireRow).where(ScheduleFireRow.schedule == name))
             session.execute(delete(ScheduleRow).where(ScheduleRow.name == name))
+
+    def collect_unnamed_jobs(self, shas: Iterable[str], remove: Callable[[str], None]) -> list[str]:
+        """Call `remove` for each of `shas` that no schedule names, under the jobs' lock (a
+        creation checks its blob under it too); the SHA-256s it was called for."""
+        candidates = sorted(set(shas))
+        if not candidates:
+            return []
+        with self._jobs_write() as session:
+            return remove_unreferenced(session, ScheduleRow.job_sha256, candidates, remove)
 
     def claim_fire(
         self,
