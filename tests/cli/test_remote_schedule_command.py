@@ -321,6 +321,9 @@ def test_refused_schedules_are_one_line_and_leave_nothing_behind(server: Server)
         (_archive(hello, schedule=None), "no 'schedule' object"),
         # A folder on the server's disk is an admin's to name, never an upload's.
         (_archive(hello, {"type": "folder", "path": "/etc"}), "would watch /etc on the machine"),
+        # The YAML's rules (`job_schedule_of`): an unknown field, a value of the wrong type.
+        (_archive(hello, extra={"retries": 3}), "has unknown field 'retries'"),
+        (_archive(hello, extra={"enabled": "no"}), "'enabled' is 'no', not true or false"),
     ):
         answer = httpx.post(
             f"{server.url}/api/v1/schedules/with-job", content=archive, headers=headers
@@ -333,12 +336,15 @@ def test_refused_schedules_are_one_line_and_leave_nothing_behind(server: Server)
 def _archive(
     members: dict[str, bytes],
     schedule: dict[str, str] | None = CRON,
+    extra: dict[str, object] | None = None,
 ) -> bytes:
-    """A job archive with `schedule` as the schedule's trigger (None: no schedule)."""
+    """A job archive with `schedule` as the schedule's trigger (None: no schedule), and
+    `extra` fields in the schedule."""
     description: dict[str, object] = {
         "experiment": "scheduled",
         "spec": {"script": "hello.py", "arguments": [], "environment": {"name": "default"}},
     }
     if schedule is not None:
-        description["schedule"] = {"name": "crafted", "trigger": schedule, "create_job": "job.yml"}
+        fields = {"name": "crafted", "trigger": schedule, "create_job": "job.yml"}
+        description["schedule"] = {**fields, **(extra or {})}
     return tar_bytes({"job.json": json.dumps(description).encode(), **members})

@@ -146,6 +146,25 @@ def test_bad_schedules_are_one_line_errors_and_create_nothing(
     assert _json(refusing, "schedule", "list") == []
 
 
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ("retries: 3", "has unknown field 'retries': use one of"),
+        ('enabled: "false"', "'enabled' is 'false', not true or false: fix it"),
+        ("catch_up: always", "unknown catch_up 'always'"),
+    ],
+)
+def test_a_schedule_files_fields_are_checked_as_an_uploads_are(
+    refusing: Path, extra: str, words: str
+) -> None:
+    """The YAML's fields go through the rules the server applies to an uploaded schedule's
+    (`job_schedule_of`): an unknown field or a value of the wrong type is one line."""
+    text = "name: bad\ntrigger: {type: cron, expression: '0 2 * * *'}\ncreate_job: job.yml\n"
+    bad = _write(refusing, "bad.yml", text + extra + "\n")
+    assert words in _one_line_error(refusing, "schedule", "create", "-f", bad)
+    assert _json(refusing, "schedule", "list") == []
+
+
 def test_a_taken_name_and_an_unknown_schedule_are_refused(project: Path) -> None:
     cron = _write(
         project,

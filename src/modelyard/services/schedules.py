@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import getpass
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -105,25 +105,44 @@ class ScheduleDetails:
 def load_schedule_file(path: Path) -> JobSchedule:
     """A schedule YAML; `create_job` and a folder trigger's `path` are relative to it."""
     data = read_yaml_mapping(path, "schedule file", "name, trigger and create_job")
-    refuse_unknown_fields(f"schedule file {path}", data, KNOWN_FIELDS)
-    base = path.absolute().parent
+    return job_schedule_of(data, f"schedule file {path}", base=path.absolute().parent)
+
+
+def job_schedule_of(data: Mapping[str, Any], where: str, base: Path | None = None) -> JobSchedule:
+    """The one set of rules for a schedule's fields, wherever they come from (a schedule YAML,
+    an uploaded job's `job.json`, the admin's `POST /schedules`): no unknown field, the
+    required ones there, each of its type; each refusal one line naming `where`. `base`: what
+    the job file's and a folder trigger's relative paths are relative to (None: kept so)."""
+    refuse_unknown_fields(where, data, KNOWN_FIELDS)
     for field_name in ("name", "trigger", "create_job"):
         if not data.get(field_name):
-            raise InvalidValue(
-                f"schedule file {path} needs {field_name!r}: add it", field=field_name
-            )
-    if not isinstance(data["trigger"], dict):
-        raise InvalidValue(f"schedule file {path}: 'trigger' must be a mapping with a type")
-    trigger = trigger_from_dict(data["trigger"])
-    if isinstance(trigger, FolderTrigger):
-        trigger = FolderTrigger(path=str((base / trigger.path).absolute()))
+            raise InvalidValue(f"{where} needs {field_name!r}: add it", field=field_name)
+    name, trigger, job_file = data["name"], data["trigger"], data["create_job"]
+    enabled = data.get("enabled", True)
+    _require(isinstance(name, str), where, "name", name, "text (in YAML, quote it)")
+    _require(isinstance(trigger, dict), where, "trigger", trigger, "a mapping with a type")
+    _require(isinstance(job_file, str), where, "create_job", job_file, "a job file's path")
+    _require(isinstance(enabled, bool), where, "enabled", enabled, "true or false")
+    parsed = trigger_from_dict(trigger)
+    if base is not None:
+        job_file = (base / job_file).absolute()
+        if isinstance(parsed, FolderTrigger):
+            parsed = FolderTrigger(path=str((base / parsed.path).absolute()))
     return JobSchedule(
-        name=str(data["name"]),
-        trigger=trigger,
-        create_job=(base / str(data["create_job"])).absolute(),
+        name=name,
+        trigger=parsed,
+        create_job=job_file,
         catch_up=_catch_up(data.get("catch_up", "once")),
-        enabled=bool(data.get("enabled", True)),
+        enabled=enabled,
     )
+
+
+def _require(ok: bool, where: str, field_name: str, value: Any, wanted: str) -> None:
+    if not ok:
+        raise InvalidValue(
+            f"{where}: {field_name!r} is {str(value)[:80]!r}, not {wanted}: fix it",
+            field=field_name,
+        )
 
 
 def _catch_up(value: Any) -> CatchUp:
@@ -223,24 +242,9 @@ def _uploaded_request(description: dict[str, Any]) -> tuple[JobSchedule, str]:
     fields = description.get(SCHEDULE_FIELD)
     if not isinstance(fields, dict):
         raise _bad_upload(f"job.json has no {SCHEDULE_FIELD!r} object")
-    name, job_file, trigger = fields.get("name"), fields.get("create_job"), fields.get("trigger")
-    if not isinstance(name, str):
-        raise _bad_upload(f"schedule.name is {str(name)[:80]!r}, not a string")
-    if not isinstance(job_file, str) or not job_file or len(job_file) > 255:
-        raise _bad_upload(f"schedule.create_job is {str(job_file)[:80]!r}, not a file name")
-    if not isinstance(trigger, dict):
-        raise _bad_upload("schedule.trigger is not an object")
-    if not isinstance(fields.get("enabled", True), bool):
-        raise _bad_upload(f"schedule.enabled is {str(fields['enabled'])[:80]!r}, not a boolean")
-    request = JobSchedule(
-        name=name,
-        trigger=trigger_from_dict(trigger),
-        create_job=job_file,
-        catch_up=_catch_up(fields.get("catch_up", "once")),
-        enabled=fields.get("enabled", True),
-    )
+    request = job_schedule_of(fields, f"the uploaded job.json's {SCHEDULE_FIELD!r}")
     _refuse_folder_trigger(request.trigger, "this server")
-    return request, Path(job_file).name
+    return request, Path(request.create_job).name
 
 
 def _refuse_folder_trigger(trigger: Trigger, server: str) -> None:

@@ -9,14 +9,12 @@ deletes their own, an admin any. The server's background loop fires them
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from modelyard.entities import Caller
-from modelyard.entities.schedules import trigger_from_dict
 from modelyard.server.deps import Admin, Contributor, Reader, caller_of, workspace_of
 from modelyard.server.schemas import schedules as schemas
 from modelyard.server.schemas.errors import error_responses
@@ -42,13 +40,7 @@ def create_schedule(body: schemas.ScheduleIn, request: Request) -> dict[str, Any
     """The job file is a path on the server's machine, loaded and checked there, where the loop
     fires it: naming files on the server's disk is an admin's right, so only an admin creates
     these (anyone else sends the job with the schedule: `/schedules/with-job`)."""
-    job = schedules.JobSchedule(
-        name=body.name,
-        trigger=trigger_from_dict(body.trigger),
-        create_job=Path(body.create_job),
-        catch_up=body.catch_up,
-        enabled=body.enabled,
-    )
+    job = schedules.job_schedule_of(body.model_dump(), "the request body")
     ws, caller = workspace_of(request), caller_of(request)
     return schedules.create_schedule(ws, job, user=caller.name).to_dict()
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from modelyard.server.schemas.common import ResponseModel, Timestamp
 
 
 class ScheduleIn(BaseModel):
-    """As the schedule YAML has it; `create_job` is a job file's path on the server's machine."""
+    """As the schedule YAML has it; `create_job` is a job file's path on the server's machine.
+    Read by `services.schedules.job_schedule_of`, the YAML's and the upload's rules."""
+
+    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=64)
     trigger: dict[str, Any]
