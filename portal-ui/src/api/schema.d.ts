@@ -3592,6 +3592,7 @@ export interface components {
         /**
          * ScheduleIn
          * @description As the schedule YAML has it; `create_job` is a job file's path on the server's machine.
+         *     Read by `services.schedules.job_schedule_of`, the YAML's and the upload's rules.
          */
         ScheduleIn: {
             /** Name */

@@ -12,11 +12,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
-from modelyard.services.upload_archive import packed
+from modelyard.services.upload_archive import ArchiveForm, packed, upload_refusal
 
 JOB_FILE: Final = "job.json"
 SNAPSHOT_PREFIX: Final = "snapshot/"
 JOB_FILE_MAX_BYTES: Final = 1024 * 1024
+# How the server refuses an archive that is not a job's (`job_upload`, a published pipeline's
+# or a schedule's job): one line, with the fix.
+refused = upload_refusal(
+    "job upload", "submit jobs with the Modelyard SDK or CLI of the server's version"
+)
+ARCHIVE: Final = ArchiveForm(JOB_FILE, JOB_FILE_MAX_BYTES, SNAPSHOT_PREFIX, refused, folders=True)
 
 
 @contextmanager

@@ -24,12 +24,13 @@ from modelyard.entities.data import DataReference, is_data_reference, parse_data
 from modelyard.entities.names import INPUT_NAME
 from modelyard.environments import Environment
 from modelyard.services import data
-from modelyard.services.job_archive import JOB_FILE, JOB_FILE_MAX_BYTES, SNAPSHOT_PREFIX
+from modelyard.services.job_archive import ARCHIVE
+from modelyard.services.job_archive import refused as _bad_job
 from modelyard.services.job_inputs import bind_inputs, stage_input_files
 from modelyard.services.jobs import check_script_path, submit
 from modelyard.services.pipelines.pipeline_job import PIPELINE_MODULE
 from modelyard.services.pipelines.submission import pin_driver_config
-from modelyard.services.upload_archive import ArchiveForm, unpack, upload_refusal
+from modelyard.services.upload_archive import unpack
 from modelyard.services.workspaces import OpenWorkspace
 
 
@@ -166,11 +167,3 @@ def _optional_string(value: Any, where: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise _bad_job(f"{where} is {value!r}, not a string")
     return value
-
-
-_bad_job = upload_refusal(
-    "job upload", "submit jobs with the Modelyard SDK or CLI of the server's version"
-)
-
-
-ARCHIVE = ArchiveForm(JOB_FILE, JOB_FILE_MAX_BYTES, SNAPSHOT_PREFIX, _bad_job, folders=True)

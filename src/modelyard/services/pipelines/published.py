@@ -35,8 +35,7 @@ from modelyard.entities.published_pipelines import (
     check_parameters,
 )
 from modelyard.errors import InvalidValue
-from modelyard.services.job_archive import packed_job
-from modelyard.services.job_upload import ARCHIVE
+from modelyard.services.job_archive import ARCHIVE, packed_job
 from modelyard.services.pipelines.pipeline_file import read_config
 from modelyard.services.pipelines.pipeline_job import CONFIG_FILE, PIPELINE_TITLE, PipelineJob
 from modelyard.services.pipelines.submission import (
