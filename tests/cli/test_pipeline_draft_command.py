@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from cli.commands import modelyard
+from modelyard.services.pipelines import drafts
+from modelyard.services.workspaces import open_workspace
 from pipeline_projects import write_project
 
 TEXT = (
@@ -64,9 +66,41 @@ def test_a_second_import_or_a_file_that_is_no_mapping_is_refused_in_one_line(
 ) -> None:
     modelyard("pipeline", "draft", "import", "-f", "pipeline.yml", cwd=project)
     said = refused(project, "pipeline", "draft", "import", "-f", "pipeline.yml")
-    assert "pipeline draft 'etl' already exists (revision 1)" in said
+    assert "pipeline draft 'etl' already exists: import with --replace" in said
     (project / "list.yml").write_text("- 1\n")
     said = refused(project, "pipeline", "draft", "import", "-f", "list.yml")
     assert "the definition is list, not a mapping" in said
     said = refused(project, "pipeline", "draft", "import", "-f", "pipeline.yml", "--name", "a b")
     assert "invalid pipeline draft name 'a b'" in said
+
+
+def test_an_import_with_replace_saves_over_the_draft_keeping_its_layout(project: Path) -> None:
+    (project / "drawn.yml").write_bytes(TEXT.encode())
+    modelyard("pipeline", "draft", "import", "-f", "drawn.yml", cwd=project)
+    ws = open_workspace(project.parent / "ws")
+    drafts.save_draft(ws, "etl", TEXT, layout={"step:prep": {"x": 10, "y": 20}}, revision=1)
+
+    edited = TEXT.replace("python prep.py", "python prep.py --fast")
+    (project / "drawn.yml").write_bytes(edited.encode())
+    replaced = modelyard(
+        "pipeline", "draft", "import", "-f", "drawn.yml", "--replace", "-o", "json", cwd=project
+    )
+    draft = json.loads(replaced.stdout)
+    assert (draft["revision"], draft["definition"]) == (3, edited)
+    assert draft["layout"] == {"step:prep": {"x": 10, "y": 20}}
+
+    # --replace on a name no draft has creates it.
+    fresh = modelyard(
+        "pipeline",
+        "draft",
+        "import",
+        "-f",
+        "drawn.yml",
+        "--name",
+        "new-one",
+        "--replace",
+        "-o",
+        "json",
+        cwd=project,
+    )
+    assert json.loads(fresh.stdout)["revision"] == 1

@@ -29,12 +29,15 @@ def import_(
     name: str | None = typer.Option(
         None, "--name", help="the draft's name (default: its display_name, else the file's stem)"
     ),
+    replace: bool = typer.Option(
+        False, "--replace", help="save over a draft of that name, as its next revision"
+    ),
     workspace: str | None = WorkspaceOption,
     output: OutputFormat = OutputOption,
 ) -> None:
     """Save a pipeline file, its text as it is, as a new draft for the designer."""
     with opened_workspace(workspace) as ws:
-        details = drafts.import_draft(ws, file, name)
+        details = drafts.import_draft(ws, file, name, replace=replace)
     _show(details, output)
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelyard.entities.names import validate_pipeline_draft_name
 from modelyard.entities.pipeline_drafts import DraftSummary, PipelineDraft, check_draft
-from modelyard.errors import InvalidValue, NotFound
+from modelyard.errors import AlreadyExists, InvalidValue, NotFound
 from modelyard.fileio import write_bytes_atomic
 from modelyard.services.pipelines.designer import Problem, check_definition, parse_definition
 from modelyard.services.workspaces import OpenWorkspace
@@ -94,10 +94,16 @@ def delete_draft(ws: OpenWorkspace, name: str) -> None:
 
 
 def import_draft(
-    ws: OpenWorkspace, path: Path, name: str | None = None, user: str | None = None
+    ws: OpenWorkspace,
+    path: Path,
+    name: str | None = None,
+    user: str | None = None,
+    *,
+    replace: bool = False,
 ) -> DraftDetails:
     """A pipeline file as a new draft, its bytes as they are; named `name`, else the file's
-    display_name, else its stem."""
+    display_name, else its stem. `replace`: an existing draft of that name gets the file as
+    its next revision (its canvas layout kept), as a save from the designer would."""
     try:
         definition = path.read_bytes().decode("utf-8")
     except (FileNotFoundError, IsADirectoryError):
@@ -116,7 +122,24 @@ def import_draft(
     if name is None:
         display_name = parse_definition(definition).get("display_name")
         name = str(display_name) if display_name else path.stem
-    return save_draft(ws, name, definition, user=user)
+    revision = _current_revision(ws, name) if replace else None
+    try:
+        return save_draft(ws, name, definition, revision=revision, user=user)
+    except AlreadyExists as error:
+        raise AlreadyExists(
+            f"pipeline draft {name!r} already exists: import with --replace to save over it"
+            " as its next revision, give another name with --name, or delete it first",
+            **error.context,
+        ) from None
+
+
+def _current_revision(ws: OpenWorkspace, name: str) -> int | None:
+    """The draft's revision now; None when there is none (the import creates it). A save
+    between this read and the import's is refused as any stale save is."""
+    try:
+        return get_draft(ws, name).draft.revision
+    except NotFound:
+        return None
 
 
 def export_draft(ws: OpenWorkspace, name: str, path: Path) -> PipelineDraft:
